@@ -1,0 +1,127 @@
+using RespKv.Protocol;
+using RespKv.Server;
+
+namespace RespKv.Commands;
+
+/// <summary>Command flags, named as Redis 7.0's COMMAND reply names them (server.h CMD_*).</summary>
+[Flags]
+public enum CommandFlags
+{
+    /// <summary>No flag.</summary>
+    None = 0,
+    /// <summary><c>write</c>: may modify the keyspace (logged to the AOF, refused under OOM when also <see cref="DenyOom"/>).</summary>
+    Write = 1 << 0,
+    /// <summary><c>readonly</c>: reads keys only.</summary>
+    ReadOnly = 1 << 1,
+    /// <summary><c>admin</c>: server administration.</summary>
+    Admin = 1 << 2,
+    /// <summary><c>fast</c>: O(1) or O(log n).</summary>
+    Fast = 1 << 3,
+    /// <summary><c>denyoom</c>: may grow memory; refused when used memory exceeds maxmemory.</summary>
+    DenyOom = 1 << 4,
+    /// <summary><c>noscript</c>: not allowed in scripts.</summary>
+    NoScript = 1 << 5,
+    /// <summary><c>loading</c>: allowed while the dataset is loading.</summary>
+    Loading = 1 << 6,
+    /// <summary><c>stale</c>: allowed on a stale replica.</summary>
+    Stale = 1 << 7,
+    /// <summary><c>no_auth</c>: allowed before AUTH.</summary>
+    NoAuth = 1 << 8,
+    /// <summary><c>no_multi</c>: not queued by MULTI.</summary>
+    NoMulti = 1 << 9,
+    /// <summary><c>skip_slowlog</c>: never recorded in the slow log.</summary>
+    SkipSlowlog = 1 << 10,
+    /// <summary><c>allow_busy</c>: allowed while a script is busy.</summary>
+    AllowBusy = 1 << 11,
+    /// <summary><c>may_replicate</c>: may produce replication traffic.</summary>
+    MayReplicate = 1 << 12,
+}
+
+/// <summary>Runs one command: reads <paramref name="args"/>, acts, writes exactly one reply to <c>client.Writer</c>.</summary>
+public delegate void CommandHandler(ClientSession client, in CommandArgs args);
+
+/// <summary>
+/// One row of the command table: name, arity, flags and key positions as Redis 7.0's command table
+/// holds them (https://redis.io/commands/command/), plus the handler. This data answers arity errors,
+/// COMMAND/COMMAND INFO/COMMAND DOCS, and later which commands MULTI queues and which shards a
+/// command must lock.
+/// </summary>
+public sealed class CommandInfo
+{
+    /// <summary>A command; <paramref name="name"/> is lower-case (<c>get</c>, or <c>get</c> under <c>config</c> for CONFIG GET).</summary>
+    public CommandInfo(string name, int arity, CommandFlags flags, int firstKey, int lastKey, int step,
+        string group, string summary, CommandHandler? handler, params CommandInfo[] subcommands)
+    {
+        Name = name;
+        Arity = arity;
+        Flags = flags;
+        FirstKey = firstKey;
+        LastKey = lastKey;
+        Step = step;
+        Group = group;
+        Summary = summary;
+        Handler = handler;
+        Subcommands = subcommands.Length == 0 ? null : subcommands;
+        if (Subcommands != null)
+            foreach (CommandInfo sub in Subcommands) sub.Parent = this;
+    }
+
+    /// <summary>Lower-case name; for a subcommand, the subcommand alone (<c>get</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Name as Redis reports it in errors and COMMAND: <c>get</c>, or <c>config|get</c> for a subcommand.</summary>
+    public string FullName => Parent == null ? Name : Parent.Name + "|" + Name;
+
+    /// <summary>Arity: exact argument count including the name when positive, minimum when negative.</summary>
+    public int Arity { get; }
+
+    /// <summary>Flags.</summary>
+    public CommandFlags Flags { get; }
+
+    /// <summary>Index of the first key argument (0 = no keys).</summary>
+    public int FirstKey { get; }
+
+    /// <summary>Index of the last key argument; negative counts from the end (-1 = last argument).</summary>
+    public int LastKey { get; }
+
+    /// <summary>Step between key arguments (2 for MSET's key value pairs).</summary>
+    public int Step { get; }
+
+    /// <summary>Command group as COMMAND DOCS names it: <c>string</c>, <c>generic</c>, <c>connection</c>, <c>server</c>, <c>hash</c>, <c>transactions</c>.</summary>
+    public string Group { get; }
+
+    /// <summary>One-line summary for COMMAND DOCS.</summary>
+    public string Summary { get; }
+
+    /// <summary>The handler; null for a container whose subcommand is required (CONFIG, CLIENT).</summary>
+    public CommandHandler? Handler { get; }
+
+    /// <summary>Subcommands (CONFIG GET, CLIENT ID…), or null.</summary>
+    public CommandInfo[]? Subcommands { get; }
+
+    /// <summary>The container command of a subcommand, or null.</summary>
+    public CommandInfo? Parent { get; private set; }
+
+    /// <summary>True when <paramref name="argc"/> arguments (name included) satisfy the arity.</summary>
+    public bool AcceptsArgumentCount(int argc) => Arity >= 0 ? argc == Arity : argc >= -Arity;
+
+    /// <summary>True for a write command.</summary>
+    public bool IsWrite => (Flags & CommandFlags.Write) != 0;
+
+    /// <summary>
+    /// Visits the indexes of the key arguments of a command of <paramref name="argc"/> arguments, from
+    /// <see cref="FirstKey"/> through <see cref="LastKey"/> by <see cref="Step"/>.
+    /// </summary>
+    public KeyIndexRange KeyIndexes(int argc)
+    {
+        if (FirstKey == 0) return new KeyIndexRange(0, -1, 1);
+        int last = LastKey >= 0 ? Math.Min(LastKey, argc - 1) : argc + LastKey;
+        return new KeyIndexRange(FirstKey, last, Math.Max(Step, 1));
+    }
+}
+
+/// <summary>Indexes <c>First, First+Step, … ≤ Last</c> of a command's key arguments.</summary>
+/// <param name="First">First key index.</param>
+/// <param name="Last">Last key index (inclusive).</param>
+/// <param name="Step">Distance between keys.</param>
+public readonly record struct KeyIndexRange(int First, int Last, int Step);

@@ -1,0 +1,138 @@
+using System.Text;
+using RespKv.Protocol;
+using RespKv.Server;
+using static RespKv.Commands.CommandFlags;
+
+namespace RespKv.Commands;
+
+/// <summary>
+/// Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET, with Redis 7.0's replies
+/// (https://redis.io/commands/?group=connection).
+/// </summary>
+public static class ConnectionCommands
+{
+    /// <summary>This family's rows of the command table.</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("ping", -1, Fast | Stale, 0, 0, 0, "connection", "Ping the server", Ping),
+        new("echo", 2, Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
+        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast, 0, 0, 0, "connection", "Close the connection", Quit),
+        new("select", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
+        new("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
+        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Reset the connection", Reset),
+    ];
+
+    private static void Ping(ClientSession client, in CommandArgs args)
+    {
+        if (args.Count > 2)
+        {
+            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("ping"u8)!));
+            return;
+        }
+        if (args.Count == 2) client.Writer.WriteBulkString(args[1]);
+        else client.Writer.WriteSimpleString("PONG"u8);
+    }
+
+    private static void Echo(ClientSession client, in CommandArgs args) => client.Writer.WriteBulkString(args[1]);
+
+    private static void Quit(ClientSession client, in CommandArgs args)
+    {
+        client.Writer.WriteOk();
+        client.CloseRequested = true;
+    }
+
+    private static void Select(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[1], out long index))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        if (index < 0 || index >= client.Server.Keyspace.DatabaseCount)
+        {
+            client.Writer.WriteError(CommandErrors.DbIndexOutOfRange);
+            return;
+        }
+        client.Select((int)index);
+        client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>HELLO [protover [AUTH username password] [SETNAME clientname]]</c>: switches RESP version and
+    /// replies with the server's properties as a map. Options are checked before anything changes.
+    /// </summary>
+    private static void Hello(ClientSession client, in CommandArgs args)
+    {
+        int protocol = client.Writer.Protocol;
+        if (args.Count >= 2)
+        {
+            if (!RespInteger.TryParse(args[1], out long requested))
+            {
+                client.Writer.WriteError("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+            if (requested < 2 || requested > 3)
+            {
+                client.Writer.WriteError("NOPROTO unsupported protocol version");
+                return;
+            }
+            protocol = (int)requested;
+        }
+        string? newName = null;
+        for (int i = 2; i < args.Count; i++)
+        {
+            if (args.Is(i, "AUTH"u8) && args.Count - i - 1 >= 2)
+            {
+                // No passwords yet: the default user is "nopass", as in a Redis without requirepass.
+                if (!Ascii.EqualsIgnoreCase(args[i + 1], "default"u8))
+                {
+                    client.Writer.WriteError("WRONGPASS invalid username-password pair or user is disabled.");
+                    return;
+                }
+                i += 2;
+            }
+            else if (args.Is(i, "SETNAME"u8) && args.Count - i - 1 >= 1)
+            {
+                newName = Encoding.UTF8.GetString(args[i + 1]);
+                if (!ClientCommands.IsValidClientName(args[i + 1]))
+                {
+                    client.Writer.WriteError(ClientCommands.InvalidNameError);
+                    return;
+                }
+                i += 1;
+            }
+            else
+            {
+                client.Writer.WriteError($"ERR Syntax error in HELLO option '{Encoding.UTF8.GetString(args[i])}'");
+                return;
+            }
+        }
+        if (newName != null) client.Name = newName.Length == 0 ? null : newName;
+        client.Writer.Protocol = protocol;
+        RespWriter w = client.Writer;
+        w.WriteMapHeader(7);
+        w.WriteBulkString("server"u8);
+        w.WriteBulkString("redis"u8);
+        w.WriteBulkString("version"u8);
+        w.WriteBulkString(RespServer.RedisCompatibleVersion);
+        w.WriteBulkString("proto"u8);
+        w.WriteInteger(protocol);
+        w.WriteBulkString("id"u8);
+        w.WriteInteger(client.Id);
+        w.WriteBulkString("mode"u8);
+        w.WriteBulkString("standalone"u8);
+        w.WriteBulkString("role"u8);
+        w.WriteBulkString("master"u8);
+        w.WriteBulkString("modules"u8);
+        w.WriteArrayHeader(0);
+    }
+
+    /// <summary><c>RESET</c>: back to database 0, RESP2, no name; replies <c>+RESET</c>.</summary>
+    private static void Reset(ClientSession client, in CommandArgs args)
+    {
+        client.Select(0);
+        client.Writer.Protocol = 2;
+        client.Name = null;
+        client.Writer.WriteSimpleString("RESET"u8);
+    }
+}

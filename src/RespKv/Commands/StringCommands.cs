@@ -1,0 +1,430 @@
+using System.Buffers.Text;
+using RespKv.Protocol;
+using RespKv.Server;
+using RespKv.Storage;
+using static RespKv.Commands.CommandFlags;
+
+namespace RespKv.Commands;
+
+/// <summary>
+/// String commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=string):
+/// GET SET MSET MGET MSETNX SETNX GETSET GETDEL APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT
+/// SETRANGE GETRANGE SUBSTR. Single-key writes lock the key's shard; MSET and MSETNX lock all their
+/// shards at once (all-or-nothing); MGET reads under the seqlock so it never sees half of an MSET.
+/// </summary>
+public static class StringCommands
+{
+    /// <summary>This family's rows of the command table.</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("get", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the value of a key", Get),
+        new("set", -3, Write | DenyOom, 1, 1, 1, "string", "Set the string value of a key", Set),
+        new("mset", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values", MSet),
+        new("msetnx", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values, only if none of the keys exist", MSetNx),
+        new("mget", -2, ReadOnly | Fast, 1, -1, 1, "string", "Get the values of all the given keys", MGet),
+        new("setnx", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Set the value of a key, only if the key does not exist", SetNx),
+        new("getset", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Set the string value of a key and return its old value", GetSet),
+        new("getdel", 2, Write | Fast, 1, 1, 1, "string", "Get the value of a key and delete the key", GetDel),
+        new("append", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Append a value to a key", Append),
+        new("strlen", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the length of the value stored in a key", StrLen),
+        new("incr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the integer value of a key by one", (ClientSession c, in CommandArgs a) => IncrementBy(c, a[1], 1)),
+        new("decr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Decrement the integer value of a key by one", (ClientSession c, in CommandArgs a) => IncrementBy(c, a[1], -1)),
+        new("incrby", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the integer value of a key by the given amount", IncrBy),
+        new("decrby", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Decrement the integer value of a key by the given number", DecrBy),
+        new("incrbyfloat", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the float value of a key by the given amount", IncrByFloat),
+        new("setrange", 4, Write | DenyOom, 1, 1, 1, "string", "Overwrite part of a string at key starting at the specified offset", SetRange),
+        new("getrange", 4, ReadOnly, 1, 1, 1, "string", "Get a substring of the string stored at a key", GetRange),
+        new("substr", 4, ReadOnly, 1, 1, 1, "string", "Get a substring of the string stored at a key", GetRange),
+    ];
+
+    private const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+    /// <summary>
+    /// Reads a string key lock-free. Replies WRONGTYPE and returns false when the key holds another type;
+    /// otherwise <paramref name="value"/> is the value or null when the key is missing.
+    /// </summary>
+    internal static bool TryReadString(ClientSession client, ReadOnlySpan<byte> key, out byte[]? value)
+    {
+        KeyEntry? entry = client.Database.Find(key);
+        client.CountLookup(entry != null);
+        return TryString(client, entry, out value);
+    }
+
+    /// <summary>The string in <paramref name="entry"/>; replies WRONGTYPE and returns false for another type.</summary>
+    internal static bool TryString(ClientSession client, KeyEntry? entry, out byte[]? value)
+    {
+        value = null;
+        if (entry == null) return true;
+        value = entry.StringValue;
+        if (value != null) return true;
+        client.Writer.WriteError(CommandErrors.WrongType);
+        return false;
+    }
+
+    private static void WriteBulkOrNull(RespWriter writer, byte[]? value)
+    {
+        if (value == null) writer.WriteNullBulkString();
+        else writer.WriteBulkString(value);
+    }
+
+    private static void Get(ClientSession client, in CommandArgs args)
+    {
+        if (TryReadString(client, args[1], out byte[]? value)) WriteBulkOrNull(client.Writer, value);
+    }
+
+    /// <summary><c>SET key value [NX|XX] [GET]</c>. Expiry options arrive with the expiry issue; until then they are a syntax error.</summary>
+    private static void Set(ClientSession client, in CommandArgs args)
+    {
+        bool nx = false, xx = false, get = false;
+        for (int i = 3; i < args.Count; i++)
+        {
+            if (args.Is(i, "NX"u8) && !xx) nx = true;
+            else if (args.Is(i, "XX"u8) && !nx) xx = true;
+            else if (args.Is(i, "GET"u8)) get = true;
+            else
+            {
+                client.Writer.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            KeyEntry? existing = db.Find(key);
+            byte[]? old = null;
+            if (get)
+            {
+                client.CountLookup(existing != null);
+                if (!TryString(client, existing, out old)) return;
+            }
+            if ((nx && existing != null) || (xx && existing == null))
+            {
+                if (get) WriteBulkOrNull(client.Writer, old);
+                else client.Writer.WriteNullBulkString();
+                return;
+            }
+            db.Set(key, args[2].ToArray());
+            if (get) WriteBulkOrNull(client.Writer, old);
+            else client.Writer.WriteOk();
+        }
+    }
+
+    private static void SetNx(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            if (db.Find(key) != null)
+            {
+                client.Writer.WriteInteger(0);
+                return;
+            }
+            db.Set(key, args[2].ToArray());
+        }
+        client.Writer.WriteInteger(1);
+    }
+
+    /// <summary>Mask of the shards holding every key of an MSET-shaped command (keys at 1, 3, 5 …).</summary>
+    private static ulong PairKeysMask(in CommandArgs args)
+    {
+        ulong mask = 0;
+        for (int i = 1; i < args.Count; i += 2) mask |= Database.ShardMaskOf(args[i]);
+        return mask;
+    }
+
+    private static void MSet(ClientSession client, in CommandArgs args)
+    {
+        if (args.Count % 2 == 0)
+        {
+            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("mset"u8)!));
+            return;
+        }
+        Database db = client.Database;
+        using (db.LockShards(PairKeysMask(args)))
+        {
+            for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
+        }
+        client.Writer.WriteOk();
+    }
+
+    private static void MSetNx(ClientSession client, in CommandArgs args)
+    {
+        if (args.Count % 2 == 0)
+        {
+            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("msetnx"u8)!));
+            return;
+        }
+        Database db = client.Database;
+        using (db.LockShards(PairKeysMask(args)))
+        {
+            for (int i = 1; i < args.Count; i += 2)
+            {
+                if (db.Find(args[i]) == null) continue;
+                client.Writer.WriteInteger(0);
+                return;
+            }
+            for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
+        }
+        client.Writer.WriteInteger(1);
+    }
+
+    private ref struct MGetState
+    {
+        public Database Database;
+        public CommandArgs Args;
+        public List<KeyEntry?> Found;
+    }
+
+    /// <summary><c>MGET key…</c>: one consistent snapshot of all keys (seqlock), so an MSET is seen whole or not at all.</summary>
+    private static void MGet(ClientSession client, in CommandArgs args)
+    {
+        ulong mask = 0;
+        for (int i = 1; i < args.Count; i++) mask |= Database.ShardMaskOf(args[i]);
+        var state = new MGetState { Database = client.Database, Args = args, Found = client.NullableEntryScratch };
+        client.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
+        {
+            s.Found.Clear();
+            for (int i = 1; i < s.Args.Count; i++) s.Found.Add(s.Database.Find(s.Args[i]));
+        });
+        RespWriter w = client.Writer;
+        w.WriteArrayHeader(args.Count - 1);
+        foreach (KeyEntry? entry in state.Found)
+        {
+            client.CountLookup(entry != null);
+            WriteBulkOrNull(w, entry?.StringValue);
+        }
+        state.Found.Clear();
+    }
+
+    private static void GetSet(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            KeyEntry? existing = db.Find(key);
+            client.CountLookup(existing != null);
+            if (!TryString(client, existing, out byte[]? old)) return;
+            db.Set(key, args[2].ToArray());
+            WriteBulkOrNull(client.Writer, old);
+        }
+    }
+
+    private static void GetDel(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            KeyEntry? existing = db.Find(key);
+            client.CountLookup(existing != null);
+            if (!TryString(client, existing, out byte[]? old)) return;
+            if (old != null) db.Remove(key);
+            WriteBulkOrNull(client.Writer, old);
+        }
+    }
+
+    private static void Append(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1], suffix = args[2];
+        Database db = client.Database;
+        long length;
+        using (db.LockKey(key))
+        {
+            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            if (old == null)
+            {
+                db.Set(key, suffix.ToArray());
+                length = suffix.Length;
+            }
+            else
+            {
+                length = (long)old.Length + suffix.Length;
+                if (length > RespLimits.MaxStringLength)
+                {
+                    client.Writer.WriteError(StringTooLong);
+                    return;
+                }
+                byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
+                old.CopyTo(value, 0);
+                suffix.CopyTo(value.AsSpan(old.Length));
+                db.Set(key, value);
+            }
+        }
+        client.Writer.WriteInteger(length);
+    }
+
+    private static void StrLen(ClientSession client, in CommandArgs args)
+    {
+        if (TryReadString(client, args[1], out byte[]? value)) client.Writer.WriteInteger(value?.Length ?? 0);
+    }
+
+    private static void IncrBy(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[2], out long by))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        IncrementBy(client, args[1], by);
+    }
+
+    private static void DecrBy(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[2], out long by))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        if (by == long.MinValue)
+        {
+            client.Writer.WriteError("ERR decrement would overflow");
+            return;
+        }
+        IncrementBy(client, args[1], -by);
+    }
+
+    /// <summary>INCR/DECR/INCRBY/DECRBY: the value must be a string that <c>string2ll</c> accepts; the sum must fit in 64 bits.</summary>
+    private static void IncrementBy(ClientSession client, ReadOnlySpan<byte> key, long by)
+    {
+        Database db = client.Database;
+        long result;
+        using (db.LockKey(key))
+        {
+            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            long current = 0;
+            if (old != null && !RespInteger.TryParse(old, out current))
+            {
+                client.Writer.WriteError(CommandErrors.NotInteger);
+                return;
+            }
+            if ((by < 0 && current < 0 && by < long.MinValue - current) || (by > 0 && current > 0 && by > long.MaxValue - current))
+            {
+                client.Writer.WriteError("ERR increment or decrement would overflow");
+                return;
+            }
+            result = current + by;
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(result, digits, out int n);
+            db.Set(key, digits[..n].ToArray());
+        }
+        client.Writer.WriteInteger(result);
+    }
+
+    /// <summary>
+    /// <c>INCRBYFLOAT key increment</c>. Redis adds in long double and prints 17 significant digits;
+    /// RespKv adds exactly in <see cref="decimal"/> when both numbers fit it (giving the same text) and in
+    /// double otherwise. The result is stored and replied as a bulk string.
+    /// </summary>
+    private static void IncrByFloat(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1], increment = args[2];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            ReadOnlySpan<byte> current = old ?? "0"u8;
+            string? text = FloatSum(current, increment, out string? error);
+            if (text == null)
+            {
+                client.Writer.WriteError(error!);
+                return;
+            }
+            byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
+            db.Set(key, value);
+            client.Writer.WriteBulkString(value);
+        }
+    }
+
+    /// <summary>The text of <paramref name="a"/> + <paramref name="b"/> as INCRBYFLOAT prints it, or null with Redis's error.</summary>
+    internal static string? FloatSum(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, out string? error)
+    {
+        error = null;
+        if (!RespInteger.TryParseDouble(a, out double x) || !RespInteger.TryParseDouble(b, out double y))
+        {
+            error = CommandErrors.NotFloat;
+            return null;
+        }
+        if (RespInteger.TryParseDecimal(a, out decimal dx) && RespInteger.TryParseDecimal(b, out decimal dy))
+        {
+            try
+            {
+                return RedisNumberFormat.FormatHumanLongDouble(dx + dy);
+            }
+            catch (OverflowException)
+            {
+                // Outside decimal's range: fall through to double.
+            }
+        }
+        double sum = x + y;
+        if (double.IsNaN(sum) || double.IsInfinity(sum))
+        {
+            error = "ERR increment would produce NaN or Infinity";
+            return null;
+        }
+        return RedisNumberFormat.FormatHumanLongDouble(sum);
+    }
+
+    private static void SetRange(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[2], out long offset))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        if (offset < 0)
+        {
+            client.Writer.WriteError("ERR offset is out of range");
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1], patch = args[3];
+        Database db = client.Database;
+        long length;
+        using (db.LockKey(key))
+        {
+            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            length = old?.Length ?? 0;
+            if (patch.Length == 0)
+            {
+                client.Writer.WriteInteger(length);
+                return;
+            }
+            if (offset + patch.Length > RespLimits.MaxStringLength)
+            {
+                client.Writer.WriteError(StringTooLong);
+                return;
+            }
+            length = Math.Max(length, offset + patch.Length);
+            byte[] value = new byte[length];
+            old?.CopyTo(value, 0);
+            patch.CopyTo(value.AsSpan((int)offset));
+            db.Set(key, value);
+        }
+        client.Writer.WriteInteger(length);
+    }
+
+    private static void GetRange(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[2], out long start) || !RespInteger.TryParse(args[3], out long end))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        if (!TryReadString(client, args[1], out byte[]? value)) return;
+        if (value == null || (start < 0 && end < 0 && start > end))
+        {
+            client.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        long length = value.Length;
+        if (start < 0) start = length + start;
+        if (end < 0) end = length + end;
+        if (start < 0) start = 0;
+        if (end < 0) end = 0;
+        if (end >= length) end = length - 1;
+        if (start > end || length == 0) client.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
+        else client.Writer.WriteBulkString(value.AsSpan((int)start, (int)(end - start + 1)));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Buffers.Text;
+using System.Globalization;
+
+namespace RespKv.Protocol;
+
+/// <summary>
+/// Strict integer and float parsing with Redis's rules (util.c <c>string2ll</c>, <c>string2ld</c>):
+/// no leading '+', no leading zeros, no spaces, no empty string; the full signed 64-bit range.
+/// </summary>
+public static class RespInteger
+{
+    /// <summary>Parses <paramref name="s"/> as Redis's <c>string2ll</c> does; false for anything it rejects.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> s, out long value)
+    {
+        value = 0;
+        if (s.Length == 0 || s.Length > 20) return false;
+        if (s.Length == 1 && s[0] == (byte)'0') return true;
+        int i = 0;
+        bool negative = false;
+        if (s[0] == (byte)'-')
+        {
+            negative = true;
+            i = 1;
+            if (s.Length == 1) return false;
+        }
+        if (s[i] < (byte)'1' || s[i] > (byte)'9') return false;
+        ulong acc = 0;
+        for (; i < s.Length; i++)
+        {
+            uint d = (uint)(s[i] - (byte)'0');
+            if (d > 9) return false;
+            if (acc > (ulong.MaxValue - d) / 10) return false;
+            acc = acc * 10 + d;
+        }
+        if (negative)
+        {
+            if (acc > (ulong)long.MaxValue + 1) return false;
+            value = (long)(0 - acc);
+        }
+        else
+        {
+            if (acc > long.MaxValue) return false;
+            value = (long)acc;
+        }
+        return true;
+    }
+
+    /// <summary>Parses an unsigned 64-bit decimal the way Redis parses a SCAN cursor (<c>strtoull</c>, whole string).</summary>
+    public static bool TryParseUnsigned(ReadOnlySpan<byte> s, out ulong value)
+    {
+        value = 0;
+        if (s.Length == 0) return false;
+        foreach (byte b in s)
+        {
+            uint d = (uint)(b - (byte)'0');
+            if (d > 9) return false;
+            if (value > (ulong.MaxValue - d) / 10) return false;
+            value = value * 10 + d;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Parses a float as Redis's <c>string2ld</c> does: no leading or trailing space, whole string,
+    /// NaN rejected, "inf"/"-inf" accepted.
+    /// </summary>
+    public static bool TryParseDouble(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        if (s.Length == 0 || s.Length > 5000 || IsSpace(s[0]) || IsSpace(s[^1])) return false;
+        if (Utf8Parser.TryParse(s, out value, out int consumed) && consumed == s.Length)
+            return !double.IsNaN(value);
+        Span<char> chars = s.Length <= 256 ? stackalloc char[s.Length] : new char[s.Length];
+        for (int i = 0; i < s.Length; i++) chars[i] = (char)s[i];
+        if (!double.TryParse(chars, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
+        return !double.IsNaN(value);
+    }
+
+    /// <summary>Parses a decimal the same way when it fits <see cref="decimal"/> exactly enough; used for long-double-like sums.</summary>
+    public static bool TryParseDecimal(ReadOnlySpan<byte> s, out decimal value)
+    {
+        value = 0;
+        if (s.Length == 0 || s.Length > 40 || IsSpace(s[0]) || IsSpace(s[^1])) return false;
+        return Utf8Parser.TryParse(s, out value, out int consumed, 'E') && consumed == s.Length
+            || Utf8Parser.TryParse(s, out value, out consumed) && consumed == s.Length;
+    }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
+}

@@ -1,0 +1,222 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace RespKv.Protocol;
+
+/// <summary>
+/// Writes RESP2/RESP3 replies straight into an <see cref="IBufferWriter{T}"/> (the connection's
+/// <c>PipeWriter</c>), following the Redis protocol spec (https://redis.io/docs/reference/protocol-spec/).
+/// Replies are buffered in the writer's memory and committed by <see cref="Commit"/>; the session
+/// flushes once per batch of parsed commands. Types that RESP2 lacks degrade as Redis degrades them:
+/// null → <c>$-1</c>/<c>*-1</c>, map → flat array, double → bulk string, verbatim → bulk string.
+/// </summary>
+public sealed class RespWriter
+{
+    private const int MinimumBuffer = 4096;
+    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+
+    private IBufferWriter<byte> _output;
+    private Memory<byte> _buffer;
+    private int _position;
+    private long _bytesWritten;
+
+    /// <summary>A writer into <paramref name="output"/>.</summary>
+    public RespWriter(IBufferWriter<byte> output) => _output = output;
+
+    /// <summary>Protocol version of the connection: 2 (default) or 3 after <c>HELLO 3</c>.</summary>
+    public int Protocol { get; set; } = 2;
+
+    /// <summary>Bytes written so far (committed or not), for INFO's <c>total_net_output_bytes</c>.</summary>
+    public long BytesWritten => _bytesWritten + _position;
+
+    /// <summary>True when replies are buffered and not yet committed to the output.</summary>
+    public bool HasPending => _position > 0;
+
+    /// <summary>Commits buffered replies to the output (<c>IBufferWriter.Advance</c>); call before flushing it.</summary>
+    public void Commit()
+    {
+        if (_position == 0) return;
+        _output.Advance(_position);
+        _bytesWritten += _position;
+        _position = 0;
+        _buffer = default;
+    }
+
+    /// <summary>Redirects replies to <paramref name="output"/> after committing what is buffered.</summary>
+    public void SetOutput(IBufferWriter<byte> output)
+    {
+        Commit();
+        _output = output;
+    }
+
+    /// <summary><c>+text\r\n</c>. <paramref name="text"/> must not contain CR or LF.</summary>
+    public void WriteSimpleString(ReadOnlySpan<byte> text)
+    {
+        Span<byte> s = Reserve(text.Length + 3);
+        s[0] = (byte)'+';
+        text.CopyTo(s[1..]);
+        s[text.Length + 1] = (byte)'\r';
+        s[text.Length + 2] = (byte)'\n';
+        Advance(text.Length + 3);
+    }
+
+    /// <summary><c>+OK\r\n</c>.</summary>
+    public void WriteOk() => WriteRaw("+OK\r\n"u8);
+
+    /// <summary>
+    /// An error reply <c>-message\r\n</c>; <paramref name="message"/> starts with its code (<c>ERR</c>,
+    /// <c>WRONGTYPE</c> …). CR and LF in it become spaces, as Redis's <c>addReplyErrorLength</c> does.
+    /// </summary>
+    public void WriteError(string message)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(message.Length) + 3;
+        Span<byte> s = Reserve(max);
+        s[0] = (byte)'-';
+        int n = Encoding.UTF8.GetBytes(message, s[1..]);
+        for (int i = 1; i <= n; i++)
+            if (s[i] == (byte)'\r' || s[i] == (byte)'\n') s[i] = (byte)' ';
+        s[n + 1] = (byte)'\r';
+        s[n + 2] = (byte)'\n';
+        Advance(n + 3);
+    }
+
+    /// <summary>An error reply from UTF-8 bytes that already start with the error code.</summary>
+    public void WriteError(ReadOnlySpan<byte> message)
+    {
+        Span<byte> s = Reserve(message.Length + 3);
+        s[0] = (byte)'-';
+        message.CopyTo(s[1..]);
+        for (int i = 1; i <= message.Length; i++)
+            if (s[i] == (byte)'\r' || s[i] == (byte)'\n') s[i] = (byte)' ';
+        s[message.Length + 1] = (byte)'\r';
+        s[message.Length + 2] = (byte)'\n';
+        Advance(message.Length + 3);
+    }
+
+    /// <summary><c>:n\r\n</c>.</summary>
+    public void WriteInteger(long value) => WritePrefixedNumber((byte)':', value);
+
+    /// <summary><c>$len\r\nbytes\r\n</c>; large values are copied in chunks, never in one huge allocation.</summary>
+    public void WriteBulkString(ReadOnlySpan<byte> value)
+    {
+        WritePrefixedNumber((byte)'$', value.Length);
+        WriteRaw(value);
+        WriteRaw(Crlf);
+    }
+
+    /// <summary>A bulk string from text (UTF-8).</summary>
+    public void WriteBulkString(string value)
+    {
+        int byteCount = Encoding.UTF8.GetByteCount(value);
+        WritePrefixedNumber((byte)'$', byteCount);
+        if (byteCount <= MinimumBuffer)
+        {
+            Span<byte> s = Reserve(byteCount);
+            Encoding.UTF8.GetBytes(value, s);
+            Advance(byteCount);
+        }
+        else WriteRaw(Encoding.UTF8.GetBytes(value));
+        WriteRaw(Crlf);
+    }
+
+    /// <summary>An integer sent as a bulk string (e.g. a SCAN cursor or INCRBYFLOAT result).</summary>
+    public void WriteBulkString(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        WriteBulkString(digits[..n]);
+    }
+
+    /// <summary>Null bulk string: RESP2 <c>$-1\r\n</c>, RESP3 <c>_\r\n</c>.</summary>
+    public void WriteNullBulkString() => WriteRaw(Protocol >= 3 ? "_\r\n"u8 : "$-1\r\n"u8);
+
+    /// <summary>Null array: RESP2 <c>*-1\r\n</c>, RESP3 <c>_\r\n</c>.</summary>
+    public void WriteNullArray() => WriteRaw(Protocol >= 3 ? "_\r\n"u8 : "*-1\r\n"u8);
+
+    /// <summary><c>*count\r\n</c>; follow with <paramref name="count"/> replies.</summary>
+    public void WriteArrayHeader(long count) => WritePrefixedNumber((byte)'*', count);
+
+    /// <summary>Map header: RESP3 <c>%pairs\r\n</c>, RESP2 <c>*(2·pairs)\r\n</c>; follow with key, value, key, value…</summary>
+    public void WriteMapHeader(long pairs)
+    {
+        if (Protocol >= 3) WritePrefixedNumber((byte)'%', pairs);
+        else WritePrefixedNumber((byte)'*', pairs * 2);
+    }
+
+    /// <summary>Set header: RESP3 <c>~count\r\n</c>, RESP2 <c>*count\r\n</c>.</summary>
+    public void WriteSetHeader(long count) => WritePrefixedNumber(Protocol >= 3 ? (byte)'~' : (byte)'*', count);
+
+    /// <summary>A double: RESP3 <c>,value\r\n</c>, RESP2 a bulk string; formatted as Redis's <c>%.17g</c>.</summary>
+    public void WriteDouble(double value)
+    {
+        Span<byte> text = stackalloc byte[32];
+        int n = RedisNumberFormat.FormatDouble(value, text);
+        if (Protocol >= 3)
+        {
+            Span<byte> s = Reserve(n + 3);
+            s[0] = (byte)',';
+            text[..n].CopyTo(s[1..]);
+            s[n + 1] = (byte)'\r';
+            s[n + 2] = (byte)'\n';
+            Advance(n + 3);
+        }
+        else WriteBulkString(text[..n]);
+    }
+
+    /// <summary>Verbatim string: RESP3 <c>=len\r\ntxt:…\r\n</c>, RESP2 a bulk string (as Redis replies to INFO and CLIENT LIST).</summary>
+    public void WriteVerbatimText(string text)
+    {
+        if (Protocol < 3)
+        {
+            WriteBulkString(text);
+            return;
+        }
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        WritePrefixedNumber((byte)'=', bytes.Length + 4);
+        WriteRaw("txt:"u8);
+        WriteRaw(bytes);
+        WriteRaw(Crlf);
+    }
+
+    /// <summary>Boolean: RESP3 <c>#t</c>/<c>#f</c>, RESP2 <c>:1</c>/<c>:0</c>.</summary>
+    public void WriteBoolean(bool value)
+    {
+        if (Protocol >= 3) WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);
+        else WriteRaw(value ? ":1\r\n"u8 : ":0\r\n"u8);
+    }
+
+    /// <summary>Writes bytes as they are (already RESP-encoded), in chunks.</summary>
+    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    {
+        while (bytes.Length > 0)
+        {
+            Span<byte> s = Reserve(Math.Min(bytes.Length, MinimumBuffer), acceptSmaller: true);
+            int n = Math.Min(s.Length, bytes.Length);
+            bytes[..n].CopyTo(s);
+            Advance(n);
+            bytes = bytes[n..];
+        }
+    }
+
+    private void WritePrefixedNumber(byte prefix, long value)
+    {
+        Span<byte> s = Reserve(23);
+        s[0] = prefix;
+        Utf8Formatter.TryFormat(value, s[1..], out int n);
+        s[n + 1] = (byte)'\r';
+        s[n + 2] = (byte)'\n';
+        Advance(n + 3);
+    }
+
+    private Span<byte> Reserve(int size, bool acceptSmaller = false)
+    {
+        int free = _buffer.Length - _position;
+        if (free >= size || (acceptSmaller && free >= 1)) return _buffer.Span[_position..];
+        Commit();
+        _buffer = _output.GetMemory(Math.Max(size, MinimumBuffer));
+        return _buffer.Span;
+    }
+
+    private void Advance(int count) => _position += count;
+}

@@ -1,0 +1,270 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using RespKv.Commands;
+using RespKv.Protocol;
+using RespKv.Storage;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// One client connection (Redis's <c>client</c>): its state (selected database, protocol version, name)
+/// and the loop that serves it over an <see cref="IDuplexPipe"/>. Per read: parse every complete frame,
+/// execute each command writing its reply into the output pipe, then flush once.
+/// </summary>
+public sealed class ClientSession
+{
+    private readonly RespParser _parser = new();
+
+    /// <summary>A session of <paramref name="server"/> whose replies go to <paramref name="output"/>.</summary>
+    /// <param name="server">The shared server state.</param>
+    /// <param name="output">Where replies are written (the connection's PipeWriter, or a buffer in tests and AOF replay).</param>
+    /// <param name="remoteAddress">Peer address as CLIENT LIST prints it (<c>ip:port</c>).</param>
+    /// <param name="localAddress">Local address (<c>laddr</c>).</param>
+    public ClientSession(RespServer server, IBufferWriter<byte> output, string remoteAddress = "", string localAddress = "")
+    {
+        Server = server;
+        Writer = new RespWriter(output);
+        Id = server.Clients.NextId();
+        RemoteAddress = remoteAddress;
+        LocalAddress = localAddress;
+        Database = server.Keyspace[0];
+    }
+
+    /// <summary>The server.</summary>
+    public RespServer Server { get; }
+
+    /// <summary>Reply writer (its <see cref="RespWriter.Protocol"/> is the connection's RESP version).</summary>
+    public RespWriter Writer { get; }
+
+    /// <summary>Unique client id (CLIENT ID).</summary>
+    public long Id { get; }
+
+    /// <summary>Client name (CLIENT SETNAME / HELLO SETNAME), or null.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Library name and version (CLIENT SETINFO LIB-NAME / LIB-VER), or null.</summary>
+    public string? LibName { get; set; }
+
+    /// <summary>Library version (CLIENT SETINFO LIB-VER), or null.</summary>
+    public string? LibVersion { get; set; }
+
+    /// <summary>Peer address, <c>ip:port</c>.</summary>
+    public string RemoteAddress { get; }
+
+    /// <summary>Local address, <c>ip:port</c>.</summary>
+    public string LocalAddress { get; }
+
+    /// <summary>The selected database.</summary>
+    public Database Database { get; private set; }
+
+    /// <summary>When the connection was accepted (UTC).</summary>
+    public DateTime ConnectedAt { get; } = DateTime.UtcNow;
+
+    /// <summary>Environment.TickCount64 at the last command, in ms (CLIENT LIST <c>idle</c>, <c>timeout</c>).</summary>
+    public long LastInteractionMs { get; private set; } = Environment.TickCount64;
+
+    /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>.</summary>
+    public string LastCommand { get; private set; } = "NULL";
+
+    /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, CLIENT KILL).</summary>
+    public bool CloseRequested { get; set; }
+
+    /// <summary>Commands executed by this client.</summary>
+    public long CommandsProcessed { get; private set; }
+
+    /// <summary>Successful key lookups (INFO <c>keyspace_hits</c>).</summary>
+    public long KeyspaceHits { get; private set; }
+
+    /// <summary>Failed key lookups (INFO <c>keyspace_misses</c>).</summary>
+    public long KeyspaceMisses { get; private set; }
+
+    /// <summary>Bytes received.</summary>
+    public long NetInputBytes { get; private set; }
+
+    /// <summary>Bytes of replies written.</summary>
+    public long NetOutputBytes => Writer.BytesWritten;
+
+    /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
+    internal List<KeyEntry> EntryScratch { get; } = new();
+
+    /// <summary>Scratch list for multi-key reads (MGET); cleared by its user.</summary>
+    internal List<KeyEntry?> NullableEntryScratch { get; } = new();
+
+    /// <summary>Selects database <paramref name="index"/>; the caller has range-checked it.</summary>
+    public void Select(int index) => Database = Server.Keyspace[index];
+
+    /// <summary>Counts a key lookup for INFO's hit/miss counters.</summary>
+    public void CountLookup(bool hit)
+    {
+        if (hit) KeyspaceHits++;
+        else KeyspaceMisses++;
+    }
+
+    /// <summary>
+    /// Serves the connection until the peer closes it, a protocol error, QUIT, or <paramref name="cancellation"/>.
+    /// </summary>
+    public async Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default)
+    {
+        PipeReader input = transport.Input;
+        PipeWriter output = transport.Output;
+        try
+        {
+            while (!CloseRequested)
+            {
+                ReadResult result = await input.ReadAsync(cancellation).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                SequencePosition consumed = ProcessReceived(buffer);
+                NetInputBytes += buffer.Slice(0, consumed).Length;
+                input.AdvanceTo(consumed, buffer.End);
+                if (Writer.HasPending)
+                {
+                    Writer.Commit();
+                    FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
+                    if (flush.IsCompleted) break;
+                }
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
+                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            Server.Logger.LogDebug("Client id={Id} addr={Address} closed: {Reason}", Id, RemoteAddress, e.Message);
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Parses and executes every complete frame in <paramref name="buffer"/>; returns how far it consumed.
+    /// A protocol error writes Redis's error reply and requests close.
+    /// </summary>
+    public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
+    {
+        while (!CloseRequested)
+        {
+            ParseStatus status = _parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
+            switch (status)
+            {
+                case ParseStatus.Command:
+                    Execute(args);
+                    buffer = buffer.Slice(consumed);
+                    break;
+                case ParseStatus.Empty:
+                    buffer = buffer.Slice(consumed);
+                    break;
+                case ParseStatus.Incomplete:
+                    return buffer.Start;
+                default:
+                    Writer.WriteError(error!);
+                    CloseRequested = true;
+                    Server.Logger.LogDebug("Protocol error from client id={Id} addr={Address}: {Error}", Id, RemoteAddress, error);
+                    return buffer.Start;
+            }
+        }
+        return buffer.Start;
+    }
+
+    /// <summary>
+    /// Looks the command up in the table, checks its arity, and runs it — replying with Redis's exact
+    /// errors for an unknown command, an unknown subcommand, or a wrong number of arguments.
+    /// </summary>
+    public void Execute(in CommandArgs args)
+    {
+        LastInteractionMs = Environment.TickCount64;
+        CommandTable table = Server.Commands;
+        CommandInfo? command = table.Lookup(args[0]);
+        if (command == null)
+        {
+            Writer.WriteError(CommandErrors.UnknownCommand(args));
+            return;
+        }
+        if (command.Subcommands != null && args.Count > 1)
+        {
+            CommandInfo? sub = table.LookupSubcommand(command, args[1]);
+            if (sub == null)
+            {
+                Writer.WriteError(CommandErrors.UnknownSubcommand(args[1], command.Name));
+                return;
+            }
+            command = sub;
+        }
+        if (!command.AcceptsArgumentCount(args.Count) || command.Handler == null)
+        {
+            Writer.WriteError(CommandErrors.WrongArity(command));
+            return;
+        }
+        CommandsProcessed++;
+        LastCommand = command.FullName;
+        command.Handler(this, args);
+    }
+}
+
+/// <summary>Redis's generic error replies, with its exact texts (server.c, networking.c, object.c).</summary>
+public static class CommandErrors
+{
+    /// <summary><c>-ERR syntax error</c>.</summary>
+    public const string Syntax = "ERR syntax error";
+
+    /// <summary><c>-WRONGTYPE …</c> for a command against a key of another type.</summary>
+    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    /// <summary><c>-ERR value is not an integer or out of range</c>.</summary>
+    public const string NotInteger = "ERR value is not an integer or out of range";
+
+    /// <summary><c>-ERR value is not a valid float</c>.</summary>
+    public const string NotFloat = "ERR value is not a valid float";
+
+    /// <summary><c>-ERR no such key</c>.</summary>
+    public const string NoSuchKey = "ERR no such key";
+
+    /// <summary><c>-ERR DB index is out of range</c>.</summary>
+    public const string DbIndexOutOfRange = "ERR DB index is out of range";
+
+    /// <summary><c>-ERR wrong number of arguments for 'get' command</c> (subcommands: <c>'config|get'</c>).</summary>
+    public static string WrongArity(CommandInfo command) => $"ERR wrong number of arguments for '{command.FullName}' command";
+
+    /// <summary>
+    /// <c>-ERR unknown command 'foo', with args beginning with: 'a' 'b' </c>: the name up to 128 bytes, then
+    /// each argument quoted while the list is under 128 bytes (each cut to what remains of 128), as Redis does.
+    /// </summary>
+    public static byte[] UnknownCommand(in CommandArgs args)
+    {
+        var text = new List<byte>(256);
+        text.AddRange("ERR unknown command '"u8);
+        AddCString(text, args[0], 128);
+        text.AddRange("', with args beginning with: "u8);
+        int start = text.Count;
+        for (int i = 1; i < args.Count && text.Count - start < 128; i++)
+        {
+            text.Add((byte)'\'');
+            AddCString(text, args[i], 128 - (text.Count - 1 - start));
+            text.AddRange("' "u8);
+        }
+        return text.ToArray();
+    }
+
+    /// <summary><c>-ERR unknown subcommand 'foo'. Try CONFIG HELP.</c></summary>
+    public static byte[] UnknownSubcommand(ReadOnlySpan<byte> subcommand, string container)
+    {
+        var text = new List<byte>(128);
+        text.AddRange("ERR unknown subcommand '"u8);
+        AddCString(text, subcommand, 128);
+        text.AddRange(Encoding.ASCII.GetBytes($"'. Try {container.ToUpperInvariant()} HELP."));
+        return text.ToArray();
+    }
+
+    /// <summary>Appends <paramref name="value"/> as C's <c>%.*s</c> would: at most <paramref name="max"/> bytes, stopping at a NUL.</summary>
+    private static void AddCString(List<byte> text, ReadOnlySpan<byte> value, int max)
+    {
+        int nul = value.IndexOf((byte)0);
+        if (nul >= 0) value = value[..nul];
+        if (max < 0) max = 0;
+        if (value.Length > max) value = value[..max];
+        foreach (byte b in value) text.Add(b);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// One setting: its redis.conf name, how to read it as CONFIG GET prints it, and how to set it from text.
+/// </summary>
+/// <param name="Name">redis.conf name, lower-case.</param>
+/// <param name="Mutable">True when CONFIG SET may change it at runtime.</param>
+/// <param name="Get">The value as CONFIG GET prints it.</param>
+/// <param name="Set">Applies a value; returns null on success or the reason it is invalid
+/// (CONFIG SET answers <c>-ERR CONFIG SET failed (possibly related to argument 'name') - reason</c>).</param>
+public sealed record ConfigParameter(string Name, bool Mutable, Func<ServerOptions, string> Get, Func<ServerOptions, string, string?> Set);
+
+/// <summary>
+/// The table of settings: the single source for start-up options, CONFIG GET and CONFIG SET
+/// (https://redis.io/docs/management/config/). A setting that is not here is an unknown option.
+/// </summary>
+public static class ConfigParameters
+{
+    private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
+    private static readonly string[] FsyncPolicies = ["always", "everysec", "no"];
+    private static readonly string[] EvictionPolicies =
+        ["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"];
+
+    /// <summary>Every setting, by name.</summary>
+    public static IReadOnlyList<ConfigParameter> All { get; } =
+    [
+        new("port", false, o => Int(o.Port), (o, v) => SetInt(v, 0, 65535, x => o.Port = x)),
+        new("bind", false, o => string.Join(' ', o.Bind), (o, v) =>
+        {
+            string[] addresses = v.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (addresses.Length == 0) return "bind needs at least one address";
+            o.Bind = addresses;
+            return null;
+        }),
+        new("databases", false, o => Int(o.Databases), (o, v) => SetInt(v, 1, 1_000_000, x => o.Databases = x)),
+        new("timeout", true, o => Int(o.Timeout), (o, v) => SetInt(v, 0, int.MaxValue, x => o.Timeout = x)),
+        new("maxclients", true, o => Int(o.MaxClients), (o, v) => SetInt(v, 1, 1_000_000, x => o.MaxClients = x)),
+        new("dir", true, o => o.Dir, (o, v) =>
+        {
+            string full = Path.GetFullPath(v);
+            if (File.Exists(full)) return $"'{v}' is a file, not a directory";
+            o.Dir = full;
+            return null;
+        }),
+        new("loglevel", true, o => o.LogLevel, (o, v) => SetEnum(v, LogLevels, x =>
+        {
+            o.LogLevel = x;
+            o.LogLevelChanged?.Invoke(x);
+        })),
+        new("logfile", false, o => o.LogFile, (o, v) => { o.LogFile = v; return null; }),
+        new("appendonly", true, o => o.AppendOnly ? "yes" : "no", (o, v) =>
+        {
+            if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
+            if (on) return "the append-only file is not implemented yet (durability issue)";
+            o.AppendOnly = false;
+            return null;
+        }),
+        new("appendfsync", true, o => o.AppendFsync, (o, v) => SetEnum(v, FsyncPolicies, x => o.AppendFsync = x)),
+        new("appendfilename", false, o => o.AppendFilename, (o, v) =>
+        {
+            if (v.Length == 0 || v.Contains('/') || v.Contains('\\')) return "appendfilename can't be a path, just a filename";
+            o.AppendFilename = v;
+            return null;
+        }),
+        new("save", true, o => o.Save, (o, v) =>
+            v.Trim().Length == 0 ? null : "RDB snapshots are not supported by RespKv; use the AOF"),
+        new("maxmemory", true, o => o.MaxMemory.ToString(CultureInfo.InvariantCulture), (o, v) =>
+        {
+            if (!ServerOptions.TryParseMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
+            if (bytes != 0) return "maxmemory is not enforced yet (eviction issue)";
+            o.MaxMemory = 0;
+            return null;
+        }),
+        new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x => o.MaxMemoryPolicy = x)),
+    ];
+
+    /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>
+    public static ConfigParameter? Find(string name)
+    {
+        foreach (ConfigParameter p in All)
+            if (p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return p;
+        return null;
+    }
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string? SetInt(string text, int min, int max, Action<int> apply)
+    {
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
+            return "argument couldn't be parsed into an integer";
+        if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
+        apply((int)n);
+        return null;
+    }
+
+    private static string? SetEnum(string text, string[] allowed, Action<string> apply)
+    {
+        foreach (string a in allowed)
+        {
+            if (!a.Equals(text, StringComparison.OrdinalIgnoreCase)) continue;
+            apply(a);
+            return null;
+        }
+        return "argument(s) must be one of the following: " + string.Join(", ", allowed);
+    }
+}

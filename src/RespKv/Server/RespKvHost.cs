@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// Hosts a <see cref="RespServer"/> on Kestrel: one TCP listener per <c>bind</c> address on <c>port</c>,
+/// each running <see cref="RespConnectionHandler"/>. Port 0 binds a free port (see <see cref="Port"/>),
+/// so tests and benchmarks run the real server in-process.
+/// </summary>
+public sealed class RespKvHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<ListenOptions> _listeners = new();
+
+    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // Run the RESP loop on the socket's completion thread: no thread-pool hop per request.
+            sockets.UnsafePreferInlineScheduling = true;
+            sockets.NoDelay = true;
+        });
+        builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>()));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (string address in options.Bind)
+            {
+                IPAddress ip = ParseBindAddress(address);
+                kestrel.Listen(ip, options.Port, listen =>
+                {
+                    listen.UseConnectionHandler<RespConnectionHandler>();
+                    _listeners.Add(listen);
+                });
+            }
+        });
+        _app = builder.Build();
+        Server = _app.Services.GetRequiredService<RespServer>();
+        Server.ShutdownRequested = () => _app.Lifetime.StopApplication();
+    }
+
+    /// <summary>The served state.</summary>
+    public RespServer Server { get; }
+
+    /// <summary>The port actually bound (after <see cref="StartAsync"/>).</summary>
+    public int Port => Server.BoundPort;
+
+    /// <summary>Completes when the host has stopped (SHUTDOWN, SIGTERM, or <see cref="StopAsync"/>).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>Builds a host for <paramref name="options"/>; logging goes where <paramref name="configureLogging"/> sends it.</summary>
+    public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
+        new(options, configureLogging);
+
+    /// <summary>Binds the listeners and starts accepting connections.</summary>
+    public async Task StartAsync(CancellationToken cancellation = default)
+    {
+        await _app.StartAsync(cancellation).ConfigureAwait(false);
+        if (_listeners.Count > 0 && _listeners[0].IPEndPoint is { } endpoint) Server.BoundPort = endpoint.Port;
+    }
+
+    /// <summary>Runs until SHUTDOWN, SIGTERM or SIGINT.</summary>
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
+
+    /// <summary>Stops accepting and closes connections.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    private static IPAddress ParseBindAddress(string address)
+    {
+        string a = address.TrimStart('-');
+        return a switch
+        {
+            "*" or "0.0.0.0" => IPAddress.Any,
+            "::*" or "::" => IPAddress.IPv6Any,
+            "localhost" => IPAddress.Loopback,
+            _ => IPAddress.Parse(a),
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RespKv.Commands;
+using RespKv.Storage;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// Everything the connections share: settings, keyspace, command table, clients and counters.
+/// Independent of the transport: tests can create one and run sessions over in-memory pipes.
+/// </summary>
+public sealed class RespServer
+{
+    /// <summary>The Redis version RespKv reports (HELLO, INFO <c>redis_version</c>) so clients enable the features it has.</summary>
+    public const string RedisCompatibleVersion = "7.0.15";
+
+    /// <summary>A server with <paramref name="options"/>.</summary>
+    public RespServer(ServerOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        Options = options;
+        Keyspace = new Keyspace(options.Databases);
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Logger = LoggerFactory.CreateLogger("RespKv");
+        RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+    }
+
+    /// <summary>RespKv's own version (INFO <c>respkv_version</c>).</summary>
+    public static string Version { get; } =
+        typeof(RespServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>Settings (shared with CONFIG GET/SET).</summary>
+    public ServerOptions Options { get; }
+
+    /// <summary>The databases.</summary>
+    public Keyspace Keyspace { get; }
+
+    /// <summary>The command table.</summary>
+    public CommandTable Commands { get; } = CommandTable.Default;
+
+    /// <summary>Connected clients.</summary>
+    public ClientRegistry Clients { get; } = new();
+
+    /// <summary>Counters for INFO stats.</summary>
+    public ServerStats Stats { get; } = new();
+
+    /// <summary>Logging.</summary>
+    public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>The server's logger.</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
+    public string RunId { get; }
+
+    /// <summary>When the server started (UTC).</summary>
+    public DateTime StartedAt { get; } = DateTime.UtcNow;
+
+    /// <summary>Monotonic start time, for uptime.</summary>
+    public Stopwatch Uptime { get; } = Stopwatch.StartNew();
+
+    /// <summary>The TCP port actually bound (differs from <see cref="ServerOptions.Port"/> when that is 0).</summary>
+    public int BoundPort { get; set; }
+
+    /// <summary>Asks the host to stop (SHUTDOWN); set by the host.</summary>
+    public Action? ShutdownRequested { get; set; }
+}

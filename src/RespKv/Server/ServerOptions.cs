@@ -1,0 +1,94 @@
+using System.Globalization;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// The server's settings, named and valued as redis.conf 7.0 names them. Read at start-up from a
+/// config file and <c>--name value</c> overrides, read by <c>CONFIG GET</c> and changed by
+/// <c>CONFIG SET</c> through <see cref="ConfigParameters"/>, the one table of settings.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>TCP port (<c>port</c>); 0 picks a free port (tests). Default 6379.</summary>
+    public int Port { get; set; } = 6379;
+
+    /// <summary>Addresses to listen on (<c>bind</c>). Default <c>127.0.0.1</c>: not open to the network by accident.</summary>
+    public string[] Bind { get; set; } = ["127.0.0.1"];
+
+    /// <summary>Number of databases (<c>databases</c>), 1..1,000,000. Default 16.</summary>
+    public int Databases { get; set; } = 16;
+
+    /// <summary>Close a client idle for this many seconds (<c>timeout</c>); 0 = never.</summary>
+    public int Timeout { get; set; }
+
+    /// <summary>Maximum simultaneous clients (<c>maxclients</c>). Default 10000.</summary>
+    public int MaxClients { get; set; } = 10000;
+
+    /// <summary>Data directory (<c>dir</c>), for the AOF.</summary>
+    public string Dir { get; set; } = Path.GetFullPath("./data");
+
+    /// <summary>Log verbosity (<c>loglevel</c>): debug, verbose, notice (default), warning, nothing.</summary>
+    public string LogLevel { get; set; } = "notice";
+
+    /// <summary>Log file path (<c>logfile</c>); empty = standard output.</summary>
+    public string LogFile { get; set; } = "";
+
+    /// <summary>The config file the server was started with (<c>config_file</c> in INFO), or empty.</summary>
+    public string ConfigFile { get; set; } = "";
+
+    /// <summary>AOF on or off (<c>appendonly</c>). The AOF arrives with the durability issue; until then only <c>no</c>.</summary>
+    public bool AppendOnly { get; set; }
+
+    /// <summary>fsync policy (<c>appendfsync</c>): always, everysec (default) or no.</summary>
+    public string AppendFsync { get; set; } = "everysec";
+
+    /// <summary>AOF file name inside <see cref="Dir"/> (<c>appendfilename</c>).</summary>
+    public string AppendFilename { get; set; } = "appendonly.aof";
+
+    /// <summary>RDB snapshot schedule (<c>save</c>). RespKv does not write RDB snapshots: always empty.</summary>
+    public string Save { get; set; } = "";
+
+    /// <summary>Memory limit in bytes (<c>maxmemory</c>); 0 = none. Enforced by the eviction issue.</summary>
+    public long MaxMemory { get; set; }
+
+    /// <summary>Eviction policy (<c>maxmemory-policy</c>). Default noeviction.</summary>
+    public string MaxMemoryPolicy { get; set; } = "noeviction";
+
+    /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
+    public Action<string>? LogLevelChanged { get; set; }
+
+    /// <summary>Parses a memory size as redis.conf does: bytes, or with k/kb/m/mb/g/gb (k = 1000, kb = 1024).</summary>
+    public static bool TryParseMemory(string text, out long bytes)
+    {
+        bytes = 0;
+        string t = text.Trim().ToLowerInvariant();
+        (string suffix, long unit)[] units = [("gb", 1L << 30), ("mb", 1L << 20), ("kb", 1L << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)];
+        long multiplier = 1;
+        foreach ((string suffix, long unit) in units)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                t = t[..^suffix.Length];
+                multiplier = unit;
+                break;
+            }
+        }
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
+        try
+        {
+            bytes = checked(n * multiplier);
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Parses redis.conf's yes/no.</summary>
+    public static bool TryParseYesNo(string text, out bool value)
+    {
+        value = text.Equals("yes", StringComparison.OrdinalIgnoreCase);
+        return value || text.Equals("no", StringComparison.OrdinalIgnoreCase);
+    }
+}

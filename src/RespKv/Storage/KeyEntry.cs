@@ -1,0 +1,65 @@
+namespace RespKv.Storage;
+
+/// <summary>The Redis data type of a value, as TYPE names it.</summary>
+public enum ValueType : byte
+{
+    /// <summary>A binary-safe byte string (TYPE <c>string</c>).</summary>
+    String,
+    /// <summary>A hash (TYPE <c>hash</c>); arrives with the hashes issue.</summary>
+    Hash,
+}
+
+/// <summary>
+/// One key and its value: a node in a shard's bucket chain. Key, value and expiry are immutable once
+/// published (every write replaces the node), so lock-free readers always see a key, value and expiry
+/// that belong together. Written in place: the chain link (by the shard's writer, with a single
+/// volatile reference write) and <see cref="LruClock"/> (a torn read of it is harmless).
+/// </summary>
+public sealed class KeyEntry
+{
+    /// <summary>A node; <paramref name="value"/> is a <c>byte[]</c> for strings.</summary>
+    internal KeyEntry(byte[] key, int hash, object value, long expireAtMs, KeyEntry? next)
+    {
+        Key = key;
+        Hash = hash;
+        Value = value;
+        ExpireAtMs = expireAtMs;
+        _next = next;
+    }
+
+    private KeyEntry? _next;
+
+    /// <summary>The key bytes (never mutated).</summary>
+    public byte[] Key { get; }
+
+    /// <summary>The key's hash (<see cref="KeyHash.Compute"/>): low bits pick the shard, the rest the bucket.</summary>
+    public int Hash { get; }
+
+    /// <summary>The value: <c>byte[]</c> for a string. Never mutated after publication.</summary>
+    public object Value { get; }
+
+    /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none (set by the expiry issue).</summary>
+    public long ExpireAtMs { get; }
+
+    /// <summary>Last-access clock for LRU/LFU eviction (seconds, wraps); written without a lock.</summary>
+    public int LruClock;
+
+    /// <summary>Next node in the same bucket (volatile read and write).</summary>
+    internal KeyEntry? NextVolatile
+    {
+        get => Volatile.Read(ref _next);
+        set => Volatile.Write(ref _next, value);
+    }
+
+    /// <summary>The value's type.</summary>
+    public ValueType Type => Value is byte[] ? ValueType.String : ValueType.Hash;
+
+    /// <summary>The value as a string, or null when it holds another type.</summary>
+    public byte[]? StringValue => Value as byte[];
+
+    /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (a string: its length).</summary>
+    public long ValueBytes => Value is byte[] s ? s.Length : 0;
+
+    /// <summary>The same key and value in a node with another successor (used when a chain is rebuilt).</summary>
+    internal KeyEntry WithNext(KeyEntry? next) => new(Key, Hash, Value, ExpireAtMs, next) { LruClock = LruClock };
+}

@@ -1,0 +1,187 @@
+namespace RespKv.Storage;
+
+/// <summary>
+/// One shard of a database: a chained hash table whose readers take no lock, plus the writer lock and
+/// the seqlock version that make multi-key operations atomic.
+/// <para>
+/// Lock-free reads: a writer (holding <see cref="WriteLock"/>) only ever publishes fully built nodes
+/// with single reference writes — a new head for an insert, a predecessor's <c>Next</c> (or the bucket
+/// slot) for a replace or remove — so a reader walking a chain sees each key either before or after the
+/// write, never a half-made node. Growing the table copies every node into a new array before publishing
+/// it, so a reader still on the old array keeps walking intact old chains.
+/// </para>
+/// <para>
+/// Seqlock: <see cref="Version"/> is odd while a write is in progress. A multi-key reader records the
+/// versions of its shards, reads, and retries if any version moved (see <see cref="Database"/>).
+/// </para>
+/// </summary>
+public sealed class KeyspaceShard
+{
+    private const int InitialBuckets = 4;
+
+    private KeyEntry?[] _buckets = new KeyEntry?[InitialBuckets];
+    private int _count;
+    private long _valueBytes;
+    private long _version;
+
+    /// <summary>The writer lock; take it through <see cref="Database"/>'s lock scopes, in ascending shard order.</summary>
+    internal readonly Lock WriteLock = new();
+
+    /// <summary>Seqlock version: odd while a writer is applying changes.</summary>
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>Keys in this shard.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Sum of <see cref="KeyEntry.ValueBytes"/> over this shard's keys, in bytes.</summary>
+    public long ValueBytes => Volatile.Read(ref _valueBytes);
+
+    internal void BeginWrite() => Interlocked.Increment(ref _version);
+
+    internal void EndWrite() => Interlocked.Increment(ref _version);
+
+    /// <summary>The entry for <paramref name="key"/>, or null. Lock-free.</summary>
+    public KeyEntry? Find(ReadOnlySpan<byte> key, int hash)
+    {
+        KeyEntry?[] buckets = Volatile.Read(ref _buckets);
+        for (KeyEntry? e = Volatile.Read(ref buckets[BucketOf(hash, buckets.Length)]); e != null; e = e.NextVolatile)
+        {
+            if (e.Hash == hash && key.SequenceEqual(e.Key)) return e;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Inserts or replaces <paramref name="key"/>'s entry. Caller holds the write lock.
+    /// </summary>
+    /// <returns>The entry it replaced, or null when the key was new.</returns>
+    internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs)
+    {
+        KeyEntry?[] buckets = _buckets;
+        int index = BucketOf(hash, buckets.Length);
+        KeyEntry? previous = null;
+        for (KeyEntry? e = buckets[index]; e != null; previous = e, e = e.NextVolatile)
+        {
+            if (e.Hash != hash || !key.SequenceEqual(e.Key)) continue;
+            var replacement = new KeyEntry(e.Key, hash, value, expireAtMs, e.NextVolatile) { LruClock = e.LruClock };
+            Link(buckets, index, previous, replacement);
+            _valueBytes += replacement.ValueBytes - e.ValueBytes;
+            return e;
+        }
+        var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]);
+        Volatile.Write(ref buckets[index], entry);
+        _valueBytes += entry.ValueBytes;
+        if (++_count > buckets.Length) Grow();
+        return null;
+    }
+
+    /// <summary>Inserts an entry for a key that is known to be absent, reusing its key array. Caller holds the write lock.</summary>
+    internal void InsertNew(byte[] key, int hash, object value, long expireAtMs)
+    {
+        KeyEntry?[] buckets = _buckets;
+        int index = BucketOf(hash, buckets.Length);
+        var entry = new KeyEntry(key, hash, value, expireAtMs, buckets[index]);
+        Volatile.Write(ref buckets[index], entry);
+        _valueBytes += entry.ValueBytes;
+        if (++_count > buckets.Length) Grow();
+    }
+
+    /// <summary>Removes <paramref name="key"/>. Caller holds the write lock.</summary>
+    /// <returns>The removed entry, or null when the key was absent.</returns>
+    internal KeyEntry? Remove(ReadOnlySpan<byte> key, int hash)
+    {
+        KeyEntry?[] buckets = _buckets;
+        int index = BucketOf(hash, buckets.Length);
+        KeyEntry? previous = null;
+        for (KeyEntry? e = buckets[index]; e != null; previous = e, e = e.NextVolatile)
+        {
+            if (e.Hash != hash || !key.SequenceEqual(e.Key)) continue;
+            Link(buckets, index, previous, e.NextVolatile);
+            _count--;
+            _valueBytes -= e.ValueBytes;
+            return e;
+        }
+        return null;
+    }
+
+    /// <summary>Removes every key; returns how many there were. Caller holds the write lock.</summary>
+    internal int Clear()
+    {
+        int removed = _count;
+        Volatile.Write(ref _buckets, new KeyEntry?[InitialBuckets]);
+        _count = 0;
+        _valueBytes = 0;
+        return removed;
+    }
+
+    /// <summary>
+    /// Adds the entries of the bucket at <paramref name="cursor"/> to <paramref name="output"/> and returns
+    /// the next bucket cursor, 0 when the shard is done. The cursor advances by reversed-bit increment
+    /// (Redis's dictScan), so an entry present for the whole scan is returned even if the table grows
+    /// between calls. Lock-free.
+    /// </summary>
+    public ulong ScanBucket(ulong cursor, List<KeyEntry> output)
+    {
+        KeyEntry?[] buckets = Volatile.Read(ref _buckets);
+        ulong mask = (ulong)buckets.Length - 1;
+        for (KeyEntry? e = Volatile.Read(ref buckets[(int)(cursor & mask)]); e != null; e = e.NextVolatile)
+            output.Add(e);
+        cursor |= ~mask;
+        cursor = ReverseBits(cursor);
+        cursor++;
+        return ReverseBits(cursor);
+    }
+
+    /// <summary>Number of buckets now (a power of two); SCAN uses it to bound its work.</summary>
+    public int BucketCount => Volatile.Read(ref _buckets).Length;
+
+    /// <summary>A uniformly chosen bucket's chain, or null when that bucket is empty. Lock-free.</summary>
+    public KeyEntry? RandomBucket(Random random)
+    {
+        KeyEntry?[] buckets = Volatile.Read(ref _buckets);
+        return Volatile.Read(ref buckets[random.Next(buckets.Length)]);
+    }
+
+    /// <summary>Visits every entry (a snapshot per bucket). Lock-free.</summary>
+    public void ForEach<TState>(ref TState state, EntryVisitor<TState> visitor) where TState : allows ref struct
+    {
+        KeyEntry?[] buckets = Volatile.Read(ref _buckets);
+        for (int i = 0; i < buckets.Length; i++)
+            for (KeyEntry? e = Volatile.Read(ref buckets[i]); e != null; e = e.NextVolatile)
+                visitor(ref state, e);
+    }
+
+    private static void Link(KeyEntry?[] buckets, int index, KeyEntry? previous, KeyEntry? node)
+    {
+        if (previous == null) Volatile.Write(ref buckets[index], node);
+        else previous.NextVolatile = node;
+    }
+
+    private void Grow()
+    {
+        KeyEntry?[] old = _buckets;
+        var grown = new KeyEntry?[old.Length * 2];
+        foreach (KeyEntry? head in old)
+        {
+            for (KeyEntry? e = head; e != null; e = e.NextVolatile)
+            {
+                int index = BucketOf(e.Hash, grown.Length);
+                grown[index] = e.WithNext(grown[index]);
+            }
+        }
+        Volatile.Write(ref _buckets, grown);
+    }
+
+    private static int BucketOf(int hash, int bucketCount) => (int)((uint)hash >> Database.ShardBits) & (bucketCount - 1);
+
+    private static ulong ReverseBits(ulong v)
+    {
+        v = ((v >> 1) & 0x5555555555555555UL) | ((v & 0x5555555555555555UL) << 1);
+        v = ((v >> 2) & 0x3333333333333333UL) | ((v & 0x3333333333333333UL) << 2);
+        v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((v & 0x0F0F0F0F0F0F0F0FUL) << 4);
+        return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
+    }
+}
+
+/// <summary>Called for each entry by <see cref="KeyspaceShard.ForEach{TState}"/>.</summary>
+public delegate void EntryVisitor<TState>(ref TState state, KeyEntry entry) where TState : allows ref struct;
