@@ -1,0 +1,41 @@
+using RespKv.Server;
+
+namespace RespKv.Tests.Support;
+
+/// <summary>
+/// The real server, in-process, on 127.0.0.1 and a free port (port 0). One per test class
+/// (<c>IClassFixture&lt;ServerFixture&gt;</c>); tests isolate themselves with their own key names or
+/// database, or with <see cref="StartFresh"/> for a private server.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private RespKvHost? _host;
+
+    /// <summary>The running host.</summary>
+    public RespKvHost Host => _host ?? throw new InvalidOperationException("not started");
+
+    /// <summary>The bound port.</summary>
+    public int Port => Host.Port;
+
+    /// <summary>Starts a private server with <paramref name="configure"/> applied to default options.</summary>
+    public static async Task<RespKvHost> StartFresh(Action<ServerOptions>? configure = null)
+    {
+        var options = new ServerOptions { Port = 0 };
+        configure?.Invoke(options);
+        RespKvHost host = RespKvHost.Create(options);
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>A new raw RESP connection to this server.</summary>
+    public RespTestClient Connect() => new(Port);
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => _host = await StartFresh();
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_host != null) await _host.DisposeAsync();
+    }
+}
