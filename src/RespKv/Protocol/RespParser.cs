@@ -53,9 +53,66 @@ public sealed class RespParser
         args = default;
         error = null;
         if (buffer.IsEmpty) return ParseStatus.Incomplete;
-        if (_expectedArgs == NoFrame && buffer.FirstSpan[0] != (byte)'*')
-            return ParseInline(buffer, out consumed, out args, out error);
+        if (_expectedArgs == NoFrame)
+        {
+            ReadOnlySpan<byte> first = buffer.FirstSpan;
+            if (first[0] != (byte)'*') return ParseInline(buffer, out consumed, out args, out error);
+            if (TryParseWholeFrame(first, out int length, out int argc))
+            {
+                consumed = length;
+                args = new CommandArgs(first[..length], _slices.AsSpan(0, argc));
+                return ParseStatus.Command;
+            }
+        }
         return ParseMultibulk(buffer, out consumed, out args, out error);
+    }
+
+    /// <summary>
+    /// Fast path for the common case: a well-formed multibulk frame wholly inside one contiguous span.
+    /// Accepts exactly what <see cref="ParseMultibulk"/> accepts and records the same slices; anything else
+    /// (incomplete, malformed, more than <see cref="FastPathMaxArgs"/> arguments) returns false and is
+    /// left to the general path, which owns resumption and every error reply.
+    /// </summary>
+    private bool TryParseWholeFrame(ReadOnlySpan<byte> span, out int length, out int argc)
+    {
+        length = 0;
+        argc = 0;
+        int pos = 1;
+        if (!TryReadSmallNumber(span, ref pos, out int count) || count <= 0 || count > FastPathMaxArgs) return false;
+        if (_slices.Length < count) _slices = new ArgSlice[Math.Max(count, 16)];
+        for (int i = 0; i < count; i++)
+        {
+            if (pos >= span.Length || span[pos] != (byte)'$') return false;
+            pos++;
+            if (!TryReadSmallNumber(span, ref pos, out int bulk)) return false;
+            if (bulk > RespLimits.MaxBulkLength || span.Length - pos < bulk + 2) return false;
+            _slices[i] = new ArgSlice(pos, bulk);
+            pos += bulk + 2;
+        }
+        length = pos;
+        argc = count;
+        return true;
+    }
+
+    private const int FastPathMaxArgs = 1024;
+
+    /// <summary>Reads up to 9 digits (no sign, no leading zero unless "0") followed by CR, and skips CR and the byte after it.</summary>
+    private static bool TryReadSmallNumber(ReadOnlySpan<byte> span, ref int pos, out int value)
+    {
+        value = 0;
+        int start = pos;
+        while (pos < span.Length)
+        {
+            uint d = (uint)(span[pos] - (byte)'0');
+            if (d > 9) break;
+            value = value * 10 + (int)d;
+            pos++;
+        }
+        int digits = pos - start;
+        if (digits == 0 || digits > 9 || (digits > 1 && span[start] == (byte)'0')) return false;
+        if (span.Length - pos < 2 || span[pos] != (byte)'\r') return false;
+        pos += 2;
+        return true;
     }
 
     /// <summary>Drops per-frame state and any large scratch buffer (after a protocol error or a huge frame).</summary>

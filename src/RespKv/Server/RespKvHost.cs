@@ -21,6 +21,7 @@ public sealed class RespKvHost : IAsyncDisposable
 
     private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging)
     {
+        PreferInlineSocketCompletions();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
@@ -78,6 +79,21 @@ public sealed class RespKvHost : IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs socket completions on the epoll threads instead of queueing them to the thread pool
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>). Together with Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c> a request is parsed, executed and answered on the thread that
+    /// received it: measured on this machine kind, pinned to one core, it roughly halves CPU per request
+    /// (no thread hop, no thread-pool spinning). The runtime reads the variable once, when its socket
+    /// engine starts, so this only takes effect if no socket was used before the first host is created;
+    /// an explicit value in the environment is respected. Commands therefore must never block.
+    /// </summary>
+    private static void PreferInlineSocketCompletions()
+    {
+        const string name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(name) == null) Environment.SetEnvironmentVariable(name, "1");
+    }
 
     private static IPAddress ParseBindAddress(string address)
     {
