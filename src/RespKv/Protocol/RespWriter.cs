@@ -20,6 +20,7 @@ public sealed class RespWriter
     private Memory<byte> _buffer;
     private int _position;
     private long _bytesWritten;
+    private long _committedSinceFlush;
 
     /// <summary>A writer into <paramref name="output"/>.</summary>
     public RespWriter(IBufferWriter<byte> output) => _output = output;
@@ -30,24 +31,27 @@ public sealed class RespWriter
     /// <summary>Bytes written so far (committed or not), for INFO's <c>total_net_output_bytes</c>.</summary>
     public long BytesWritten => _bytesWritten + _position;
 
-    /// <summary>True when replies are buffered and not yet committed to the output.</summary>
-    public bool HasPending => _position > 0;
+    /// <summary>Bytes of replies written since the last <see cref="Commit"/> (i.e. not yet handed over for flushing).</summary>
+    public long PendingBytes => _committedSinceFlush + _position;
 
-    /// <summary>Commits buffered replies to the output (<c>IBufferWriter.Advance</c>); call before flushing it.</summary>
+    /// <summary>True when replies were written since the last <see cref="Commit"/>.</summary>
+    public bool HasPending => PendingBytes > 0;
+
+    /// <summary>Commits every buffered reply to the output (<c>IBufferWriter.Advance</c>); call right before flushing it.</summary>
     public void Commit()
+    {
+        CommitChunk();
+        _committedSinceFlush = 0;
+    }
+
+    private void CommitChunk()
     {
         if (_position == 0) return;
         _output.Advance(_position);
         _bytesWritten += _position;
+        _committedSinceFlush += _position;
         _position = 0;
         _buffer = default;
-    }
-
-    /// <summary>Redirects replies to <paramref name="output"/> after committing what is buffered.</summary>
-    public void SetOutput(IBufferWriter<byte> output)
-    {
-        Commit();
-        _output = output;
     }
 
     /// <summary><c>+text\r\n</c>. <paramref name="text"/> must not contain CR or LF.</summary>
@@ -213,7 +217,7 @@ public sealed class RespWriter
     {
         int free = _buffer.Length - _position;
         if (free >= size || (acceptSmaller && free >= 1)) return _buffer.Span[_position..];
-        Commit();
+        CommitChunk();
         _buffer = _output.GetMemory(Math.Max(size, MinimumBuffer));
         return _buffer.Span;
     }

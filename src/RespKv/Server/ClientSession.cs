@@ -15,6 +15,9 @@ namespace RespKv.Server;
 /// </summary>
 public sealed class ClientSession
 {
+    /// <summary>Replies pending beyond this many bytes end the batch early so they are flushed (and backpressure applies) first.</summary>
+    private const long FlushThresholdBytes = 1024 * 1024;
+
     private readonly RespParser _parser = new();
 
     /// <summary>A session of <paramref name="server"/> whose replies go to <paramref name="output"/>.</summary>
@@ -116,15 +119,19 @@ public sealed class ClientSession
                 ReadResult result = await input.ReadAsync(cancellation).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 SequencePosition consumed = ProcessReceived(buffer);
-                NetInputBytes += buffer.Slice(0, consumed).Length;
-                input.AdvanceTo(consumed, buffer.End);
+                ReadOnlySequence<byte> rest = buffer.Slice(consumed);
+                NetInputBytes += buffer.Length - rest.Length;
+                // Stopped early to flush a large reply backlog: mark only what was consumed as examined,
+                // so the next read returns the remaining commands at once.
+                bool stoppedEarly = StoppedForFlush && !rest.IsEmpty;
+                input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 if (Writer.HasPending)
                 {
                     Writer.Commit();
                     FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
                     if (flush.IsCompleted) break;
                 }
-                if (result.IsCompleted || result.IsCanceled) break;
+                if ((result.IsCompleted && !stoppedEarly) || result.IsCanceled) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
@@ -145,7 +152,7 @@ public sealed class ClientSession
     /// </summary>
     public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
     {
-        while (!CloseRequested)
+        while (!CloseRequested && !StoppedForFlush)
         {
             ParseStatus status = _parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
             switch (status)
@@ -168,6 +175,9 @@ public sealed class ClientSession
         }
         return buffer.Start;
     }
+
+    /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
+    private bool StoppedForFlush => Writer.PendingBytes > FlushThresholdBytes;
 
     /// <summary>
     /// Looks the command up in the table, checks its arity, and runs it — replying with Redis's exact

@@ -125,13 +125,15 @@ public sealed class Database
     /// <summary>
     /// Runs <paramref name="read"/> so that it observes no write to the shards in <paramref name="mask"/>
     /// half-done: it retries the read until the shards' seqlock versions are even and unchanged across it.
+    /// After <see cref="OptimisticReadAttempts"/> failed attempts (writers keep hitting these shards) it
+    /// reads once more holding the shards' locks, so a reader always makes progress.
     /// <paramref name="read"/> must only read (it may run more than once) and must reset its own output.
     /// </summary>
     public void ReadSnapshot<TState>(ulong mask, ref TState state, SnapshotReader<TState> read) where TState : allows ref struct
     {
         Span<long> versions = stackalloc long[ShardCount];
         var spin = new SpinWait();
-        while (true)
+        for (int attempt = 0; attempt < OptimisticReadAttempts; attempt++)
         {
             if (TryRecordVersions(mask, versions))
             {
@@ -139,9 +141,13 @@ public sealed class Database
                 Interlocked.MemoryBarrier();
                 if (VersionsUnchanged(mask, versions)) return;
             }
-            spin.SpinOnce();
+            spin.SpinOnce(sleep1Threshold: -1);
         }
+        using (LockShards(mask)) read(ref state);
     }
+
+    /// <summary>Optimistic (lock-free) tries of <see cref="ReadSnapshot{TState}"/> before it falls back to locking.</summary>
+    private const int OptimisticReadAttempts = 32;
 
     private bool TryRecordVersions(ulong mask, Span<long> versions)
     {
