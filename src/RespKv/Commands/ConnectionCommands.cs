@@ -26,7 +26,7 @@ public static class ConnectionCommands
     {
         if (args.Count > 2)
         {
-            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("ping"u8)!));
+            client.WriteArityError();
             return;
         }
         if (args.Count == 2) client.Writer.WriteBulkString(args[1]);

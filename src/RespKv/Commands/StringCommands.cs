@@ -126,23 +126,15 @@ public static class StringCommands
         client.Writer.WriteInteger(1);
     }
 
-    /// <summary>Mask of the shards holding every key of an MSET-shaped command (keys at 1, 3, 5 …).</summary>
-    private static ulong PairKeysMask(in CommandArgs args)
-    {
-        ulong mask = 0;
-        for (int i = 1; i < args.Count; i += 2) mask |= Database.ShardMaskOf(args[i]);
-        return mask;
-    }
-
     private static void MSet(ClientSession client, in CommandArgs args)
     {
         if (args.Count % 2 == 0)
         {
-            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("mset"u8)!));
+            client.WriteArityError();
             return;
         }
         Database db = client.Database;
-        using (db.LockShards(PairKeysMask(args)))
+        using (db.LockShards(client.KeyShardMask(args)))
         {
             for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
         }
@@ -153,11 +145,11 @@ public static class StringCommands
     {
         if (args.Count % 2 == 0)
         {
-            client.Writer.WriteError(CommandErrors.WrongArity(client.Server.Commands.Lookup("msetnx"u8)!));
+            client.WriteArityError();
             return;
         }
         Database db = client.Database;
-        using (db.LockShards(PairKeysMask(args)))
+        using (db.LockShards(client.KeyShardMask(args)))
         {
             for (int i = 1; i < args.Count; i += 2)
             {
@@ -180,8 +172,7 @@ public static class StringCommands
     /// <summary><c>MGET key…</c>: one consistent snapshot of all keys (seqlock), so an MSET is seen whole or not at all.</summary>
     private static void MGet(ClientSession client, in CommandArgs args)
     {
-        ulong mask = 0;
-        for (int i = 1; i < args.Count; i++) mask |= Database.ShardMaskOf(args[i]);
+        ulong mask = client.KeyShardMask(args);
         var state = new MGetState { Database = client.Database, Args = args, Found = client.NullableEntryScratch };
         client.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
         {

@@ -69,7 +69,10 @@ public sealed class ClientSession
     public long LastInteractionMs { get; private set; } = Environment.TickCount64;
 
     /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>.</summary>
-    public string LastCommand { get; private set; } = "NULL";
+    public string LastCommand => CurrentCommand?.FullName ?? "NULL";
+
+    /// <summary>The command being (or last) executed: its table row.</summary>
+    public CommandInfo? CurrentCommand { get; private set; }
 
     /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, CLIENT KILL).</summary>
     public bool CloseRequested { get; set; }
@@ -97,6 +100,22 @@ public sealed class ClientSession
 
     /// <summary>Selects database <paramref name="index"/>; the caller has range-checked it.</summary>
     public void Select(int index) => Database = Server.Keyspace[index];
+
+    /// <summary>
+    /// The set of shards (a mask over the selected database) holding the current command's key arguments,
+    /// located by the command table's key positions (first, last, step): what a multi-key command locks
+    /// or snapshots.
+    /// </summary>
+    public ulong KeyShardMask(in CommandArgs args)
+    {
+        KeyIndexRange keys = CurrentCommand!.KeyIndexes(args.Count);
+        ulong mask = 0;
+        for (int i = keys.First; i <= keys.Last; i += keys.Step) mask |= Database.ShardMaskOf(args[i]);
+        return mask;
+    }
+
+    /// <summary>Replies <c>-ERR wrong number of arguments for '…' command</c> for the current command.</summary>
+    public void WriteArityError() => Writer.WriteError(CommandErrors.WrongArity(CurrentCommand!));
 
     /// <summary>Counts a key lookup for INFO's hit/miss counters.</summary>
     public void CountLookup(bool hit)
@@ -209,7 +228,7 @@ public sealed class ClientSession
             return;
         }
         CommandsProcessed++;
-        LastCommand = command.FullName;
+        CurrentCommand = command;
         command.Handler(this, args);
     }
 }
