@@ -1,13 +1,61 @@
+// respkv-server: the thin executable. Reads redis-server-style arguments, sets up Serilog, runs the
+// Kestrel host until SHUTDOWN, SIGTERM or SIGINT (Ctrl+C), and exits 0; a bad option exits 1.
+using System.Runtime.InteropServices;
 using RespKv.Server;
 
-var options = new ServerOptions();
-for (int i = 0; i + 1 < args.Length; i += 2)
+ServerCommandLine commandLine = ServerCommandLine.Parse(args, Console.In);
+switch (commandLine.Action)
 {
-    var p = ConfigParameters.Find(args[i].TrimStart('-'));
-    if (p == null || p.Set(options, args[i + 1]) is string error) { Console.Error.WriteLine($"bad option {args[i]}"); return 1; }
+    case ServerCommandLineAction.Version:
+        Console.WriteLine(ServerCommandLine.VersionText);
+        return 0;
+    case ServerCommandLineAction.Help:
+        // redis-server prints its usage to stderr and exits 1; asking for help is not an error here.
+        Console.WriteLine(ServerCommandLine.UsageText);
+        return 0;
+    case ServerCommandLineAction.Fail:
+        Console.Error.WriteLine(commandLine.Error);
+        return 1;
 }
-await using var host = RespKvHost.Create(options);
-await host.StartAsync();
-Console.WriteLine($"Ready to accept connections on port {host.Port}");
-await host.WaitForShutdownAsync();
-return 0;
+
+ServerOptions options = commandLine.Options;
+using var logging = new ServerLogging(options);
+Serilog.ILogger log = logging.Logger;
+log.Warning("oO0OoO0OoO0Oo RespKv is starting oO0OoO0OoO0Oo");
+log.Warning(options.ConfigFile.Length > 0 ? "Configuration loaded from {ConfigFile}" : "Configuration loaded", options.ConfigFile);
+
+RespKvHost? host = null;
+try
+{
+    try
+    {
+        host = RespKvHost.Create(options, logging.Configure);
+        await host.StartAsync();
+    }
+    catch (Exception e)
+    {
+        log.Debug(e, "Start-up failed");
+        log.Warning("Could not create server TCP listening socket {Bind}:{Port}: {Reason}",
+            string.Join(' ', options.Bind), options.Port, e.GetBaseException().Message);
+        log.Warning("Failed listening on port {Port} (tcp), aborting.", options.Port);
+        return 1;
+    }
+
+    // The host's console lifetime turns SIGTERM and SIGINT into a graceful stop; these only log it, as Redis
+    // does. Registered after the host's own handlers because the runtime calls the newest registration first.
+    using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM,
+        _ => log.Warning("Received SIGTERM scheduling shutdown..."));
+    using PosixSignalRegistration onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT,
+        _ => log.Warning("Received SIGINT scheduling shutdown..."));
+    host.Stopping.Register(() => log.Warning("User requested shutdown..."));
+    log.Information("RespKv version={Version}, redis_version={RedisVersion}, bits={Bits}, pid={ProcessId}, mode=standalone, port={Port}, bind={Bind}",
+        RespServer.Version, RespServer.RedisCompatibleVersion, IntPtr.Size * 8, Environment.ProcessId, host.Port, string.Join(' ', options.Bind));
+    log.Information("Ready to accept connections");
+    await host.WaitForShutdownAsync();
+    log.Warning("RespKv is now ready to exit, bye bye...");
+    return 0;
+}
+finally
+{
+    if (host != null) await host.DisposeAsync();
+}

@@ -1,0 +1,24 @@
+# RespKv server image: build with the SDK, run on the ASP.NET Core runtime as a non-root user.
+#   docker build -t respkv .
+#   docker run --rm -p 6379:6379 -v respkv-data:/data respkv
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY src/ src/
+RUN dotnet restore src/RespKv.Server/RespKv.Server.csproj
+RUN dotnet publish src/RespKv.Server/RespKv.Server.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# The data directory belongs to the image's non-root `app` user (UID $APP_UID = 1654);
+# it is created and chowned before VOLUME so the volume starts with that owner.
+RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data
+VOLUME /data
+WORKDIR /data
+USER $APP_UID
+EXPOSE 6379
+# A container must listen on all interfaces to be reachable through a published port, so bind 0.0.0.0
+# (the server's own default, 127.0.0.1, would accept only connections from inside the container).
+# Arguments given to `docker run` are appended as further options, e.g. `--port 7000 --loglevel verbose`.
+ENTRYPOINT ["dotnet", "/app/respkv-server.dll", "--bind", "0.0.0.0", "--dir", "/data"]
