@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace RespKv.Server;
@@ -26,9 +27,13 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
         }
         server.Clients.Add(client);
         server.Logger.LogDebug("Accepted {Address} id={Id}", client.RemoteAddress, client.Id);
+        // Kestrel's graceful stop (SIGTERM, SHUTDOWN) only signals ConnectionClosedRequested: watch it too,
+        // or an idle client would hold the stop until the host's 30 s shutdown timeout.
+        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing);
         try
         {
-            await client.RunAsync(connection.Transport, connection.ConnectionClosed);
+            await client.RunAsync(connection.Transport, stop.Token);
         }
         finally
         {
