@@ -1,15 +1,434 @@
 using RespKv.Protocol;
 using RespKv.Server;
+using RespKv.Storage;
 using static RespKv.Commands.CommandFlags;
+using ValueType = RespKv.Storage.ValueType;
 
 namespace RespKv.Commands;
 
 /// <summary>
 /// Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, COPY,
 /// with Redis 7.0's replies (https://redis.io/commands/?group=generic).
+/// <para>
+/// Multi-key writes (DEL, UNLINK, RENAME, COPY) lock every shard they touch at once, so they are
+/// all-or-nothing to other clients; EXISTS of several keys reads under the seqlock
+/// (<see cref="Database.ReadSnapshot{TState}"/>) so it never sees half of a multi-key write. KEYS, SCAN and
+/// RANDOMKEY read lock-free, bucket by bucket.
+/// </para>
+/// <para>
+/// Key expiry is not handled here yet: entries whose <see cref="KeyEntry.ExpireAtMs"/> has passed are
+/// still listed (Redis skips them); the expiry issue adds that filter.
+/// </para>
 /// </summary>
 public static class KeyspaceCommands
 {
-    /// <summary>This family's rows of the command table.</summary>
-    public static IEnumerable<CommandInfo> Table => [];
+    /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("del", -2, Write, 1, -1, 1, "generic", "Delete a key", Del),
+        new("unlink", -2, Write | Fast, 1, -1, 1, "generic", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Del),
+        new("exists", -2, ReadOnly | Fast, 1, -1, 1, "generic", "Determine if a key exists", Exists),
+        new("type", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Determine the type stored at key", Type),
+        new("keys", 2, ReadOnly, 0, 0, 0, "generic", "Find all keys matching the given pattern", Keys),
+        new("scan", -2, ReadOnly, 0, 0, 0, "generic", "Incrementally iterate the keys space", Scan),
+        new("rename", 3, Write, 1, 2, 1, "generic", "Rename a key", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: false)),
+        new("renamenx", 3, Write | Fast, 1, 2, 1, "generic", "Rename a key, only if the new key does not exist", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: true)),
+        new("randomkey", 1, ReadOnly, 0, 0, 0, "generic", "Return a random key from the keyspace", RandomKey),
+        new("copy", -3, Write | DenyOom, 1, 2, 1, "generic", "Copy a key", Copy),
+    ];
+
+    /// <summary>Default SCAN COUNT (Redis's scanGenericCommand).</summary>
+    private const long DefaultScanCount = 10;
+
+    /// <summary>Random bucket probes RANDOMKEY makes before walking the shards in order (a sparse table).</summary>
+    private const int RandomKeyProbes = 64;
+
+    /// <summary>The name TYPE replies for <paramref name="type"/> (<c>string</c>, <c>hash</c>); SCAN TYPE compares against it.</summary>
+    internal static ReadOnlySpan<byte> TypeName(ValueType type) => type == ValueType.String ? "string"u8 : "hash"u8;
+
+    /// <summary>
+    /// Parses a SCAN-family cursor as Redis 7.0's <c>parseScanCursorOrReply</c> does with <c>strtoul</c>:
+    /// the text ends at its first NUL byte (a C string); no leading space; an optional '+' or '-' (a
+    /// negative number wraps modulo 2^64, so "-1" is 18446744073709551615); the empty string is 0; any
+    /// other byte or a value above 2^64-1 fails (the caller replies <c>-ERR invalid cursor</c>).
+    /// </summary>
+    internal static bool TryParseScanCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        int nul = text.IndexOf((byte)0);
+        if (nul >= 0) text = text[..nul];
+        if (text.Length == 0) return true;
+        bool negative = text[0] == (byte)'-';
+        if (negative || text[0] == (byte)'+') text = text[1..];
+        if (!RespInteger.TryParseUnsigned(text, out cursor)) return false;
+        if (negative) cursor = 0 - cursor;
+        return true;
+    }
+
+    /// <summary>Mask of the shards of the keys at arguments 1..end (DEL, EXISTS).</summary>
+    private static ulong AllKeysMask(in CommandArgs args)
+    {
+        ulong mask = 0;
+        for (int i = 1; i < args.Count; i++) mask |= Database.ShardMaskOf(args[i]);
+        return mask;
+    }
+
+    /// <summary>
+    /// <c>DEL key [key ...]</c> and <c>UNLINK key [key ...]</c>: <c>:n</c> keys deleted (a repeated key counts
+    /// once). All keys' shards are locked together, so other clients see all or none of the deletions.
+    /// UNLINK frees nothing in the background: dropping the reference is already O(1) here.
+    /// </summary>
+    private static void Del(ClientSession client, in CommandArgs args)
+    {
+        Database db = client.Database;
+        long deleted = 0;
+        using (db.LockShards(AllKeysMask(args)))
+        {
+            for (int i = 1; i < args.Count; i++)
+                if (db.Remove(args[i]) != null) deleted++;
+        }
+        client.Writer.WriteInteger(deleted);
+    }
+
+    private ref struct ExistsState
+    {
+        public Database Database;
+        public CommandArgs Args;
+        public long Found;
+    }
+
+    /// <summary>
+    /// <c>EXISTS key [key ...]</c>: <c>:n</c> arguments naming an existing key (repeats count again), read as
+    /// one consistent snapshot. Each key counts as a keyspace hit or miss, as in Redis.
+    /// </summary>
+    private static void Exists(ClientSession client, in CommandArgs args)
+    {
+        var state = new ExistsState { Database = client.Database, Args = args };
+        client.Database.ReadSnapshot(AllKeysMask(args), ref state, static (ref ExistsState s) =>
+        {
+            s.Found = 0;
+            for (int i = 1; i < s.Args.Count; i++)
+                if (s.Database.Find(s.Args[i]) != null) s.Found++;
+        });
+        for (long i = 0; i < args.Count - 1; i++) client.CountLookup(i < state.Found);
+        client.Writer.WriteInteger(state.Found);
+    }
+
+    /// <summary><c>TYPE key</c>: <c>+string</c>, <c>+hash</c>, or <c>+none</c> when the key is missing.</summary>
+    private static void Type(ClientSession client, in CommandArgs args)
+    {
+        KeyEntry? entry = client.Database.Find(args[1]);
+        client.CountLookup(entry != null);
+        client.Writer.WriteSimpleString(entry == null ? "none"u8 : TypeName(entry.Type));
+    }
+
+    private ref struct KeysState
+    {
+        public ReadOnlySpan<byte> Pattern;
+        public bool All;
+        public List<KeyEntry> Found;
+    }
+
+    /// <summary>
+    /// <c>KEYS pattern</c>: every key of the selected database matching the glob pattern, in table order.
+    /// Lock-free: a key written during the walk may or may not be listed (Redis blocks all writers instead).
+    /// </summary>
+    private static void Keys(ClientSession client, in CommandArgs args)
+    {
+        var state = new KeysState { Pattern = args[1], All = GlobPattern.MatchesAll(args[1]), Found = client.EntryScratch };
+        state.Found.Clear();
+        foreach (KeyspaceShard shard in client.Database.Shards)
+        {
+            shard.ForEach(ref state, static (ref KeysState s, KeyEntry e) =>
+            {
+                if (s.All || GlobPattern.IsMatch(s.Pattern, e.Key)) s.Found.Add(e);
+            });
+        }
+        WriteKeys(client.Writer, state.Found);
+    }
+
+    /// <summary>Writes an array of the keys of <paramref name="entries"/>, then clears the list.</summary>
+    private static void WriteKeys(RespWriter writer, List<KeyEntry> entries)
+    {
+        writer.WriteArrayHeader(entries.Count);
+        foreach (KeyEntry e in entries) writer.WriteBulkString(e.Key);
+        entries.Clear();
+    }
+
+    /// <summary>
+    /// <c>SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]</c>: replies <c>*2</c> of the next cursor (a
+    /// bulk string, "0" when done) and an array of keys.
+    /// <para>
+    /// The cursor is a position: <c>(bucketCursor &lt;&lt; Database.ShardBits) | shardIndex</c>. Shards are
+    /// scanned in index order, each with Redis's reverse-binary bucket cursor
+    /// (<see cref="KeyspaceShard.ScanBucket"/>), so a key present for the whole scan is returned at least
+    /// once even while tables grow. It stays below 2^63 (bucket cursors are below 2^31). Empty shards are
+    /// skipped without counting as work. Work per call is bounded as in Redis: buckets are visited until at
+    /// least COUNT keys were collected or COUNT*10 buckets were visited; MATCH and TYPE filter afterwards,
+    /// so a call can return fewer keys than COUNT, even none, with a non-zero cursor.
+    /// </para>
+    /// <para>
+    /// Errors: <c>-ERR invalid cursor</c>; COUNT not an integer: <c>-ERR value is not an integer or out of
+    /// range</c>; COUNT below 1, a missing option value or an unknown option: <c>-ERR syntax error</c>. An
+    /// unknown TYPE name matches no key (Redis 7.0). With TYPE, each key that passed MATCH counts as a
+    /// keyspace hit, as Redis's type lookup does.
+    /// </para>
+    /// </summary>
+    private static void Scan(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (!TryParseScanCursor(args[1], out ulong cursor))
+        {
+            w.WriteError("ERR invalid cursor");
+            return;
+        }
+        long count = DefaultScanCount;
+        ReadOnlySpan<byte> pattern = default, type = default;
+        bool usePattern = false, useType = false;
+        for (int i = 2; i < args.Count; i += 2)
+        {
+            bool hasValue = i + 1 < args.Count;
+            if (hasValue && args.Is(i, "COUNT"u8))
+            {
+                if (!RespInteger.TryParse(args[i + 1], out count))
+                {
+                    w.WriteError(CommandErrors.NotInteger);
+                    return;
+                }
+                if (count < 1)
+                {
+                    w.WriteError(CommandErrors.Syntax);
+                    return;
+                }
+            }
+            else if (hasValue && args.Is(i, "MATCH"u8))
+            {
+                pattern = args[i + 1];
+                usePattern = !GlobPattern.MatchesAll(pattern);
+            }
+            else if (hasValue && args.Is(i, "TYPE"u8))
+            {
+                type = args[i + 1];
+                useType = true;
+            }
+            else
+            {
+                w.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+
+        List<KeyEntry> found = client.EntryScratch;
+        found.Clear();
+        ulong next = ScanKeys(client.Database, cursor, count, found);
+
+        int kept = 0;
+        for (int i = 0; i < found.Count; i++)
+        {
+            KeyEntry e = found[i];
+            if (usePattern && !GlobPattern.IsMatch(pattern, e.Key)) continue;
+            if (useType)
+            {
+                client.CountLookup(true);
+                if (!System.Text.Ascii.EqualsIgnoreCase(type, TypeName(e.Type))) continue;
+            }
+            found[kept++] = e;
+        }
+        found.RemoveRange(kept, found.Count - kept);
+
+        w.WriteArrayHeader(2);
+        w.WriteBulkString((long)next);
+        WriteKeys(w, found);
+    }
+
+    /// <summary>
+    /// One SCAN step over <paramref name="db"/> from <paramref name="cursor"/>: adds the entries of the
+    /// visited buckets to <paramref name="output"/> and returns the next cursor (0 after the last shard).
+    /// </summary>
+    private static ulong ScanKeys(Database db, ulong cursor, long count, List<KeyEntry> output)
+    {
+        ReadOnlySpan<KeyspaceShard> shards = db.Shards;
+        int shard = (int)(cursor & (Database.ShardCount - 1));
+        ulong bucket = cursor >> Database.ShardBits;
+        long maxBuckets = count > long.MaxValue / 10 ? long.MaxValue : count * 10;
+        long visited = 0;
+        while (true)
+        {
+            KeyspaceShard s = shards[shard];
+            // A shard with no keys holds no key that was present for the whole scan, so skipping it is safe.
+            if (s.Count != 0)
+            {
+                bucket = s.ScanBucket(bucket, output);
+                visited++;
+            }
+            else bucket = 0;
+            if (bucket == 0 && ++shard == Database.ShardCount) return 0;
+            if (output.Count >= count || visited >= maxBuckets) return (bucket << Database.ShardBits) | (uint)shard;
+        }
+    }
+
+    /// <summary>
+    /// <c>RENAME key newkey</c> (<c>+OK</c>) and <c>RENAMENX key newkey</c> (<c>:1</c>, or <c>:0</c> when newkey
+    /// exists). A missing key: <c>-ERR no such key</c>; key equal to newkey: <c>+OK</c> / <c>:0</c> when it
+    /// exists. Both shards are locked together, so the move is atomic; the value and its expiry move to
+    /// newkey (an overwritten newkey's own expiry is dropped, as in Redis).
+    /// </summary>
+    private static void Rename(ClientSession client, in CommandArgs args, bool nx)
+    {
+        ReadOnlySpan<byte> key = args[1], newKey = args[2];
+        Database db = client.Database;
+        using (db.LockShards(Database.ShardMaskOf(key) | Database.ShardMaskOf(newKey)))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (entry == null)
+            {
+                client.Writer.WriteError(CommandErrors.NoSuchKey);
+                return;
+            }
+            if (key.SequenceEqual(newKey) || (nx && db.Find(newKey) != null))
+            {
+                if (nx) client.Writer.WriteInteger(0);
+                else client.Writer.WriteOk();
+                return;
+            }
+            db.Set(newKey, entry.Value, entry.ExpireAtMs);
+            db.Remove(key);
+        }
+        if (nx) client.Writer.WriteInteger(1);
+        else client.Writer.WriteOk();
+    }
+
+    /// <summary><c>RANDOMKEY</c>: a random key of the selected database as a bulk string, or a null bulk string when it is empty.</summary>
+    private static void RandomKey(ClientSession client, in CommandArgs args)
+    {
+        KeyEntry? entry = PickRandom(client.Database, client.EntryScratch);
+        if (entry == null) client.Writer.WriteNullBulkString();
+        else client.Writer.WriteBulkString(entry.Key);
+    }
+
+    /// <summary>
+    /// A random entry of <paramref name="db"/>, or null when it has none. Probes random buckets of random
+    /// non-empty shards; if a sparse table defeats <see cref="RandomKeyProbes"/> probes, walks the shards
+    /// from a random one and picks among the first non-empty bucket's entries, so it always ends quickly.
+    /// </summary>
+    private static KeyEntry? PickRandom(Database db, List<KeyEntry> scratch)
+    {
+        if (db.Count == 0) return null;
+        Random random = Random.Shared;
+        ReadOnlySpan<KeyspaceShard> shards = db.Shards;
+        for (int probe = 0; probe < RandomKeyProbes; probe++)
+        {
+            KeyspaceShard shard = shards[random.Next(Database.ShardCount)];
+            if (shard.Count == 0) continue;
+            KeyEntry? chain = shard.RandomBucket(random);
+            if (chain == null) continue;
+            int length = 0;
+            for (KeyEntry? e = chain; e != null; e = e.NextVolatile) length++;
+            int pick = random.Next(length);
+            for (KeyEntry? e = chain; e != null; e = e.NextVolatile)
+                if (pick-- == 0) return e;
+            return chain; // the chain changed under us; its head is still a key that existed
+        }
+        int start = random.Next(Database.ShardCount);
+        for (int i = 0; i < Database.ShardCount; i++)
+        {
+            KeyspaceShard shard = shards[(start + i) & (Database.ShardCount - 1)];
+            if (shard.Count == 0) continue;
+            scratch.Clear();
+            ulong cursor = 0;
+            do cursor = shard.ScanBucket(cursor, scratch);
+            while (cursor != 0 && scratch.Count == 0);
+            if (scratch.Count == 0) continue;
+            KeyEntry picked = scratch[random.Next(scratch.Count)];
+            scratch.Clear();
+            return picked;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <c>COPY source destination [DB destination-db] [REPLACE]</c>: <c>:1</c> when copied, <c>:0</c> when the
+    /// source is missing or the destination exists without REPLACE. The copy shares the immutable value
+    /// object and keeps the source's expiry.
+    /// <para>
+    /// Errors, in Redis's order: options are parsed left to right — DB not an integer: <c>-ERR value is not an
+    /// integer or out of range</c>; outside int: <c>-ERR value is out of range, value must between
+    /// -2147483648 and 2147483647</c>; not an existing database: <c>-ERR DB index is out of range</c>; DB
+    /// without a value or an unknown option: <c>-ERR syntax error</c>; then the same key in the same
+    /// database: <c>-ERR source and destination objects are the same</c>.
+    /// </para>
+    /// <para>
+    /// Locking: one database locks both shards together; across databases the two shards are locked in
+    /// (database index, shard index) order, which keeps multi-database writers deadlock-free.
+    /// </para>
+    /// </summary>
+    private static void Copy(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        Database source = client.Database, destination = source;
+        bool replace = false;
+        for (int i = 3; i < args.Count; i++)
+        {
+            if (args.Is(i, "REPLACE"u8))
+            {
+                replace = true;
+            }
+            else if (args.Is(i, "DB"u8) && i + 1 < args.Count)
+            {
+                i++;
+                if (!RespInteger.TryParse(args[i], out long index))
+                {
+                    w.WriteError(CommandErrors.NotInteger);
+                    return;
+                }
+                if (index < int.MinValue || index > int.MaxValue)
+                {
+                    w.WriteError("ERR value is out of range, value must between -2147483648 and 2147483647");
+                    return;
+                }
+                if (index < 0 || index >= client.Server.Keyspace.DatabaseCount)
+                {
+                    w.WriteError(CommandErrors.DbIndexOutOfRange);
+                    return;
+                }
+                destination = client.Server.Keyspace[(int)index];
+            }
+            else
+            {
+                w.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+        ReadOnlySpan<byte> key = args[1], newKey = args[2];
+        bool copied;
+        if (source == destination)
+        {
+            if (key.SequenceEqual(newKey))
+            {
+                w.WriteError("ERR source and destination objects are the same");
+                return;
+            }
+            using (source.LockShards(Database.ShardMaskOf(key) | Database.ShardMaskOf(newKey)))
+                copied = CopyLocked(client, source, key, destination, newKey, replace);
+        }
+        else
+        {
+            bool sourceFirst = source.Index < destination.Index;
+            using (sourceFirst ? source.LockKey(key) : destination.LockKey(newKey))
+            using (sourceFirst ? destination.LockKey(newKey) : source.LockKey(key))
+                copied = CopyLocked(client, source, key, destination, newKey, replace);
+        }
+        w.WriteInteger(copied ? 1 : 0);
+    }
+
+    /// <summary>COPY's work; the caller holds both keys' shard locks. The source lookup counts as a keyspace hit or miss.</summary>
+    private static bool CopyLocked(ClientSession client, Database source, ReadOnlySpan<byte> key,
+        Database destination, ReadOnlySpan<byte> newKey, bool replace)
+    {
+        KeyEntry? entry = source.Find(key);
+        client.CountLookup(entry != null);
+        if (entry == null || (!replace && destination.Find(newKey) != null)) return false;
+        destination.Set(newKey, entry.Value, entry.ExpireAtMs);
+        return true;
+    }
 }
