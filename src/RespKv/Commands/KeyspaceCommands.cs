@@ -47,33 +47,6 @@ public static class KeyspaceCommands
     internal static ReadOnlySpan<byte> TypeName(ValueType type) => type == ValueType.String ? "string"u8 : "hash"u8;
 
     /// <summary>
-    /// Parses a SCAN-family cursor as Redis 7.0's <c>parseScanCursorOrReply</c> does with <c>strtoul</c>:
-    /// the text ends at its first NUL byte (a C string); no leading space; an optional '+' or '-' (a
-    /// negative number wraps modulo 2^64, so "-1" is 18446744073709551615); the empty string is 0; any
-    /// other byte or a value above 2^64-1 fails (the caller replies <c>-ERR invalid cursor</c>).
-    /// </summary>
-    internal static bool TryParseScanCursor(ReadOnlySpan<byte> text, out ulong cursor)
-    {
-        cursor = 0;
-        int nul = text.IndexOf((byte)0);
-        if (nul >= 0) text = text[..nul];
-        if (text.Length == 0) return true;
-        bool negative = text[0] == (byte)'-';
-        if (negative || text[0] == (byte)'+') text = text[1..];
-        if (!RespInteger.TryParseUnsigned(text, out cursor)) return false;
-        if (negative) cursor = 0 - cursor;
-        return true;
-    }
-
-    /// <summary>Mask of the shards of the keys at arguments 1..end (DEL, EXISTS).</summary>
-    private static ulong AllKeysMask(in CommandArgs args)
-    {
-        ulong mask = 0;
-        for (int i = 1; i < args.Count; i++) mask |= Database.ShardMaskOf(args[i]);
-        return mask;
-    }
-
-    /// <summary>
     /// <c>DEL key [key ...]</c> and <c>UNLINK key [key ...]</c>: <c>:n</c> keys deleted (a repeated key counts
     /// once). All keys' shards are locked together, so other clients see all or none of the deletions.
     /// UNLINK frees nothing in the background: dropping the reference is already O(1) here.
@@ -82,7 +55,7 @@ public static class KeyspaceCommands
     {
         Database db = client.Database;
         long deleted = 0;
-        using (db.LockShards(AllKeysMask(args)))
+        using (db.LockShards(client.KeyShardMask(args)))
         {
             for (int i = 1; i < args.Count; i++)
                 if (db.Remove(args[i]) != null) deleted++;
@@ -104,7 +77,7 @@ public static class KeyspaceCommands
     private static void Exists(ClientSession client, in CommandArgs args)
     {
         var state = new ExistsState { Database = client.Database, Args = args };
-        client.Database.ReadSnapshot(AllKeysMask(args), ref state, static (ref ExistsState s) =>
+        client.Database.ReadSnapshot(client.KeyShardMask(args), ref state, static (ref ExistsState s) =>
         {
             s.Found = 0;
             for (int i = 1; i < s.Args.Count; i++)
@@ -177,7 +150,7 @@ public static class KeyspaceCommands
     private static void Scan(ClientSession client, in CommandArgs args)
     {
         RespWriter w = client.Writer;
-        if (!TryParseScanCursor(args[1], out ulong cursor))
+        if (!RespInteger.TryParseScanCursor(args[1], out ulong cursor))
         {
             w.WriteError("ERR invalid cursor");
             return;

@@ -45,8 +45,27 @@ public static class RespInteger
         return true;
     }
 
-    /// <summary>Parses an unsigned 64-bit decimal the way Redis parses a SCAN cursor (<c>strtoull</c>, whole string).</summary>
-    public static bool TryParseUnsigned(ReadOnlySpan<byte> s, out ulong value)
+    /// <summary>
+    /// Parses a SCAN-family cursor as Redis 7.0's <c>parseScanCursorOrReply</c> does with <c>strtoul</c>:
+    /// the text ends at its first NUL byte (a C string); no leading space; an optional '+' or '-' (a
+    /// negative number wraps modulo 2^64, so "-1" is 18446744073709551615); the empty string is 0; any
+    /// other byte or a value above 2^64-1 fails (the caller replies <c>-ERR invalid cursor</c>).
+    /// </summary>
+    public static bool TryParseScanCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        int nul = text.IndexOf((byte)0);
+        if (nul >= 0) text = text[..nul];
+        if (text.Length == 0) return true;
+        bool negative = text[0] == (byte)'-';
+        if (negative || text[0] == (byte)'+') text = text[1..];
+        if (!TryParseDigits(text, out cursor)) return false;
+        if (negative) cursor = 0 - cursor;
+        return true;
+    }
+
+    /// <summary>Parses plain decimal digits (no sign, no space) as an unsigned 64-bit integer; false on overflow or any other byte.</summary>
+    private static bool TryParseDigits(ReadOnlySpan<byte> s, out ulong value)
     {
         value = 0;
         if (s.Length == 0) return false;

@@ -158,6 +158,13 @@ public sealed class ClientSession
         {
             Server.Logger.LogDebug("Client id={Id} addr={Address} closed: {Reason}", Id, RemoteAddress, e.Message);
         }
+        catch (Exception e)
+        {
+            // A defect in a command must not hang the client or take the server down. Its reply may be
+            // half-written, so the stream cannot be trusted: log the failure and close this connection.
+            Server.Logger.LogError(e, "Closing client id={Id} addr={Address} after an internal error in '{Command}'",
+                Id, RemoteAddress, LastCommand);
+        }
         finally
         {
             await input.CompleteAsync().ConfigureAwait(false);

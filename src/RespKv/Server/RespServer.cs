@@ -16,9 +16,13 @@ public sealed class RespServer
     public const string RedisCompatibleVersion = "7.0.15";
 
     /// <summary>A server with <paramref name="options"/>.</summary>
-    public RespServer(ServerOptions options, ILoggerFactory? loggerFactory = null)
+    /// <param name="options">Settings.</param>
+    /// <param name="loggerFactory">Logging; none when null.</param>
+    /// <param name="commands">The command table; <see cref="CommandTable.Default"/> when null (tests may pass their own).</param>
+    public RespServer(ServerOptions options, ILoggerFactory? loggerFactory = null, CommandTable? commands = null)
     {
         Options = options;
+        Commands = commands ?? CommandTable.Default;
         Keyspace = new Keyspace(options.Databases);
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
@@ -36,7 +40,7 @@ public sealed class RespServer
     public Keyspace Keyspace { get; }
 
     /// <summary>The command table.</summary>
-    public CommandTable Commands { get; } = CommandTable.Default;
+    public CommandTable Commands { get; }
 
     /// <summary>Connected clients.</summary>
     public ClientRegistry Clients { get; } = new();
