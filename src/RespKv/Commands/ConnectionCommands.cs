@@ -48,6 +48,11 @@ public static class ConnectionCommands
             client.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
+        if (index < int.MinValue || index > int.MaxValue)
+        {
+            client.Writer.WriteError(CommandErrors.NotInt32Range);
+            return;
+        }
         if (index < 0 || index >= client.Server.Keyspace.DatabaseCount)
         {
             client.Writer.WriteError(CommandErrors.DbIndexOutOfRange);

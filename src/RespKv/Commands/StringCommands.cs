@@ -305,9 +305,8 @@ public static class StringCommands
     }
 
     /// <summary>
-    /// <c>INCRBYFLOAT key increment</c>. Redis adds in long double and prints 17 significant digits;
-    /// RespKv adds exactly in <see cref="decimal"/> when both numbers fit it (giving the same text) and in
-    /// double otherwise. The result is stored and replied as a bulk string.
+    /// <c>INCRBYFLOAT key increment</c>: both numbers are parsed, added and printed as Redis's x87
+    /// long double (<see cref="LongDouble"/>); the result is stored and replied as a bulk string.
     /// </summary>
     private static void IncrByFloat(ClientSession client, in CommandArgs args)
     {
@@ -333,29 +332,18 @@ public static class StringCommands
     internal static string? FloatSum(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, out string? error)
     {
         error = null;
-        if (!RespInteger.TryParseDouble(a, out double x) || !RespInteger.TryParseDouble(b, out double y))
+        if (!LongDouble.TryParse(a, out LongDouble x) || !LongDouble.TryParse(b, out LongDouble y))
         {
             error = CommandErrors.NotFloat;
             return null;
         }
-        if (RespInteger.TryParseDecimal(a, out decimal dx) && RespInteger.TryParseDecimal(b, out decimal dy))
-        {
-            try
-            {
-                return RedisNumberFormat.FormatHumanLongDouble(dx + dy);
-            }
-            catch (OverflowException)
-            {
-                // Outside decimal's range: fall through to double.
-            }
-        }
-        double sum = x + y;
-        if (double.IsNaN(sum) || double.IsInfinity(sum))
+        LongDouble sum = LongDouble.Add(x, y, out bool isNaN);
+        if (isNaN || sum.IsInfinity)
         {
             error = "ERR increment would produce NaN or Infinity";
             return null;
         }
-        return RedisNumberFormat.FormatHumanLongDouble(sum);
+        return sum.ToHumanString();
     }
 
     private static void SetRange(ClientSession client, in CommandArgs args)

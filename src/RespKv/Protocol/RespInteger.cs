@@ -95,14 +95,5 @@ public static class RespInteger
         return !double.IsNaN(value);
     }
 
-    /// <summary>Parses a decimal the same way when it fits <see cref="decimal"/> exactly enough; used for long-double-like sums.</summary>
-    public static bool TryParseDecimal(ReadOnlySpan<byte> s, out decimal value)
-    {
-        value = 0;
-        if (s.Length == 0 || s.Length > 40 || IsSpace(s[0]) || IsSpace(s[^1])) return false;
-        return Utf8Parser.TryParse(s, out value, out int consumed, 'E') && consumed == s.Length
-            || Utf8Parser.TryParse(s, out value, out consumed) && consumed == s.Length;
-    }
-
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
 }

@@ -36,6 +36,12 @@ public sealed class RespParser
     private long _pendingBulkLength = -1;
     private long _inlineScanned;
 
+    // Where the resume offset lies in the caller's buffer, valid while the caller passes a buffer that
+    // starts at the same position (_frameStart), as a pipe does: resuming then costs O(1) instead of a
+    // walk over every segment received since the frame began (O(n²) for a big frame in small reads).
+    private SequencePosition _frameStart;
+    private SequencePosition _resumePosition;
+
     private ArgSlice[] _slices = new ArgSlice[16];
     private readonly List<ArgSlice> _inlineSlices = new();
     private byte[] _scratch = new byte[1024];
@@ -53,18 +59,28 @@ public sealed class RespParser
         args = default;
         error = null;
         if (buffer.IsEmpty) return ParseStatus.Incomplete;
+        if (_expectedArgs == NoFrame && _inlineScanned == 0) _frameStart = buffer.Start;
         if (_expectedArgs == NoFrame)
         {
             ReadOnlySpan<byte> first = buffer.FirstSpan;
-            if (first[0] != (byte)'*') return ParseInline(buffer, out consumed, out args, out error);
-            if (TryParseWholeFrame(first, out int length, out int argc))
+            if (first.Length > 0 && first[0] == (byte)'*' && TryParseWholeFrame(first, out int length, out int argc))
             {
                 consumed = length;
                 args = new CommandArgs(first[..length], _slices.AsSpan(0, argc));
                 return ParseStatus.Command;
             }
+            if (FirstByte(buffer) != (byte)'*') return ParseInline(buffer, out consumed, out args, out error);
         }
         return ParseMultibulk(buffer, out consumed, out args, out error);
+    }
+
+    /// <summary>The first byte of a non-empty buffer, which may begin with an empty span (a slice ending a segment).</summary>
+    private static byte FirstByte(in ReadOnlySequence<byte> buffer)
+    {
+        ReadOnlySpan<byte> first = buffer.FirstSpan;
+        if (first.Length > 0) return first[0];
+        new SequenceReader<byte>(buffer).TryPeek(out byte value);
+        return value;
     }
 
     /// <summary>
@@ -133,6 +149,7 @@ public sealed class RespParser
         args = default;
         error = null;
         var reader = new SequenceReader<byte>(buffer);
+        long readerBase = 0; // offset of the reader's start from the frame's first byte
 
         if (_expectedArgs == NoFrame)
         {
@@ -155,6 +172,7 @@ public sealed class RespParser
             _parsedArgs = 0;
             _pendingBulkLength = -1;
             _resumeOffset = reader.Consumed;
+            _resumePosition = reader.Position;
             if (_slices.Length < count) _slices = new ArgSlice[Math.Min(count, RespLimits.PreallocateArgumentsCap)];
         }
         else
@@ -162,7 +180,8 @@ public sealed class RespParser
             // Resume: a pending bulk string needs this many bytes in all before anything can progress.
             if (_pendingBulkLength >= 0 && buffer.Length < _resumeOffset + _pendingBulkLength + 2)
                 return ParseStatus.Incomplete;
-            reader.Advance(_resumeOffset);
+            reader = new SequenceReader<byte>(ResumeAt(buffer, _resumeOffset, _resumePosition));
+            readerBase = _resumeOffset;
         }
 
         while (_parsedArgs < _expectedArgs)
@@ -185,18 +204,20 @@ public sealed class RespParser
                     return Fail("ERR Protocol error: invalid bulk length", out error);
                 reader = headerReader;
                 _pendingBulkLength = length;
-                _resumeOffset = reader.Consumed;
+                _resumeOffset = readerBase + reader.Consumed;
+                _resumePosition = reader.Position;
             }
             if (reader.Remaining < _pendingBulkLength + 2) return ParseStatus.Incomplete;
             if (_parsedArgs == _slices.Length)
                 Array.Resize(ref _slices, (int)Math.Min((long)_slices.Length * 2, _expectedArgs));
-            _slices[_parsedArgs++] = new ArgSlice(checked((int)reader.Consumed), (int)_pendingBulkLength);
+            _slices[_parsedArgs++] = new ArgSlice(checked((int)(readerBase + reader.Consumed)), (int)_pendingBulkLength);
             reader.Advance(_pendingBulkLength + 2); // Redis skips the two terminator bytes without checking them.
             _pendingBulkLength = -1;
-            _resumeOffset = reader.Consumed;
+            _resumeOffset = readerBase + reader.Consumed;
+            _resumePosition = reader.Position;
         }
 
-        consumed = reader.Consumed;
+        consumed = readerBase + reader.Consumed;
         ReadOnlySpan<byte> frame = Contiguous(buffer, consumed);
         args = new CommandArgs(frame, _slices.AsSpan(0, _expectedArgs));
         _expectedArgs = NoFrame;
@@ -208,16 +229,17 @@ public sealed class RespParser
         consumed = 0;
         args = default;
         error = null;
-        var reader = new SequenceReader<byte>(buffer);
-        reader.Advance(_inlineScanned);
+        long readerBase = _inlineScanned;
+        var reader = new SequenceReader<byte>(_inlineScanned == 0 ? buffer : ResumeAt(buffer, _inlineScanned, _resumePosition));
         if (!reader.TryAdvanceTo((byte)'\n', advancePastDelimiter: true))
         {
             if (buffer.Length > RespLimits.MaxInlineLength) return Fail("ERR Protocol error: too big inline request", out error);
             _inlineScanned = buffer.Length;
+            _resumePosition = buffer.End;
             return ParseStatus.Incomplete;
         }
         _inlineScanned = 0;
-        consumed = reader.Consumed;
+        consumed = readerBase + reader.Consumed;
         long lineLength = consumed - 1;
         ReadOnlySpan<byte> line = Contiguous(buffer, lineLength);
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
@@ -235,6 +257,14 @@ public sealed class RespParser
         args = new CommandArgs(output, _slices.AsSpan(0, _inlineSlices.Count));
         return ParseStatus.Command;
     }
+
+    /// <summary>
+    /// <paramref name="buffer"/> from <paramref name="offset"/> bytes past the frame's start: in O(1) through
+    /// the remembered <paramref name="position"/> when the buffer still starts where the frame did, else
+    /// by counting from the start.
+    /// </summary>
+    private ReadOnlySequence<byte> ResumeAt(in ReadOnlySequence<byte> buffer, long offset, SequencePosition position) =>
+        buffer.Start.Equals(_frameStart) ? buffer.Slice(position) : buffer.Slice(offset);
 
     private ParseStatus Fail(string message, out string? error)
     {

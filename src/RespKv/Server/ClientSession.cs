@@ -252,6 +252,9 @@ public static class CommandErrors
     /// <summary><c>-ERR value is not an integer or out of range</c>.</summary>
     public const string NotInteger = "ERR value is not an integer or out of range";
 
+    /// <summary><c>-ERR value is out of range, value must between …</c>: an integer argument beyond 32 bits (Redis's <c>getIntFromObjectOrReply</c>).</summary>
+    public const string NotInt32Range = "ERR value is out of range, value must between -2147483648 and 2147483647";
+
     /// <summary><c>-ERR value is not a valid float</c>.</summary>
     public const string NotFloat = "ERR value is not a valid float";
 

@@ -1,0 +1,115 @@
+using System.Text;
+using RespKv.Tests.Support;
+using StackExchange.Redis;
+
+namespace RespKv.Tests;
+
+/// <summary>
+/// StackExchange.Redis 1.2.6, unchanged, against the in-process server: connect (it sends its own
+/// handshake: CLIENT SETNAME, INFO, CONFIG GET, CLUSTER NODES, ECHO, PING…), then SET/GET, MSET/MGET,
+/// DEL of several keys, and a pipelined batch of 10,000 asynchronous SETs.
+/// </summary>
+public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private ConnectionMultiplexer Connect()
+    {
+        var options = new ConfigurationOptions
+        {
+            AbortOnConnectFail = false,
+            AllowAdmin = true,
+            ConnectTimeout = 15_000,
+            SyncTimeout = 15_000,
+            ResponseTimeout = 15_000,
+        };
+        options.EndPoints.Add("127.0.0.1", server.Port);
+        var log = new StringWriter();
+        ConnectionMultiplexer mux = ConnectionMultiplexer.Connect(options, log);
+        Assert.True(mux.IsConnected, "StackExchange.Redis did not connect:\n" + log);
+        return mux;
+    }
+
+    [Fact]
+    public void SetGetAndMissingKey()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        Assert.True(db.StringSet("se:k", "v"));
+        Assert.Equal("v", (string?)db.StringGet("se:k"));
+        Assert.True(db.StringGet("se:missing").IsNull);
+        byte[] binary = [0, 1, (byte)'\r', (byte)'\n', 255];
+        Assert.True(db.StringSet("se:bin", binary));
+        Assert.Equal(binary, (byte[]?)db.StringGet("se:bin"));
+        Assert.Equal(11, db.StringIncrement("se:counter", 11));
+        Assert.Equal(10.5, db.StringIncrement("se:float", 10.5));
+        Assert.True(db.Ping() >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void MSetAndMGet()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        var pairs = new KeyValuePair<RedisKey, RedisValue>[50];
+        for (int i = 0; i < pairs.Length; i++) pairs[i] = new($"se:m:{i}", $"value {i}");
+        Assert.True(db.StringSet(pairs)); // MSET
+        RedisKey[] keys = pairs.Select(p => p.Key).Append("se:m:missing").ToArray();
+        RedisValue[] values = db.StringGet(keys); // MGET
+        Assert.Equal(keys.Length, values.Length);
+        for (int i = 0; i < pairs.Length; i++) Assert.Equal($"value {i}", (string?)values[i]);
+        Assert.True(values[^1].IsNull);
+    }
+
+    [Fact]
+    public void DeleteSeveralKeys()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        var pairs = new KeyValuePair<RedisKey, RedisValue>[50];
+        for (int i = 0; i < pairs.Length; i++) pairs[i] = new($"se:d:{i}", i);
+        Assert.True(db.StringSet(pairs));
+        RedisKey[] keys = pairs.Select(p => p.Key).Append("se:d:missing").ToArray();
+        Assert.Equal(pairs.Length, db.KeyDelete(keys)); // DEL of 51 keys, 50 of them present
+        Assert.All(db.StringGet(keys), v => Assert.True(v.IsNull));
+        Assert.Equal(0, db.KeyDelete(keys));
+    }
+
+    [Fact]
+    public async Task PipelinedBatchOfTenThousandSets()
+    {
+        ConnectionMultiplexer mux = Connect();
+        try
+        {
+            await PipelinedBatch(mux.GetDatabase(3)); // its own database, so the count below is exact
+        }
+        finally
+        {
+            // StackExchange.Redis 1.2.6 resumes awaits on its reader thread; disposing there would wait
+            // for that very thread (until SyncTimeout), so dispose from the thread pool.
+            await Task.Run(mux.Dispose);
+        }
+    }
+
+    private static async Task PipelinedBatch(IDatabase db)
+    {
+        const int count = 10_000;
+        var sets = new Task<bool>[count];
+        for (int i = 0; i < count; i++) sets[i] = db.StringSetAsync($"se:p:{i}", $"v{i}");
+        bool[] results = await Task.WhenAll(sets);
+        Assert.All(results, Assert.True);
+
+        for (int i = 0; i < count; i += 997) Assert.Equal($"v{i}", (string?)await db.StringGetAsync($"se:p:{i}"));
+        Assert.Equal($"v{count - 1}", (string?)await db.StringGetAsync($"se:p:{count - 1}"));
+
+        // DBSIZE-equivalent: every key is there, and nothing else (MGET of all 10,000 keys plus one).
+        RedisKey[] keys = Enumerable.Range(0, count).Select(i => (RedisKey)$"se:p:{i}").Append("se:p:none").ToArray();
+        RedisValue[] values = await db.StringGetAsync(keys);
+        Assert.Equal(count, values.Count(v => !v.IsNull));
+        for (int i = 0; i < count; i++) Assert.Equal($"v{i}", (string?)values[i]);
+
+        // The same batch through the pipelined INCR path, interleaved with GETs on one connection.
+        var incrs = new Task<long>[1000];
+        for (int i = 0; i < incrs.Length; i++) incrs[i] = db.StringIncrementAsync("se:p:counter");
+        long[] counters = await Task.WhenAll(incrs);
+        Assert.Equal(Enumerable.Range(1, incrs.Length).Select(i => (long)i), counters); // replies in order
+    }
+}
