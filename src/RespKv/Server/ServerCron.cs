@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// RespKv's counterpart of Redis's <c>serverCron</c> at its default <c>hz 10</c>: every
+/// <see cref="PeriodMs"/> ms it samples the instantaneous rates of INFO <c>stats</c>
+/// (<c>instantaneous_ops_per_sec</c>, <c>instantaneous_input_kbps</c>, <c>instantaneous_output_kbps</c>).
+/// <see cref="ClientRegistry"/> runs it while at least one client is connected: the rates can only be
+/// read by a connected client, and an idle server keeps no timer.
+/// </summary>
+internal sealed class ServerCron : IDisposable
+{
+    /// <summary>Period in milliseconds (Redis's <c>1000 / hz</c>).</summary>
+    public const int PeriodMs = 100;
+
+    private readonly RespServer _server;
+    private readonly Timer _timer;
+    private int _ticking;
+
+    private ServerCron(RespServer server)
+    {
+        _server = server;
+        // A restart after a pause must not average in rates from before the pause.
+        server.Stats.ClearInstantaneous();
+        _timer = new Timer(static state => ((ServerCron)state!).Tick(), this, PeriodMs, PeriodMs);
+    }
+
+    /// <summary>Starts the cron for <paramref name="server"/>.</summary>
+    public static ServerCron Start(RespServer server) => new(server);
+
+    private void Tick()
+    {
+        // Timer callbacks may overlap when one runs late; samples must be taken in order, so skip instead.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1) return;
+        try
+        {
+            _server.Stats.SampleInstantaneous(_server.Clients, Environment.TickCount64);
+        }
+        catch (Exception e)
+        {
+            _server.Logger.LogError(e, "Server cron failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _timer.Dispose();
+}

@@ -1,0 +1,200 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using RespKv.Tests.Support;
+
+namespace RespKv.Tests;
+
+/// <summary>CLIENT subcommands against Redis 7.0.15's replies (SETINFO: Redis 7.2's).</summary>
+public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private const string Pong = "+PONG\r\n";
+
+    private static long Id(RespTestClient c)
+    {
+        string reply = c.Call("CLIENT", "ID");
+        Assert.Matches(@"^:\d+\r\n$", reply);
+        return long.Parse(reply.AsSpan(1, reply.Length - 3), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The whole CLIENT LIST line RespKv writes for a client, with the fields that vary as patterns.</summary>
+    private static string LinePattern(long id, int port, string name = "", int db = 0, int argvMem = 10, string cmd = "client\\|info",
+        int resp = 2, string libName = "", string libVer = "") =>
+        $@"id={id} addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:{port} fd=-1 name={name} age=\d+ idle=\d+ flags=N db={db} " +
+        $@"sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem={argvMem} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 " +
+        $@"tot-mem={argvMem} events=r cmd={cmd} user=default redir=-1 resp={resp} lib-name={libName} lib-ver={libVer}\n";
+
+    [Fact]
+    public void ClientIdIsUniquePerConnectionAndIncreasing()
+    {
+        using RespTestClient a = server.Connect();
+        using RespTestClient b = server.Connect();
+        long ida = Id(a), idb = Id(b);
+        Assert.True(idb > ida);
+        Assert.Equal($":{ida}\r\n", a.Call("CLIENT", "ID"));
+        Assert.Equal("-ERR wrong number of arguments for 'client|id' command\r\n", a.Call("CLIENT", "ID", "x"));
+        Assert.Equal(Pong, a.Call("PING"));
+        Assert.Equal(Pong, b.Call("PING"));
+    }
+
+    [Fact]
+    public void SetNameGetNameAndClear()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("$-1\r\n", c.Call("CLIENT", "GETNAME"));
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETNAME", "setname-test"));
+        Assert.Equal("$12\r\nsetname-test\r\n", c.Call("client", "getname"));
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETNAME", ""));
+        Assert.Equal("$-1\r\n", c.Call("CLIENT", "GETNAME"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void SetNameRejectsSpacesAndSpecialCharacters()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETNAME", "kept"));
+        Assert.Equal("-ERR Client names cannot contain spaces, newlines or special characters.\r\n", c.Call("CLIENT", "SETNAME", "a b"));
+        Assert.Equal("-ERR Client names cannot contain spaces, newlines or special characters.\r\n", c.Call("CLIENT", "SETNAME", "a\nb"));
+        Assert.Equal("-ERR Client names cannot contain spaces, newlines or special characters.\r\n", c.Call("CLIENT", "SETNAME", "caf\xc3\xa9"));
+        Assert.Equal("$4\r\nkept\r\n", c.Call("CLIENT", "GETNAME"));
+        Assert.Equal("-ERR wrong number of arguments for 'client|setname' command\r\n", c.Call("CLIENT", "SETNAME"));
+        Assert.Equal("-ERR wrong number of arguments for 'client|setname' command\r\n", c.Call("CLIENT", "SETNAME", "a", "b"));
+        Assert.Equal("-ERR wrong number of arguments for 'client|getname' command\r\n", c.Call("CLIENT", "GETNAME", "x"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientInfoDescribesTheCallerInRedisFormat()
+    {
+        using RespTestClient c = server.Connect();
+        long id = Id(c);
+        string reply = c.Call("CLIENT", "INFO");
+        string line = ServerCommandTests.Payload(reply);
+        Assert.Matches("^" + LinePattern(id, server.Port, cmd: @"client\|info") + "$", line);
+        Assert.Equal("-ERR wrong number of arguments for 'client|info' command\r\n", c.Call("CLIENT", "INFO", "x"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientInfoFollowsNameDatabaseProtocolAndLibrary()
+    {
+        using RespTestClient c = server.Connect();
+        long id = Id(c);
+        c.Call("CLIENT", "SETNAME", "info-fields");
+        c.Call("SELECT", "3");
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETINFO", "LIB-NAME", "redis-py"));
+        Assert.Equal("+OK\r\n", c.Call("client", "setinfo", "lib-ver", "5.0.1"));
+        c.Call("HELLO", "3");
+        string reply = c.Call("CLIENT", "INFO");
+        Assert.StartsWith("=", reply);
+        Assert.Matches("^" + LinePattern(id, server.Port, name: "info-fields", db: 3, resp: 3, libName: "redis-py", libVer: @"5\.0\.1") + "$",
+            ServerCommandTests.Payload(reply));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void SetInfoValidatesOptionAndValue()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("-ERR Unrecognized option 'lib-foo'\r\n", c.Call("CLIENT", "SETINFO", "lib-foo", "x"));
+        Assert.Equal("-ERR lib-name cannot contain spaces, newlines or special characters.\r\n", c.Call("CLIENT", "SETINFO", "lib-name", "a b"));
+        Assert.Equal("-ERR LIB-VER cannot contain spaces, newlines or special characters.\r\n", c.Call("CLIENT", "SETINFO", "LIB-VER", "1\r\n2"));
+        Assert.Equal("-ERR wrong number of arguments for 'client|setinfo' command\r\n", c.Call("CLIENT", "SETINFO", "lib-name"));
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETINFO", "lib-name", "lib"));
+        Assert.Contains(" lib-name=lib lib-ver=\n", c.Call("CLIENT", "INFO"));
+        Assert.Equal("+OK\r\n", c.Call("CLIENT", "SETINFO", "lib-name", ""));
+        Assert.Contains(" lib-name= lib-ver=\n", c.Call("CLIENT", "INFO"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientListShowsEveryConnectionOneLineEach()
+    {
+        using RespTestClient a = server.Connect();
+        using RespTestClient b = server.Connect();
+        long ida = Id(a), idb = Id(b);
+        b.Call("CLIENT", "SETNAME", "list-b");
+        b.Call("CLIENT", "ID");
+        string reply = a.Call("CLIENT", "LIST");
+        string text = ServerCommandTests.Payload(reply);
+        Assert.EndsWith("\n", text);
+        string[] lines = text[..^1].Split('\n');
+        Assert.True(lines.Length >= 2, text);
+        Assert.Single(lines, l => Regex.IsMatch(l + "\n", "^" + LinePattern(ida, server.Port, cmd: @"client\|list") + "$"));
+        Assert.Single(lines, l => Regex.IsMatch(l + "\n", "^" + LinePattern(idb, server.Port, name: "list-b", argvMem: 0, cmd: @"client\|id") + "$"));
+        Assert.Equal(Pong, a.Call("PING"));
+        Assert.Equal(Pong, b.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientListFiltersByTypeAndId()
+    {
+        using RespTestClient a = server.Connect();
+        using RespTestClient b = server.Connect();
+        long ida = Id(a), idb = Id(b);
+        string byId = ServerCommandTests.Payload(a.Call("CLIENT", "LIST", "ID", idb.ToString(CultureInfo.InvariantCulture), "999999", ida.ToString(CultureInfo.InvariantCulture), idb.ToString(CultureInfo.InvariantCulture)));
+        string[] lines = byId[..^1].Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith($"id={idb} ", lines[0]);
+        Assert.StartsWith($"id={ida} ", lines[1]);
+        Assert.StartsWith($"id={idb} ", lines[2]);
+        Assert.Contains(" argv-mem=0 ", lines[0]);
+        Assert.DoesNotContain(" argv-mem=0 ", lines[1]);
+        Assert.Equal("$0\r\n\r\n", a.Call("CLIENT", "LIST", "ID", "-1", "0"));
+        string normal = ServerCommandTests.Payload(a.Call("CLIENT", "LIST", "TYPE", "NORMAL"));
+        Assert.Contains($"id={ida} ", normal);
+        Assert.Contains($"id={idb} ", normal);
+        Assert.Equal("$0\r\n\r\n", a.Call("CLIENT", "LIST", "TYPE", "pubsub"));
+        Assert.Equal("$0\r\n\r\n", a.Call("CLIENT", "LIST", "TYPE", "master"));
+        Assert.Equal("$0\r\n\r\n", a.Call("CLIENT", "LIST", "TYPE", "replica"));
+        Assert.Equal("$0\r\n\r\n", a.Call("CLIENT", "LIST", "TYPE", "slave"));
+        Assert.Equal(Pong, a.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientListRejectsBadArguments()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("-ERR Unknown client type 'foo'\r\n", c.Call("CLIENT", "LIST", "TYPE", "foo"));
+        Assert.Equal("-ERR Invalid client ID\r\n", c.Call("CLIENT", "LIST", "ID", "x"));
+        Assert.Equal("-ERR Invalid client ID\r\n", c.Call("CLIENT", "LIST", "ID", "3", "TYPE", "normal"));
+        Assert.Equal("-ERR syntax error\r\n", c.Call("CLIENT", "LIST", "ID"));
+        Assert.Equal("-ERR syntax error\r\n", c.Call("CLIENT", "LIST", "TYPE"));
+        Assert.Equal("-ERR syntax error\r\n", c.Call("CLIENT", "LIST", "foo"));
+        Assert.Equal("-ERR syntax error\r\n", c.Call("CLIENT", "LIST", "TYPE", "normal", "ID", "3"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientListInResp3IsVerbatim()
+    {
+        using RespTestClient c = server.Connect();
+        long id = Id(c);
+        c.Call("HELLO", "3");
+        string reply = c.Call("CLIENT", "LIST", "ID", id.ToString(CultureInfo.InvariantCulture));
+        Assert.Matches("^=\\d+\r\ntxt:" + LinePattern(id, server.Port, argvMem: 12 + id.ToString(CultureInfo.InvariantCulture).Length, cmd: @"client\|list", resp: 3) + "\r\n$", reply);
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void ClientHelpAndUnknownSubcommands()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal(
+            "*19\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "+GETNAME\r\n+    Return the name of the current connection.\r\n" +
+            "+ID\r\n+    Return the ID of the current connection.\r\n" +
+            "+INFO\r\n+    Return information about the current client connection.\r\n" +
+            "+LIST [options ...]\r\n+    Return information about client connections. Options:\r\n" +
+            "+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)\r\n+      Return clients of specified type.\r\n" +
+            "+SETINFO <option> <value>\r\n+    Set client meta attr. Options are:\r\n" +
+            "+    * LIB-NAME: the client lib name.\r\n+    * LIB-VER: the client lib version.\r\n" +
+            "+SETNAME <name>\r\n+    Assign the name <name> to the current connection.\r\n" +
+            "+HELP\r\n+    Prints this help.\r\n",
+            c.Call("CLIENT", "HELP"));
+        Assert.Equal("-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "foo"));
+        Assert.Equal("-ERR unknown subcommand 'kill'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "kill", "1.2.3.4:5"));
+        Assert.Equal("-ERR wrong number of arguments for 'client' command\r\n", c.Call("CLIENT"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+}
