@@ -14,8 +14,8 @@ public static class ConnectionCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("ping", -1, Fast | Stale, 0, 0, 0, "connection", "Ping the server", Ping),
-        new("echo", 2, Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
+        new("ping", -1, Fast, 0, 0, 0, "connection", "Ping the server", Ping),
+        new("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
         new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast, 0, 0, 0, "connection", "Close the connection", Quit),
         new("select", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
         new("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),

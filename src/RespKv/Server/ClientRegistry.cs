@@ -2,16 +2,17 @@ using System.Collections.Concurrent;
 
 namespace RespKv.Server;
 
-/// <summary>
-/// The connected clients, by id (CLIENT LIST, INFO clients, <c>maxclients</c>). While at least one
-/// client is registered it runs the <see cref="ServerCron"/> of the clients' server.
-/// </summary>
+/// <summary>The connected clients, by id (CLIENT LIST, INFO clients, <c>maxclients</c>, idle <c>timeout</c>).</summary>
 public sealed class ClientRegistry
 {
     private readonly ConcurrentDictionary<long, ClientSession> _clients = new();
-    private readonly Lock _cronLock = new();
-    private ServerCron? _cron;
     private long _nextId;
+
+    /// <summary>
+    /// Held while a client leaves (removed and its counters folded into <see cref="ServerStats"/>) and while
+    /// the stats sum retired and live counters, so no reading counts a client twice or not at all.
+    /// </summary>
+    internal Lock MembershipLock { get; } = new();
 
     /// <summary>Connected clients.</summary>
     public int Count => _clients.Count;
@@ -19,20 +20,18 @@ public sealed class ClientRegistry
     /// <summary>A new, unique client id (CLIENT ID), starting at 1.</summary>
     public long NextId() => Interlocked.Increment(ref _nextId);
 
-    internal void Add(ClientSession client)
-    {
-        _clients[client.Id] = client;
-        lock (_cronLock) _cron ??= ServerCron.Start(client.Server);
-    }
+    /// <summary>The live clients, unordered; enumerate under <see cref="MembershipLock"/> for exact sums.</summary>
+    internal ICollection<ClientSession> Live => _clients.Values;
 
-    internal void Remove(ClientSession client)
+    internal void Add(ClientSession client) => _clients[client.Id] = client;
+
+    /// <summary>Removes a disconnected client and folds its counters into <paramref name="stats"/>, atomically.</summary>
+    internal void Remove(ClientSession client, ServerStats stats)
     {
-        _clients.TryRemove(client.Id, out _);
-        lock (_cronLock)
+        lock (MembershipLock)
         {
-            if (!_clients.IsEmpty || _cron == null) return;
-            _cron.Dispose();
-            _cron = null;
+            _clients.TryRemove(client.Id, out _);
+            stats.Retire(client);
         }
     }
 

@@ -74,8 +74,25 @@ public sealed class ClientSession
     /// <summary>The command being (or last) executed: its table row.</summary>
     public CommandInfo? CurrentCommand { get; private set; }
 
-    /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, CLIENT KILL).</summary>
-    public bool CloseRequested { get; set; }
+    /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, idle timeout).</summary>
+    public bool CloseRequested
+    {
+        get => Volatile.Read(ref _closeRequested);
+        set => Volatile.Write(ref _closeRequested, value);
+    }
+
+    private bool _closeRequested;
+    private PipeReader? _input;
+
+    /// <summary>
+    /// Closes the connection from another thread (idle <c>timeout</c>, later CLIENT KILL): marks it closing and
+    /// wakes its pending read, so the session ends without waiting for the client to send anything.
+    /// </summary>
+    public void Close()
+    {
+        CloseRequested = true;
+        _input?.CancelPendingRead();
+    }
 
     /// <summary>Commands executed by this client.</summary>
     public long CommandsProcessed { get; private set; }
@@ -131,6 +148,7 @@ public sealed class ClientSession
     {
         PipeReader input = transport.Input;
         PipeWriter output = transport.Output;
+        _input = input;
         try
         {
             while (!CloseRequested)

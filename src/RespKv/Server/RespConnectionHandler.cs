@@ -14,7 +14,6 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        server.Stats.ConnectionAccepted();
         var client = new ClientSession(server, connection.Transport.Output,
             connection.RemoteEndPoint?.ToString() ?? "", connection.LocalEndPoint?.ToString() ?? "");
         if (server.Clients.Count >= server.Options.MaxClients)
@@ -25,6 +24,7 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
             await connection.Transport.Output.FlushAsync();
             return;
         }
+        server.Stats.ConnectionAccepted();
         server.Clients.Add(client);
         server.Logger.LogDebug("Accepted {Address} id={Id}", client.RemoteAddress, client.Id);
         // Kestrel's graceful stop (SIGTERM, SHUTDOWN) only signals ConnectionClosedRequested: watch it too,
@@ -37,8 +37,7 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
         }
         finally
         {
-            server.Clients.Remove(client);
-            server.Stats.Retire(client);
+            server.Clients.Remove(client, server.Stats);
         }
     }
 }

@@ -18,6 +18,7 @@ public sealed class RespKvHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<ListenOptions> _listeners = new();
+    private ServerCron? _cron;
 
     private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging)
     {
@@ -69,16 +70,33 @@ public sealed class RespKvHost : IAsyncDisposable
     {
         await _app.StartAsync(cancellation).ConfigureAwait(false);
         if (_listeners.Count > 0 && _listeners[0].IPEndPoint is { } endpoint) Server.BoundPort = endpoint.Port;
+        // "port 0" asked for any free port: from now on the setting is the port in effect (CONFIG GET port).
+        if (Server.Options.Port == 0) Server.Options.Port = Server.BoundPort;
+        _cron = ServerCron.Start(Server);
     }
 
     /// <summary>Runs until SHUTDOWN, SIGTERM or SIGINT.</summary>
     public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
     /// <summary>Stops accepting and closes connections.</summary>
-    public Task StopAsync() => _app.StopAsync();
+    public async Task StopAsync()
+    {
+        StopCron();
+        await _app.StopAsync().ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        StopCron();
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void StopCron()
+    {
+        _cron?.Dispose();
+        _cron = null;
+    }
 
     /// <summary>
     /// Runs socket completions on the epoll threads instead of queueing them to the thread pool

@@ -5,9 +5,9 @@ namespace RespKv.Server;
 /// <summary>
 /// RespKv's counterpart of Redis's <c>serverCron</c> at its default <c>hz 10</c>: every
 /// <see cref="PeriodMs"/> ms it samples the instantaneous rates of INFO <c>stats</c>
-/// (<c>instantaneous_ops_per_sec</c>, <c>instantaneous_input_kbps</c>, <c>instantaneous_output_kbps</c>).
-/// <see cref="ClientRegistry"/> runs it while at least one client is connected: the rates can only be
-/// read by a connected client, and an idle server keeps no timer.
+/// (<c>instantaneous_ops_per_sec</c>, <c>instantaneous_input_kbps</c>, <c>instantaneous_output_kbps</c>)
+/// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>).
+/// The host runs it from start to stop.
 /// </summary>
 internal sealed class ServerCron : IDisposable
 {
@@ -35,7 +35,9 @@ internal sealed class ServerCron : IDisposable
         if (Interlocked.Exchange(ref _ticking, 1) == 1) return;
         try
         {
-            _server.Stats.SampleInstantaneous(_server.Clients, Environment.TickCount64);
+            long now = Environment.TickCount64;
+            _server.Stats.SampleInstantaneous(_server.Clients, now);
+            CloseIdleClients(now);
         }
         catch (Exception e)
         {
@@ -44,6 +46,18 @@ internal sealed class ServerCron : IDisposable
         finally
         {
             Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    private void CloseIdleClients(long nowMs)
+    {
+        long timeoutMs = _server.Options.Timeout * 1000L;
+        if (timeoutMs <= 0) return;
+        foreach (ClientSession client in _server.Clients.Live)
+        {
+            if (nowMs - client.LastInteractionMs <= timeoutMs || client.CloseRequested) continue;
+            _server.Logger.LogDebug("Closing idle client id={Id} addr={Address}", client.Id, client.RemoteAddress);
+            client.Close();
         }
     }
 

@@ -116,7 +116,7 @@ public sealed class ServerStats
         }
     }
 
-    /// <summary>Forgets the instantaneous samples (the cron restarts after a pause with no clients).</summary>
+    /// <summary>Forgets the instantaneous samples (CONFIG RESETSTAT, or a cron that starts again).</summary>
     internal void ClearInstantaneous()
     {
         lock (_sampleLock)
@@ -129,25 +129,28 @@ public sealed class ServerStats
 
     private Counters Raw(ClientRegistry clients)
     {
-        var c = new Counters
+        lock (clients.MembershipLock)
         {
-            Connections = Volatile.Read(ref _connectionsReceived),
-            Rejected = Volatile.Read(ref _rejectedConnections),
-            Commands = Volatile.Read(ref _retiredCommands),
-            Hits = Volatile.Read(ref _retiredHits),
-            Misses = Volatile.Read(ref _retiredMisses),
-            InputBytes = Volatile.Read(ref _retiredInputBytes),
-            OutputBytes = Volatile.Read(ref _retiredOutputBytes),
-        };
-        foreach (ClientSession client in clients.Snapshot())
-        {
-            c.Commands += client.CommandsProcessed;
-            c.Hits += client.KeyspaceHits;
-            c.Misses += client.KeyspaceMisses;
-            c.InputBytes += client.NetInputBytes;
-            c.OutputBytes += client.NetOutputBytes;
+            var c = new Counters
+            {
+                Connections = Volatile.Read(ref _connectionsReceived),
+                Rejected = Volatile.Read(ref _rejectedConnections),
+                Commands = Volatile.Read(ref _retiredCommands),
+                Hits = Volatile.Read(ref _retiredHits),
+                Misses = Volatile.Read(ref _retiredMisses),
+                InputBytes = Volatile.Read(ref _retiredInputBytes),
+                OutputBytes = Volatile.Read(ref _retiredOutputBytes),
+            };
+            foreach (ClientSession client in clients.Live)
+            {
+                c.Commands += client.CommandsProcessed;
+                c.Hits += client.KeyspaceHits;
+                c.Misses += client.KeyspaceMisses;
+                c.InputBytes += client.NetInputBytes;
+                c.OutputBytes += client.NetOutputBytes;
+            }
+            return c;
         }
-        return c;
     }
 
     private struct Counters
