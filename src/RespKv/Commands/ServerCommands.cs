@@ -505,8 +505,8 @@ public static class ServerCommands
             client.Writer.WriteError("ERR No shutdown in progress.");
             return;
         }
+        // "User requested shutdown..." is logged by the host's stopping hook, for SHUTDOWN and signals alike.
         ILogger log = client.Server.Logger;
-        log.LogWarning("User requested shutdown...");
         if (save)
         {
             log.LogWarning("SHUTDOWN SAVE: RespKv does not write RDB snapshots{Action}",
