@@ -296,6 +296,8 @@ public sealed class StringCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal(Int(101), c.Call("SETRANGE", "str:sr", "100", "z"));
         Assert.Equal(Int(101), c.Call("STRLEN", "str:sr"));
         Assert.Equal("-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n", c.Call("SETRANGE", "str:sr3", "536870912", "x"));
+        // offset + length overflows a long: still the size error, as Redis's checkStringLength (found by fuzzing).
+        Assert.Equal("-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n", c.Call("SETRANGE", "str:sr3", "9223372036854775807", "-inf"));
         Assert.Equal(Arity("setrange"), c.Call("SETRANGE", "str:sr", "1"));
         AssertPing(c);
     }

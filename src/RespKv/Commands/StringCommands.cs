@@ -370,7 +370,7 @@ public static class StringCommands
                 client.Writer.WriteInteger(length);
                 return;
             }
-            if (offset + patch.Length > RespLimits.MaxStringLength)
+            if (offset > RespLimits.MaxStringLength - patch.Length) // never offset + length: it can overflow
             {
                 client.Writer.WriteError(StringTooLong);
                 return;
