@@ -526,13 +526,13 @@ public static class HashCommands
 
         public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
         {
+            // Fields are sorted: the first field without the prefix ends the prefix's range (and the scan).
+            if (!field.StartsWith(_prefix)) return false;
             if (_budget == 0)
             {
                 Finished = false;
                 return false;
             }
-            // Fields are sorted: the first field without the prefix ends the prefix's range.
-            if (!field.StartsWith(_prefix)) return false;
             _budget--;
             LastField = field;
             if (usePattern && !GlobPattern.IsMatch(_pattern, field)) return true;

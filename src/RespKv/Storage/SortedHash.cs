@@ -395,6 +395,56 @@ public sealed class SortedHash
         }
     }
 
+    /// <summary>
+    /// Verifies the tree's invariants (fields strictly increasing across leaves and within separator bounds,
+    /// counts and byte totals consistent, no empty leaf below the root, one depth for all leaves); throws
+    /// <see cref="InvalidOperationException"/> naming the first violation. For tests.
+    /// </summary>
+    internal void CheckInvariants()
+    {
+        byte[]? previous = null;
+        long bytes = 0;
+        int leafDepth = -1;
+        long count = CheckNode(_root, null, null, 1, ref previous, ref bytes, ref leafDepth);
+        if (count != Count) throw new InvalidOperationException($"Count {Count} but {count} fields");
+        if (bytes != Bytes) throw new InvalidOperationException($"Bytes {Bytes} but {bytes}");
+    }
+
+    private long CheckNode(object node, byte[]? low, byte[]? high, int depth, ref byte[]? previous, ref long bytes, ref int leafDepth)
+    {
+        if (node is byte[] leaf)
+        {
+            if (leafDepth < 0) leafDepth = depth;
+            else if (leafDepth != depth) throw new InvalidOperationException("Leaves at different depths");
+            int n = LeafCount(leaf);
+            if (n == 0 && node != _root) throw new InvalidOperationException("Empty leaf below the root");
+            for (int i = 0; i < n; i++)
+            {
+                ReadEntry(leaf, i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
+                if (previous != null && field.SequenceCompareTo(previous) <= 0) throw new InvalidOperationException("Fields out of order");
+                if (low != null && field.SequenceCompareTo(low) < 0) throw new InvalidOperationException("Field below its separator");
+                if (high != null && field.SequenceCompareTo(high) >= 0) throw new InvalidOperationException("Field at or above the next separator");
+                previous = field.ToArray();
+                bytes += field.Length + value.Length;
+            }
+            return n;
+        }
+        var inner = (Inner)node;
+        if (inner.Children.Length < (node == _root ? 2 : 1)) throw new InvalidOperationException("Inner node without enough children");
+        if (inner.Children.Length > MaxChildren) throw new InvalidOperationException("Inner node too wide");
+        long total = 0;
+        for (int c = 0; c < inner.Children.Length; c++)
+        {
+            byte[]? childLow = c == 0 ? low : inner.Keys[c];
+            byte[]? childHigh = c + 1 < inner.Children.Length ? inner.Keys[c + 1] : high;
+            long n = CheckNode(inner.Children[c], childLow, childHigh, depth + 1, ref previous, ref bytes, ref leafDepth);
+            if (n != inner.Counts[c]) throw new InvalidOperationException("Child count mismatch");
+            total += n;
+        }
+        if (total != inner.Total) throw new InvalidOperationException("Total mismatch");
+        return total;
+    }
+
     // ----- packed leaves -----
 
     private static int LeafCount(byte[] leaf) => BinaryPrimitives.ReadInt32LittleEndian(leaf);
