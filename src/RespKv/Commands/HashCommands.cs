@@ -40,9 +40,6 @@ public static class HashCommands
         new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
     ];
 
-    /// <summary>Default HSCAN COUNT (Redis's scanGenericCommand).</summary>
-    private const long DefaultScanCount = 10;
-
     /// <summary>
     /// Largest |count| HRANDFIELD accepts for a negative count without WITHVALUES. Redis 7.0 would try to
     /// stream that many replies and run out of memory; RespKv answers <c>-ERR value is out of range</c>
@@ -50,27 +47,11 @@ public static class HashCommands
     /// </summary>
     private const long MaxRandomRepeats = 100_000_000;
 
-    /// <summary>
-    /// Reads a hash key lock-free, counting a keyspace hit or miss. Replies WRONGTYPE and returns false when
-    /// the key holds another type; otherwise <paramref name="hash"/> is the hash or null when the key is missing.
-    /// </summary>
-    internal static bool TryReadHash(ClientSession client, ReadOnlySpan<byte> key, out SortedHash? hash)
-    {
-        KeyEntry? entry = client.Database.Find(key);
-        client.CountLookup(entry != null);
-        return TryHash(client, entry, out hash);
-    }
+    private static bool TryReadHash(ClientSession client, ReadOnlySpan<byte> key, out SortedHash? hash) =>
+        TypedValue.TryRead(client, key, out hash);
 
-    /// <summary>The hash in <paramref name="entry"/> (null when missing); replies WRONGTYPE and returns false for another type.</summary>
-    internal static bool TryHash(ClientSession client, KeyEntry? entry, out SortedHash? hash)
-    {
-        hash = null;
-        if (entry == null) return true;
-        hash = entry.HashValue;
-        if (hash != null) return true;
-        client.Writer.WriteError(CommandErrors.WrongType);
-        return false;
-    }
+    private static bool TryHash(ClientSession client, KeyEntry? entry, out SortedHash? hash) =>
+        TypedValue.TryGet(client, entry, out hash);
 
     /// <summary>Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), or deletes the key when the hash is empty. Caller holds the shard lock.</summary>
     private static void Store(Database db, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
@@ -249,7 +230,7 @@ public static class HashCommands
                 client.Writer.WriteError("ERR hash value is not an integer");
                 return;
             }
-            if ((by < 0 && current < 0 && by < long.MinValue - current) || (by > 0 && current > 0 && by > long.MaxValue - current))
+            if (StringCommands.SumOverflows(current, by))
             {
                 client.Writer.WriteError("ERR increment or decrement would overflow");
                 return;
@@ -441,36 +422,9 @@ public static class HashCommands
             WriteScanReply(w, 0, 0);
             return;
         }
-        long count = DefaultScanCount;
-        ReadOnlySpan<byte> pattern = default;
-        bool usePattern = false;
-        for (int i = 3; i < args.Count; i += 2)
-        {
-            bool hasValue = i + 1 < args.Count;
-            if (hasValue && args.Is(i, "COUNT"u8))
-            {
-                if (!RespInteger.TryParse(args[i + 1], out count))
-                {
-                    w.WriteError(CommandErrors.NotInteger);
-                    return;
-                }
-                if (count < 1)
-                {
-                    w.WriteError(CommandErrors.Syntax);
-                    return;
-                }
-            }
-            else if (hasValue && args.Is(i, "MATCH"u8))
-            {
-                pattern = args[i + 1];
-                usePattern = !GlobPattern.MatchesAll(pattern);
-            }
-            else
-            {
-                w.WriteError(CommandErrors.Syntax);
-                return;
-            }
-        }
+        if (!ScanOptions.TryParse(w, args, 3, allowType: false, out ScanOptions options)) return;
+        ReadOnlySpan<byte> pattern = options.Pattern;
+        bool usePattern = options.UsePattern;
 
         Span<byte> inline = stackalloc byte[HashScanCursors.MaxInlineLength];
         scoped ReadOnlySpan<byte> after = default;
@@ -488,7 +442,7 @@ public static class HashCommands
             start = prefix;
             exclusive = false;
         }
-        long budget = hash.IsSmall ? hash.Count : count;
+        long budget = hash.IsSmall ? hash.Count : options.Count;
 
         // Pass 1 counts the matches and finds where this call stops; pass 2 writes the same fields. The hash
         // version is immutable, so both passes see the same fields.
