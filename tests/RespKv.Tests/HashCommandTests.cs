@@ -525,4 +525,34 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         Assert.True(model.Count > 300, "the hash must grow past a single leaf");
         AssertPing(c);
     }
+
+    private string Cli(params string[] args)
+    {
+        (int exit, string output, string error) = RedisCli.Run(server.Port, null, 30_000, args);
+        Assert.True(exit == 0, $"redis-cli {string.Join(' ', args)} exited {exit}: {error}");
+        return output;
+    }
+
+    /// <summary>A redis-cli session whose output was first recorded from redis-server 7.0.15 (HGETALL is compared as a set there; here it is sorted).</summary>
+    [RedisCliFact]
+    public void RedisCliSession()
+    {
+        Assert.Equal("3\n", Cli("hset", "cli:user:1", "name", "Ada", "age", "36", "lang", "en"));
+        Assert.Equal("Ada\n", Cli("hget", "cli:user:1", "name"));
+        Assert.Equal("Ada\n\n36\n", Cli("hmget", "cli:user:1", "name", "nope", "age"));
+        Assert.Equal("3\n", Cli("hlen", "cli:user:1"));
+        Assert.Equal("37\n", Cli("hincrby", "cli:user:1", "age", "1"));
+        Assert.Equal("37.5\n", Cli("hincrbyfloat", "cli:user:1", "age", "0.5"));
+        Assert.Equal("125\n", Cli("hincrbyfloat", "cli:user:1", "score", "1.25e2"));
+        Assert.Equal("0\n", Cli("hsetnx", "cli:user:1", "name", "Bob"));
+        Assert.Equal("1\n", Cli("hdel", "cli:user:1", "lang", "nope"));
+        Assert.Equal("0\nage\n37.5\n", Cli("hscan", "cli:user:1", "0", "match", "a*"));
+        Assert.Equal("hash\n", Cli("type", "cli:user:1"));
+        Assert.Equal("ERR hash value is not an integer\n\n", Cli("hincrby", "cli:user:1", "name", "1"));
+        Assert.Equal("WRONGTYPE Operation against a key holding the wrong kind of value\n\n", Cli("get", "cli:user:1"));
+        Assert.Equal("1) \"age\"\n2) \"37.5\"\n3) \"name\"\n4) \"Ada\"\n5) \"score\"\n6) \"125\"\n", Cli("--no-raw", "hgetall", "cli:user:1"));
+        Assert.Equal("age 37.5\nname Ada\nscore 125\n", Cli("-3", "hgetall", "cli:user:1"));
+        Assert.Equal("3\n", Cli("hdel", "cli:user:1", "name", "age", "score"));
+        Assert.Equal("0\n", Cli("exists", "cli:user:1"));
+    }
 }
