@@ -295,7 +295,7 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
         using var scanDone = new CancellationTokenSource();
         int batchesDuringScan = 0;
         var started = new TaskCompletionSource();
-        Task writer = Task.Run(() =>
+        Task writer = Task.Factory.StartNew(() =>
         {
             using RespTestClient w = new(host.Port);
             for (int batch = 0; batch < 2_000 && !scanDone.IsCancellationRequested; batch++)
@@ -308,7 +308,7 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
                 else Interlocked.Increment(ref batchesDuringScan);
             }
             started.TrySetResult();
-        });
+        }, TaskCreationOptions.LongRunning); // a dedicated thread: never starved by blocking test loops
         await started.Task;
         List<string> seen = ScanAll(c);
         int during = Volatile.Read(ref batchesDuringScan);
@@ -336,21 +336,26 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
         byte[] exists = RespTestClient.Encode(["EXISTS", .. keys]);
         byte[] existsBatch = Enumerable.Repeat(exists, pipeline).SelectMany(b => b).ToArray();
         using var stop = new CancellationTokenSource();
-        Task writer = Task.Run(() =>
+        long writerCycles = 0;
+        // Dedicated threads (LongRunning): blocking socket loops on thread-pool threads can starve each other
+        // on a 2-core machine, and a writer that starts late would leave nothing to interleave with.
+        Task writer = Task.Factory.StartNew(() =>
         {
             using RespTestClient w = server.Connect();
             while (!stop.IsCancellationRequested)
             {
                 Assert.Equal("+OK\r\n", w.Call(mset));
                 Assert.Equal($":{keyCount}\r\n", w.Call(del));
+                Interlocked.Increment(ref writerCycles);
             }
-        });
+        }, TaskCreationOptions.LongRunning);
         long none = 0, all = 0;
-        Task[] readerTasks = Enumerable.Range(0, readers).Select(_ => Task.Run(() =>
+        Task[] readerTasks = Enumerable.Range(0, readers).Select(_ => Task.Factory.StartNew(() =>
         {
             using RespTestClient c = server.Connect();
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < 20_000 && clock.ElapsedMilliseconds < 2_000; i++)
+            // Bounded: until the writer has done enough cycles to interleave with (and 0.5 s passed), or 20 s.
+            while (clock.ElapsedMilliseconds < 20_000 && (Interlocked.Read(ref writerCycles) < 200 || clock.ElapsedMilliseconds < 500))
             {
                 c.SendRaw(existsBatch);
                 for (int j = 0; j < pipeline; j++)
@@ -362,7 +367,7 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
                 }
             }
             Assert.Equal(Pong, c.Call("PING"));
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
         try
         {
             await Task.WhenAll(readerTasks);

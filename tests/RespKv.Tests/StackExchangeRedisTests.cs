@@ -7,7 +7,8 @@ namespace RespKv.Tests;
 /// <summary>
 /// StackExchange.Redis 1.2.6, unchanged, against the in-process server: connect (it sends its own
 /// handshake: CLIENT SETNAME, INFO, CONFIG GET, CLUSTER NODES, ECHO, PING…), then SET/GET, MSET/MGET,
-/// DEL of several keys, and a pipelined batch of 10,000 asynchronous SETs.
+/// DEL of several keys, a pipelined batch of 10,000 asynchronous SETs, and hashes (HashSet, HashGetAll,
+/// HashScan paging through HSCAN cursors it parses as <c>long</c>, HashIncrement, HashDelete).
 /// </summary>
 public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -111,5 +112,37 @@ public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixtur
         for (int i = 0; i < incrs.Length; i++) incrs[i] = db.StringIncrementAsync("se:p:counter");
         long[] counters = await Task.WhenAll(incrs);
         Assert.Equal(Enumerable.Range(1, incrs.Length).Select(i => (long)i), counters); // replies in order
+    }
+
+    [Fact]
+    public void HashSetGetAllAndScan()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        Assert.True(db.HashSet("se:h", "name", "Ada"));
+        Assert.False(db.HashSet("se:h", "name", "Ada L."));
+        HashEntry[] entries = Enumerable.Range(0, 1000).Select(i => new HashEntry($"f{i:D4}", $"value {i}")).ToArray();
+        db.HashSet("se:h", entries); // HMSET
+        Assert.Equal(1001, db.HashLength("se:h"));
+        Assert.Equal("Ada L.", (string?)db.HashGet("se:h", "name"));
+        Assert.True(db.HashGet("se:h", "missing").IsNull);
+
+        HashEntry[] all = db.HashGetAll("se:h");
+        Assert.Equal(1001, all.Length);
+        Assert.Equal(entries.Select(e => (string?)e.Name).Append("name"), all.Select(e => (string?)e.Name)); // sorted by field bytes
+        Assert.Equal("value 7", (string?)all[7].Value);
+
+        List<HashEntry> scanned = db.HashScan("se:h", pageSize: 10).ToList();
+        Assert.Equal(all.Select(e => (string?)e.Name), scanned.Select(e => (string?)e.Name));
+        List<HashEntry> prefix = db.HashScan("se:h", "f01*", pageSize: 10).ToList();
+        Assert.Equal(100, prefix.Count);
+        Assert.All(prefix, e => Assert.StartsWith("f01", (string?)e.Name));
+
+        Assert.Equal(5, db.HashIncrement("se:h", "counter", 5));
+        Assert.Equal(2.5, db.HashIncrement("se:h", "float", 2.5));
+        Assert.True(db.HashDelete("se:h", "name"));
+        Assert.Equal(2, db.HashDelete("se:h", ["counter", "float", "missing"]));
+        Assert.Equal(1000, db.HashLength("se:h"));
+        Assert.Throws<RedisServerException>(() => db.StringGet("se:h")); // WRONGTYPE
     }
 }

@@ -27,6 +27,7 @@ public sealed class CommandTable
     public static CommandTable Default { get; } = new(
         ConnectionCommands.Table
             .Concat(StringCommands.Table)
+            .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)
             .Concat(ServerCommands.Table)
             .Concat(ClientCommands.Table));

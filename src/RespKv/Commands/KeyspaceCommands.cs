@@ -37,9 +37,6 @@ public static class KeyspaceCommands
         new("copy", -3, Write | DenyOom, 1, 2, 1, "generic", "Copy a key", Copy),
     ];
 
-    /// <summary>Default SCAN COUNT (Redis's scanGenericCommand).</summary>
-    private const long DefaultScanCount = 10;
-
     /// <summary>Random bucket probes RANDOMKEY makes before walking the shards in order (a sparse table).</summary>
     private const int RandomKeyProbes = 64;
 
@@ -155,41 +152,10 @@ public static class KeyspaceCommands
             w.WriteError("ERR invalid cursor");
             return;
         }
-        long count = DefaultScanCount;
-        ReadOnlySpan<byte> pattern = default, type = default;
-        bool usePattern = false, useType = false;
-        for (int i = 2; i < args.Count; i += 2)
-        {
-            bool hasValue = i + 1 < args.Count;
-            if (hasValue && args.Is(i, "COUNT"u8))
-            {
-                if (!RespInteger.TryParse(args[i + 1], out count))
-                {
-                    w.WriteError(CommandErrors.NotInteger);
-                    return;
-                }
-                if (count < 1)
-                {
-                    w.WriteError(CommandErrors.Syntax);
-                    return;
-                }
-            }
-            else if (hasValue && args.Is(i, "MATCH"u8))
-            {
-                pattern = args[i + 1];
-                usePattern = !GlobPattern.MatchesAll(pattern);
-            }
-            else if (hasValue && args.Is(i, "TYPE"u8))
-            {
-                type = args[i + 1];
-                useType = true;
-            }
-            else
-            {
-                w.WriteError(CommandErrors.Syntax);
-                return;
-            }
-        }
+        if (!ScanOptions.TryParse(w, args, 2, allowType: true, out ScanOptions options)) return;
+        ReadOnlySpan<byte> pattern = options.Pattern, type = options.Type;
+        bool usePattern = options.UsePattern, useType = options.UseType;
+        long count = options.Count;
 
         List<KeyEntry> found = client.EntryScratch;
         found.Clear();

@@ -43,23 +43,12 @@ public static class StringCommands
     /// Reads a string key lock-free. Replies WRONGTYPE and returns false when the key holds another type;
     /// otherwise <paramref name="value"/> is the value or null when the key is missing.
     /// </summary>
-    internal static bool TryReadString(ClientSession client, ReadOnlySpan<byte> key, out byte[]? value)
-    {
-        KeyEntry? entry = client.Database.Find(key);
-        client.CountLookup(entry != null);
-        return TryString(client, entry, out value);
-    }
+    internal static bool TryReadString(ClientSession client, ReadOnlySpan<byte> key, out byte[]? value) =>
+        TypedValue.TryRead(client, key, out value);
 
     /// <summary>The string in <paramref name="entry"/>; replies WRONGTYPE and returns false for another type.</summary>
-    internal static bool TryString(ClientSession client, KeyEntry? entry, out byte[]? value)
-    {
-        value = null;
-        if (entry == null) return true;
-        value = entry.StringValue;
-        if (value != null) return true;
-        client.Writer.WriteError(CommandErrors.WrongType);
-        return false;
-    }
+    internal static bool TryString(ClientSession client, KeyEntry? entry, out byte[]? value) =>
+        TypedValue.TryGet(client, entry, out value);
 
     private static void WriteBulkOrNull(RespWriter writer, byte[]? value)
     {
@@ -291,7 +280,7 @@ public static class StringCommands
                 client.Writer.WriteError(CommandErrors.NotInteger);
                 return;
             }
-            if ((by < 0 && current < 0 && by < long.MinValue - current) || (by > 0 && current > 0 && by > long.MaxValue - current))
+            if (SumOverflows(current, by))
             {
                 client.Writer.WriteError("ERR increment or decrement would overflow");
                 return;
@@ -303,6 +292,10 @@ public static class StringCommands
         }
         client.Writer.WriteInteger(result);
     }
+
+    /// <summary>True when <paramref name="current"/> + <paramref name="by"/> does not fit a signed 64-bit integer (INCRBY, HINCRBY).</summary>
+    internal static bool SumOverflows(long current, long by) =>
+        (by < 0 && current < 0 && by < long.MinValue - current) || (by > 0 && current > 0 && by > long.MaxValue - current);
 
     /// <summary>
     /// <c>INCRBYFLOAT key increment</c>: both numbers are parsed, added and printed as Redis's x87

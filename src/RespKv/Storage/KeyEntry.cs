@@ -5,7 +5,7 @@ public enum ValueType : byte
 {
     /// <summary>A binary-safe byte string (TYPE <c>string</c>).</summary>
     String,
-    /// <summary>A hash (TYPE <c>hash</c>); arrives with the hashes issue.</summary>
+    /// <summary>A hash (TYPE <c>hash</c>): a <see cref="SortedHash"/>.</summary>
     Hash,
 }
 
@@ -17,7 +17,7 @@ public enum ValueType : byte
 /// </summary>
 public sealed class KeyEntry
 {
-    /// <summary>A node; <paramref name="value"/> is a <c>byte[]</c> for strings.</summary>
+    /// <summary>A node; <paramref name="value"/> is a <c>byte[]</c> for strings, a <see cref="SortedHash"/> for hashes.</summary>
     internal KeyEntry(byte[] key, int hash, object value, long expireAtMs, KeyEntry? next)
     {
         Key = key;
@@ -35,7 +35,7 @@ public sealed class KeyEntry
     /// <summary>The key's hash (<see cref="KeyHash.Compute"/>): low bits pick the shard, the rest the bucket.</summary>
     public int Hash { get; }
 
-    /// <summary>The value: <c>byte[]</c> for a string. Never mutated after publication.</summary>
+    /// <summary>The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash. Never mutated after publication.</summary>
     public object Value { get; }
 
     /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none (set by the expiry issue).</summary>
@@ -52,13 +52,26 @@ public sealed class KeyEntry
     }
 
     /// <summary>The value's type.</summary>
-    public ValueType Type => Value is byte[] ? ValueType.String : ValueType.Hash;
+    public ValueType Type => Value switch
+    {
+        byte[] => ValueType.String,
+        SortedHash => ValueType.Hash,
+        _ => throw new InvalidOperationException($"Unknown value type {Value.GetType()}"),
+    };
 
     /// <summary>The value as a string, or null when it holds another type.</summary>
     public byte[]? StringValue => Value as byte[];
 
-    /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (a string: its length).</summary>
-    public long ValueBytes => Value is byte[] s ? s.Length : 0;
+    /// <summary>The value as a hash, or null when it holds another type.</summary>
+    public SortedHash? HashValue => Value as SortedHash;
+
+    /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (a string: its length; a hash: its fields' and values' lengths, kept by the hash).</summary>
+    public long ValueBytes => Value switch
+    {
+        byte[] s => s.Length,
+        SortedHash h => h.Bytes,
+        _ => 0,
+    };
 
     /// <summary>The same key and value in a node with another successor (used when a chain is rebuilt).</summary>
     internal KeyEntry WithNext(KeyEntry? next) => new(Key, Hash, Value, ExpireAtMs, next) { LruClock = LruClock };

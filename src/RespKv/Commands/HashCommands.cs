@@ -1,0 +1,502 @@
+using System.Text;
+using RespKv.Protocol;
+using RespKv.Server;
+using RespKv.Storage;
+using static RespKv.Commands.CommandFlags;
+
+namespace RespKv.Commands;
+
+/// <summary>
+/// Hash commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=hash): HSET HSETNX
+/// HGET HMGET HMSET HGETALL HDEL HLEN HEXISTS HKEYS HVALS HSTRLEN HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+/// <para>
+/// Values are <see cref="SortedHash"/>es: fields in unsigned byte order, so HGETALL, HKEYS, HVALS and HSCAN
+/// list fields sorted (Redis's order is unspecified). Reads are lock-free on the immutable hash version
+/// they loaded; writes lock the key's shard, build the next version (copy-on-write) and replace the key's
+/// entry, keeping its expiry. Deleting the last field deletes the key. Read commands count a keyspace hit
+/// or miss; writes do not (Redis's <c>lookupKeyWrite</c>).
+/// </para>
+/// </summary>
+public static class HashCommands
+{
+    /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("hset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the string value of a hash field", (ClientSession c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
+        new("hmset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (ClientSession c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
+        new("hsetnx", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the value of a hash field, only if the field does not exist", HSetNx),
+        new("hget", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the value of a hash field", HGet),
+        new("hmget", -3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the values of all the given hash fields", HMGet),
+        new("hgetall", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields and values in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
+        new("hkeys", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Fields)),
+        new("hvals", 2, ReadOnly, 1, 1, 1, "hash", "Get all the values in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Values)),
+        new("hdel", -3, Write | Fast, 1, 1, 1, "hash", "Delete one or more hash fields", HDel),
+        new("hlen", 2, ReadOnly | Fast, 1, 1, 1, "hash", "Get the number of fields in a hash", HLen),
+        new("hexists", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Determine if a hash field exists", HExists),
+        new("hstrlen", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the length of the value of a hash field", HStrLen),
+        new("hincrby", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Increment the integer value of a hash field by the given number", HIncrBy),
+        new("hincrbyfloat", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Increment the float value of a hash field by the given amount", HIncrByFloat),
+        new("hrandfield", -2, ReadOnly, 1, 1, 1, "hash", "Get one or multiple random fields from a hash", HRandField),
+        new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
+    ];
+
+    /// <summary>
+    /// Largest |count| HRANDFIELD accepts for a negative count without WITHVALUES. Redis 7.0 would try to
+    /// stream that many replies and run out of memory; RespKv answers <c>-ERR value is out of range</c>
+    /// beyond this (an intentional difference).
+    /// </summary>
+    private const long MaxRandomRepeats = 100_000_000;
+
+    private static bool TryReadHash(ClientSession client, ReadOnlySpan<byte> key, out SortedHash? hash) =>
+        TypedValue.TryRead(client, key, out hash);
+
+    private static bool TryHash(ClientSession client, KeyEntry? entry, out SortedHash? hash) =>
+        TypedValue.TryGet(client, entry, out hash);
+
+    /// <summary>Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), or deletes the key when the hash is empty. Caller holds the shard lock.</summary>
+    private static void Store(Database db, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
+    {
+        if (hash.Count == 0)
+        {
+            if (entry != null) db.Remove(key);
+        }
+        else db.Set(key, hash, entry?.ExpireAtMs ?? 0);
+    }
+
+    private enum SetReply { Added, Ok }
+
+    /// <summary><c>HSET key field value [field value ...]</c> (<c>:added</c>) and <c>HMSET</c> (<c>+OK</c>); an odd pair count is an arity error.</summary>
+    private static void HSet(ClientSession client, in CommandArgs args, SetReply reply)
+    {
+        if (args.Count % 2 != 0)
+        {
+            client.WriteArityError();
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        long added = 0;
+        using (db.LockKey(key))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (!TryHash(client, entry, out SortedHash? hash)) return;
+            hash ??= SortedHash.Empty;
+            for (int i = 2; i < args.Count; i += 2)
+            {
+                hash = hash.Set(args[i], args[i + 1], out bool isNew);
+                if (isNew) added++;
+            }
+            Store(db, key, entry, hash);
+        }
+        if (reply == SetReply.Ok) client.Writer.WriteOk();
+        else client.Writer.WriteInteger(added);
+    }
+
+    /// <summary><c>HSETNX key field value</c>: <c>:1</c> when set, <c>:0</c> when the field exists.</summary>
+    private static void HSetNx(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (!TryHash(client, entry, out SortedHash? hash)) return;
+            hash ??= SortedHash.Empty;
+            if (hash.Contains(args[2]))
+            {
+                client.Writer.WriteInteger(0);
+                return;
+            }
+            Store(db, key, entry, hash.Set(args[2], args[3], out _));
+        }
+        client.Writer.WriteInteger(1);
+    }
+
+    /// <summary><c>HGET key field</c>: the value, or a null bulk string when the key or field is missing.</summary>
+    private static void HGet(ClientSession client, in CommandArgs args)
+    {
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        if (hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value)) client.Writer.WriteBulkString(value);
+        else client.Writer.WriteNullBulkString();
+    }
+
+    /// <summary><c>HMGET key field [field ...]</c>: an array of values, null for each missing field (all null for a missing key).</summary>
+    private static void HMGet(ClientSession client, in CommandArgs args)
+    {
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        RespWriter w = client.Writer;
+        w.WriteArrayHeader(args.Count - 2);
+        for (int i = 2; i < args.Count; i++)
+        {
+            if (hash != null && hash.TryGet(args[i], out ReadOnlySpan<byte> value)) w.WriteBulkString(value);
+            else w.WriteNullBulkString();
+        }
+    }
+
+    private enum Listing { Pairs, Fields, Values }
+
+    /// <summary>Writes each visited field and/or value.</summary>
+    private struct ListingWriter(RespWriter writer, Listing listing) : IHashVisitor
+    {
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            if (listing != Listing.Values) writer.WriteBulkString(field);
+            if (listing != Listing.Fields) writer.WriteBulkString(value);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// <c>HGETALL key</c> (field, value, … — a RESP3 map), <c>HKEYS key</c>, <c>HVALS key</c>: in field order;
+    /// an empty array (map) for a missing key.
+    /// </summary>
+    private static void HGetAll(ClientSession client, in CommandArgs args, Listing listing)
+    {
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        RespWriter w = client.Writer;
+        long count = hash?.Count ?? 0;
+        if (listing == Listing.Pairs) w.WriteMapHeader(count);
+        else w.WriteArrayHeader(count);
+        if (hash == null) return;
+        var writer = new ListingWriter(w, listing);
+        hash.ForEach(ref writer);
+    }
+
+    /// <summary><c>HDEL key field [field ...]</c>: <c>:n</c> fields removed; the key goes when its last field does.</summary>
+    private static void HDel(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        long removed = 0;
+        using (db.LockKey(key))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (!TryHash(client, entry, out SortedHash? hash)) return;
+            if (hash != null)
+            {
+                for (int i = 2; i < args.Count && hash.Count > 0; i++)
+                {
+                    hash = hash.Remove(args[i], out bool wasThere);
+                    if (wasThere) removed++;
+                }
+                if (removed > 0) Store(db, key, entry, hash);
+            }
+        }
+        client.Writer.WriteInteger(removed);
+    }
+
+    /// <summary><c>HLEN key</c>: <c>:fields</c>, 0 for a missing key.</summary>
+    private static void HLen(ClientSession client, in CommandArgs args)
+    {
+        if (TryReadHash(client, args[1], out SortedHash? hash)) client.Writer.WriteInteger(hash?.Count ?? 0);
+    }
+
+    /// <summary><c>HEXISTS key field</c>: <c>:1</c> or <c>:0</c>.</summary>
+    private static void HExists(ClientSession client, in CommandArgs args)
+    {
+        if (TryReadHash(client, args[1], out SortedHash? hash)) client.Writer.WriteInteger(hash != null && hash.Contains(args[2]) ? 1 : 0);
+    }
+
+    /// <summary><c>HSTRLEN key field</c>: the value's length in bytes, 0 when missing.</summary>
+    private static void HStrLen(ClientSession client, in CommandArgs args)
+    {
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        client.Writer.WriteInteger(hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value) ? value.Length : 0);
+    }
+
+    /// <summary>
+    /// <c>HINCRBY key field increment</c>: <c>:new value</c>. Errors in Redis's order: increment not an
+    /// integer <c>-ERR value is not an integer or out of range</c>; WRONGTYPE; current value not an integer
+    /// <c>-ERR hash value is not an integer</c>; <c>-ERR increment or decrement would overflow</c>.
+    /// </summary>
+    private static void HIncrBy(ClientSession client, in CommandArgs args)
+    {
+        if (!RespInteger.TryParse(args[3], out long by))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1], field = args[2];
+        Database db = client.Database;
+        long result;
+        using (db.LockKey(key))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (!TryHash(client, entry, out SortedHash? hash)) return;
+            hash ??= SortedHash.Empty;
+            long current = 0;
+            if (hash.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
+            {
+                client.Writer.WriteError("ERR hash value is not an integer");
+                return;
+            }
+            if (StringCommands.SumOverflows(current, by))
+            {
+                client.Writer.WriteError("ERR increment or decrement would overflow");
+                return;
+            }
+            result = current + by;
+            Span<byte> digits = stackalloc byte[20];
+            System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
+            Store(db, key, entry, hash.Set(field, digits[..n], out _));
+        }
+        client.Writer.WriteInteger(result);
+    }
+
+    /// <summary>
+    /// <c>HINCRBYFLOAT key field increment</c>: the new value as a bulk string, computed and printed as Redis's
+    /// x87 long double (<see cref="LongDouble"/>, as INCRBYFLOAT). Errors in Redis's order: increment not a
+    /// float <c>-ERR value is not a valid float</c>; increment infinite <c>-ERR value is NaN or Infinity</c>;
+    /// WRONGTYPE; current value not a float <c>-ERR hash value is not a float</c>; the sum infinite
+    /// <c>-ERR increment would produce NaN or Infinity</c>.
+    /// </summary>
+    private static void HIncrByFloat(ClientSession client, in CommandArgs args)
+    {
+        if (!LongDouble.TryParse(args[3], out LongDouble increment))
+        {
+            client.Writer.WriteError(CommandErrors.NotFloat);
+            return;
+        }
+        if (increment.IsInfinity)
+        {
+            client.Writer.WriteError("ERR value is NaN or Infinity");
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1], field = args[2];
+        Database db = client.Database;
+        using (db.LockKey(key))
+        {
+            KeyEntry? entry = db.Find(key);
+            if (!TryHash(client, entry, out SortedHash? hash)) return;
+            hash ??= SortedHash.Empty;
+            ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
+            if (!LongDouble.TryParse(current, out _))
+            {
+                client.Writer.WriteError("ERR hash value is not a float");
+                return;
+            }
+            string? text = StringCommands.FloatSum(current, args[3], out string? error);
+            if (text == null)
+            {
+                client.Writer.WriteError(error!);
+                return;
+            }
+            byte[] value = Encoding.ASCII.GetBytes(text);
+            Store(db, key, entry, hash.Set(field, value, out _));
+            client.Writer.WriteBulkString(value);
+        }
+    }
+
+    /// <summary>
+    /// <c>HRANDFIELD key [count [WITHVALUES]]</c> (Redis 7.0's <c>hrandfieldCommand</c>).
+    /// <list type="bullet">
+    /// <item>No count: one random field as a bulk string; a null bulk string for a missing key.</item>
+    /// <item>count 0 or a missing key: an empty array.</item>
+    /// <item>Negative count: |count| fields chosen independently (repeats possible).</item>
+    /// <item>Positive count ≥ HLEN: the whole hash (field order). Positive count &lt; HLEN: count distinct random fields.</item>
+    /// <item>WITHVALUES: RESP2 a flat field, value, … array; RESP3 an array of [field, value] pairs.</item>
+    /// </list>
+    /// Errors: count not an integer <c>-ERR value is not an integer or out of range</c>; count = -2^63
+    /// <c>-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807</c>;
+    /// with WITHVALUES |count| &gt; 2^62 <c>-ERR value is out of range</c>; a fourth argument other than
+    /// WITHVALUES, or more arguments, <c>-ERR syntax error</c>. See <see cref="MaxRandomRepeats"/> for RespKv's one difference.
+    /// </summary>
+    private static void HRandField(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (args.Count == 2)
+        {
+            if (!TryReadHash(client, args[1], out SortedHash? single)) return;
+            if (single == null)
+            {
+                w.WriteNullBulkString();
+                return;
+            }
+            single.ElementAt(Random.Shared.NextInt64(single.Count), out ReadOnlySpan<byte> field, out _);
+            w.WriteBulkString(field);
+            return;
+        }
+        if (!RespInteger.TryParse(args[2], out long count))
+        {
+            w.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        if (count == long.MinValue)
+        {
+            w.WriteError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            return;
+        }
+        if (args.Count > 4 || (args.Count == 4 && !args.Is(3, "WITHVALUES"u8)))
+        {
+            w.WriteError(CommandErrors.Syntax);
+            return;
+        }
+        bool withValues = args.Count == 4;
+        if ((withValues && (count < -long.MaxValue / 2 || count > long.MaxValue / 2)) || count < -MaxRandomRepeats)
+        {
+            w.WriteError("ERR value is out of range");
+            return;
+        }
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        if (hash == null || count == 0)
+        {
+            w.WriteArrayHeader(0);
+            return;
+        }
+        bool flat = withValues && w.Protocol < 3;
+        Random random = Random.Shared;
+        long size = hash.Count;
+        if (count < 0 || count == 1)
+        {
+            long n = count < 0 ? -count : 1;
+            w.WriteArrayHeader(flat ? n * 2 : n);
+            for (long i = 0; i < n; i++) WriteRandomPick(w, hash, random.NextInt64(size), withValues);
+            return;
+        }
+        long replies = Math.Min(count, size);
+        w.WriteArrayHeader(flat ? replies * 2 : replies);
+        if (count >= size)
+        {
+            for (long rank = 0; rank < size; rank++) WriteRandomPick(w, hash, rank, withValues);
+            return;
+        }
+        if (count * 3 > size)
+        {
+            // Many of the fields: selection sampling (Knuth's algorithm S) keeps each with the right probability, in field order.
+            long needed = count;
+            for (long rank = 0; rank < size && needed > 0; rank++)
+            {
+                if (random.NextInt64(size - rank) >= needed) continue;
+                WriteRandomPick(w, hash, rank, withValues);
+                needed--;
+            }
+            return;
+        }
+        // Few of the fields: distinct random ranks, in the order drawn.
+        var picked = new HashSet<long>();
+        while (picked.Count < count)
+        {
+            long rank = random.NextInt64(size);
+            if (picked.Add(rank)) WriteRandomPick(w, hash, rank, withValues);
+        }
+    }
+
+    private static void WriteRandomPick(RespWriter w, SortedHash hash, long rank, bool withValues)
+    {
+        hash.ElementAt(rank, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
+        if (withValues && w.Protocol >= 3) w.WriteArrayHeader(2);
+        w.WriteBulkString(field);
+        if (withValues) w.WriteBulkString(value);
+    }
+
+    /// <summary>
+    /// <c>HSCAN key cursor [MATCH pattern] [COUNT count]</c>: <c>*2</c> of the next cursor (a bulk string, "0"
+    /// when done) and a flat field, value, … array, in field order.
+    /// <para>
+    /// The cursor is a position in field order ("after field F"), issued by <see cref="HashScanCursors"/>: a
+    /// field present for the whole scan is returned exactly once, whatever other clients insert or delete.
+    /// One call examines at most COUNT fields (all of them for a hash Redis would keep as a listpack,
+    /// <see cref="SortedHash.IsSmall"/>, as Redis does); MATCH filters what was examined, so a call may return fewer, even none, with a non-zero
+    /// cursor. A MATCH pattern with a literal prefix (<c>user:42:*</c>) seeks straight to the prefix and ends
+    /// the scan at the first field past it: O(log n + matches), only fields with the prefix are examined.
+    /// </para>
+    /// <para>
+    /// Errors, in Redis's order: <c>-ERR invalid cursor</c> (also for a cursor RespKv never issued or has
+    /// forgotten — an intentional difference: Redis treats those as undefined behaviour); a missing key
+    /// replies <c>0</c> and an empty array before options are checked; WRONGTYPE; COUNT not an integer
+    /// <c>-ERR value is not an integer or out of range</c>; COUNT below 1, an option without a value or an
+    /// unknown option (TYPE included) <c>-ERR syntax error</c>.
+    /// </para>
+    /// </summary>
+    private static void HScan(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (!RespInteger.TryParseScanCursor(args[2], out ulong cursor))
+        {
+            w.WriteError("ERR invalid cursor");
+            return;
+        }
+        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        if (hash == null)
+        {
+            WriteScanReply(w, 0, 0);
+            return;
+        }
+        if (!ScanOptions.TryParse(w, args, 3, allowType: false, out ScanOptions options)) return;
+        ReadOnlySpan<byte> pattern = options.Pattern;
+        bool usePattern = options.UsePattern;
+
+        Span<byte> inline = stackalloc byte[HashScanCursors.MaxInlineLength];
+        scoped ReadOnlySpan<byte> after = default;
+        if (cursor != 0 && !HashScanCursors.Shared.TryResolve(cursor, inline, out after))
+        {
+            w.WriteError("ERR invalid cursor");
+            return;
+        }
+        ReadOnlySpan<byte> prefix = usePattern ? GlobPattern.LiteralPrefix(pattern) : default;
+        // Start strictly after the cursor's field, or at the prefix when that lies further on.
+        bool exclusive = cursor != 0;
+        scoped ReadOnlySpan<byte> start = after;
+        if (!exclusive || prefix.SequenceCompareTo(after) > 0)
+        {
+            start = prefix;
+            exclusive = false;
+        }
+        long budget = hash.IsSmall ? hash.Count : options.Count;
+
+        // Pass 1 counts the matches and finds where this call stops; pass 2 writes the same fields. The hash
+        // version is immutable, so both passes see the same fields.
+        var counter = new ScanStep(pattern, usePattern, prefix, budget, null);
+        hash.ForEachFrom(start, exclusive, ref counter);
+        ulong next = counter.Finished ? 0 : HashScanCursors.Shared.Save(counter.LastField);
+        WriteScanReply(w, next, counter.Matches * 2);
+        if (counter.Matches == 0) return;
+        var writer = new ScanStep(pattern, usePattern, prefix, budget, w);
+        hash.ForEachFrom(start, exclusive, ref writer);
+    }
+
+    private static void WriteScanReply(RespWriter w, ulong cursor, long elements)
+    {
+        w.WriteArrayHeader(2);
+        w.WriteBulkString((long)cursor);
+        w.WriteArrayHeader(elements);
+    }
+
+    /// <summary>One HSCAN call's walk: examines up to a budget of fields, stops at the end of the prefix range, counts or writes matches.</summary>
+    private ref struct ScanStep(ReadOnlySpan<byte> pattern, bool usePattern, ReadOnlySpan<byte> prefix, long budget, RespWriter? writer) : IHashVisitor
+    {
+        private readonly ReadOnlySpan<byte> _pattern = pattern;
+        private readonly ReadOnlySpan<byte> _prefix = prefix;
+        private long _budget = budget;
+
+        /// <summary>Fields that matched.</summary>
+        public long Matches;
+
+        /// <summary>The last field examined (where the next call resumes, strictly after it).</summary>
+        public ReadOnlySpan<byte> LastField;
+
+        /// <summary>True when no field after <see cref="LastField"/> can be returned: the hash or the prefix range ended.</summary>
+        public bool Finished = true;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            // Fields are sorted: the first field without the prefix ends the prefix's range (and the scan).
+            if (!field.StartsWith(_prefix)) return false;
+            if (_budget == 0)
+            {
+                Finished = false;
+                return false;
+            }
+            _budget--;
+            LastField = field;
+            if (usePattern && !GlobPattern.IsMatch(_pattern, field)) return true;
+            Matches++;
+            if (writer != null)
+            {
+                writer.WriteBulkString(field);
+                writer.WriteBulkString(value);
+            }
+            return true;
+        }
+    }
+}

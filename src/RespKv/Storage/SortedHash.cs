@@ -1,0 +1,601 @@
+using System.Buffers.Binary;
+
+namespace RespKv.Storage;
+
+/// <summary>
+/// A hash value (TYPE <c>hash</c>): fields kept sorted in unsigned byte order (memcmp, shorter first on a
+/// common prefix — <see cref="MemoryExtensions.SequenceCompareTo{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>),
+/// each with a binary-safe value.
+/// <para>
+/// <b>Shape.</b> A persistent (immutable) B+tree. A leaf is one packed <c>byte[]</c>:
+/// <c>[int32 count][int32 entryOffset × count][entries]</c>, each entry
+/// <c>[varint fieldLength][field][varint valueLength][value]</c>; so a field costs its bytes plus 4 (offset)
+/// and 2 (lengths, for short strings) bytes, and no per-field object header. A small hash is a single
+/// leaf (the compact form); past <see cref="MaxLeafBytes"/> a leaf splits and inner nodes appear
+/// (<see cref="Inner"/>: children, separator fields and per-child field counts, fan-out up to
+/// <see cref="MaxChildren"/>). Get, set and delete cost O(log n) comparisons plus copying one leaf
+/// (at most ~<see cref="MaxLeafBytes"/> bytes unless a single entry is larger) and the path of inner nodes.
+/// </para>
+/// <para>
+/// <b>Concurrency.</b> Nothing reachable from a published <see cref="SortedHash"/> is ever written again:
+/// a write (<see cref="Set"/>, <see cref="Remove"/>) copies the leaf it changes and the inner nodes on the
+/// path to it (copy-on-write) and returns a new <see cref="SortedHash"/>, which the caller publishes by
+/// replacing the key's entry (<see cref="Database.Set"/>) under the key's shard lock. Lock-free readers
+/// that loaded the old entry keep walking the old, intact version, so no reader can see a torn state and
+/// readers need no lock or version check. Unchanged leaves and subtrees are shared between versions.
+/// </para>
+/// </summary>
+public sealed class SortedHash
+{
+    /// <summary>A leaf whose packed size would exceed this many bytes splits in two (when it holds at least two entries).</summary>
+    internal const int MaxLeafBytes = 2048;
+
+    /// <summary>A leaf smaller than this many bytes after a delete is merged with (or rebalanced against) a sibling.</summary>
+    internal const int MinLeafBytes = MaxLeafBytes / 4;
+
+    /// <summary>Most children of an inner node.</summary>
+    internal const int MaxChildren = 64;
+
+    /// <summary>An inner node with fewer children after a delete is merged with (or rebalanced against) a sibling.</summary>
+    internal const int MinChildren = MaxChildren / 4;
+
+    private const int HeaderBytes = 4;
+
+    private static readonly byte[] EmptyLeaf = new byte[HeaderBytes];
+
+    /// <summary>The hash with no field (never stored under a key: deleting the last field deletes the key).</summary>
+    public static SortedHash Empty { get; } = new(EmptyLeaf, 0, 0, isSmall: true);
+
+    /// <summary>Redis keeps a hash as a listpack while it has at most this many fields (<c>hash-max-listpack-entries</c>).</summary>
+    public const int SmallMaxFields = 128;
+
+    /// <summary>… and no field or value longer than this many bytes (<c>hash-max-listpack-value</c>).</summary>
+    public const int SmallMaxLength = 64;
+
+    /// <summary>The root: a leaf (<c>byte[]</c>) or an <see cref="Inner"/>.</summary>
+    private readonly object _root;
+
+    private SortedHash(object root, long count, long bytes, bool isSmall)
+    {
+        _root = root;
+        Count = count;
+        Bytes = bytes;
+        IsSmall = isSmall;
+    }
+
+    /// <summary>
+    /// True while this hash (through the writes that built it) never held more than <see cref="SmallMaxFields"/>
+    /// fields nor a field or value longer than <see cref="SmallMaxLength"/> bytes: when Redis 7.0 would still
+    /// keep it as a listpack (it never converts back, and neither does this flag). HSCAN returns such a hash
+    /// whole in one call, as Redis does.
+    /// </summary>
+    public bool IsSmall { get; }
+
+    /// <summary>Number of fields (HLEN).</summary>
+    public long Count { get; }
+
+    /// <summary>Sum of the fields' and values' lengths in bytes (kept incrementally, never by walking the tree).</summary>
+    public long Bytes { get; }
+
+    /// <summary>Height of the tree: 1 while the hash is a single leaf.</summary>
+    public int Depth
+    {
+        get
+        {
+            int depth = 1;
+            for (object n = _root; n is Inner inner; n = inner.Children[0]) depth++;
+            return depth;
+        }
+    }
+
+    // ----- reads -----
+
+    /// <summary>The value of <paramref name="field"/> (a view into the immutable leaf), or false when absent.</summary>
+    public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
+    {
+        byte[] leaf = FindLeaf(field);
+        int i = Search(leaf, field, out bool found);
+        if (!found)
+        {
+            value = default;
+            return false;
+        }
+        ReadEntry(leaf, i, out _, out value);
+        return true;
+    }
+
+    /// <summary>True when <paramref name="field"/> exists.</summary>
+    public bool Contains(ReadOnlySpan<byte> field)
+    {
+        Search(FindLeaf(field), field, out bool found);
+        return found;
+    }
+
+    /// <summary>The field and value at 0-based <paramref name="rank"/> in field order (0 ≤ rank &lt; <see cref="Count"/>), in O(log n).</summary>
+    public void ElementAt(long rank, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
+    {
+        if ((ulong)rank >= (ulong)Count) throw new ArgumentOutOfRangeException(nameof(rank));
+        object node = _root;
+        while (node is Inner inner)
+        {
+            int c = 0;
+            while (rank >= inner.Counts[c]) rank -= inner.Counts[c++];
+            node = inner.Children[c];
+        }
+        ReadEntry((byte[])node, (int)rank, out field, out value);
+    }
+
+    /// <summary>Calls <paramref name="visitor"/> for every field in order until it returns false.</summary>
+    public void ForEach<TVisitor>(ref TVisitor visitor) where TVisitor : IHashVisitor, allows ref struct
+    {
+        int nodes = 0;
+        Visit(_root, default, false, false, ref visitor, ref nodes);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visitor"/> for the fields at or after <paramref name="start"/> (strictly after it
+    /// when <paramref name="exclusive"/>), in order, until it returns false or the fields run out: a seek in
+    /// O(log n) then O(1) per field. Returns the number of tree nodes (inner nodes and leaves) it entered,
+    /// which tests use to prove a prefix scan's cost.
+    /// </summary>
+    public int ForEachFrom<TVisitor>(scoped ReadOnlySpan<byte> start, bool exclusive, ref TVisitor visitor)
+        where TVisitor : IHashVisitor, allows ref struct
+    {
+        int nodes = 0;
+        Visit(_root, start, true, exclusive, ref visitor, ref nodes);
+        return nodes;
+    }
+
+    /// <summary>Depth-first ordered walk; returns false once the visitor stopped.</summary>
+    private static bool Visit<TVisitor>(object node, scoped ReadOnlySpan<byte> start, bool seek, bool exclusive,
+        ref TVisitor visitor, ref int nodes) where TVisitor : IHashVisitor, allows ref struct
+    {
+        nodes++;
+        if (node is Inner inner)
+        {
+            int first = seek ? ChildFor(inner, start) : 0;
+            for (int c = first; c < inner.Children.Length; c++)
+            {
+                if (!Visit(inner.Children[c], start, seek && c == first, exclusive, ref visitor, ref nodes)) return false;
+            }
+            return true;
+        }
+        byte[] leaf = (byte[])node;
+        int n = LeafCount(leaf), i = 0;
+        if (seek)
+        {
+            i = Search(leaf, start, out bool found);
+            if (found && exclusive) i++;
+        }
+        for (; i < n; i++)
+        {
+            ReadEntry(leaf, i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
+            if (!visitor.Visit(field, value)) return false;
+        }
+        return true;
+    }
+
+    private byte[] FindLeaf(ReadOnlySpan<byte> field)
+    {
+        object node = _root;
+        while (node is Inner inner) node = inner.Children[ChildFor(inner, field)];
+        return (byte[])node;
+    }
+
+    /// <summary>The child of <paramref name="inner"/> whose range holds <paramref name="field"/>: the last i with Keys[i] ≤ field (child 0 when none).</summary>
+    private static int ChildFor(Inner inner, ReadOnlySpan<byte> field)
+    {
+        byte[]?[] keys = inner.Keys;
+        int lo = 1, hi = keys.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (field.SequenceCompareTo(keys[mid]) >= 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return lo - 1;
+    }
+
+    // ----- writes (copy-on-write) -----
+
+    /// <summary>
+    /// The hash with <paramref name="field"/> set to <paramref name="value"/> (this instance is unchanged).
+    /// <paramref name="added"/> is true when the field was new.
+    /// </summary>
+    public SortedHash Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, out bool added)
+    {
+        Change change = SetIn(_root, field, value, out added, out int oldValueLength);
+        object root = change.Right == null
+            ? change.Node
+            : new Inner([change.Node, change.Right], [null, change.Separator], [CountOf(change.Node), CountOf(change.Right)]);
+        long bytes = Bytes + value.Length + (added ? field.Length : -oldValueLength);
+        long count = Count + (added ? 1 : 0);
+        bool isSmall = IsSmall && count <= SmallMaxFields && field.Length <= SmallMaxLength && value.Length <= SmallMaxLength;
+        return new SortedHash(root, count, bytes, isSmall);
+    }
+
+    /// <summary>
+    /// The hash without <paramref name="field"/>; this same instance when the field is absent
+    /// (<paramref name="removed"/> false). The result may be empty (<see cref="Count"/> 0).
+    /// </summary>
+    public SortedHash Remove(ReadOnlySpan<byte> field, out bool removed)
+    {
+        object root = RemoveIn(_root, field, out removed, out int removedBytes);
+        if (!removed) return this;
+        while (root is Inner { Children.Length: 1 } single) root = single.Children[0];
+        return new SortedHash(root, Count - 1, Bytes - removedBytes, IsSmall);
+    }
+
+    /// <summary>A node after a change: itself, or two nodes split around <see cref="Separator"/>.</summary>
+    private readonly record struct Change(object Node, object? Right, byte[]? Separator);
+
+    private static Change SetIn(object node, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, out bool added, out int oldValueLength)
+    {
+        if (node is byte[] leaf)
+        {
+            int i = Search(leaf, field, out bool found);
+            added = !found;
+            oldValueLength = 0;
+            if (found)
+            {
+                ReadEntry(leaf, i, out _, out ReadOnlySpan<byte> old);
+                oldValueLength = old.Length;
+            }
+            byte[] updated = Splice(leaf, i, found ? i + 1 : i, field, value, insert: true);
+            if (updated.Length <= MaxLeafBytes || LeafCount(updated) < 2) return new Change(updated, null, null);
+            return SplitLeaf(updated);
+        }
+        var inner = (Inner)node;
+        int c = ChildFor(inner, field);
+        Change child = SetIn(inner.Children[c], field, value, out added, out oldValueLength);
+        if (child.Right == null) return new Change(inner.WithChild(c, child.Node), null, null);
+        Inner grown = inner.ReplaceRange(c, 1, [child.Node, child.Right], [inner.Keys[c], child.Separator]);
+        return grown.Children.Length <= MaxChildren ? new Change(grown, null, null) : SplitInner(grown);
+    }
+
+    private static object RemoveIn(object node, ReadOnlySpan<byte> field, out bool removed, out int removedBytes)
+    {
+        if (node is byte[] leaf)
+        {
+            int i = Search(leaf, field, out removed);
+            removedBytes = 0;
+            if (!removed) return leaf;
+            ReadEntry(leaf, i, out ReadOnlySpan<byte> f, out ReadOnlySpan<byte> v);
+            removedBytes = f.Length + v.Length;
+            return Splice(leaf, i, i + 1, default, default, insert: false);
+        }
+        var inner = (Inner)node;
+        int c = ChildFor(inner, field);
+        object child = RemoveIn(inner.Children[c], field, out removed, out removedBytes);
+        if (!removed) return inner;
+        if (!IsUnderfull(child) || inner.Children.Length == 1) return inner.WithChild(c, child);
+        if (child is byte[] emptyLeaf && LeafCount(emptyLeaf) == 0) return inner.ReplaceRange(c, 1, [], []);
+        // Merge the underfull child with a neighbour; split the union again when it is too big.
+        int left = c > 0 ? c - 1 : c;
+        object a = left == c ? child : inner.Children[left];
+        object b = left == c ? inner.Children[left + 1] : child;
+        Change merged = Merge(a, b, inner.Keys[left + 1]!);
+        return merged.Right == null
+            ? inner.ReplaceRange(left, 2, [merged.Node], [inner.Keys[left]])
+            : inner.ReplaceRange(left, 2, [merged.Node, merged.Right], [inner.Keys[left], merged.Separator]);
+    }
+
+    private static bool IsUnderfull(object node) =>
+        node is byte[] leaf ? leaf.Length < MinLeafBytes : ((Inner)node).Children.Length < MinChildren;
+
+    /// <summary>Concatenates two adjacent siblings (separated by <paramref name="separator"/>); splits the result again when too big.</summary>
+    private static Change Merge(object a, object b, byte[] separator)
+    {
+        if (a is byte[] la)
+        {
+            var lb = (byte[])b;
+            int na = LeafCount(la), nb = LeafCount(lb);
+            byte[] joined = AllocateLeaf(na + nb, DataLength(la) + DataLength(lb));
+            int entry = 0, data = DataStart(na + nb);
+            CopyEntries(la, 0, na, joined, ref entry, ref data);
+            CopyEntries(lb, 0, nb, joined, ref entry, ref data);
+            return joined.Length <= MaxLeafBytes || na + nb < 2 ? new Change(joined, null, null) : SplitLeaf(joined);
+        }
+        var ia = (Inner)a;
+        var ib = (Inner)b;
+        Inner union = Inner.Concat(ia, ib, separator);
+        return union.Children.Length <= MaxChildren ? new Change(union, null, null) : SplitInner(union);
+    }
+
+    private static Change SplitLeaf(byte[] leaf)
+    {
+        int n = LeafCount(leaf);
+        int half = DataLength(leaf) / 2, dataStart = DataStart(n);
+        int m = 1;
+        while (m < n - 1 && EntryOffset(leaf, m) - dataStart < half) m++;
+        byte[] left = Slice(leaf, 0, m), right = Slice(leaf, m, n);
+        ReadEntry(right, 0, out ReadOnlySpan<byte> first, out _);
+        return new Change(left, right, first.ToArray());
+    }
+
+    private static Change SplitInner(Inner inner)
+    {
+        int n = inner.Children.Length, m = n / 2;
+        Inner left = inner.Range(0, m), right = inner.Range(m, n);
+        return new Change(left, right, inner.Keys[m]);
+    }
+
+    private static long CountOf(object node) => node is byte[] leaf ? LeafCount(leaf) : ((Inner)node).Total;
+
+    /// <summary>
+    /// An inner node: <see cref="Children"/> (leaves or inner nodes), <see cref="Keys"/> (Keys[i], i ≥ 1, is a
+    /// lower bound of child i's fields and an exclusive upper bound of child i-1's; Keys[0] is unused) and
+    /// <see cref="Counts"/> (fields per child, for rank lookups). Immutable once published.
+    /// </summary>
+    private sealed class Inner
+    {
+        public readonly object[] Children;
+        public readonly byte[]?[] Keys;
+        public readonly long[] Counts;
+        public readonly long Total;
+
+        public Inner(object[] children, byte[]?[] keys, long[] counts)
+        {
+            Children = children;
+            Keys = keys;
+            Counts = counts;
+            if (keys[0] != null) keys[0] = null;
+            long total = 0;
+            foreach (long c in counts) total += c;
+            Total = total;
+        }
+
+        /// <summary>A copy with child <paramref name="index"/> replaced (same key).</summary>
+        public Inner WithChild(int index, object child)
+        {
+            var children = (object[])Children.Clone();
+            var counts = (long[])Counts.Clone();
+            children[index] = child;
+            counts[index] = CountOf(child);
+            return new Inner(children, Keys, counts);
+        }
+
+        /// <summary>Children [from, to) as a new node.</summary>
+        public Inner Range(int from, int to) => new(Children[from..to], Keys[from..to], Counts[from..to]);
+
+        /// <summary>
+        /// A new node with children [index, index+remove) replaced by <paramref name="insert"/>, whose lower
+        /// bounds are <paramref name="insertKeys"/> (the first one normally Keys[index]).
+        /// </summary>
+        public Inner ReplaceRange(int index, int remove, object[] insert, byte[]?[] insertKeys)
+        {
+            int n = Children.Length - remove + insert.Length;
+            var children = new object[n];
+            var keys = new byte[]?[n];
+            var counts = new long[n];
+            Array.Copy(Children, children, index);
+            Array.Copy(Keys, keys, index);
+            Array.Copy(Counts, counts, index);
+            for (int j = 0; j < insert.Length; j++)
+            {
+                children[index + j] = insert[j];
+                keys[index + j] = insertKeys[j];
+                counts[index + j] = CountOf(insert[j]);
+            }
+            int tail = Children.Length - index - remove;
+            Array.Copy(Children, index + remove, children, index + insert.Length, tail);
+            Array.Copy(Keys, index + remove, keys, index + insert.Length, tail);
+            Array.Copy(Counts, index + remove, counts, index + insert.Length, tail);
+            return new Inner(children, keys, counts);
+        }
+
+        /// <summary>The children of <paramref name="a"/> then <paramref name="b"/> (b's first lower bound is <paramref name="separator"/>).</summary>
+        public static Inner Concat(Inner a, Inner b, byte[] separator)
+        {
+            var keys = new byte[]?[a.Keys.Length + b.Keys.Length];
+            a.Keys.CopyTo(keys, 0);
+            b.Keys.CopyTo(keys, a.Keys.Length);
+            keys[a.Keys.Length] = separator;
+            return new Inner([.. a.Children, .. b.Children], keys, [.. a.Counts, .. b.Counts]);
+        }
+    }
+
+    /// <summary>
+    /// Verifies the tree's invariants (fields strictly increasing across leaves and within separator bounds,
+    /// counts and byte totals consistent, no empty leaf below the root, one depth for all leaves); throws
+    /// <see cref="InvalidOperationException"/> naming the first violation. For tests.
+    /// </summary>
+    internal void CheckInvariants()
+    {
+        byte[]? previous = null;
+        long bytes = 0;
+        int leafDepth = -1;
+        long count = CheckNode(_root, null, null, 1, ref previous, ref bytes, ref leafDepth);
+        if (count != Count) throw new InvalidOperationException($"Count {Count} but {count} fields");
+        if (bytes != Bytes) throw new InvalidOperationException($"Bytes {Bytes} but {bytes}");
+    }
+
+    private long CheckNode(object node, byte[]? low, byte[]? high, int depth, ref byte[]? previous, ref long bytes, ref int leafDepth)
+    {
+        if (node is byte[] leaf)
+        {
+            if (leafDepth < 0) leafDepth = depth;
+            else if (leafDepth != depth) throw new InvalidOperationException("Leaves at different depths");
+            int n = LeafCount(leaf);
+            if (n == 0 && node != _root) throw new InvalidOperationException("Empty leaf below the root");
+            for (int i = 0; i < n; i++)
+            {
+                ReadEntry(leaf, i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
+                if (previous != null && field.SequenceCompareTo(previous) <= 0) throw new InvalidOperationException("Fields out of order");
+                if (low != null && field.SequenceCompareTo(low) < 0) throw new InvalidOperationException("Field below its separator");
+                if (high != null && field.SequenceCompareTo(high) >= 0) throw new InvalidOperationException("Field at or above the next separator");
+                previous = field.ToArray();
+                bytes += field.Length + value.Length;
+            }
+            return n;
+        }
+        var inner = (Inner)node;
+        if (inner.Children.Length < (node == _root ? 2 : 1)) throw new InvalidOperationException("Inner node without enough children");
+        if (inner.Children.Length > MaxChildren) throw new InvalidOperationException("Inner node too wide");
+        long total = 0;
+        for (int c = 0; c < inner.Children.Length; c++)
+        {
+            byte[]? childLow = c == 0 ? low : inner.Keys[c];
+            byte[]? childHigh = c + 1 < inner.Children.Length ? inner.Keys[c + 1] : high;
+            long n = CheckNode(inner.Children[c], childLow, childHigh, depth + 1, ref previous, ref bytes, ref leafDepth);
+            if (n != inner.Counts[c]) throw new InvalidOperationException("Child count mismatch");
+            total += n;
+        }
+        if (total != inner.Total) throw new InvalidOperationException("Total mismatch");
+        return total;
+    }
+
+    // ----- packed leaves -----
+
+    private static int LeafCount(byte[] leaf) => BinaryPrimitives.ReadInt32LittleEndian(leaf);
+
+    private static int DataStart(int count) => HeaderBytes + 4 * count;
+
+    private static int EntryOffset(byte[] leaf, int i) => BinaryPrimitives.ReadInt32LittleEndian(leaf.AsSpan(HeaderBytes + 4 * i));
+
+    private static int DataLength(byte[] leaf) => leaf.Length - DataStart(LeafCount(leaf));
+
+    private static void ReadEntry(byte[] leaf, int i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
+    {
+        int p = EntryOffset(leaf, i);
+        int fieldLength = ReadVarint(leaf, ref p);
+        field = leaf.AsSpan(p, fieldLength);
+        p += fieldLength;
+        int valueLength = ReadVarint(leaf, ref p);
+        value = leaf.AsSpan(p, valueLength);
+    }
+
+    private static ReadOnlySpan<byte> FieldAt(byte[] leaf, int i)
+    {
+        int p = EntryOffset(leaf, i);
+        int fieldLength = ReadVarint(leaf, ref p);
+        return leaf.AsSpan(p, fieldLength);
+    }
+
+    /// <summary>Lower bound: the first index whose field is ≥ <paramref name="field"/>; <paramref name="found"/> when equal.</summary>
+    private static int Search(byte[] leaf, ReadOnlySpan<byte> field, out bool found)
+    {
+        int lo = 0, hi = LeafCount(leaf) - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int cmp = FieldAt(leaf, mid).SequenceCompareTo(field);
+            if (cmp == 0)
+            {
+                found = true;
+                return mid;
+            }
+            if (cmp < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        found = false;
+        return lo;
+    }
+
+    /// <summary>A copy of <paramref name="leaf"/> with entries [from, to) replaced by (field, value) when <paramref name="insert"/>, else removed.</summary>
+    private static byte[] Splice(byte[] leaf, int from, int to, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool insert)
+    {
+        int n = LeafCount(leaf);
+        int count = n - (to - from) + (insert ? 1 : 0);
+        int removedData = RangeData(leaf, n, from, to);
+        int insertedData = insert ? EntrySize(field.Length, value.Length) : 0;
+        byte[] result = AllocateLeaf(count, DataLength(leaf) - removedData + insertedData);
+        int entry = 0, data = DataStart(count);
+        CopyEntries(leaf, 0, from, result, ref entry, ref data);
+        if (insert)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(result.AsSpan(HeaderBytes + 4 * entry++), data);
+            WriteVarint(result, ref data, field.Length);
+            field.CopyTo(result.AsSpan(data));
+            data += field.Length;
+            WriteVarint(result, ref data, value.Length);
+            value.CopyTo(result.AsSpan(data));
+            data += value.Length;
+        }
+        CopyEntries(leaf, to, n, result, ref entry, ref data);
+        return result;
+    }
+
+    private static byte[] Slice(byte[] leaf, int from, int to)
+    {
+        int n = LeafCount(leaf);
+        byte[] result = AllocateLeaf(to - from, RangeData(leaf, n, from, to));
+        int entry = 0, data = DataStart(to - from);
+        CopyEntries(leaf, from, to, result, ref entry, ref data);
+        return result;
+    }
+
+    private static byte[] AllocateLeaf(int count, int dataLength)
+    {
+        byte[] leaf = GC.AllocateUninitializedArray<byte>(DataStart(count) + dataLength);
+        BinaryPrimitives.WriteInt32LittleEndian(leaf, count);
+        return leaf;
+    }
+
+    /// <summary>Bytes of entries [from, to) of a leaf with <paramref name="n"/> entries.</summary>
+    private static int RangeData(byte[] leaf, int n, int from, int to)
+    {
+        if (from >= to) return 0;
+        int end = to == n ? leaf.Length : EntryOffset(leaf, to);
+        return end - EntryOffset(leaf, from);
+    }
+
+    /// <summary>Appends entries [from, to) of <paramref name="source"/> to <paramref name="target"/> at entry index/data position, one block copy.</summary>
+    private static void CopyEntries(byte[] source, int from, int to, byte[] target, ref int entry, ref int data)
+    {
+        if (from >= to) return;
+        int n = LeafCount(source);
+        int start = EntryOffset(source, from), length = RangeData(source, n, from, to);
+        int shift = data - start;
+        for (int i = from; i < to; i++)
+            BinaryPrimitives.WriteInt32LittleEndian(target.AsSpan(HeaderBytes + 4 * entry++), EntryOffset(source, i) + shift);
+        Buffer.BlockCopy(source, start, target, data, length);
+        data += length;
+    }
+
+    private static int EntrySize(int fieldLength, int valueLength) =>
+        VarintSize(fieldLength) + fieldLength + VarintSize(valueLength) + valueLength;
+
+    private static int VarintSize(int v)
+    {
+        int size = 1;
+        while ((uint)v >= 0x80)
+        {
+            v = (int)((uint)v >> 7);
+            size++;
+        }
+        return size;
+    }
+
+    private static void WriteVarint(byte[] target, ref int p, int v)
+    {
+        uint u = (uint)v;
+        while (u >= 0x80)
+        {
+            target[p++] = (byte)(u | 0x80);
+            u >>= 7;
+        }
+        target[p++] = (byte)u;
+    }
+
+    private static int ReadVarint(byte[] source, ref int p)
+    {
+        uint result = 0;
+        int shift = 0;
+        byte b;
+        do
+        {
+            b = source[p++];
+            result |= (uint)(b & 0x7F) << shift;
+            shift += 7;
+        } while ((b & 0x80) != 0);
+        return (int)result;
+    }
+}
+
+/// <summary>Receives a hash's fields in order from <see cref="SortedHash.ForEach{TVisitor}"/>; return false to stop.</summary>
+public interface IHashVisitor
+{
+    /// <summary>One field and its value (views into an immutable leaf, valid while the hash is referenced).</summary>
+    bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value);
+}
