@@ -354,6 +354,23 @@ public sealed class TransactionCommandTests(ServerFixture server) : IClassFixtur
     }
 
     [Fact]
+    public void ClientInfoShowsTheOpenTransaction()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", c.Call("SET", "a", "1"));
+        Assert.Equal("+QUEUED\r\n", c.Call("CLIENT", "INFO"));
+        string exec = c.Call("EXEC");
+        Assert.StartsWith("*2\r\n+OK\r\n$", exec);
+        Assert.Contains(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 ", exec);
+        Assert.Contains(" cmd=exec ", exec);
+        string after = c.Call("CLIENT", "INFO");
+        Assert.Contains(" flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 ", after);
+        Assert.Contains(" multi-mem=0 ", after);
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
     public void TransactionCommandsInCommandInfo()
     {
         using RespTestClient c = server.Connect();

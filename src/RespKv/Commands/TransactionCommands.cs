@@ -97,6 +97,7 @@ public static class TransactionCommands
             return;
         }
         CommandInfo exec = client.CurrentCommand!;
+        client.ExecCommand = exec;
         TransactionLocks locks = transaction.Locks;
         transaction.CollectLocks(client.Server.Keyspace, client.Database);
         locks.Acquire();
@@ -124,6 +125,7 @@ public static class TransactionCommands
         {
             locks.Release();
             client.CurrentCommand = exec;
+            client.ExecCommand = null;
         }
         client.DiscardTransaction();
     }

@@ -68,8 +68,11 @@ public sealed class ClientSession
     /// <summary>Environment.TickCount64 at the last command, in ms (CLIENT LIST <c>idle</c>, <c>timeout</c>).</summary>
     public long LastInteractionMs { get; private set; } = Environment.TickCount64;
 
-    /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>.</summary>
-    public string LastCommand => CurrentCommand?.FullName ?? "NULL";
+    /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>; <c>exec</c> while EXEC replays its queue, as in Redis.</summary>
+    public string LastCommand => (ExecCommand ?? CurrentCommand)?.FullName ?? "NULL";
+
+    /// <summary>The EXEC command while it replays the queue (<see cref="CurrentCommand"/> is then each queued command), else null.</summary>
+    internal CommandInfo? ExecCommand { get; set; }
 
     /// <summary>The command being (or last) executed: its table row.</summary>
     public CommandInfo? CurrentCommand { get; internal set; }
