@@ -24,7 +24,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 REDIS_PORT=$(free_port)
 RESPKV_PORT=$(free_port)
 
-taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning &
+taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning >/dev/null &
 REDIS_PID=$!
 taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --loglevel warning >/dev/null &
 RESPKV_PID=$!
