@@ -89,8 +89,11 @@ public sealed class CommandInfo
     /// <summary>Arity: exact argument count including the name when positive, minimum when negative.</summary>
     public int Arity { get; }
 
-    /// <summary>Flags.</summary>
+    /// <summary>Flags: Redis's, plus RespKv's own (<see cref="CommandFlags.RunsInMulti"/> and after).</summary>
     public CommandFlags Flags { get; }
+
+    /// <summary>Only the Redis flags of <see cref="Flags"/> (what Redis's COMMAND INFO reports).</summary>
+    public CommandFlags RedisFlags => Flags & ~(CommandFlags.RunsInMulti | CommandFlags.SelectsDatabase | CommandFlags.AllDatabases | CommandFlags.OtherDatabases);
 
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }
