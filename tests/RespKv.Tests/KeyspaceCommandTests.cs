@@ -37,7 +37,7 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
         // Expected values are redis-cli COMMAND INFO <name> of redis-server 7.0.15.
         CommandInfo? info = CommandTable.Default.Lookup(name);
         Assert.NotNull(info);
-        Assert.Equal((arity, flags, first, last, step, "generic"), (info.Arity, info.Flags, info.FirstKey, info.LastKey, info.Step, info.Group));
+        Assert.Equal((arity, flags, first, last, step, "generic"), (info.Arity, info.RedisFlags, info.FirstKey, info.LastKey, info.Step, info.Group));
     }
 
     [Fact]

@@ -7,8 +7,9 @@ namespace RespKv.Tests;
 /// <summary>
 /// StackExchange.Redis 1.2.6, unchanged, against the in-process server: connect (it sends its own
 /// handshake: CLIENT SETNAME, INFO, CONFIG GET, CLUSTER NODES, ECHO, PING…), then SET/GET, MSET/MGET,
-/// DEL of several keys, a pipelined batch of 10,000 asynchronous SETs, and hashes (HashSet, HashGetAll,
-/// HashScan paging through HSCAN cursors it parses as <c>long</c>, HashIncrement, HashDelete).
+/// DEL of several keys, a pipelined batch of 10,000 asynchronous SETs, hashes (HashSet, HashGetAll,
+/// HashScan paging through HSCAN cursors it parses as <c>long</c>, HashIncrement, HashDelete), and
+/// transactions with conditions.
 /// </summary>
 public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -144,5 +145,73 @@ public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixtur
         Assert.Equal(2, db.HashDelete("se:h", ["counter", "float", "missing"]));
         Assert.Equal(1000, db.HashLength("se:h"));
         Assert.Throws<RedisServerException>(() => db.StringGet("se:h")); // WRONGTYPE
+    }
+
+    // CreateTransaction with conditions: SE.Redis sends WATCH, checks its conditions, then MULTI … EXEC (or
+    // UNWATCH when a condition fails), and reads EXEC's null array as "not committed".
+
+    [Fact]
+    public async Task TransactionWithMetConditionsCommits()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        db.StringSet("se:tx:balance", "100");
+        db.KeyDelete("se:tx:lock");
+        ITransaction tran = db.CreateTransaction();
+        tran.AddCondition(Condition.StringEqual("se:tx:balance", "100"));
+        tran.AddCondition(Condition.KeyNotExists("se:tx:lock"));
+        Task<long> decrement = tran.StringDecrementAsync("se:tx:balance", 30);
+        Task<long> increment = tran.StringIncrementAsync("se:tx:other", 30);
+        Task<bool> set = tran.StringSetAsync("se:tx:note", "moved");
+        Assert.True(tran.Execute());
+        Assert.Equal(70, await decrement);
+        Assert.Equal(30, await increment);
+        Assert.True(await set);
+        Assert.Equal("moved", (string?)db.StringGet("se:tx:note"));
+    }
+
+    [Fact]
+    public void TransactionWithAFailedConditionDoesNothing()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        db.StringSet("se:tx:cond", "actual");
+        db.KeyDelete("se:tx:untouched");
+        ITransaction tran = db.CreateTransaction();
+        tran.AddCondition(Condition.StringEqual("se:tx:cond", "expected"));
+        _ = tran.StringSetAsync("se:tx:untouched", "x");
+        Assert.False(tran.Execute());
+        Assert.True(db.StringGet("se:tx:untouched").IsNull);
+        // The connection is still usable for the next transaction.
+        ITransaction next = db.CreateTransaction();
+        next.AddCondition(Condition.StringEqual("se:tx:cond", "actual"));
+        _ = next.StringSetAsync("se:tx:untouched", "y");
+        Assert.True(next.Execute());
+        Assert.Equal("y", (string?)db.StringGet("se:tx:untouched"));
+    }
+
+    [Fact]
+    public async Task ConcurrentConditionalIncrementsLoseNothing()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        db.KeyDelete("se:tx:counter");
+        db.StringSet("se:tx:counter", "0");
+        const int clients = 8, each = 40;
+        Task[] tasks = Enumerable.Range(0, clients).Select(client => Task.Factory.StartNew(() =>
+        {
+            using ConnectionMultiplexer own = Connect();
+            IDatabase d = own.GetDatabase();
+            for (int done = 0; done < each;)
+            {
+                string current = d.StringGet("se:tx:counter")!;
+                ITransaction tran = d.CreateTransaction();
+                tran.AddCondition(Condition.StringEqual("se:tx:counter", current));
+                _ = tran.StringSetAsync("se:tx:counter", (long.Parse(current) + 1).ToString());
+                if (tran.Execute()) done++;
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        await Task.WhenAll(tasks);
+        Assert.Equal(clients * each, (long)db.StringGet("se:tx:counter"));
     }
 }

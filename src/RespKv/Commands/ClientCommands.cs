@@ -158,8 +158,10 @@ public static class ClientCommands
     /// <item><c>argv-mem</c>: the byte length of the running command's arguments (only the caller has one); Redis counts allocator sizes.</item>
     /// <item><c>rbs=0 rbp=0 obl=0 oll=0 omem=0</c>: replies go straight into the pipe and are flushed once per read, so no per-client reply buffer exists to measure.</item>
     /// <item><c>tot-mem</c>: the memory accounted above (argv-mem).</item>
-    /// <item><c>flags=N sub=0 psub=0 ssub=0 multi=-1 multi-mem=0 events=r user=default redir=-1</c>: true
-    /// until MULTI, Pub/Sub, ACL users and client tracking exist.</item>
+    /// <item><c>flags</c>: <c>x</c> inside MULTI, else <c>N</c>; <c>multi</c>: queued commands inside MULTI, else -1;
+    /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
+    /// <item><c>sub=0 psub=0 ssub=0 events=r user=default redir=-1</c>: true until Pub/Sub, ACL users and
+    /// client tracking exist.</item>
     /// </list>
     /// </summary>
     private static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
@@ -168,8 +170,8 @@ public static class ClientCommands
         long idle = (Environment.TickCount64 - c.LastInteractionMs) / 1000;
         CultureInfo inv = CultureInfo.InvariantCulture;
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
-            .Append(inv, $" flags=N db={c.Database.Index} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0")
-            .Append(inv, $" argv-mem={argvMemory} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
+            .Append(inv, $" flags={(c.InMulti ? "x" : "N")} db={c.Database.Index} sub=0 psub=0 ssub=0 multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
+            .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
             .Append(inv, $" events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Writer.Protocol}")
             .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
     }

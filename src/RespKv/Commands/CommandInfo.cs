@@ -35,6 +35,20 @@ public enum CommandFlags
     AllowBusy = 1 << 11,
     /// <summary><c>may_replicate</c>: may produce replication traffic.</summary>
     MayReplicate = 1 << 12,
+
+    // RespKv's own flags below: not Redis flags, never printed by COMMAND.
+
+    /// <summary>
+    /// Runs at once inside MULTI instead of being queued: MULTI, EXEC, DISCARD, WATCH, QUIT, RESET (the
+    /// commands Redis 7.0's <c>processCommand</c> lets through a transaction).
+    /// </summary>
+    RunsInMulti = 1 << 20,
+    /// <summary>Changes the client's database (SELECT): a transaction's later commands address that database.</summary>
+    SelectsDatabase = 1 << 21,
+    /// <summary>Touches every key of every database (FLUSHALL): a transaction running it locks every shard of every database.</summary>
+    AllDatabases = 1 << 22,
+    /// <summary>Its keys may also name another database (COPY … DB n): a transaction locks the keys' shards in every database.</summary>
+    OtherDatabases = 1 << 23,
 }
 
 /// <summary>Runs one command: reads <paramref name="args"/>, acts, writes exactly one reply to <c>client.Writer</c>.</summary>
@@ -75,8 +89,11 @@ public sealed class CommandInfo
     /// <summary>Arity: exact argument count including the name when positive, minimum when negative.</summary>
     public int Arity { get; }
 
-    /// <summary>Flags.</summary>
+    /// <summary>Flags: Redis's, plus RespKv's own (<see cref="CommandFlags.RunsInMulti"/> and after).</summary>
     public CommandFlags Flags { get; }
+
+    /// <summary>Only the Redis flags of <see cref="Flags"/> (what Redis's COMMAND INFO reports).</summary>
+    public CommandFlags RedisFlags => Flags & ~(CommandFlags.RunsInMulti | CommandFlags.SelectsDatabase | CommandFlags.AllDatabases | CommandFlags.OtherDatabases);
 
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }
@@ -107,6 +124,13 @@ public sealed class CommandInfo
 
     /// <summary>True for a write command.</summary>
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
+
+    /// <summary>
+    /// True when the command reads or writes the keyspace but its keys cannot be known from its arguments
+    /// (no key positions: FLUSHDB, KEYS, SCAN, RANDOMKEY, DBSIZE): a transaction running it locks every
+    /// shard of the database.
+    /// </summary>
+    public bool TouchesWholeDatabase => FirstKey == 0 && (Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0;
 
     /// <summary>
     /// Visits the indexes of the key arguments of a command of <paramref name="argc"/> arguments, from

@@ -30,7 +30,8 @@ public sealed class CommandTable
             .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)
             .Concat(ServerCommands.Table)
-            .Concat(ClientCommands.Table));
+            .Concat(ClientCommands.Table)
+            .Concat(TransactionCommands.Table));
 
     /// <summary>All top-level commands, sorted by name.</summary>
     public IReadOnlyList<CommandInfo> All { get; }

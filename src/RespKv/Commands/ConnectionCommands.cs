@@ -1,6 +1,7 @@
 using System.Text;
 using RespKv.Protocol;
 using RespKv.Server;
+using RespKv.Storage;
 using static RespKv.Commands.CommandFlags;
 
 namespace RespKv.Commands;
@@ -16,10 +17,10 @@ public static class ConnectionCommands
     [
         new("ping", -1, Fast, 0, 0, 0, "connection", "Ping the server", Ping),
         new("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
-        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast, 0, 0, 0, "connection", "Close the connection", Quit),
-        new("select", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
+        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti, 0, 0, 0, "connection", "Close the connection", Quit),
+        new("select", 2, Loading | Stale | Fast | SelectsDatabase, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
         new("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
-        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Reset the connection", Reset),
+        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti, 0, 0, 0, "connection", "Reset the connection", Reset),
     ];
 
     private static void Ping(ClientSession client, in CommandArgs args)
@@ -43,23 +44,29 @@ public static class ConnectionCommands
 
     private static void Select(ClientSession client, in CommandArgs args)
     {
-        if (!RespInteger.TryParse(args[1], out long index))
+        if (!TryParseDatabaseIndex(client.Server.Keyspace, args[1], out int index, out string? error))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            client.Writer.WriteError(error!);
             return;
         }
-        if (index < int.MinValue || index > int.MaxValue)
-        {
-            client.Writer.WriteError(CommandErrors.NotInt32Range);
-            return;
-        }
-        if (index < 0 || index >= client.Server.Keyspace.DatabaseCount)
-        {
-            client.Writer.WriteError(CommandErrors.DbIndexOutOfRange);
-            return;
-        }
-        client.Select((int)index);
+        client.Select(index);
         client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// SELECT's argument as a database index of <paramref name="keyspace"/>, or false with Redis's error:
+    /// <c>-ERR value is not an integer or out of range</c>, the int range error, or <c>-ERR DB index is out of range</c>.
+    /// (EXEC uses it too, to know which database a queued SELECT switches to.)
+    /// </summary>
+    internal static bool TryParseDatabaseIndex(Keyspace keyspace, ReadOnlySpan<byte> text, out int index, out string? error)
+    {
+        index = 0;
+        error = null;
+        if (!RespInteger.TryParse(text, out long value)) error = CommandErrors.NotInteger;
+        else if (value < int.MinValue || value > int.MaxValue) error = CommandErrors.NotInt32Range;
+        else if (value < 0 || value >= keyspace.DatabaseCount) error = CommandErrors.DbIndexOutOfRange;
+        else index = (int)value;
+        return error == null;
     }
 
     /// <summary>
@@ -132,9 +139,10 @@ public static class ConnectionCommands
         w.WriteArrayHeader(0);
     }
 
-    /// <summary><c>RESET</c>: back to database 0, RESP2, no name; replies <c>+RESET</c>.</summary>
+    /// <summary><c>RESET</c>: discards an open transaction and every WATCH, back to database 0, RESP2, no name; replies <c>+RESET</c>.</summary>
     private static void Reset(ClientSession client, in CommandArgs args)
     {
+        client.DiscardTransaction();
         client.Select(0);
         client.Writer.Protocol = 2;
         client.Name = null;

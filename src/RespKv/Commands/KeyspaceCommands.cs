@@ -34,7 +34,7 @@ public static class KeyspaceCommands
         new("rename", 3, Write, 1, 2, 1, "generic", "Rename a key", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: false)),
         new("renamenx", 3, Write | Fast, 1, 2, 1, "generic", "Rename a key, only if the new key does not exist", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: true)),
         new("randomkey", 1, ReadOnly, 0, 0, 0, "generic", "Return a random key from the keyspace", RandomKey),
-        new("copy", -3, Write | DenyOom, 1, 2, 1, "generic", "Copy a key", Copy),
+        new("copy", -3, Write | DenyOom | OtherDatabases, 1, 2, 1, "generic", "Copy a key", Copy),
     ];
 
     /// <summary>Random bucket probes RANDOMKEY makes before walking the shards in order (a sparse table).</summary>

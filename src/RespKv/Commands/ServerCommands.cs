@@ -33,7 +33,7 @@ public static class ServerCommands
             new("resetstat", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset the stats returned by INFO", ConfigResetStat),
             new("set", -4, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Set configuration parameters to the given values", ConfigSet)),
         new("dbsize", 1, ReadOnly | Fast, 0, 0, 0, "server", "Return the number of keys in the selected database", DbSize),
-        new("flushall", -1, Write, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
+        new("flushall", -1, Write | AllDatabases, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
         new("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
         new("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
         new("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",

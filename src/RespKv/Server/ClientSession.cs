@@ -68,11 +68,14 @@ public sealed class ClientSession
     /// <summary>Environment.TickCount64 at the last command, in ms (CLIENT LIST <c>idle</c>, <c>timeout</c>).</summary>
     public long LastInteractionMs { get; private set; } = Environment.TickCount64;
 
-    /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>.</summary>
-    public string LastCommand => CurrentCommand?.FullName ?? "NULL";
+    /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>; <c>exec</c> while EXEC replays its queue, as in Redis.</summary>
+    public string LastCommand => (ExecCommand ?? CurrentCommand)?.FullName ?? "NULL";
+
+    /// <summary>The EXEC command while it replays the queue (<see cref="CurrentCommand"/> is then each queued command), else null.</summary>
+    internal CommandInfo? ExecCommand { get; set; }
 
     /// <summary>The command being (or last) executed: its table row.</summary>
-    public CommandInfo? CurrentCommand { get; private set; }
+    public CommandInfo? CurrentCommand { get; internal set; }
 
     /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, idle timeout).</summary>
     public bool CloseRequested
@@ -118,14 +121,33 @@ public sealed class ClientSession
     /// <summary>Selects database <paramref name="index"/>; the caller has range-checked it.</summary>
     public void Select(int index) => Database = Server.Keyspace[index];
 
+    private Transaction? _transaction;
+
+    /// <summary>The client's MULTI/WATCH state, created on first use.</summary>
+    public Transaction Transaction => _transaction ??= new Transaction();
+
+    /// <summary>True between MULTI and EXEC/DISCARD: commands are queued (<c>+QUEUED</c>) instead of run.</summary>
+    public bool InMulti => _transaction?.InMulti == true;
+
+    /// <summary>Closes an open transaction without running it and forgets every WATCH (DISCARD, RESET, EXEC's end, disconnect).</summary>
+    public void DiscardTransaction()
+    {
+        if (_transaction == null) return;
+        _transaction.End();
+        _transaction.UnwatchAll();
+    }
+
     /// <summary>
     /// The set of shards (a mask over the selected database) holding the current command's key arguments,
     /// located by the command table's key positions (first, last, step): what a multi-key command locks
     /// or snapshots.
     /// </summary>
-    public ulong KeyShardMask(in CommandArgs args)
+    public ulong KeyShardMask(in CommandArgs args) => KeyShardMask(CurrentCommand!, args);
+
+    /// <summary>The shards (a mask over one database) of <paramref name="command"/>'s key arguments in <paramref name="args"/>, by the table's key positions.</summary>
+    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args)
     {
-        KeyIndexRange keys = CurrentCommand!.KeyIndexes(args.Count);
+        KeyIndexRange keys = command.KeyIndexes(args.Count);
         ulong mask = 0;
         for (int i = keys.First; i <= keys.Last; i += keys.Step) mask |= Database.ShardMaskOf(args[i]);
         return mask;
@@ -185,6 +207,7 @@ public sealed class ClientSession
         }
         finally
         {
+            DiscardTransaction();
             await input.CompleteAsync().ConfigureAwait(false);
             await output.CompleteAsync().ConfigureAwait(false);
         }
@@ -225,7 +248,10 @@ public sealed class ClientSession
 
     /// <summary>
     /// Looks the command up in the table, checks its arity, and runs it — replying with Redis's exact
-    /// errors for an unknown command, an unknown subcommand, or a wrong number of arguments.
+    /// errors for an unknown command, an unknown subcommand, or a wrong number of arguments. Inside MULTI
+    /// a valid command is copied into the queue and answered <c>+QUEUED</c> (unless its table row says it
+    /// runs at once: MULTI EXEC DISCARD WATCH QUIT RESET), and a rejected one also makes EXEC abort, as in
+    /// Redis 7.0's <c>processCommand</c>.
     /// </summary>
     public void Execute(in CommandArgs args)
     {
@@ -234,7 +260,7 @@ public sealed class ClientSession
         CommandInfo? command = table.Lookup(args[0]);
         if (command == null)
         {
-            Writer.WriteError(CommandErrors.UnknownCommand(args));
+            Reject(CommandErrors.UnknownCommand(args));
             return;
         }
         if (command.Subcommands != null && args.Count > 1)
@@ -242,19 +268,60 @@ public sealed class ClientSession
             CommandInfo? sub = table.LookupSubcommand(command, args[1]);
             if (sub == null)
             {
-                Writer.WriteError(CommandErrors.UnknownSubcommand(args[1], command.Name));
+                Reject(CommandErrors.UnknownSubcommand(args[1], command.Name));
                 return;
             }
             command = sub;
         }
         if (!command.AcceptsArgumentCount(args.Count) || command.Handler == null)
         {
-            Writer.WriteError(CommandErrors.WrongArity(command));
+            RejectArity(command);
             return;
         }
+        if (InMulti && (command.Flags & CommandFlags.RunsInMulti) == 0)
+        {
+            CurrentCommand = command;
+            if ((command.Flags & CommandFlags.NoMulti) != 0)
+            {
+                Reject("ERR Command not allowed inside a transaction"u8);
+                return;
+            }
+            _transaction!.Queue(command, args);
+            Writer.WriteSimpleString("QUEUED"u8);
+            return;
+        }
+        Dispatch(command, args);
+    }
+
+    /// <summary>Runs <paramref name="command"/>'s handler (arity already checked): the path of a direct command and of each command EXEC replays.</summary>
+    internal void Dispatch(CommandInfo command, in CommandArgs args)
+    {
         CommandsProcessed++;
         CurrentCommand = command;
-        command.Handler(this, args);
+        command.Handler!(this, args);
+    }
+
+    /// <summary>Replies a rejection error; inside MULTI it also dooms the transaction (Redis's <c>flagTransaction</c>).</summary>
+    private void Reject(ReadOnlySpan<byte> error)
+    {
+        Writer.WriteError(error);
+        if (InMulti) _transaction!.Aborted = true;
+    }
+
+    /// <summary>
+    /// The wrong-arity rejection. For EXEC inside MULTI, Redis aborts at once:
+    /// <c>-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command</c>.
+    /// </summary>
+    private void RejectArity(CommandInfo command)
+    {
+        string error = CommandErrors.WrongArity(command);
+        if (InMulti && command.Parent == null && command.Name == "exec")
+        {
+            Writer.WriteError("EXECABORT Transaction discarded because of: " + error["ERR ".Length..]);
+            DiscardTransaction();
+            return;
+        }
+        Reject(System.Text.Encoding.UTF8.GetBytes(error));
     }
 }
 

@@ -11,6 +11,9 @@ namespace RespKv.Storage;
 /// locking), through <see cref="LockShards"/>; a set of shards is a 64-bit mask.</item>
 /// <item>Multi-key reads (MGET, EXISTS k1 k2) that must not see half of a multi-key write read inside
 /// <see cref="ReadSnapshot"/>: record the shards' versions, read, retry if any version moved (seqlock).</item>
+/// <item>Multi-key writes (<see cref="LockShards"/>, and transactions through <see cref="TransactionLocks"/>)
+/// also flag their shards (<see cref="KeyspaceShard.MultiKeyWriteInProgress"/>) so a lock-free
+/// single-key read never returns half of them (see <see cref="KeyspaceShard.Find"/>).</item>
 /// </list>
 /// </summary>
 public sealed class Database
@@ -82,13 +85,31 @@ public sealed class Database
     }
 
     /// <summary>
-    /// Locks the shards in <paramref name="mask"/> in ascending order and marks each as being written
-    /// (odd version) until the returned scope is disposed. Keep the scope short and allocation-free.
+    /// Locks the shards in <paramref name="mask"/> in ascending order for a write of several keys: marks
+    /// each as being written (odd version) and as holding a multi-key write (lock-free single-key readers
+    /// wait for it) until the returned scope is disposed. Keep the scope short and allocation-free.
     /// </summary>
-    public ShardWriteScope LockShards(ulong mask) => new(this, mask);
+    public ShardWriteScope LockShards(ulong mask) => new(this, mask, multiKey: true);
 
-    /// <summary>Locks the one shard that holds <paramref name="key"/>; see <see cref="LockShards"/>.</summary>
-    public ShardWriteScope LockKey(ReadOnlySpan<byte> key) => new(this, ShardMaskOf(key));
+    /// <summary>
+    /// Locks the one shard that holds <paramref name="key"/> for a write of that key alone (odd version, but
+    /// no multi-key flag: replacing one node is already atomic to readers); see <see cref="LockShards"/>.
+    /// </summary>
+    public ShardWriteScope LockKey(ReadOnlySpan<byte> key) => new(this, ShardMaskOf(key), multiKey: false);
+
+    /// <summary>Registers <paramref name="watcher"/> on <paramref name="key"/> (WATCH); any later write to the key marks it modified.</summary>
+    /// <param name="key">A copy of the key, kept until <see cref="Unwatch"/>.</param>
+    /// <param name="watcher">The client's watcher.</param>
+    public void Watch(byte[] key, KeyWatcher watcher)
+    {
+        using (LockKey(key)) ShardFor(key, out _).AddWatcher(key, watcher);
+    }
+
+    /// <summary>Unregisters <paramref name="watcher"/> from <paramref name="key"/>.</summary>
+    public void Unwatch(byte[] key, KeyWatcher watcher)
+    {
+        using (LockKey(key)) ShardFor(key, out _).RemoveWatcher(key, watcher);
+    }
 
     /// <summary>Inserts or replaces a key's value. Caller holds the key's shard lock.</summary>
     /// <returns>The replaced entry, or null when the key was new.</returns>
@@ -131,6 +152,12 @@ public sealed class Database
     /// </summary>
     public void ReadSnapshot<TState>(ulong mask, ref TState state, SnapshotReader<TState> read) where TState : allows ref struct
     {
+        if (TransactionLocks.HeldByCurrentThread)
+        {
+            // Inside EXEC this thread already holds these shards (odd versions): read under them directly.
+            using (LockShards(mask)) read(ref state);
+            return;
+        }
         Span<long> versions = stackalloc long[ShardCount];
         var spin = new SpinWait();
         for (int attempt = 0; attempt < OptimisticReadAttempts; attempt++)
@@ -180,32 +207,68 @@ public delegate void SnapshotReader<TState>(ref TState state) where TState : all
 /// <summary>
 /// Holds the write locks of a set of shards (ascending order) and their odd seqlock versions; dispose
 /// to publish (even versions) and unlock.
+/// <para>
+/// Nesting: a command inside EXEC takes its own scope while EXEC (<see cref="TransactionLocks"/>) already
+/// holds the shard. <see cref="Lock"/> is re-entrant, but bumping the version again would make it even —
+/// "no write in progress" — in the middle of the transaction, and seqlock readers would accept a torn
+/// state. So only the outermost scope of a shard on a thread changes its version and multi-key flag; an
+/// inner scope (the lock is already held by this thread) only re-enters and exits the lock. Inside a
+/// transaction every shard a command locks must already be held (the transaction's lock set is computed
+/// from the command table's key positions); taking a new one there could break the global lock order,
+/// so it is a defect and throws after releasing what this scope took.
+/// </para>
 /// </summary>
 public readonly struct ShardWriteScope : IDisposable
 {
     private readonly Database _database;
     private readonly ulong _mask;
+    private readonly ulong _nested;
+    private readonly bool _multiKey;
 
-    internal ShardWriteScope(Database database, ulong mask)
+    internal ShardWriteScope(Database database, ulong mask, bool multiKey)
     {
         _database = database;
         _mask = mask;
+        _multiKey = multiKey;
         for (ulong m = mask; m != 0; m &= m - 1)
         {
-            KeyspaceShard shard = database.ShardAt(BitOperations.TrailingZeroCount(m));
+            int index = BitOperations.TrailingZeroCount(m);
+            KeyspaceShard shard = database.ShardAt(index);
+            if (shard.WriteLock.IsHeldByCurrentThread)
+            {
+                shard.WriteLock.Enter();
+                _nested |= 1UL << index;
+                continue;
+            }
+            if (TransactionLocks.HeldByCurrentThread)
+            {
+                Release(database, mask & ((1UL << index) - 1), _nested, multiKey);
+                throw new InvalidOperationException(
+                    $"A command inside EXEC locked shard {index} of database {database.Index}, outside the transaction's lock set");
+            }
             shard.WriteLock.Enter();
             shard.BeginWrite();
+            if (multiKey) shard.SetMultiKeyWrite(true);
         }
     }
 
     /// <summary>Publishes the writes and releases the locks.</summary>
     public void Dispose()
     {
-        if (_database == null) return;
-        for (ulong m = _mask; m != 0; m &= m - 1)
+        if (_database != null) Release(_database, _mask, _nested, _multiKey);
+    }
+
+    private static void Release(Database database, ulong mask, ulong nested, bool multiKey)
+    {
+        for (ulong m = mask; m != 0; m &= m - 1)
         {
-            KeyspaceShard shard = _database.ShardAt(BitOperations.TrailingZeroCount(m));
-            shard.EndWrite();
+            int index = BitOperations.TrailingZeroCount(m);
+            KeyspaceShard shard = database.ShardAt(index);
+            if ((nested & (1UL << index)) == 0)
+            {
+                if (multiKey) shard.SetMultiKeyWrite(false);
+                shard.EndWrite();
+            }
             shard.WriteLock.Exit();
         }
     }

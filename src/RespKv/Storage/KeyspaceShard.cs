@@ -14,6 +14,18 @@ namespace RespKv.Storage;
 /// Seqlock: <see cref="Version"/> is odd while a write is in progress. A multi-key reader records the
 /// versions of its shards, reads, and retries if any version moved (see <see cref="Database"/>).
 /// </para>
+/// <para>
+/// Multi-key writes: while a write of more than one key (MSET, DEL k1 k2, RENAME, FLUSHDB, EXEC) holds
+/// this shard, <see cref="MultiKeyWriteInProgress"/> is set. The lock-free single-key read
+/// (<see cref="Find"/>) checks it before and after reading and, if it was set, reads again under the lock,
+/// so it never returns the first half of such a write (see <see cref="Find"/>). Single-key writes do not set it:
+/// they replace one node with one reference write, which a reader sees whole or not at all.
+/// </para>
+/// <para>
+/// WATCH: the shard keeps the watchers of its keys (<see cref="AddWatcher"/>), and every change to a
+/// watched key — set, delete, FLUSHDB of an existing key — marks them modified, under the write lock, as
+/// Redis's <c>touchWatchedKey</c> does. With no watcher the cost is one null check per write.
+/// </para>
 /// </summary>
 public sealed class KeyspaceShard
 {
@@ -23,6 +35,10 @@ public sealed class KeyspaceShard
     private int _count;
     private long _valueBytes;
     private long _version;
+    private int _multiKeyWrite;
+
+    /// <summary>Watchers per watched key; null when none. Guarded by <see cref="WriteLock"/>.</summary>
+    private Dictionary<byte[], List<KeyWatcher>>? _watchers;
 
     /// <summary>The writer lock; take it through <see cref="Database"/>'s lock scopes, in ascending shard order.</summary>
     internal readonly Lock WriteLock = new();
@@ -40,8 +56,44 @@ public sealed class KeyspaceShard
 
     internal void EndWrite() => Interlocked.Increment(ref _version);
 
-    /// <summary>The entry for <paramref name="key"/>, or null. Lock-free.</summary>
+    /// <summary>True while a write of several keys (a multi-key scope or a transaction) holds this shard.</summary>
+    public bool MultiKeyWriteInProgress => Volatile.Read(ref _multiKeyWrite) != 0;
+
+    /// <summary>Marks (or clears) a multi-key write on this shard. Caller holds the write lock.</summary>
+    internal void SetMultiKeyWrite(bool active) => Volatile.Write(ref _multiKeyWrite, active ? 1 : 0);
+
+    /// <summary>
+    /// The entry for <paramref name="key"/>, or null. Lock-free unless a multi-key write holds the shard.
+    /// <para>
+    /// Why it never shows half of a transaction: a multi-key writer (MSET, EXEC…) sets
+    /// <see cref="MultiKeyWriteInProgress"/> on every shard it will touch before it changes anything and
+    /// clears it after its last change. This read checks the flag before and after walking the chain; if it
+    /// was set at either point (another thread is midway through a multi-key write here), it reads again
+    /// holding the shard's lock, which waits for that write to finish. So a value is only returned when
+    /// no multi-key write was in progress at either end of the read: a client's later reads of the
+    /// writer's other keys either come after the whole write or wait for it. The cost on the common path
+    /// is two volatile reads of a field next to the bucket array reference; nothing spins. A thread that
+    /// itself holds the lock (a writer looking up its own keys, or a command inside EXEC) reads directly.
+    /// </para>
+    /// </summary>
     public KeyEntry? Find(ReadOnlySpan<byte> key, int hash)
+    {
+        if (Volatile.Read(ref _multiKeyWrite) == 0)
+        {
+            KeyEntry? found = FindUnchecked(key, hash);
+            if (Volatile.Read(ref _multiKeyWrite) == 0) return found;
+        }
+        return FindDuringMultiKeyWrite(key, hash);
+    }
+
+    private KeyEntry? FindDuringMultiKeyWrite(ReadOnlySpan<byte> key, int hash)
+    {
+        if (WriteLock.IsHeldByCurrentThread) return FindUnchecked(key, hash);
+        using (WriteLock.EnterScope()) return FindUnchecked(key, hash);
+    }
+
+    /// <summary>The chain walk of <see cref="Find"/>, without the multi-key write check.</summary>
+    private KeyEntry? FindUnchecked(ReadOnlySpan<byte> key, int hash)
     {
         KeyEntry?[] buckets = Volatile.Read(ref _buckets);
         for (KeyEntry? e = Volatile.Read(ref buckets[BucketOf(hash, buckets.Length)]); e != null; e = e.NextVolatile)
@@ -66,12 +118,14 @@ public sealed class KeyspaceShard
             var replacement = new KeyEntry(e.Key, hash, value, expireAtMs, e.NextVolatile) { LruClock = e.LruClock };
             Link(buckets, index, previous, replacement);
             _valueBytes += replacement.ValueBytes - e.ValueBytes;
+            if (_watchers != null) TouchWatchers(key);
             return e;
         }
         var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]);
         Volatile.Write(ref buckets[index], entry);
         _valueBytes += entry.ValueBytes;
         if (++_count > buckets.Length) Grow();
+        if (_watchers != null) TouchWatchers(key);
         return null;
     }
 
@@ -84,6 +138,7 @@ public sealed class KeyspaceShard
         Volatile.Write(ref buckets[index], entry);
         _valueBytes += entry.ValueBytes;
         if (++_count > buckets.Length) Grow();
+        if (_watchers != null) TouchWatchers(key);
     }
 
     /// <summary>Removes <paramref name="key"/>. Caller holds the write lock.</summary>
@@ -99,6 +154,7 @@ public sealed class KeyspaceShard
             Link(buckets, index, previous, e.NextVolatile);
             _count--;
             _valueBytes -= e.ValueBytes;
+            if (_watchers != null) TouchWatchers(key);
             return e;
         }
         return null;
@@ -107,6 +163,12 @@ public sealed class KeyspaceShard
     /// <summary>Removes every key; returns how many there were. Caller holds the write lock.</summary>
     internal int Clear()
     {
+        if (_watchers != null)
+        {
+            // FLUSHDB/FLUSHALL signal only watched keys that existed (Redis's touchAllWatchedKeysInDb).
+            foreach ((byte[] key, List<KeyWatcher> watchers) in _watchers)
+                if (FindUnchecked(key, KeyHash.Compute(key)) != null) MarkModified(watchers);
+        }
         int removed = _count;
         Volatile.Write(ref _buckets, new KeyEntry?[InitialBuckets]);
         _count = 0;
@@ -149,6 +211,34 @@ public sealed class KeyspaceShard
         for (int i = 0; i < buckets.Length; i++)
             for (KeyEntry? e = Volatile.Read(ref buckets[i]); e != null; e = e.NextVolatile)
                 visitor(ref state, e);
+    }
+
+    /// <summary>Registers <paramref name="watcher"/> on <paramref name="key"/> (WATCH). Caller holds the write lock; a repeat is ignored.</summary>
+    internal void AddWatcher(byte[] key, KeyWatcher watcher)
+    {
+        _watchers ??= new Dictionary<byte[], List<KeyWatcher>>(ByteStringComparer.Instance);
+        if (!_watchers.TryGetValue(key, out List<KeyWatcher>? list)) _watchers.Add(key, list = new List<KeyWatcher>(1));
+        if (!list.Contains(watcher)) list.Add(watcher);
+    }
+
+    /// <summary>Unregisters <paramref name="watcher"/> from <paramref name="key"/> (UNWATCH, EXEC, DISCARD, disconnect). Caller holds the write lock.</summary>
+    internal void RemoveWatcher(byte[] key, KeyWatcher watcher)
+    {
+        if (_watchers == null || !_watchers.TryGetValue(key, out List<KeyWatcher>? list)) return;
+        list.Remove(watcher);
+        if (list.Count != 0) return;
+        _watchers.Remove(key);
+        if (_watchers.Count == 0) _watchers = null;
+    }
+
+    private void TouchWatchers(ReadOnlySpan<byte> key)
+    {
+        if (_watchers!.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out List<KeyWatcher>? list)) MarkModified(list);
+    }
+
+    private static void MarkModified(List<KeyWatcher> watchers)
+    {
+        foreach (KeyWatcher w in watchers) w.MarkModified();
     }
 
     private static void Link(KeyEntry?[] buckets, int index, KeyEntry? previous, KeyEntry? node)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Same workloads against redis-server 7.0 and RespKv in one run, interleaved (redis, respkv, redis,
+# respkv…), servers pinned to one CPU and the load generators to another, printing both rates:
+#   - redis-benchmark -t set,get (50 clients, no pipelining, then -P 16)
+#   - transactions: MULTI; SET; SET; INCR; EXEC from 50 clients (bench/RespKv.TxnLoad, because
+#     redis-benchmark cannot group commands into a transaction)
+# Usage: bench/redis-benchmark.sh [ROUNDS]      (env: REQUESTS, TRANSACTIONS, SERVER_CPU, CLIENT_CPU)
+# Needs redis-server, redis-benchmark (Debian: redis-server, redis-tools), taskset and the .NET SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${1:-2}
+REQUESTS=${REQUESTS:-200000}
+TRANSACTIONS=${TRANSACTIONS:-100000}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+
+dotnet build src/RespKv.Server -c Release -v q -nologo >/dev/null
+dotnet build bench/RespKv.TxnLoad -c Release -v q -nologo >/dev/null
+RESPKV=src/RespKv.Server/bin/Release/net10.0/respkv-server
+TXNLOAD=bench/RespKv.TxnLoad/bin/Release/net10.0/respkv-txnload
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+REDIS_PORT=$(free_port)
+RESPKV_PORT=$(free_port)
+
+taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning >/dev/null &
+REDIS_PID=$!
+taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --loglevel warning >/dev/null &
+RESPKV_PID=$!
+# Stop exactly the two servers started here.
+trap 'kill "$REDIS_PID" "$RESPKV_PID" 2>/dev/null; wait 2>/dev/null' EXIT
+for port in "$REDIS_PORT" "$RESPKV_PORT"; do
+    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+done
+echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on port $REDIS_PORT, RespKv on port $RESPKV_PORT (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU)"
+
+bench() { # NAME PORT ARGS...: one redis-benchmark run, printed as "NAME: TEST rate"
+    local name=$1 port=$2
+    shift 2
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -q "$@" </dev/null | tr '\r' '\n' | grep 'requests per second' |
+        sed "s/^/$name: /"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    echo "--- round $round"
+    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
+        bench "${target%%:*}" "${target##*:}" -t set,get -n "$REQUESTS" -c 50 -r 100000
+        bench "${target%%:*} -P 16" "${target##*:}" -t set,get -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16
+    done
+    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
+        taskset -c "$CLIENT_CPU" "$TXNLOAD" --port "${target##*:}" --clients 50 --transactions "$TRANSACTIONS" \
+            --label "${target%%:*} MULTI/SET/SET/INCR/EXEC"
+    done
+done

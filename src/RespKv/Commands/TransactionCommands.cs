@@ -1,0 +1,132 @@
+using RespKv.Protocol;
+using RespKv.Server;
+using RespKv.Storage;
+using static RespKv.Commands.CommandFlags;
+
+namespace RespKv.Commands;
+
+/// <summary>
+/// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis 7.0's replies
+/// (https://redis.io/docs/interact/transactions/). Queuing happens in <see cref="ClientSession.Execute"/>;
+/// the queue and watches live in <see cref="Transaction"/>.
+/// <para>
+/// Isolation: EXEC locks, before running anything, every shard its queued commands and watched keys map
+/// to (<see cref="Transaction.CollectLocks"/>, from the table's key positions), in (database, shard)
+/// order, as multi-key writes (<see cref="TransactionLocks"/>); runs the commands through the normal
+/// dispatch; and unlocks after the last one. Other clients' writes to those shards wait; their lock-free
+/// reads see all of the transaction or none of it (<see cref="KeyspaceShard.Find"/>); and the
+/// transaction sees no other client's writes midway. A runtime error in one command is that command's
+/// reply; the others still apply (no rollback), as in Redis.
+/// </para>
+/// </summary>
+public static class TransactionCommands
+{
+    /// <summary>This family's rows of the command table (flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("multi", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Mark the start of a transaction block", Multi),
+        new("exec", 1, NoScript | Loading | Stale | SkipSlowlog | RunsInMulti, 0, 0, 0, "transactions", "Execute all commands issued after MULTI", Exec),
+        new("discard", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Discard all commands issued after MULTI", Discard),
+        new("watch", -2, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 1, -1, 1, "transactions", "Watch the given keys to determine execution of the MULTI/EXEC block", Watch),
+        new("unwatch", 1, NoScript | Loading | Stale | Fast | AllowBusy, 0, 0, 0, "transactions", "Forget about all watched keys", Unwatch),
+    ];
+
+    /// <summary><c>MULTI</c>: <c>+OK</c>; inside MULTI: <c>-ERR MULTI calls can not be nested</c> (the transaction stays valid).</summary>
+    private static void Multi(ClientSession client, in CommandArgs args)
+    {
+        if (client.InMulti)
+        {
+            client.Writer.WriteError("ERR MULTI calls can not be nested");
+            return;
+        }
+        client.Transaction.Begin();
+        client.Writer.WriteOk();
+    }
+
+    /// <summary><c>DISCARD</c>: drops the queue and every WATCH, <c>+OK</c>; outside MULTI: <c>-ERR DISCARD without MULTI</c>.</summary>
+    private static void Discard(ClientSession client, in CommandArgs args)
+    {
+        if (!client.InMulti)
+        {
+            client.Writer.WriteError("ERR DISCARD without MULTI");
+            return;
+        }
+        client.DiscardTransaction();
+        client.Writer.WriteOk();
+    }
+
+    /// <summary><c>WATCH key [key ...]</c>: <c>+OK</c>; inside MULTI: <c>-ERR WATCH inside MULTI is not allowed</c> (the transaction stays valid).</summary>
+    private static void Watch(ClientSession client, in CommandArgs args)
+    {
+        if (client.InMulti)
+        {
+            client.Writer.WriteError("ERR WATCH inside MULTI is not allowed");
+            return;
+        }
+        Transaction transaction = client.Transaction;
+        for (int i = 1; i < args.Count; i++) transaction.Watch(client.Database, args[i]);
+        client.Writer.WriteOk();
+    }
+
+    /// <summary><c>UNWATCH</c>: forgets every watched key, <c>+OK</c> (queued inside MULTI, like any command; EXEC drops the watches anyway).</summary>
+    private static void Unwatch(ClientSession client, in CommandArgs args)
+    {
+        client.Transaction.UnwatchAll();
+        client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>EXEC</c>: outside MULTI <c>-ERR EXEC without MULTI</c>; after a rejected queued command
+    /// <c>-EXECABORT Transaction discarded because of previous errors.</c>; when a watched key was modified, a
+    /// null array (RESP2 <c>*-1</c>, RESP3 <c>_</c>); otherwise an array of each queued command's reply, in order.
+    /// The transaction ends and every WATCH is dropped in all cases.
+    /// </summary>
+    private static void Exec(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (!client.InMulti)
+        {
+            w.WriteError("ERR EXEC without MULTI");
+            return;
+        }
+        Transaction transaction = client.Transaction;
+        if (transaction.Aborted)
+        {
+            w.WriteError("EXECABORT Transaction discarded because of previous errors.");
+            client.DiscardTransaction();
+            return;
+        }
+        CommandInfo exec = client.CurrentCommand!;
+        client.ExecCommand = exec;
+        TransactionLocks locks = transaction.Locks;
+        transaction.CollectLocks(client.Server.Keyspace, client.Database);
+        locks.Acquire();
+        try
+        {
+            // Checked under the watched keys' shard locks: no write to them can slip in before the commands run.
+            if (transaction.Watcher.Modified)
+            {
+                w.WriteNullArray();
+            }
+            else
+            {
+                w.WriteArrayHeader(transaction.Count);
+                for (int i = 0; i < transaction.Count; i++)
+                {
+                    CommandInfo command = transaction.CommandAt(i);
+                    if (command.IsWrite) transaction.RecordApplied(i, client.Database.Index);
+                    client.Dispatch(command, transaction.ArgsAt(i));
+                }
+                Transaction.TransactionRecord record = transaction.AppliedRecord;
+                if (record.Count > 0) client.Server.TransactionLog?.AppendTransaction(record);
+            }
+        }
+        finally
+        {
+            locks.Release();
+            client.CurrentCommand = exec;
+            client.ExecCommand = null;
+        }
+        client.DiscardTransaction();
+    }
+}

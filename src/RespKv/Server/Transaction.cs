@@ -1,0 +1,217 @@
+using RespKv.Commands;
+using RespKv.Protocol;
+using RespKv.Storage;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// One client's MULTI/WATCH state (Redis's <c>multiState</c> and watched keys): whether a transaction is
+/// open, whether a queued command was rejected (EXEC then answers <c>-EXECABORT</c>), the queued commands,
+/// and the watched keys.
+/// <para>
+/// Queued commands outlive the receive buffer their arguments point into, so each is copied: all queued
+/// arguments go into one growable byte buffer, located by one growable array of slices, and each queued
+/// command is its table row plus a range of those slices. Nothing is allocated per argument; the buffers
+/// are kept for the next transaction (and shrunk after a very large one).
+/// </para>
+/// </summary>
+public sealed class Transaction
+{
+    /// <summary>Buffers larger than this are dropped when a transaction ends, so one huge MULTI does not pin memory.</summary>
+    private const int RetainedBufferBytes = 64 * 1024;
+
+    private byte[] _buffer = new byte[256];
+    private int _bufferUsed;
+    private ArgSlice[] _slices = new ArgSlice[16];
+    private int _sliceCount;
+    private QueuedCommand[] _commands = new QueuedCommand[8];
+    private int _count;
+    private readonly List<(Database Database, byte[] Key)> _watched = new();
+    private AppliedWrite[] _applied = new AppliedWrite[8];
+    private int _appliedCount;
+
+    private readonly record struct QueuedCommand(CommandInfo Command, int FirstSlice, int SliceCount);
+
+    internal readonly record struct AppliedWrite(int Command, int DatabaseIndex);
+
+    /// <summary>True between MULTI and EXEC/DISCARD.</summary>
+    public bool InMulti { get; private set; }
+
+    /// <summary>True when a command was rejected while queuing (unknown, wrong arity, not allowed in MULTI): EXEC will abort.</summary>
+    public bool Aborted { get; set; }
+
+    /// <summary>Number of queued commands.</summary>
+    public int Count => _count;
+
+    /// <summary>The WATCH flag: set when a watched key was modified.</summary>
+    public KeyWatcher Watcher { get; } = new();
+
+    /// <summary>The lock set EXEC builds and holds.</summary>
+    public TransactionLocks Locks { get; } = new();
+
+    /// <summary>Bytes held by queued arguments (CLIENT LIST <c>multi-mem</c>).</summary>
+    public int QueuedBytes => _bufferUsed;
+
+    /// <summary>Opens a transaction (MULTI).</summary>
+    public void Begin()
+    {
+        InMulti = true;
+        Aborted = false;
+    }
+
+    /// <summary>Copies <paramref name="args"/> into the queue as a command of <paramref name="command"/> (+QUEUED).</summary>
+    public void Queue(CommandInfo command, in CommandArgs args)
+    {
+        int bytes = 0;
+        for (int i = 0; i < args.Count; i++) bytes += args.Slices[i].Length;
+        EnsureCapacity(ref _buffer, _bufferUsed + bytes);
+        EnsureCapacity(ref _slices, _sliceCount + args.Count);
+        EnsureCapacity(ref _commands, _count + 1);
+        int first = _sliceCount;
+        for (int i = 0; i < args.Count; i++)
+        {
+            ReadOnlySpan<byte> arg = args[i];
+            arg.CopyTo(_buffer.AsSpan(_bufferUsed));
+            _slices[_sliceCount++] = new ArgSlice(_bufferUsed, arg.Length);
+            _bufferUsed += arg.Length;
+        }
+        _commands[_count++] = new QueuedCommand(command, first, args.Count);
+    }
+
+    /// <summary>The table row of queued command <paramref name="index"/>.</summary>
+    public CommandInfo CommandAt(int index) => _commands[index].Command;
+
+    /// <summary>The arguments of queued command <paramref name="index"/>; valid until the transaction ends.</summary>
+    public CommandArgs ArgsAt(int index)
+    {
+        QueuedCommand c = _commands[index];
+        return new CommandArgs(_buffer, _slices.AsSpan(c.FirstSlice, c.SliceCount));
+    }
+
+    /// <summary>Closes the transaction and forgets the queue (EXEC done, DISCARD, RESET).</summary>
+    public void End()
+    {
+        InMulti = false;
+        Aborted = false;
+        Array.Clear(_commands, 0, _count);
+        _count = 0;
+        _bufferUsed = 0;
+        _sliceCount = 0;
+        _appliedCount = 0;
+        if (_buffer.Length > RetainedBufferBytes) _buffer = new byte[256];
+        if (_slices.Length > RetainedBufferBytes / 8) _slices = new ArgSlice[16];
+        if (_commands.Length > RetainedBufferBytes / 8) _commands = new QueuedCommand[8];
+    }
+
+    /// <summary>Watches <paramref name="key"/> of <paramref name="database"/> (WATCH); a key already watched there is skipped.</summary>
+    public void Watch(Database database, ReadOnlySpan<byte> key)
+    {
+        foreach ((Database d, byte[] k) in _watched)
+            if (d == database && key.SequenceEqual(k)) return;
+        byte[] copy = key.ToArray();
+        database.Watch(copy, Watcher);
+        _watched.Add((database, copy));
+    }
+
+    /// <summary>Forgets every watched key and clears the modified flag (UNWATCH; after EXEC and DISCARD; on disconnect).</summary>
+    public void UnwatchAll()
+    {
+        foreach ((Database d, byte[] k) in _watched) d.Unwatch(k, Watcher);
+        _watched.Clear();
+        Watcher.Reset();
+    }
+
+    /// <summary>
+    /// Builds the lock set of an EXEC starting in database <paramref name="startDatabase"/>: the shards of
+    /// every watched key, and of every queued command's keys (table key positions) in the database it will
+    /// run in — following queued SELECTs; every shard of the database for a command without key positions
+    /// that touches the keyspace; every database for FLUSHALL; the key shards in every database for a
+    /// command whose keys may name another database (COPY … DB).
+    /// </summary>
+    public void CollectLocks(Keyspace keyspace, Database startDatabase)
+    {
+        foreach ((Database d, byte[] k) in _watched) Locks.Add(d, Database.ShardMaskOf(k));
+        Database db = startDatabase;
+        for (int i = 0; i < _count; i++)
+        {
+            CommandInfo command = _commands[i].Command;
+            CommandArgs args = ArgsAt(i);
+            CommandFlags flags = command.Flags;
+            if ((flags & CommandFlags.SelectsDatabase) != 0)
+            {
+                if (ConnectionCommands.TryParseDatabaseIndex(keyspace, args[1], out int index, out _)) db = keyspace[index];
+            }
+            else if ((flags & CommandFlags.AllDatabases) != 0)
+            {
+                Locks.AddEveryDatabase(keyspace);
+            }
+            else if (command.TouchesWholeDatabase)
+            {
+                Locks.Add(db, Database.AllShards);
+            }
+            else
+            {
+                ulong mask = ClientSession.KeyShardMask(command, args);
+                if ((flags & CommandFlags.OtherDatabases) == 0) Locks.Add(db, mask);
+                else for (int d = 0; d < keyspace.DatabaseCount; d++) Locks.Add(keyspace[d], mask);
+            }
+        }
+    }
+
+    /// <summary>Notes that queued command <paramref name="index"/>, a write, ran in database <paramref name="databaseIndex"/> (for the transaction log).</summary>
+    internal void RecordApplied(int index, int databaseIndex)
+    {
+        EnsureCapacity(ref _applied, _appliedCount + 1);
+        _applied[_appliedCount++] = new AppliedWrite(index, databaseIndex);
+    }
+
+    /// <summary>The write commands applied by the EXEC in progress, in order.</summary>
+    internal TransactionRecord AppliedRecord => new(this, _applied.AsSpan(0, _appliedCount));
+
+    private static void EnsureCapacity<T>(ref T[] array, int needed)
+    {
+        if (needed <= array.Length) return;
+        Array.Resize(ref array, Math.Max(needed, array.Length * 2));
+    }
+
+    /// <summary>The view <see cref="ITransactionLog"/> receives.</summary>
+    public readonly ref struct TransactionRecord
+    {
+        private readonly Transaction _transaction;
+        private readonly ReadOnlySpan<AppliedWrite> _writes;
+
+        internal TransactionRecord(Transaction transaction, ReadOnlySpan<AppliedWrite> writes)
+        {
+            _transaction = transaction;
+            _writes = writes;
+        }
+
+        /// <summary>Number of write commands, in apply order.</summary>
+        public int Count => _writes.Length;
+
+        /// <summary>The database write <paramref name="index"/> ran in (the AOF writes a SELECT when it changes).</summary>
+        public int DatabaseIndex(int index) => _writes[index].DatabaseIndex;
+
+        /// <summary>The arguments of write <paramref name="index"/> (name first); valid only during the log call.</summary>
+        public CommandArgs Command(int index) => _transaction.ArgsAt(_writes[index].Command);
+    }
+}
+
+/// <summary>
+/// The durability seam for transactions: the append-only file (its own issue) implements this and is set
+/// as <see cref="RespServer.TransactionLog"/>. EXEC calls <see cref="AppendTransaction"/> exactly once per
+/// transaction that applied at least one write command, while it still holds the transaction's locks, with
+/// the write commands in apply order — so the log can write them as one <c>MULTI … EXEC</c> unit, and no
+/// other write to those keys can be logged in between. Nothing is called for an aborted (EXECABORT, WATCH)
+/// or read-only transaction.
+/// <para>
+/// Which commands: every queued command flagged <c>write</c> in the table, whether or not it changed
+/// anything (Redis propagates only those that did). Replaying a no-op write (a failed SET NX, INCR on a
+/// non-integer) in order reproduces the same state, so the unit stays correct.
+/// </para>
+/// </summary>
+public interface ITransactionLog
+{
+    /// <summary>Records one transaction's writes as one unit. Must not keep <paramref name="record"/> beyond the call (copy what it needs).</summary>
+    void AppendTransaction(in Transaction.TransactionRecord record);
+}
