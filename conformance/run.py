@@ -32,13 +32,12 @@ import fnmatch
 import os
 import re
 import socket
-import subprocess
 import sys
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-RESPKV_DLL = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server.dll")
+import respkv_server
+
+HERE = respkv_server.HERE
+ROOT = respkv_server.ROOT
 QUIET_SECONDS = 0.25
 REPLY_TIMEOUT = 30.0
 
@@ -382,62 +381,6 @@ class Side:
             args[cursor_index] = cursor[1]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, proc, name, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"{name} exited with code {proc.returncode} during start-up")
-        try:
-            c = Conn(port)
-            raw, _ = c.command([b"PING"])
-            c.close()
-            if raw == b"+PONG\r\n":
-                return
-        except (OSError, Closed):
-            time.sleep(0.1)
-    raise SystemExit(f"{name} did not answer PING on port {port} within {seconds} s")
-
-
-def start_servers(log_dir):
-    os.makedirs(log_dir, exist_ok=True)
-    if not os.path.exists(RESPKV_DLL):
-        print("conformance: building src/RespKv.Server (Release)", flush=True)
-        subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release"],
-                       check=True, stdout=subprocess.DEVNULL)
-    redis_port, respkv_port = free_port(), free_port()
-    procs = []
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--daemonize", "no", "--dir", log_dir,
-                              "--logfile", os.path.join(log_dir, "redis-server.log")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(redis)
-    respkv_log = open(os.path.join(log_dir, "respkv-server.log"), "wb")
-    respkv = subprocess.Popen(["dotnet", RESPKV_DLL, "--port", str(respkv_port), "--dir", log_dir],
-                              stdout=respkv_log, stderr=subprocess.STDOUT, cwd=log_dir)
-    procs.append(respkv)
-    wait_ready(redis_port, redis, "redis-server")
-    wait_ready(respkv_port, respkv, "respkv-server")
-    return redis_port, respkv_port, procs
-
-
-def stop_servers(procs):
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 def run_family(family, scripts, skips, redis, respkv, verbose):
     passed = failed = skipped = 0
     for name, steps in scripts:
@@ -490,7 +433,11 @@ def main():
         if opts.redis_port and opts.respkv_port:
             redis_port, respkv_port = opts.redis_port, opts.respkv_port
         else:
-            redis_port, respkv_port, procs = start_servers(os.path.join(ROOT, "TestResults", "conformance"))
+            log_dir = os.path.join(ROOT, "TestResults", "conformance")
+            redis_proc, redis_port = respkv_server.start_redis(log_dir)
+            procs.append(redis_proc)
+            respkv_proc, respkv_port = respkv_server.start_respkv(log_dir)
+            procs.append(respkv_proc)
         redis, respkv = Side("redis-server", redis_port), Side("respkv", respkv_port)
         version = Conn(redis_port).command([b"INFO", b"server"])[1][1]
         m = re.search(rb"redis_version:(\S+)", version or b"")
@@ -501,7 +448,7 @@ def main():
             print(f"{family}: {p} passed, {f} failed, {s} skipped", flush=True)
             totals = [totals[0] + p, totals[1] + f, totals[2] + s]
     finally:
-        stop_servers(procs)
+        respkv_server.stop(procs)
     if not opts.family:
         for pattern, reason, used in skips:
             if used == 0:
