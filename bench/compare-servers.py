@@ -231,7 +231,7 @@ def main():
         if unit == "rps":
             # The stronger rival is the one with the smaller RespKv/rival ratio.
             rival, r = min(("redis", r_redis[0]), ("garnet", r_garnet[0]), key=lambda x: x[1])
-            if r < 1:
+            if round(r, 2) < 1:
                 losses.append(f"{label} ({r:.2f}x of {TITLES[rival]})")
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cores = os.cpu_count()
