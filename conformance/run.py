@@ -51,37 +51,24 @@ def split_args(line):
             i += 1
         if i >= n:
             return args
-        cur, in_dq, in_sq, quoted = bytearray(), False, False, False
+        cur, quote, quoted = bytearray(), None, False
         while True:
-            if in_dq:
+            if quote:
                 if i >= n:
                     raise ValueError("unbalanced quotes")
                 c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and all(h in "0123456789abcdefABCDEF" for h in line[i + 2:i + 4]):
+                if quote == '"' and c == "\\" and i + 3 < n and line[i + 1] == "x" and all(h in "0123456789abcdefABCDEF" for h in line[i + 2:i + 4]):
                     cur.append(int(line[i + 2:i + 4], 16))
                     i += 3
-                elif c == "\\" and i + 1 < n:
+                elif quote == '"' and c == "\\" and i + 1 < n:
                     i += 1
                     cur += {"n": b"\n", "r": b"\r", "t": b"\t", "b": b"\b", "a": b"\a"}.get(line[i], line[i].encode())
-                elif c == '"':
-                    if i + 1 < n and not line[i + 1].isspace():
-                        raise ValueError("closing quote must be followed by a space")
-                    in_dq = False
-                    i += 1
-                    break
-                else:
-                    cur += c.encode()
-            elif in_sq:
-                if i >= n:
-                    raise ValueError("unbalanced quotes")
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
+                elif quote == "'" and c == "\\" and i + 1 < n and line[i + 1] == "'":
                     cur += b"'"
                     i += 1
-                elif c == "'":
+                elif c == quote:
                     if i + 1 < n and not line[i + 1].isspace():
                         raise ValueError("closing quote must be followed by a space")
-                    in_sq = False
                     i += 1
                     break
                 else:
@@ -90,10 +77,8 @@ def split_args(line):
                 if i >= n or line[i].isspace():
                     break
                 c = line[i]
-                if c == '"' and not cur:
-                    in_dq = quoted = True
-                elif c == "'" and not cur:
-                    in_sq = quoted = True
+                if c in "\"'":  # as sdssplitargs: a quote opens a quoted part anywhere in a token
+                    quote, quoted = c, True
                 else:
                     cur += c.encode()
             i += 1
