@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using RespKv.Server;
 
@@ -15,7 +14,6 @@ namespace RespKv.Benchmarks;
 [MemoryDiagnoser]
 public class CommandPipelineBenchmarks
 {
-    private const int Batch = 16;
     private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
     private ClientSession _client = null!;
     private ReadOnlySequence<byte> _get, _set, _mget, _incr, _ping;
@@ -61,15 +59,5 @@ public class CommandPipelineBenchmarks
         _client.Writer.Commit();
     }
 
-    private static ReadOnlySequence<byte> Frames(Func<int, string[]> command)
-    {
-        var sb = new StringBuilder();
-        for (int i = 0; i < Batch; i++)
-        {
-            string[] args = command(i);
-            sb.Append('*').Append(args.Length).Append("\r\n");
-            foreach (string a in args) sb.Append('$').Append(a.Length).Append("\r\n").Append(a).Append("\r\n");
-        }
-        return new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(sb.ToString()));
-    }
+    private static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
 }

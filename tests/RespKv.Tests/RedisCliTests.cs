@@ -34,6 +34,106 @@ public sealed class RedisCliTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal("PONG\n", Cli("ping"));
     }
 
+    /// <summary>
+    /// A realistic session: redis-cli reading one command per line from standard input (as with
+    /// <c>redis-cli &lt; commands.txt</c>), in raw and in --no-raw form. The expected text is what
+    /// redis-cli 7.0 prints for the same session against redis-server 7.0.15.
+    /// </summary>
+    [RedisCliFact]
+    public void SessionFromStandardInput()
+    {
+        const string session = """
+            SET clis:greeting "hello world"
+            GET clis:greeting
+            APPEND clis:greeting !
+            MSET clis:a 1 clis:b 2
+            MGET clis:a clis:b clis:missing
+            INCRBY clis:a 41
+            INCR clis:greeting
+            NOSUCH cmd
+            KEYS clis:g*
+            EXISTS clis:a clis:b clis:missing
+            DEL clis:a
+            TYPE clis:b
+            ECHO "tab\there"
+            CONFIG GET databases
+            SELECT 3
+            GET clis:b
+            PING
+
+            """;
+        (int exit, string raw, string rawError) = RedisCli.Run(server.Port, Encoding.UTF8.GetBytes(session), 30_000);
+        Assert.True(exit == 0, rawError);
+        Assert.Equal(
+            "OK\nhello world\n12\nOK\n1\n2\n\n42\nERR value is not an integer or out of range\n\n" +
+            "ERR unknown command 'NOSUCH', with args beginning with: 'cmd' \n\nclis:greeting\n2\n1\nstring\n" +
+            "tab\there\ndatabases\n16\nOK\n\nPONG\n", raw);
+
+        using (RespTestClient c = server.Connect()) Assert.Equal(":2\r\n", c.Call("DEL", "clis:greeting", "clis:b")); // the same session again, from scratch
+        (exit, string pretty, string prettyError) = RedisCli.Run(server.Port, Encoding.UTF8.GetBytes(session), 30_000, "--no-raw");
+        Assert.True(exit == 0, prettyError);
+        Assert.Equal("""
+            OK
+            "hello world"
+            (integer) 12
+            OK
+            1) "1"
+            2) "2"
+            3) (nil)
+            (integer) 42
+            (error) ERR value is not an integer or out of range
+            (error) ERR unknown command 'NOSUCH', with args beginning with: 'cmd' 
+            1) "clis:greeting"
+            (integer) 2
+            (integer) 1
+            string
+            "tab\there"
+            1) "databases"
+            2) "16"
+            OK
+            (nil)
+            PONG
+
+            """, pretty);
+    }
+
+    /// <summary>
+    /// redis-cli's helper modes: <c>--scan --pattern</c> (SCAN iteration), <c>--bigkeys</c> (SCAN,
+    /// TYPE, STRLEN, DBSIZE), <c>-x</c> (last argument from standard input, binary-safe), <c>-n</c>
+    /// (SELECT) and <c>-r</c> (repeat).
+    /// </summary>
+    [RedisCliFact]
+    public void ScanBigkeysStdinArgumentDatabaseAndRepeat()
+    {
+        using RespTestClient c = server.Connect();
+        Assert.Equal("+OK\r\n", c.Call("SELECT", "4"));
+        Assert.Equal("+OK\r\n", c.Call("FLUSHDB"));
+        string[] mset = new string[1 + 2 * 250];
+        mset[0] = "MSET";
+        for (int i = 0; i < 250; i++) (mset[1 + 2 * i], mset[2 + 2 * i]) = ($"clih:{i}", new string('v', i));
+        Assert.Equal("+OK\r\n", c.Call(mset));
+
+        string scanned = Cli("-n", "4", "--scan", "--pattern", "clih:1*");
+        string[] keys = scanned.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Array.Sort(keys, StringComparer.Ordinal);
+        string[] expected = Enumerable.Range(0, 250).Select(i => $"clih:{i}").Where(k => k.StartsWith("clih:1", StringComparison.Ordinal)).ToArray();
+        Array.Sort(expected, StringComparer.Ordinal);
+        Assert.Equal(expected, keys);
+
+        string big = Cli("-n", "4", "--bigkeys");
+        Assert.Contains("Sampled 250 keys in the keyspace!", big);
+        Assert.Contains("Biggest string found '\"clih:249\"' has 249 bytes", big);
+        Assert.Contains("250 strings with 31125 bytes (100.00% of keys, avg size 124.50)", big);
+
+        (int exit, string output, string error) = RedisCli.Run(server.Port, [(byte)'v', 0, (byte)'\n', 0xFF], 30_000, "-n", "4", "-x", "set", "clih:x");
+        Assert.True(exit == 0, error);
+        Assert.Equal("OK\n", output);
+        Assert.Equal("\"v\\x00\\n\\xff\"\n", Cli("-n", "4", "--no-raw", "get", "clih:x"));
+        Assert.Equal("1\n2\n3\n", Cli("-n", "4", "-r", "3", "incr", "clih:repeat"));
+        Assert.Equal("252\n", Cli("-n", "4", "dbsize"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
     [RedisCliFact]
     public void PipeMassInsertionOfHundredThousandSets()
     {

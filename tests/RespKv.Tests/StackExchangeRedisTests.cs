@@ -7,9 +7,9 @@ namespace RespKv.Tests;
 /// <summary>
 /// StackExchange.Redis 1.2.6, unchanged, against the in-process server: connect (it sends its own
 /// handshake: CLIENT SETNAME, INFO, CONFIG GET, CLUSTER NODES, ECHO, PING…), then SET/GET, MSET/MGET,
-/// DEL of several keys, a pipelined batch of 10,000 asynchronous SETs, hashes (HashSet, HashGetAll,
-/// HashScan paging through HSCAN cursors it parses as <c>long</c>, HashIncrement, HashDelete), and
-/// transactions with conditions.
+/// DEL of several keys, INFO/CONFIG/DBSIZE/TIME through IServer, error replies (alone and inside a
+/// batch), a pipelined batch of 10,000 asynchronous SETs, hashes (HashSet, HashGetAll, HashScan paging
+/// through HSCAN cursors it parses as <c>long</c>, HashIncrement, HashDelete), and transactions with conditions.
 /// </summary>
 public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -73,6 +73,60 @@ public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixtur
         Assert.Equal(pairs.Length, db.KeyDelete(keys)); // DEL of 51 keys, 50 of them present
         Assert.All(db.StringGet(keys), v => Assert.True(v.IsNull));
         Assert.Equal(0, db.KeyDelete(keys));
+    }
+
+    [Fact]
+    public void ServerInfoAndConfig()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        Assert.True(mux.GetDatabase().StringSet("se:info:k", "v"));
+        IServer srv = mux.GetServer("127.0.0.1", server.Port);
+        IGrouping<string, KeyValuePair<string, string>>[] info = srv.Info(); // INFO
+        Dictionary<string, string> serverSection = info.Single(g => g.Key == "Server").ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("7.0.15", serverSection["redis_version"]);
+        Assert.Equal(server.Port.ToString(), serverSection["tcp_port"]);
+        Assert.Contains(info, g => g.Key == "Clients" && g.Any(p => p.Key == "connected_clients" && int.Parse(p.Value) >= 1));
+        Assert.Contains(info, g => g.Key == "Keyspace" && g.Any(p => p.Key == "db0" && p.Value.StartsWith("keys=", StringComparison.Ordinal)));
+        Assert.Equal(new Version(7, 0, 15), srv.Version); // parsed by the library from its handshake INFO
+        Assert.StartsWith("# Stats\r\n", srv.InfoRaw("stats"));
+        Assert.Equal("16", srv.ConfigGet("databases").Single().Value);
+        Assert.True(srv.DatabaseSize() >= 1); // DBSIZE
+        Assert.True(Math.Abs((srv.Time() - DateTime.UtcNow).TotalMinutes) < 1); // TIME
+        Assert.NotEmpty(srv.ClientList());
+    }
+
+    [Fact]
+    public async Task ErrorsAreReportedAndTheConnectionSurvives()
+    {
+        ConnectionMultiplexer mux = Connect();
+        try
+        {
+            IDatabase db = mux.GetDatabase();
+            Assert.True(db.StringSet("se:err:text", "abc"));
+            RedisServerException incr = Assert.Throws<RedisServerException>(() => db.StringIncrement("se:err:text"));
+            Assert.Equal("ERR value is not an integer or out of range", incr.Message);
+            RedisServerException incrFloat = Assert.Throws<RedisServerException>(() => db.StringIncrement("se:err:text", 1.5));
+            Assert.Equal("ERR value is not a valid float", incrFloat.Message);
+            RedisServerException rename = Assert.Throws<RedisServerException>(() => db.KeyRename("se:err:missing", "se:err:x"));
+            Assert.Equal("ERR no such key", rename.Message);
+
+            // In a batch (one pipelined write) only the failing command faults.
+            IBatch batch = db.CreateBatch();
+            Task<bool> set = batch.StringSetAsync("se:err:n", "1");
+            Task<long> bad = batch.StringIncrementAsync("se:err:text");
+            Task<long> good = batch.StringIncrementAsync("se:err:n");
+            batch.Execute();
+            Assert.True(await set);
+            RedisServerException batched = await Assert.ThrowsAsync<RedisServerException>(() => bad);
+            Assert.Equal("ERR value is not an integer or out of range", batched.Message);
+            Assert.Equal(2, await good);
+            Assert.Equal("abc", (string?)db.StringGet("se:err:text"));
+            Assert.True(db.Ping() >= TimeSpan.Zero);
+        }
+        finally
+        {
+            await Task.Run(mux.Dispose); // see PipelinedBatchOfTenThousandSets
+        }
     }
 
     [Fact]

@@ -19,9 +19,10 @@ public sealed record ConfigParameter(string Name, bool Mutable, Func<ServerOptio
 public static class ConfigParameters
 {
     private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
-    private static readonly string[] FsyncPolicies = ["always", "everysec", "no"];
+    // Value lists are in the order Redis 7.0 prints them in its CONFIG SET errors (config.c's enum tables).
+    private static readonly string[] FsyncPolicies = ["everysec", "always", "no"];
     private static readonly string[] EvictionPolicies =
-        ["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"];
+        ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
 
     /// <summary>Every setting, by name.</summary>
     public static IReadOnlyList<ConfigParameter> All { get; } =
@@ -36,7 +37,7 @@ public static class ConfigParameters
         }),
         new("databases", false, o => Int(o.Databases), (o, v) => SetInt(v, 1, 1_000_000, x => o.Databases = x)),
         new("timeout", true, o => Int(o.Timeout), (o, v) => SetInt(v, 0, int.MaxValue, x => o.Timeout = x)),
-        new("maxclients", true, o => Int(o.MaxClients), (o, v) => SetInt(v, 1, 1_000_000, x => o.MaxClients = x)),
+        new("maxclients", true, o => o.MaxClients.ToString(CultureInfo.InvariantCulture), (o, v) => SetInteger(v, 1, uint.MaxValue, x => o.MaxClients = x)),
         new("dir", true, o => o.Dir, (o, v) =>
         {
             string full = Path.GetFullPath(v);
@@ -86,12 +87,16 @@ public static class ConfigParameters
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string? SetInt(string text, int min, int max, Action<int> apply)
+    private static string? SetInt(string text, int min, int max, Action<int> apply) =>
+        SetInteger(text, min, max, n => apply((int)n));
+
+    /// <summary>Parses an integer setting with Redis's range error text (config.c numeric configs).</summary>
+    private static string? SetInteger(string text, long min, long max, Action<long> apply)
     {
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
             return "argument couldn't be parsed into an integer";
         if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
-        apply((int)n);
+        apply(n);
         return null;
     }
 

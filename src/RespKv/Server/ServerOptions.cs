@@ -21,8 +21,8 @@ public sealed class ServerOptions
     /// <summary>Close a client idle for this many seconds (<c>timeout</c>); 0 = never.</summary>
     public int Timeout { get; set; }
 
-    /// <summary>Maximum simultaneous clients (<c>maxclients</c>). Default 10000.</summary>
-    public int MaxClients { get; set; } = 10000;
+    /// <summary>Maximum simultaneous clients (<c>maxclients</c>), 1..4294967295 as in Redis. Default 10000.</summary>
+    public long MaxClients { get; set; } = 10000;
 
     /// <summary>Data directory (<c>dir</c>), for the AOF.</summary>
     public string Dir { get; set; } = Path.GetFullPath("./data");

@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""Three-server comparison: redis-server 7.0, Garnet 2.2.8 and RespKv, side by side.
+
+Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick]
+
+Each server runs pinned to CPU 0 and redis-benchmark to CPU 1 (taskset). Every throughput/latency row is
+measured in interleaved rounds (Redis, Garnet, RespKv; Redis, Garnet, RespKv; ...): a server's figure
+is the median over rounds, and each ratio is the median of the per-round ratios RespKv/Redis and
+RespKv/Garnet (for rates, > 1 means RespKv is faster; for latency, CPU and memory, < 1 means RespKv
+uses less). Each server first gets one uncounted warm-up pass of every row (the .NET servers' JIT
+tiers up). The 1,000,000-key memory figure loads each server freshly started.
+
+Prints the table, writes it to bench/results/latest.md and ends with one summary line. Not part of
+.ci/run: it takes several minutes and needs a quiet machine. Python 3 standard library only.
+Garnet is installed with `dotnet tool install garnet-server --version 2.2.8 --tool-path bench/.tools/garnet`
+when missing and runs with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1.
+"""
+import argparse
+import datetime
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "conformance"))
+import respkv_server  # noqa: E402
+
+GARNET_VERSION = "2.2.8"
+GARNET_DIR = os.path.join(HERE, ".tools", "garnet")
+SERVER_CPU, CLIENT_CPU = 0, 1
+CLIENTS, VALUE_SIZE, KEYSPACE = 50, 100, 100_000
+MEMORY_KEYS = 1_000_000
+SERVERS = ("redis", "garnet", "respkv")
+TITLES = {"redis": "redis-server 7.0.15", "garnet": f"Garnet {GARNET_VERSION}", "respkv": "RespKv"}
+
+# Throughput rows: (label, redis-benchmark arguments, pipeline depth, requests per round).
+# redis-benchmark's keys are key:__rand_int__ over -r KEYSPACE; GETs hit, because every server is
+# preloaded with those keys first. Add a family's rows here, e.g. once hashes exist:
+#   ("HSET", ["-t", "hset"], 16, 1_000_000),
+#   ("HGET", ["HGET", "myhash", "element:__rand_int__"], 16, 1_000_000),   # needs the hash preloaded
+THROUGHPUT_ROWS = [
+    ("SET -P 1", ["-t", "set"], 1, 100_000),
+    ("GET -P 1", ["-t", "get"], 1, 100_000),
+    ("SET -P 16", ["-t", "set"], 16, 1_000_000),
+    ("GET -P 16", ["-t", "get"], 16, 1_000_000),
+    ("MSET (10 keys) -P 1", ["-t", "mset"], 1, 50_000),
+    ("MSET (10 keys) -P 16", ["-t", "mset"], 16, 200_000),
+]
+LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
+CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
+
+
+def taskset(cpu):
+    return ["taskset", "-c", str(cpu)]
+
+
+def ensure_garnet():
+    exe = os.path.join(GARNET_DIR, "garnet-server")
+    if not os.path.exists(exe):
+        print(f"installing garnet-server {GARNET_VERSION} into {GARNET_DIR}", flush=True)
+        subprocess.run(["dotnet", "tool", "install", "garnet-server", "--version", GARNET_VERSION,
+                        "--tool-path", GARNET_DIR], check=True, stdout=subprocess.DEVNULL)
+    return exe
+
+
+def start(name, log_dir):
+    """Starts one server pinned to SERVER_CPU; returns (process, port)."""
+    if name == "redis":
+        return respkv_server.start_redis(log_dir, cpu=SERVER_CPU)
+    if name == "respkv":
+        return respkv_server.start_respkv(log_dir, cpu=SERVER_CPU)
+    port = respkv_server.free_port()
+    log = open(os.path.join(log_dir, f"garnet-{port}.log"), "wb")
+    proc = subprocess.Popen(taskset(SERVER_CPU) + [ensure_garnet(), "--port", str(port), "--bind", "127.0.0.1"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
+                            env={**os.environ, "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"})
+    log.close()
+    respkv_server.wait_ready(port, proc, "garnet-server")
+    return proc, port
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (from /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def load_keys(port, count, name_format):
+    """SETs count keys (name_format % i) with VALUE_SIZE-byte values through redis-cli --pipe."""
+    value = b"v" * VALUE_SIZE
+    proc = subprocess.Popen(taskset(CLIENT_CPU) + ["redis-cli", "-p", str(port), "--pipe"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chunk = []
+    for i in range(count):
+        key = (name_format % i).encode()
+        chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
+        if len(chunk) == 10_000:
+            proc.stdin.write(b"".join(chunk))
+            chunk = []
+    proc.stdin.write(b"".join(chunk))
+    proc.stdin.close()
+    out = proc.stdout.read().decode(errors="replace")
+    if proc.wait() != 0 or f"errors: 0, replies: {count}" not in out:
+        raise RuntimeError(f"loading {count} keys into port {port} failed: {out}")
+
+
+def command(port, *args):
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+        return s.recv(4096)
+
+
+def benchmark(port, pid, args, pipeline, requests):
+    """One redis-benchmark run; returns dict(rps, p50_ms, p99_ms, cpu_us_per_request)."""
+    cmd = taskset(CLIENT_CPU) + ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(CLIENTS),
+                                 "-n", str(requests), "-P", str(pipeline), "-d", str(VALUE_SIZE),
+                                 "-r", str(KEYSPACE), "--csv"] + args
+    before = cpu_seconds(pid)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    used = cpu_seconds(pid) - before
+    rows = [line for line in out.splitlines() if line.startswith('"') and not line.startswith('"test"')]
+    if len(rows) != 1:
+        raise RuntimeError(f"unexpected redis-benchmark output: {out}")
+    fields = [f.strip('"') for f in rows[0].split(",")]
+    return {"rps": float(fields[1]), "p50_ms": float(fields[4]), "p99_ms": float(fields[6]),
+            "cpu_us": used / requests * 1e6}
+
+
+def fmt(value, unit):
+    if value is None:
+        return "n/a"
+    if unit == "rps":
+        return f"{value / 1e6:.2f} M/s" if value >= 1e6 else f"{value / 1e3:.1f} k/s"
+    if unit == "ms":
+        return f"{value:.3f} ms"
+    if unit == "us":
+        return f"{value:.2f} µs"
+    if unit == "bytes":
+        return f"{value:.0f} B"
+    return str(value)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5: about 7 minutes)")
+    ap.add_argument("--quick", action="store_true", help="one round of a tenth of the requests (smoke test)")
+    opts = ap.parse_args()
+    rounds = 1 if opts.quick else opts.rounds
+    scale = 0.1 if opts.quick else 1.0
+    log_dir = os.path.join(ROOT, "TestResults", "bench")
+    os.makedirs(log_dir, exist_ok=True)
+    started = time.time()
+    with open("/proc/loadavg") as f:
+        load_before = f.read().split()[0]
+    ensure_garnet()
+
+    # results[row][server] = list of per-round measurements (dicts)
+    results = {label: {s: [] for s in SERVERS} for label, *_ in THROUGHPUT_ROWS}
+    procs = {}
+    try:
+        for s in SERVERS:
+            procs[s] = start(s, log_dir)
+            load_keys(procs[s][1], KEYSPACE, "key:%012d")  # redis-benchmark's key names, so GETs hit
+            for label, args, pipeline, requests in THROUGHPUT_ROWS:  # warm-up (JIT tiering), not counted
+                benchmark(procs[s][1], procs[s][0].pid, args, pipeline, max(1000, int(requests * scale / 2)))
+        for r in range(rounds):
+            for label, args, pipeline, requests in THROUGHPUT_ROWS:
+                for s in SERVERS:
+                    proc, port = procs[s]
+                    results[label][s].append(benchmark(port, proc.pid, args, pipeline, max(1000, int(requests * scale))))
+            print(f"round {r + 1}/{rounds} done ({time.time() - started:.0f} s)", flush=True)
+    finally:
+        respkv_server.stop([p for p, _ in procs.values()])
+
+    # Memory: each server freshly started, RSS before and after loading MEMORY_KEYS keys.
+    memory = {}
+    mem_keys = max(10_000, int(MEMORY_KEYS * scale))
+    for s in SERVERS:
+        proc, port = start(s, log_dir)
+        try:
+            time.sleep(1)
+            before = rss_bytes(proc.pid)
+            load_keys(port, mem_keys, "mem:%012d")
+            dbsize = int(command(port, b"DBSIZE")[1:].split(b"\r\n")[0])
+            time.sleep(2)
+            memory[s] = (rss_bytes(proc.pid) - before) / dbsize
+        finally:
+            respkv_server.stop([proc])
+        print(f"memory {s}: {memory[s]:.0f} B per key ({time.time() - started:.0f} s)", flush=True)
+
+    # Table rows: (label, unit, {server: per-round values} or {server: single value}, higher_is_better)
+    table = []
+    for label, *_ in THROUGHPUT_ROWS:
+        table.append((f"{label} requests/s", "rps", {s: [m["rps"] for m in results[label][s]] for s in SERVERS}, True))
+    table.append((f"{LATENCY_ROW} p50 latency", "ms", {s: [m["p50_ms"] for m in results[LATENCY_ROW][s]] for s in SERVERS}, False))
+    table.append((f"{LATENCY_ROW} p99 latency", "ms", {s: [m["p99_ms"] for m in results[LATENCY_ROW][s]] for s in SERVERS}, False))
+    for label in CPU_ROWS:
+        table.append((f"{label} server CPU per request", "us", {s: [m["cpu_us"] for m in results[label][s]] for s in SERVERS}, False))
+    table.append((f"RSS per key ({mem_keys:,} keys, {VALUE_SIZE}-byte values)", "bytes", {s: [memory[s]] for s in SERVERS}, False))
+
+    def ratio(values, other):
+        """(median, min, max) of the per-round ratios RespKv/other."""
+        per_round = [a / b for a, b in zip(values["respkv"], values[other]) if b]
+        return (statistics.median(per_round), min(per_round), max(per_round)) if per_round else (float("nan"),) * 3
+
+    def fmt_ratio(r):
+        return f"{r[0]:.2f}" if r[1] == r[2] else f"{r[0]:.2f} ({r[1]:.2f}–{r[2]:.2f})"
+
+    header = ["Workload", TITLES["redis"], TITLES["garnet"], TITLES["respkv"], "RespKv/Redis", "RespKv/Garnet"]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(["---"] * len(header)) + " |"]
+    losses = []
+    for label, unit, values, higher_better in table:
+        medians = {s: statistics.median(values[s]) for s in SERVERS}
+        r_redis, r_garnet = ratio(values, "redis"), ratio(values, "garnet")
+        lines.append(f"| {label} | " + " | ".join(fmt(medians[s], unit) for s in SERVERS)
+                     + f" | {fmt_ratio(r_redis)} | {fmt_ratio(r_garnet)} |")
+        if unit == "rps":
+            # The stronger rival is the one with the smaller RespKv/rival ratio.
+            rival, r = min(("redis", r_redis[0]), ("garnet", r_garnet[0]), key=lambda x: x[1])
+            if round(r, 2) < 1:
+                losses.append(f"{label} ({r:.2f}x of {TITLES[rival]})")
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cores = os.cpu_count()
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    context = (f"{when}; {cores} cores, {mem_gib:.0f} GiB, {platform.system()} {platform.release()}; servers pinned to "
+               f"CPU {SERVER_CPU}, redis-benchmark to CPU {CLIENT_CPU}; {CLIENTS} clients, {VALUE_SIZE}-byte values, "
+               f"-r {KEYSPACE}; median of {rounds} interleaved rounds (ratios: median of per-round ratios, with their range); "
+               f"1-minute load average at start {load_before}")
+    summary = ("RespKv loses on: " + "; ".join(losses)) if losses else "RespKv matches or beats the best of Redis and Garnet on every throughput row"
+    table_text = "\n".join(lines)
+    print()
+    print(context)
+    print(table_text)
+    with open(os.path.join(HERE, "results", "latest.md"), "w") as f:
+        f.write(f"# Three-server comparison\n\n{context}.\n\n{table_text}\n\n{summary}.\n")
+    print(f"\n{summary} ({time.time() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

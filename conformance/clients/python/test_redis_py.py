@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""redis-py 4.3 (Debian's python3-redis), unchanged, against the real RespKv executable on a loopback
+port: connect handshake (CLIENT SETNAME), pipelined writes, MGET, INFO, error handling, SCAN, CONFIG,
+CLIENT and databases. Each test_* method is one workload; a new command family adds a method (e.g.
+test_hashes_with_hscan, test_transaction_with_watch once those land).
+
+Run: /usr/bin/python3 conformance/clients/python/test_redis_py.py   (or python3 -m unittest ...)
+Starts its own server (--port N on a free port); set RESPKV_PORT=N to use a running one instead.
+Ends with "redis-py: N passed, N failed"; exits non-zero on any failure.
+"""
+import os
+import sys
+import unittest
+
+import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import respkv_server  # noqa: E402
+
+PORT = None
+_procs = []
+
+
+def setUpModule():
+    global PORT
+    if os.environ.get("RESPKV_PORT"):
+        PORT = int(os.environ["RESPKV_PORT"])
+        return
+    proc, PORT = respkv_server.start_respkv(os.path.join(respkv_server.ROOT, "TestResults", "clients-python"))
+    _procs.append(proc)
+
+
+def tearDownModule():
+    respkv_server.stop(_procs)
+
+
+class RedisPyTests(unittest.TestCase):
+    def client(self, **kwargs):
+        r = redis.Redis(host="127.0.0.1", port=PORT, socket_timeout=30, **kwargs)
+        self.addCleanup(r.close)
+        return r
+
+    def key(self, suffix):
+        """A key unique to the running test (the tests share one server)."""
+        return f"py:{self._testMethodName}:{suffix}"
+
+    def test_connect_handshake_and_ping(self):
+        r = self.client(client_name="py-suite")
+        self.assertTrue(r.ping())
+        self.assertEqual(r.client_getname(), "py-suite")  # sent as CLIENT SETNAME on connect
+        self.assertEqual(r.echo("hello"), b"hello")
+        self.assertIsInstance(r.client_id(), int)
+        info = r.client_info()
+        self.assertEqual(info["name"], "py-suite")
+        self.assertEqual(info["db"], 0)
+        names = [c["name"] for c in r.client_list()]
+        self.assertIn("py-suite", names)
+
+    def test_set_get_and_string_commands(self):
+        r = self.client(decode_responses=True)
+        k = self.key("k")
+        self.assertTrue(r.set(k, "v"))
+        self.assertEqual(r.get(k), "v")
+        self.assertIsNone(r.get(self.key("missing")))
+        self.assertIsNone(r.set(k, "x", nx=True))  # NX on an existing key: nil reply -> None
+        self.assertTrue(r.set(k, "w", xx=True))
+        self.assertEqual(r.set(k, "z", get=True), "w")
+        self.assertEqual(r.append(k, "123"), 4)
+        self.assertEqual(r.strlen(k), 4)
+        self.assertEqual(r.getrange(k, 1, -1), "123")
+        self.assertEqual(r.setrange(k, 1, "ab"), 4)
+        self.assertEqual(r.get(k), "zab3")
+        self.assertEqual(r.getset(k, "new"), "zab3")
+        self.assertEqual(r.getdel(k), "new")
+        self.assertEqual(r.exists(k), 0)
+        c = self.key("counter")
+        self.assertEqual(r.incr(c), 1)
+        self.assertEqual(r.incrby(c, 41), 42)
+        self.assertEqual(r.decr(c), 41)
+        self.assertEqual(r.decrby(c, 50), -9)
+        self.assertEqual(r.incrbyfloat(self.key("f"), 10.5), 10.5)
+        self.assertEqual(r.incrbyfloat(self.key("f"), 0.1), 10.6)
+        self.assertTrue(r.setnx(self.key("nx"), 1))
+        self.assertFalse(r.setnx(self.key("nx"), 2))
+
+    def test_binary_and_large_values(self):
+        r = self.client()
+        k = self.key("bin")
+        value = bytes(range(256)) + b"\r\n\x00"
+        self.assertTrue(r.set(k, value))
+        self.assertEqual(r.get(k), value)
+        big = os.urandom(1024 * 1024)
+        self.assertTrue(r.set(self.key("big"), big))
+        self.assertEqual(r.get(self.key("big")), big)
+        self.assertEqual(r.strlen(self.key("big")), len(big))
+        self.assertTrue(r.set(b"py:\x00\xffkey", b""))
+        self.assertEqual(r.get(b"py:\x00\xffkey"), b"")
+
+    def test_pipelined_writes_then_mget(self):
+        r = self.client(decode_responses=True)
+        count = 10_000
+        keys = [self.key(i) for i in range(count)]
+        pipe = r.pipeline(transaction=False)
+        for i, k in enumerate(keys):
+            pipe.set(k, f"value-{i}")
+        pipe.incr(self.key("counter"))
+        pipe.get(keys[0])
+        results = pipe.execute()
+        self.assertEqual(results[:count], [True] * count)
+        self.assertEqual(results[count:], [1, "value-0"])
+        values = r.mget(keys + [self.key("missing")])
+        self.assertEqual(values[:count], [f"value-{i}" for i in range(count)])
+        self.assertIsNone(values[-1])
+        self.assertTrue(r.mset({self.key("a"): "1", self.key("b"): "2"}))
+        self.assertEqual(r.mget(self.key("a"), self.key("b")), ["1", "2"])
+        self.assertFalse(r.msetnx({self.key("a"): "x", self.key("new"): "y"}))
+        self.assertEqual(r.delete(*keys), count)
+        self.assertEqual(r.exists(*keys), 0)
+
+    def test_info(self):
+        r = self.client()
+        r.set(self.key("k"), "v")
+        info = r.info()
+        self.assertEqual(info["redis_version"], "7.0.15")
+        self.assertEqual(info["redis_mode"], "standalone")
+        self.assertEqual(info["tcp_port"], PORT)
+        self.assertGreaterEqual(info["connected_clients"], 1)
+        self.assertGreaterEqual(info["total_commands_processed"], 1)
+        self.assertIn("db0", info)
+        self.assertGreaterEqual(info["db0"]["keys"], 1)
+        server = r.info("server")
+        self.assertIn("uptime_in_seconds", server)
+        self.assertNotIn("connected_clients", server)
+        self.assertGreaterEqual(r.info("keyspace")["db0"]["keys"], 1)
+        self.assertEqual(r.info("nosuchsection"), {})
+
+    def test_error_handling(self):
+        r = self.client(decode_responses=True)
+        k = self.key("text")
+        r.set(k, "not a number")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.incr(k)
+        self.assertEqual(str(e.exception), "value is not an integer or out of range")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.incrbyfloat(k, 1)
+        self.assertEqual(str(e.exception), "value is not a valid float")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.execute_command("NOSUCHCOMMAND", "a")
+        self.assertEqual(str(e.exception), "unknown command 'NOSUCHCOMMAND', with args beginning with: 'a' ")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.execute_command("GET")
+        self.assertEqual(str(e.exception), "wrong number of arguments for 'get' command")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.rename(self.key("missing"), self.key("x"))
+        self.assertEqual(str(e.exception), "no such key")
+        with self.assertRaises(redis.ResponseError):
+            r.execute_command("SET", k, "v", "NX", "XX")
+        # In a pipeline the error takes its command's place; the others still run.
+        pipe = r.pipeline(transaction=False)
+        pipe.set(self.key("p"), "1")
+        pipe.incr(k)
+        pipe.incr(self.key("p"))
+        results = pipe.execute(raise_on_error=False)
+        self.assertEqual(results[0], True)
+        self.assertIsInstance(results[1], redis.ResponseError)
+        self.assertEqual(results[2], 2)
+        self.assertTrue(r.ping())  # the connection survived every error
+
+    def test_scan_keys_and_generic_commands(self):
+        r = self.client(decode_responses=True)
+        prefix = self.key("")
+        expected = {f"{prefix}{i}" for i in range(500)}
+        r.mset({k: "v" for k in expected})
+        self.assertEqual(set(r.scan_iter(match=prefix + "*", count=50)), expected)
+        self.assertEqual(set(r.keys(prefix + "*")), expected)
+        self.assertEqual(r.type(prefix + "1"), "string")
+        self.assertEqual(r.type(prefix + "none"), "none")
+        self.assertTrue(r.rename(prefix + "1", prefix + "renamed"))
+        self.assertFalse(r.renamenx(prefix + "2", prefix + "renamed"))
+        self.assertTrue(r.copy(prefix + "renamed", prefix + "copy"))
+        self.assertEqual(r.get(prefix + "copy"), "v")
+        self.assertEqual(r.unlink(prefix + "copy", prefix + "none"), 1)
+        self.assertIsNotNone(r.randomkey())
+
+    def test_databases_config_and_time(self):
+        db5 = self.client(db=5, decode_responses=True)  # SELECT 5 during the handshake
+        db5.flushdb()
+        db5.set("k", "five")
+        self.assertEqual(db5.dbsize(), 1)
+        self.assertIsNone(self.client(decode_responses=True).get("k"))
+        self.assertEqual(db5.config_get("databases"), {"databases": "16"})
+        self.assertTrue(db5.config_set("timeout", 0))
+        self.assertEqual(db5.config_get("timeout"), {"timeout": "0"})
+        with self.assertRaises(redis.ResponseError):
+            db5.config_set("nosuchparameter", "1")
+        seconds, micros = db5.time()
+        self.assertGreater(seconds, 1_600_000_000)
+        self.assertTrue(0 <= micros < 1_000_000)
+        self.assertEqual(db5.command_count(), len(db5.command()))
+        self.assertTrue(db5.flushdb())
+        self.assertEqual(db5.dbsize(), 0)
+
+    def test_connection_pool_under_threads(self):
+        import threading
+        r = self.client(max_connections=8)
+        k = self.key("shared")
+        errors = []
+
+        def work():
+            try:
+                for _ in range(500):
+                    r.incr(k)
+            except Exception as e:  # noqa: BLE001 -- reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(int(r.get(k)), 8 * 500)
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"redis-py: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Starting and stopping the servers the conformance runner and the client suites test against:
+redis-server 7.0 (Debian package) and the built RespKv executable, each on a free loopback port.
+Python 3 standard library only."""
+import os
+import socket
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESPKV_DLL = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server.dll")
+
+
+def free_port():
+    """A currently free TCP port on 127.0.0.1 (the OS's choice)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ping(port, timeout=2.0):
+    """True when a server on port answers PING with +PONG."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return s.recv(16) == b"+PONG\r\n"
+    except OSError:
+        return False
+
+
+def wait_ready(port, proc, name, seconds=60):
+    """Waits until the server answers PING; fails if its process exits first or time runs out."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode} during start-up")
+        if ping(port):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer PING on port {port} within {seconds} s")
+
+
+def ensure_built():
+    """Builds src/RespKv.Server (Release) when the executable is missing."""
+    if not os.path.exists(RESPKV_DLL):
+        print("building src/RespKv.Server (Release)", flush=True)
+        subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def start_redis(log_dir, port=None, cpu=None):
+    """redis-server --save "" --appendonly no on a free port; returns (process, port)."""
+    os.makedirs(log_dir, exist_ok=True)
+    port = port or free_port()
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+           "--daemonize", "no", "--dir", log_dir, "--logfile", os.path.join(log_dir, f"redis-server-{port}.log")]
+    proc = subprocess.Popen(taskset(cpu) + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(port, proc, "redis-server")
+    return proc, port
+
+
+def start_respkv(log_dir, port=None, cpu=None, env=None):
+    """The built RespKv executable (dotnet respkv-server.dll --port N) on a free port, its log in
+    log_dir; returns (process, port)."""
+    ensure_built()
+    os.makedirs(log_dir, exist_ok=True)
+    port = port or free_port()
+    log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
+    proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
+                            env=None if env is None else {**os.environ, **env})
+    log.close()
+    wait_ready(port, proc, "respkv-server")
+    return proc, port
+
+
+def taskset(cpu):
+    return [] if cpu is None else ["taskset", "-c", str(cpu)]
+
+
+def stop(procs):
+    """Terminates the given processes (SIGTERM, then SIGKILL after 10 s) and waits for them."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
