@@ -54,13 +54,13 @@ public static class HashCommands
         TypedValue.TryGet(client, entry, out hash);
 
     /// <summary>Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), or deletes the key when the hash is empty. Caller holds the shard lock.</summary>
-    private static void Store(Database db, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
+    private static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
     {
         if (hash.Count == 0)
         {
             if (entry != null) db.Remove(key);
         }
-        else db.Set(key, hash, entry?.ExpireAtMs ?? 0);
+        else db.Set(slot, key, hash, entry?.ExpireAtMs ?? 0);
     }
 
     private enum SetReply { Added, Ok }
@@ -76,9 +76,9 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
         long added = 0;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? entry = db.Find(key);
+            KeyEntry? entry = db.Find(slot, key);
             if (!TryHash(client, entry, out SortedHash? hash)) return;
             hash ??= SortedHash.Empty;
             for (int i = 2; i < args.Count; i += 2)
@@ -86,7 +86,7 @@ public static class HashCommands
                 hash = hash.Set(args[i], args[i + 1], out bool isNew);
                 if (isNew) added++;
             }
-            Store(db, key, entry, hash);
+            Store(db, slot, key, entry, hash);
         }
         if (reply == SetReply.Ok) client.Writer.WriteOk();
         else client.Writer.WriteInteger(added);
@@ -97,9 +97,9 @@ public static class HashCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? entry = db.Find(key);
+            KeyEntry? entry = db.Find(slot, key);
             if (!TryHash(client, entry, out SortedHash? hash)) return;
             hash ??= SortedHash.Empty;
             if (hash.Contains(args[2]))
@@ -107,7 +107,7 @@ public static class HashCommands
                 client.Writer.WriteInteger(0);
                 return;
             }
-            Store(db, key, entry, hash.Set(args[2], args[3], out _));
+            Store(db, slot, key, entry, hash.Set(args[2], args[3], out _));
         }
         client.Writer.WriteInteger(1);
     }
@@ -168,9 +168,9 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
         long removed = 0;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? entry = db.Find(key);
+            KeyEntry? entry = db.Find(slot, key);
             if (!TryHash(client, entry, out SortedHash? hash)) return;
             if (hash != null)
             {
@@ -179,7 +179,7 @@ public static class HashCommands
                     hash = hash.Remove(args[i], out bool wasThere);
                     if (wasThere) removed++;
                 }
-                if (removed > 0) Store(db, key, entry, hash);
+                if (removed > 0) Store(db, slot, key, entry, hash);
             }
         }
         client.Writer.WriteInteger(removed);
@@ -219,9 +219,9 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1], field = args[2];
         Database db = client.Database;
         long result;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? entry = db.Find(key);
+            KeyEntry? entry = db.Find(slot, key);
             if (!TryHash(client, entry, out SortedHash? hash)) return;
             hash ??= SortedHash.Empty;
             long current = 0;
@@ -238,7 +238,7 @@ public static class HashCommands
             result = current + by;
             Span<byte> digits = stackalloc byte[20];
             System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
-            Store(db, key, entry, hash.Set(field, digits[..n], out _));
+            Store(db, slot, key, entry, hash.Set(field, digits[..n], out _));
         }
         client.Writer.WriteInteger(result);
     }
@@ -264,9 +264,9 @@ public static class HashCommands
         }
         ReadOnlySpan<byte> key = args[1], field = args[2];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? entry = db.Find(key);
+            KeyEntry? entry = db.Find(slot, key);
             if (!TryHash(client, entry, out SortedHash? hash)) return;
             hash ??= SortedHash.Empty;
             ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
@@ -282,7 +282,7 @@ public static class HashCommands
                 return;
             }
             byte[] value = Encoding.ASCII.GetBytes(text);
-            Store(db, key, entry, hash.Set(field, value, out _));
+            Store(db, slot, key, entry, hash.Set(field, value, out _));
             client.Writer.WriteBulkString(value);
         }
     }

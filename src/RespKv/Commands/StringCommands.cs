@@ -78,9 +78,9 @@ public static class StringCommands
         }
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? existing = db.Find(key);
+            KeyEntry? existing = db.Find(slot, key);
             byte[]? old = null;
             if (get)
             {
@@ -93,7 +93,7 @@ public static class StringCommands
                 else client.Writer.WriteNullBulkString();
                 return;
             }
-            db.Set(key, args[2].ToArray());
+            db.Set(slot, key, args[2].ToArray());
             if (get) WriteBulkOrNull(client.Writer, old);
             else client.Writer.WriteOk();
         }
@@ -103,14 +103,14 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            if (db.Find(key) != null)
+            if (db.Find(slot, key) != null)
             {
                 client.Writer.WriteInteger(0);
                 return;
             }
-            db.Set(key, args[2].ToArray());
+            db.Set(slot, key, args[2].ToArray());
         }
         client.Writer.WriteInteger(1);
     }
@@ -182,12 +182,12 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? existing = db.Find(key);
+            KeyEntry? existing = db.Find(slot, key);
             client.CountLookup(existing != null);
             if (!TryString(client, existing, out byte[]? old)) return;
-            db.Set(key, args[2].ToArray());
+            db.Set(slot, key, args[2].ToArray());
             WriteBulkOrNull(client.Writer, old);
         }
     }
@@ -196,9 +196,9 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            KeyEntry? existing = db.Find(key);
+            KeyEntry? existing = db.Find(slot, key);
             client.CountLookup(existing != null);
             if (!TryString(client, existing, out byte[]? old)) return;
             if (old != null) db.Remove(key);
@@ -211,12 +211,12 @@ public static class StringCommands
         ReadOnlySpan<byte> key = args[1], suffix = args[2];
         Database db = client.Database;
         long length;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
             if (old == null)
             {
-                db.Set(key, suffix.ToArray());
+                db.Set(slot, key, suffix.ToArray());
                 length = suffix.Length;
             }
             else
@@ -230,7 +230,7 @@ public static class StringCommands
                 byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
                 old.CopyTo(value, 0);
                 suffix.CopyTo(value.AsSpan(old.Length));
-                db.Set(key, value);
+                db.Set(slot, key, value);
             }
         }
         client.Writer.WriteInteger(length);
@@ -271,9 +271,9 @@ public static class StringCommands
     {
         Database db = client.Database;
         long result;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
             long current = 0;
             if (old != null && !RespInteger.TryParse(old, out current))
             {
@@ -288,7 +288,7 @@ public static class StringCommands
             result = current + by;
             Span<byte> digits = stackalloc byte[20];
             Utf8Formatter.TryFormat(result, digits, out int n);
-            db.Set(key, digits[..n].ToArray());
+            db.Set(slot, key, digits[..n].ToArray());
         }
         client.Writer.WriteInteger(result);
     }
@@ -305,9 +305,9 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1], increment = args[2];
         Database db = client.Database;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
             ReadOnlySpan<byte> current = old ?? "0"u8;
             string? text = FloatSum(current, increment, out string? error);
             if (text == null)
@@ -316,7 +316,7 @@ public static class StringCommands
                 return;
             }
             byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
-            db.Set(key, value);
+            db.Set(slot, key, value);
             client.Writer.WriteBulkString(value);
         }
     }
@@ -354,9 +354,9 @@ public static class StringCommands
         ReadOnlySpan<byte> key = args[1], patch = args[3];
         Database db = client.Database;
         long length;
-        using (db.LockKey(key))
+        using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(key), out byte[]? old)) return;
+            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
             length = old?.Length ?? 0;
             if (patch.Length == 0)
             {
@@ -372,7 +372,7 @@ public static class StringCommands
             byte[] value = new byte[length];
             old?.CopyTo(value, 0);
             patch.CopyTo(value.AsSpan((int)offset));
-            db.Set(key, value);
+            db.Set(slot, key, value);
         }
         client.Writer.WriteInteger(length);
     }

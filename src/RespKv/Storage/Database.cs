@@ -6,7 +6,7 @@ namespace RespKv.Storage;
 /// One numbered database (SELECT 0..n-1): <see cref="ShardCount"/> shards, each a lock-free-read hash
 /// table with its own writer lock and seqlock version.
 /// <list type="bullet">
-/// <item>Single-key reads (<see cref="Find"/>) take no lock and see one whole entry.</item>
+/// <item>Single-key reads (<see cref="Find(ReadOnlySpan{byte})"/>) take no lock and see one whole entry.</item>
 /// <item>Writers lock the shards their keys map to, in ascending shard order (deadlock-free two-phase
 /// locking), through <see cref="LockShards"/>; a set of shards is a 64-bit mask.</item>
 /// <item>Multi-key reads (MGET, EXISTS k1 k2) that must not see half of a multi-key write read inside
@@ -71,11 +71,7 @@ public sealed class Database
     public static ulong ShardMaskOf(ReadOnlySpan<byte> key) => 1UL << ShardOf(KeyHash.Compute(key));
 
     /// <summary>The entry for <paramref name="key"/>, or null. Lock-free.</summary>
-    public KeyEntry? Find(ReadOnlySpan<byte> key)
-    {
-        int hash = KeyHash.Compute(key);
-        return _shards[ShardOf(hash)].Find(key, hash);
-    }
+    public KeyEntry? Find(ReadOnlySpan<byte> key) => Find(Locate(key), key);
 
     /// <summary>The shard that holds <paramref name="key"/>, and the key's hash.</summary>
     public KeyspaceShard ShardFor(ReadOnlySpan<byte> key, out int hash)
@@ -97,6 +93,32 @@ public sealed class Database
     /// </summary>
     public ShardWriteScope LockKey(ReadOnlySpan<byte> key) => new(this, ShardMaskOf(key), multiKey: false);
 
+    /// <summary>
+    /// Locks the one shard that holds <paramref name="key"/> and returns where the key lives, so the
+    /// caller's <see cref="Find(in KeySlot, ReadOnlySpan{byte})"/> and <see cref="Set(in KeySlot, ReadOnlySpan{byte}, object, long)"/>
+    /// reuse its hash instead of hashing the key again.
+    /// </summary>
+    public ShardWriteScope LockKey(ReadOnlySpan<byte> key, out KeySlot slot)
+    {
+        slot = Locate(key);
+        return new ShardWriteScope(this, 1UL << slot.ShardIndex, multiKey: false);
+    }
+
+    /// <summary>Where <paramref name="key"/> lives: its hash and shard.</summary>
+    public KeySlot Locate(ReadOnlySpan<byte> key)
+    {
+        int hash = KeyHash.Compute(key);
+        return new KeySlot(_shards[ShardOf(hash)], hash);
+    }
+
+    /// <summary>The entry for the key at <paramref name="slot"/>, or null (see <see cref="KeyspaceShard.Find"/>).</summary>
+    public KeyEntry? Find(in KeySlot slot, ReadOnlySpan<byte> key) => slot.Shard.Find(key, slot.Hash);
+
+    /// <summary>Inserts or replaces the key at <paramref name="slot"/>. Caller holds its shard lock.</summary>
+    /// <returns>The replaced entry, or null when the key was new.</returns>
+    public KeyEntry? Set(in KeySlot slot, ReadOnlySpan<byte> key, object value, long expireAtMs = 0) =>
+        slot.Shard.Upsert(key, slot.Hash, value, expireAtMs);
+
     /// <summary>Registers <paramref name="watcher"/> on <paramref name="key"/> (WATCH); any later write to the key marks it modified.</summary>
     /// <param name="key">A copy of the key, kept until <see cref="Unwatch"/>.</param>
     /// <param name="watcher">The client's watcher.</param>
@@ -113,11 +135,7 @@ public sealed class Database
 
     /// <summary>Inserts or replaces a key's value. Caller holds the key's shard lock.</summary>
     /// <returns>The replaced entry, or null when the key was new.</returns>
-    public KeyEntry? Set(ReadOnlySpan<byte> key, object value, long expireAtMs = 0)
-    {
-        KeyspaceShard shard = ShardFor(key, out int hash);
-        return shard.Upsert(key, hash, value, expireAtMs);
-    }
+    public KeyEntry? Set(ReadOnlySpan<byte> key, object value, long expireAtMs = 0) => Set(Locate(key), key, value, expireAtMs);
 
     /// <summary>Inserts a key known to be absent, keeping <paramref name="key"/> as its array. Caller holds the key's shard lock.</summary>
     public void Insert(byte[] key, object value, long expireAtMs = 0)
@@ -199,6 +217,15 @@ public sealed class Database
     }
 
     internal KeyspaceShard ShardAt(int index) => _shards[index];
+}
+
+/// <summary>Where a key lives: its shard and its hash (<see cref="KeyHash.Compute"/>), computed once per command.</summary>
+/// <param name="Shard">The shard that holds the key.</param>
+/// <param name="Hash">The key's hash.</param>
+public readonly record struct KeySlot(KeyspaceShard Shard, int Hash)
+{
+    /// <summary>Index of <see cref="Shard"/> in its database.</summary>
+    public int ShardIndex => Database.ShardOf(Hash);
 }
 
 /// <summary>The read inside <see cref="Database.ReadSnapshot{TState}"/>.</summary>
