@@ -40,9 +40,10 @@ TITLES = {"redis": "redis-server 7.0.15", "garnet": f"Garnet {GARNET_VERSION}", 
 
 # Throughput rows: (label, redis-benchmark arguments, pipeline depth, requests per round).
 # redis-benchmark's keys are key:__rand_int__ over -r KEYSPACE; GETs hit, because every server is
-# preloaded with those keys first. Add a family's rows here, e.g. once hashes exist:
-#   ("HSET", ["-t", "hset"], 16, 1_000_000),
-#   ("HGET", ["HGET", "myhash", "element:__rand_int__"], 16, 1_000_000),   # needs the hash preloaded
+# preloaded with those keys first. The hash rows use one hash, HASH_KEY (redis-benchmark's -t hset
+# writes HSET myhash element:__rand_int__ VALUE); it is preloaded with all KEYSPACE fields, so HGETs hit
+# and HSET overwrites existing fields. A family's rows go here.
+HASH_KEY, HASH_FIELD_FORMAT = "myhash", "element:%012d"
 THROUGHPUT_ROWS = [
     ("SET -P 1", ["-t", "set"], 1, 100_000),
     ("GET -P 1", ["-t", "get"], 1, 100_000),
@@ -50,6 +51,10 @@ THROUGHPUT_ROWS = [
     ("GET -P 16", ["-t", "get"], 16, 1_000_000),
     ("MSET (10 keys) -P 1", ["-t", "mset"], 1, 50_000),
     ("MSET (10 keys) -P 16", ["-t", "mset"], 16, 200_000),
+    ("HSET -P 1", ["-t", "hset"], 1, 100_000),
+    ("HGET -P 1", ["HGET", HASH_KEY, "element:__rand_int__"], 1, 100_000),
+    ("HSET -P 16", ["-t", "hset"], 16, 1_000_000),
+    ("HGET -P 16", ["HGET", HASH_KEY, "element:__rand_int__"], 16, 1_000_000),
 ]
 LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
 CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
@@ -99,15 +104,18 @@ def rss_bytes(pid):
     raise RuntimeError("no VmRSS")
 
 
-def load_keys(port, count, name_format):
-    """SETs count keys (name_format % i) with VALUE_SIZE-byte values through redis-cli --pipe."""
+def load_keys(port, count, name_format, hash_key=None):
+    """SETs count keys (name_format % i) with VALUE_SIZE-byte values through redis-cli --pipe; with
+    hash_key, HSETs count fields (name_format % i) of that one hash instead."""
     value = b"v" * VALUE_SIZE
     proc = subprocess.Popen(taskset(CLIENT_CPU) + ["redis-cli", "-p", str(port), "--pipe"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    prefix = b"*3\r\n$3\r\nSET\r\n" if hash_key is None else \
+        b"*4\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n" % (len(hash_key), hash_key.encode())
     chunk = []
     for i in range(count):
         key = (name_format % i).encode()
-        chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
+        chunk.append(prefix + b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
         if len(chunk) == 10_000:
             proc.stdin.write(b"".join(chunk))
             chunk = []
@@ -175,6 +183,7 @@ def main():
         for s in SERVERS:
             procs[s] = start(s, log_dir)
             load_keys(procs[s][1], KEYSPACE, "key:%012d")  # redis-benchmark's key names, so GETs hit
+            load_keys(procs[s][1], KEYSPACE, HASH_FIELD_FORMAT, hash_key=HASH_KEY)  # so HGETs hit
             for label, args, pipeline, requests in THROUGHPUT_ROWS:  # warm-up (JIT tiering), not counted
                 benchmark(procs[s][1], procs[s][0].pid, args, pipeline, max(1000, int(requests * scale / 2)))
         for r in range(rounds):

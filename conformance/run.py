@@ -14,8 +14,14 @@ repeated N times (e.g. %1048576*x% is a 1 MB value); inside !raw bytes as well.
 A line may start with one directive that changes how its replies are compared:
   (none)          the reply bytes must be identical
   !unordered CMD  arrays compared as multisets (Redis documents the order as unspecified: KEYS, ...)
+  !unordered-pairs CMD
+                  the reply's top level compared as a multiset of field/value pairs: a flat array
+                  (RESP2 HGETALL, HRANDFIELD ... WITHVALUES) is cut into pairs, a map keeps its pairs,
+                  an array of arrays (RESP3 HRANDFIELD ... WITHVALUES) keeps its elements; the pairs
+                  themselves are not reordered (a field must still come with its own value)
   !scan CMD       a SCAN-family command iterated from its cursor until 0 on each server; the sets of
-                  returned elements must be equal (cursors are server-specific)
+                  returned elements must be equal (cursors are server-specific); HSCAN's elements
+                  are compared as field/value pairs
   !shape CMD      same RESP types and array lengths; scalar contents not compared (TIME, INFO, ...)
   !noint CMD      identical except the values of integers (e.g. HELLO's connection id)
   !closed CMD     identical reply, and the server must then close the connection
@@ -86,7 +92,7 @@ def split_args(line):
         args.append(m.group(2) * int(m.group(1)) if m else bytes(cur))
 
 
-DIRECTIVES = ("unordered", "scan", "shape", "noint", "closed", "raw")
+DIRECTIVES = ("unordered", "unordered-pairs", "scan", "shape", "noint", "closed", "raw")
 
 
 class Step:
@@ -283,6 +289,21 @@ def sort_arrays(value):
     return (t, sorted(items, key=encode))
 
 
+def sort_pairs(value):
+    """Multiset-of-pairs form of a reply's top level (see !unordered-pairs); nested values untouched."""
+    t, p = value
+    if not isinstance(p, list):
+        return value
+    if t in "%|" or (p and all(isinstance(v[1], list) for v in p)):
+        groups = list(zip(p[0::2], p[1::2])) if t in "%|" else [(v,) for v in p]
+    elif len(p) % 2 == 0:
+        groups = list(zip(p[0::2], p[1::2]))
+    else:  # an odd flat array has no pairs: compare it as it is
+        return value
+    groups.sort(key=lambda g: b"".join(encode(v) for v in g))
+    return (t, [v for g in groups for v in g])
+
+
 def shape(value):
     t, p = value
     if isinstance(p, list):
@@ -335,6 +356,8 @@ class Side:
             raw, value = conn.command(step.args)
             if step.mode == "unordered":
                 return encode(sort_arrays(value))
+            if step.mode == "unordered-pairs":
+                return encode(sort_pairs(value))
             if step.mode == "shape":
                 return shape(value)
             if step.mode == "noint":

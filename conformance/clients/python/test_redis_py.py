@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """redis-py 4.3 (Debian's python3-redis), unchanged, against the real RespKv executable on a loopback
 port: connect handshake (CLIENT SETNAME), pipelined writes, MGET, INFO, error handling, SCAN, CONFIG,
-CLIENT and databases. Each test_* method is one workload; a new command family adds a method (e.g.
-test_hashes_with_hscan, test_transaction_with_watch once those land).
+CLIENT, databases, hashes (HSCAN) and transactions (MULTI/EXEC with WATCH). Each test_* method is one
+workload; a new command family adds a method.
 
 Run: /usr/bin/python3 conformance/clients/python/test_redis_py.py   (or python3 -m unittest ...)
 Starts its own server (--port N on a free port); set RESPKV_PORT=N to use a running one instead.
@@ -199,6 +199,109 @@ class RedisPyTests(unittest.TestCase):
         self.assertEqual(db5.command_count(), len(db5.command()))
         self.assertTrue(db5.flushdb())
         self.assertEqual(db5.dbsize(), 0)
+
+    def test_hashes_with_hscan(self):
+        r = self.client(decode_responses=True)
+        h = self.key("h")
+        self.assertEqual(r.hset(h, "f1", "v1"), 1)
+        self.assertEqual(r.hset(h, mapping={"f1": "v1b", "f2": "v2", "f3": "3"}), 2)
+        self.assertEqual(r.hget(h, "f1"), "v1b")
+        self.assertIsNone(r.hget(h, "missing"))
+        self.assertEqual(r.hgetall(h), {"f1": "v1b", "f2": "v2", "f3": "3"})
+        self.assertEqual(r.hgetall(self.key("none")), {})
+        self.assertEqual(sorted(r.hkeys(h)), ["f1", "f2", "f3"])
+        self.assertEqual(sorted(r.hvals(h)), ["3", "v1b", "v2"])
+        self.assertEqual(r.hmget(h, ["f1", "missing", "f3"]), ["v1b", None, "3"])
+        self.assertEqual(r.hlen(h), 3)
+        self.assertTrue(r.hexists(h, "f2"))
+        self.assertEqual(r.hstrlen(h, "f1"), 3)
+        self.assertEqual(r.hincrby(h, "f3", 4), 7)
+        self.assertEqual(r.hincrbyfloat(h, "f3", 0.5), 7.5)
+        self.assertFalse(r.hsetnx(h, "f1", "x"))
+        self.assertTrue(r.hsetnx(h, "f4", "v4"))
+        self.assertIn(r.hrandfield(h), ["f1", "f2", "f3", "f4"])
+        self.assertEqual(r.hdel(h, "f1", "f2", "missing"), 2)
+        self.assertEqual(r.type(h), "hash")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.hincrby(h, "f4", 1)
+        self.assertEqual(str(e.exception), "hash value is not an integer")
+        r.set(self.key("s"), "str")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.hget(self.key("s"), "f")
+        self.assertEqual(str(e.exception), "WRONGTYPE Operation against a key holding the wrong kind of value")
+        # HSCAN over a hash larger than one page: every field exactly once, with its own value.
+        big = self.key("big")
+        fields = {f"field:{i}": f"value-{i}" for i in range(1000)}
+        self.assertEqual(r.hset(big, mapping=fields), 1000)
+        seen = list(r.hscan_iter(big, count=50))
+        self.assertEqual(len(seen), 1000)
+        self.assertEqual(dict(seen), fields)
+        matched = dict(r.hscan_iter(big, match="field:1*", count=10))
+        self.assertEqual(matched, {k: v for k, v in fields.items() if k.startswith("field:1")})
+        cursor, page = r.hscan(big, 0, count=10)
+        self.assertNotEqual(cursor, 0)
+        self.assertGreater(len(page), 0)
+        self.assertEqual(r.hdel(big, *fields), 1000)
+        self.assertEqual(r.exists(big), 0)  # deleting the last field deletes the key
+        self.assertEqual(list(r.hscan_iter(big)), [])
+
+    def test_transaction_with_watch(self):
+        r = self.client(decode_responses=True)
+        other = self.client(decode_responses=True)
+        k = self.key("balance")
+        h = self.key("h")
+        r.set(k, 100)
+        # Unwatched MULTI/EXEC: queued replies come back in order, a runtime error takes its slot.
+        pipe = r.pipeline(transaction=True)
+        pipe.incrby(k, 5).hset(h, "f", "v").hgetall(h).incr(h).get(k)
+        results = pipe.execute(raise_on_error=False)
+        self.assertEqual(results[:3], [105, 1, {"f": "v"}])
+        self.assertIsInstance(results[3], redis.ResponseError)
+        self.assertEqual(results[4], "105")
+        # WATCH with no concurrent change: EXEC runs.
+        with r.pipeline() as pipe:
+            pipe.watch(k)
+            balance = int(pipe.get(k))  # immediate mode after WATCH
+            pipe.multi()
+            pipe.set(k, balance - 30)
+            pipe.get(k)
+            self.assertEqual(pipe.execute(), [True, "75"])
+        # WATCH, then another client changes the key: EXEC aborts (nil reply -> WatchError), nothing ran.
+        with r.pipeline() as pipe:
+            pipe.watch(k, h)
+            balance = int(pipe.get(k))
+            self.assertEqual(other.hset(h, "g", "other"), 1)
+            pipe.multi()
+            pipe.set(k, balance - 30)
+            with self.assertRaises(redis.WatchError):
+                pipe.execute()
+        self.assertEqual(r.get(k), "75")
+        # The connection is usable after the abort, and the next WATCH starts clean.
+        with r.pipeline() as pipe:
+            pipe.watch(k)
+            pipe.multi()
+            pipe.decrby(k, 5)
+            self.assertEqual(pipe.execute(), [70])
+        # redis-py's retry helper: the first attempt loses to another client's write, the second wins.
+        attempts = []
+
+        def transfer(p):
+            value = int(p.get(k))
+            if not attempts:
+                other.incr(k)
+            attempts.append(value)
+            p.multi()
+            p.set(k, value * 2)
+
+        self.assertEqual(r.transaction(transfer, k), [True])
+        self.assertEqual(attempts, [70, 71])
+        self.assertEqual(r.get(k), "142")
+        # MULTI/DISCARD through the raw commands (APPEND: redis-py has no reply callback for it, so the
+        # +QUEUED status comes back as it is).
+        self.assertEqual(r.execute_command("MULTI"), "OK")
+        self.assertEqual(r.execute_command("APPEND", k, "discarded"), "QUEUED")
+        self.assertEqual(r.execute_command("DISCARD"), "OK")
+        self.assertEqual(r.get(k), "142")
 
     def test_connection_pool_under_threads(self):
         import threading

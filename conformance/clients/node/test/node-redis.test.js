@@ -1,11 +1,11 @@
 'use strict';
 // node-redis (the `redis` npm package, v4), unchanged, against the real RespKv executable: connect
 // handshake (CLIENT SETNAME, CLIENT SETINFO), pipelined writes, MGET, INFO, error handling, SCAN,
-// binary values, databases. Each `it` is one workload; a new command family adds one (e.g. hashes with
-// HSCAN, a transaction with WATCH once those land). Run: `node --test` in this directory.
+// binary values, databases, hashes with HSCAN, transactions with WATCH. Each `it` is one workload; a new
+// command family adds one. Run: `node --test` in this directory.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { createClient, commandOptions } = require('redis');
+const { createClient, commandOptions, WatchError } = require('redis');
 const { startServer } = require('../support/server');
 
 describe('node-redis against RespKv', () => {
@@ -154,5 +154,99 @@ describe('node-redis against RespKv', () => {
     assert.equal(await client.commandCount(), (await client.sendCommand(['COMMAND'])).length);
     assert.equal(await client.flushDb(), 'OK');
     assert.equal(await client.dbSize(), 0);
+  });
+
+  it('runs hash commands and iterates a hash with HSCAN', async () => {
+    const client = await connect();
+    assert.equal(await client.hSet('node:h', 'f1', 'v1'), 1);
+    assert.equal(await client.hSet('node:h', { f1: 'v1b', f2: 'v2', f3: '3' }), 2);
+    assert.equal(await client.hGet('node:h', 'f1'), 'v1b');
+    assert.equal(await client.hGet('node:h', 'missing'), null);
+    assert.deepEqual({ ...await client.hGetAll('node:h') }, { f1: 'v1b', f2: 'v2', f3: '3' });
+    assert.deepEqual({ ...await client.hGetAll('node:h:none') }, {});
+    assert.deepEqual((await client.hKeys('node:h')).sort(), ['f1', 'f2', 'f3']);
+    assert.deepEqual((await client.hVals('node:h')).sort(), ['3', 'v1b', 'v2']);
+    assert.deepEqual(await client.hmGet('node:h', ['f1', 'missing', 'f3']), ['v1b', null, '3']);
+    assert.equal(await client.hLen('node:h'), 3);
+    assert.equal(await client.hExists('node:h', 'f2'), true);
+    assert.equal(await client.hStrLen('node:h', 'f1'), 3);
+    assert.equal(await client.hIncrBy('node:h', 'f3', 4), 7);
+    assert.equal(await client.hIncrByFloat('node:h', 'f3', 0.5), '7.5');
+    assert.equal(await client.hSetNX('node:h', 'f1', 'x'), false);
+    assert.ok(['f1', 'f2', 'f3'].includes(await client.hRandField('node:h')));
+    assert.equal(await client.hDel('node:h', ['f1', 'f2', 'missing']), 2);
+    assert.equal(await client.type('node:h'), 'hash');
+    await assert.rejects(client.hIncrBy('node:h', 'f3', 1), { message: 'ERR hash value is not an integer' });
+    await client.set('node:h:s', 'str');
+    await assert.rejects(client.hGet('node:h:s', 'f'),
+      { message: 'WRONGTYPE Operation against a key holding the wrong kind of value' });
+    // HSCAN over a hash larger than one page: every field exactly once, with its own value.
+    const fields = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`field:${i}`, `value-${i}`]));
+    assert.equal(await client.hSet('node:h:big', fields), 1000);
+    const seen = new Map();
+    for await (const { field, value } of client.hScanIterator('node:h:big', { COUNT: 50 })) {
+      assert.ok(!seen.has(field), `HSCAN returned ${field} twice`);
+      seen.set(field, value);
+    }
+    assert.deepEqual(Object.fromEntries(seen), fields);
+    const matched = {};
+    for await (const { field, value } of client.hScanIterator('node:h:big', { MATCH: 'field:1*', COUNT: 10 })) matched[field] = value;
+    assert.deepEqual(matched, Object.fromEntries(Object.entries(fields).filter(([k]) => k.startsWith('field:1'))));
+    const page = await client.hScan('node:h:big', 0, { COUNT: 10 });
+    assert.notEqual(page.cursor, 0);
+    assert.ok(page.tuples.length > 0);
+    assert.equal(await client.hDel('node:h:big', Object.keys(fields)), 1000);
+    assert.equal(await client.exists('node:h:big'), 0); // deleting the last field deletes the key
+  });
+
+  it('runs MULTI/EXEC, and WATCH aborts EXEC after another client writes', async () => {
+    const client = await connect(); // its own connection: WATCH state is per connection
+    const other = await connect();
+    await client.set('node:t:balance', '100');
+    // Queued replies in order; a runtime error rejects exec with every reply (MultiErrorReply).
+    const [incremented, added, all] = await client.multi().incrBy('node:t:balance', 5).hSet('node:t:h', 'f', 'v').hGetAll('node:t:h').exec();
+    assert.deepEqual([incremented, added, { ...all }], [105, 1, { f: 'v' }]);
+    await assert.rejects(client.multi().incr('node:t:h').get('node:t:balance').exec(), (err) => {
+      assert.equal(err.replies.length, 2);
+      assert.equal(err.replies[0].message, 'WRONGTYPE Operation against a key holding the wrong kind of value');
+      assert.equal(err.replies[1], '105');
+      return true;
+    });
+    // WATCH with no concurrent change: EXEC runs.
+    assert.equal(await client.watch('node:t:balance'), 'OK');
+    const balance = Number(await client.get('node:t:balance'));
+    assert.deepEqual(await client.multi().set('node:t:balance', String(balance - 30)).get('node:t:balance').exec(), ['OK', '75']);
+    // WATCH, then the other client writes a watched key: EXEC answers nil, node-redis rejects with WatchError.
+    await client.watch(['node:t:balance', 'node:t:h']);
+    await client.get('node:t:balance');
+    assert.equal(await other.hSet('node:t:h', 'g', 'other'), 1);
+    await assert.rejects(client.multi().set('node:t:balance', '0').exec(), WatchError);
+    assert.equal(await client.get('node:t:balance'), '75');
+    // EXEC dropped the watches: the next transaction runs even though the key changes again.
+    await other.hSet('node:t:h', 'g', 'again');
+    assert.deepEqual(await client.multi().decrBy('node:t:balance', 5).exec(), [70]);
+    // UNWATCH forgets the watch before the other client's write.
+    await client.watch('node:t:balance');
+    assert.equal(await client.unwatch(), 'OK');
+    await other.incr('node:t:balance');
+    assert.deepEqual(await client.multi().get('node:t:balance').exec(), ['71']);
+    // MULTI/DISCARD through raw commands.
+    assert.equal(await client.sendCommand(['MULTI']), 'OK');
+    assert.equal(await client.sendCommand(['SET', 'node:t:balance', 'discarded']), 'QUEUED');
+    assert.equal(await client.sendCommand(['DISCARD']), 'OK');
+    assert.equal(await client.get('node:t:balance'), '71');
+  });
+
+  // BUG (reported; not fixed here): RespKv's HSCAN cursor for a field of up to 7 bytes encodes the field
+  // itself, so it is above 2^53 (e.g. 4928680925354524672); node-redis 4 parses cursors with Number(),
+  // the rounded cursor is one RespKv never issued, and the second HSCAN answers -ERR invalid cursor.
+  // redis-server's cursors stay below the table size. Marked todo so the suite reports it without failing.
+  it('iterates a hash with short field names with HSCAN', { todo: 'BUG: HSCAN cursors above 2^53 lose precision in node-redis (Number(cursor))' }, async () => {
+    const client = await connect();
+    const fields = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, 'v']));
+    assert.equal(await client.hSet('node:hs', fields), 300);
+    const seen = new Set();
+    for await (const { field } of client.hScanIterator('node:hs', { COUNT: 10 })) seen.add(field);
+    assert.deepEqual(seen, new Set(Object.keys(fields)));
   });
 });
