@@ -245,6 +245,21 @@ public sealed class TransactionCommandTests(ServerFixture server) : IClassFixtur
     }
 
     [Fact]
+    public void ExecWithWrongArityOutsideMultiAbortsAndUnwatches()
+    {
+        using RespTestClient c = server.Connect();
+        using RespTestClient other = server.Connect();
+        Assert.Equal("+OK\r\n", c.Call("WATCH", "tx:execarity:outside"));
+        // As redis-server 7.0.15: EXECABORT even outside MULTI, and the watches are dropped with it...
+        Assert.Equal("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n", c.Call("EXEC", "x"));
+        Assert.Equal("+OK\r\n", other.Call("SET", "tx:execarity:outside", "changed"));
+        // ...so a later transaction is not aborted by a write to the formerly watched key.
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("*0\r\n", c.Call("EXEC"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
     public void UntouchedWatchedKeyLetsExecRun()
     {
         Assert.Equal("*1\r\n+OK\r\n", WatchThenExec("tx:w:quiet", o => o.Call("SET", "tx:w:quiet:other", "x")));

@@ -309,13 +309,14 @@ public sealed class ClientSession
     }
 
     /// <summary>
-    /// The wrong-arity rejection. For EXEC inside MULTI, Redis aborts at once:
-    /// <c>-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command</c>.
+    /// The wrong-arity rejection. For EXEC, inside MULTI or not, Redis (processCommand's rejectCommand →
+    /// execCommandAbort) answers <c>-EXECABORT Transaction discarded because of: wrong number of arguments for
+    /// 'exec' command</c> and discards the transaction state, watched keys included.
     /// </summary>
     private void RejectArity(CommandInfo command)
     {
         string error = CommandErrors.WrongArity(command);
-        if (InMulti && command.Parent == null && command.Name == "exec")
+        if (command.Parent == null && command.Name == "exec")
         {
             Writer.WriteError("EXECABORT Transaction discarded because of: " + error["ERR ".Length..]);
             DiscardTransaction();

@@ -2,12 +2,14 @@ namespace RespKv.Storage;
 
 /// <summary>
 /// HSCAN cursors. A cursor stands for a position in field order: "strictly after field F", where F is the
-/// last field the previous call examined. An exact position cannot be packed into the 63 bits a client
-/// accepts (StackExchange.Redis parses cursors as <c>long</c>) for arbitrary field bytes, so:
+/// last field the previous call examined. Every cursor stays at or below <see cref="MaxCursor"/> (2^53 - 1):
+/// clients parse cursors as numbers — StackExchange.Redis as <c>long</c>, node-redis and ioredis as
+/// JavaScript numbers, which are exact only up to 2^53 - 1, so a larger cursor comes back rounded and the
+/// scan breaks. An exact position cannot be packed into 53 bits for arbitrary field bytes, so:
 /// <list type="bullet">
-/// <item>a field of at most 7 bytes is encoded in the cursor itself: bit 62 set, its length in bits 56..58,
-/// its bytes in bits 0..55 (stateless; <see cref="InlineFlag"/>);</item>
-/// <item>a longer field is saved here and the cursor is its id (1 ≤ id &lt; 2^62; ids are never reused).
+/// <item>a field of at most 6 bytes is encoded in the cursor itself: bit 51 set (<see cref="InlineFlag"/>),
+/// its length in bits 48..50, its bytes in bits 0..47 (stateless);</item>
+/// <item>a longer field is saved here and the cursor is its id (1 ≤ id &lt; 2^51; ids are never reused).
 /// At most <see cref="Capacity"/> positions are kept; the oldest is forgotten first.</item>
 /// </list>
 /// Cursor 0 is the start (and the end) of a scan. Because a resumed scan seeks to the first field strictly
@@ -23,10 +25,16 @@ public sealed class HashScanCursors
     public const int Capacity = 65_536;
 
     /// <summary>Set in a cursor that carries its field inline.</summary>
-    public const ulong InlineFlag = 1UL << 62;
+    public const ulong InlineFlag = 1UL << 51;
 
     /// <summary>Longest field encoded inline, in bytes.</summary>
-    public const int MaxInlineLength = 7;
+    public const int MaxInlineLength = 6;
+
+    /// <summary>The largest cursor ever issued or accepted: 2^53 - 1, exact in a double / JavaScript number.</summary>
+    public const ulong MaxCursor = (1UL << 53) - 1;
+
+    private const int LengthShift = 48;
+    private const ulong InlineBytesMask = (1UL << LengthShift) - 1;
 
     /// <summary>The registry every HSCAN uses.</summary>
     public static HashScanCursors Shared { get; } = new();
@@ -45,13 +53,13 @@ public sealed class HashScanCursors
         }
     }
 
-    /// <summary>A cursor meaning "after <paramref name="lastField"/>"; never 0 and below 2^63.</summary>
+    /// <summary>A cursor meaning "after <paramref name="lastField"/>"; never 0, at most <see cref="MaxCursor"/>.</summary>
     public ulong Save(ReadOnlySpan<byte> lastField)
     {
         if (lastField.Length <= MaxInlineLength)
         {
-            ulong cursor = InlineFlag | ((ulong)lastField.Length << 56);
-            for (int i = 0; i < lastField.Length; i++) cursor |= (ulong)lastField[i] << (8 * (6 - i));
+            ulong cursor = InlineFlag | ((ulong)lastField.Length << LengthShift);
+            for (int i = 0; i < lastField.Length; i++) cursor |= (ulong)lastField[i] << (8 * (MaxInlineLength - 1 - i));
             return cursor;
         }
         byte[] copy = lastField.ToArray();
@@ -66,18 +74,18 @@ public sealed class HashScanCursors
     }
 
     /// <summary>
-    /// The field a non-zero cursor stands for: decoded into <paramref name="inlineBuffer"/> (7 bytes) or the
+    /// The field a non-zero cursor stands for: decoded into <paramref name="inlineBuffer"/> (<see cref="MaxInlineLength"/> bytes) or the
     /// saved copy. False when the cursor is unknown or forgotten.
     /// </summary>
     public bool TryResolve(ulong cursor, Span<byte> inlineBuffer, out ReadOnlySpan<byte> lastField)
     {
         lastField = default;
-        if ((cursor & (1UL << 63)) != 0) return false;
+        if (cursor > MaxCursor || (cursor & ~(InlineFlag * 2 - 1)) != 0) return false;
         if ((cursor & InlineFlag) != 0)
         {
-            int length = (int)((cursor >> 56) & 0x3F);
-            if (length > MaxInlineLength || (cursor & (0xFFFFFFFFFFFFFFUL >> (8 * length))) != 0) return false;
-            for (int i = 0; i < length; i++) inlineBuffer[i] = (byte)(cursor >> (8 * (6 - i)));
+            int length = (int)((cursor >> LengthShift) & 0x7);
+            if (length > MaxInlineLength || (cursor & (InlineBytesMask >> (8 * length))) != 0) return false;
+            for (int i = 0; i < length; i++) inlineBuffer[i] = (byte)(cursor >> (8 * (MaxInlineLength - 1 - i)));
             lastField = inlineBuffer[..length];
             return true;
         }
