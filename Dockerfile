@@ -1,6 +1,6 @@
 # RespKv server image: build with the SDK, run on the ASP.NET Core runtime as a non-root user.
 #   docker build -t respkv .
-#   docker run --rm -p 6379:6379 -v respkv-data:/data respkv
+#   docker run --rm -p 6379:6379 -v respkv-data:/data respkv --requirepass 'a-long-secret'
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -20,5 +20,8 @@ USER $APP_UID
 EXPOSE 6379
 # A container must listen on all interfaces to be reachable through a published port, so bind 0.0.0.0
 # (the server's own default, 127.0.0.1, would accept only connections from inside the container).
-# Arguments given to `docker run` are appended as further options, e.g. `--port 7000 --loglevel verbose`.
+# Listening on every interface means protected mode (on by default) refuses every client coming through the
+# published port with -DENIED until the container is started with `--requirepass <password>` (recommended)
+# or an explicit `--protected-mode no` (trusted networks only); see README, Docker.
+# Arguments given to `docker run` are appended as further options, e.g. `--port 7000 --requirepass secret`.
 ENTRYPOINT ["dotnet", "/app/respkv-server.dll", "--bind", "0.0.0.0", "--dir", "/data"]

@@ -178,7 +178,7 @@ public sealed partial class ExecutableTests
         ServerCommandLine cl = Parse();
         Assert.Equal(ServerCommandLineAction.Run, cl.Action);
         Assert.Equal(6379, cl.Options.Port);
-        Assert.Equal(["127.0.0.1"], cl.Options.Bind);
+        Assert.Equal(["127.0.0.1", "-::1"], cl.Options.Bind);
         Assert.Equal(Path.GetFullPath("./data"), cl.Options.Dir);
         Assert.Equal("notice", cl.Options.LogLevel);
     }

@@ -26,6 +26,7 @@ public sealed class CommandTable
     /// <summary>The table RespKv serves: every command family.</summary>
     public static CommandTable Default { get; } = new(
         ConnectionCommands.Table
+            .Concat(AuthCommands.Table)
             .Concat(StringCommands.Table)
             .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)

@@ -71,7 +71,8 @@ public static class ConnectionCommands
 
     /// <summary>
     /// <c>HELLO [protover [AUTH username password] [SETNAME clientname]]</c>: switches RESP version and
-    /// replies with the server's properties as a map. Options are checked before anything changes.
+    /// replies with the server's properties as a map. Options apply in order (AUTH authenticates, SETNAME
+    /// names) and the first bad one stops; then an unauthenticated client gets <c>-NOAUTH HELLO must be called …</c>.
     /// </summary>
     private static void Hello(ClientSession client, in CommandArgs args)
     {
@@ -90,27 +91,26 @@ public static class ConnectionCommands
             }
             protocol = (int)requested;
         }
-        string? newName = null;
         for (int i = 2; i < args.Count; i++)
         {
             if (args.Is(i, "AUTH"u8) && args.Count - i - 1 >= 2)
             {
-                // No passwords yet: the default user is "nopass", as in a Redis without requirepass.
-                if (!Ascii.EqualsIgnoreCase(args[i + 1], "default"u8))
+                if (!AuthCommands.TryAuthenticate(client, args[i + 1], args[i + 2]))
                 {
-                    client.Writer.WriteError("WRONGPASS invalid username-password pair or user is disabled.");
+                    client.Writer.WriteError(AuthCommands.WrongPassError);
                     return;
                 }
                 i += 2;
             }
             else if (args.Is(i, "SETNAME"u8) && args.Count - i - 1 >= 1)
             {
-                newName = Encoding.UTF8.GetString(args[i + 1]);
+                // As Redis 7.0's helloCommand: each option takes effect as it is read, even if a later one fails.
                 if (!ClientCommands.IsValidClientName(args[i + 1]))
                 {
                     client.Writer.WriteError(ClientCommands.InvalidNameError);
                     return;
                 }
+                client.Name = args[i + 1].Length == 0 ? null : Encoding.UTF8.GetString(args[i + 1]);
                 i += 1;
             }
             else
@@ -119,7 +119,11 @@ public static class ConnectionCommands
                 return;
             }
         }
-        if (newName != null) client.Name = newName.Length == 0 ? null : newName;
+        if (!client.Authenticated)
+        {
+            client.Writer.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+            return;
+        }
         client.Writer.Protocol = protocol;
         RespWriter w = client.Writer;
         w.WriteMapHeader(7);

@@ -20,6 +20,12 @@ public static class RespLimits
     /// <summary>Largest string value (512 MB, <c>proto-max-bulk-len</c>) that APPEND/SETRANGE may build.</summary>
     public const long MaxStringLength = 512L * 1024 * 1024;
 
+    /// <summary>Most arguments of a multibulk frame from a client that must still authenticate (Redis: 10).</summary>
+    public const int MaxUnauthenticatedArgs = 10;
+
+    /// <summary>Largest bulk, in bytes, from a client that must still authenticate (Redis: 16384).</summary>
+    public const int MaxUnauthenticatedBulkLength = 16 * 1024;
+
     /// <summary>How many argument slots a parser pre-allocates from a count read off the wire, at most.</summary>
     internal const int PreallocateArgumentsCap = 1024;
 }

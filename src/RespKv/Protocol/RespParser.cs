@@ -43,6 +43,14 @@ public sealed class RespParser
     private SequencePosition _resumePosition;
 
     private ArgSlice[] _slices = new ArgSlice[16];
+
+    /// <summary>
+    /// Set while the client must still authenticate (Redis's <c>authRequired</c>): a multibulk frame may then
+    /// carry at most <see cref="RespLimits.MaxUnauthenticatedArgs"/> arguments and bulks of at most
+    /// <see cref="RespLimits.MaxUnauthenticatedBulkLength"/> bytes, else <c>-ERR Protocol error: unauthenticated
+    /// multibulk length</c> / <c>… bulk length</c> (networking.c <c>processMultibulkBuffer</c>).
+    /// </summary>
+    public bool Unauthenticated { get; set; }
     private readonly List<ArgSlice> _inlineSlices = new();
     private byte[] _scratch = new byte[1024];
 
@@ -95,6 +103,7 @@ public sealed class RespParser
         argc = 0;
         int pos = 1;
         if (!TryReadSmallNumber(span, ref pos, out int count) || count <= 0 || count > FastPathMaxArgs) return false;
+        if (Unauthenticated && count > RespLimits.MaxUnauthenticatedArgs) return false;
         if (_slices.Length < count) _slices = new ArgSlice[Math.Max(count, 16)];
         for (int i = 0; i < count; i++)
         {
@@ -102,6 +111,7 @@ public sealed class RespParser
             pos++;
             if (!TryReadSmallNumber(span, ref pos, out int bulk)) return false;
             if (bulk > RespLimits.MaxBulkLength || span.Length - pos < bulk + 2) return false;
+            if (Unauthenticated && bulk > RespLimits.MaxUnauthenticatedBulkLength) return false;
             _slices[i] = new ArgSlice(pos, bulk);
             pos += bulk + 2;
         }
@@ -163,6 +173,8 @@ public sealed class RespParser
                     return Fail("ERR Protocol error: invalid multibulk length", out error);
             }
             if (count > RespLimits.MaxMultibulkLength) return Fail("ERR Protocol error: invalid multibulk length", out error);
+            if (Unauthenticated && count > RespLimits.MaxUnauthenticatedArgs)
+                return Fail("ERR Protocol error: unauthenticated multibulk length", out error);
             if (count <= 0)
             {
                 consumed = reader.Consumed;
@@ -202,6 +214,8 @@ public sealed class RespParser
                     return Fail($"ERR Protocol error: expected '$', got '{(char)first}'", out error);
                 if (status == LineStatus.Invalid || length < 0 || length > RespLimits.MaxBulkLength)
                     return Fail("ERR Protocol error: invalid bulk length", out error);
+                if (Unauthenticated && length > RespLimits.MaxUnauthenticatedBulkLength)
+                    return Fail("ERR Protocol error: unauthenticated bulk length", out error);
                 reader = headerReader;
                 _pendingBulkLength = length;
                 _resumeOffset = readerBase + reader.Consumed;

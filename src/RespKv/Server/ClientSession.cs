@@ -33,7 +33,23 @@ public sealed class ClientSession
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
         Database = server.Keyspace[0];
+        // As Redis 7.0's createClient: a connection made while the default user has no password is
+        // authenticated for good (setting requirepass later does not log it out).
+        Authenticated = server.Options.RequirePass.Length == 0;
     }
+
+    /// <summary>
+    /// True once the client has authenticated (AUTH / HELLO AUTH), or when it connected while no
+    /// <c>requirepass</c> was set.
+    /// </summary>
+    public bool Authenticated { get; internal set; }
+
+    /// <summary>
+    /// Redis's <c>authRequired</c>: the client has not authenticated and a password is set. Until then every
+    /// command without the <c>no_auth</c> flag answers <c>-NOAUTH Authentication required.</c>, and requests are
+    /// limited to 10 arguments and 16 KB bulks.
+    /// </summary>
+    public bool AuthRequired => !Authenticated && Server.Options.RequirePass.Length > 0;
 
     /// <summary>The server.</summary>
     public RespServer Server { get; }
@@ -86,15 +102,24 @@ public sealed class ClientSession
 
     private bool _closeRequested;
     private PipeReader? _input;
+    private PipeWriter? _output;
+
+    /// <summary>Environment.TickCount64 when the pending replies first reached the soft output-buffer limit, or 0.</summary>
+    private long _softLimitSinceMs;
+
+    /// <summary>Set when the output-buffer limit closed the client: its transport is aborted, not drained.</summary>
+    private bool _overLimit;
 
     /// <summary>
-    /// Closes the connection from another thread (idle <c>timeout</c>, later CLIENT KILL): marks it closing and
-    /// wakes its pending read, so the session ends without waiting for the client to send anything.
+    /// Closes the connection from another thread (idle <c>timeout</c>, output-buffer soft limit, later CLIENT KILL):
+    /// marks it closing and wakes its pending read or flush, so the session ends without waiting for the client to send anything.
     /// </summary>
     public void Close()
     {
         CloseRequested = true;
         _input?.CancelPendingRead();
+        // A client that does not read its replies leaves the session waiting in FlushAsync: wake that too.
+        _output?.CancelPendingFlush();
     }
 
     /// <summary>Commands executed by this client.</summary>
@@ -171,6 +196,7 @@ public sealed class ClientSession
         PipeReader input = transport.Input;
         PipeWriter output = transport.Output;
         _input = input;
+        _output = output;
         try
         {
             while (!CloseRequested)
@@ -186,9 +212,12 @@ public sealed class ClientSession
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 if (Writer.HasPending)
                 {
+                    Volatile.Write(ref _flushingBytes, Writer.PendingBytes);
                     Writer.Commit();
                     FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
-                    if (flush.IsCompleted) break;
+                    Volatile.Write(ref _flushingBytes, 0);
+                    _softLimitSinceMs = 0;
+                    if (flush.IsCompleted || flush.IsCanceled) break;
                 }
                 if ((result.IsCompleted && !stoppedEarly) || result.IsCanceled) break;
             }
@@ -209,7 +238,7 @@ public sealed class ClientSession
         {
             DiscardTransaction();
             await input.CompleteAsync().ConfigureAwait(false);
-            await output.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync(_overLimit ? new Microsoft.AspNetCore.Connections.ConnectionAbortedException("output buffer limit") : null).ConfigureAwait(false);
         }
     }
 
@@ -221,12 +250,14 @@ public sealed class ClientSession
     {
         while (!CloseRequested && !StoppedForFlush)
         {
+            _parser.Unauthenticated = AuthRequired;
             ParseStatus status = _parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
             switch (status)
             {
                 case ParseStatus.Command:
                     Execute(args);
                     buffer = buffer.Slice(consumed);
+                    CheckOutputBufferLimit(Environment.TickCount64);
                     break;
                 case ParseStatus.Empty:
                     buffer = buffer.Slice(consumed);
@@ -242,6 +273,46 @@ public sealed class ClientSession
         }
         return buffer.Start;
     }
+
+    /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
+    private long _flushingBytes;
+
+    /// <summary>
+    /// Reply bytes produced but not yet accepted by the transport: the batch being written plus a flush still
+    /// waiting for the peer to read (Redis's output-buffer memory of a client).
+    /// </summary>
+    public long PendingReplyBytes => Writer.PendingBytes + Volatile.Read(ref _flushingBytes);
+
+    /// <summary>
+    /// Enforces <c>client-output-buffer-limit normal</c> (Redis's <c>checkClientOutputBufferLimits</c>): closes the
+    /// client, dropping its unsent replies, when <see cref="PendingReplyBytes"/> reaches the hard limit, or has
+    /// stayed at or above the soft limit for longer than its seconds. Checked after each command and by the
+    /// server cron (a client that stops reading leaves its session waiting on the flush; RespKv then stops
+    /// reading its requests, so the backlog cannot grow past one batch, about 1 MB, plus transport buffers).
+    /// Returns true when it closed the client.
+    /// </summary>
+    internal bool CheckOutputBufferLimit(long nowMs)
+    {
+        OutputBufferLimit limit = Server.Options.ClientOutputBufferLimit.Normal;
+        if (limit.HardBytes == 0 && limit.SoftBytes == 0) return false;
+        long used = PendingReplyBytes;
+        bool exceeded = limit.HardBytes > 0 && used >= limit.HardBytes;
+        if (!exceeded && limit.SoftBytes > 0 && used >= limit.SoftBytes)
+        {
+            if (_softLimitSinceMs == 0) _softLimitSinceMs = nowMs;
+            else exceeded = nowMs - _softLimitSinceMs > limit.SoftSeconds * 1000;
+        }
+        else if (!exceeded) _softLimitSinceMs = 0;
+        if (!exceeded || CloseRequested) return false;
+        Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
+        // Unsent replies are dropped: the transport is aborted instead of drained (see RunAsync's end).
+        _overLimit = true;
+        Close();
+        return true;
+    }
+
+    /// <summary>The cron's part of <see cref="CheckOutputBufferLimit"/>: only while the session waits on a flush (it runs no command then).</summary>
+    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs);
 
     /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
     private bool StoppedForFlush => Writer.PendingBytes > FlushThresholdBytes;
@@ -278,6 +349,12 @@ public sealed class ClientSession
             RejectArity(command);
             return;
         }
+        if ((command.Flags & CommandFlags.NoAuth) == 0 && AuthRequired)
+        {
+            if (command.Parent == null && command.Name == "exec") RejectExec(System.Text.Encoding.ASCII.GetString(AuthCommands.NoAuthError));
+            else Reject(AuthCommands.NoAuthError);
+            return;
+        }
         if (InMulti && (command.Flags & CommandFlags.RunsInMulti) == 0)
         {
             CurrentCommand = command;
@@ -311,18 +388,23 @@ public sealed class ClientSession
     /// <summary>
     /// The wrong-arity rejection. For EXEC, inside MULTI or not, Redis (processCommand's rejectCommand →
     /// execCommandAbort) answers <c>-EXECABORT Transaction discarded because of: wrong number of arguments for
-    /// 'exec' command</c> and discards the transaction state, watched keys included.
+    /// 'exec' command</c> and discards the transaction state, watched keys included (<see cref="RejectExec"/>).
     /// </summary>
     private void RejectArity(CommandInfo command)
     {
         string error = CommandErrors.WrongArity(command);
-        if (command.Parent == null && command.Name == "exec")
-        {
-            Writer.WriteError("EXECABORT Transaction discarded because of: " + error["ERR ".Length..]);
-            DiscardTransaction();
-            return;
-        }
-        Reject(System.Text.Encoding.UTF8.GetBytes(error));
+        if (command.Parent == null && command.Name == "exec") RejectExec(error["ERR ".Length..]);
+        else Reject(System.Text.Encoding.UTF8.GetBytes(error));
+    }
+
+    /// <summary>
+    /// A rejected EXEC (Redis's <c>rejectCommand</c> → <c>execCommandAbort</c>): <c>-EXECABORT Transaction discarded
+    /// because of: </c> and <paramref name="reason"/> (the error without <c>ERR </c>), discarding the transaction and every WATCH.
+    /// </summary>
+    private void RejectExec(string reason)
+    {
+        Writer.WriteError("EXECABORT Transaction discarded because of: " + reason);
+        DiscardTransaction();
     }
 }
 

@@ -74,6 +74,20 @@ public static class ConfigParameters
             o.MaxMemory = 0;
             return null;
         }),
+        // Redis prints the password in CONFIG GET (an authenticated client may read it); logs never do.
+        new("requirepass", true, o => o.RequirePass, (o, v) => { o.RequirePass = v; return null; }),
+        new("protected-mode", true, o => o.ProtectedMode ? "yes" : "no", (o, v) =>
+        {
+            if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
+            o.ProtectedMode = on;
+            return null;
+        }),
+        new("client-output-buffer-limit", true, o => o.ClientOutputBufferLimit.ToString(), (o, v) =>
+        {
+            string? error = OutputBufferLimits.TryApply(o.ClientOutputBufferLimit, v, out OutputBufferLimits limits);
+            if (error == null) o.ClientOutputBufferLimit = limits;
+            return error;
+        }),
         new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x => o.MaxMemoryPolicy = x)),
     ];
 

@@ -40,6 +40,9 @@ public sealed class RespKvHost : IAsyncDisposable
             foreach (string address in options.Bind)
             {
                 IPAddress ip = ParseBindAddress(address);
+                // "-addr" is optional, as in Redis 7.0: skipped when this machine cannot bind it (no IPv6,
+                // address not on any interface) instead of failing start-up.
+                if (address.StartsWith('-') && !CanBind(ip)) continue;
                 kestrel.Listen(ip, options.Port, listen =>
                 {
                     listen.UseConnectionHandler<RespConnectionHandler>();
@@ -111,6 +114,21 @@ public sealed class RespKvHost : IAsyncDisposable
     {
         const string name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
         if (Environment.GetEnvironmentVariable(name) == null) Environment.SetEnvironmentVariable(name, "1");
+    }
+
+    /// <summary>True when a TCP socket can be bound to <paramref name="ip"/> (on a free port): probes an optional bind address.</summary>
+    private static bool CanBind(IPAddress ip)
+    {
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(ip.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(ip, 0));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private static IPAddress ParseBindAddress(string address)

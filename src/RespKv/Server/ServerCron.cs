@@ -6,7 +6,8 @@ namespace RespKv.Server;
 /// RespKv's counterpart of Redis's <c>serverCron</c> at its default <c>hz 10</c>: every
 /// <see cref="PeriodMs"/> ms it samples the instantaneous rates of INFO <c>stats</c>
 /// (<c>instantaneous_ops_per_sec</c>, <c>instantaneous_input_kbps</c>, <c>instantaneous_output_kbps</c>)
-/// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>).
+/// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>)
+/// or over their output-buffer limit (Redis's <c>clientsCronHandleOutputBufferLimits</c> part of the cron).
 /// The host runs it from start to stop.
 /// </summary>
 internal sealed class ServerCron : IDisposable
@@ -38,6 +39,7 @@ internal sealed class ServerCron : IDisposable
             long now = Environment.TickCount64;
             _server.Stats.SampleInstantaneous(_server.Clients, now);
             CloseIdleClients(now);
+            CheckOutputBufferLimits(now);
         }
         catch (Exception e)
         {
@@ -59,6 +61,17 @@ internal sealed class ServerCron : IDisposable
             _server.Logger.LogDebug("Closing idle client id={Id} addr={Address}", client.Id, client.RemoteAddress);
             client.Close();
         }
+    }
+
+    /// <summary>
+    /// Applies <c>client-output-buffer-limit</c> to clients whose session waits on a flush (a peer that stopped
+    /// reading): the soft limit's time runs out here, since such a session executes no command.
+    /// </summary>
+    private void CheckOutputBufferLimits(long nowMs)
+    {
+        OutputBufferLimit limit = _server.Options.ClientOutputBufferLimit.Normal;
+        if (limit.HardBytes == 0 && limit.SoftBytes == 0) return;
+        foreach (ClientSession client in _server.Clients.Live) client.CheckOutputBufferLimitWhileFlushing(nowMs);
     }
 
     /// <inheritdoc />

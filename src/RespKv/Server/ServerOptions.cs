@@ -12,8 +12,32 @@ public sealed class ServerOptions
     /// <summary>TCP port (<c>port</c>); 0 picks a free port (tests). Default 6379.</summary>
     public int Port { get; set; } = 6379;
 
-    /// <summary>Addresses to listen on (<c>bind</c>). Default <c>127.0.0.1</c>: not open to the network by accident.</summary>
-    public string[] Bind { get; set; } = ["127.0.0.1"];
+    /// <summary>
+    /// Addresses to listen on (<c>bind</c>). Default <c>127.0.0.1 -::1</c>, as Redis 7.0: the loopback
+    /// interfaces only, so the server is not open to the network by accident. A leading <c>-</c> marks an
+    /// optional address: when it cannot be bound (e.g. no IPv6) it is skipped instead of failing start-up.
+    /// </summary>
+    public string[] Bind { get; set; } = ["127.0.0.1", "-::1"];
+
+    /// <summary>
+    /// The default user's password (<c>requirepass</c>); empty = none. When set, a connection must
+    /// <c>AUTH</c> (or <c>HELLO … AUTH default pass</c>) before any command but AUTH, HELLO, QUIT and
+    /// RESET; CONFIG GET prints it, as Redis does, but it is never logged.
+    /// </summary>
+    public string RequirePass { get; set; } = "";
+
+    /// <summary>
+    /// Protected mode (<c>protected-mode</c>, default yes): while no password is set, connections from
+    /// non-loopback addresses are answered <c>-DENIED …</c> and closed (Redis 7.0 networking.c).
+    /// </summary>
+    public bool ProtectedMode { get; set; } = true;
+
+    /// <summary>
+    /// <c>client-output-buffer-limit</c>, per client class. RespKv only has <c>normal</c> clients and enforces
+    /// that class; the <c>replica</c> and <c>pubsub</c> classes are kept for CONFIG GET/SET. Defaults as
+    /// Redis 7.0: <c>normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60</c>.
+    /// </summary>
+    public OutputBufferLimits ClientOutputBufferLimit { get; set; } = OutputBufferLimits.Default;
 
     /// <summary>Number of databases (<c>databases</c>), 1..1,000,000. Default 16.</summary>
     public int Databases { get; set; } = 16;

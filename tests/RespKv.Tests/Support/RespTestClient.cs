@@ -17,10 +17,15 @@ public sealed class RespTestClient : IDisposable
     private int _start, _end;
 
     /// <summary>Connects to 127.0.0.1:<paramref name="port"/>.</summary>
-    public RespTestClient(int port, int timeoutMs = 10_000)
+    public RespTestClient(int port, int timeoutMs = 10_000) : this("127.0.0.1", port, timeoutMs)
+    {
+    }
+
+    /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> (e.g. a non-loopback address of this machine).</summary>
+    public RespTestClient(string host, int port, int timeoutMs = 10_000)
     {
         _tcp = new TcpClient { NoDelay = true };
-        _tcp.Connect("127.0.0.1", port);
+        _tcp.Connect(host, port);
         _stream = _tcp.GetStream();
         _stream.ReadTimeout = timeoutMs;
         _stream.WriteTimeout = timeoutMs;
