@@ -267,6 +267,30 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task AClientStalledAboveTheSoftLimitIsClosedAfterItsSeconds()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var admin = new RespTestClient(host.Port);
+        Assert.Equal("+OK\r\n", admin.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 1mb 1"));
+        Assert.Equal("+OK\r\n", admin.Call("SET", "obuf-soft", new string('x', 4 << 20)));
+        using var slow = new TcpClient();
+        slow.ReceiveBufferSize = 4096;
+        slow.Connect(IPAddress.Loopback, host.Port);
+        // 16 replies of 4 MB fill the socket buffers, so the session waits on its flush with ≥ 1 MB unsent:
+        // no command runs, and the server cron closes it once the soft limit has been exceeded for over 1 s.
+        byte[] get = RespTestClient.Encode("GET", "obuf-soft");
+        var batch = new MemoryStream();
+        for (int i = 0; i < 16; i++) batch.Write(get);
+        slow.GetStream().Write(batch.ToArray());
+        await Task.Delay(500);
+        Assert.Equal(2, host.Server.Clients.Count);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(15);
+        while (host.Server.Clients.Count > 1 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(1, host.Server.Clients.Count);
+        Assert.Equal("+PONG\r\n", admin.Call("PING"));
+    }
+
+    [Fact]
     public async Task AnOptionalBindAddressThatCannotBeBoundIsSkipped()
     {
         // 192.0.2.0/24 is TEST-NET-1: not configured on a test machine's interfaces.
