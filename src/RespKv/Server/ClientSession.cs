@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,15 @@ public sealed class ClientSession
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
         Database = server.Keyspace[0];
+        CommandCounters = server.CommandStats.NewCounters();
+        Writer.ErrorSink = server.CommandStats;
     }
+
+    /// <summary>This session's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
+    public CommandCounters CommandCounters { get; }
+
+    /// <summary><see cref="RespWriter.ErrorsWritten"/> after the last command ran or was rejected (Redis's <c>prev_err_count</c>).</summary>
+    private long _errorMark;
 
     /// <summary>The server.</summary>
     public RespServer Server { get; }
@@ -283,7 +292,7 @@ public sealed class ClientSession
             CurrentCommand = command;
             if ((command.Flags & CommandFlags.NoMulti) != 0)
             {
-                Reject("ERR Command not allowed inside a transaction"u8);
+                Reject("ERR Command not allowed inside a transaction"u8, command);
                 return;
             }
             _transaction!.Queue(command, args);
@@ -294,17 +303,41 @@ public sealed class ClientSession
     }
 
     /// <summary>Runs <paramref name="command"/>'s handler (arity already checked): the path of a direct command and of each command EXEC replays.</summary>
+    /// <remarks>
+    /// Counts the call for INFO commandstats: handler time by <see cref="Stopwatch.GetTimestamp"/>, failed when
+    /// error replies were written since the previous command ran or was rejected (Redis 7.0's
+    /// <c>incrCommandStatsOnError</c>: so EXEC is failed only for an error after its last queued command,
+    /// e.g. EXECABORT), and the slow log.
+    /// </remarks>
     internal void Dispatch(CommandInfo command, in CommandArgs args)
     {
         CommandsProcessed++;
         CurrentCommand = command;
+        long start = Stopwatch.GetTimestamp();
         command.Handler!(this, args);
+        long elapsed = Stopwatch.GetTimestamp() - start;
+        long errors = Writer.ErrorsWritten;
+        CommandCounters.Ran(command, elapsed, KeyCount(command, args.Count), errors != _errorMark);
+        _errorMark = errors;
+        if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
+            Server.SlowLog.Add(this, args, elapsed);
+    }
+
+    /// <summary>How many key arguments <paramref name="command"/> has with <paramref name="argc"/> arguments.</summary>
+    private static int KeyCount(CommandInfo command, int argc)
+    {
+        if (command.FirstKey == 0) return 0;
+        KeyIndexRange keys = command.KeyIndexes(argc);
+        return keys.Last < keys.First ? 0 : (keys.Last - keys.First) / keys.Step + 1;
     }
 
     /// <summary>Replies a rejection error; inside MULTI it also dooms the transaction (Redis's <c>flagTransaction</c>).</summary>
-    private void Reject(ReadOnlySpan<byte> error)
+    /// <remarks><paramref name="command"/>, when known, counts a <c>rejected_calls</c> (Redis's <c>rejectCommand</c> with <c>c->cmd</c> set).</remarks>
+    private void Reject(ReadOnlySpan<byte> error, CommandInfo? command = null)
     {
         Writer.WriteError(error);
+        if (command != null) CommandCounters.CountRejection(command);
+        _errorMark = Writer.ErrorsWritten;
         if (InMulti) _transaction!.Aborted = true;
     }
 
@@ -319,10 +352,12 @@ public sealed class ClientSession
         if (command.Parent == null && command.Name == "exec")
         {
             Writer.WriteError("EXECABORT Transaction discarded because of: " + error["ERR ".Length..]);
+            CommandCounters.CountRejection(command);
+            _errorMark = Writer.ErrorsWritten;
             DiscardTransaction();
             return;
         }
-        Reject(System.Text.Encoding.UTF8.GetBytes(error));
+        Reject(System.Text.Encoding.UTF8.GetBytes(error), command);
     }
 }
 
