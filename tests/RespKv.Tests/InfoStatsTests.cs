@@ -122,6 +122,20 @@ public sealed class InfoStatsTests
         Assert.Equal(Pong, c.Call("PING"));
     }
 
+    /// <summary>The invariant that lets a fixed-key row count calls × keys (no per-call key count on the command path).</summary>
+    [Fact]
+    public void EveryFixedKeyRowHasItsLastKeyWithinItsArity()
+    {
+        foreach (RespKv.Commands.CommandInfo row in RespKv.Commands.CommandTable.Default.StatsRows)
+        {
+            if (row.FirstKey == 0 || row.LastKey < 0) continue;
+            Assert.True(Math.Abs(row.Arity) > row.LastKey, row.FullName);
+            Assert.Equal((row.LastKey - row.FirstKey) / Math.Max(row.Step, 1) + 1, CommandCounters.FixedKeyCount(row));
+        }
+        Assert.Equal(1, CommandCounters.FixedKeyCount(RespKv.Commands.CommandTable.Default.Lookup("get")!));
+        Assert.Equal(0, CommandCounters.FixedKeyCount(RespKv.Commands.CommandTable.Default.Lookup("mget")!));
+    }
+
     private static string CommandStat(Dictionary<string, string> f, string name) =>
         Regex.Replace(f[name], @"usec=\d+,usec_per_call=\d+\.\d\d", "usec=*");
 

@@ -110,7 +110,8 @@ public sealed class CommandStatistics : IErrorReplySink
         long get = 0, set = 0, del = 0;
         foreach (CommandInfo row in _table.StatsRows)
         {
-            long keys = snapshot[row.StatsIndex * CommandCounters.Stride + CommandCounters.Keys];
+            int at = row.StatsIndex * CommandCounters.Stride;
+            long keys = snapshot[at + CommandCounters.Keys] + snapshot[at + CommandCounters.Calls] * CommandCounters.FixedKeyCount(row);
             if (keys == 0) continue;
             if (row.Parent == null && row.Name is "del" or "unlink") del += keys;
             else if (row.IsWrite) set += keys;
@@ -151,7 +152,11 @@ public sealed class CommandCounters
     public const int Failed = 2;
     /// <summary>Field: calls rejected before running — wrong arity, not allowed in MULTI (<c>rejected_calls=</c>).</summary>
     public const int Rejected = 3;
-    /// <summary>Field: key arguments of the calls that ran (for get_ops/set_ops/del_ops).</summary>
+    /// <summary>
+    /// Field: key arguments of the calls that ran, for rows with a variable number of keys (negative
+    /// <see cref="CommandInfo.LastKey"/>); a row with fixed key positions has <see cref="FixedKeyCount"/> per call,
+    /// multiplied out when read (get_ops/set_ops/del_ops).
+    /// </summary>
     public const int Keys = 4;
 
     internal CommandCounters(int length) => Values = new long[length];
@@ -159,14 +164,28 @@ public sealed class CommandCounters
     /// <summary>The counters, indexed <c>row.StatsIndex * Stride + field</c>.</summary>
     internal long[] Values { get; }
 
-    /// <summary>Records one call of <paramref name="row"/> that ran for <paramref name="ticks"/> with <paramref name="keys"/> key arguments.</summary>
-    internal void Ran(CommandInfo row, long ticks, int keys, bool failed)
+    /// <summary>Records one call of <paramref name="row"/> with <paramref name="argc"/> arguments that ran for <paramref name="ticks"/>.</summary>
+    internal void Ran(CommandInfo row, long ticks, int argc, bool failed)
     {
         ref long first = ref Values[row.StatsIndex * Stride];
         first++;
         Unsafe.Add(ref first, Ticks) += ticks;
-        Unsafe.Add(ref first, Keys) += keys;
+        if (row.LastKey < 0) Unsafe.Add(ref first, Keys) += KeyCount(row.KeyIndexes(argc));
         if (failed) Unsafe.Add(ref first, Failed)++;
+    }
+
+    /// <summary>
+    /// Key arguments per call of a row with fixed key positions (non-negative <see cref="CommandInfo.LastKey"/>;
+    /// every such row's arity guarantees its last key is present); 0 for a row with variable keys or none.
+    /// </summary>
+    public static int FixedKeyCount(CommandInfo row) =>
+        row.FirstKey == 0 || row.LastKey < 0 ? 0 : KeyCount(row.KeyIndexes(int.MaxValue));
+
+    private static int KeyCount(KeyIndexRange keys)
+    {
+        if (keys.Last < keys.First) return 0;
+        int span = keys.Last - keys.First;
+        return (keys.Step == 1 ? span : span / keys.Step) + 1;
     }
 
     /// <summary>Records one rejection of <paramref name="row"/>.</summary>

@@ -24,8 +24,10 @@ public sealed class SlowLog
     private readonly Lock _lock = new();
     private readonly LinkedList<SlowLogEntry> _entries = new();
     private long _nextId;
-    private long _cachedMicroseconds = long.MinValue;
-    private long _cachedTicks;
+    /// <summary>The threshold last converted to ticks, swapped as one reference so a reader never mixes two settings.</summary>
+    private Threshold _threshold = new(long.MinValue, 0);
+
+    private sealed record Threshold(long Microseconds, long Ticks);
 
     /// <summary>A slow log reading its two settings from <paramref name="options"/>.</summary>
     public SlowLog(ServerOptions options) => _options = options;
@@ -38,12 +40,13 @@ public sealed class SlowLog
     {
         long us = _options.SlowlogLogSlowerThan;
         if (us < 0) return false;
-        if (us != _cachedMicroseconds)
+        Threshold threshold = Volatile.Read(ref _threshold);
+        if (us != threshold.Microseconds)
         {
-            _cachedTicks = (long)Math.Min(long.MaxValue, (double)us * Stopwatch.Frequency / 1_000_000);
-            _cachedMicroseconds = us;
+            threshold = new Threshold(us, (long)Math.Min(long.MaxValue, (double)us * Stopwatch.Frequency / 1_000_000));
+            Volatile.Write(ref _threshold, threshold);
         }
-        return elapsedTicks >= _cachedTicks;
+        return elapsedTicks >= threshold.Ticks;
     }
 
     /// <summary>
