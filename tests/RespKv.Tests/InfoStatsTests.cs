@@ -152,6 +152,7 @@ public sealed class InfoStatsTests
         Assert.StartsWith("-ERR unknown command", c.Call("NOSUCH"));
         Assert.StartsWith("-ERR unknown subcommand", c.Call("CONFIG", "NOSUCH"));
         Assert.StartsWith("-ERR wrong number", c.Call("CONFIG", "GET"));
+        Assert.Equal("-ERR wrong number of arguments for 'slowlog' command\r\n", c.Call("SLOWLOG"));
         c.Call("GET", "cs:s");
         c.Call("MULTI");
         Assert.Equal("-ERR Command not allowed inside a transaction\r\n", c.Call("SHUTDOWN", "NOSAVE"));
@@ -163,10 +164,11 @@ public sealed class InfoStatsTests
         Assert.Equal("calls=0,usec=*,rejected_calls=1,failed_calls=0", CommandStat(f, "cmdstat_shutdown"));
         Assert.Equal("calls=1,usec=*,rejected_calls=0,failed_calls=1", CommandStat(f, "cmdstat_exec"));
         Assert.False(f.ContainsKey("cmdstat_config"));
-        Assert.Equal("count=5", f["errorstat_ERR"]);
+        Assert.Equal("calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0", f["cmdstat_slowlog"]);
+        Assert.Equal("count=6", f["errorstat_ERR"]);
         Assert.Equal("count=1", f["errorstat_WRONGTYPE"]);
         Assert.Equal("count=1", f["errorstat_EXECABORT"]);
-        Assert.Equal("7", f["total_error_replies"]);
+        Assert.Equal("8", f["total_error_replies"]);
         Assert.Equal(Pong, c.Call("PING"));
     }
 
