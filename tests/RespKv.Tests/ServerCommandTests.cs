@@ -31,7 +31,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     }
 
     /// <summary>Parses INFO text into its section names (in order) and field:value pairs, checking Redis's layout.</summary>
-    private static (List<string> Sections, Dictionary<string, string> Fields) ParseInfo(string text)
+    internal static (List<string> Sections, Dictionary<string, string> Fields) ParseInfo(string text)
     {
         var sections = new List<string>();
         var fields = new Dictionary<string, string>();
@@ -409,14 +409,14 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     // ------------------------------------------------------------------ INFO
 
     [Fact]
-    public void InfoDefaultHasTheFourSectionsAndRequiredFields()
+    public void InfoDefaultHasRedisSectionsAndRequiredFields()
     {
         using RespTestClient c = server.Connect();
         c.Call("SET", "info:default", "v");
         string reply = c.Call("INFO");
         Assert.StartsWith("$", reply);
         (List<string> sections, Dictionary<string, string> f) = ParseInfo(Payload(reply));
-        Assert.Equal(["Server", "Clients", "Stats", "Keyspace"], sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats", "Keyspace", "Keyspace_totals"], sections);
         Assert.Equal("7.0.15", f["redis_version"]);
         Assert.Equal(RespServer.Version, f["respkv_version"]);
         Assert.Equal("standalone", f["redis_mode"]);
@@ -447,9 +447,11 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         using RespTestClient c = server.Connect();
         Assert.Equal(["Clients", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "KEYSPACE", "clients"))).Sections);
         Assert.Equal(["Server"], ParseInfo(Payload(c.Call("INFO", "Server", "server", "nosuch"))).Sections);
-        Assert.Equal(["Server", "Clients", "Stats", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
-        Assert.Equal(["Server", "Clients", "Stats", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
-        Assert.Equal(["Server", "Clients", "Stats", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "default", "stats"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "stats"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "commandstats"))).Sections);
+        Assert.Equal(["CPU", "Commandstats", "Errorstats"], ParseInfo(Payload(c.Call("INFO", "errorstats", "commandstats", "cpu"))).Sections);
         string clients = Payload(c.Call("INFO", "clients"));
         Assert.Matches(@"^# Clients\r\nconnected_clients:\d+\r\nmaxclients:10000\r\nblocked_clients:0\r\n$", clients);
         Assert.Equal("$0\r\n\r\n", c.Call("INFO", "nosuch"));

@@ -89,6 +89,12 @@ public sealed class CommandInfo
     /// <summary>Arity: exact argument count including the name when positive, minimum when negative.</summary>
     public int Arity { get; }
 
+    /// <summary>
+    /// This row's position in its <see cref="CommandTable.StatsRows"/> (INFO <c>commandstats</c>, SLOWLOG);
+    /// assigned when the table is built, -1 for a row in no table. A row belongs to one table.
+    /// </summary>
+    public int StatsIndex { get; internal set; } = -1;
+
     /// <summary>Flags: Redis's, plus RespKv's own (<see cref="CommandFlags.RunsInMulti"/> and after).</summary>
     public CommandFlags Flags { get; }
 

@@ -21,7 +21,25 @@ public sealed class CommandTable
         _commands = new CommandNameLookup(All);
         foreach (CommandInfo c in All)
             if (c.Subcommands != null) _subcommands[c] = new CommandNameLookup(c.Subcommands);
+        var rows = new List<CommandInfo>(All.Count * 2);
+        foreach (CommandInfo c in All)
+        {
+            AddStatsRow(rows, c);
+            if (c.Subcommands != null)
+                foreach (CommandInfo sub in c.Subcommands) AddStatsRow(rows, sub);
+        }
+        StatsRows = rows.ToArray();
     }
+
+    private static void AddStatsRow(List<CommandInfo> rows, CommandInfo row)
+    {
+        if (row.StatsIndex >= 0) throw new InvalidOperationException($"Command row '{row.FullName}' already belongs to a command table.");
+        row.StatsIndex = rows.Count;
+        rows.Add(row);
+    }
+
+    /// <summary>Every row, commands and subcommands, indexed by <see cref="CommandInfo.StatsIndex"/> (the rows INFO <c>commandstats</c> reports on).</summary>
+    public IReadOnlyList<CommandInfo> StatsRows { get; }
 
     /// <summary>The table RespKv serves: every command family.</summary>
     public static CommandTable Default { get; } = new(

@@ -38,6 +38,11 @@ public static class ServerCommands
         new("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
         new("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",
             "Synchronously save the dataset to disk and then shut down the server", Shutdown),
+        new("slowlog", -2, None, 0, 0, 0, "server", "A container for slow log commands", null,
+            new("get", -2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's entries", SlowlogGet),
+            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", SlowlogHelp),
+            new("len", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's length", SlowlogLen),
+            new("reset", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Clear all entries from the slow log", SlowlogReset)),
         new("time", 1, Loading | Stale | Fast, 0, 0, 0, "server", "Return the current server time", Time),
     ];
 
@@ -406,6 +411,7 @@ public static class ServerCommands
     private static void ConfigResetStat(ClientSession client, in CommandArgs args)
     {
         client.Server.Stats.Reset(client.Server.Clients);
+        client.Server.CommandStats.Reset(client.Server.Clients);
         client.Writer.WriteOk();
     }
 
@@ -466,7 +472,7 @@ public static class ServerCommands
     /// </summary>
     private static void Info(ClientSession client, in CommandArgs args)
     {
-        InfoSections sections = args.Count == 1 ? InfoSections.All : InfoSections.None;
+        InfoSections sections = args.Count == 1 ? InfoSections.Default : InfoSections.None;
         for (int i = 1; i < args.Count; i++) sections |= InfoBuilder.Parse(args[i]);
         client.Writer.WriteVerbatimText(InfoBuilder.Build(client.Server, sections));
     }
@@ -528,4 +534,66 @@ public static class ServerCommands
     }
 
     private const string ShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+
+    /// <summary>
+    /// <c>SLOWLOG GET [count]</c>: the newest <c>count</c> entries (default 10, -1 all), each
+    /// <c>[id, unix-seconds, microseconds, [args…], "ip:port", "name"]</c>. A count below -1 or not an integer:
+    /// <c>-ERR count should be greater than or equal to -1</c>; extra arguments: Redis's subcommand syntax error.
+    /// </summary>
+    private static void SlowlogGet(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (args.Count > 3)
+        {
+            w.WriteError("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.");
+            return;
+        }
+        long count = 10;
+        if (args.Count == 3)
+        {
+            // getRangeLongFromObjectOrReply: one message for text that is not an integer and for a count below -1.
+            if (!RespInteger.TryParse(args[2], out count) || count < -1)
+            {
+                w.WriteError("ERR count should be greater than or equal to -1");
+                return;
+            }
+            if (count == -1) count = long.MaxValue;
+        }
+        List<SlowLogEntry> entries = client.Server.SlowLog.Newest(count);
+        w.WriteArrayHeader(entries.Count);
+        foreach (SlowLogEntry e in entries)
+        {
+            w.WriteArrayHeader(6);
+            w.WriteInteger(e.Id);
+            w.WriteInteger(e.UnixSeconds);
+            w.WriteInteger(e.Microseconds);
+            w.WriteArrayHeader(e.Arguments.Length);
+            foreach (byte[] a in e.Arguments) w.WriteBulkString(a);
+            w.WriteBulkString(e.ClientAddress);
+            w.WriteBulkString(e.ClientName);
+        }
+    }
+
+    /// <summary><c>SLOWLOG LEN</c>: entries in the log.</summary>
+    private static void SlowlogLen(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(client.Server.SlowLog.Count);
+
+    /// <summary><c>SLOWLOG RESET</c>: empties the log; <c>+OK</c>.</summary>
+    private static void SlowlogReset(ClientSession client, in CommandArgs args)
+    {
+        client.Server.SlowLog.Reset();
+        client.Writer.WriteOk();
+    }
+
+    /// <summary><c>SLOWLOG HELP</c>: Redis 7.0's help lines.</summary>
+    private static void SlowlogHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "SLOWLOG", [
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog."]);
+
 }

@@ -82,7 +82,20 @@ public sealed class RespWriter
             if (s[i] == (byte)'\r' || s[i] == (byte)'\n') s[i] = (byte)' ';
         s[n + 1] = (byte)'\r';
         s[n + 2] = (byte)'\n';
+        CountError(s.Slice(1, n));
         Advance(n + 3);
+    }
+
+    /// <summary>Error replies written so far (Redis's <c>total_error_replies</c> for this writer): a command failed when it grew while the command ran.</summary>
+    public long ErrorsWritten { get; private set; }
+
+    /// <summary>Told of every error reply (its text without <c>-</c> and CRLF), for INFO <c>errorstats</c>; null when nobody counts them.</summary>
+    public IErrorReplySink? ErrorSink { get; set; }
+
+    private void CountError(ReadOnlySpan<byte> message)
+    {
+        ErrorsWritten++;
+        ErrorSink?.ErrorReplied(message);
     }
 
     /// <summary>An error reply from UTF-8 bytes that already start with the error code.</summary>
@@ -95,6 +108,7 @@ public sealed class RespWriter
             if (s[i] == (byte)'\r' || s[i] == (byte)'\n') s[i] = (byte)' ';
         s[message.Length + 1] = (byte)'\r';
         s[message.Length + 2] = (byte)'\n';
+        CountError(s.Slice(1, message.Length));
         Advance(message.Length + 3);
     }
 
@@ -223,4 +237,11 @@ public sealed class RespWriter
     }
 
     private void Advance(int count) => _position += count;
+}
+
+/// <summary>Receives each error reply a <see cref="RespWriter"/> writes (INFO <c>errorstats</c>, Redis's <c>afterErrorReply</c>).</summary>
+public interface IErrorReplySink
+{
+    /// <summary>One error reply was written; <paramref name="message"/> is its text (<c>ERR …</c>, <c>WRONGTYPE …</c>) without the leading <c>-</c> and the CRLF.</summary>
+    void ErrorReplied(ReadOnlySpan<byte> message);
 }

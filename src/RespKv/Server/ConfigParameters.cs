@@ -89,6 +89,11 @@ public static class ConfigParameters
             return error;
         }),
         new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x => o.MaxMemoryPolicy = x)),
+        // Redis 7.0: createLongLongConfig(-1, LLONG_MAX, 10000) and createULongConfig(0, LONG_MAX, 128).
+        new("slowlog-log-slower-than", true, o => o.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture),
+            (o, v) => SetInteger(v, -1, long.MaxValue, x => o.SlowlogLogSlowerThan = x)),
+        new("slowlog-max-len", true, o => o.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture),
+            (o, v) => SetInteger(v, 0, long.MaxValue, x => o.SlowlogMaxLen = x)),
     ];
 
     /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using RespKv.Commands;
 using RespKv.Storage;
 
 namespace RespKv.Server;
@@ -15,12 +16,28 @@ public enum InfoSections
     Server = 1 << 0,
     /// <summary><c># Clients</c>: connected clients and the limit.</summary>
     Clients = 1 << 1,
+    /// <summary><c># Memory</c>: managed heap, resident set, peak, maxmemory.</summary>
+    Memory = 1 << 2,
+    /// <summary><c># Persistence</c>: loading and AOF state.</summary>
+    Persistence = 1 << 3,
     /// <summary><c># Stats</c>: connection, command, traffic and keyspace counters.</summary>
-    Stats = 1 << 2,
+    Stats = 1 << 4,
+    /// <summary><c># Replication</c>: always a master without replicas.</summary>
+    Replication = 1 << 5,
+    /// <summary><c># CPU</c>: process CPU time.</summary>
+    Cpu = 1 << 6,
+    /// <summary><c># Commandstats</c>: per-command calls, time, rejected and failed calls (not in <c>default</c>).</summary>
+    Commandstats = 1 << 7,
+    /// <summary><c># Errorstats</c>: error replies per error code.</summary>
+    Errorstats = 1 << 8,
     /// <summary><c># Keyspace</c>: one line per non-empty database.</summary>
-    Keyspace = 1 << 3,
-    /// <summary>What <c>INFO</c>, <c>INFO default</c>, <c>INFO all</c> and <c>INFO everything</c> print.</summary>
-    All = Server | Clients | Stats | Keyspace,
+    Keyspace = 1 << 9,
+    /// <summary><c># Keyspace_totals</c> (RespKv's own): keys, value bytes and key operations over all databases.</summary>
+    KeyspaceTotals = 1 << 10,
+    /// <summary>What <c>INFO</c> and <c>INFO default</c> print: every section but commandstats, as Redis 7.0.</summary>
+    Default = Server | Clients | Memory | Persistence | Stats | Replication | Cpu | Errorstats | Keyspace | KeyspaceTotals,
+    /// <summary>What <c>INFO all</c> and <c>INFO everything</c> print.</summary>
+    All = Default | Commandstats,
 }
 
 /// <summary>
@@ -42,10 +59,17 @@ public static class InfoBuilder
     {
         if (Ascii.EqualsIgnoreCase(name, "server"u8)) return InfoSections.Server;
         if (Ascii.EqualsIgnoreCase(name, "clients"u8)) return InfoSections.Clients;
+        if (Ascii.EqualsIgnoreCase(name, "memory"u8)) return InfoSections.Memory;
+        if (Ascii.EqualsIgnoreCase(name, "persistence"u8)) return InfoSections.Persistence;
         if (Ascii.EqualsIgnoreCase(name, "stats"u8)) return InfoSections.Stats;
+        if (Ascii.EqualsIgnoreCase(name, "replication"u8)) return InfoSections.Replication;
+        if (Ascii.EqualsIgnoreCase(name, "cpu"u8)) return InfoSections.Cpu;
+        if (Ascii.EqualsIgnoreCase(name, "commandstats"u8)) return InfoSections.Commandstats;
+        if (Ascii.EqualsIgnoreCase(name, "errorstats"u8)) return InfoSections.Errorstats;
         if (Ascii.EqualsIgnoreCase(name, "keyspace"u8)) return InfoSections.Keyspace;
-        if (Ascii.EqualsIgnoreCase(name, "default"u8) || Ascii.EqualsIgnoreCase(name, "all"u8) ||
-            Ascii.EqualsIgnoreCase(name, "everything"u8)) return InfoSections.All;
+        if (Ascii.EqualsIgnoreCase(name, "keyspace_totals"u8)) return InfoSections.KeyspaceTotals;
+        if (Ascii.EqualsIgnoreCase(name, "default"u8)) return InfoSections.Default;
+        if (Ascii.EqualsIgnoreCase(name, "all"u8) || Ascii.EqualsIgnoreCase(name, "everything"u8)) return InfoSections.All;
         return InfoSections.None;
     }
 
@@ -55,8 +79,17 @@ public static class InfoBuilder
         var text = new StringBuilder(1024);
         if ((sections & InfoSections.Server) != 0) AppendServer(Begin(text, "Server"), server);
         if ((sections & InfoSections.Clients) != 0) AppendClients(Begin(text, "Clients"), server);
+        if ((sections & InfoSections.Memory) != 0) AppendMemory(Begin(text, "Memory"), server);
+        if ((sections & InfoSections.Persistence) != 0) AppendPersistence(Begin(text, "Persistence"));
         if ((sections & InfoSections.Stats) != 0) AppendStats(Begin(text, "Stats"), server);
+        if ((sections & InfoSections.Replication) != 0) AppendReplication(Begin(text, "Replication"), server);
+        if ((sections & InfoSections.Cpu) != 0) AppendCpu(Begin(text, "CPU"));
+        long[]? commandCounts = (sections & (InfoSections.Commandstats | InfoSections.KeyspaceTotals)) != 0
+            ? server.CommandStats.Snapshot(server.Clients) : null;
+        if ((sections & InfoSections.Commandstats) != 0) AppendCommandstats(Begin(text, "Commandstats"), server, commandCounts!);
+        if ((sections & InfoSections.Errorstats) != 0) AppendErrorstats(Begin(text, "Errorstats"), server);
         if ((sections & InfoSections.Keyspace) != 0) AppendKeyspace(Begin(text, "Keyspace"), server);
+        if ((sections & InfoSections.KeyspaceTotals) != 0) AppendKeyspaceTotals(Begin(text, "Keyspace_totals"), server, commandCounts!);
         return text.ToString();
     }
 
@@ -114,7 +147,123 @@ public static class InfoBuilder
             .Field("expired_keys", 0)
             .Field("evicted_keys", 0)
             .Field("keyspace_hits", hits)
-            .Field("keyspace_misses", misses);
+            .Field("keyspace_misses", misses)
+            .Field("total_error_replies", server.CommandStats.TotalErrorReplies);
+    }
+
+    /// <summary>
+    /// <c>used_memory</c> is the managed heap in use (<see cref="GC.GetTotalMemory(bool)"/> without collecting),
+    /// not malloc'd bytes as in Redis; <c>used_memory_rss</c> is the process working set; the peak is sampled
+    /// by the server cron and by INFO.
+    /// </summary>
+    private static void AppendMemory(StringBuilder text, RespServer server)
+    {
+        long used = GC.GetTotalMemory(false);
+        long peak = server.Stats.TrackMemoryPeak(used);
+        long rss = Environment.WorkingSet;
+        long max = server.Options.MaxMemory;
+        text.Field("used_memory", used)
+            .Field("used_memory_human", BytesToHuman(used))
+            .Field("used_memory_rss", rss)
+            .Field("used_memory_rss_human", BytesToHuman(rss))
+            .Field("used_memory_peak", peak)
+            .Field("used_memory_peak_human", BytesToHuman(peak))
+            .Field("maxmemory", max)
+            .Field("maxmemory_human", BytesToHuman(max))
+            .Field("maxmemory_policy", server.Options.MaxMemoryPolicy)
+            .Field("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Redis's <c>bytesToHuman</c>: <c>512B</c>, <c>966.18K</c>, <c>1.50M</c>, <c>2.00G</c> …</summary>
+    public static string BytesToHuman(long n)
+    {
+        if (n < 1024) return n.ToString(CultureInfo.InvariantCulture) + "B";
+        string[] units = ["K", "M", "G", "T", "P"];
+        double d = n / 1024.0;
+        int u = 0;
+        while (d >= 1024 && u < units.Length - 1)
+        {
+            d /= 1024;
+            u++;
+        }
+        return d.ToString("F2", CultureInfo.InvariantCulture) + units[u];
+    }
+
+    /// <summary>No RDB and no AOF exist yet (durability issue): nothing loads, nothing rewrites, no write can have failed.</summary>
+    private static void AppendPersistence(StringBuilder text) =>
+        text.Field("loading", 0)
+            .Field("async_loading", 0)
+            .Field("aof_enabled", 0)
+            .Field("aof_rewrite_in_progress", 0)
+            .Field("aof_last_write_status", "ok");
+
+    /// <summary>RespKv has no replication: always a master with no replicas and an empty stream.</summary>
+    private static void AppendReplication(StringBuilder text, RespServer server) =>
+        text.Field("role", "master")
+            .Field("connected_slaves", 0)
+            .Field("master_failover_state", "no-failover")
+            .Field("master_replid", server.ReplicationId)
+            .Field("master_replid2", new string('0', 40))
+            .Field("master_repl_offset", 0)
+            .Field("second_repl_offset", -1)
+            .Field("repl_backlog_active", 0);
+
+    /// <summary>Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage).</summary>
+    private static void AppendCpu(StringBuilder text)
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        text.Field("used_cpu_sys", Seconds(process.PrivilegedProcessorTime))
+            .Field("used_cpu_user", Seconds(process.UserProcessorTime));
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// <c>cmdstat_NAME:calls=N,usec=N,usec_per_call=N.NN,rejected_calls=N,failed_calls=N</c> for every row that
+    /// was called or rejected (subcommands as <c>config|get</c>), in table order (Redis prints its dict order).
+    /// </summary>
+    private static void AppendCommandstats(StringBuilder text, RespServer server, long[] counts)
+    {
+        foreach (CommandInfo row in server.Commands.StatsRows)
+        {
+            int at = row.StatsIndex * CommandCounters.Stride;
+            long calls = counts[at + CommandCounters.Calls];
+            long failed = counts[at + CommandCounters.Failed];
+            long rejected = counts[at + CommandCounters.Rejected];
+            if (calls == 0 && failed == 0 && rejected == 0) continue;
+            long usec = counts[at + CommandCounters.Ticks] * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
+            double perCall = calls == 0 ? 0 : (double)usec / calls;
+            text.Append("cmdstat_").Append(row.FullName).Append(":calls=").Append(calls.ToString(CultureInfo.InvariantCulture))
+                .Append(",usec=").Append(usec.ToString(CultureInfo.InvariantCulture))
+                .Append(",usec_per_call=").Append(perCall.ToString("F2", CultureInfo.InvariantCulture))
+                .Append(",rejected_calls=").Append(rejected.ToString(CultureInfo.InvariantCulture))
+                .Append(",failed_calls=").Append(failed.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        }
+    }
+
+    /// <summary><c>errorstat_CODE:count=N</c> per error code seen.</summary>
+    private static void AppendErrorstats(StringBuilder text, RespServer server)
+    {
+        foreach (KeyValuePair<string, long> e in server.CommandStats.ErrorCounts())
+            text.Append("errorstat_").Append(e.Key).Append(":count=").Append(e.Value.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+    }
+
+    /// <summary>
+    /// RespKv's own section: <c>keys</c> over all databases, <c>value_bytes</c> (sum of every value's
+    /// <see cref="KeyEntry.ValueBytes"/>, kept incrementally by each shard), and <c>get_ops</c>, <c>set_ops</c>,
+    /// <c>del_ops</c> as <see cref="CommandStatistics.KeyOperations"/> defines them.
+    /// </summary>
+    private static void AppendKeyspaceTotals(StringBuilder text, RespServer server, long[] counts)
+    {
+        long keys = 0, bytes = 0;
+        Keyspace keyspace = server.Keyspace;
+        for (int i = 0; i < keyspace.DatabaseCount; i++)
+        {
+            keys += keyspace[i].Count;
+            bytes += keyspace[i].ValueBytes;
+        }
+        (long get, long set, long del) = server.CommandStats.KeyOperations(counts);
+        text.Field("keys", keys).Field("value_bytes", bytes).Field("get_ops", get).Field("set_ops", set).Field("del_ops", del);
     }
 
     private static void AppendKeyspace(StringBuilder text, RespServer server)

@@ -26,6 +26,8 @@ public sealed class RespServer
         Keyspace = new Keyspace(options.Databases);
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
+        CommandStats = new CommandStatistics(Commands);
+        SlowLog = new SlowLog(options);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
@@ -48,6 +50,12 @@ public sealed class RespServer
     /// <summary>Counters for INFO stats.</summary>
     public ServerStats Stats { get; } = new();
 
+    /// <summary>Per-command and per-error counters (INFO commandstats, errorstats, Keyspace_totals).</summary>
+    public CommandStatistics CommandStats { get; }
+
+    /// <summary>The slow log (SLOWLOG).</summary>
+    public SlowLog SlowLog { get; }
+
     /// <summary>Logging.</summary>
     public ILoggerFactory LoggerFactory { get; }
 
@@ -56,6 +64,9 @@ public sealed class RespServer
 
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }
+
+    /// <summary>Random 40-hex-digit replication id (INFO <c>master_replid</c>); nothing replicates yet.</summary>
+    public string ReplicationId { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
 
     /// <summary>When the server started (UTC).</summary>
     public DateTime StartedAt { get; } = DateTime.UtcNow;

@@ -38,6 +38,7 @@ internal sealed class ServerCron : IDisposable
         {
             long now = Environment.TickCount64;
             _server.Stats.SampleInstantaneous(_server.Clients, now);
+            _server.Stats.TrackMemoryPeak(GC.GetTotalMemory(false));
             CloseIdleClients(now);
             CheckOutputBufferLimits(now);
         }

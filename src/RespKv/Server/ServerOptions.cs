@@ -78,6 +78,12 @@ public sealed class ServerOptions
     /// <summary>Eviction policy (<c>maxmemory-policy</c>). Default noeviction.</summary>
     public string MaxMemoryPolicy { get; set; } = "noeviction";
 
+    /// <summary>Commands running at least this many microseconds go to the slow log (<c>slowlog-log-slower-than</c>); negative disables it, 0 logs everything. Default 10000.</summary>
+    public long SlowlogLogSlowerThan { get; set; } = 10000;
+
+    /// <summary>Entries the slow log keeps (<c>slowlog-max-len</c>). Default 128.</summary>
+    public long SlowlogMaxLen { get; set; } = 128;
+
     /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
     public Action<string>? LogLevelChanged { get; set; }
 

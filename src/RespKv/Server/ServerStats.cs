@@ -68,6 +68,21 @@ public sealed class ServerStats
         }
     }
 
+    private long _memoryPeak;
+
+    /// <summary>Records <paramref name="usedBytes"/> as a sample of <c>used_memory</c>; returns the peak so far (<c>used_memory_peak</c>).</summary>
+    public long TrackMemoryPeak(long usedBytes)
+    {
+        long peak = Volatile.Read(ref _memoryPeak);
+        while (usedBytes > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref _memoryPeak, usedBytes, peak);
+            if (seen == peak) return usedBytes;
+            peak = seen;
+        }
+        return peak;
+    }
+
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsReceived);
 
     internal void ConnectionRejected() => Interlocked.Increment(ref _rejectedConnections);
@@ -79,6 +94,7 @@ public sealed class ServerStats
         Interlocked.Add(ref _retiredMisses, client.KeyspaceMisses);
         Interlocked.Add(ref _retiredInputBytes, client.NetInputBytes);
         Interlocked.Add(ref _retiredOutputBytes, client.NetOutputBytes);
+        client.Server.CommandStats.Retire(client.CommandCounters);
     }
 
     /// <summary>Totals over disconnected and connected clients since start or the last <c>CONFIG RESETSTAT</c>.</summary>
