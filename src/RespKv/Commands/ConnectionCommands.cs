@@ -56,7 +56,7 @@ public static class ConnectionCommands
     /// <summary>
     /// SELECT's argument as a database index of <paramref name="keyspace"/>, or false with Redis's error:
     /// <c>-ERR value is not an integer or out of range</c>, the int range error, or <c>-ERR DB index is out of range</c>.
-    /// (EXEC uses it too, to know which database a queued SELECT switches to.)
+    /// (COPY's DB option uses it too, and EXEC, to know which database a queued SELECT switches to.)
     /// </summary>
     internal static bool TryParseDatabaseIndex(Keyspace keyspace, ReadOnlySpan<byte> text, out int index, out string? error)
     {

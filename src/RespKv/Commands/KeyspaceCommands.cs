@@ -216,7 +216,7 @@ public static class KeyspaceCommands
     {
         ReadOnlySpan<byte> key = args[1], newKey = args[2];
         Database db = client.Database;
-        using (db.LockShards(Database.ShardMaskOf(key) | Database.ShardMaskOf(newKey)))
+        using (db.LockShards(client.KeyShardMask(args)))
         {
             KeyEntry? entry = db.Find(key);
             if (entry == null)
@@ -315,22 +315,12 @@ public static class KeyspaceCommands
             else if (args.Is(i, "DB"u8) && i + 1 < args.Count)
             {
                 i++;
-                if (!RespInteger.TryParse(args[i], out long index))
+                if (!ConnectionCommands.TryParseDatabaseIndex(client.Server.Keyspace, args[i], out int index, out string? error))
                 {
-                    w.WriteError(CommandErrors.NotInteger);
+                    w.WriteError(error!);
                     return;
                 }
-                if (index < int.MinValue || index > int.MaxValue)
-                {
-                    w.WriteError("ERR value is out of range, value must between -2147483648 and 2147483647");
-                    return;
-                }
-                if (index < 0 || index >= client.Server.Keyspace.DatabaseCount)
-                {
-                    w.WriteError(CommandErrors.DbIndexOutOfRange);
-                    return;
-                }
-                destination = client.Server.Keyspace[(int)index];
+                destination = client.Server.Keyspace[index];
             }
             else
             {
@@ -347,7 +337,7 @@ public static class KeyspaceCommands
                 w.WriteError("ERR source and destination objects are the same");
                 return;
             }
-            using (source.LockShards(Database.ShardMaskOf(key) | Database.ShardMaskOf(newKey)))
+            using (source.LockShards(client.KeyShardMask(args)))
                 copied = CopyLocked(client, source, key, destination, newKey, replace);
         }
         else

@@ -1,10 +1,7 @@
-using System.Buffers.Text;
-using System.Globalization;
-
 namespace RespKv.Protocol;
 
 /// <summary>
-/// Strict integer and float parsing with Redis's rules (util.c <c>string2ll</c>, <c>string2ld</c>):
+/// Strict integer parsing with Redis's rules (util.c <c>string2ll</c>; floats: <see cref="LongDouble"/>):
 /// no leading '+', no leading zeros, no spaces, no empty string; the full signed 64-bit range.
 /// </summary>
 public static class RespInteger
@@ -77,22 +74,6 @@ public static class RespInteger
             value = value * 10 + d;
         }
         return true;
-    }
-
-    /// <summary>
-    /// Parses a float as Redis's <c>string2ld</c> does: no leading or trailing space, whole string,
-    /// NaN rejected, "inf"/"-inf" accepted.
-    /// </summary>
-    public static bool TryParseDouble(ReadOnlySpan<byte> s, out double value)
-    {
-        value = 0;
-        if (s.Length == 0 || s.Length > 5000 || IsSpace(s[0]) || IsSpace(s[^1])) return false;
-        if (Utf8Parser.TryParse(s, out value, out int consumed) && consumed == s.Length)
-            return !double.IsNaN(value);
-        Span<char> chars = s.Length <= 256 ? stackalloc char[s.Length] : new char[s.Length];
-        for (int i = 0; i < s.Length; i++) chars[i] = (char)s[i];
-        if (!double.TryParse(chars, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
-        return !double.IsNaN(value);
     }
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';

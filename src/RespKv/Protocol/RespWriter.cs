@@ -9,7 +9,7 @@ namespace RespKv.Protocol;
 /// <c>PipeWriter</c>), following the Redis protocol spec (https://redis.io/docs/reference/protocol-spec/).
 /// Replies are buffered in the writer's memory and committed by <see cref="Commit"/>; the session
 /// flushes once per batch of parsed commands. Types that RESP2 lacks degrade as Redis degrades them:
-/// null → <c>$-1</c>/<c>*-1</c>, map → flat array, double → bulk string, verbatim → bulk string.
+/// null → <c>$-1</c>/<c>*-1</c>, map → flat array, set → array, verbatim → bulk string.
 /// </summary>
 public sealed class RespWriter
 {
@@ -165,23 +165,6 @@ public sealed class RespWriter
     /// <summary>Set header: RESP3 <c>~count\r\n</c>, RESP2 <c>*count\r\n</c>.</summary>
     public void WriteSetHeader(long count) => WritePrefixedNumber(Protocol >= 3 ? (byte)'~' : (byte)'*', count);
 
-    /// <summary>A double: RESP3 <c>,value\r\n</c>, RESP2 a bulk string; formatted as Redis's <c>%.17g</c>.</summary>
-    public void WriteDouble(double value)
-    {
-        Span<byte> text = stackalloc byte[32];
-        int n = RedisNumberFormat.FormatDouble(value, text);
-        if (Protocol >= 3)
-        {
-            Span<byte> s = Reserve(n + 3);
-            s[0] = (byte)',';
-            text[..n].CopyTo(s[1..]);
-            s[n + 1] = (byte)'\r';
-            s[n + 2] = (byte)'\n';
-            Advance(n + 3);
-        }
-        else WriteBulkString(text[..n]);
-    }
-
     /// <summary>Verbatim string: RESP3 <c>=len\r\ntxt:…\r\n</c>, RESP2 a bulk string (as Redis replies to INFO and CLIENT LIST).</summary>
     public void WriteVerbatimText(string text)
     {
@@ -195,13 +178,6 @@ public sealed class RespWriter
         WriteRaw("txt:"u8);
         WriteRaw(bytes);
         WriteRaw(Crlf);
-    }
-
-    /// <summary>Boolean: RESP3 <c>#t</c>/<c>#f</c>, RESP2 <c>:1</c>/<c>:0</c>.</summary>
-    public void WriteBoolean(bool value)
-    {
-        if (Protocol >= 3) WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);
-        else WriteRaw(value ? ":1\r\n"u8 : ":0\r\n"u8);
     }
 
     /// <summary>Writes bytes as they are (already RESP-encoded), in chunks.</summary>

@@ -137,13 +137,6 @@ public sealed class Database
     /// <returns>The replaced entry, or null when the key was new.</returns>
     public KeyEntry? Set(ReadOnlySpan<byte> key, object value, long expireAtMs = 0) => Set(Locate(key), key, value, expireAtMs);
 
-    /// <summary>Inserts a key known to be absent, keeping <paramref name="key"/> as its array. Caller holds the key's shard lock.</summary>
-    public void Insert(byte[] key, object value, long expireAtMs = 0)
-    {
-        KeyspaceShard shard = ShardFor(key, out int hash);
-        shard.InsertNew(key, hash, value, expireAtMs);
-    }
-
     /// <summary>Deletes a key. Caller holds the key's shard lock.</summary>
     /// <returns>The deleted entry, or null when it did not exist.</returns>
     public KeyEntry? Remove(ReadOnlySpan<byte> key)

@@ -129,18 +129,6 @@ public sealed class KeyspaceShard
         return null;
     }
 
-    /// <summary>Inserts an entry for a key that is known to be absent, reusing its key array. Caller holds the write lock.</summary>
-    internal void InsertNew(byte[] key, int hash, object value, long expireAtMs)
-    {
-        KeyEntry?[] buckets = _buckets;
-        int index = BucketOf(hash, buckets.Length);
-        var entry = new KeyEntry(key, hash, value, expireAtMs, buckets[index]);
-        Volatile.Write(ref buckets[index], entry);
-        _valueBytes += entry.ValueBytes;
-        if (++_count > buckets.Length) Grow();
-        if (_watchers != null) TouchWatchers(key);
-    }
-
     /// <summary>Removes <paramref name="key"/>. Caller holds the write lock.</summary>
     /// <returns>The removed entry, or null when the key was absent.</returns>
     internal KeyEntry? Remove(ReadOnlySpan<byte> key, int hash)
