@@ -417,30 +417,12 @@ public sealed class TransactionCommandTests(ServerFixture server) : IClassFixtur
         Assert.Equal("+PONG\r\n", c.Call("PING"));
     }
 
-    private sealed class RecordingLog : ITransactionLog
-    {
-        public readonly List<List<string>> Units = new();
-
-        public void AppendTransaction(in Transaction.TransactionRecord record)
-        {
-            var unit = new List<string>();
-            for (int i = 0; i < record.Count; i++)
-            {
-                CommandArgs args = record.Command(i);
-                var parts = new List<string> { $"db{record.DatabaseIndex(i)}" };
-                for (int a = 0; a < args.Count; a++) parts.Add(System.Text.Encoding.Latin1.GetString(args[a]));
-                unit.Add(string.Join(" ", parts));
-            }
-            lock (Units) Units.Add(unit);
-        }
-    }
-
     [Fact]
-    public async Task TransactionLogReceivesEachExecsWritesAsOneUnitInOrder()
+    public async Task WriteLogReceivesEachExecsWritesAsOneUnitInOrder()
     {
         await using var host = await ServerFixture.StartFresh();
-        var log = new RecordingLog();
-        host.Server.TransactionLog = log;
+        var log = new RecordingWriteLog();
+        host.Server.WriteLog = log;
         using RespTestClient c = new(host.Port), other = new(host.Port);
 
         c.Call("MULTI");
@@ -449,9 +431,13 @@ public sealed class TransactionCommandTests(ServerFixture server) : IClassFixtur
         c.Call("INCR", "a");
         c.Call("SELECT", "2");
         c.Call("MSET", "b", "2", "c", "3");
+        c.Call("SETNX", "b", "no-op");
         c.Call("INCR", "b:missing:not-int");
-        Assert.Equal("*6\r\n+OK\r\n$1\r\n1\r\n:2\r\n+OK\r\n+OK\r\n:1\r\n", c.Call("EXEC"));
-        Assert.Equal(["db0 SET a 1", "db0 INCR a", "db2 MSET b 2 c 3", "db2 INCR b:missing:not-int"], Assert.Single(log.Units));
+        Assert.Equal("*7\r\n+OK\r\n$1\r\n1\r\n:2\r\n+OK\r\n+OK\r\n:0\r\n:1\r\n", c.Call("EXEC"));
+        RecordingWriteLog.Unit unit = Assert.Single(log.Units);
+        Assert.True(unit.IsTransaction);
+        // Only writes that changed something: the SETNX that set nothing is not logged.
+        Assert.Equal(["db0 SET a 1", "db0 INCR a", "db2 MSET b 2 c 3", "db2 INCR b:missing:not-int"], unit.Commands);
 
         // Read-only, discarded, aborted and watch-failed transactions record nothing.
         c.Call("MULTI"); c.Call("GET", "b"); c.Call("EXEC");
@@ -460,8 +446,86 @@ public sealed class TransactionCommandTests(ServerFixture server) : IClassFixtur
         other.Call("SELECT", "2"); // c is in database 2 since its EXEC
         c.Call("WATCH", "w"); other.Call("SET", "w", "1"); c.Call("MULTI"); c.Call("SET", "x", "1");
         Assert.Equal("*-1\r\n", c.Call("EXEC"));
-        Assert.Single(log.Units);
+        Assert.Equal(2, log.Units.Count);
+        Assert.Equal(["db2 SET w 1"], log.Units[1].Commands);
+        Assert.False(log.Units[1].IsTransaction);
         Assert.Equal("$-1\r\n", c.Call("GET", "x"));
         Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
+    public async Task WriteLogReceivesOnlyWritesThatChangedTheKeyspaceAndRepliedNoError()
+    {
+        await using var host = await ServerFixture.StartFresh();
+        var log = new RecordingWriteLog();
+        host.Server.WriteLog = log;
+        using RespTestClient c = new(host.Port);
+
+        c.Call("SET", "s", "v");
+        c.Call("GET", "s");
+        c.Call("SETNX", "s", "other");             // sets nothing
+        c.Call("DEL", "missing");                  // deletes nothing
+        c.Call("HSET", "s", "f", "v");             // WRONGTYPE
+        c.Call("INCR", "s");                       // not an integer
+        c.Call("HSET", "h", "f", "v");
+        c.Call("DEL", "s", "missing");
+        c.Call("COPY", "h", "h2", "DB", "3");
+        c.Call("FLUSHDB");
+        c.Call("FLUSHALL");
+        c.Call("FLUSHALL");                        // nothing left to remove
+        Assert.Equal(
+            ["db0 SET s v", "db0 HSET h f v", "db0 DEL s missing", "db0 COPY h h2 DB 3", "db0 FLUSHDB", "db0 FLUSHALL"],
+            log.Units.Select(u => Assert.Single(u.Commands)));
+        Assert.All(log.Units, u => Assert.False(u.IsTransaction));
+    }
+}
+
+/// <summary>An <see cref="IWriteLog"/> that keeps each unit as readable commands (<c>db0 SET k v</c>).</summary>
+internal sealed class RecordingWriteLog : IWriteLog
+{
+    public sealed record Unit(bool IsTransaction, List<string> Commands);
+
+    public readonly List<Unit> Units = new();
+    public readonly List<string> ExpiredDeletions = new();
+
+    public string? WriteError { get; set; }
+
+    public void Append(PropagationBuffer records)
+    {
+        var commands = new List<string>();
+        for (int i = 0; i < records.Count; i++)
+            commands.Add($"db{records.DatabaseIndex(i)} " + string.Join(" ", DecodeMultibulk(records.Record(i))));
+        lock (Units) Units.Add(new Unit(records.IsTransaction, commands));
+    }
+
+    public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key)
+    {
+        lock (Units) ExpiredDeletions.Add($"db{databaseIndex} DEL {System.Text.Encoding.Latin1.GetString(key)}");
+    }
+
+    /// <summary>The arguments of one RESP multibulk (<c>*N\r\n$len\r\narg\r\n…</c>), which must be exactly one whole frame.</summary>
+    public static List<string> DecodeMultibulk(ReadOnlySpan<byte> frame)
+    {
+        string text = System.Text.Encoding.Latin1.GetString(frame);
+        int pos = 0;
+        int ReadLine(char prefix)
+        {
+            Assert.Equal(prefix, text[pos]);
+            int end = text.IndexOf("\r\n", pos, StringComparison.Ordinal);
+            int n = int.Parse(text.AsSpan(pos + 1, end - pos - 1));
+            pos = end + 2;
+            return n;
+        }
+        int count = ReadLine('*');
+        var args = new List<string>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int length = ReadLine('$');
+            args.Add(text.Substring(pos, length));
+            Assert.Equal("\r\n", text.Substring(pos + length, 2));
+            pos += length + 2;
+        }
+        Assert.Equal(text.Length, pos);
+        return args;
     }
 }

@@ -110,15 +110,15 @@ public static class TransactionCommands
             }
             else
             {
+                // Each write's effect accumulates in the client's propagation buffer (see ClientSession.Dispatch);
+                // the whole EXEC is logged as one MULTI … EXEC unit while its locks are still held.
+                PropagationBuffer records = client.Propagation;
+                records.Clear();
+                records.IsTransaction = true;
                 w.WriteArrayHeader(transaction.Count);
-                for (int i = 0; i < transaction.Count; i++)
-                {
-                    CommandInfo command = transaction.CommandAt(i);
-                    if (command.IsWrite) transaction.RecordApplied(i, client.Database.Index);
-                    client.Dispatch(command, transaction.ArgsAt(i));
-                }
-                Transaction.TransactionRecord record = transaction.AppliedRecord;
-                if (record.Count > 0) client.Server.TransactionLog?.AppendTransaction(record);
+                for (int i = 0; i < transaction.Count; i++) client.Dispatch(transaction.CommandAt(i), transaction.ArgsAt(i));
+                if (records.Count > 0) client.Server.WriteLog?.Append(records);
+                records.Clear();
             }
         }
         finally

@@ -412,7 +412,9 @@ public sealed class ClientSession
         CommandsProcessed++;
         CurrentCommand = command;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
-        command.Handler!(this, args);
+        IWriteLog? log = Server.WriteLog;
+        if (log == null || !command.IsWrite) command.Handler!(this, args);
+        else RunPropagated(command, args, log);
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;
@@ -421,6 +423,71 @@ public sealed class ClientSession
         _errorMark = errors;
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
             Server.SlowLog.Add(this, args, elapsed);
+    }
+
+    /// <summary>The records this client's current write command (or EXEC) propagates to <see cref="RespServer.WriteLog"/>.</summary>
+    public PropagationBuffer Propagation { get; } = new();
+
+    /// <summary>
+    /// Runs a write command while a <see cref="RespServer.WriteLog"/> is set, and propagates its effect (Redis's
+    /// <c>call()</c> → <c>propagateNow</c>): the command's shards (table key positions; the whole database for
+    /// FLUSHDB; every database for FLUSHALL; the key shards in every database for COPY … DB) are locked around
+    /// the handler and the log append, so log order equals apply order for any two writes of a key. The record
+    /// is the request itself when the command changed the keyspace (<see cref="KeyspaceShard.MutationsOnThisThread"/>
+    /// moved) and replied no error, unless the handler replaced it (<see cref="PropagationBuffer.Replace"/>).
+    /// Inside EXEC the transaction's lock set is already held and EXEC appends all its records as one unit.
+    /// </summary>
+    private void RunPropagated(CommandInfo command, in CommandArgs args, IWriteLog log)
+    {
+        PropagationBuffer records = Propagation;
+        if (ExecCommand != null)
+        {
+            records.NextCommand();
+            RunAndRecord(command, args, records);
+            return;
+        }
+        records.Clear();
+        if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)
+        {
+            TransactionLocks locks = Transaction.Locks;
+            Keyspace keyspace = Server.Keyspace;
+            if ((command.Flags & CommandFlags.AllDatabases) != 0) locks.AddEveryDatabase(keyspace);
+            else
+            {
+                ulong keys = KeyShardMask(command, args);
+                for (int d = 0; d < keyspace.DatabaseCount; d++) locks.Add(keyspace[d], keys);
+            }
+            locks.Acquire();
+            try
+            {
+                RunAndRecord(command, args, records);
+                if (records.Count > 0) log.Append(records);
+            }
+            finally
+            {
+                locks.Release();
+            }
+        }
+        else
+        {
+            ulong mask = command.TouchesWholeDatabase ? Storage.Database.AllShards : KeyShardMask(command, args);
+            using (Database.LockForWrite(mask))
+            {
+                RunAndRecord(command, args, records);
+                if (records.Count > 0) log.Append(records);
+            }
+        }
+        records.Clear();
+    }
+
+    /// <summary>Runs the handler and adds the request as its record when it changed something, replied no error and did not replace its record.</summary>
+    private void RunAndRecord(CommandInfo command, in CommandArgs args, PropagationBuffer records)
+    {
+        long mutations = KeyspaceShard.MutationsOnThisThread;
+        long errors = Writer.ErrorsWritten;
+        command.Handler!(this, args);
+        if (!records.Replaced && KeyspaceShard.MutationsOnThisThread != mutations && Writer.ErrorsWritten == errors)
+            records.Add(Database.Index, args);
     }
 
     /// <summary>After a rejection (an error path): the next command's time starts now, not at the end of the last command that ran.</summary>

@@ -77,8 +77,11 @@ public sealed class RespServer
     /// <summary>The TCP port actually bound (differs from <see cref="ServerOptions.Port"/> when that is 0).</summary>
     public int BoundPort { get; set; }
 
-    /// <summary>Where EXEC records each transaction's writes as one unit (the append-only file); null when nothing records them.</summary>
-    public ITransactionLog? TransactionLog { get; set; }
+    /// <summary>
+    /// Where applied writes are propagated (the append-only file), one unit per write command or EXEC;
+    /// null when nothing logs them (persistence off, and while the AOF itself is being replayed).
+    /// </summary>
+    public IWriteLog? WriteLog { get; set; }
 
     /// <summary>Asks the host to stop (SHUTDOWN); set by the host.</summary>
     public Action? ShutdownRequested { get; set; }

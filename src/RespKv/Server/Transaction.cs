@@ -27,12 +27,8 @@ public sealed class Transaction
     private QueuedCommand[] _commands = new QueuedCommand[8];
     private int _count;
     private readonly List<(Database Database, byte[] Key)> _watched = new();
-    private AppliedWrite[] _applied = new AppliedWrite[8];
-    private int _appliedCount;
 
     private readonly record struct QueuedCommand(CommandInfo Command, int FirstSlice, int SliceCount);
-
-    internal readonly record struct AppliedWrite(int Command, int DatabaseIndex);
 
     /// <summary>True between MULTI and EXEC/DISCARD.</summary>
     public bool InMulti { get; private set; }
@@ -97,7 +93,6 @@ public sealed class Transaction
         _count = 0;
         _bufferUsed = 0;
         _sliceCount = 0;
-        _appliedCount = 0;
         if (_buffer.Length > RetainedBufferBytes) _buffer = new byte[256];
         if (_slices.Length > RetainedBufferBytes / 8) _slices = new ArgSlice[16];
         if (_commands.Length > RetainedBufferBytes / 8) _commands = new QueuedCommand[8];
@@ -158,60 +153,9 @@ public sealed class Transaction
         }
     }
 
-    /// <summary>Notes that queued command <paramref name="index"/>, a write, ran in database <paramref name="databaseIndex"/> (for the transaction log).</summary>
-    internal void RecordApplied(int index, int databaseIndex)
-    {
-        EnsureCapacity(ref _applied, _appliedCount + 1);
-        _applied[_appliedCount++] = new AppliedWrite(index, databaseIndex);
-    }
-
-    /// <summary>The write commands applied by the EXEC in progress, in order.</summary>
-    internal TransactionRecord AppliedRecord => new(this, _applied.AsSpan(0, _appliedCount));
-
     private static void EnsureCapacity<T>(ref T[] array, int needed)
     {
         if (needed <= array.Length) return;
         Array.Resize(ref array, Math.Max(needed, array.Length * 2));
     }
-
-    /// <summary>The view <see cref="ITransactionLog"/> receives.</summary>
-    public readonly ref struct TransactionRecord
-    {
-        private readonly Transaction _transaction;
-        private readonly ReadOnlySpan<AppliedWrite> _writes;
-
-        internal TransactionRecord(Transaction transaction, ReadOnlySpan<AppliedWrite> writes)
-        {
-            _transaction = transaction;
-            _writes = writes;
-        }
-
-        /// <summary>Number of write commands, in apply order.</summary>
-        public int Count => _writes.Length;
-
-        /// <summary>The database write <paramref name="index"/> ran in (the AOF writes a SELECT when it changes).</summary>
-        public int DatabaseIndex(int index) => _writes[index].DatabaseIndex;
-
-        /// <summary>The arguments of write <paramref name="index"/> (name first); valid only during the log call.</summary>
-        public CommandArgs Command(int index) => _transaction.ArgsAt(_writes[index].Command);
-    }
-}
-
-/// <summary>
-/// The durability seam for transactions: the append-only file (its own issue) implements this and is set
-/// as <see cref="RespServer.TransactionLog"/>. EXEC calls <see cref="AppendTransaction"/> exactly once per
-/// transaction that applied at least one write command, while it still holds the transaction's locks, with
-/// the write commands in apply order — so the log can write them as one <c>MULTI … EXEC</c> unit, and no
-/// other write to those keys can be logged in between. Nothing is called for an aborted (EXECABORT, WATCH)
-/// or read-only transaction.
-/// <para>
-/// Which commands: every queued command flagged <c>write</c> in the table, whether or not it changed
-/// anything (Redis propagates only those that did). Replaying a no-op write (a failed SET NX, INCR on a
-/// non-integer) in order reproduces the same state, so the unit stays correct.
-/// </para>
-/// </summary>
-public interface ITransactionLog
-{
-    /// <summary>Records one transaction's writes as one unit. Must not keep <paramref name="record"/> beyond the call (copy what it needs).</summary>
-    void AppendTransaction(in Transaction.TransactionRecord record);
 }

@@ -88,6 +88,13 @@ public sealed class Database
     public ShardWriteScope LockShards(ulong mask) => new(this, mask, multiKey: true);
 
     /// <summary>
+    /// Locks the shards in <paramref name="mask"/> (ascending order) around a whole write command, so it can be
+    /// applied and logged before another writer of those keys runs: as <see cref="LockShards"/> when the mask has
+    /// more than one shard, as <see cref="LockKey(ReadOnlySpan{byte})"/> (no multi-key flag) when it has one.
+    /// </summary>
+    public ShardWriteScope LockForWrite(ulong mask) => new(this, mask, multiKey: BitOperations.PopCount(mask) > 1);
+
+    /// <summary>
     /// Locks the one shard that holds <paramref name="key"/> for a write of that key alone (odd version, but
     /// no multi-key flag: replacing one node is already atomic to readers); see <see cref="LockShards"/>.
     /// </summary>

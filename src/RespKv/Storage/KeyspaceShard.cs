@@ -52,6 +52,19 @@ public sealed class KeyspaceShard
     /// <summary>Sum of <see cref="KeyEntry.ValueBytes"/> over this shard's keys, in bytes.</summary>
     public long ValueBytes => Volatile.Read(ref _valueBytes);
 
+    [ThreadStatic] private static long t_mutations;
+
+    /// <summary>
+    /// Entries inserted, replaced or removed by this thread, ever (a FLUSHDB of a non-empty shard counts one):
+    /// Redis's <c>server.dirty</c>, per thread. <see cref="Server.ClientSession.Dispatch"/> compares it before
+    /// and after a write command to decide whether the command changed anything and is propagated to the AOF.
+    /// Code that changes a value in place, without replacing its entry, must call <see cref="NoteMutation"/>.
+    /// </summary>
+    public static long MutationsOnThisThread => t_mutations;
+
+    /// <summary>Counts a change to the keyspace on this thread (see <see cref="MutationsOnThisThread"/>).</summary>
+    public static void NoteMutation() => t_mutations++;
+
     internal void BeginWrite() => Interlocked.Increment(ref _version);
 
     internal void EndWrite() => Interlocked.Increment(ref _version);
@@ -118,12 +131,14 @@ public sealed class KeyspaceShard
             var replacement = new KeyEntry(e.Key, hash, value, expireAtMs, e.NextVolatile) { LruClock = e.LruClock };
             Link(buckets, index, previous, replacement);
             _valueBytes += replacement.ValueBytes - e.ValueBytes;
+            t_mutations++;
             if (_watchers != null) TouchWatchers(key);
             return e;
         }
         var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]);
         Volatile.Write(ref buckets[index], entry);
         _valueBytes += entry.ValueBytes;
+        t_mutations++;
         if (++_count > buckets.Length) Grow();
         if (_watchers != null) TouchWatchers(key);
         return null;
@@ -142,6 +157,7 @@ public sealed class KeyspaceShard
             Link(buckets, index, previous, e.NextVolatile);
             _count--;
             _valueBytes -= e.ValueBytes;
+            t_mutations++;
             if (_watchers != null) TouchWatchers(key);
             return e;
         }
@@ -158,6 +174,7 @@ public sealed class KeyspaceShard
                 if (FindUnchecked(key, KeyHash.Compute(key)) != null) MarkModified(watchers);
         }
         int removed = _count;
+        if (removed > 0) t_mutations++;
         Volatile.Write(ref _buckets, new KeyEntry?[InitialBuckets]);
         _count = 0;
         _valueBytes = 0;

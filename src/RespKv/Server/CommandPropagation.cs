@@ -1,0 +1,166 @@
+using System.Buffers.Text;
+using RespKv.Protocol;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// Where applied writes go to be made durable: the append-only file implements it and is set as
+/// <see cref="RespServer.WriteLog"/>. Follows Redis's propagation (server.c <c>call()</c> →
+/// <c>propagatePendingCommands</c>, <c>alsoPropagate</c>): what is logged is the effect of a command, not the request.
+/// <para>
+/// Ordering contract: every call is made while the caller still holds the write locks of the shards the
+/// records touch (<see cref="ClientSession.Dispatch"/> takes them around a write command; EXEC holds its
+/// whole lock set), so for any two writes to the same key, log order equals apply order.
+/// </para>
+/// </summary>
+public interface IWriteLog
+{
+    /// <summary>
+    /// Appends the records of one command, or of one EXEC, as one unit: a <c>SELECT</c> before a record whose
+    /// database differs from the last one logged, and <c>MULTI</c> … <c>EXEC</c> around the unit when
+    /// <see cref="PropagationBuffer.Count"/> &gt; 1 or <see cref="PropagationBuffer.IsTransaction"/>.
+    /// Copies what it needs; <paramref name="records"/> is reused after the call.
+    /// </summary>
+    void Append(PropagationBuffer records);
+
+    /// <summary>
+    /// Appends <c>DEL key</c> in database <paramref name="databaseIndex"/> for a key that expiry removed
+    /// (Redis's <c>deleteExpiredKeyAndPropagate</c>), so a reader of the log that does not expire keys
+    /// while loading (redis-server) reaches the same state. Called holding the key's shard lock.
+    /// </summary>
+    void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Null when writes may proceed; otherwise the reason the log cannot take them (the last write or
+    /// fsync failed), which write commands answer as <c>-MISCONF Errors writing to the AOF file: &lt;reason&gt;</c>.
+    /// </summary>
+    string? WriteError { get; }
+}
+
+/// <summary>
+/// The records one command (or one EXEC) propagates to the <see cref="IWriteLog"/>: commands encoded as RESP
+/// multibulks (<c>*N\r\n$len\r\narg\r\n…</c>, the AOF's own format), each with the database it applies to.
+/// One per client, reused: nothing is allocated per command once its buffers have grown.
+/// <para>
+/// By default <see cref="ClientSession.Dispatch"/> records a write command as it was received when it
+/// changed the keyspace (a shard's entry was inserted, replaced or removed, see
+/// <see cref="Storage.KeyspaceShard.MutationsOnThisThread"/>) and replied no error. A handler whose effect
+/// differs from its request (Redis's <c>rewriteClientCommandVector</c>: <c>SET … GET</c> → <c>SET</c>,
+/// <c>INCRBYFLOAT</c> → <c>SET key result KEEPTTL</c>, relative expiry → absolute <c>PXAT</c>) calls
+/// <see cref="Replace"/> and then adds its own records with <see cref="Begin"/> and <see cref="Arg(ReadOnlySpan{byte})"/>
+/// — possibly none, when nothing is to be logged.
+/// </para>
+/// </summary>
+public sealed class PropagationBuffer
+{
+    private const int RetainedBufferBytes = 64 * 1024;
+
+    private byte[] _buffer = new byte[256];
+    private int _used;
+    private RecordSlice[] _records = new RecordSlice[4];
+    private int _count;
+    private int _argsLeft;
+
+    private readonly record struct RecordSlice(int DatabaseIndex, int Start, int Length);
+
+    /// <summary>Number of records.</summary>
+    public int Count => _count;
+
+    /// <summary>True when the current command's handler replaced the default record (<see cref="Replace"/>).</summary>
+    public bool Replaced { get; private set; }
+
+    /// <summary>True while the records are an EXEC's: the log wraps them in <c>MULTI</c> … <c>EXEC</c> even when there is one.</summary>
+    public bool IsTransaction { get; internal set; }
+
+    /// <summary>The database record <paramref name="index"/> applies to.</summary>
+    public int DatabaseIndex(int index) => _records[index].DatabaseIndex;
+
+    /// <summary>Record <paramref name="index"/>, a whole RESP multibulk.</summary>
+    public ReadOnlySpan<byte> Record(int index)
+    {
+        RecordSlice r = _records[index];
+        return _buffer.AsSpan(r.Start, r.Length);
+    }
+
+    /// <summary>Every record, back to back (for a log that needs no SELECT between them).</summary>
+    public ReadOnlySpan<byte> AllRecords => _buffer.AsSpan(0, _used);
+
+    /// <summary>Says the current command logs its own records (added next, or none) instead of its request.</summary>
+    public void Replace() => Replaced = true;
+
+    /// <summary>Starts a record of <paramref name="argumentCount"/> arguments (name first) in <paramref name="databaseIndex"/>; add each with <c>Arg</c>.</summary>
+    public PropagationBuffer Begin(int databaseIndex, int argumentCount)
+    {
+        if (_argsLeft != 0) throw new InvalidOperationException("The previous propagated record is incomplete");
+        if (argumentCount <= 0) throw new ArgumentOutOfRangeException(nameof(argumentCount));
+        if (_count == _records.Length) Array.Resize(ref _records, _count * 2);
+        _records[_count++] = new RecordSlice(databaseIndex, _used, 0);
+        _argsLeft = argumentCount;
+        WritePrefixed((byte)'*', argumentCount);
+        return this;
+    }
+
+    /// <summary>Adds one argument (a bulk string) to the record being built.</summary>
+    public PropagationBuffer Arg(ReadOnlySpan<byte> value)
+    {
+        if (_argsLeft == 0) throw new InvalidOperationException("No propagated record is being built, or it has all its arguments");
+        WritePrefixed((byte)'$', value.Length);
+        Ensure(value.Length + 2);
+        value.CopyTo(_buffer.AsSpan(_used));
+        _used += value.Length;
+        _buffer[_used++] = (byte)'\r';
+        _buffer[_used++] = (byte)'\n';
+        if (--_argsLeft == 0)
+        {
+            ref RecordSlice r = ref _records[_count - 1];
+            r = r with { Length = _used - r.Start };
+        }
+        return this;
+    }
+
+    /// <summary>Adds an integer argument as its decimal digits (a bulk string).</summary>
+    public PropagationBuffer Arg(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int written);
+        return Arg(digits[..written]);
+    }
+
+    /// <summary>Adds the whole of <paramref name="args"/> as one record in <paramref name="databaseIndex"/>.</summary>
+    public void Add(int databaseIndex, in CommandArgs args)
+    {
+        Begin(databaseIndex, args.Count);
+        for (int i = 0; i < args.Count; i++) Arg(args[i]);
+    }
+
+    /// <summary>Forgets every record and the replaced mark (buffers are kept, shrunk after a very large unit).</summary>
+    public void Clear()
+    {
+        _count = 0;
+        _used = 0;
+        _argsLeft = 0;
+        Replaced = false;
+        IsTransaction = false;
+        if (_buffer.Length > RetainedBufferBytes) _buffer = new byte[256];
+        if (_records.Length > RetainedBufferBytes / 16) _records = new RecordSlice[4];
+    }
+
+    /// <summary>Clears only the replaced mark, between commands of one EXEC (their records accumulate).</summary>
+    internal void NextCommand() => Replaced = false;
+
+    private void WritePrefixed(byte prefix, int value)
+    {
+        Ensure(13);
+        _buffer[_used++] = prefix;
+        Utf8Formatter.TryFormat(value, _buffer.AsSpan(_used), out int written);
+        _used += written;
+        _buffer[_used++] = (byte)'\r';
+        _buffer[_used++] = (byte)'\n';
+    }
+
+    private void Ensure(int bytes)
+    {
+        if (_used + bytes <= _buffer.Length) return;
+        Array.Resize(ref _buffer, Math.Max(_used + bytes, _buffer.Length * 2));
+    }
+}
