@@ -69,23 +69,6 @@ public sealed class StringCommandTests(ServerFixture server) : IClassFixture<Ser
     }
 
     [Fact]
-    public void SetExpiryOptionsAreASyntaxErrorUntilExpiryIsSupported()
-    {
-        // Intentional difference: redis-server accepts EX/PX/EXAT/PXAT/KEEPTTL (+OK). RespKv has no key
-        // expiry yet, so it refuses them rather than silently ignoring the expiry. Change these to
-        // "+OK\r\n" (and test the TTLs) when key expiry lands.
-        using RespTestClient c = server.Connect();
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "EX", "10"));
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "PX", "10000"));
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "EXAT", "99999999999"));
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "PXAT", "99999999999999"));
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "KEEPTTL"));
-        Assert.Equal(Syntax, c.Call("SET", "str:ex:c", "v", "EX")); // Redis too: a missing value is a syntax error
-        Assert.Equal(Null, c.Call("GET", "str:ex:c"));
-        AssertPing(c);
-    }
-
-    [Fact]
     public void MSetAndMGet()
     {
         using RespTestClient c = server.Connect();

@@ -48,6 +48,7 @@ public sealed class CommandTable
             .Concat(StringCommands.Table)
             .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)
+            .Concat(ExpiryCommands.Table)
             .Concat(ServerCommands.Table)
             .Concat(ClientCommands.Table)
             .Concat(TransactionCommands.Table));

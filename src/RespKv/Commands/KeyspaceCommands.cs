@@ -16,8 +16,8 @@ namespace RespKv.Commands;
 /// RANDOMKEY read lock-free, bucket by bucket.
 /// </para>
 /// <para>
-/// Key expiry is not handled here yet: entries whose <see cref="KeyEntry.ExpireAtMs"/> has passed are
-/// still listed (Redis skips them); the expiry issue adds that filter.
+/// Expiry: keys whose <see cref="KeyEntry.ExpireAtMs"/> has passed are missing to every command; KEYS leaves them
+/// out, SCAN and RANDOMKEY also remove them (as Redis 7.0); DBSIZE counts them until removed, as Redis does.
 /// </para>
 /// </summary>
 public static class KeyspaceCommands
@@ -39,6 +39,9 @@ public static class KeyspaceCommands
 
     /// <summary>Random bucket probes RANDOMKEY makes before walking the shards in order (a sparse table).</summary>
     private const int RandomKeyProbes = 64;
+
+    /// <summary>Expired keys RANDOMKEY removes before it gives up and answers as for an empty database (each try removes one).</summary>
+    private const int RandomKeyExpiredTries = 10_000;
 
     /// <summary>The name TYPE replies for <paramref name="type"/> (<c>string</c>, <c>hash</c>); SCAN TYPE compares against it.</summary>
     internal static ReadOnlySpan<byte> TypeName(ValueType type) => type == ValueType.String ? "string"u8 : "hash"u8;
@@ -78,7 +81,7 @@ public static class KeyspaceCommands
         {
             s.Found = 0;
             for (int i = 1; i < s.Args.Count; i++)
-                if (s.Database.Find(s.Args[i]) != null) s.Found++;
+                if (s.Database.FindNoTouch(s.Args[i]) != null) s.Found++;
         });
         for (long i = 0; i < args.Count - 1; i++) client.CountLookup(i < state.Found);
         client.Writer.WriteInteger(state.Found);
@@ -87,7 +90,7 @@ public static class KeyspaceCommands
     /// <summary><c>TYPE key</c>: <c>+string</c>, <c>+hash</c>, or <c>+none</c> when the key is missing.</summary>
     private static void Type(ClientSession client, in CommandArgs args)
     {
-        KeyEntry? entry = client.Database.Find(args[1]);
+        KeyEntry? entry = client.Database.FindNoTouch(args[1]);
         client.CountLookup(entry != null);
         client.Writer.WriteSimpleString(entry == null ? "none"u8 : TypeName(entry.Type));
     }
@@ -96,21 +99,27 @@ public static class KeyspaceCommands
     {
         public ReadOnlySpan<byte> Pattern;
         public bool All;
+        public long NowMs;
         public List<KeyEntry> Found;
     }
 
     /// <summary>
     /// <c>KEYS pattern</c>: every key of the selected database matching the glob pattern, in table order.
     /// Lock-free: a key written during the walk may or may not be listed (Redis blocks all writers instead).
+    /// Keys whose expiry has passed are left out but not removed, as Redis's <c>keysCommand</c> does.
     /// </summary>
     private static void Keys(ClientSession client, in CommandArgs args)
     {
-        var state = new KeysState { Pattern = args[1], All = GlobPattern.MatchesAll(args[1]), Found = client.EntryScratch };
+        var state = new KeysState
+        {
+            Pattern = args[1], All = GlobPattern.MatchesAll(args[1]), NowMs = client.Database.Lifetime.NowMs, Found = client.EntryScratch,
+        };
         state.Found.Clear();
         foreach (KeyspaceShard shard in client.Database.Shards)
         {
             shard.ForEach(ref state, static (ref KeysState s, KeyEntry e) =>
             {
+                if (e.ExpireAtMs != 0 && e.ExpireAtMs <= s.NowMs) return;
                 if (s.All || GlobPattern.IsMatch(s.Pattern, e.Key)) s.Found.Add(e);
             });
         }
@@ -166,6 +175,12 @@ public static class KeyspaceCommands
         {
             KeyEntry e = found[i];
             if (usePattern && !GlobPattern.IsMatch(pattern, e.Key)) continue;
+            if (e.ExpireAtMs != 0 && client.Database.FindNoTouch(e.Key) == null)
+            {
+                // Expired: the lookup removed it; left out, as Redis's scanGenericCommand does (a TYPE lookup counts a miss).
+                if (useType) client.CountLookup(false);
+                continue;
+            }
             if (useType)
             {
                 client.CountLookup(true);
@@ -240,7 +255,11 @@ public static class KeyspaceCommands
     /// <summary><c>RANDOMKEY</c>: a random key of the selected database as a bulk string, or a null bulk string when it is empty.</summary>
     private static void RandomKey(ClientSession client, in CommandArgs args)
     {
-        KeyEntry? entry = PickRandom(client.Database, client.EntryScratch);
+        Database db = client.Database;
+        KeyEntry? entry = PickRandom(db, client.EntryScratch);
+        // An expired key is removed by the lookup and another one picked, as Redis's dbRandomKey does.
+        for (int tries = 0; entry != null && entry.ExpireAtMs != 0 && db.FindNoTouch(entry.Key) == null; tries++)
+            entry = tries < RandomKeyExpiredTries ? PickRandom(db, client.EntryScratch) : null;
         if (entry == null) client.Writer.WriteNullBulkString();
         else client.Writer.WriteBulkString(entry.Key);
     }

@@ -19,6 +19,9 @@ public static class StringCommands
     [
         new("get", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the value of a key", Get),
         new("set", -3, Write | DenyOom, 1, 1, 1, "string", "Set the string value of a key", Set),
+        new("setex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration of a key", (ClientSession c, in CommandArgs a) => SetEx(c, a, StringOptions.Ex)),
+        new("psetex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration in milliseconds of a key", (ClientSession c, in CommandArgs a) => SetEx(c, a, StringOptions.Px)),
+        new("getex", -2, Write | Fast, 1, 1, 1, "string", "Get the value of a key and optionally set its expiration", GetEx),
         new("mset", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values", MSet),
         new("msetnx", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values, only if none of the keys exist", MSetNx),
         new("mget", -2, ReadOnly | Fast, 1, -1, 1, "string", "Get the values of all the given keys", MGet),
@@ -61,22 +64,119 @@ public static class StringCommands
         if (TryReadString(client, args[1], out byte[]? value)) WriteBulkOrNull(client.Writer, value);
     }
 
-    /// <summary><c>SET key value [NX|XX] [GET]</c>. Expiry options arrive with the expiry issue; until then they are a syntax error.</summary>
-    private static void Set(ClientSession client, in CommandArgs args)
+    /// <summary>Options of SET and GETEX, as Redis's <c>parseExtendedStringArgumentsOrReply</c> names them.</summary>
+    [Flags]
+    private enum StringOptions
     {
-        bool nx = false, xx = false, get = false;
-        for (int i = 3; i < args.Count; i++)
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Get = 4,
+        KeepTtl = 8,
+        Persist = 16,
+        Ex = 32,
+        Px = 64,
+        ExAt = 128,
+        PxAt = 256,
+        AnyExpire = Ex | Px | ExAt | PxAt,
+    }
+
+    /// <summary>
+    /// Parses SET's (<paramref name="isSet"/>) or GETEX's options from <paramref name="start"/> as Redis 7.0 does: NX XX GET
+    /// KEEPTTL (SET only), PERSIST (GETEX only), EX PX EXAT PXAT with a following value (a repeat of the same one
+    /// replaces it); any conflicting, unknown or value-less option replies <c>-ERR syntax error</c> and returns false.
+    /// </summary>
+    private static bool TryParseStringOptions(ClientSession client, in CommandArgs args, int start, bool isSet,
+        out StringOptions options, out int expireIndex)
+    {
+        options = StringOptions.None;
+        expireIndex = 0;
+        for (int i = start; i < args.Count; i++)
         {
-            if (args.Is(i, "NX"u8) && !xx) nx = true;
-            else if (args.Is(i, "XX"u8) && !nx) xx = true;
-            else if (args.Is(i, "GET"u8)) get = true;
+            bool hasNext = i + 1 < args.Count;
+            StringOptions expiry = StringOptions.None;
+            if (args.Is(i, "NX"u8) && isSet && (options & StringOptions.Xx) == 0) options |= StringOptions.Nx;
+            else if (args.Is(i, "XX"u8) && isSet && (options & StringOptions.Nx) == 0) options |= StringOptions.Xx;
+            else if (args.Is(i, "GET"u8) && isSet) options |= StringOptions.Get;
+            else if (args.Is(i, "KEEPTTL"u8) && isSet && (options & (StringOptions.Persist | StringOptions.AnyExpire)) == 0) options |= StringOptions.KeepTtl;
+            else if (args.Is(i, "PERSIST"u8) && !isSet && (options & (StringOptions.KeepTtl | StringOptions.AnyExpire)) == 0) options |= StringOptions.Persist;
+            else if (args.Is(i, "EX"u8)) expiry = StringOptions.Ex;
+            else if (args.Is(i, "PX"u8)) expiry = StringOptions.Px;
+            else if (args.Is(i, "EXAT"u8)) expiry = StringOptions.ExAt;
+            else if (args.Is(i, "PXAT"u8)) expiry = StringOptions.PxAt;
             else
             {
                 client.Writer.WriteError(CommandErrors.Syntax);
-                return;
+                return false;
             }
+            if (expiry == StringOptions.None) continue;
+            StringOptions conflicts = StringOptions.KeepTtl | StringOptions.Persist | (StringOptions.AnyExpire & ~expiry);
+            if ((options & conflicts) != 0 || !hasNext)
+            {
+                client.Writer.WriteError(CommandErrors.Syntax);
+                return false;
+            }
+            options |= expiry;
+            expireIndex = ++i;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// The absolute expiry (Unix ms) of an EX/PX/EXAT/PXAT value (Redis's <c>getExpireMillisecondsOrReply</c>): not an
+    /// integer: <c>-ERR value is not an integer or out of range</c>; not positive, or overflowing once made absolute:
+    /// <c>-ERR invalid expire time in '&lt;command&gt;' command</c>.
+    /// </summary>
+    private static bool TryExpireMs(ClientSession client, ReadOnlySpan<byte> text, StringOptions unit, long nowMs, out long expireAtMs)
+    {
+        expireAtMs = 0;
+        if (!RespInteger.TryParse(text, out long value))
+        {
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return false;
+        }
+        bool seconds = (unit & (StringOptions.Ex | StringOptions.ExAt)) != 0;
+        bool relative = (unit & (StringOptions.Ex | StringOptions.Px)) != 0;
+        if (value <= 0 || !ExpiryCommands.TryAbsoluteMs(value, seconds, relative ? nowMs : 0, out expireAtMs))
+        {
+            ExpiryCommands.WriteInvalidExpireTime(client);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <c>SET key value [NX|XX] [GET] [EX s|PX ms|EXAT unix-s|PXAT unix-ms|KEEPTTL]</c>: <c>+OK</c>, a null bulk string when
+    /// NX/XX prevented it, or with GET the old value (null when missing; <c>-WRONGTYPE</c> when not a string, then nothing
+    /// is set). Without an expiry option or KEEPTTL the key's expiry is cleared. An expiry already past stores
+    /// nothing and deletes the key (it would be expired at once; Redis stores it and expires it on the next access).
+    /// Logged as Redis propagates it: with EX/PX/EXAT as <c>SET key value PXAT &lt;ms&gt;</c>; without an expiry, the
+    /// request minus GET.
+    /// </summary>
+    private static void Set(ClientSession client, in CommandArgs args)
+    {
+        if (!TryParseStringOptions(client, args, 3, isSet: true, out StringOptions options, out int expireIndex)) return;
+        StringOptions expiry = options & StringOptions.AnyExpire;
+        Database db = client.Database;
+        long now = db.Lifetime.NowMs, expireAt = 0;
+        if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
+        SetValue(client, args, args[2], options, expireAt, now);
+    }
+
+    /// <summary><c>SETEX key seconds value</c> / <c>PSETEX key milliseconds value</c>: <c>+OK</c>; errors as SET's EX/PX (named after the command).</summary>
+    private static void SetEx(ClientSession client, in CommandArgs args, StringOptions unit)
+    {
+        Database db = client.Database;
+        long now = db.Lifetime.NowMs;
+        if (!TryExpireMs(client, args[2], unit, now, out long expireAt)) return;
+        SetValue(client, args, args[3], unit, expireAt, now);
+    }
+
+    /// <summary>SET's work after parsing (also SETEX/PSETEX, whose value is their last argument).</summary>
+    private static void SetValue(ClientSession client, in CommandArgs args, ReadOnlySpan<byte> value, StringOptions options, long expireAt, long now)
+    {
         ReadOnlySpan<byte> key = args[1];
+        bool get = (options & StringOptions.Get) != 0;
         Database db = client.Database;
         using (db.LockKey(key, out KeySlot slot))
         {
@@ -87,15 +187,86 @@ public static class StringCommands
                 client.CountLookup(existing != null);
                 if (!TryString(client, existing, out old)) return;
             }
-            if ((nx && existing != null) || (xx && existing == null))
+            if (((options & StringOptions.Nx) != 0 && existing != null) || ((options & StringOptions.Xx) != 0 && existing == null))
             {
                 if (get) WriteBulkOrNull(client.Writer, old);
                 else client.Writer.WriteNullBulkString();
                 return;
             }
-            db.Set(slot, key, args[2].ToArray());
+            if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
+            if (expireAt != 0 && expireAt <= now) db.Remove(key);
+            else db.Set(slot, key, value.ToArray(), expireAt);
+            RecordSet(client, args, options, key, value, expireAt);
             if (get) WriteBulkOrNull(client.Writer, old);
             else client.Writer.WriteOk();
+        }
+    }
+
+    /// <summary>
+    /// SET's propagated record (Redis's <c>setGenericCommand</c> rewrites): <c>SET key value PXAT ms</c> for a relative or
+    /// second-based expiry (and SETEX/PSETEX), the request minus its GET arguments when GET and no expiry, else the request.
+    /// </summary>
+    private static void RecordSet(ClientSession client, in CommandArgs args, StringOptions options, ReadOnlySpan<byte> key,
+        ReadOnlySpan<byte> value, long expireAt)
+    {
+        bool rewriteExpiry = (options & StringOptions.AnyExpire) != 0 && (options & StringOptions.PxAt) == 0;
+        bool dropGet = (options & StringOptions.Get) != 0 && (options & StringOptions.AnyExpire) == 0;
+        if (!rewriteExpiry && !dropGet) return;
+        PropagationBuffer? record = ExpiryCommands.ReplaceRecord(client);
+        if (record == null) return;
+        if (rewriteExpiry)
+        {
+            record.Begin(client.Database.Index, 5).Arg("SET"u8).Arg(key).Arg(value).Arg("PXAT"u8).Arg(expireAt);
+            return;
+        }
+        int gets = 0;
+        for (int i = 3; i < args.Count; i++)
+            if (args.Is(i, "GET"u8)) gets++;
+        record.Begin(client.Database.Index, args.Count - gets);
+        for (int i = 0; i < args.Count; i++)
+            if (i < 3 || !args.Is(i, "GET"u8)) record.Arg(args[i]);
+    }
+
+    /// <summary>
+    /// <c>GETEX key [EX s|PX ms|EXAT unix-s|PXAT unix-ms|PERSIST]</c>: the value (null when missing, before any expiry
+    /// check; <c>-WRONGTYPE</c> for another type), setting or removing its expiry. Option errors as SET's, named
+    /// <c>'getex'</c>; they come after the missing-key and WRONGTYPE checks. An EXAT/PXAT in the past deletes the key
+    /// (logged <c>DEL key</c>); another expiry is logged <c>PEXPIREAT key ms</c>; PERSIST of a key with an expiry <c>PERSIST key</c>.
+    /// </summary>
+    private static void GetEx(ClientSession client, in CommandArgs args)
+    {
+        if (!TryParseStringOptions(client, args, 2, isSet: false, out StringOptions options, out int expireIndex)) return;
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key, out KeySlot slot))
+        {
+            KeyEntry? entry = db.Find(slot, key);
+            client.CountLookup(entry != null);
+            if (!TryString(client, entry, out byte[]? value)) return;
+            if (value == null)
+            {
+                client.Writer.WriteNullBulkString();
+                return;
+            }
+            StringOptions expiry = options & StringOptions.AnyExpire;
+            long now = db.Lifetime.NowMs, expireAt = 0;
+            if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
+            client.Writer.WriteBulkString(value);
+            if (expiry != 0 && expireAt <= now)
+            {
+                db.Remove(key);
+                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+            }
+            else if (expiry != 0)
+            {
+                db.Set(slot, key, value, expireAt);
+                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
+            }
+            else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
+            {
+                db.Set(slot, key, value);
+                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
+            }
         }
     }
 
@@ -213,10 +384,11 @@ public static class StringCommands
         long length;
         using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
+            KeyEntry? entry = db.Find(slot, key);
+            if (!TryString(client, entry, out byte[]? old)) return;
             if (old == null)
             {
-                db.Set(slot, key, suffix.ToArray());
+                db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0);
                 length = suffix.Length;
             }
             else
@@ -230,7 +402,7 @@ public static class StringCommands
                 byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
                 old.CopyTo(value, 0);
                 suffix.CopyTo(value.AsSpan(old.Length));
-                db.Set(slot, key, value);
+                db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
             }
         }
         client.Writer.WriteInteger(length);
@@ -273,7 +445,8 @@ public static class StringCommands
         long result;
         using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
+            KeyEntry? entry = db.Find(slot, key);
+            if (!TryString(client, entry, out byte[]? old)) return;
             long current = 0;
             if (old != null && !RespInteger.TryParse(old, out current))
             {
@@ -288,7 +461,7 @@ public static class StringCommands
             result = current + by;
             Span<byte> digits = stackalloc byte[20];
             Utf8Formatter.TryFormat(result, digits, out int n);
-            db.Set(slot, key, digits[..n].ToArray());
+            db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0);
         }
         client.Writer.WriteInteger(result);
     }
@@ -307,7 +480,8 @@ public static class StringCommands
         Database db = client.Database;
         using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
+            KeyEntry? entry = db.Find(slot, key);
+            if (!TryString(client, entry, out byte[]? old)) return;
             ReadOnlySpan<byte> current = old ?? "0"u8;
             string? text = FloatSum(current, increment, out string? error);
             if (text == null)
@@ -316,7 +490,7 @@ public static class StringCommands
                 return;
             }
             byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
-            db.Set(slot, key, value);
+            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
             client.Writer.WriteBulkString(value);
         }
     }
@@ -356,7 +530,8 @@ public static class StringCommands
         long length;
         using (db.LockKey(key, out KeySlot slot))
         {
-            if (!TryString(client, db.Find(slot, key), out byte[]? old)) return;
+            KeyEntry? entry = db.Find(slot, key);
+            if (!TryString(client, entry, out byte[]? old)) return;
             length = old?.Length ?? 0;
             if (patch.Length == 0)
             {
@@ -372,7 +547,7 @@ public static class StringCommands
             byte[] value = new byte[length];
             old?.CopyTo(value, 0);
             patch.CopyTo(value.AsSpan((int)offset));
-            db.Set(slot, key, value);
+            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
         }
         client.Writer.WriteInteger(length);
     }

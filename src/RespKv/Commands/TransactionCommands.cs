@@ -104,7 +104,7 @@ public static class TransactionCommands
         try
         {
             // Checked under the watched keys' shard locks: no write to them can slip in before the commands run.
-            if (transaction.Watcher.Modified)
+            if (transaction.Watcher.Modified || transaction.WatchedKeyExpired())
             {
                 w.WriteNullArray();
             }

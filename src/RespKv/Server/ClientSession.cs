@@ -380,6 +380,14 @@ public sealed class ClientSession
             else Reject(AuthCommands.NoAuthError, command);
             return;
         }
+        long maxMemory = Server.Options.MaxMemory;
+        if (maxMemory != 0 && !Server.Keyspace.Limiter.MakeRoom(maxMemory, Server.Options.MaxMemoryPolicy, Server.Options.MaxMemorySamples)
+            && RejectsWhenOutOfMemory(command))
+        {
+            if (command.Parent == null && command.Name == "exec") RejectExec(CommandErrors.OutOfMemory, command);
+            else Reject(System.Text.Encoding.ASCII.GetBytes(CommandErrors.OutOfMemory), command);
+            return;
+        }
         if (InMulti && (command.Flags & CommandFlags.RunsInMulti) == 0)
         {
             CurrentCommand = command;
@@ -393,6 +401,19 @@ public sealed class ClientSession
             return;
         }
         Dispatch(command, args);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="command"/> is refused while memory is over maxmemory (Redis 7.0's processCommand): a
+    /// <c>denyoom</c> command; EXEC of a transaction that queued one; and inside MULTI any command but EXEC, DISCARD,
+    /// QUIT and RESET (queuing itself takes memory).
+    /// </summary>
+    private bool RejectsWhenOutOfMemory(CommandInfo command)
+    {
+        if ((command.Flags & CommandFlags.DenyOom) != 0) return true;
+        bool top = command.Parent == null;
+        if (top && command.Name == "exec") return InMulti && (_transaction!.QueuedFlags & CommandFlags.DenyOom) != 0;
+        return InMulti && !(top && command.Name is "discard" or "quit" or "reset");
     }
 
     /// <summary>Runs <paramref name="command"/>'s handler (arity already checked): the path of a direct command and of each command EXEC replays.</summary>
@@ -539,6 +560,9 @@ public static class CommandErrors
 {
     /// <summary><c>-ERR syntax error</c>.</summary>
     public const string Syntax = "ERR syntax error";
+
+    /// <summary><c>-OOM command not allowed when used memory &gt; 'maxmemory'.</c> (Redis's <c>shared.oomerr</c>).</summary>
+    public const string OutOfMemory = "OOM command not allowed when used memory > 'maxmemory'.";
 
     /// <summary><c>-WRONGTYPE …</c> for a command against a key of another type.</summary>
     public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";

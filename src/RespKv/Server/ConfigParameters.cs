@@ -70,8 +70,7 @@ public static class ConfigParameters
         new("maxmemory", true, o => o.MaxMemory.ToString(CultureInfo.InvariantCulture), (o, v) =>
         {
             if (!ServerOptions.TryParseMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
-            if (bytes != 0) return "maxmemory is not enforced yet (eviction issue)";
-            o.MaxMemory = 0;
+            o.MaxMemory = bytes;
             return null;
         }),
         // Redis prints the password in CONFIG GET (an authenticated client may read it); logs never do.
@@ -89,6 +88,8 @@ public static class ConfigParameters
             return error;
         }),
         new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x => o.MaxMemoryPolicy = x)),
+        // Redis 7.0: createIntConfig("maxmemory-samples", 1, 64, 5).
+        new("maxmemory-samples", true, o => Int(o.MaxMemorySamples), (o, v) => SetInt(v, 1, 64, x => o.MaxMemorySamples = x)),
         // Redis 7.0: createLongLongConfig(-1, LLONG_MAX, 10000) and createULongConfig(0, LONG_MAX, 128).
         new("slowlog-log-slower-than", true, o => o.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture),
             (o, v) => SetInteger(v, -1, long.MaxValue, x => o.SlowlogLogSlowerThan = x)),

@@ -142,23 +142,24 @@ public static class InfoBuilder
             .Field("instantaneous_input_kbps", Kbps(stats.InstantaneousInputKbps))
             .Field("instantaneous_output_kbps", Kbps(stats.InstantaneousOutputKbps))
             .Field("rejected_connections", stats.RejectedConnections)
-            // Keys with a TTL and eviction arrive with their own issues; until then no key can expire
-            // or be evicted, so both counters are truly 0.
-            .Field("expired_keys", 0)
-            .Field("evicted_keys", 0)
+            .Field("expired_keys", server.Keyspace.Lifetime.ExpiredKeys)
+            .Field("expired_stale_perc", (server.Keyspace.ActiveExpiry.StalePercent * 100).ToString("F2", CultureInfo.InvariantCulture))
+            .Field("expired_time_cap_reached_count", server.Keyspace.ActiveExpiry.TimeCapReachedCount)
+            .Field("evicted_keys", server.Keyspace.Lifetime.EvictedKeys)
             .Field("keyspace_hits", hits)
             .Field("keyspace_misses", misses)
             .Field("total_error_replies", server.CommandStats.TotalErrorReplies);
     }
 
     /// <summary>
-    /// <c>used_memory</c> is the managed heap in use (<see cref="GC.GetTotalMemory(bool)"/> without collecting),
-    /// not malloc'd bytes as in Redis; <c>used_memory_rss</c> is the process working set; the peak is sampled
-    /// by the server cron and by INFO.
+    /// <c>used_memory</c> is RespKv's running estimate of the bytes its data holds on the managed heap — keys, values,
+    /// hash fields, per-entry nodes and hash tables (<see cref="Keyspace.MemoryBytes"/>), what maxmemory is checked
+    /// against — not malloc'd bytes of the whole process as in Redis (it leaves out client buffers and the runtime);
+    /// <c>used_memory_rss</c> is the process working set; the peak is sampled by the server cron and by INFO.
     /// </summary>
     private static void AppendMemory(StringBuilder text, RespServer server)
     {
-        long used = GC.GetTotalMemory(false);
+        long used = UsedMemory(server);
         long peak = server.Stats.TrackMemoryPeak(used);
         long rss = Environment.WorkingSet;
         long max = server.Options.MaxMemory;
@@ -173,6 +174,9 @@ public static class InfoBuilder
             .Field("maxmemory_policy", server.Options.MaxMemoryPolicy)
             .Field("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
     }
+
+    /// <summary>INFO <c>used_memory</c>: the keyspace's memory estimate (see <see cref="AppendMemory"/>).</summary>
+    internal static long UsedMemory(RespServer server) => server.Keyspace.MemoryBytes;
 
     /// <summary>Redis's <c>bytesToHuman</c>: <c>512B</c>, <c>966.18K</c>, <c>1.50M</c>, <c>2.00G</c> …</summary>
     public static string BytesToHuman(long n)
@@ -273,9 +277,11 @@ public static class InfoBuilder
         {
             long keys = keyspace[i].Count;
             if (keys == 0) continue;
-            // expires and avg_ttl count keys with a TTL, which arrive with the expiry issue: 0 until then.
+            // expires counts keys with an expiry (expired ones not yet removed included), avg_ttl is the active cycle's estimate.
             text.Append("db").Append(i.ToString(CultureInfo.InvariantCulture)).Append(":keys=")
-                .Append(keys.ToString(CultureInfo.InvariantCulture)).Append(",expires=0,avg_ttl=0\r\n");
+                .Append(keys.ToString(CultureInfo.InvariantCulture))
+                .Append(",expires=").Append(keyspace[i].VolatileCount.ToString(CultureInfo.InvariantCulture))
+                .Append(",avg_ttl=").Append(keyspace[i].AverageTtl.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         }
     }
 

@@ -24,6 +24,8 @@ public sealed class RespServer
         Options = options;
         Commands = commands ?? CommandTable.Default;
         Keyspace = new Keyspace(options.Databases);
+        // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
+        Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);

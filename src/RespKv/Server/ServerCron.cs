@@ -7,7 +7,9 @@ namespace RespKv.Server;
 /// <see cref="PeriodMs"/> ms it samples the instantaneous rates of INFO <c>stats</c>
 /// (<c>instantaneous_ops_per_sec</c>, <c>instantaneous_input_kbps</c>, <c>instantaneous_output_kbps</c>)
 /// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>)
-/// or over their output-buffer limit (Redis's <c>clientsCronHandleOutputBufferLimits</c> part of the cron).
+/// or over their output-buffer limit (Redis's <c>clientsCronHandleOutputBufferLimits</c> part of the cron);
+/// advances the LRU clock, runs the active expiry cycle (Redis's <c>databasesCron</c> → <c>activeExpireCycle</c>) and
+/// keeps the keyspace's LFU mode and memory tracking in step with <c>maxmemory-policy</c> and <c>maxmemory</c>.
 /// The host runs it from start to stop.
 /// </summary>
 internal sealed class ServerCron : IDisposable
@@ -38,8 +40,9 @@ internal sealed class ServerCron : IDisposable
         {
             long now = Environment.TickCount64;
             _server.Stats.SampleInstantaneous(_server.Clients, now);
-            _server.Stats.TrackMemoryPeak(GC.GetTotalMemory(false));
+            _server.Stats.TrackMemoryPeak(InfoBuilder.UsedMemory(_server));
             CloseIdleClients(now);
+            KeyspaceCron();
             CheckOutputBufferLimits(now);
         }
         catch (Exception e)
@@ -50,6 +53,16 @@ internal sealed class ServerCron : IDisposable
         {
             Volatile.Write(ref _ticking, 0);
         }
+    }
+
+    /// <summary>The keyspace's part of the cron: access clock, LFU mode, memory tracking, active expiry.</summary>
+    private void KeyspaceCron()
+    {
+        Storage.Keyspace keyspace = _server.Keyspace;
+        keyspace.Lifetime.Tick();
+        keyspace.Lifetime.Lfu = Storage.MemoryLimiter.IsLfu(Storage.MemoryLimiter.ParsePolicy(_server.Options.MaxMemoryPolicy));
+        if (_server.Options.MaxMemory == 0 && keyspace.Lifetime.TrackingBytes) keyspace.TrackMemory(false);
+        keyspace.ActiveExpiry.RunCycle(PeriodMs);
     }
 
     private void CloseIdleClients(long nowMs)

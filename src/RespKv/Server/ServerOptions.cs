@@ -72,11 +72,18 @@ public sealed class ServerOptions
     /// <summary>RDB snapshot schedule (<c>save</c>). RespKv does not write RDB snapshots: always empty.</summary>
     public string Save { get; set; } = "";
 
-    /// <summary>Memory limit in bytes (<c>maxmemory</c>); 0 = none. Enforced by the eviction issue.</summary>
+    /// <summary>
+    /// Memory limit in bytes (<c>maxmemory</c>); 0 = none. Compared before each command with the estimated memory of
+    /// the data (INFO <c>used_memory</c>): over it, keys are evicted by <see cref="MaxMemoryPolicy"/>, or commands
+    /// flagged <c>denyoom</c> answer <c>-OOM command not allowed when used memory &gt; 'maxmemory'.</c>.
+    /// </summary>
     public long MaxMemory { get; set; }
 
-    /// <summary>Eviction policy (<c>maxmemory-policy</c>). Default noeviction.</summary>
+    /// <summary>Eviction policy (<c>maxmemory-policy</c>): noeviction (default), allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl.</summary>
     public string MaxMemoryPolicy { get; set; } = "noeviction";
+
+    /// <summary>Keys sampled per database per eviction round (<c>maxmemory-samples</c>, 1..64, default 5).</summary>
+    public int MaxMemorySamples { get; set; } = 5;
 
     /// <summary>Commands running at least this many microseconds go to the slow log (<c>slowlog-log-slower-than</c>); negative disables it, 0 logs everything. Default 10000.</summary>
     public long SlowlogLogSlowerThan { get; set; } = 10000;

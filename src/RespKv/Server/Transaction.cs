@@ -36,6 +36,9 @@ public sealed class Transaction
     /// <summary>True when a command was rejected while queuing (unknown, wrong arity, not allowed in MULTI): EXEC will abort.</summary>
     public bool Aborted { get; set; }
 
+    /// <summary>The union of the queued commands' flags (EXEC of a queued <c>denyoom</c> command is refused under OOM).</summary>
+    public CommandFlags QueuedFlags { get; private set; }
+
     /// <summary>Number of queued commands.</summary>
     public int Count => _count;
 
@@ -72,6 +75,7 @@ public sealed class Transaction
             _bufferUsed += arg.Length;
         }
         _commands[_count++] = new QueuedCommand(command, first, args.Count);
+        QueuedFlags |= command.Flags;
     }
 
     /// <summary>The table row of queued command <paramref name="index"/>.</summary>
@@ -91,6 +95,7 @@ public sealed class Transaction
         Aborted = false;
         Array.Clear(_commands, 0, _count);
         _count = 0;
+        QueuedFlags = CommandFlags.None;
         _bufferUsed = 0;
         _sliceCount = 0;
         if (_buffer.Length > RetainedBufferBytes) _buffer = new byte[256];
@@ -98,14 +103,33 @@ public sealed class Transaction
         if (_commands.Length > RetainedBufferBytes / 8) _commands = new QueuedCommand[8];
     }
 
-    /// <summary>Watches <paramref name="key"/> of <paramref name="database"/> (WATCH); a key already watched there is skipped.</summary>
+    /// <summary>
+    /// Watches <paramref name="key"/> of <paramref name="database"/> (WATCH); a key already watched there is skipped.
+    /// A key whose expiry has already passed is removed first (by a lookup), so its removal is not a change the
+    /// watch sees — Redis gets the same effect with its per-watch <c>expired</c> flag.
+    /// </summary>
     public void Watch(Database database, ReadOnlySpan<byte> key)
     {
         foreach ((Database d, byte[] k) in _watched)
             if (d == database && key.SequenceEqual(k)) return;
+        database.FindNoTouch(key);
         byte[] copy = key.ToArray();
         database.Watch(copy, Watcher);
         _watched.Add((database, copy));
+    }
+
+    /// <summary>
+    /// True when a watched key's expiry has passed though no lookup has removed it yet (Redis 7.0's
+    /// <c>isWatchedKeyExpired</c>): EXEC treats that as a modification. Called holding the watched keys' shard locks.
+    /// </summary>
+    public bool WatchedKeyExpired()
+    {
+        foreach ((Database d, byte[] k) in _watched)
+        {
+            KeySlot slot = d.Locate(k);
+            if (slot.Shard.FindExpired(k, slot.Hash)) return true;
+        }
+        return false;
     }
 
     /// <summary>Forgets every watched key and clears the modified flag (UNWATCH; after EXEC and DISCARD; on disconnect).</summary>

@@ -29,11 +29,85 @@ public sealed class Database
 
     private readonly KeyspaceShard[] _shards = new KeyspaceShard[ShardCount];
 
-    /// <summary>An empty database numbered <paramref name="index"/>.</summary>
-    public Database(int index)
+    /// <summary>An empty database numbered <paramref name="index"/>, with its own expiry clock and counters.</summary>
+    public Database(int index) : this(index, new KeyLifetime())
+    {
+    }
+
+    /// <summary>An empty database numbered <paramref name="index"/> sharing <paramref name="lifetime"/> (its keyspace's clock and counters).</summary>
+    public Database(int index, KeyLifetime lifetime)
     {
         Index = index;
-        for (int i = 0; i < ShardCount; i++) _shards[i] = new KeyspaceShard();
+        Lifetime = lifetime;
+        for (int i = 0; i < ShardCount; i++) _shards[i] = new KeyspaceShard(index, lifetime);
+    }
+
+    /// <summary>The clock, access clock and counters this database's keys live by.</summary>
+    public KeyLifetime Lifetime { get; }
+
+    /// <summary>Keys with an expiry (INFO keyspace <c>expires=</c>), counting expired keys not yet removed, as Redis does.</summary>
+    public long VolatileCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (KeyspaceShard s in _shards) n += s.VolatileCount;
+            return n;
+        }
+    }
+
+    /// <summary>Estimated bytes of this database's entries and tables (see <see cref="KeyspaceShard.MemoryBytes"/>).</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            long n = 0;
+            foreach (KeyspaceShard s in _shards) n += s.MemoryBytes;
+            return n;
+        }
+    }
+
+    private long _avgTtl;
+
+    /// <summary>
+    /// Redis's estimate of the average remaining TTL in ms (INFO keyspace <c>avg_ttl=</c>): a running average of the
+    /// TTLs the active expiry cycle samples, the newest sample weighing 2%; 0 until one is taken and after FLUSHDB.
+    /// </summary>
+    public long AverageTtl => Volatile.Read(ref _avgTtl);
+
+    private int _expireShard;
+
+    /// <summary>
+    /// One loop of the active expiry cycle on this database (Redis's <c>activeExpireCycle</c> per-db loop): samples
+    /// <paramref name="sampleKeys"/> keys with expiry from the next shard that has any (round robin) and removes the
+    /// expired ones; folds the sampled TTLs into <see cref="AverageTtl"/>. Returns false when no shard holds a key
+    /// with expiry. Only the server cron calls it.
+    /// </summary>
+    internal bool ActiveExpireLoop(long nowMs, int sampleKeys, List<KeyEntry> scratch, ref ActiveExpireTally tally)
+    {
+        for (int tried = 0; tried < ShardCount; tried++)
+        {
+            KeyspaceShard shard = _shards[_expireShard];
+            if (shard.VolatileCount == 0)
+            {
+                _expireShard = (_expireShard + 1) & (ShardCount - 1);
+                continue;
+            }
+            long ttlSum = tally.TtlSum, ttlSamples = tally.TtlSamples;
+            int passes = tally.PassesCompleted;
+            shard.ActiveExpireStep(nowMs, sampleKeys, scratch, ref tally);
+            // Move to the next shard once this one's pass is complete, so every shard gets its turn.
+            if (tally.PassesCompleted != passes) _expireShard = (_expireShard + 1) & (ShardCount - 1);
+            long samples = tally.TtlSamples - ttlSamples;
+            if (samples > 0)
+            {
+                long avg = (tally.TtlSum - ttlSum) / samples;
+                long current = _avgTtl == 0 ? avg : _avgTtl;
+                Volatile.Write(ref _avgTtl, current / 50 * 49 + avg / 50);
+            }
+            return true;
+        }
+        return false;
     }
 
     /// <summary>The database number (SELECT index).</summary>
@@ -70,8 +144,15 @@ public sealed class Database
     /// <summary>Mask bit of the shard that holds <paramref name="key"/>.</summary>
     public static ulong ShardMaskOf(ReadOnlySpan<byte> key) => 1UL << ShardOf(KeyHash.Compute(key));
 
-    /// <summary>The entry for <paramref name="key"/>, or null. Lock-free.</summary>
+    /// <summary>The entry for <paramref name="key"/>, or null (also when its expiry passed: it is then removed). Lock-free. Records an access (LRU/LFU).</summary>
     public KeyEntry? Find(ReadOnlySpan<byte> key) => Find(Locate(key), key);
+
+    /// <summary>As <see cref="Find(ReadOnlySpan{byte})"/> without recording an access (Redis's <c>LOOKUP_NOTOUCH</c>).</summary>
+    public KeyEntry? FindNoTouch(ReadOnlySpan<byte> key)
+    {
+        KeySlot slot = Locate(key);
+        return slot.Shard.FindNoTouch(key, slot.Hash);
+    }
 
     /// <summary>The shard that holds <paramref name="key"/>, and the key's hash.</summary>
     public KeyspaceShard ShardFor(ReadOnlySpan<byte> key, out int hash)
@@ -158,6 +239,7 @@ public sealed class Database
         using ShardWriteScope scope = LockShards(AllShards);
         long removed = 0;
         foreach (KeyspaceShard s in _shards) removed += s.Clear();
+        Volatile.Write(ref _avgTtl, 0);
         return removed;
     }
 

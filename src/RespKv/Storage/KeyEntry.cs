@@ -73,6 +73,24 @@ public sealed class KeyEntry
         _ => 0,
     };
 
+    /// <summary>Managed-heap bytes of a <c>byte[]</c> of <paramref name="length"/> bytes on 64-bit .NET: 24 bytes of header and length, data rounded up to 8.</summary>
+    internal static long ArrayBytes(int length) => 24 + ((length + 7L) & ~7L);
+
+    /// <summary>Bytes of this node object: 16 bytes of header and method table, 40 of fields.</summary>
+    internal const int NodeBytes = 56;
+
+    /// <summary>
+    /// Estimated managed-heap bytes this entry holds (INFO <c>used_memory</c>, maxmemory): the node, the key array, and
+    /// the value — a string's array; a hash's fields and values with 8 bytes of per-field bookkeeping plus one
+    /// 2 KB-leaf's overhead per 1.5 KB of data (see <see cref="SortedHash"/>).
+    /// </summary>
+    public long MemoryBytes => NodeBytes + ArrayBytes(Key.Length) + Value switch
+    {
+        byte[] s => ArrayBytes(s.Length),
+        SortedHash h => 64 + h.Bytes + 8 * h.Count + 48 * (h.Bytes / 1536 + 1),
+        _ => 0,
+    };
+
     /// <summary>The same key and value in a node with another successor (used when a chain is rebuilt).</summary>
     internal KeyEntry WithNext(KeyEntry? next) => new(Key, Hash, Value, ExpireAtMs, next) { LruClock = LruClock };
 }

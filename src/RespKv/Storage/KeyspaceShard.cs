@@ -36,6 +36,19 @@ public sealed class KeyspaceShard
     private long _valueBytes;
     private long _version;
     private int _multiKeyWrite;
+    private int _volatileCount;
+    private long _memoryBytes;
+    private ulong _expireCursor;
+    private readonly KeyLifetime _lifetime;
+    private readonly int _databaseIndex;
+
+    /// <summary>An empty shard of database <paramref name="databaseIndex"/>, judging expiry by <paramref name="lifetime"/>.</summary>
+    internal KeyspaceShard(int databaseIndex, KeyLifetime lifetime)
+    {
+        _databaseIndex = databaseIndex;
+        _lifetime = lifetime;
+        _memoryBytes = InitialBuckets * IntPtr.Size;
+    }
 
     /// <summary>Watchers per watched key; null when none. Guarded by <see cref="WriteLock"/>.</summary>
     private Dictionary<byte[], List<KeyWatcher>>? _watchers;
@@ -51,6 +64,21 @@ public sealed class KeyspaceShard
 
     /// <summary>Sum of <see cref="KeyEntry.ValueBytes"/> over this shard's keys, in bytes.</summary>
     public long ValueBytes => Volatile.Read(ref _valueBytes);
+
+    /// <summary>Keys in this shard that carry an expiry (<see cref="KeyEntry.ExpireAtMs"/> != 0): Redis's expires dict size. Expired keys not yet removed count.</summary>
+    public int VolatileCount => Volatile.Read(ref _volatileCount);
+
+    /// <summary>
+    /// Estimated bytes this shard holds: every entry's <see cref="KeyEntry.MemoryBytes"/> (node, key, value, on the
+    /// managed heap) plus the bucket array. Maintained on every insert, replace and remove (INFO <c>used_memory</c>).
+    /// </summary>
+    public long MemoryBytes => Volatile.Read(ref _memoryBytes);
+
+    private void AddMemory(long delta)
+    {
+        _memoryBytes += delta;
+        _lifetime.AddBytes(delta);
+    }
 
     [ThreadStatic] private static long t_mutations;
 
@@ -91,12 +119,122 @@ public sealed class KeyspaceShard
     /// </summary>
     public KeyEntry? Find(ReadOnlySpan<byte> key, int hash)
     {
+        KeyEntry? found;
         if (Volatile.Read(ref _multiKeyWrite) == 0)
         {
-            KeyEntry? found = FindUnchecked(key, hash);
-            if (Volatile.Read(ref _multiKeyWrite) == 0) return found;
+            found = FindUnchecked(key, hash);
+            if (Volatile.Read(ref _multiKeyWrite) == 0) return found == null ? null : Accessed(found, touch: true);
         }
-        return FindDuringMultiKeyWrite(key, hash);
+        found = FindDuringMultiKeyWrite(key, hash);
+        return found == null ? null : Accessed(found, touch: true);
+    }
+
+    /// <summary>As <see cref="Find"/> without recording an access for LRU/LFU (Redis's <c>LOOKUP_NOTOUCH</c>: OBJECT, TTL, TYPE, EXISTS).</summary>
+    public KeyEntry? FindNoTouch(ReadOnlySpan<byte> key, int hash)
+    {
+        KeyEntry? found;
+        if (Volatile.Read(ref _multiKeyWrite) == 0)
+        {
+            found = FindUnchecked(key, hash);
+            if (Volatile.Read(ref _multiKeyWrite) == 0) return found == null ? null : Accessed(found, touch: false);
+        }
+        found = FindDuringMultiKeyWrite(key, hash);
+        return found == null ? null : Accessed(found, touch: false);
+    }
+
+    /// <summary>
+    /// A found entry as a lookup sees it: null when its expiry has passed (removing it, Redis's
+    /// <c>expireIfNeeded</c>), else the entry, its LRU/LFU word updated when <paramref name="touch"/>.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private KeyEntry? Accessed(KeyEntry entry, bool touch)
+    {
+        long expireAt = entry.ExpireAtMs;
+        if (expireAt != 0 && expireAt <= _lifetime.NowMs)
+        {
+            ExpireLazily(entry);
+            return null;
+        }
+        if (touch) _lifetime.Touch(entry);
+        return entry;
+    }
+
+    /// <summary>True when <paramref name="key"/> is present but its expiry has passed (not yet removed); removes nothing.</summary>
+    public bool FindExpired(ReadOnlySpan<byte> key, int hash)
+    {
+        KeyEntry? entry = FindUnchecked(key, hash);
+        return entry != null && IsExpired(entry);
+    }
+
+    /// <summary>True when <paramref name="entry"/> carries an expiry that has passed (Redis's <c>keyIsExpired</c>); removes nothing.</summary>
+    public bool IsExpired(KeyEntry entry) => entry.ExpireAtMs != 0 && entry.ExpireAtMs <= _lifetime.NowMs;
+
+    /// <summary>
+    /// Removes an entry a lookup found expired. Under the shard lock when this thread holds it (a writer), else
+    /// it tries to take it: a thread that cannot (another writer holds it, or this thread is inside a transaction
+    /// that does not hold this shard) leaves the removal to the next lookup or the active cycle — the key is
+    /// reported missing either way. Never blocks, so a lookup made while holding other shards cannot deadlock.
+    /// </summary>
+    private void ExpireLazily(KeyEntry entry)
+    {
+        if (WriteLock.IsHeldByCurrentThread)
+        {
+            RemoveExpired(entry, evicted: false);
+            return;
+        }
+        if (TransactionLocks.HeldByCurrentThread || !WriteLock.TryEnter()) return;
+        try
+        {
+            BeginWrite();
+            try { RemoveExpired(entry, evicted: false); }
+            finally { EndWrite(); }
+        }
+        finally
+        {
+            WriteLock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Removes <paramref name="entry"/> if it is still the key's current node, as expiry (<paramref name="evicted"/>
+    /// false) or eviction: touches watchers, counts <c>expired_keys</c>/<c>evicted_keys</c>, tells
+    /// <see cref="KeyLifetime.KeyRemoved"/> (the log's <c>DEL</c>). Not counted as a mutation of the command
+    /// running on this thread (Redis propagates the DEL itself and leaves <c>server.dirty</c> alone).
+    /// Caller holds the write lock and has begun a write.
+    /// </summary>
+    internal bool RemoveExpired(KeyEntry entry, bool evicted)
+    {
+        if (!Unlink(entry)) return false;
+        if (evicted) _lifetime.CountEvicted();
+        else _lifetime.CountExpired();
+        _lifetime.KeyRemoved?.Invoke(_databaseIndex, entry.Key);
+        return true;
+    }
+
+    /// <summary>Unlinks <paramref name="entry"/> (the very node) from its chain; false when it is no longer there. Caller holds the write lock.</summary>
+    private bool Unlink(KeyEntry entry)
+    {
+        KeyEntry?[] buckets = _buckets;
+        int index = BucketOf(entry.Hash, buckets.Length);
+        KeyEntry? previous = null;
+        for (KeyEntry? e = buckets[index]; e != null; previous = e, e = e.NextVolatile)
+        {
+            if (e != entry) continue;
+            Link(buckets, index, previous, e.NextVolatile);
+            Forget(e);
+            if (_watchers != null) TouchWatchers(e.Key);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Takes a removed entry out of the counters.</summary>
+    private void Forget(KeyEntry e)
+    {
+        _count--;
+        _valueBytes -= e.ValueBytes;
+        if (e.ExpireAtMs != 0) _volatileCount--;
+        AddMemory(-e.MemoryBytes);
     }
 
     private KeyEntry? FindDuringMultiKeyWrite(ReadOnlySpan<byte> key, int hash)
@@ -128,16 +266,28 @@ public sealed class KeyspaceShard
         for (KeyEntry? e = buckets[index]; e != null; previous = e, e = e.NextVolatile)
         {
             if (e.Hash != hash || !key.SequenceEqual(e.Key)) continue;
+            if (IsExpired(e))
+            {
+                // Overwriting a key whose expiry passed: it expires first (Redis's lookupKeyWrite), then the write inserts.
+                RemoveExpired(e, evicted: false);
+                break;
+            }
             var replacement = new KeyEntry(e.Key, hash, value, expireAtMs, e.NextVolatile) { LruClock = e.LruClock };
             Link(buckets, index, previous, replacement);
             _valueBytes += replacement.ValueBytes - e.ValueBytes;
+            _volatileCount += (expireAtMs != 0 ? 1 : 0) - (e.ExpireAtMs != 0 ? 1 : 0);
+            AddMemory(replacement.MemoryBytes - e.MemoryBytes);
             t_mutations++;
             if (_watchers != null) TouchWatchers(key);
             return e;
         }
-        var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]);
+        buckets = _buckets;
+        index = BucketOf(hash, buckets.Length);
+        var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]) { LruClock = _lifetime.NewAccessWord() };
         Volatile.Write(ref buckets[index], entry);
         _valueBytes += entry.ValueBytes;
+        if (expireAtMs != 0) _volatileCount++;
+        AddMemory(entry.MemoryBytes);
         t_mutations++;
         if (++_count > buckets.Length) Grow();
         if (_watchers != null) TouchWatchers(key);
@@ -154,9 +304,14 @@ public sealed class KeyspaceShard
         for (KeyEntry? e = buckets[index]; e != null; previous = e, e = e.NextVolatile)
         {
             if (e.Hash != hash || !key.SequenceEqual(e.Key)) continue;
+            if (IsExpired(e))
+            {
+                // Deleting a key whose expiry passed: it expires (logged as expiry) and the delete finds nothing, as in Redis.
+                RemoveExpired(e, evicted: false);
+                return null;
+            }
             Link(buckets, index, previous, e.NextVolatile);
-            _count--;
-            _valueBytes -= e.ValueBytes;
+            Forget(e);
             t_mutations++;
             if (_watchers != null) TouchWatchers(key);
             return e;
@@ -178,6 +333,9 @@ public sealed class KeyspaceShard
         Volatile.Write(ref _buckets, new KeyEntry?[InitialBuckets]);
         _count = 0;
         _valueBytes = 0;
+        _volatileCount = 0;
+        _expireCursor = 0;
+        AddMemory(InitialBuckets * IntPtr.Size - _memoryBytes);
         return removed;
     }
 
@@ -193,6 +351,12 @@ public sealed class KeyspaceShard
         ulong mask = (ulong)buckets.Length - 1;
         for (KeyEntry? e = Volatile.Read(ref buckets[(int)(cursor & mask)]); e != null; e = e.NextVolatile)
             output.Add(e);
+        return NextCursor(cursor, mask);
+    }
+
+    /// <summary>The reverse-binary increment of a bucket cursor (Redis's dictScan) for a table of <paramref name="mask"/> + 1 buckets.</summary>
+    private static ulong NextCursor(ulong cursor, ulong mask)
+    {
         cursor |= ~mask;
         cursor = ReverseBits(cursor);
         cursor++;
@@ -265,6 +429,95 @@ public sealed class KeyspaceShard
             }
         }
         Volatile.Write(ref _buckets, grown);
+        AddMemory((long)(grown.Length - old.Length) * IntPtr.Size);
+    }
+
+    /// <summary>
+    /// One step of the active expiry cycle on this shard (Redis's <c>activeExpireCycle</c> inner loop): walks buckets
+    /// from this shard's own expiry cursor (reverse-binary, as SCAN, so a full pass reaches every key even while the
+    /// table grows), lock-free, until it has sampled <paramref name="sampleKeys"/> keys carrying an expiry or visited
+    /// 20 times that many buckets; then removes the expired ones under the shard lock (as expiry: watchers touched,
+    /// <c>DEL</c> logged). Only the server cron calls it.
+    /// </summary>
+    /// <param name="nowMs">Now, Unix ms.</param>
+    /// <param name="sampleKeys">Keys with expiry to sample (Redis's 20 per loop).</param>
+    /// <param name="scratch">Reused list; cleared here.</param>
+    /// <param name="tally">Adds sampled keys, expired keys, and the TTL sum of the live ones (for <c>avg_ttl</c>).</param>
+    internal void ActiveExpireStep(long nowMs, int sampleKeys, List<KeyEntry> scratch, ref ActiveExpireTally tally)
+    {
+        scratch.Clear();
+        KeyEntry?[] table = Volatile.Read(ref _buckets);
+        ulong mask = (ulong)table.Length - 1;
+        ulong cursor = _expireCursor;
+        int sampled = 0, visited = 0, maxBuckets = sampleKeys * 20;
+        do
+        {
+            for (KeyEntry? e = Volatile.Read(ref table[(int)(cursor & mask)]); e != null; e = e.NextVolatile)
+            {
+                long expireAt = e.ExpireAtMs;
+                if (expireAt == 0) continue;
+                sampled++;
+                if (expireAt <= nowMs) scratch.Add(e);
+                else
+                {
+                    tally.TtlSum += expireAt - nowMs;
+                    tally.TtlSamples++;
+                }
+            }
+            cursor = NextCursor(cursor, mask);
+            visited++;
+        }
+        while (cursor != 0 && sampled < sampleKeys && visited < maxBuckets);
+        _expireCursor = cursor;
+        tally.Sampled += sampled;
+        if (cursor == 0) tally.PassesCompleted++;
+        if (scratch.Count == 0) return;
+        using (WriteLock.EnterScope())
+        {
+            BeginWrite();
+            try
+            {
+                foreach (KeyEntry e in scratch)
+                    if (RemoveExpired(e, evicted: false)) tally.Expired++;
+            }
+            finally
+            {
+                EndWrite();
+            }
+        }
+        scratch.Clear();
+    }
+
+    /// <summary>
+    /// Adds up to <paramref name="count"/> entries to <paramref name="output"/> for eviction sampling (Redis's
+    /// <c>dictGetSomeKeys</c>): from a random bucket onward, visiting at most 10 times <paramref name="count"/> buckets;
+    /// only keys with an expiry when <paramref name="volatileOnly"/>. Lock-free.
+    /// </summary>
+    internal void SampleEntries(Random random, int count, bool volatileOnly, List<KeyEntry> output)
+    {
+        KeyEntry?[] table = Volatile.Read(ref _buckets);
+        int index = random.Next(table.Length), taken = 0;
+        for (int visited = 0; visited < count * 10 && visited < table.Length && taken < count; visited++)
+        {
+            for (KeyEntry? e = Volatile.Read(ref table[index]); e != null && taken < count; e = e.NextVolatile)
+            {
+                if (volatileOnly && e.ExpireAtMs == 0) continue;
+                output.Add(e);
+                taken++;
+            }
+            index = (index + 1) & (table.Length - 1);
+        }
+    }
+
+    /// <summary>Removes <paramref name="entry"/> as evicted (if still current), holding the shard lock; true when it did.</summary>
+    internal bool Evict(KeyEntry entry)
+    {
+        using (WriteLock.EnterScope())
+        {
+            BeginWrite();
+            try { return RemoveExpired(entry, evicted: true); }
+            finally { EndWrite(); }
+        }
     }
 
     private static int BucketOf(int hash, int bucketCount) => (int)((uint)hash >> Database.ShardBits) & (bucketCount - 1);
@@ -280,3 +533,18 @@ public sealed class KeyspaceShard
 
 /// <summary>Called for each entry by <see cref="KeyspaceShard.ForEach{TState}"/>.</summary>
 public delegate void EntryVisitor<TState>(ref TState state, KeyEntry entry) where TState : allows ref struct;
+
+/// <summary>Counts of an active expiry cycle over shards (see <see cref="KeyspaceShard.ActiveExpireStep"/>).</summary>
+internal struct ActiveExpireTally
+{
+    /// <summary>Keys with an expiry examined.</summary>
+    public long Sampled;
+    /// <summary>Of them, removed as expired.</summary>
+    public long Expired;
+    /// <summary>Sum of the remaining TTLs (ms) of the live sampled keys.</summary>
+    public long TtlSum;
+    /// <summary>Live sampled keys.</summary>
+    public long TtlSamples;
+    /// <summary>Shards whose expiry cursor wrapped to 0 (a full pass ended).</summary>
+    public int PassesCompleted;
+}

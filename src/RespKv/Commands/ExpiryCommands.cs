@@ -1,0 +1,260 @@
+using RespKv.Protocol;
+using RespKv.Server;
+using RespKv.Storage;
+using static RespKv.Commands.CommandFlags;
+
+namespace RespKv.Commands;
+
+/// <summary>
+/// Key expiry commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=generic):
+/// EXPIRE PEXPIRE EXPIREAT PEXPIREAT (NX XX GT LT), TTL PTTL EXPIRETIME PEXPIRETIME, PERSIST, and OBJECT
+/// IDLETIME|FREQ|HELP. An expiry is an absolute Unix time in ms (<see cref="KeyEntry.ExpireAtMs"/>); a key whose
+/// time has passed is missing to every command and removed by the lookup that finds it or by the active
+/// cycle (see <see cref="KeyspaceShard.Find"/>, <see cref="Server.ServerCron"/>).
+/// <para>
+/// Propagation (Redis's <c>expireGenericCommand</c>): a relative or second-based expiry is logged as
+/// <c>PEXPIREAT key &lt;absolute ms&gt;</c> followed by the request's option arguments; an expiry already in the past
+/// deletes the key and is logged as <c>DEL key</c>.
+/// </para>
+/// </summary>
+public static class ExpiryCommands
+{
+    /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
+    public static IEnumerable<CommandInfo> Table =>
+    [
+        new("expire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in seconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: true, relative: true)),
+        new("pexpire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in milliseconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: false, relative: true)),
+        new("expireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: true, relative: false)),
+        new("pexpireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: false, relative: false)),
+        new("ttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in seconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: false)),
+        new("pttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in milliseconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: false)),
+        new("expiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: true)),
+        new("pexpiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key in milliseconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: true)),
+        new("persist", 2, Write | Fast, 1, 1, 1, "generic", "Remove the expiration from a key", Persist),
+        new("object", -2, None, 0, 0, 0, "generic", "A container for object introspection commands", null,
+            new CommandInfo("freq", 3, ReadOnly, 2, 2, 1, "generic", "Get the logarithmic access frequency counter of a Redis object", ObjectFreq),
+            new CommandInfo("help", 2, Loading | Stale, 0, 0, 0, "generic", "Show helpful text about the different subcommands", ObjectHelp),
+            new CommandInfo("idletime", 3, ReadOnly, 2, 2, 1, "generic", "Get the time since a Redis object was last accessed", ObjectIdleTime)),
+    ];
+
+    /// <summary>The <c>-ERR invalid expire time in '&lt;command&gt;' command</c> error of the current command (Redis's <c>addReplyErrorExpireTime</c>).</summary>
+    internal static void WriteInvalidExpireTime(ClientSession client) =>
+        client.Writer.WriteError($"ERR invalid expire time in '{client.CurrentCommand!.FullName}' command");
+
+    /// <summary>
+    /// The client's propagation buffer with the request's default record replaced (the handler adds the effect's
+    /// own records), or null when no write log is set and nothing is to be recorded.
+    /// </summary>
+    internal static PropagationBuffer? ReplaceRecord(ClientSession client)
+    {
+        if (client.Server.WriteLog == null) return null;
+        client.Propagation.Replace();
+        return client.Propagation;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="relative"/> (in <paramref name="seconds"/> or ms) to <paramref name="baseMs"/>, giving an
+    /// absolute time in ms; false when it overflows a signed 64-bit integer (Redis's expire-time checks).
+    /// </summary>
+    internal static bool TryAbsoluteMs(long relative, bool seconds, long baseMs, out long absoluteMs)
+    {
+        absoluteMs = 0;
+        if (seconds)
+        {
+            if (relative > long.MaxValue / 1000 || relative < long.MinValue / 1000) return false;
+            relative *= 1000;
+        }
+        if (relative > long.MaxValue - baseMs) return false;
+        absoluteMs = relative + baseMs;
+        return true;
+    }
+
+    [Flags]
+    private enum ExpireCondition
+    {
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Gt = 4,
+        Lt = 8,
+    }
+
+    /// <summary>
+    /// <c>EXPIRE|PEXPIRE|EXPIREAT|PEXPIREAT key time [NX|XX|GT|LT]</c>: <c>:1</c> when the expiry was set (or the key
+    /// deleted, the time being past), <c>:0</c> when the key is missing or the condition failed (NX: has an expiry;
+    /// XX: has none; GT: new not later, or no expiry; LT: new not earlier than an existing expiry).
+    /// Errors, in Redis's order: <c>-ERR Unsupported option &lt;opt&gt;</c>; <c>-ERR NX and XX, GT or LT options at the
+    /// same time are not compatible</c>; <c>-ERR GT and LT options at the same time are not compatible</c>; time not an
+    /// integer: <c>-ERR value is not an integer or out of range</c>; overflow: <c>-ERR invalid expire time in '…' command</c>.
+    /// </summary>
+    private static void Expire(ClientSession client, in CommandArgs args, bool seconds, bool relative)
+    {
+        RespWriter w = client.Writer;
+        ExpireCondition condition = ExpireCondition.None;
+        for (int i = 3; i < args.Count; i++)
+        {
+            if (args.Is(i, "NX"u8)) condition |= ExpireCondition.Nx;
+            else if (args.Is(i, "XX"u8)) condition |= ExpireCondition.Xx;
+            else if (args.Is(i, "GT"u8)) condition |= ExpireCondition.Gt;
+            else if (args.Is(i, "LT"u8)) condition |= ExpireCondition.Lt;
+            else
+            {
+                w.WriteError("ERR Unsupported option " + System.Text.Encoding.UTF8.GetString(args[i]));
+                return;
+            }
+        }
+        if ((condition & ExpireCondition.Nx) != 0 && condition != ExpireCondition.Nx)
+        {
+            w.WriteError("ERR NX and XX, GT or LT options at the same time are not compatible");
+            return;
+        }
+        if ((condition & (ExpireCondition.Gt | ExpireCondition.Lt)) == (ExpireCondition.Gt | ExpireCondition.Lt))
+        {
+            w.WriteError("ERR GT and LT options at the same time are not compatible");
+            return;
+        }
+        if (!RespInteger.TryParse(args[2], out long time))
+        {
+            w.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        Database db = client.Database;
+        long now = db.Lifetime.NowMs;
+        if (!TryAbsoluteMs(time, seconds, relative ? now : 0, out long when))
+        {
+            WriteInvalidExpireTime(client);
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1];
+        using (db.LockKey(key, out KeySlot slot))
+        {
+            KeyEntry? entry = db.Find(slot, key);
+            if (entry == null || !ConditionHolds(condition, entry.ExpireAtMs, when))
+            {
+                w.WriteInteger(0);
+                return;
+            }
+            PropagationBuffer? record = ReplaceRecord(client);
+            if (when <= now)
+            {
+                db.Remove(key);
+                record?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+            }
+            else
+            {
+                db.Set(slot, key, entry.Value, when);
+                if (record != null)
+                {
+                    record.Begin(db.Index, args.Count).Arg("PEXPIREAT"u8).Arg(key).Arg(when);
+                    for (int i = 3; i < args.Count; i++) record.Arg(args[i]);
+                }
+            }
+        }
+        w.WriteInteger(1);
+    }
+
+    /// <summary>Whether the NX/XX/GT/LT condition lets <paramref name="when"/> replace <paramref name="current"/> (0 = no expiry, which GT treats as infinite).</summary>
+    private static bool ConditionHolds(ExpireCondition condition, long current, long when)
+    {
+        if ((condition & ExpireCondition.Nx) != 0 && current != 0) return false;
+        if ((condition & ExpireCondition.Xx) != 0 && current == 0) return false;
+        if ((condition & ExpireCondition.Gt) != 0 && (current == 0 || when <= current)) return false;
+        if ((condition & ExpireCondition.Lt) != 0 && current != 0 && when >= current) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>TTL|PTTL|EXPIRETIME|PEXPIRETIME key</c>: <c>:-2</c> missing, <c>:-1</c> no expiry; else the remaining time
+    /// (TTL rounds to the nearest second, never below 0) or the absolute Unix time (EXPIRETIME rounds to the nearest
+    /// second). The lookup does not count as an access for LRU/LFU.
+    /// </summary>
+    private static void Ttl(ClientSession client, in CommandArgs args, bool milliseconds, bool absolute)
+    {
+        Database db = client.Database;
+        KeyEntry? entry = db.FindNoTouch(args[1]);
+        client.CountLookup(entry != null);
+        if (entry == null)
+        {
+            client.Writer.WriteInteger(-2);
+            return;
+        }
+        long expireAt = entry.ExpireAtMs;
+        if (expireAt == 0)
+        {
+            client.Writer.WriteInteger(-1);
+            return;
+        }
+        long ttl = absolute ? expireAt : Math.Max(0, expireAt - db.Lifetime.NowMs);
+        client.Writer.WriteInteger(milliseconds ? ttl : (ttl + 500) / 1000);
+    }
+
+    /// <summary><c>PERSIST key</c>: <c>:1</c> when the key's expiry was removed, <c>:0</c> when it is missing or has none.</summary>
+    private static void Persist(ClientSession client, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> key = args[1];
+        Database db = client.Database;
+        using (db.LockKey(key, out KeySlot slot))
+        {
+            KeyEntry? entry = db.Find(slot, key);
+            if (entry == null || entry.ExpireAtMs == 0)
+            {
+                client.Writer.WriteInteger(0);
+                return;
+            }
+            db.Set(slot, key, entry.Value);
+        }
+        client.Writer.WriteInteger(1);
+    }
+
+    private const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+    private const string LfuSelected = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+    /// <summary>
+    /// <c>OBJECT IDLETIME key</c>: seconds since the key was last read or written (a null reply when missing).
+    /// Under an LFU policy: <c>-ERR An LFU maxmemory policy is selected, idle time not tracked. …</c>.
+    /// </summary>
+    private static void ObjectIdleTime(ClientSession client, in CommandArgs args)
+    {
+        KeyEntry? entry = client.Database.FindNoTouch(args[2]);
+        if (entry == null)
+        {
+            client.Writer.WriteNullBulkString();
+            return;
+        }
+        KeyLifetime lifetime = client.Database.Lifetime;
+        if (lifetime.Lfu) client.Writer.WriteError(LfuSelected);
+        else client.Writer.WriteInteger(lifetime.IdleSeconds(entry));
+    }
+
+    /// <summary>
+    /// <c>OBJECT FREQ key</c>: the key's logarithmic access counter after decay (a null reply when missing). Without
+    /// an LFU policy: <c>-ERR An LFU maxmemory policy is not selected, access frequency not tracked. …</c>.
+    /// </summary>
+    private static void ObjectFreq(ClientSession client, in CommandArgs args)
+    {
+        KeyEntry? entry = client.Database.FindNoTouch(args[2]);
+        if (entry == null)
+        {
+            client.Writer.WriteNullBulkString();
+            return;
+        }
+        KeyLifetime lifetime = client.Database.Lifetime;
+        if (!lifetime.Lfu) client.Writer.WriteError(LfuNotSelected);
+        else client.Writer.WriteInteger(lifetime.LfuFrequency(entry));
+    }
+
+    /// <summary>
+    /// <c>OBJECT HELP</c>: Redis's help text for the subcommands RespKv has. RespKv has no OBJECT ENCODING or
+    /// REFCOUNT: it stores no Redis encodings (ziplist, embstr…) nor reference counts, so it cannot answer them
+    /// honestly; they answer <c>-ERR unknown subcommand</c> (a difference from Redis).
+    /// </summary>
+    private static void ObjectHelp(ClientSession client, in CommandArgs args) => ServerCommands.WriteHelp(client.Writer, "OBJECT",
+    [
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+    ]);
+}

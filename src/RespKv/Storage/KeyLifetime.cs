@@ -1,0 +1,146 @@
+namespace RespKv.Storage;
+
+/// <summary>Called when expiry or eviction removes <paramref name="key"/> from database <paramref name="databaseIndex"/>, holding the key's shard lock.</summary>
+public delegate void KeyRemovedHandler(int databaseIndex, ReadOnlySpan<byte> key);
+
+/// <summary>
+/// What every shard of a <see cref="Keyspace"/> shares about the life of its keys: the clock expiry is
+/// judged by, the access clock LRU/LFU eviction reads, the memory estimate the eviction compares with
+/// <c>maxmemory</c>, and the counters INFO reports (<c>expired_keys</c>, <c>evicted_keys</c>).
+/// <para>
+/// Clock: <see cref="NowMs"/> reads <see cref="Clock"/> (a <see cref="TimeProvider"/>, the system clock by default;
+/// tests substitute their own to move time). Only keys that carry an expiry read it, so a GET of a key
+/// without a TTL costs one compare of <see cref="KeyEntry.ExpireAtMs"/> with 0. Redis reads the clock once
+/// per command; RespKv reads it at each lookup of a volatile key (millisecond precision either way).
+/// </para>
+/// </summary>
+public sealed class KeyLifetime
+{
+    private long _expiredKeys;
+    private long _evictedKeys;
+    private long _trackedBytes;
+    private volatile bool _trackingBytes;
+
+    /// <summary>The clock expiry is judged by (Unix time). Replace it in tests to move time.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Now, in Unix milliseconds, by <see cref="Clock"/>.</summary>
+    public long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Called for every key expiry (lazy or active) or eviction removes, holding its shard lock: the server
+    /// logs a <c>DEL</c> there (<c>IWriteLog.AppendExpiredDeletion</c>). Null: nothing is told.
+    /// </summary>
+    public KeyRemovedHandler? KeyRemoved { get; set; }
+
+    /// <summary>Keys removed because their expiry passed (INFO <c>expired_keys</c>).</summary>
+    public long ExpiredKeys => Interlocked.Read(ref _expiredKeys);
+
+    /// <summary>Keys removed by maxmemory eviction (INFO <c>evicted_keys</c>).</summary>
+    public long EvictedKeys => Interlocked.Read(ref _evictedKeys);
+
+    internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
+
+    internal void CountEvicted() => Interlocked.Increment(ref _evictedKeys);
+
+    /// <summary>
+    /// LRU/LFU access clock written into <see cref="KeyEntry.LruClock"/> on each access. Under an LRU policy
+    /// (and without maxmemory) it is Redis's <c>LRU_CLOCK()</c>: seconds, 24 bits, wrapping. Under an LFU policy
+    /// entries hold Redis's LFU word instead (16 bits of minutes, 8 bits of logarithmic counter), see
+    /// <see cref="Lfu"/>. Kept current by <see cref="Tick"/>.
+    /// </summary>
+    public int LruSeconds { get; private set; } = ComputeLruSeconds();
+
+    /// <summary>True while the eviction policy is an LFU one: accesses update the LFU counter (Redis's <c>updateLFU</c>).</summary>
+    public bool Lfu { get; set; }
+
+    /// <summary><c>lfu-log-factor</c> (Redis default 10).</summary>
+    public int LfuLogFactor { get; set; } = 10;
+
+    /// <summary><c>lfu-decay-time</c> in minutes (Redis default 1).</summary>
+    public int LfuDecayTime { get; set; } = 1;
+
+    /// <summary>Redis's <c>LRU_CLOCK_MAX</c>: the LRU clock has 24 bits.</summary>
+    public const int LruClockMax = (1 << 24) - 1;
+
+    /// <summary>Redis's <c>LFU_INIT_VAL</c>: the counter of a new key.</summary>
+    public const int LfuInitValue = 5;
+
+    private static int ComputeLruSeconds() => (int)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() & LruClockMax);
+
+    /// <summary>Refreshes <see cref="LruSeconds"/>; the server cron calls it every tick (Redis updates it in serverCron).</summary>
+    public void Tick() => LruSeconds = ComputeLruSeconds();
+
+    /// <summary>The access word of a new entry: the LRU clock, or under LFU (now in minutes &lt;&lt; 8) | <see cref="LfuInitValue"/>.</summary>
+    internal int NewAccessWord() => Lfu ? (LfuMinutes() << 8) | LfuInitValue : LruSeconds;
+
+    /// <summary>Records an access to <paramref name="entry"/> (Redis's lookupKey LRU/LFU update). Writes only when the word changes.</summary>
+    internal void Touch(KeyEntry entry)
+    {
+        if (!Lfu)
+        {
+            int clock = LruSeconds;
+            if (entry.LruClock != clock) entry.LruClock = clock;
+            return;
+        }
+        int counter = LfuLogIncrement(LfuDecrement(entry.LruClock));
+        entry.LruClock = (LfuMinutes() << 8) | counter;
+    }
+
+    /// <summary>Seconds since the last access of <paramref name="entry"/> under LRU (Redis's <c>estimateObjectIdleTime</c> / 1000).</summary>
+    public long IdleSeconds(KeyEntry entry)
+    {
+        int now = LruSeconds, lru = entry.LruClock & LruClockMax;
+        return now >= lru ? now - lru : (long)LruClockMax - lru + now;
+    }
+
+    /// <summary>The LFU counter of <paramref name="entry"/> after decay (Redis's <c>LFUDecrAndReturn</c>): OBJECT FREQ.</summary>
+    public int LfuFrequency(KeyEntry entry) => LfuDecrement(entry.LruClock);
+
+    /// <summary>Eviction score (higher = evict first) under LFU: 255 - decayed counter (Redis's evictionPoolPopulate).</summary>
+    internal long LfuIdleScore(KeyEntry entry) => 255 - LfuDecrement(entry.LruClock);
+
+    private static int LfuMinutes() => (int)((DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60) & 0xFFFF);
+
+    private int LfuDecrement(int word)
+    {
+        int last = (word >> 8) & 0xFFFF, counter = word & 0xFF;
+        int now = LfuMinutes();
+        int elapsed = now >= last ? now - last : 65535 - last + now;
+        int periods = LfuDecayTime > 0 ? elapsed / LfuDecayTime : 0;
+        return periods > counter ? 0 : counter - periods;
+    }
+
+    private int LfuLogIncrement(int counter)
+    {
+        if (counter == 255) return 255;
+        double r = Random.Shared.NextDouble();
+        double baseval = Math.Max(0, counter - LfuInitValue);
+        double p = 1.0 / (baseval * LfuLogFactor + 1);
+        return r < p ? counter + 1 : counter;
+    }
+
+    /// <summary>
+    /// True while <see cref="TrackedBytes"/> is maintained (maxmemory is set): every shard change then adds its
+    /// size change to one shared counter. Without maxmemory shards keep only their own counters (no shared cache line on writes).
+    /// </summary>
+    public bool TrackingBytes => _trackingBytes;
+
+    /// <summary>The estimated bytes of all databases while <see cref="TrackingBytes"/> (see <see cref="KeyspaceShard.MemoryBytes"/>).</summary>
+    public long TrackedBytes => Interlocked.Read(ref _trackedBytes);
+
+    internal void AddBytes(long delta)
+    {
+        if (_trackingBytes) Interlocked.Add(ref _trackedBytes, delta);
+    }
+
+    /// <summary>Turns tracking on with <paramref name="currentBytes"/> as the start value; the caller holds every shard lock of the keyspace.</summary>
+    internal void StartTracking(long currentBytes)
+    {
+        Interlocked.Exchange(ref _trackedBytes, currentBytes);
+        _trackingBytes = true;
+    }
+
+    /// <summary>Turns tracking off (maxmemory 0).</summary>
+    internal void StopTracking() => _trackingBytes = false;
+}
