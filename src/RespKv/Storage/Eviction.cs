@@ -29,7 +29,7 @@ public enum EvictionPolicy
 /// Choice: the LRU, LFU and TTL policies approximate the best victim as Redis does: each round samples
 /// <c>maxmemory-samples</c> keys per database (consecutive buckets from a random position of a random shard,
 /// Redis's <c>dictGetSomeKeys</c>) into an eviction pool of the <see cref="PoolSize"/> best candidates seen so far,
-/// kept sorted by score (idle seconds; 255 minus the LFU counter; or the expiry time reversed), and evicts the best one
+/// kept sorted by score (idle time; 255 minus the LFU counter; or the expiry time reversed), and evicts the best one
 /// still present. Random policies take one sampled key. Evicted keys are removed through their shard (watchers
 /// touched, <c>evicted_keys</c> counted, <c>DEL</c> logged).
 /// </para>
@@ -142,7 +142,7 @@ public sealed class MemoryLimiter
     {
         EvictionPolicy.AllKeysLfu or EvictionPolicy.VolatileLfu => lifetime.LfuIdleScore(e),
         EvictionPolicy.VolatileTtl => long.MaxValue - e.ExpireAtMs,
-        _ => lifetime.IdleSeconds(e),
+        _ => lifetime.IdleTicks(e),
     };
 
     /// <summary>Inserts a candidate into the pool, kept sorted by ascending score (best, highest, last); the worst falls out when full.</summary>

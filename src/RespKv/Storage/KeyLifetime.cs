@@ -44,12 +44,16 @@ public sealed class KeyLifetime
     internal void CountEvicted() => Interlocked.Increment(ref _evictedKeys);
 
     /// <summary>
-    /// LRU/LFU access clock written into <see cref="KeyEntry.LruClock"/> on each access. Under an LRU policy
-    /// (and without maxmemory) it is Redis's <c>LRU_CLOCK()</c>: seconds, 24 bits, wrapping. Under an LFU policy
-    /// entries hold Redis's LFU word instead (16 bits of minutes, 8 bits of logarithmic counter), see
-    /// <see cref="Lfu"/>. Kept current by <see cref="Tick"/>.
+    /// LRU access clock written into <see cref="KeyEntry.LruClock"/> on each access: Unix time in units of
+    /// <see cref="LruResolutionMs"/> ms, 24 bits, wrapping (Redis's <c>LRU_CLOCK()</c> counts seconds; RespKv counts
+    /// tenths of a second so eviction can tell apart keys written within the same second — a multi-threaded server
+    /// turns a cache over faster). Under an LFU policy entries hold Redis's LFU word instead (16 bits of minutes,
+    /// 8 bits of logarithmic counter), see <see cref="Lfu"/>. Kept current by <see cref="Tick"/>.
     /// </summary>
-    public int LruSeconds { get; private set; } = ComputeLruSeconds();
+    public int LruNow { get; private set; } = ComputeLruNow();
+
+    /// <summary>Resolution of <see cref="LruNow"/> in ms (the server cron's period).</summary>
+    public const int LruResolutionMs = 100;
 
     /// <summary>True while the eviction policy is an LFU one: accesses update the LFU counter (Redis's <c>updateLFU</c>).</summary>
     public bool Lfu { get; set; }
@@ -60,26 +64,26 @@ public sealed class KeyLifetime
     /// <summary><c>lfu-decay-time</c> in minutes (Redis default 1).</summary>
     public int LfuDecayTime { get; set; } = 1;
 
-    /// <summary>Redis's <c>LRU_CLOCK_MAX</c>: the LRU clock has 24 bits.</summary>
+    /// <summary>Redis's <c>LRU_CLOCK_MAX</c>: the LRU clock has 24 bits (about 19 days of tenths of a second here).</summary>
     public const int LruClockMax = (1 << 24) - 1;
 
     /// <summary>Redis's <c>LFU_INIT_VAL</c>: the counter of a new key.</summary>
     public const int LfuInitValue = 5;
 
-    private static int ComputeLruSeconds() => (int)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() & LruClockMax);
+    private static int ComputeLruNow() => (int)(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / LruResolutionMs & LruClockMax);
 
-    /// <summary>Refreshes <see cref="LruSeconds"/>; the server cron calls it every tick (Redis updates it in serverCron).</summary>
-    public void Tick() => LruSeconds = ComputeLruSeconds();
+    /// <summary>Refreshes <see cref="LruNow"/>; the server cron calls it every tick (Redis updates it in serverCron).</summary>
+    public void Tick() => LruNow = ComputeLruNow();
 
     /// <summary>The access word of a new entry: the LRU clock, or under LFU (now in minutes &lt;&lt; 8) | <see cref="LfuInitValue"/>.</summary>
-    internal int NewAccessWord() => Lfu ? (LfuMinutes() << 8) | LfuInitValue : LruSeconds;
+    internal int NewAccessWord() => Lfu ? (LfuMinutes() << 8) | LfuInitValue : LruNow;
 
     /// <summary>Records an access to <paramref name="entry"/> (Redis's lookupKey LRU/LFU update). Writes only when the word changes.</summary>
     internal void Touch(KeyEntry entry)
     {
         if (!Lfu)
         {
-            int clock = LruSeconds;
+            int clock = LruNow;
             if (entry.LruClock != clock) entry.LruClock = clock;
             return;
         }
@@ -87,10 +91,13 @@ public sealed class KeyLifetime
         entry.LruClock = (LfuMinutes() << 8) | counter;
     }
 
-    /// <summary>Seconds since the last access of <paramref name="entry"/> under LRU (Redis's <c>estimateObjectIdleTime</c> / 1000).</summary>
-    public long IdleSeconds(KeyEntry entry)
+    /// <summary>Seconds since the last access of <paramref name="entry"/> under LRU (Redis's <c>estimateObjectIdleTime</c> / 1000): OBJECT IDLETIME.</summary>
+    public long IdleSeconds(KeyEntry entry) => IdleTicks(entry) * LruResolutionMs / 1000;
+
+    /// <summary>Time since the last access of <paramref name="entry"/> in units of <see cref="LruResolutionMs"/> (the LRU eviction score).</summary>
+    public long IdleTicks(KeyEntry entry)
     {
-        int now = LruSeconds, lru = entry.LruClock & LruClockMax;
+        int now = LruNow, lru = entry.LruClock & LruClockMax;
         return now >= lru ? now - lru : (long)LruClockMax - lru + now;
     }
 
