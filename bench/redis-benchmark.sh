@@ -4,6 +4,9 @@
 #   - redis-benchmark -t set,get (50 clients, no pipelining, then -P 16)
 #   - transactions: MULTI; SET; SET; INCR; EXEC from 50 clients (bench/RespKv.TxnLoad, because
 #     redis-benchmark cannot group commands into a transaction)
+#   - SET key value EX 60 (100-byte values, keys ttl:…)
+#   - after the rounds, a full cache under eviction: maxmemory $EVICT_MAXMEMORY with allkeys-lru, filled with
+#     twice the keys it can hold (-r $EVICT_KEYSPACE), then GET and SET over that keyspace (GETs partly miss; each SET evicts)
 # Usage: bench/redis-benchmark.sh [ROUNDS]      (env: REQUESTS, TRANSACTIONS, SERVER_CPU, CLIENT_CPU)
 # Needs redis-server, redis-benchmark (Debian: redis-server, redis-tools), taskset and the .NET SDK.
 set -euo pipefail
@@ -14,6 +17,9 @@ REQUESTS=${REQUESTS:-200000}
 TRANSACTIONS=${TRANSACTIONS:-100000}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+EVICT_MAXMEMORY=${EVICT_MAXMEMORY:-32mb}
+EVICT_KEYSPACE=${EVICT_KEYSPACE:-400000}
+VALUE=$(printf 'v%.0s' $(seq 1 100))
 
 dotnet build src/RespKv.Server -c Release -v q -nologo >/dev/null
 dotnet build bench/RespKv.TxnLoad -c Release -v q -nologo >/dev/null
@@ -47,9 +53,25 @@ for round in $(seq 1 "$ROUNDS"); do
     for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
         bench "${target%%:*}" "${target##*:}" -t set,get -n "$REQUESTS" -c 50 -r 100000
         bench "${target%%:*} -P 16" "${target##*:}" -t set,get -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16
+        bench "${target%%:*}" "${target##*:}" -n "$REQUESTS" -c 50 -r 100000 SET ttl:__rand_int__ "$VALUE" EX 60
+        bench "${target%%:*} -P 16" "${target##*:}" -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16 SET ttl:__rand_int__ "$VALUE" EX 60
     done
     for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
         taskset -c "$CLIENT_CPU" "$TXNLOAD" --port "${target##*:}" --clients 50 --transactions "$TRANSACTIONS" \
             --label "${target%%:*} MULTI/SET/SET/INCR/EXEC"
+    done
+done
+
+echo "--- full cache under allkeys-lru eviction (maxmemory $EVICT_MAXMEMORY, keyspace $EVICT_KEYSPACE)"
+for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
+    port=${target##*:}
+    redis-cli -p "$port" flushall >/dev/null
+    redis-cli -p "$port" config set maxmemory "$EVICT_MAXMEMORY" maxmemory-policy allkeys-lru >/dev/null
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -q -t set -n "$((EVICT_KEYSPACE * 2))" -c 50 -r "$EVICT_KEYSPACE" -d 100 -P 16 >/dev/null
+    echo "${target%%:*}: $(redis-cli -p "$port" dbsize) keys held, evicted_keys $(redis-cli -p "$port" info stats | tr -d '\r' | sed -n 's/^evicted_keys://p')"
+done
+for round in $(seq 1 "$ROUNDS"); do
+    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
+        bench "${target%%:*} evicting" "${target##*:}" -t get,set -n "$REQUESTS" -c 50 -r "$EVICT_KEYSPACE" -d 100
     done
 done
