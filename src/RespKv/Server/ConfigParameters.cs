@@ -87,9 +87,13 @@ public static class ConfigParameters
             if (error == null) o.ClientOutputBufferLimit = limits;
             return error;
         }),
-        new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x => o.MaxMemoryPolicy = x)),
-        // Redis 7.0: createIntConfig("maxmemory-samples", 1, 64, 5).
-        new("maxmemory-samples", true, o => Int(o.MaxMemorySamples), (o, v) => SetInt(v, 1, 64, x => o.MaxMemorySamples = x)),
+        new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x =>
+        {
+            o.MaxMemoryPolicy = x;
+            o.MaxMemoryPolicyChanged?.Invoke(x);
+        })),
+        // Redis 7.0: createIntConfig("maxmemory-samples", 1, INT_MAX, 5).
+        new("maxmemory-samples", true, o => Int(o.MaxMemorySamples), (o, v) => SetInt(v, 1, int.MaxValue, x => o.MaxMemorySamples = x)),
         // Redis 7.0: createLongLongConfig(-1, LLONG_MAX, 10000) and createULongConfig(0, LONG_MAX, 128).
         new("slowlog-log-slower-than", true, o => o.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture),
             (o, v) => SetInteger(v, -1, long.MaxValue, x => o.SlowlogLogSlowerThan = x)),

@@ -26,6 +26,9 @@ public sealed class RespServer
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
+        // Accesses update the LFU counter instead of the LRU clock while an LFU policy is selected (Redis's lookupKey).
+        Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(options.MaxMemoryPolicy));
+        options.MaxMemoryPolicyChanged += policy => Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(policy));
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);

@@ -9,7 +9,7 @@ namespace RespKv.Server;
 /// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>)
 /// or over their output-buffer limit (Redis's <c>clientsCronHandleOutputBufferLimits</c> part of the cron);
 /// advances the LRU clock, runs the active expiry cycle (Redis's <c>databasesCron</c> → <c>activeExpireCycle</c>) and
-/// keeps the keyspace's LFU mode and memory tracking in step with <c>maxmemory-policy</c> and <c>maxmemory</c>.
+/// stops the shared memory counter when <c>maxmemory</c> went back to 0.
 /// The host runs it from start to stop.
 /// </summary>
 internal sealed class ServerCron : IDisposable
@@ -55,12 +55,11 @@ internal sealed class ServerCron : IDisposable
         }
     }
 
-    /// <summary>The keyspace's part of the cron: access clock, LFU mode, memory tracking, active expiry.</summary>
+    /// <summary>The keyspace's part of the cron: access clock, memory tracking, active expiry.</summary>
     private void KeyspaceCron()
     {
         Storage.Keyspace keyspace = _server.Keyspace;
         keyspace.Lifetime.Tick();
-        keyspace.Lifetime.Lfu = Storage.MemoryLimiter.IsLfu(Storage.MemoryLimiter.ParsePolicy(_server.Options.MaxMemoryPolicy));
         if (_server.Options.MaxMemory == 0 && keyspace.Lifetime.TrackingBytes) keyspace.TrackMemory(false);
         keyspace.ActiveExpiry.RunCycle(PeriodMs);
     }

@@ -82,7 +82,10 @@ public sealed class ServerOptions
     /// <summary>Eviction policy (<c>maxmemory-policy</c>): noeviction (default), allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl.</summary>
     public string MaxMemoryPolicy { get; set; } = "noeviction";
 
-    /// <summary>Keys sampled per database per eviction round (<c>maxmemory-samples</c>, 1..64, default 5).</summary>
+    /// <summary>Called after CONFIG SET changes <see cref="MaxMemoryPolicy"/> (the keyspace switches between LRU and LFU access tracking).</summary>
+    public Action<string>? MaxMemoryPolicyChanged { get; set; }
+
+    /// <summary>Keys sampled per database per eviction round (<c>maxmemory-samples</c>, 1..2147483647, default 5).</summary>
     public int MaxMemorySamples { get; set; } = 5;
 
     /// <summary>Commands running at least this many microseconds go to the slow log (<c>slowlog-log-slower-than</c>); negative disables it, 0 logs everything. Default 10000.</summary>

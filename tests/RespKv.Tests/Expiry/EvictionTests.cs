@@ -63,6 +63,23 @@ public sealed class EvictionTests
     }
 
     [Fact]
+    public async Task ObjectFreqFollowsTheLfuPolicyAtOnce()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient c = new(host.Port);
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"));
+        c.Call("SET", "k", "v");
+        Assert.Equal(":5\r\n", c.Call("OBJECT", "FREQ", "k")); // LFU_INIT_VAL
+        c.Call("GET", "k");
+        Assert.Equal(":6\r\n", c.Call("OBJECT", "FREQ", "k")); // at or below the initial value every access counts
+        Assert.Equal("-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n",
+            c.Call("OBJECT", "IDLETIME", "k"));
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory-policy", "noeviction"));
+        Assert.StartsWith("-ERR An LFU maxmemory policy is not selected", c.Call("OBJECT", "FREQ", "k"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
     public async Task ExecOfAQueuedDenyOomCommandIsAbortedWhenOverTheLimit()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
