@@ -45,7 +45,7 @@ bench() { # NAME PORT ARGS...: one redis-benchmark run, printed as "NAME: TEST r
     local name=$1 port=$2
     shift 2
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -q "$@" </dev/null | tr '\r' '\n' | grep 'requests per second' |
-        sed "s/^/$name: /"
+        sed -e "s/$VALUE/<100 bytes>/" -e "s/^/$name: /"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
