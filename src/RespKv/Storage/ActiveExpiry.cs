@@ -50,7 +50,11 @@ public sealed class ActiveExpiry
         for (int d = 0; d < _keyspace.DatabaseCount && !timedOut; d++)
         {
             Database db = _keyspace[d];
-            if (db.VolatileCount == 0) continue;
+            if (db.VolatileCount == 0)
+            {
+                db.ClearAverageTtl(); // as Redis: no key with an expiry, no average
+                continue;
+            }
             int iteration = 0;
             while (true)
             {

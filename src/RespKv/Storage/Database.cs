@@ -77,6 +77,9 @@ public sealed class Database
 
     private int _expireShard;
 
+    /// <summary>Resets <see cref="AverageTtl"/> to 0 (no key with an expiry is left).</summary>
+    internal void ClearAverageTtl() => Volatile.Write(ref _avgTtl, 0);
+
     /// <summary>
     /// One loop of the active expiry cycle on this database (Redis's <c>activeExpireCycle</c> per-db loop): samples
     /// <paramref name="sampleKeys"/> keys with expiry from the next shard that has any (round robin) and removes the
@@ -239,7 +242,7 @@ public sealed class Database
         using ShardWriteScope scope = LockShards(AllShards);
         long removed = 0;
         foreach (KeyspaceShard s in _shards) removed += s.Clear();
-        Volatile.Write(ref _avgTtl, 0);
+        ClearAverageTtl();
         return removed;
     }
 

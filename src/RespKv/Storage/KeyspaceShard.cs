@@ -491,13 +491,15 @@ public sealed class KeyspaceShard
     /// <summary>
     /// Adds up to <paramref name="count"/> entries to <paramref name="output"/> for eviction sampling (Redis's
     /// <c>dictGetSomeKeys</c>): from a random bucket onward, visiting at most 10 times <paramref name="count"/> buckets;
-    /// only keys with an expiry when <paramref name="volatileOnly"/>. Lock-free.
+    /// only keys with an expiry when <paramref name="volatileOnly"/>, and then the walk may go round the whole table
+    /// (Redis samples its separate expires dict; here keys with an expiry may be sparse among the others). Lock-free.
     /// </summary>
     internal void SampleEntries(Random random, int count, bool volatileOnly, List<KeyEntry> output)
     {
         KeyEntry?[] table = Volatile.Read(ref _buckets);
         int index = random.Next(table.Length), taken = 0;
-        for (int visited = 0; visited < count * 10 && visited < table.Length && taken < count; visited++)
+        long maxVisits = volatileOnly ? table.Length : Math.Min(table.Length, count * 10L);
+        for (long visited = 0; visited < maxVisits && taken < count; visited++)
         {
             for (KeyEntry? e = Volatile.Read(ref table[index]); e != null && taken < count; e = e.NextVolatile)
             {

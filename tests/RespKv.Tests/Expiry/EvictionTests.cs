@@ -123,6 +123,27 @@ public sealed class EvictionTests
     }
 
     [Fact]
+    public async Task VolatilePolicyFindsSparseKeysWithAnExpiry()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient c = new(host.Port);
+        var persistent = new List<string[]>();
+        for (int i = 0; i < 20_000; i++) persistent.Add(["SET", "p:" + i, new string('p', 100)]);
+        Assert.All(Pipeline(c, persistent), r => Assert.Equal("+OK\r\n", r));
+        long used = InfoField(c, "memory", "used_memory");
+        c.Call("CONFIG", "SET", "maxmemory", (used + 100_000).ToString(), "maxmemory-policy", "volatile-lru");
+        // Each new key with an expiry must evict an older one, found among 20,000 persistent keys.
+        var volatileKeys = new List<string[]>();
+        for (int i = 0; i < 2_000; i++) volatileKeys.Add(["SET", "v:" + i, new string('v', 1000), "EX", "1000"]);
+        Assert.All(Pipeline(c, volatileKeys), r => Assert.Equal("+OK\r\n", r));
+        Assert.Matches(@"db0:keys=2\d{4},expires=\d{2},", c.Call("INFO", "keyspace"));
+        Assert.True(InfoField(c, "stats", "evicted_keys") > 1_800);
+        Assert.Equal(":1\r\n", c.Call("EXISTS", "p:0"));
+        Assert.Equal(":1\r\n", c.Call("EXISTS", "p:19999"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
     public async Task VolatilePolicyWithoutVolatileKeysAnswersOom()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();

@@ -261,11 +261,12 @@ public sealed class ExpiryCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         const string k = "exp:keep";
-        c.Call("SET", k, "1", "EX", "1000");
+        const string at = ":32503680000123\r\n";
+        c.Call("SET", k, "1", "PXAT", "32503680000123");
         foreach (string[] command in new[] { new[] { "INCR", k }, ["INCRBY", k, "5"], ["DECR", k], ["INCRBYFLOAT", k, "1"], ["APPEND", k, "0"], ["SETRANGE", k, "0", "9"] })
         {
             c.Call(command);
-            Assert.Equal(Int(1000), c.Call("TTL", k));
+            Assert.Equal(at, c.Call("PEXPIRETIME", k));
         }
         foreach (string[] command in new[] { new[] { "SET", k, "2" }, ["GETSET", k, "3"], ["MSET", k, "4", "exp:keep:other", "5"] })
         {
@@ -275,11 +276,11 @@ public sealed class ExpiryCommandTests(ServerFixture server) : IClassFixture<Ser
         }
         const string h = "exp:keep:h";
         c.Call("HSET", h, "a", "1");
-        c.Call("EXPIRE", h, "1000");
+        c.Call("PEXPIREAT", h, "32503680000123");
         c.Call("HSET", h, "b", "2");
         c.Call("HDEL", h, "a");
         c.Call("HINCRBY", h, "n", "1");
-        Assert.Equal(Int(1000), c.Call("TTL", h));
+        Assert.Equal(at, c.Call("PEXPIRETIME", h));
         c.Call("HDEL", h, "b", "n");
         Assert.Equal(Int(-2), c.Call("TTL", h));
         AssertPing(c);
