@@ -38,10 +38,14 @@ public sealed class KeyEntry
     /// <summary>The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash. Never mutated after publication.</summary>
     public object Value { get; }
 
-    /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none (set by the expiry issue).</summary>
+    /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none. A lookup at or after it sees the key missing (see <see cref="KeyspaceShard.Find"/>).</summary>
     public long ExpireAtMs { get; }
 
-    /// <summary>Last-access clock for LRU/LFU eviction (seconds, wraps); written without a lock.</summary>
+    /// <summary>
+    /// Access word for eviction, written without a lock (a torn read is harmless): under LRU the
+    /// <see cref="KeyLifetime.LruNow"/> of the last access (tenths of a second, 24 bits, wraps); under LFU Redis's
+    /// word (minutes of the last decrement &lt;&lt; 8 | logarithmic counter). See <see cref="KeyLifetime"/>.
+    /// </summary>
     public int LruClock;
 
     /// <summary>Next node in the same bucket (volatile read and write).</summary>
