@@ -14,6 +14,12 @@ public sealed class ClientRegistry
     /// </summary>
     internal Lock MembershipLock { get; } = new();
 
+    /// <summary>The server-wide CLIENT PAUSE.</summary>
+    public ClientPause Pause { get; } = new();
+
+    /// <summary>The clients in MONITOR mode and the feed of executed commands to them.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
     /// <summary>Connected clients.</summary>
     public int Count => _clients.Count;
 
@@ -28,6 +34,7 @@ public sealed class ClientRegistry
     /// <summary>Removes a disconnected client and folds its counters into <paramref name="stats"/>, atomically.</summary>
     internal void Remove(ClientSession client, ServerStats stats)
     {
+        if (client.IsMonitor) Monitors.Remove(client);
         lock (MembershipLock)
         {
             _clients.TryRemove(client.Id, out _);
