@@ -646,17 +646,45 @@ public static class ServerCommands
         if (client.StartMonitor()) client.Writer.WriteOk();
     }
 
-    // RespKv has no latency-monitor-threshold (Redis's default, 0, disables the latency monitor) and records no
-    // latency events, so these replies are Redis's with monitoring disabled: no events, no samples.
+    /// <summary>
+    /// <c>LATENCY LATEST</c>: one <c>[event, unix-time, latest-ms, max-ms]</c> entry per recorded event
+    /// (<see cref="LatencyMonitor"/>); an empty array while <c>latency-monitor-threshold</c> is 0 (the default) and nothing was recorded.
+    /// </summary>
+    private static void LatencyLatest(ClientSession client, in CommandArgs args)
+    {
+        List<(string Event, long Time, long Latency, long Max)> rows = client.Server.Latency.Latest();
+        client.Writer.WriteArrayHeader(rows.Count);
+        foreach ((string name, long time, long latency, long max) in rows)
+        {
+            client.Writer.WriteArrayHeader(4);
+            client.Writer.WriteBulkString(name);
+            client.Writer.WriteInteger(time);
+            client.Writer.WriteInteger(latency);
+            client.Writer.WriteInteger(max);
+        }
+    }
 
-    /// <summary><c>LATENCY LATEST</c>: one <c>[event, unix-time, latest-ms, max-ms]</c> entry per event; RespKv records none, so an empty array.</summary>
-    private static void LatencyLatest(ClientSession client, in CommandArgs args) => client.Writer.WriteArrayHeader(0);
+    /// <summary><c>LATENCY HISTORY event</c>: the event's <c>[unix-time, latency-ms]</c> samples, oldest first; an empty array for an event without samples.</summary>
+    private static void LatencyHistory(ClientSession client, in CommandArgs args)
+    {
+        List<(long Time, long Latency)> samples = client.Server.Latency.History(Encoding.UTF8.GetString(args[2]));
+        client.Writer.WriteArrayHeader(samples.Count);
+        foreach ((long time, long latency) in samples)
+        {
+            client.Writer.WriteArrayHeader(2);
+            client.Writer.WriteInteger(time);
+            client.Writer.WriteInteger(latency);
+        }
+    }
 
-    /// <summary><c>LATENCY HISTORY event</c>: the event's <c>[unix-time, latency-ms]</c> samples; none are recorded, so an empty array.</summary>
-    private static void LatencyHistory(ClientSession client, in CommandArgs args) => client.Writer.WriteArrayHeader(0);
-
-    /// <summary><c>LATENCY RESET [event ...]</c>: the number of event series reset; with none recorded, 0.</summary>
-    private static void LatencyReset(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(0);
+    /// <summary><c>LATENCY RESET [event ...]</c>: forgets the named events (all without names); the number forgotten.</summary>
+    private static void LatencyReset(ClientSession client, in CommandArgs args)
+    {
+        LatencyMonitor latency = client.Server.Latency;
+        long reset = args.Count == 2 ? latency.Reset(null) : 0;
+        for (int i = 2; i < args.Count; i++) reset += latency.Reset(Encoding.UTF8.GetString(args[i]));
+        client.Writer.WriteInteger(reset);
+    }
 
     /// <summary><c>LATENCY HELP</c>: Redis 7.0's lines for the subcommands RespKv implements.</summary>
     private static void LatencyHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "LATENCY", [

@@ -575,6 +575,7 @@ public sealed class ClientSession
         _errorMark = errors;
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
             Server.SlowLog.Add(this, args, elapsed);
+        if (Server.Latency.IsLatent(elapsed)) Server.Latency.AddCommandSample(command, elapsed);
         MonitorFeed monitors = Server.Clients.Monitors;
         if (monitors.Active) monitors.Feed(this, command, args);
     }

@@ -125,6 +125,9 @@ public static class ConfigParameters
             (o, v) => SetInteger(v, -1, long.MaxValue, x => o.SlowlogLogSlowerThan = x)),
         new("slowlog-max-len", true, o => o.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture),
             (o, v) => SetInteger(v, 0, long.MaxValue, x => o.SlowlogMaxLen = x)),
+        // Redis 7.0: createLongLongConfig(0, LLONG_MAX, 0), in milliseconds.
+        new("latency-monitor-threshold", true, o => o.LatencyMonitorThreshold.ToString(CultureInfo.InvariantCulture),
+            (o, v) => SetInteger(v, 0, long.MaxValue, x => o.LatencyMonitorThreshold = x)),
     ];
 
     /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>
