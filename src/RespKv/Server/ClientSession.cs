@@ -30,6 +30,9 @@ public sealed class ClientSession
     {
         Server = server;
         Writer = _replies = new RespWriter(output);
+        _pause = server.Clients.Pause;
+        _monitorFeed = server.Clients.Monitors;
+        _latency = server.Latency;
         Id = server.Clients.NextId();
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
@@ -130,6 +133,9 @@ public sealed class ClientSession
     {
         if (IsMonitor) return false;
         _monitorLines ??= new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        // Lines a feeder queued while an earlier MONITOR was being RESET are stale.
+        while (_monitorLines.TryDequeue(out _)) { }
+        Interlocked.Exchange(ref _monitorQueuedBytes, 0);
         IsMonitor = true;
         Server.Clients.Monitors.Add(this);
         return true;
@@ -142,8 +148,6 @@ public sealed class ClientSession
         {
             Server.Clients.Monitors.Remove(this);
             IsMonitor = false;
-            while (_monitorLines!.TryDequeue(out _)) { }
-            Interlocked.Exchange(ref _monitorQueuedBytes, 0);
         }
         SetReplyMode(ClientReplyMode.On);
     }
@@ -170,15 +174,23 @@ public sealed class ClientSession
         if (!ReferenceEquals(source, this)) _input?.CancelPendingRead();
     }
 
-    /// <summary>Writes the queued MONITOR lines as simple strings (on this session's loop).</summary>
+    /// <summary>
+    /// Writes the queued MONITOR lines as simple strings (on this session's loop), through <see cref="Writer"/>: while
+    /// CLIENT REPLY OFF or SKIP holds, they are dropped, as Redis drops every reply to such a client.
+    /// </summary>
     private void DrainMonitorLines()
     {
         while (_monitorLines!.TryDequeue(out byte[]? line))
         {
             Interlocked.Add(ref _monitorQueuedBytes, -(line.Length + 3));
-            _replies.WriteSimpleString(line);
+            Writer.WriteSimpleString(line);
         }
     }
+
+    // The server-wide objects the command path consults on every command, held here to save the loads.
+    private readonly ClientPause _pause;
+    private readonly MonitorFeed _monitorFeed;
+    private readonly LatencyMonitor _latency;
 
     /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
     private bool _postponed;
@@ -527,7 +539,7 @@ public sealed class ClientSession
             Reject("ERR Replica can't interact with the keyspace"u8, command);
             return;
         }
-        if (Server.Clients.Pause.IsPaused && Server.Clients.Pause.MustWait(command, this))
+        if (_pause.IsPaused && _pause.MustWait(command, this))
         {
             _postponed = true;
             return;
@@ -575,9 +587,8 @@ public sealed class ClientSession
         _errorMark = errors;
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
             Server.SlowLog.Add(this, args, elapsed);
-        if (Server.Latency.IsLatent(elapsed)) Server.Latency.AddCommandSample(command, elapsed);
-        MonitorFeed monitors = Server.Clients.Monitors;
-        if (monitors.Active) monitors.Feed(this, command, args);
+        if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
+        if (_monitorFeed.Active) _monitorFeed.Feed(this, command, args);
     }
 
     /// <summary>The records this client's current write command (or EXEC) propagates to <see cref="RespServer.WriteLog"/>.</summary>
