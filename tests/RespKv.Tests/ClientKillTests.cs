@@ -216,11 +216,17 @@ public sealed class ClientKillTests(ServerFixture server) : IClassFixture<Server
         await Task.Delay(300);
         Assert.False(write.IsCompleted);
         Assert.False(queued.IsCompleted);
+        // Held-back clients show as blocked (flag b, their waiting command as cmd), as in Redis 7.0.15.
+        string list = ServerCommandTests.Payload(admin.Call("CLIENT", "LIST"));
+        Assert.Single(list.Split('\n'), line => line.Contains(" flags=b ", StringComparison.Ordinal) && line.Contains(" cmd=set ", StringComparison.Ordinal));
+        Assert.Single(list.Split('\n'), line => line.Contains(" flags=xb ", StringComparison.Ordinal) && line.Contains(" cmd=incr ", StringComparison.Ordinal));
+        Assert.Contains("\r\nblocked_clients:2\r\n", ServerCommandTests.Payload(admin.Call("INFO", "clients")));
         Assert.Equal(Pong, admin.Call("PING"));
         Assert.Equal(Ok, admin.Call("CLIENT", "UNPAUSE"));
         Assert.Equal(Ok, await write.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal("+QUEUED\r\n", await queued.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal("*1\r\n:1\r\n", tx.Call("EXEC"));
+        Assert.Contains("\r\nblocked_clients:0\r\n", ServerCommandTests.Payload(admin.Call("INFO", "clients")));
         Assert.Equal(Pong, writer.Call("PING"));
     }
 

@@ -338,7 +338,7 @@ public static class ClientCommands
     /// <item><c>argv-mem</c>: the byte length of the running command's arguments (only the caller has one); Redis counts allocator sizes.</item>
     /// <item><c>rbs=0 rbp=0 obl=0 oll=0 omem=0</c>: replies go straight into the pipe and are flushed once per read, so no per-client reply buffer exists to measure.</item>
     /// <item><c>tot-mem</c>: the memory accounted above (argv-mem).</item>
-    /// <item><c>flags</c>: <c>O</c> for a monitor, <c>x</c> inside MULTI, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
+    /// <item><c>flags</c>: <c>O</c> for a monitor, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
     /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
     /// <item><c>sub=0 psub=0 ssub=0 events=r user=default redir=-1</c>: true until Pub/Sub, ACL users and
     /// client tracking exist.</item>
@@ -359,7 +359,7 @@ public static class ClientCommands
     /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order.</summary>
     private static string Flags(ClientSession c)
     {
-        string flags = (c.IsMonitor ? "O" : "") + (c.InMulti ? "x" : "") + (c.NoEvict ? "e" : "");
+        string flags = (c.IsMonitor ? "O" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "") + (c.NoEvict ? "e" : "");
         return flags.Length == 0 ? "N" : flags;
     }
 

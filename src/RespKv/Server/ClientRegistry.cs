@@ -42,6 +42,18 @@ public sealed class ClientRegistry
         }
     }
 
+    /// <summary>Connected clients whose next command waits for a CLIENT PAUSE to end (INFO <c>blocked_clients</c>; RespKv has no blocking commands).</summary>
+    public int BlockedCount
+    {
+        get
+        {
+            int blocked = 0;
+            foreach (ClientSession c in _clients.Values)
+                if (c.IsBlocked) blocked++;
+            return blocked;
+        }
+    }
+
     /// <summary>The connected client with id <paramref name="id"/>, or null.</summary>
     public ClientSession? Find(long id) => _clients.TryGetValue(id, out ClientSession? client) ? client : null;
 

@@ -195,6 +195,9 @@ public sealed class ClientSession
     /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
     private bool _postponed;
 
+    /// <summary>True while the client's next command waits for a CLIENT PAUSE to end (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
+    public bool IsBlocked => Volatile.Read(ref _postponed);
+
     /// <summary>
     /// Waits, without blocking a thread, until the CLIENT PAUSE in force ends or the client is closed. The client
     /// is not idle meanwhile (Redis does not time out blocked clients), so <see cref="LastInteractionMs"/> keeps moving.
@@ -541,6 +544,8 @@ public sealed class ClientSession
         }
         if (_pause.IsPaused && _pause.MustWait(command, this))
         {
+            // CLIENT LIST shows the held-back command as cmd=, with flag b (Redis blocks the client, BLOCKED_POSTPONE).
+            CurrentCommand = command;
             _postponed = true;
             return;
         }
