@@ -385,8 +385,9 @@ public sealed class ClientSession
                     _postponed = false;
                     continue;
                 }
-                // A monitor's read is cancelled to wake it for new lines; Close() sets CloseRequested first.
-                if ((result.IsCompleted && !stoppedEarly) || (result.IsCanceled && !IsMonitor)) break;
+                // A cancelled read is either Close() (which sets CloseRequested first) or a wake-up for MONITOR lines,
+                // possibly arriving just after RESET ended monitoring: only the first ends the session.
+                if ((result.IsCompleted && !stoppedEarly) || (result.IsCanceled && CloseRequested)) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
