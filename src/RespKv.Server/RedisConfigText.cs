@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RespKv.Protocol;
 
 namespace RespKv.Server;
 
@@ -79,108 +80,9 @@ public static class RedisConfigText
         }
     }
 
-    /// <summary>
-    /// Splits a line into arguments exactly as Redis's <c>sdssplitargs</c> does; null when quotes are
-    /// unbalanced or a closing quote is not followed by a space or the end of the line.
-    /// </summary>
-    public static List<string>? SplitArgs(string line)
-    {
-        var result = new List<string>();
-        int p = 0;
-        while (true)
-        {
-            while (p < line.Length && IsSpace(line[p])) p++;
-            if (p >= line.Length) return result;
+    /// <summary>Splits a line into arguments as Redis's <c>sdssplitargs</c> does (<see cref="SdsText.SplitArgs"/>); null when quotes are unbalanced.</summary>
+    public static List<string>? SplitArgs(string line) => SdsText.SplitArgs(line);
 
-            var current = new StringBuilder();
-            char quote = '\0'; // the open quote, '"' or '\'', or none
-            bool done = false;
-            while (!done)
-            {
-                char c = p < line.Length ? line[p] : '\0';
-                char next = p + 1 < line.Length ? line[p + 1] : '\0';
-                if (quote != '\0')
-                {
-                    if (quote == '"' && c == '\\' && next == 'x' && p + 3 < line.Length && IsHex(line[p + 2]) && IsHex(line[p + 3]))
-                    {
-                        current.Append((char)(HexValue(line[p + 2]) * 16 + HexValue(line[p + 3])));
-                        p += 3;
-                    }
-                    else if (quote == '"' && c == '\\' && next != '\0')
-                    {
-                        p++;
-                        current.Append(next switch { 'n' => '\n', 'r' => '\r', 't' => '\t', 'b' => '\b', 'a' => '\a', _ => next });
-                    }
-                    else if (quote == '\'' && c == '\\' && next == '\'')
-                    {
-                        p++;
-                        current.Append('\'');
-                    }
-                    else if (c == quote)
-                    {
-                        // A closing quote must be followed by a space or the end of the line.
-                        if (next != '\0' && !IsSpace(next)) return null;
-                        done = true;
-                    }
-                    else if (c == '\0')
-                    {
-                        return null; // unterminated quotes
-                    }
-                    else
-                    {
-                        current.Append(c);
-                    }
-                }
-                else
-                {
-                    switch (c)
-                    {
-                        case ' ' or '\n' or '\r' or '\t' or '\0':
-                            done = true;
-                            break;
-                        case '"' or '\'':
-                            quote = c;
-                            break;
-                        default:
-                            current.Append(c);
-                            break;
-                    }
-                }
-                if (p < line.Length) p++;
-            }
-            result.Add(current.ToString());
-        }
-    }
-
-    /// <summary>
-    /// Quotes <paramref name="value"/> as Redis's <c>sdscatrepr</c> does (<c>"a\"b"</c>, control characters
-    /// as <c>\n</c> or <c>\xHH</c>), so <see cref="SplitArgs"/> reads it back as the same single argument.
-    /// </summary>
-    public static string Quote(string value)
-    {
-        var sb = new StringBuilder(value.Length + 2).Append('"');
-        foreach (char c in value)
-        {
-            switch (c)
-            {
-                case '\\' or '"': sb.Append('\\').Append(c); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\a': sb.Append("\\a"); break;
-                case '\b': sb.Append("\\b"); break;
-                default:
-                    if (c < 0x20 || c == 0x7f) sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
-
-    private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\v' or '\f' or '\r';
-
-    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
-
-    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    /// <summary>Quotes a value as Redis's <c>sdscatrepr</c> does (<see cref="SdsText.Quote"/>), so <see cref="SplitArgs"/> reads it back whole.</summary>
+    public static string Quote(string value) => SdsText.Quote(value);
 }

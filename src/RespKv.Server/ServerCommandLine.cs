@@ -131,11 +131,5 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
     }
 
     /// <summary>An exception from opening <paramref name="path"/> as the C library's strerror would word it.</summary>
-    public static string SystemErrorText(Exception e, string path) => e switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
-        UnauthorizedAccessException when Directory.Exists(path) => "Is a directory",
-        UnauthorizedAccessException => "Permission denied",
-        _ => e.Message,
-    };
+    public static string SystemErrorText(Exception e, string path) => SystemErrors.Describe(e, path);
 }

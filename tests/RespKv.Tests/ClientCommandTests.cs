@@ -181,19 +181,31 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*19\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "+GETREDIR\r\n+    Return the client ID we are redirecting to when tracking is enabled.\r\n" +
             "+GETNAME\r\n+    Return the name of the current connection.\r\n" +
             "+ID\r\n+    Return the ID of the current connection.\r\n" +
             "+INFO\r\n+    Return information about the current client connection.\r\n" +
+            "+KILL <ip:port>\r\n+    Kill connection made from <ip:port>.\r\n" +
+            "+KILL <option> <value> [<option> <value> [...]]\r\n+    Kill connections. Options are:\r\n" +
+            "+    * ADDR (<ip:port>|<unixsocket>:0)\r\n+      Kill connections made from the specified address\r\n" +
+            "+    * LADDR (<ip:port>|<unixsocket>:0)\r\n+      Kill connections made to specified local address\r\n" +
+            "+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)\r\n+      Kill connections by type.\r\n" +
+            "+    * USER <username>\r\n+      Kill connections authenticated by <username>.\r\n" +
+            "+    * SKIPME (YES|NO)\r\n+      Skip killing current connection (default: yes).\r\n" +
             "+LIST [options ...]\r\n+    Return information about client connections. Options:\r\n" +
             "+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)\r\n+      Return clients of specified type.\r\n" +
+            "+UNPAUSE\r\n+    Stop the current client pause, resuming traffic.\r\n" +
+            "+PAUSE <timeout> [WRITE|ALL]\r\n+    Suspend all, or just write, clients for <timeout> milliseconds.\r\n" +
+            "+REPLY (ON|OFF|SKIP)\r\n+    Control the replies sent to the current connection.\r\n" +
             "+SETINFO <option> <value>\r\n+    Set client meta attr. Options are:\r\n" +
             "+    * LIB-NAME: the client lib name.\r\n+    * LIB-VER: the client lib version.\r\n" +
             "+SETNAME <name>\r\n+    Assign the name <name> to the current connection.\r\n" +
+            "+NO-EVICT (ON|OFF)\r\n+    Protect current client connection from eviction.\r\n" +
             "+HELP\r\n+    Prints this help.\r\n",
             c.Call("CLIENT", "HELP"));
         Assert.Equal("-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "foo"));
-        Assert.Equal("-ERR unknown subcommand 'kill'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "kill", "1.2.3.4:5"));
+        Assert.Equal("-ERR unknown subcommand 'tracking'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "tracking", "on"));
         Assert.Equal("-ERR wrong number of arguments for 'client' command\r\n", c.Call("CLIENT"));
         Assert.Equal(Pong, c.Call("PING"));
     }

@@ -107,7 +107,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         string reply = c.Call("COMMAND", "INFO", "config");
-        Assert.StartsWith("*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*4\r\n*10\r\n$10\r\nconfig|get\r\n", reply);
+        Assert.StartsWith("*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*5\r\n*10\r\n$10\r\nconfig|get\r\n", reply);
         Assert.Contains("$10\r\nconfig|set\r\n:-4\r\n", reply);
         Assert.Contains("$16\r\nconfig|resetstat\r\n:2\r\n", reply);
         Assert.Contains("$11\r\nconfig|help\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n", reply);
@@ -147,7 +147,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal("*2\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n$42\r\nGet the values of configuration parameters\r\n$5\r\ngroup\r\n$6\r\nserver\r\n",
             c.Call("COMMAND", "DOCS", "Config|GET"));
         string config = c.Call("COMMAND", "DOCS", "config");
-        Assert.StartsWith("*2\r\n$6\r\nconfig\r\n*6\r\n$7\r\nsummary\r\n$45\r\nA container for server configuration commands\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*4\r\n", config);
+        Assert.StartsWith("*2\r\n$6\r\nconfig\r\n*6\r\n$7\r\nsummary\r\n$45\r\nA container for server configuration commands\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n*4\r\n", config);
         Assert.StartsWith($"*{2 * server.Host.Server.Commands.All.Count}\r\n", c.Call("COMMAND", "DOCS"));
         Assert.Equal(Pong, c.Call("PING"));
     }
@@ -167,7 +167,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     public void CommandListFiltersByPatternCategoryAndModule()
     {
         using RespTestClient c = server.Connect();
-        Assert.Equal("*5\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$10\r\nconfig|set\r\n",
+        Assert.Equal("*6\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$14\r\nconfig|rewrite\r\n$10\r\nconfig|set\r\n",
             c.Call("COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"));
         Assert.Equal("*1\r\n$10\r\nconfig|get\r\n", c.Call("COMMAND", "LIST", "FILTERBY", "PATTERN", "CONFIG|G*"));
         string admin = c.Call("COMMAND", "LIST", "filterby", "aclcat", "ADMIN");
@@ -316,12 +316,13 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n" +
+            "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n" +
             "+    Return parameters matching the glob-like <pattern> and their values.\r\n+SET <directive> <value>\r\n" +
             "+    Set the configuration <directive> to <value>.\r\n+RESETSTAT\r\n+    Reset statistics reported by the INFO command.\r\n" +
+            "+REWRITE\r\n+    Rewrite the configuration file.\r\n" +
             "+HELP\r\n+    Prints this help.\r\n",
             c.Call("CONFIG", "HELP"));
-        Assert.Equal("-ERR unknown subcommand 'rewrite'. Try CONFIG HELP.\r\n", c.Call("CONFIG", "rewrite"));
+        Assert.Equal("-ERR unknown subcommand 'foo'. Try CONFIG HELP.\r\n", c.Call("CONFIG", "foo"));
         Assert.Equal("-ERR wrong number of arguments for 'config' command\r\n", c.Call("CONFIG"));
         Assert.Equal(Pong, c.Call("PING"));
     }

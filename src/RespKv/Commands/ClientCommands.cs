@@ -7,7 +7,8 @@ using static RespKv.Commands.CommandFlags;
 namespace RespKv.Commands;
 
 /// <summary>
-/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, HELP, with Redis's replies
+/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, REPLY,
+/// GETREDIR, HELP, with Redis's replies
 /// (https://redis.io/commands/client/). Unknown subcommands are answered centrally from the table.
 /// </summary>
 public static class ClientCommands
@@ -19,15 +20,21 @@ public static class ClientCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new("client", -2, None, 0, 0, 0, "connection", "A container for client connection commands", null,
+            new("getredir", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get tracking notifications redirection client ID if any", GetRedir),
             new("getname", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the current connection name", GetName),
             new("help", 2, Loading | Stale, 0, 0, 0, "connection", "Show helpful text about the different subcommands", Help),
             new("id", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns the client ID for the current connection", Id),
             new("info", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns information about the current client connection.", Info),
+            new("kill", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Kill the connection of a client", Kill),
             new("list", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the list of client connections", List),
             // CLIENT SETINFO is Redis 7.2's (7.0.15 answers "unknown subcommand"); RespKv has it because
             // current client libraries send it on connect. Row and replies follow Redis 7.2.
+            new("no-evict", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client eviction mode for the current connection", NoEvict),
+            new("pause", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Stop processing commands from clients for some time", Pause),
+            new("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
             new("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
-            new("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName)),
+            new("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
+            new("unpause", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Resume processing of clients that were paused", Unpause)),
     ];
 
     /// <summary>True when every byte is printable ASCII other than space ('!'..'~'), as Redis requires of client names.</summary>
@@ -83,6 +90,179 @@ public static class ClientCommands
         if (name) client.LibName = value;
         else client.LibVersion = value;
         client.Writer.WriteOk();
+    }
+
+    /// <summary><c>CLIENT GETREDIR</c>: <c>-1</c>, the reply for a client without client-side caching tracking (RespKv has no CLIENT TRACKING).</summary>
+    private static void GetRedir(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(-1);
+
+    /// <summary>
+    /// <c>CLIENT KILL ip:port</c> (old form: <c>+OK</c>, or <c>-ERR No such client</c>; may kill the caller) and
+    /// <c>CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [USER name] [TYPE normal|master|replica|slave|pubsub]
+    /// [SKIPME yes|no]</c> (new form: the number of clients killed; SKIPME defaults to yes), as Redis 7.0's
+    /// clientCommand. A killed client's connection is closed (<see cref="ClientSession.Close"/>); the caller, when it
+    /// kills itself, is closed after this reply. Errors: <c>-ERR client-id should be greater than 0</c>,
+    /// <c>-ERR Unknown client type 'x'</c>, <c>-ERR No such user 'x'</c> (only <c>default</c> exists),
+    /// otherwise <c>-ERR syntax error</c>. Every RespKv client is of type normal and user default.
+    /// </summary>
+    private static void Kill(ClientSession client, in CommandArgs args)
+    {
+        string? addr = null, laddr = null;
+        long id = 0;
+        bool typeFilter = false, skipMe = true;
+        if (args.Count == 3)
+        {
+            addr = Encoding.UTF8.GetString(args[2]);
+            skipMe = false;
+        }
+        else
+        {
+            for (int i = 2; i < args.Count; i += 2)
+            {
+                bool more = i + 1 < args.Count;
+                if (more && args.Is(i, "ID"u8))
+                {
+                    if (!RespInteger.TryParse(args[i + 1], out id) || id < 1)
+                    {
+                        client.Writer.WriteError("ERR client-id should be greater than 0");
+                        return;
+                    }
+                }
+                else if (more && args.Is(i, "TYPE"u8))
+                {
+                    if (!IsClientType(args[i + 1]))
+                    {
+                        client.Writer.WriteError($"ERR Unknown client type '{Encoding.UTF8.GetString(args[i + 1])}'");
+                        return;
+                    }
+                    // Redis compares types; every RespKv client is normal, so any other type matches none.
+                    typeFilter = !args.Is(i + 1, "NORMAL"u8);
+                }
+                else if (more && args.Is(i, "ADDR"u8)) addr = Encoding.UTF8.GetString(args[i + 1]);
+                else if (more && args.Is(i, "LADDR"u8)) laddr = Encoding.UTF8.GetString(args[i + 1]);
+                else if (more && args.Is(i, "USER"u8))
+                {
+                    // Only the default user exists (no ACL yet), and every client is authenticated as it; names are case-sensitive.
+                    if (!args[i + 1].SequenceEqual("default"u8))
+                    {
+                        client.Writer.WriteError($"ERR No such user '{Encoding.UTF8.GetString(args[i + 1])}'");
+                        return;
+                    }
+                }
+                else if (more && args.Is(i, "SKIPME"u8))
+                {
+                    if (args.Is(i + 1, "YES"u8)) skipMe = true;
+                    else if (args.Is(i + 1, "NO"u8)) skipMe = false;
+                    else
+                    {
+                        client.Writer.WriteError(CommandErrors.Syntax);
+                        return;
+                    }
+                }
+                else
+                {
+                    client.Writer.WriteError(CommandErrors.Syntax);
+                    return;
+                }
+            }
+        }
+
+        long killed = 0;
+        bool closeSelf = false;
+        foreach (ClientSession c in client.Server.Clients.Snapshot())
+        {
+            if (typeFilter || (addr != null && c.RemoteAddress != addr) || (laddr != null && c.LocalAddress != laddr)
+                || (id != 0 && c.Id != id) || (c == client && skipMe) || c.CloseRequested) continue;
+            if (c == client) closeSelf = true;
+            else c.Close();
+            killed++;
+        }
+        if (args.Count != 3) client.Writer.WriteInteger(killed);
+        else if (killed == 0) client.Writer.WriteError("ERR No such client");
+        else client.Writer.WriteOk();
+        if (closeSelf) client.CloseRequested = true;
+    }
+
+    /// <summary>Redis's <c>getClientTypeByName</c>: normal, slave, replica, pubsub, master (any case).</summary>
+    private static bool IsClientType(ReadOnlySpan<byte> name) =>
+        name.Length > 0 && (Ascii.EqualsIgnoreCase(name, "normal"u8) || Ascii.EqualsIgnoreCase(name, "slave"u8) || Ascii.EqualsIgnoreCase(name, "replica"u8)
+                            || Ascii.EqualsIgnoreCase(name, "pubsub"u8) || Ascii.EqualsIgnoreCase(name, "master"u8));
+
+    /// <summary><c>CLIENT NO-EVICT ON|OFF</c>: sets the no-evict flag (<c>e</c> in CLIENT LIST); <c>+OK</c>, else <c>-ERR syntax error</c>.</summary>
+    private static void NoEvict(ClientSession client, in CommandArgs args)
+    {
+        if (args.Is(2, "ON"u8)) client.NoEvict = true;
+        else if (args.Is(2, "OFF"u8)) client.NoEvict = false;
+        else
+        {
+            client.Writer.WriteError(CommandErrors.Syntax);
+            return;
+        }
+        client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>CLIENT PAUSE timeout [WRITE|ALL]</c>: holds back every client's commands (ALL, the default) or only write
+    /// commands (WRITE) for <c>timeout</c> milliseconds (<see cref="ClientPause"/>); <c>+OK</c>. Errors as Redis 7.0, the
+    /// mode checked first: <c>-ERR CLIENT PAUSE mode must be WRITE or ALL</c>, <c>-ERR timeout is not an integer or out of
+    /// range</c>, <c>-ERR timeout is negative</c>; more than four arguments:
+    /// <c>-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.</c> (the name as sent).
+    /// </summary>
+    private static void Pause(ClientSession client, in CommandArgs args)
+    {
+        if (args.Count > 4)
+        {
+            client.Writer.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.UTF8.GetString(args[1])}'. Try CLIENT HELP.");
+            return;
+        }
+        ClientPauseKind kind = ClientPauseKind.All;
+        if (args.Count == 4)
+        {
+            if (args.Is(3, "WRITE"u8)) kind = ClientPauseKind.Write;
+            else if (!args.Is(3, "ALL"u8))
+            {
+                client.Writer.WriteError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        if (!RespInteger.TryParse(args[2], out long timeout))
+        {
+            client.Writer.WriteError("ERR timeout is not an integer or out of range");
+            return;
+        }
+        if (timeout < 0)
+        {
+            client.Writer.WriteError("ERR timeout is negative");
+            return;
+        }
+        // Redis 7.0.15 adds the timeout to the current Unix time in ms without an overflow check: a timeout that
+        // overflows gives an end time already passed, so the pause ends at once (and still answers +OK).
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        client.Server.Clients.Pause.Pause(timeout > long.MaxValue - nowMs ? 0 : timeout, kind);
+        client.Writer.WriteOk();
+    }
+
+    /// <summary><c>CLIENT UNPAUSE</c>: ends a CLIENT PAUSE, releasing the waiting clients; <c>+OK</c>.</summary>
+    private static void Unpause(ClientSession client, in CommandArgs args)
+    {
+        client.Server.Clients.Pause.Unpause();
+        client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>CLIENT REPLY ON|OFF|SKIP</c>: ON answers <c>+OK</c> and sends replies again; OFF suppresses every reply
+    /// until ON; SKIP suppresses the next command's reply. OFF and SKIP themselves get no reply. Anything else:
+    /// <c>-ERR syntax error</c>.
+    /// </summary>
+    private static void Reply(ClientSession client, in CommandArgs args)
+    {
+        if (args.Is(2, "ON"u8))
+        {
+            client.SetReplyMode(ClientReplyMode.On);
+            client.Writer.WriteOk();
+        }
+        else if (args.Is(2, "OFF"u8)) client.SetReplyMode(ClientReplyMode.Off);
+        else if (args.Is(2, "SKIP"u8)) client.SetReplyMode(ClientReplyMode.SkipNext);
+        else client.Writer.WriteError(CommandErrors.Syntax);
     }
 
     /// <summary><c>CLIENT INFO</c>: the connection's CLIENT LIST line (with its trailing <c>\n</c>), verbatim in RESP3.</summary>
@@ -158,7 +338,7 @@ public static class ClientCommands
     /// <item><c>argv-mem</c>: the byte length of the running command's arguments (only the caller has one); Redis counts allocator sizes.</item>
     /// <item><c>rbs=0 rbp=0 obl=0 oll=0 omem=0</c>: replies go straight into the pipe and are flushed once per read, so no per-client reply buffer exists to measure.</item>
     /// <item><c>tot-mem</c>: the memory accounted above (argv-mem).</item>
-    /// <item><c>flags</c>: <c>x</c> inside MULTI, else <c>N</c>; <c>multi</c>: queued commands inside MULTI, else -1;
+    /// <item><c>flags</c>: <c>O</c> for a monitor, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
     /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
     /// <item><c>sub=0 psub=0 ssub=0 events=r user=default redir=-1</c>: true until Pub/Sub, ACL users and
     /// client tracking exist.</item>
@@ -170,29 +350,60 @@ public static class ClientCommands
         long idle = (Environment.TickCount64 - c.LastInteractionMs) / 1000;
         CultureInfo inv = CultureInfo.InvariantCulture;
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
-            .Append(inv, $" flags={(c.InMulti ? "x" : "N")} db={c.Database.Index} sub=0 psub=0 ssub=0 multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
+            .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub=0 psub=0 ssub=0 multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
             .Append(inv, $" events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Writer.Protocol}")
             .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
     }
 
+    /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order.</summary>
+    private static string Flags(ClientSession c)
+    {
+        string flags = (c.IsMonitor ? "O" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "") + (c.NoEvict ? "e" : "");
+        return flags.Length == 0 ? "N" : flags;
+    }
+
     private static void Help(ClientSession client, in CommandArgs args) => ServerCommands.WriteHelp(client.Writer, "CLIENT",
     [
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
         "    Return the ID of the current connection.",
         "INFO",
         "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "SETINFO <option> <value>",
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
     ]);
 }

@@ -143,9 +143,10 @@ public static class ConnectionCommands
         w.WriteArrayHeader(0);
     }
 
-    /// <summary><c>RESET</c>: discards an open transaction and every WATCH, back to database 0, RESP2, no name; replies <c>+RESET</c>.</summary>
+    /// <summary><c>RESET</c>: leaves MONITOR mode and CLIENT REPLY OFF/SKIP, discards an open transaction and every WATCH, back to database 0, RESP2, no name; replies <c>+RESET</c>.</summary>
     private static void Reset(ClientSession client, in CommandArgs args)
     {
+        client.ClearConnectionModes();
         client.DiscardTransaction();
         client.Select(0);
         client.Writer.Protocol = 2;

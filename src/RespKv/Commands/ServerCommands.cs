@@ -8,7 +8,7 @@ using static RespKv.Commands.CommandFlags;
 namespace RespKv.Commands;
 
 /// <summary>
-/// Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, with Redis 7.0's
+/// Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY, with Redis 7.0's
 /// replies (https://redis.io/commands/?group=server). COMMAND describes the command table itself
 /// (<see cref="CommandTable.All"/>); CONFIG reads and writes <see cref="ConfigParameters"/>.
 /// </summary>
@@ -31,11 +31,18 @@ public static class ServerCommands
             new("get", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Get the values of configuration parameters", ConfigGet),
             new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", ConfigHelp),
             new("resetstat", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset the stats returned by INFO", ConfigResetStat),
+            new("rewrite", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Rewrite the configuration file with the in memory configuration", ConfigRewrite),
             new("set", -4, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Set configuration parameters to the given values", ConfigSet)),
         new("dbsize", 1, ReadOnly | Fast, 0, 0, 0, "server", "Return the number of keys in the selected database", DbSize),
         new("flushall", -1, Write | AllDatabases, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
         new("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
         new("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
+        new("latency", -2, None, 0, 0, 0, "server", "A container for latency diagnostics commands", null,
+            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands.", LatencyHelp),
+            new("history", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return timestamp-latency samples for the event.", LatencyHistory),
+            new("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
+            new("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
+        new("monitor", 1, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Listen for all requests received by the server in real time", Monitor),
         new("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",
             "Synchronously save the dataset to disk and then shut down the server", Shutdown),
         new("slowlog", -2, None, 0, 0, 0, "server", "A container for slow log commands", null,
@@ -415,6 +422,31 @@ public static class ServerCommands
         client.Writer.WriteOk();
     }
 
+    /// <summary>
+    /// <c>CONFIG REWRITE</c>: writes the running settings back to the config file (<see cref="ConfigRewriter"/>); <c>+OK</c>.
+    /// Without a config file: <c>-ERR The server is running without a config file</c>; when the file cannot be
+    /// written: <c>-ERR Rewriting config file: reason</c> (strerror's text), as Redis 7.0.
+    /// </summary>
+    private static void ConfigRewrite(ClientSession client, in CommandArgs args)
+    {
+        ServerOptions options = client.Server.Options;
+        if (options.ConfigFile.Length == 0)
+        {
+            client.Writer.WriteError(ConfigRewriter.NoConfigFileError);
+            return;
+        }
+        string? error;
+        lock (ConfigSetLock) error = ConfigRewriter.RewriteFile(options);
+        if (error != null)
+        {
+            client.Server.Logger.LogWarning("CONFIG REWRITE failed: {Reason}", error);
+            client.Writer.WriteError("ERR Rewriting config file: " + error);
+            return;
+        }
+        client.Server.Logger.LogInformation("CONFIG REWRITE executed with success.");
+        client.Writer.WriteOk();
+    }
+
     private static void ConfigHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "CONFIG",
     [
         "GET <pattern>",
@@ -423,6 +455,8 @@ public static class ServerCommands
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
     ]);
 
     // ---------------------------------------------------------------- keyspace-wide commands
@@ -596,4 +630,69 @@ public static class ServerCommands
         "RESET",
         "    Reset the slowlog."]);
 
+    // ---------------------------------------------------------------- MONITOR, LATENCY
+
+    /// <summary>
+    /// <c>MONITOR</c>: <c>+OK</c>, then a line for every command the server runs (<see cref="MonitorFeed"/>). Again on a
+    /// monitor: no reply, as Redis ignores it. Inside EXEC: <c>-ERR MONITOR isn't allowed for DENY BLOCKING client</c>.
+    /// </summary>
+    private static void Monitor(ClientSession client, in CommandArgs args)
+    {
+        if (client.ExecCommand != null)
+        {
+            client.Writer.WriteError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+            return;
+        }
+        if (client.StartMonitor()) client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>LATENCY LATEST</c>: one <c>[event, unix-time, latest-ms, max-ms]</c> entry per recorded event
+    /// (<see cref="LatencyMonitor"/>); an empty array while <c>latency-monitor-threshold</c> is 0 (the default) and nothing was recorded.
+    /// </summary>
+    private static void LatencyLatest(ClientSession client, in CommandArgs args)
+    {
+        List<(string Event, long Time, long Latency, long Max)> rows = client.Server.Latency.Latest();
+        client.Writer.WriteArrayHeader(rows.Count);
+        foreach ((string name, long time, long latency, long max) in rows)
+        {
+            client.Writer.WriteArrayHeader(4);
+            client.Writer.WriteBulkString(name);
+            client.Writer.WriteInteger(time);
+            client.Writer.WriteInteger(latency);
+            client.Writer.WriteInteger(max);
+        }
+    }
+
+    /// <summary><c>LATENCY HISTORY event</c>: the event's <c>[unix-time, latency-ms]</c> samples, oldest first; an empty array for an event without samples.</summary>
+    private static void LatencyHistory(ClientSession client, in CommandArgs args)
+    {
+        List<(long Time, long Latency)> samples = client.Server.Latency.History(Encoding.UTF8.GetString(args[2]));
+        client.Writer.WriteArrayHeader(samples.Count);
+        foreach ((long time, long latency) in samples)
+        {
+            client.Writer.WriteArrayHeader(2);
+            client.Writer.WriteInteger(time);
+            client.Writer.WriteInteger(latency);
+        }
+    }
+
+    /// <summary><c>LATENCY RESET [event ...]</c>: forgets the named events (all without names); the number forgotten.</summary>
+    private static void LatencyReset(ClientSession client, in CommandArgs args)
+    {
+        LatencyMonitor latency = client.Server.Latency;
+        long reset = args.Count == 2 ? latency.Reset(null) : 0;
+        for (int i = 2; i < args.Count; i++) reset += latency.Reset(Encoding.UTF8.GetString(args[i]));
+        client.Writer.WriteInteger(reset);
+    }
+
+    /// <summary><c>LATENCY HELP</c>: Redis 7.0's lines for the subcommands RespKv implements.</summary>
+    private static void LatencyHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "LATENCY", [
+        "HISTORY <event>",
+        "    Return time-latency samples for the <event> class.",
+        "LATEST",
+        "    Return the latest latency samples for all events.",
+        "RESET [<event> ...]",
+        "    Reset latency data of one or more <event> classes.",
+        "    (default: reset all data for all event classes)"]);
 }

@@ -14,6 +14,12 @@ public sealed class ClientRegistry
     /// </summary>
     internal Lock MembershipLock { get; } = new();
 
+    /// <summary>The server-wide CLIENT PAUSE.</summary>
+    public ClientPause Pause { get; } = new();
+
+    /// <summary>The clients in MONITOR mode and the feed of executed commands to them.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
     /// <summary>Connected clients.</summary>
     public int Count => _clients.Count;
 
@@ -28,10 +34,23 @@ public sealed class ClientRegistry
     /// <summary>Removes a disconnected client and folds its counters into <paramref name="stats"/>, atomically.</summary>
     internal void Remove(ClientSession client, ServerStats stats)
     {
+        if (client.IsMonitor) Monitors.Remove(client);
         lock (MembershipLock)
         {
             _clients.TryRemove(client.Id, out _);
             stats.Retire(client);
+        }
+    }
+
+    /// <summary>Connected clients whose next command waits for a CLIENT PAUSE to end (INFO <c>blocked_clients</c>; RespKv has no blocking commands).</summary>
+    public int BlockedCount
+    {
+        get
+        {
+            int blocked = 0;
+            foreach (ClientSession c in _clients.Values)
+                if (c.IsBlocked) blocked++;
+            return blocked;
         }
     }
 

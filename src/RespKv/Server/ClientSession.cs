@@ -29,7 +29,10 @@ public sealed class ClientSession
     public ClientSession(RespServer server, IBufferWriter<byte> output, string remoteAddress = "", string localAddress = "")
     {
         Server = server;
-        Writer = new RespWriter(output);
+        Writer = _replies = new RespWriter(output);
+        _pause = server.Clients.Pause;
+        _monitorFeed = server.Clients.Monitors;
+        _latency = server.Latency;
         Id = server.Clients.NextId();
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
@@ -66,8 +69,152 @@ public sealed class ClientSession
     /// <summary>The server.</summary>
     public RespServer Server { get; }
 
-    /// <summary>Reply writer (its <see cref="RespWriter.Protocol"/> is the connection's RESP version).</summary>
-    public RespWriter Writer { get; }
+    /// <summary>
+    /// Reply writer (its <see cref="RespWriter.Protocol"/> is the connection's RESP version). While CLIENT REPLY
+    /// OFF or SKIP suppresses replies it is a writer whose output is discarded (error replies still count in
+    /// INFO errorstats, as in Redis).
+    /// </summary>
+    public RespWriter Writer { get; private set; }
+
+    /// <summary>The writer into the connection (<see cref="Writer"/> unless replies are suppressed).</summary>
+    private readonly RespWriter _replies;
+
+    /// <summary>The writer used while replies are suppressed, created on first use.</summary>
+    private RespWriter? _discarded;
+
+    /// <summary>CLIENT REPLY state.</summary>
+    private ClientReplyMode _replyMode;
+
+    /// <summary>Error replies written, suppressed ones included (the counter behind <c>failed_calls</c> and <c>prev_err_count</c>).</summary>
+    private long ErrorsWritten => _replies.ErrorsWritten + (_discarded?.ErrorsWritten ?? 0);
+
+    /// <summary>
+    /// CLIENT REPLY ON|OFF|SKIP (https://redis.io/commands/client-reply/): <see cref="ClientReplyMode.On"/> sends
+    /// replies again (from the reply to this command on), <see cref="ClientReplyMode.Off"/> suppresses them until ON,
+    /// <see cref="ClientReplyMode.SkipNext"/> suppresses the next command's reply only (ignored while OFF, as in Redis).
+    /// </summary>
+    internal void SetReplyMode(ClientReplyMode mode)
+    {
+        if (mode == ClientReplyMode.SkipNext && _replyMode == ClientReplyMode.Off) return;
+        _replyMode = mode;
+        UseWriter(mode is ClientReplyMode.Off or ClientReplyMode.Skip);
+    }
+
+    /// <summary>After each command read from the connection: a SKIP takes effect for the next command, then ends (Redis's resetClient).</summary>
+    private void AdvanceReplyMode()
+    {
+        if (_replyMode == ClientReplyMode.Skip) SetReplyMode(ClientReplyMode.On);
+        else if (_replyMode == ClientReplyMode.SkipNext) SetReplyMode(ClientReplyMode.Skip);
+    }
+
+    private void UseWriter(bool discard)
+    {
+        RespWriter next = discard ? _discarded ??= new RespWriter(new DiscardingBufferWriter()) { ErrorSink = Server.CommandStats } : _replies;
+        if (ReferenceEquals(next, Writer)) return;
+        next.Protocol = Writer.Protocol;
+        Writer = next;
+    }
+
+    /// <summary>True for a client in MONITOR mode.</summary>
+    public bool IsMonitor { get; private set; }
+
+    /// <summary>CLIENT NO-EVICT: the client is exempt from client eviction (flag <c>e</c> in CLIENT LIST). RespKv does not evict clients, so the flag only shows.</summary>
+    public bool NoEvict { get; set; }
+
+    private System.Collections.Concurrent.ConcurrentQueue<byte[]>? _monitorLines;
+    private long _monitorQueuedBytes;
+
+    /// <summary>
+    /// MONITOR: from now on this client receives a line for every command run (<see cref="MonitorFeed"/>); false
+    /// when it already monitors. Its own commands that read or write keys are then rejected
+    /// (<c>-ERR Replica can't interact with the keyspace</c>), as in Redis.
+    /// </summary>
+    internal bool StartMonitor()
+    {
+        if (IsMonitor) return false;
+        _monitorLines ??= new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        // Lines a feeder queued while an earlier MONITOR was being RESET are stale.
+        while (_monitorLines.TryDequeue(out _)) { }
+        Interlocked.Exchange(ref _monitorQueuedBytes, 0);
+        IsMonitor = true;
+        Server.Clients.Monitors.Add(this);
+        return true;
+    }
+
+    /// <summary>RESET's part: leaves MONITOR mode and CLIENT REPLY OFF/SKIP (Redis's clearClientConnectionState).</summary>
+    internal void ClearConnectionModes()
+    {
+        if (IsMonitor)
+        {
+            Server.Clients.Monitors.Remove(this);
+            IsMonitor = false;
+        }
+        SetReplyMode(ClientReplyMode.On);
+    }
+
+    /// <summary>
+    /// Queues a MONITOR line (called on the thread of the client that ran the command) and wakes this session's
+    /// read so its own loop writes it. A monitor whose unsent lines reach the <c>normal</c> class's hard output-buffer
+    /// limit is closed.
+    /// </summary>
+    internal void EnqueueMonitorLine(byte[] line, ClientSession source)
+    {
+        if (!IsMonitor || CloseRequested) return;
+        _monitorLines!.Enqueue(line);
+        long queued = Interlocked.Add(ref _monitorQueuedBytes, line.Length + 3);
+        long hard = Server.Options.ClientOutputBufferLimit.Normal.HardBytes;
+        if (hard > 0 && queued + PendingReplyBytes >= hard)
+        {
+            Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
+            _overLimit = true;
+            Close();
+            return;
+        }
+        // Its own commands are drained after its batch anyway.
+        if (!ReferenceEquals(source, this)) _input?.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// Writes the queued MONITOR lines as simple strings (on this session's loop), through <see cref="Writer"/>: while
+    /// CLIENT REPLY OFF or SKIP holds, they are dropped, as Redis drops every reply to such a client.
+    /// </summary>
+    private void DrainMonitorLines()
+    {
+        while (_monitorLines!.TryDequeue(out byte[]? line))
+        {
+            Interlocked.Add(ref _monitorQueuedBytes, -(line.Length + 3));
+            Writer.WriteSimpleString(line);
+        }
+    }
+
+    // The server-wide objects the command path consults on every command, held here to save the loads.
+    private readonly ClientPause _pause;
+    private readonly MonitorFeed _monitorFeed;
+    private readonly LatencyMonitor _latency;
+
+    /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
+    private bool _postponed;
+
+    /// <summary>True while the client's next command waits for a CLIENT PAUSE to end (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
+    public bool IsBlocked => Volatile.Read(ref _postponed);
+
+    /// <summary>
+    /// Waits, without blocking a thread, until the CLIENT PAUSE in force ends or the client is closed. The client
+    /// is not idle meanwhile (Redis does not time out blocked clients), so <see cref="LastInteractionMs"/> keeps moving.
+    /// </summary>
+    private async Task WaitForPauseEndAsync(CancellationToken cancellation)
+    {
+        ClientPause pause = Server.Clients.Pause;
+        while (!CloseRequested && pause.IsPaused)
+        {
+            LastInteractionMs = Environment.TickCount64;
+            Task released = pause.Released;
+            if (released.IsCompleted) break;
+            await Task.WhenAny(released, Task.Delay(100, cancellation)).ConfigureAwait(false);
+            cancellation.ThrowIfCancellationRequested();
+        }
+        LastInteractionMs = Environment.TickCount64;
+    }
 
     /// <summary>Unique client id (CLIENT ID).</summary>
     public long Id { get; }
@@ -147,7 +294,7 @@ public sealed class ClientSession
     public long NetInputBytes { get; private set; }
 
     /// <summary>Bytes of replies written.</summary>
-    public long NetOutputBytes => Writer.BytesWritten;
+    public long NetOutputBytes => _replies.BytesWritten;
 
     /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
     internal List<KeyEntry> EntryScratch { get; } = new();
@@ -218,20 +365,29 @@ public sealed class ClientSession
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 NetInputBytes += buffer.Length - rest.Length;
-                // Stopped early to flush a large reply backlog: mark only what was consumed as examined,
-                // so the next read returns the remaining commands at once.
-                bool stoppedEarly = StoppedForFlush && !rest.IsEmpty;
+                // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
+                // only what was consumed as examined, so the next read returns the remaining commands at once.
+                bool stoppedEarly = (StoppedForFlush || _postponed) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
-                if (Writer.HasPending)
+                if (IsMonitor) DrainMonitorLines();
+                if (_replies.HasPending)
                 {
-                    Volatile.Write(ref _flushingBytes, Writer.PendingBytes);
-                    Writer.Commit();
+                    Volatile.Write(ref _flushingBytes, _replies.PendingBytes);
+                    _replies.Commit();
                     FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
                     Volatile.Write(ref _flushingBytes, 0);
                     _softLimitSinceMs = 0;
                     if (flush.IsCompleted || flush.IsCanceled) break;
                 }
-                if ((result.IsCompleted && !stoppedEarly) || result.IsCanceled) break;
+                if (_postponed)
+                {
+                    await WaitForPauseEndAsync(cancellation).ConfigureAwait(false);
+                    _postponed = false;
+                    continue;
+                }
+                // A cancelled read is either Close() (which sets CloseRequested first) or a wake-up for MONITOR lines,
+                // possibly arriving just after RESET ended monitoring: only the first ends the session.
+                if ((result.IsCompleted && !stoppedEarly) || (result.IsCanceled && CloseRequested)) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
@@ -281,6 +437,8 @@ public sealed class ClientSession
             {
                 case ParseStatus.Command:
                     Execute(args);
+                    if (_postponed) return buffer.Start;
+                    if (_replyMode != ClientReplyMode.On) AdvanceReplyMode();
                     buffer = buffer.Slice(consumed);
                     CheckOutputBufferLimit(Environment.TickCount64);
                     break;
@@ -306,7 +464,7 @@ public sealed class ClientSession
     /// Reply bytes produced but not yet accepted by the transport: the batch being written plus a flush still
     /// waiting for the peer to read (Redis's output-buffer memory of a client).
     /// </summary>
-    public long PendingReplyBytes => Writer.PendingBytes + Volatile.Read(ref _flushingBytes);
+    public long PendingReplyBytes => _replies.PendingBytes + Volatile.Read(ref _flushingBytes);
 
     /// <summary>
     /// Enforces <c>client-output-buffer-limit normal</c> (Redis's <c>checkClientOutputBufferLimits</c>): closes the
@@ -340,7 +498,7 @@ public sealed class ClientSession
     internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs);
 
     /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
-    private bool StoppedForFlush => Writer.PendingBytes > FlushThresholdBytes;
+    private bool StoppedForFlush => _replies.PendingBytes > FlushThresholdBytes;
 
     /// <summary>
     /// Looks the command up in the table, checks its arity, and runs it — replying with Redis's exact
@@ -378,6 +536,18 @@ public sealed class ClientSession
         {
             if (command.Parent == null && command.Name == "exec") RejectExec(System.Text.Encoding.ASCII.GetString(AuthCommands.NoAuthError), command);
             else Reject(AuthCommands.NoAuthError, command);
+            return;
+        }
+        if (IsMonitor && (command.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0)
+        {
+            Reject("ERR Replica can't interact with the keyspace"u8, command);
+            return;
+        }
+        if (_pause.IsPaused && _pause.MustWait(command, this))
+        {
+            // CLIENT LIST shows the held-back command as cmd=, with flag b (Redis blocks the client, BLOCKED_POSTPONE).
+            CurrentCommand = command;
+            _postponed = true;
             return;
         }
         long maxMemory = Server.Options.MaxMemory;
@@ -439,11 +609,13 @@ public sealed class ClientSession
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;
-        long errors = Writer.ErrorsWritten;
+        long errors = ErrorsWritten;
         CommandCounters.Ran(command, elapsed, args.Count, errors != _errorMark);
         _errorMark = errors;
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
             Server.SlowLog.Add(this, args, elapsed);
+        if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
+        if (_monitorFeed.Active) _monitorFeed.Feed(this, command, args);
     }
 
     /// <summary>The records this client's current write command (or EXEC) propagates to <see cref="RespServer.WriteLog"/>.</summary>
@@ -523,7 +695,7 @@ public sealed class ClientSession
     {
         Writer.WriteError(error);
         if (command != null) CommandCounters.CountRejection(command);
-        _errorMark = Writer.ErrorsWritten;
+        _errorMark = ErrorsWritten;
         RestartCommandClock();
         if (InMulti) _transaction!.Aborted = true;
     }
@@ -549,10 +721,44 @@ public sealed class ClientSession
     {
         Writer.WriteError("EXECABORT Transaction discarded because of: " + reason);
         CommandCounters.CountRejection(command);
-        _errorMark = Writer.ErrorsWritten;
+        _errorMark = ErrorsWritten;
         RestartCommandClock();
         DiscardTransaction();
     }
+}
+
+/// <summary>CLIENT REPLY's states (Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT, CLIENT_REPLY_SKIP flags).</summary>
+internal enum ClientReplyMode
+{
+    /// <summary>Replies are sent.</summary>
+    On,
+
+    /// <summary>Replies are discarded until CLIENT REPLY ON.</summary>
+    Off,
+
+    /// <summary>CLIENT REPLY SKIP just ran: the next command's reply is discarded.</summary>
+    SkipNext,
+
+    /// <summary>This command's reply is discarded.</summary>
+    Skip,
+}
+
+/// <summary>An <see cref="IBufferWriter{T}"/> that drops everything written to it (suppressed replies).</summary>
+internal sealed class DiscardingBufferWriter : IBufferWriter<byte>
+{
+    private byte[] _buffer = new byte[4096];
+
+    public void Advance(int count)
+    {
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        if (sizeHint > _buffer.Length) _buffer = new byte[sizeHint];
+        return _buffer;
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 }
 
 /// <summary>Redis's generic error replies, with its exact texts (server.c, networking.c, object.c).</summary>

@@ -3,17 +3,48 @@ using System.Globalization;
 namespace RespKv.Server;
 
 /// <summary>
-/// One setting: its redis.conf name, how to read it as CONFIG GET prints it, and how to set it from text.
+/// One setting: its redis.conf name, how to read it as CONFIG GET prints it, how to set it from text, and
+/// how CONFIG REWRITE writes it. Its default is what <see cref="Get"/> reads from a new <see cref="ServerOptions"/>.
 /// </summary>
 /// <param name="Name">redis.conf name, lower-case.</param>
 /// <param name="Mutable">True when CONFIG SET may change it at runtime.</param>
 /// <param name="Get">The value as CONFIG GET prints it.</param>
 /// <param name="Set">Applies a value; returns null on success or the reason it is invalid
 /// (CONFIG SET answers <c>-ERR CONFIG SET failed (possibly related to argument 'name') - reason</c>).</param>
-public sealed record ConfigParameter(string Name, bool Mutable, Func<ServerOptions, string> Get, Func<ServerOptions, string, string?> Set);
+/// <param name="Format">How CONFIG REWRITE writes the value (<see cref="ConfigRewriter"/>).</param>
+/// <param name="AlwaysRewritten">True when CONFIG REWRITE writes it even at its default value and absent from
+/// the file, as Redis always writes <c>save</c> and <c>dir</c>.</param>
+public sealed record ConfigParameter(string Name, bool Mutable, Func<ServerOptions, string> Get, Func<ServerOptions, string, string?> Set,
+    ConfigFormat Format = ConfigFormat.Plain, bool AlwaysRewritten = false)
+{
+    /// <summary>The default value, as CONFIG GET prints it.</summary>
+    public string Default => Get(DefaultOptions);
+
+    private static readonly ServerOptions DefaultOptions = new();
+}
+
+/// <summary>How CONFIG REWRITE writes a setting's value (Redis 7.0's <c>rewriteConfig*Option</c> functions).</summary>
+public enum ConfigFormat
+{
+    /// <summary><c>name value</c> as CONFIG GET prints it (numbers, yes/no, enums, word lists); an empty value as <c>""</c>.</summary>
+    Plain,
+
+    /// <summary><c>name "value"</c>, quoted like Redis's <c>sdscatrepr</c> (paths, file names).</summary>
+    Quoted,
+
+    /// <summary>Like <see cref="Quoted"/>, but an empty value writes no line and removes the file's lines (<c>requirepass</c>).</summary>
+    QuotedUnlessEmpty,
+
+    /// <summary>A byte count written with Redis's units when exact: <c>100mb</c>, <c>1gb</c>, <c>4kb</c>.</summary>
+    Memory,
+
+    /// <summary><c>class hard soft seconds</c> groups, one line per class, sizes as <see cref="Memory"/> (<c>client-output-buffer-limit</c>).</summary>
+    PerClassMemory,
+}
 
 /// <summary>
-/// The table of settings: the single source for start-up options, CONFIG GET and CONFIG SET
+/// The table of settings: the single source for start-up options (command line and config file), CONFIG GET,
+/// CONFIG SET, CONFIG REWRITE and the README's option table (a test checks the README lists exactly these names)
 /// (https://redis.io/docs/management/config/). A setting that is not here is an unknown option.
 /// </summary>
 public static class ConfigParameters
@@ -44,13 +75,13 @@ public static class ConfigParameters
             if (File.Exists(full)) return $"'{v}' is a file, not a directory";
             o.Dir = full;
             return null;
-        }),
+        }, ConfigFormat.Quoted, AlwaysRewritten: true),
         new("loglevel", true, o => o.LogLevel, (o, v) => SetEnum(v, LogLevels, x =>
         {
             o.LogLevel = x;
             o.LogLevelChanged?.Invoke(x);
         })),
-        new("logfile", false, o => o.LogFile, (o, v) => { o.LogFile = v; return null; }),
+        new("logfile", false, o => o.LogFile, (o, v) => { o.LogFile = v; return null; }, ConfigFormat.Quoted),
         new("appendonly", true, o => o.AppendOnly ? "yes" : "no", (o, v) =>
         {
             if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
@@ -64,17 +95,17 @@ public static class ConfigParameters
             if (v.Length == 0 || v.Contains('/') || v.Contains('\\')) return "appendfilename can't be a path, just a filename";
             o.AppendFilename = v;
             return null;
-        }),
+        }, ConfigFormat.Quoted),
         new("save", true, o => o.Save, (o, v) =>
-            v.Trim().Length == 0 ? null : "RDB snapshots are not supported by RespKv; use the AOF"),
+            v.Trim().Length == 0 ? null : "RDB snapshots are not supported by RespKv; use the AOF", AlwaysRewritten: true),
         new("maxmemory", true, o => o.MaxMemory.ToString(CultureInfo.InvariantCulture), (o, v) =>
         {
             if (!ServerOptions.TryParseMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
             o.MaxMemory = bytes;
             return null;
-        }),
+        }, ConfigFormat.Memory),
         // Redis prints the password in CONFIG GET (an authenticated client may read it); logs never do.
-        new("requirepass", true, o => o.RequirePass, (o, v) => { o.RequirePass = v; return null; }),
+        new("requirepass", true, o => o.RequirePass, (o, v) => { o.RequirePass = v; return null; }, ConfigFormat.QuotedUnlessEmpty),
         new("protected-mode", true, o => o.ProtectedMode ? "yes" : "no", (o, v) =>
         {
             if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
@@ -86,7 +117,7 @@ public static class ConfigParameters
             string? error = OutputBufferLimits.TryApply(o.ClientOutputBufferLimit, v, out OutputBufferLimits limits);
             if (error == null) o.ClientOutputBufferLimit = limits;
             return error;
-        }),
+        }, ConfigFormat.PerClassMemory),
         new("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => SetEnum(v, EvictionPolicies, x =>
         {
             o.MaxMemoryPolicy = x;
@@ -99,6 +130,9 @@ public static class ConfigParameters
             (o, v) => SetInteger(v, -1, long.MaxValue, x => o.SlowlogLogSlowerThan = x)),
         new("slowlog-max-len", true, o => o.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture),
             (o, v) => SetInteger(v, 0, long.MaxValue, x => o.SlowlogMaxLen = x)),
+        // Redis 7.0: createLongLongConfig(0, LLONG_MAX, 0), in milliseconds.
+        new("latency-monitor-threshold", true, o => o.LatencyMonitorThreshold.ToString(CultureInfo.InvariantCulture),
+            (o, v) => SetInteger(v, 0, long.MaxValue, x => o.LatencyMonitorThreshold = x)),
     ];
 
     /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>

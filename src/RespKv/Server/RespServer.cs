@@ -33,6 +33,7 @@ public sealed class RespServer
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
         SlowLog = new SlowLog(options);
+        Latency = new LatencyMonitor(options);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
@@ -60,6 +61,9 @@ public sealed class RespServer
 
     /// <summary>The slow log (SLOWLOG).</summary>
     public SlowLog SlowLog { get; }
+
+    /// <summary>The latency monitor (LATENCY LATEST/HISTORY/RESET, <c>latency-monitor-threshold</c>).</summary>
+    public LatencyMonitor Latency { get; }
 
     /// <summary>Logging.</summary>
     public ILoggerFactory LoggerFactory { get; }

@@ -94,6 +94,9 @@ public sealed class ServerOptions
     /// <summary>Entries the slow log keeps (<c>slowlog-max-len</c>). Default 128.</summary>
     public long SlowlogMaxLen { get; set; } = 128;
 
+    /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
+    public long LatencyMonitorThreshold { get; set; }
+
     /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
     public Action<string>? LogLevelChanged { get; set; }
 
