@@ -201,7 +201,16 @@ public static class StringCommands
             KeyEntry? existing = db.Find(slot, key);
             client.CountLookup(existing != null);
             if (!TryString(client, existing, out byte[]? old)) return;
-            if (old != null) db.Remove(key);
+            if (old != null)
+            {
+                db.Remove(key);
+                // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
+                if (client.Server.WriteLog != null)
+                {
+                    client.Propagation.Replace();
+                    client.Propagation.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+                }
+            }
             WriteBulkOrNull(client.Writer, old);
         }
     }
@@ -317,6 +326,15 @@ public static class StringCommands
             }
             byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
             db.Set(slot, key, value);
+            // Logged as its result, as Redis does (SET key value KEEPTTL, so replay cannot round differently). RespKv
+            // writes KEEPTTL only when the key has an expiry: without one, plain SET has the same effect.
+            if (client.Server.WriteLog != null)
+            {
+                bool keepTtl = db.Find(slot, key) is { ExpireAtMs: not 0 };
+                client.Propagation.Replace();
+                client.Propagation.Begin(db.Index, keepTtl ? 4 : 3).Arg("SET"u8).Arg(key).Arg(value);
+                if (keepTtl) client.Propagation.Arg("KEEPTTL"u8);
+            }
             client.Writer.WriteBulkString(value);
         }
     }
