@@ -191,7 +191,7 @@ internal static class AofSnapshotWriter
                 bytes = file.Length;
             }
             File.Move(temp, path, overwrite: true);
-            DirectorySync.Fsync(Path.GetDirectoryName(path)!);
+            FileSync.FsyncDirectory(Path.GetDirectoryName(path)!);
             return (keys, bytes);
         }
         catch

@@ -24,11 +24,17 @@ public enum FsyncPolicy
 /// <para>
 /// Design: <see cref="Append"/> runs under the writing command's shard locks, so it only copies the record
 /// bytes into a shared in-memory buffer under a short lock and advances a monotonic <em>append offset</em>
-/// (bytes ever appended). One background writer thread takes everything pending — from all connections —
-/// and writes it with one <c>write</c>; under <see cref="FsyncPolicy.Always"/> it follows with one fsync and then
-/// advances the <em>durable offset</em> and releases every session waiting for it (group commit: one fsync
-/// covers every record appended meanwhile). Under <see cref="FsyncPolicy.EverySec"/> it fsyncs once a second;
-/// under <see cref="FsyncPolicy.No"/> never.
+/// (bytes ever appended); the session notes the offset its batch reached. Before a session flushes its replies
+/// (Redis's <c>beforeSleep</c>), its records must be in the file — and under <see cref="FsyncPolicy.Always"/>
+/// fsynced (fdatasync on Linux, as Redis). Group commit, leader/follower: the session tries to take the file lock;
+/// if free, it becomes the leader and takes everything pending from all connections, writes it with one
+/// <c>write</c> (and one fsync under always) and releases every session those bytes cover; if taken, it waits
+/// (an allocation-free awaitable) for the current holder or the background writer thread, which writes and syncs
+/// whatever was appended meanwhile. So one fsync covers every record appended while the previous one ran. The
+/// writer thread also fsyncs once a second under <see cref="FsyncPolicy.EverySec"/> (never under
+/// <see cref="FsyncPolicy.No"/>), retries after failures and switches files after a rewrite. Replies thus never
+/// precede the write of their records: a killed process (SIGKILL) loses no acknowledged write under any policy; an
+/// OS crash or power loss can lose the last second under everysec.
 /// </para>
 /// <para>
 /// A failed write or fsync sets <see cref="WriteError"/> (write commands answer <c>-MISCONF</c>): the file is
@@ -89,6 +95,9 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     private string? _writeError;
 
     private readonly object _waitersLock = new();
+
+    /// <summary>Held while writing or fsyncing the file and while switching files: by the writer thread or a group-commit leader.</summary>
+    private readonly object _io = new();
     private readonly List<DurabilityWaiter> _waiters = new();
 
     private long _currentSize;
@@ -235,22 +244,54 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     }
 
     /// <summary>
-    /// Waits (asynchronously) until every record up to append offset <paramref name="offset"/> is fsynced, using the
-    /// session's reusable <paramref name="waiter"/> (no allocation per wait). Completes at once when it already is.
-    /// Faults with <see cref="ObjectDisposedException"/> when the log is closed before that happens.
+    /// The end of a session's batch, before its replies are flushed (Redis's <c>beforeSleep</c> →
+    /// <c>flushAppendOnlyFile</c>): true when every record up to append offset <paramref name="offset"/> is written to
+    /// the file — and, under <see cref="FsyncPolicy.Always"/>, fsynced. When it is not yet, the session tries to become
+    /// the group-commit leader: if no other thread is writing, it takes everything pending from every connection,
+    /// writes it with one write (and one fsync under always), and releases every session waiting for those bytes.
+    /// False when another thread holds the file (or the log is failing): the session then awaits
+    /// <see cref="WaitAsync"/>, which that thread or the writer thread completes.
     /// </summary>
-    public ValueTask WaitDurableAsync(long offset, DurabilityWaiter waiter)
+    public bool TryCompleteInline(long offset)
     {
-        if (Volatile.Read(ref _durableOffset) >= offset) return ValueTask.CompletedTask;
-        waiter.Prepare(offset);
+        bool fsync = Policy == FsyncPolicy.Always;
+        if (Covered(offset, fsync)) return true;
+        if (Volatile.Read(ref _writeError) != null || !Monitor.TryEnter(_io)) return false;
+        try
+        {
+            if (Covered(offset, fsync)) return true;
+            bool ok = WriteLocked(out long end);
+            if (ok && fsync) ok = SyncLocked(_activeReplacement, end);
+            return ok && Covered(offset, fsync);
+        }
+        finally
+        {
+            Monitor.Exit(_io);
+        }
+    }
+
+    private bool Covered(long offset, bool fsync) =>
+        (fsync ? Volatile.Read(ref _durableOffset) : Volatile.Read(ref _writtenOffset)) >= offset;
+
+    /// <summary>
+    /// Waits (asynchronously) until every record up to append offset <paramref name="offset"/> is written (and fsynced
+    /// under always), using the session's reusable <paramref name="waiter"/> (no allocation per wait). Faults with
+    /// <see cref="ObjectDisposedException"/> when the log is closed before that happens.
+    /// </summary>
+    public ValueTask WaitAsync(long offset, DurabilityWaiter waiter)
+    {
+        bool fsync = Policy == FsyncPolicy.Always;
+        if (Covered(offset, fsync)) return ValueTask.CompletedTask;
+        waiter.Prepare(offset, fsync);
         lock (_waitersLock)
         {
-            if (Volatile.Read(ref _durableOffset) >= offset) return ValueTask.CompletedTask;
+            if (Covered(offset, fsync)) return ValueTask.CompletedTask;
             _waiters.Add(waiter);
         }
         lock (_sync)
         {
-            _fsyncRequested = true;
+            _fsyncRequested |= fsync;
+            _writeRequested = true;
             WakeWriterLocked();
         }
         return waiter.Task;
@@ -389,49 +430,37 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         while (true)
         {
             bool syncNow, switchNow, stopping;
-            long end;
-            FileStream? replacement;
             lock (_sync)
             {
                 while (true)
                 {
                     bool failing = _writeError != null;
                     bool retryDue = Environment.TickCount64 - _lastFsyncMs >= RetryMs;
-                    if (failing ? retryDue : (_pendingUsed > 0 || _fsyncRequested || (_writerHasUnsynced && EverySecDue()))) break;
+                    if (failing ? retryDue : (_pendingUsed > 0 || _writeRequested || _fsyncRequested || (_writerHasUnsynced && EverySecDue()))) break;
                     if (_rewriteSwitchReady || _stopping) break;
                     _writerWaiting = true;
                     Monitor.Wait(_sync, RetryMs / 4);
                     _writerWaiting = false;
                 }
-                replacement = _testReplacement;
-                // Take everything pending: swap buffers, or append it after bytes a failed write left behind.
-                int used = _pendingUsed;
-                if (used > 0)
-                {
-                    if (_carryUsed == 0) (_carry, _pending) = (_pending, _carry);
-                    else
-                    {
-                        if (_carryUsed + used > _carry.Length) Array.Resize(ref _carry, _carryUsed + used);
-                        _pending.AsSpan(0, used).CopyTo(_carry.AsSpan(_carryUsed));
-                    }
-                    _carryUsed += used;
-                    _pendingUsed = 0;
-                    if (_pending.Length > RetainedBufferBytes) _pending = new byte[InitialBufferBytes];
-                }
-                end = _appendOffset;
                 stopping = _stopping;
-                syncNow = _fsyncRequested || stopping || Policy == FsyncPolicy.Always;
+                syncNow = _fsyncRequested || stopping;
                 _fsyncRequested = false;
+                _writeRequested = false;
                 switchNow = _rewriteSwitchReady;
                 _rewriteSwitchReady = false;
             }
-            bool ok = WriteCarry(replacement, end);
-            if (ok && (_writerHasUnsynced || _writeError != null) && (syncNow || EverySecDue())) ok = Sync(replacement, end);
-            else if (ok && !_writerHasUnsynced) SetDurable(end);
-            if (switchNow)
+            bool ok;
+            lock (_io)
             {
-                if (ok) SwitchToRewritten();
-                else RequestSwitchLater();
+                ok = WriteLocked(out long end);
+                if (ok && (_writerHasUnsynced || _writeError != null) && (syncNow || Policy == FsyncPolicy.Always || EverySecDue()))
+                    ok = SyncLocked(_activeReplacement, end);
+                else if (ok && !_writerHasUnsynced) SetDurable(end);
+                if (switchNow)
+                {
+                    if (ok) SwitchToRewritten();
+                    else RequestSwitchLater();
+                }
             }
             lock (_sync)
             {
@@ -446,13 +475,40 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
 
     private bool _writerHasUnsynced;
     private bool _giveUp;
+    private bool _writeRequested;
+
+    /// <summary>The stream writes go to instead of the file (test seam), as of the last <see cref="WriteLocked"/>.</summary>
+    private FileStream? _activeReplacement;
 
     private bool EverySecDue() => Policy == FsyncPolicy.EverySec && Environment.TickCount64 - _lastFsyncMs >= RetryMs;
 
-    /// <summary>Writes the carried bytes; on failure truncates the file back and keeps them for the retry.</summary>
-    private bool WriteCarry(FileStream? replacement, long end)
+    /// <summary>
+    /// Caller holds <c>_io</c>: takes everything pending (swapping buffers, or appending it after bytes a failed write
+    /// left behind) and writes it; on failure truncates the file back and keeps the bytes for the retry.
+    /// <paramref name="end"/> is the append offset the file then holds.
+    /// </summary>
+    private bool WriteLocked(out long end)
     {
-        if (_carryUsed == 0) return true;
+        lock (_sync)
+        {
+            int used = _pendingUsed;
+            if (used > 0)
+            {
+                if (_carryUsed == 0) (_carry, _pending) = (_pending, _carry);
+                else
+                {
+                    if (_carryUsed + used > _carry.Length) Array.Resize(ref _carry, _carryUsed + used);
+                    _pending.AsSpan(0, used).CopyTo(_carry.AsSpan(_carryUsed));
+                }
+                _carryUsed += used;
+                _pendingUsed = 0;
+                if (_pending.Length > RetainedBufferBytes) _pending = new byte[InitialBufferBytes];
+            }
+            end = _appendOffset;
+            _activeReplacement = _testReplacement;
+        }
+        if (_carryUsed == 0) return true; // nothing to write (a failed fsync is retried by the caller)
+        FileStream? replacement = _activeReplacement;
         FileStream target = replacement ?? _file;
         long before = replacement == null ? _file.Length : 0;
         try
@@ -465,13 +521,13 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             Fail("write", e);
             return false;
         }
-        Volatile.Write(ref _writtenOffset, end);
         Volatile.Write(ref _currentSize, _file.Length);
         _writerHasUnsynced = true;
         _carryUsed = 0;
         if (_carry.Length > RetainedBufferBytes) _carry = new byte[InitialBufferBytes];
-        // Under "always" the bytes only count once fsynced: Sync clears the error then.
+        // Under "always" the bytes only count once fsynced: SyncLocked clears the error then.
         if (Policy != FsyncPolicy.Always) ClearError();
+        SetWritten(end);
         return true;
     }
 
@@ -487,11 +543,11 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         }
     }
 
-    private bool Sync(FileStream? replacement, long end)
+    private bool SyncLocked(FileStream? replacement, long end)
     {
         try
         {
-            (replacement ?? _file).Flush(flushToDisk: true);
+            FileSync.DataSync(replacement ?? _file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -505,15 +561,29 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         return true;
     }
 
+    /// <summary>Every record up to <paramref name="end"/> is written: releases the sessions waiting only for that (everysec, no).</summary>
+    private void SetWritten(long end)
+    {
+        Volatile.Write(ref _writtenOffset, end);
+        Release(end, durable: false);
+    }
+
+    /// <summary>Every record up to <paramref name="end"/> is fsynced: releases every session waiting for it.</summary>
     private void SetDurable(long end)
     {
+        if (end > Volatile.Read(ref _writtenOffset)) Volatile.Write(ref _writtenOffset, end);
         Volatile.Write(ref _durableOffset, end);
+        Release(end, durable: true);
+    }
+
+    private void Release(long end, bool durable)
+    {
         lock (_waitersLock)
         {
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
                 DurabilityWaiter w = _waiters[i];
-                if (w.Target > end) continue;
+                if (w.Target > end || (w.NeedsFsync && !durable)) continue;
                 _waiters[i] = _waiters[^1];
                 _waiters.RemoveAt(_waiters.Count - 1);
                 w.Complete(null);
@@ -577,7 +647,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             next.Flush(flushToDisk: true);
             long newLength = next.Length;
             File.Move(rewrite.TempPath, Path, overwrite: true);
-            DirectorySync.Fsync(System.IO.Path.GetDirectoryName(Path)!);
+            FileSync.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
             FileStream old = _file;
             _file = next;
             _fileOrigin = newLength - written;
@@ -641,7 +711,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
 }
 
 /// <summary>
-/// A session's reusable wait for the AOF's durable offset (<see cref="AppendOnlyFile.WaitDurableAsync"/>): one
+/// A session's reusable wait for the AOF's durable offset (<see cref="AppendOnlyFile.WaitAsync"/>): one
 /// per session, reset per wait, so waiting allocates nothing. Continuations run on the thread pool, never on
 /// the AOF writer thread.
 /// </summary>
@@ -652,10 +722,14 @@ public sealed class DurabilityWaiter : IValueTaskSource
     /// <summary>The append offset waited for.</summary>
     internal long Target { get; private set; }
 
-    internal void Prepare(long target)
+    /// <summary>True when the wait is for the fsync (always), not only the write.</summary>
+    internal bool NeedsFsync { get; private set; }
+
+    internal void Prepare(long target, bool fsync)
     {
         _core.Reset();
         Target = target;
+        NeedsFsync = fsync;
     }
 
     internal ValueTask Task => new(this, _core.Version);

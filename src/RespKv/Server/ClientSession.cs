@@ -224,10 +224,10 @@ public sealed class ClientSession
                 // so the next read returns the remaining commands at once.
                 bool stoppedEarly = StoppedForFlush && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
-                // appendfsync always: replies to writes leave only once their records are fsynced (group commit).
-                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0
-                    && aof.Policy == Persistence.FsyncPolicy.Always && appended > aof.DurableOffset)
-                    await aof.WaitDurableAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
+                // Replies to writes leave only once their records are written to the AOF — and fsynced under
+                // appendfsync always (group commit: this session writes everything pending, or waits for whoever does).
+                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0 && !aof.TryCompleteInline(appended))
+                    await aof.WaitAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
                 if (Writer.HasPending)
                 {
                     Volatile.Write(ref _flushingBytes, Writer.PendingBytes);

@@ -138,8 +138,12 @@ public sealed class AofRecoveryTests
             Assert.True(aof.Flush(TimeSpan.FromSeconds(5)));
             // /dev/full: every write fails with ENOSPC, a real error from a real device.
             aof.ReplaceStreamForTesting(new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 0));
-            Assert.Equal("+OK\r\n", c.Call("SET", "pending", "2")); // applied before the write failed (everysec)
+            // Applied, but its record cannot be written: no reply until it is (even under everysec, replies follow the write).
+            using var waiting = new RawClient(host.Port);
+            waiting.Send("SET", "pending", "2");
             for (int i = 0; i < 200 && aof.WriteError == null; i++) await Task.Delay(10);
+            await Task.Delay(200);
+            Assert.Equal("", waiting.ReadAvailable());
             const string Misconf = "-MISCONF Errors writing to the AOF file: No space left on device\r\n";
             Assert.Equal(Misconf, c.Call("SET", "refused", "3"));
             Assert.Equal(Misconf, c.Call("PING"));
@@ -154,6 +158,7 @@ public sealed class AofRecoveryTests
             aof.ReplaceStreamForTesting(null);
             for (int i = 0; i < 400 && aof.WriteError != null; i++) await Task.Delay(10);
             Assert.Null(aof.WriteError);
+            Assert.Equal("+OK\r\n", waiting.ReadExactly(5));
             Assert.Equal("+OK\r\n", c.Call("SET", "later", "4"));
             Assert.Contains("aof_last_write_status:ok", c.Call("INFO", "persistence"));
             Assert.Equal("+PONG\r\n", c.Call("PING"));
@@ -173,14 +178,17 @@ public sealed class AofRecoveryTests
         await using (RespKvHost host = await Start(dir.Path, "always"))
         {
             AppendOnlyFile aof = host.Server.Aof!;
-            using var c = new RespTestClient(host.Port, timeoutMs: 800);
+            using var c = new RawClient(host.Port);
             using var reader = new RespTestClient(host.Port);
             aof.ReplaceStreamForTesting(new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 0));
-            c.SendRaw(RespTestClient.Encode("SET", "waits", "1"));
-            Assert.ThrowsAny<IOException>(() => c.ReadReply()); // no reply while the record cannot be written
+            c.Send("SET", "waits", "1");
+            for (int i = 0; i < 200 && aof.WriteError == null; i++) await Task.Delay(10);
+            await Task.Delay(300);
+            Assert.Equal("", c.ReadAvailable()); // no reply while the record cannot be written and fsynced
             Assert.Equal("$1\r\n1\r\n", reader.Call("GET", "waits"));
             Assert.StartsWith("-MISCONF Errors writing to the AOF file: ", reader.Call("SET", "other", "x"));
             aof.ReplaceStreamForTesting(null);
+            Assert.Equal("+OK\r\n", c.ReadExactly(5)); // released by the retry's fsync
             using var c2 = new RespTestClient(host.Port);
             for (int i = 0; i < 400 && aof.WriteError != null; i++) await Task.Delay(10);
             Assert.Equal("+OK\r\n", c2.Call("SET", "after", "2"));
@@ -193,4 +201,45 @@ public sealed class AofRecoveryTests
             Assert.Equal("+PONG\r\n", c.Call("PING"));
         }
     }
+}
+
+/// <summary>A raw socket client that can check for the absence of a reply without breaking the connection.</summary>
+internal sealed class RawClient : IDisposable
+{
+    private readonly System.Net.Sockets.Socket _socket;
+
+    public RawClient(int port)
+    {
+        _socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        _socket.Connect(System.Net.IPAddress.Loopback, port);
+        _socket.ReceiveTimeout = 10_000;
+    }
+
+    public void Send(params string[] args) => _socket.Send(RespTestClient.Encode(args));
+
+    /// <summary>Whatever bytes have arrived, without waiting.</summary>
+    public string ReadAvailable()
+    {
+        int n = _socket.Available;
+        if (n == 0) return "";
+        byte[] buffer = new byte[n];
+        int read = _socket.Receive(buffer);
+        return Encoding.Latin1.GetString(buffer, 0, read);
+    }
+
+    /// <summary>Exactly <paramref name="count"/> bytes (waiting up to 10 s).</summary>
+    public string ReadExactly(int count)
+    {
+        byte[] buffer = new byte[count];
+        int got = 0;
+        while (got < count)
+        {
+            int n = _socket.Receive(buffer, got, count - got, System.Net.Sockets.SocketFlags.None);
+            if (n == 0) throw new IOException("closed");
+            got += n;
+        }
+        return Encoding.Latin1.GetString(buffer);
+    }
+
+    public void Dispose() => _socket.Dispose();
 }
