@@ -18,7 +18,17 @@ public sealed class AofLoadException(string message) : Exception(message);
 /// <param name="FailedCommands">Replayed commands that answered an error (ignored, as Redis's loader ignores them).</param>
 /// <param name="Keys">Keys in every database after the load.</param>
 /// <param name="Elapsed">Time the load took.</param>
-public sealed record AofLoadResult(IReadOnlyList<string> Files, long Bytes, long Commands, long FailedCommands, long Keys, TimeSpan Elapsed);
+/// <param name="Selects">How many of <paramref name="Commands"/> were SELECT.</param>
+/// <param name="Truncated">True when a torn tail was cut off.</param>
+public sealed record AofLoadResult(IReadOnlyList<string> Files, long Bytes, long Commands, long FailedCommands, long Keys, TimeSpan Elapsed,
+    long Selects, bool Truncated)
+{
+    /// <summary>
+    /// True when compacting cannot shrink the file: every command but SELECT created a distinct key that still
+    /// exists (no overwrite, delete or transaction), as in a file a rewrite just produced.
+    /// </summary>
+    public bool AlreadyCompact => !Truncated && FailedCommands == 0 && Commands - Selects == Keys;
+}
 
 /// <summary>
 /// Loads an AOF at start-up (Redis's <c>loadAppendOnlyFiles</c>): replays every command through a
@@ -113,21 +123,26 @@ public static class AofLoader
     {
         var clock = Stopwatch.StartNew();
         var session = new ClientSession(server, new DiscardingWriter()) { Authenticated = true, ReplaysAof = true };
-        long bytes = 0, commands = 0;
+        long bytes = 0, commands = 0, selects = 0;
+        bool truncated = false;
         long errorsBefore = session.Writer.ErrorsWritten;
         for (int i = 0; i < files.Count; i++)
         {
-            (long fileBytes, long fileCommands) = LoadFile(server, session, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1);
-            bytes += fileBytes;
-            commands += fileCommands;
+            FileLoad f = LoadFile(server, session, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1);
+            bytes += f.Bytes;
+            commands += f.Commands;
+            selects += f.Selects;
+            truncated |= f.Truncated;
         }
         long failed = session.Writer.ErrorsWritten - errorsBefore;
-        return new AofLoadResult(files, bytes, commands, failed, server.Keyspace.TotalKeys, clock.Elapsed);
+        return new AofLoadResult(files, bytes, commands, failed, server.Keyspace.TotalKeys, clock.Elapsed, selects, truncated);
     }
 
     private enum Parse { Complete, Incomplete, Malformed }
 
-    private static (long Bytes, long Commands) LoadFile(RespServer server, ClientSession session, string path, bool truncateTail, bool isLast)
+    private readonly record struct FileLoad(long Bytes, long Commands, long Selects, bool Truncated);
+
+    private static FileLoad LoadFile(RespServer server, ClientSession session, string path, bool truncateTail, bool isLast)
     {
         ILogger log = server.Logger;
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
@@ -136,7 +151,7 @@ public static class AofLoader
         int start = 0, end = 0;
         long bufferOffset = 0; // file offset of buffer[0]
         bool eof = false;
-        long commands = 0;
+        long commands = 0, selects = 0;
         long beforeMulti = -1; // file offset of the open MULTI, or -1
         long validUpTo = 0;
         while (true)
@@ -149,6 +164,7 @@ public static class AofLoader
                 if (server.Commands.Lookup(args[0]) == null)
                     throw new AofLoadException($"Unknown command '{Encoding.UTF8.GetString(args[0])}' reading the append only file {path} at byte offset {recordOffset}");
                 if (args.Count == 1 && args.Is(0, "MULTI"u8)) beforeMulti = recordOffset;
+                else if (args.Count == 2 && args.Is(0, "SELECT"u8)) selects++;
                 session.Execute(args);
                 if (args.Count == 1 && args.Is(0, "EXEC"u8)) beforeMulti = -1;
                 commands++;
@@ -181,7 +197,7 @@ public static class AofLoader
         bool tornRecord = end > start;
         bool openMulti = session.InMulti;
         session.DiscardTransaction();
-        if (!tornRecord && !openMulti) return (fileLength, commands);
+        if (!tornRecord && !openMulti) return new FileLoad(fileLength, commands, selects, false);
         long cut = openMulti ? beforeMulti : validUpTo;
         string what = openMulti ? "a MULTI without its EXEC" : "a truncated record";
         if (!isLast || !truncateTail)
@@ -202,7 +218,7 @@ public static class AofLoader
             writable.Flush(flushToDisk: true);
         }
         log.LogWarning("AOF {Path} loaded anyway because aof-load-truncated is enabled", path);
-        return (cut, commands);
+        return new FileLoad(cut, commands, selects, true);
     }
 
     /// <summary>

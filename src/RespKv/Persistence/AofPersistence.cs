@@ -14,8 +14,9 @@ public static class AofPersistence
     /// <summary>
     /// Start-up with <c>appendonly yes</c>: sets <see cref="RespServer.Loading"/>, replays the AOF
     /// (<see cref="AofLoader"/>), rewrites it compactly to <c>dir/appendfilename</c> (temporary file, fsync, rename,
-    /// directory fsync), opens it for appending as <see cref="RespServer.WriteLog"/>, then clears Loading. Logs the
-    /// load time, keys loaded and the bytes before and after the rewrite. Throws <see cref="AofLoadException"/>
+    /// directory fsync) — unless it is RespKv's own file and already compact (<see cref="AofLoadResult.AlreadyCompact"/>),
+    /// opens it for appending as <see cref="RespServer.WriteLog"/>, then clears Loading. Logs the load time, keys
+    /// loaded and the bytes before and after the rewrite. Throws <see cref="AofLoadException"/>
     /// (exit 1) when the AOF cannot be loaded or the directory not written.
     /// </summary>
     public static void LoadAndOpen(RespServer server)
@@ -35,15 +36,26 @@ public static class AofPersistence
             }
             string path = Path.Combine(o.Dir, o.AppendFilename);
             IReadOnlyList<string> files = AofLoader.FindFiles(o);
+            AofLoadResult? loaded = null;
             if (files.Count > 0)
             {
-                AofLoadResult loaded = AofLoader.Load(server, files, o.AofLoadTruncated);
+                loaded = AofLoader.Load(server, files, o.AofLoadTruncated);
                 log.LogInformation("DB loaded from append only file: {Seconds:F3} seconds; {Keys} keys from {Commands} commands, {Bytes} bytes ({Files})",
                     loaded.Elapsed.TotalSeconds, loaded.Keys, loaded.Commands, loaded.Bytes, string.Join(", ", loaded.Files));
                 if (loaded.FailedCommands > 0)
                     log.LogWarning("{Failed} commands in the AOF answered an error while loading and were skipped, as redis-server does", loaded.FailedCommands);
                 if (files[0] != path)
                     log.LogWarning("Loaded the redis-server AOF directory {Directory}; RespKv now writes {Path} and no longer updates that directory", Path.GetDirectoryName(files[0]), path);
+            }
+            if (loaded is { AlreadyCompact: true } && files.Count == 1 && files[0] == path)
+            {
+                // One SET/HSET per key already (e.g. the file a rewrite wrote): compacting would write the same bytes.
+                log.LogInformation("AOF already compact ({Commands} commands for {Keys} keys): not rewritten at start-up", loaded.Commands, loaded.Keys);
+                long size = new FileInfo(path).Length;
+                var existing = new AppendOnlyFile(server, path, size);
+                server.Aof = existing;
+                server.WriteLog = existing;
+                return;
             }
             var clock = Stopwatch.StartNew();
             var snapshot = new KeyspaceSnapshot();
