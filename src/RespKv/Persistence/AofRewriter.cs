@@ -261,8 +261,9 @@ internal sealed class AofRewrite(AppendOnlyFile aof)
             aof.Server.Logger.LogInformation("Background AOF rewrite: {Keys} keys, {Bytes} bytes written; snapshot paused writes for {PauseMs} ms", keys, BaseBytes, pauseMs);
             aof.RequestSwitch();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Any failure ends this rewrite (the old file stays in use), so a later BGREWRITEAOF can start again.
             AofSnapshotWriter.TryDelete(TempPath);
             aof.RewriteFailed(e);
         }

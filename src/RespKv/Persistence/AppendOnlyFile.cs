@@ -657,10 +657,10 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             _log.LogInformation("Background AOF rewrite finished successfully: {Bytes} bytes ({Tail} bytes appended during the rewrite)", newLength, written - rewrite.Mark);
             RewriteStatus.Finished(ok: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
         {
             next?.Dispose();
-            try { File.Delete(rewrite.TempPath); } catch (IOException) { }
+            AofSnapshotWriter.TryDelete(rewrite.TempPath);
             RewriteStatus.Finished(ok: false);
             _log.LogWarning("Background AOF rewrite failed while switching files: {Reason}", e.Message);
         }

@@ -266,4 +266,48 @@ public sealed class AofRestartTests
         Assert.Equal(Record("SELECT", "0").Length + 100 * Record("SET", "k00", "v").Length - 10 * 1,
             new FileInfo(dir.Aof).Length);
     }
+
+    [Fact]
+    public async Task AofSettingsReadAndValidateAsRedis()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal("*2\r\n$18\r\naof-load-truncated\r\n$3\r\nyes\r\n", c.Call("CONFIG", "GET", "aof-load-truncated"));
+        Assert.Equal("*2\r\n$25\r\nauto-aof-rewrite-min-size\r\n$8\r\n67108864\r\n", c.Call("CONFIG", "GET", "auto-aof-rewrite-min-size"));
+        Assert.Equal("*2\r\n$27\r\nauto-aof-rewrite-percentage\r\n$3\r\n100\r\n", c.Call("CONFIG", "GET", "auto-aof-rewrite-percentage"));
+        Assert.Equal("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", c.Call("CONFIG", "GET", "appendonly"));
+        // Error texts as redis-server 7.0.15.
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'auto-aof-rewrite-min-size') - argument must be a memory value\r\n",
+            c.Call("CONFIG", "SET", "auto-aof-rewrite-min-size", "abc"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'aof-load-truncated') - argument must be 'yes' or 'no'\r\n",
+            c.Call("CONFIG", "SET", "aof-load-truncated", "maybe"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'auto-aof-rewrite-percentage') - argument must be between 0 and 2147483647 inclusive\r\n",
+            c.Call("CONFIG", "SET", "auto-aof-rewrite-percentage", "-1"));
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"));
+        Assert.Equal("*2\r\n$25\r\nauto-aof-rewrite-min-size\r\n$7\r\n1048576\r\n", c.Call("CONFIG", "GET", "auto-aof-rewrite-min-size"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    [Fact]
+    public async Task AutomaticRewriteStartsWhenTheFileOutgrowsItsBase()
+    {
+        using var dir = new TempDir();
+        await using RespKvHost host = await Start(dir.Path, "everysec", o =>
+        {
+            o.AutoAofRewriteMinSize = 64 * 1024;
+            o.AutoAofRewritePercentage = 100;
+        });
+        using var c = new RespTestClient(host.Port);
+        string value = new('v', 200);
+        // The same key over and over: the file grows, the data does not.
+        for (int i = 0; i < 1000 && c.Call("INFO", "persistence").Contains("aof_rewrites:0\r\n"); i++) c.Call("SET", "same", value + i);
+        for (int i = 0; i < 200 && c.Call("INFO", "persistence").Contains("aof_rewrite_in_progress:1"); i++) await Task.Delay(20);
+        string info = c.Call("INFO", "persistence");
+        // One rewrite, or more when the records appended during the first already outgrew its base again.
+        Assert.DoesNotContain("aof_rewrites:0\r\n", info);
+        Assert.Contains("aof_last_bgrewrite_status:ok", info);
+        Assert.True(new FileInfo(dir.Aof).Length < 64 * 1024 * 2, info);
+        Assert.Contains(value, c.Call("GET", "same"));
+        Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
 }
