@@ -7,7 +7,7 @@
 2. Start-up: time from process start to the first +PONG (LOADING replies do not count) on a 1,000,000-key AOF
    (one SET per key, written by this script), each server started on its own fresh copy of the file.
 
-Usage: bench/aof-benchmark.py [--rounds 3] [--requests 100000] [--keys 1000000]
+Usage: bench/aof-benchmark.py [--rounds 3] [--requests 100000] [--keys 1000000] [--startup-only]
 Prints every measurement, then a summary table with medians and RespKv/Redis ratios (medians of per-round ratios).
 Needs redis-server, redis-benchmark, taskset and the .NET SDK.
 """
@@ -108,13 +108,14 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=100000)
     p.add_argument("--keys", type=int, default=1_000_000)
+    p.add_argument("--startup-only", action="store_true", help="skip the throughput rows")
     args = p.parse_args()
     subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release", "-v", "q", "-nologo"],
                    check=True, stdout=subprocess.DEVNULL)
     work = tempfile.mkdtemp(prefix="respkv-aof-bench-")
     results = {}  # (workload, server) -> [rates]
     try:
-        for fsync in ("always", "everysec"):
+        for fsync in () if args.startup_only else ("always", "everysec"):
             procs = {}
             for name in ("redis", "respkv"):
                 d = os.path.join(work, f"{name}-{fsync}")
