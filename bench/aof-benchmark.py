@@ -3,7 +3,8 @@
 
 1. Write throughput: redis-benchmark -t set, 50 clients, -P 1 and -P 16, under `appendfsync always` and
    `everysec` (both servers `appendonly yes`; redis-server with `aof-use-rdb-preamble no`), rounds interleaved
-   (redis, respkv, redis, respkv...), servers pinned to SERVER_CPU and redis-benchmark to CLIENT_CPU.
+   (redis, respkv, redis, respkv...) after one uncounted warm-up pass per server, servers pinned to SERVER_CPU
+   and redis-benchmark to CLIENT_CPU.
 2. Start-up: time from process start to the first +PONG (LOADING replies do not count) on a 1,000,000-key AOF
    (one SET per key, written by this script), each server started on its own fresh copy of the file.
 
@@ -123,6 +124,10 @@ def main():
                 port = free_port()
                 procs[name] = (start(name, d, port, fsync)[0], port)
             try:
+                # One uncounted pass each: RespKv's JIT promotes the hot paths to optimised code while it runs.
+                for name in ("redis", "respkv"):
+                    set_rate(procs[name][1], args.requests, 16)
+                    set_rate(procs[name][1], args.requests // 4, 1)
                 for r in range(1, args.rounds + 1):
                     for pipeline in (1, 16):
                         for name in ("redis", "respkv"):

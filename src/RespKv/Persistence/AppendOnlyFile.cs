@@ -188,7 +188,8 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             }
             if (wrap) AppendLocked("*1\r\n$4\r\nEXEC\r\n"u8);
             t_appendEnd = _appendOffset;
-            WakeWriterLocked();
+            // No wake-up here: the session writes its records itself at the end of its batch (or asks the writer
+            // thread to, WaitAsync); a wake-up per command would cost a context switch each.
         }
     }
 
@@ -201,7 +202,8 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             AppendLocked("*2\r\n$3\r\nDEL\r\n"u8);
             AppendBulkLocked(key);
             t_appendEnd = _appendOffset;
-            WakeWriterLocked();
+            // Written by the session's batch end when a command expired it, else by the writer thread within
+            // its 250 ms poll (no client waits for an expiry's record).
         }
     }
 
