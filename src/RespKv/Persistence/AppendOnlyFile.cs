@@ -26,15 +26,16 @@ public enum FsyncPolicy
 /// bytes into a shared in-memory buffer under a short lock and advances a monotonic <em>append offset</em>
 /// (bytes ever appended); the session notes the offset its batch reached. Before a session flushes its replies
 /// (Redis's <c>beforeSleep</c>), its records must be in the file — and under <see cref="FsyncPolicy.Always"/>
-/// fsynced (fdatasync on Linux, as Redis). Group commit, leader/follower: the session tries to take the file lock;
-/// if free, it becomes the leader and takes everything pending from all connections, writes it with one
-/// <c>write</c> (and one fsync under always) and releases every session those bytes cover; if taken, it waits
-/// (an allocation-free awaitable) for the current holder or the background writer thread, which writes and syncs
-/// whatever was appended meanwhile. So one fsync covers every record appended while the previous one ran. The
-/// writer thread also fsyncs once a second under <see cref="FsyncPolicy.EverySec"/> (never under
-/// <see cref="FsyncPolicy.No"/>), retries after failures and switches files after a rewrite. Replies thus never
-/// precede the write of their records: a killed process (SIGKILL) loses no acknowledged write under any policy; an
-/// OS crash or power loss can lose the last second under everysec.
+/// fsynced (fdatasync on Linux, as Redis). Under always, one background writer thread does the group commit: it
+/// takes everything pending from all connections, writes it with one <c>write</c>, fsyncs once, then advances the
+/// <em>durable offset</em> and releases every session those bytes cover (an allocation-free awaitable per
+/// session); records appended during that fsync share the next one. Sessions never fsync themselves: they run on
+/// the socket threads, and one blocked in fsync would stop reading the other connections whose records should
+/// share the fsync. Under everysec and no a session writes (no fsync) everything pending itself when the file is
+/// free, else waits for whoever holds it; the writer thread fsyncs once a second under everysec (never under no),
+/// retries after failures and switches files after a rewrite. Replies thus never precede the write of their
+/// records: a killed process (SIGKILL) loses no acknowledged write under any policy; an OS crash or power loss can
+/// lose the last second under everysec.
 /// </para>
 /// <para>
 /// A failed write or fsync sets <see cref="WriteError"/> (write commands answer <c>-MISCONF</c>): the file is
@@ -188,8 +189,10 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             }
             if (wrap) AppendLocked("*1\r\n$4\r\nEXEC\r\n"u8);
             t_appendEnd = _appendOffset;
-            // No wake-up here: the session writes its records itself at the end of its batch (or asks the writer
-            // thread to, WaitAsync); a wake-up per command would cost a context switch each.
+            // Under always the writer thread does every write and fsync: wake it now, so its fsync overlaps the rest
+            // of the batch. Otherwise no wake-up (a context switch per command): the session writes its records
+            // itself at the end of its batch, or asks the writer thread to (WaitAsync).
+            if (Policy == FsyncPolicy.Always) WakeWriterLocked();
         }
     }
 
@@ -248,23 +251,24 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     /// <summary>
     /// The end of a session's batch, before its replies are flushed (Redis's <c>beforeSleep</c> →
     /// <c>flushAppendOnlyFile</c>): true when every record up to append offset <paramref name="offset"/> is written to
-    /// the file — and, under <see cref="FsyncPolicy.Always"/>, fsynced. When it is not yet, the session tries to become
-    /// the group-commit leader: if no other thread is writing, it takes everything pending from every connection,
-    /// writes it with one write (and one fsync under always), and releases every session waiting for those bytes.
-    /// False when another thread holds the file (or the log is failing): the session then awaits
-    /// <see cref="WaitAsync"/>, which that thread or the writer thread completes.
+    /// the file — and, under <see cref="FsyncPolicy.Always"/>, fsynced. Under everysec and no, when the records are
+    /// not written yet and no other thread is writing, the session writes everything pending from every connection
+    /// with one write, releasing every session waiting for those bytes. False under always (the writer thread
+    /// commits), when another thread holds the file, or when the log is failing: the session then awaits
+    /// <see cref="WaitAsync"/>, which the writer thread (or the current holder) completes.
     /// </summary>
     public bool TryCompleteInline(long offset)
     {
         bool fsync = Policy == FsyncPolicy.Always;
         if (Covered(offset, fsync)) return true;
-        if (Volatile.Read(ref _writeError) != null || !Monitor.TryEnter(_io)) return false;
+        // Never fsync here: sessions run on the socket threads (Kestrel's inline scheduling), and a thread blocked
+        // in fsync would stop reading every other connection it serves — no one else's records would arrive to
+        // share the next fsync. Under always the writer thread commits; the session waits (WaitAsync).
+        if (fsync || Volatile.Read(ref _writeError) != null || !Monitor.TryEnter(_io)) return false;
         try
         {
             if (Covered(offset, fsync)) return true;
-            bool ok = WriteLocked(out long end);
-            if (ok && fsync) ok = SyncLocked(_activeReplacement, end);
-            return ok && Covered(offset, fsync);
+            return WriteLocked(out _) && Covered(offset, fsync);
         }
         finally
         {
