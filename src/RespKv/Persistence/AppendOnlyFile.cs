@@ -455,6 +455,9 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
                 switchNow = _rewriteSwitchReady;
                 _rewriteSwitchReady = false;
             }
+            // Let the socket threads run first (they may share this CPU): the other connections' requests that are
+            // already readable append their records too and join this write and fsync (group commit).
+            if (Policy == FsyncPolicy.Always) Thread.Yield();
             bool ok;
             lock (_io)
             {
