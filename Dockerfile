@@ -23,5 +23,6 @@ EXPOSE 6379
 # Listening on every interface means protected mode (on by default) refuses every client coming through the
 # published port with -DENIED until the container is started with `--requirepass <password>` (recommended)
 # or an explicit `--protected-mode no` (trusted networks only); see README, Docker.
+# The append-only file (appendonly yes by default) lives in /data/appendonly.aof: mount a volume there.
 # Arguments given to `docker run` are appended as further options, e.g. `--port 7000 --requirepass secret`.
 ENTRYPOINT ["dotnet", "/app/respkv-server.dll", "--bind", "0.0.0.0", "--dir", "/data"]

@@ -81,7 +81,16 @@ def start(name, log_dir):
     if name == "redis":
         return respkv_server.start_redis(log_dir, cpu=SERVER_CPU)
     if name == "respkv":
-        return respkv_server.start_respkv(log_dir, cpu=SERVER_CPU)
+        # Like-for-like with redis-server (started with --appendonly no): the executable persists by default.
+        respkv_server.ensure_built()
+        port = respkv_server.free_port()
+        log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
+        proc = subprocess.Popen(taskset(SERVER_CPU) + ["dotnet", respkv_server.RESPKV_DLL, "--port", str(port),
+                                                       "--appendonly", "no"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=log_dir)
+        log.close()
+        respkv_server.wait_ready(port, proc, "respkv-server")
+        return proc, port
     port = respkv_server.free_port()
     log = open(os.path.join(log_dir, f"garnet-{port}.log"), "wb")
     proc = subprocess.Popen(taskset(SERVER_CPU) + [ensure_garnet(), "--port", str(port), "--bind", "127.0.0.1"],

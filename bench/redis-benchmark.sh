@@ -7,6 +7,7 @@
 #   - SET key value EX 60 (100-byte values, keys ttl:…)
 #   - after the rounds, a full cache under eviction: maxmemory $EVICT_MAXMEMORY with allkeys-lru, filled with
 #     twice the keys it can hold (-r $EVICT_KEYSPACE), then GET and SET over that keyspace (GETs partly miss; each SET evicts)
+# With the AOF on (SET under appendfsync always/everysec, start-up on a 1,000,000-key AOF): bench/aof-benchmark.py.
 # Usage: bench/redis-benchmark.sh [ROUNDS]      (env: REQUESTS, TRANSACTIONS, SERVER_CPU, CLIENT_CPU)
 # Needs redis-server, redis-benchmark (Debian: redis-server, redis-tools), taskset and the .NET SDK.
 set -euo pipefail
@@ -32,7 +33,8 @@ RESPKV_PORT=$(free_port)
 
 taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning >/dev/null &
 REDIS_PID=$!
-taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --loglevel warning >/dev/null &
+# Both servers without persistence (the executable's default is appendonly yes); bench/aof-benchmark.py compares them with it.
+taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --appendonly no --loglevel warning >/dev/null &
 RESPKV_PID=$!
 # Stop exactly the two servers started here.
 trap 'kill "$REDIS_PID" "$RESPKV_PID" 2>/dev/null; wait 2>/dev/null' EXIT

@@ -61,9 +61,13 @@ def start_redis(log_dir, port=None, cpu=None):
 
 def start_respkv(log_dir, port=None, cpu=None, env=None):
     """The built RespKv executable (dotnet respkv-server.dll --port N) on a free port, its log in
-    log_dir; returns (process, port)."""
+    log_dir; returns (process, port). It runs with its default persistence (appendonly yes, so the suites
+    exercise the AOF logging path) on an empty AOF in log_dir: a file left by an earlier run is removed."""
     ensure_built()
     os.makedirs(log_dir, exist_ok=True)
+    stale_aof = os.path.join(log_dir, "appendonly.aof")
+    if os.path.exists(stale_aof):
+        os.remove(stale_aof)
     port = port or free_port()
     log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
     proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir],

@@ -32,6 +32,12 @@ try
         host = RespKvHost.Create(options, logging.Configure);
         await host.StartAsync();
     }
+    catch (RespKv.Persistence.AofLoadException e)
+    {
+        // Never serve partial data: a corrupt, truncated (aof-load-truncated no) or unsupported AOF stops start-up.
+        log.Error("Fatal error loading the append only file: {Reason}", e.Message);
+        return 1;
+    }
     catch (Exception e)
     {
         log.Debug(e, "Start-up failed");

@@ -49,8 +49,11 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
                --databases 16         number of databases
                --loglevel notice      debug, verbose, notice, warning or nothing
                --logfile ""           log file ("" = standard output)
-               --maxclients 10000, --timeout 0, --appendonly no, --appendfsync everysec,
-               --appendfilename appendonly.aof, --save "", --maxmemory 0, --maxmemory-policy noeviction
+               --appendonly yes       append-only file in dir (no = memory only)
+               --appendfsync everysec always (reply after fsync), everysec or no
+               --maxclients 10000, --timeout 0, --appendfilename appendonly.aof, --aof-load-truncated yes,
+               --auto-aof-rewrite-percentage 100, --auto-aof-rewrite-min-size 64mb,
+               --save "", --maxmemory 0, --maxmemory-policy noeviction
 
         Examples:
                respkv-server
@@ -67,7 +70,8 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
     /// </summary>
     public static ServerCommandLine Parse(string[] args, TextReader stdin)
     {
-        var options = new ServerOptions();
+        // The executable persists by default (appendonly yes in ./data); the library's default stays off.
+        var options = new ServerOptions { AppendOnly = true };
         if (args.Length == 0) return new(ServerCommandLineAction.Run, options);
         if (args[0] is "-v" or "--version") return new(ServerCommandLineAction.Version, options);
         if (args[0] is "-h" or "--help") return new(ServerCommandLineAction.Help, options);

@@ -20,6 +20,8 @@ public static class ServerCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
+        // Redis 7.0 also flags it no_async_loading (RespKv never loads asynchronously, so has no such flag).
+        new("bgrewriteaof", 1, Admin | NoScript, 0, 0, 0, "server", "Asynchronously rewrite the append-only file", BgRewriteAof),
         new("command", -1, Loading | Stale, 0, 0, 0, "server", "Get array of Redis command details", Command,
             new("count", 2, Loading | Stale, 0, 0, 0, "server", "Get total number of Redis commands", CommandCount),
             new("docs", -2, Loading | Stale, 0, 0, 0, "server", "Get array of specific Redis command documentation", CommandDocs),
@@ -563,11 +565,27 @@ public static class ServerCommands
             client.Writer.WriteError(ShutdownFailed);
             return;
         }
+        // As Redis's prepareForShutdown: the AOF is written and fsynced before the server stops (the host closes it after).
+        if (client.Server.Aof is { } aof && !aof.Flush(TimeSpan.FromSeconds(10)))
+            log.LogWarning("SHUTDOWN: the append only file could not be flushed and fsynced: {Reason}", aof.WriteError ?? "timeout");
         client.CloseRequested = true;
         stop();
     }
 
     private const string ShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+
+    /// <summary>
+    /// <c>BGREWRITEAOF</c>: starts a background rewrite of the AOF (<see cref="Persistence.AofPersistence.StartRewrite"/>) and
+    /// answers <c>+Background append only file rewriting started</c>; while one runs, <c>-ERR Background append only file
+    /// rewriting already in progress</c> (Redis 7.0's texts).
+    /// </summary>
+    private static void BgRewriteAof(ClientSession client, in CommandArgs args)
+    {
+        if (Persistence.AofPersistence.StartRewrite(client.Server))
+            client.Writer.WriteSimpleString("Background append only file rewriting started"u8);
+        else
+            client.Writer.WriteError("ERR Background append only file rewriting already in progress");
+    }
 
     /// <summary>
     /// <c>SLOWLOG GET [count]</c>: the newest <c>count</c> entries (default 10, -1 all), each

@@ -372,7 +372,16 @@ public static class StringCommands
             KeyEntry? existing = db.Find(slot, key);
             client.CountLookup(existing != null);
             if (!TryString(client, existing, out byte[]? old)) return;
-            if (old != null) db.Remove(key);
+            if (old != null)
+            {
+                db.Remove(key);
+                // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
+                if (client.Server.WriteLog != null)
+                {
+                    client.Propagation.Replace();
+                    client.Propagation.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+                }
+            }
             WriteBulkOrNull(client.Writer, old);
         }
     }
@@ -491,6 +500,12 @@ public static class StringCommands
             }
             byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
             db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+            // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
+            if (client.Server.WriteLog != null)
+            {
+                client.Propagation.Replace();
+                client.Propagation.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
+            }
             client.Writer.WriteBulkString(value);
         }
     }

@@ -362,6 +362,8 @@ public sealed class ClientSession
             {
                 ReadResult result = await input.ReadAsync(cancellation).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                Persistence.AppendOnlyFile? aof = Server.Aof;
+                if (aof != null) Persistence.AppendOnlyFile.ResetThreadAppendEnd();
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 NetInputBytes += buffer.Length - rest.Length;
@@ -370,6 +372,10 @@ public sealed class ClientSession
                 bool stoppedEarly = (StoppedForFlush || _postponed) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 if (IsMonitor) DrainMonitorLines();
+                // Replies to writes leave only once their records are written to the AOF — and fsynced under
+                // appendfsync always (group commit: this session writes everything pending, or waits for whoever does).
+                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0 && !aof.TryCompleteInline(appended))
+                    await aof.WaitAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
                 if (_replies.HasPending)
                 {
                     Volatile.Write(ref _flushingBytes, _replies.PendingBytes);
@@ -455,6 +461,27 @@ public sealed class ClientSession
             }
         }
         return buffer.Start;
+    }
+
+    /// <summary>This session's reusable wait for the AOF's fsync (appendfsync always), created on first use.</summary>
+    private Persistence.DurabilityWaiter? _durabilityWaiter;
+
+    /// <summary>True for the session that replays the AOF at start-up: it runs while <see cref="RespServer.Loading"/> is set.</summary>
+    internal bool ReplaysAof { get; init; }
+
+    /// <summary>
+    /// Redis's <c>writeCommandsDeniedByDiskError</c> test in <c>processCommand</c>: while the AOF cannot be written,
+    /// write commands, PING, and EXEC of a transaction that queued a write are refused.
+    /// </summary>
+    private bool DeniedByDiskError(CommandInfo command)
+    {
+        if (command.IsWrite) return true;
+        if (command.Parent != null) return false;
+        if (command.Name == "ping") return true;
+        if (command.Name != "exec" || !InMulti) return false;
+        for (int i = 0; i < _transaction!.Count; i++)
+            if (_transaction.CommandAt(i).IsWrite) return true;
+        return false;
     }
 
     /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
@@ -556,6 +583,18 @@ public sealed class ClientSession
         {
             if (command.Parent == null && command.Name == "exec") RejectExec(CommandErrors.OutOfMemory, command);
             else Reject(System.Text.Encoding.ASCII.GetBytes(CommandErrors.OutOfMemory), command);
+            return;
+        }
+        if (Server.WriteLog is { WriteError: { } diskError } && DeniedByDiskError(command))
+        {
+            string misconf = "MISCONF Errors writing to the AOF file: " + diskError;
+            if (command.Parent == null && command.Name == "exec") RejectExec(misconf, command);
+            else Reject(Encoding.UTF8.GetBytes(misconf), command);
+            return;
+        }
+        if (Server.Loading && !ReplaysAof && (command.Flags & CommandFlags.Loading) == 0)
+        {
+            Reject("LOADING RespKv is loading the dataset in memory"u8, command);
             return;
         }
         if (InMulti && (command.Flags & CommandFlags.RunsInMulti) == 0)

@@ -85,8 +85,21 @@ public static class ConfigParameters
         new("appendonly", true, o => o.AppendOnly ? "yes" : "no", (o, v) =>
         {
             if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
-            if (on) return "the append-only file is not implemented yet (durability issue)";
-            o.AppendOnly = false;
+            if (on != o.AppendOnly && o.AppendOnlyChanged is { } change && change(on) is { } error) return error;
+            o.AppendOnly = on;
+            return null;
+        }),
+        new("aof-load-truncated", true, o => o.AofLoadTruncated ? "yes" : "no", (o, v) =>
+        {
+            if (!ServerOptions.TryParseYesNo(v, out bool on)) return "argument must be 'yes' or 'no'";
+            o.AofLoadTruncated = on;
+            return null;
+        }),
+        new("auto-aof-rewrite-percentage", true, o => Int(o.AutoAofRewritePercentage), (o, v) => SetInt(v, 0, int.MaxValue, x => o.AutoAofRewritePercentage = x)),
+        new("auto-aof-rewrite-min-size", true, o => o.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (o, v) =>
+        {
+            if (!ServerOptions.TryParseMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
+            o.AutoAofRewriteMinSize = bytes;
             return null;
         }),
         new("appendfsync", true, o => o.AppendFsync, (o, v) => SetEnum(v, FsyncPolicies, x => o.AppendFsync = x)),

@@ -80,7 +80,7 @@ public static class InfoBuilder
         if ((sections & InfoSections.Server) != 0) AppendServer(Begin(text, "Server"), server);
         if ((sections & InfoSections.Clients) != 0) AppendClients(Begin(text, "Clients"), server);
         if ((sections & InfoSections.Memory) != 0) AppendMemory(Begin(text, "Memory"), server);
-        if ((sections & InfoSections.Persistence) != 0) AppendPersistence(Begin(text, "Persistence"));
+        if ((sections & InfoSections.Persistence) != 0) AppendPersistence(Begin(text, "Persistence"), server);
         if ((sections & InfoSections.Stats) != 0) AppendStats(Begin(text, "Stats"), server);
         if ((sections & InfoSections.Replication) != 0) AppendReplication(Begin(text, "Replication"), server);
         if ((sections & InfoSections.Cpu) != 0) AppendCpu(Begin(text, "CPU"));
@@ -193,13 +193,32 @@ public static class InfoBuilder
         return d.ToString("F2", CultureInfo.InvariantCulture) + units[u];
     }
 
-    /// <summary>No RDB and no AOF exist yet (durability issue): nothing loads, nothing rewrites, no write can have failed.</summary>
-    private static void AppendPersistence(StringBuilder text) =>
-        text.Field("loading", 0)
+    /// <summary>
+    /// Loading and AOF state, with Redis 7.0's field names (RespKv writes no RDB and forks no child, so the RDB and
+    /// copy-on-write fields are left out). Sizes in bytes, times in seconds (-1: none).
+    /// </summary>
+    private static void AppendPersistence(StringBuilder text, RespServer server)
+    {
+        Persistence.AppendOnlyFile? aof = server.Aof;
+        Persistence.AofRewriteStatus? status = aof?.RewriteStatus;
+        text.Field("loading", server.Loading ? 1 : 0)
             .Field("async_loading", 0)
-            .Field("aof_enabled", 0)
-            .Field("aof_rewrite_in_progress", 0)
-            .Field("aof_last_write_status", "ok");
+            .Field("aof_enabled", aof != null ? 1 : 0)
+            .Field("aof_rewrite_in_progress", aof?.RewriteInProgress == true ? 1 : 0)
+            .Field("aof_rewrite_scheduled", 0)
+            .Field("aof_last_rewrite_time_sec", status?.LastRewriteSeconds ?? -1)
+            .Field("aof_current_rewrite_time_sec", status?.CurrentRewriteSeconds ?? -1)
+            .Field("aof_last_bgrewrite_status", status?.LastRewriteOk == false ? "err" : "ok")
+            .Field("aof_rewrites", status?.Rewrites ?? 0)
+            .Field("aof_last_write_status", aof?.WriteError != null ? "err" : "ok");
+        if (aof == null) return;
+        text.Field("aof_current_size", aof.CurrentSize)
+            .Field("aof_base_size", aof.BaseSize)
+            .Field("aof_pending_rewrite", 0)
+            .Field("aof_buffer_length", Math.Max(0, aof.AppendOffset - aof.WrittenOffset))
+            .Field("aof_pending_bio_fsync", 0)
+            .Field("aof_delayed_fsync", 0);
+    }
 
     /// <summary>RespKv has no replication: always a master with no replicas and an empty stream.</summary>
     private static void AppendReplication(StringBuilder text, RespServer server) =>

@@ -68,24 +68,50 @@ public sealed class RespKvHost : IAsyncDisposable
     public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
         new(options, configureLogging);
 
-    /// <summary>Binds the listeners and starts accepting connections.</summary>
+    /// <summary>
+    /// Binds the listeners and starts accepting connections. With <c>appendonly yes</c> it then loads the AOF
+    /// (<see cref="Persistence.AofPersistence.LoadAndOpen"/>): clients connecting meanwhile get
+    /// <c>-LOADING RespKv is loading the dataset in memory</c>; the returned task completes once the AOF is loaded,
+    /// rewritten and open for writes. A load failure stops the host and throws <see cref="Persistence.AofLoadException"/>.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellation = default)
     {
+        ServerOptions options = Server.Options;
+        if (options.AppendOnly) Server.Loading = true;
         await _app.StartAsync(cancellation).ConfigureAwait(false);
         if (_listeners.Count > 0 && _listeners[0].IPEndPoint is { } endpoint) Server.BoundPort = endpoint.Port;
         // "port 0" asked for any free port: from now on the setting is the port in effect (CONFIG GET port).
-        if (Server.Options.Port == 0) Server.Options.Port = Server.BoundPort;
+        if (options.Port == 0) options.Port = Server.BoundPort;
         _cron = ServerCron.Start(Server);
+        if (options.AppendOnly)
+        {
+            try
+            {
+                await Task.Run(() => Persistence.AofPersistence.LoadAndOpen(Server), cancellation).ConfigureAwait(false);
+            }
+            catch
+            {
+                await StopAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        options.AppendOnlyChanged = on =>
+        {
+            if (on) return Persistence.AofPersistence.Enable(Server);
+            Persistence.AofPersistence.Disable(Server);
+            return null;
+        };
     }
 
     /// <summary>Runs until SHUTDOWN, SIGTERM or SIGINT.</summary>
     public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
-    /// <summary>Stops accepting and closes connections.</summary>
+    /// <summary>Stops accepting and closes connections, then flushes, fsyncs and closes the AOF.</summary>
     public async Task StopAsync()
     {
         StopCron();
         await _app.StopAsync().ConfigureAwait(false);
+        ClosePersistence();
     }
 
     /// <inheritdoc />
@@ -93,6 +119,13 @@ public sealed class RespKvHost : IAsyncDisposable
     {
         StopCron();
         await _app.DisposeAsync().ConfigureAwait(false);
+        ClosePersistence();
+    }
+
+    private void ClosePersistence()
+    {
+        Server.Options.AppendOnlyChanged = null;
+        Persistence.AofPersistence.Disable(Server);
     }
 
     private void StopCron()

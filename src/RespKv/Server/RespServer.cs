@@ -92,6 +92,21 @@ public sealed class RespServer
     /// </summary>
     public IWriteLog? WriteLog { get; set; }
 
+    /// <summary>
+    /// True while the dataset is being loaded from the AOF at start-up: commands without the <c>loading</c> flag
+    /// answer <c>-LOADING RespKv is loading the dataset in memory</c> (INFO <c>loading:1</c>).
+    /// </summary>
+    public bool Loading
+    {
+        get => Volatile.Read(ref _loading);
+        set => Volatile.Write(ref _loading, value);
+    }
+
+    private bool _loading;
+
+    /// <summary>The append-only file while <c>appendonly yes</c> (also <see cref="WriteLog"/>), else null.</summary>
+    public Persistence.AppendOnlyFile? Aof { get; set; }
+
     /// <summary>Asks the host to stop (SHUTDOWN); set by the host.</summary>
     public Action? ShutdownRequested { get; set; }
 }

@@ -60,8 +60,29 @@ public sealed class ServerOptions
     /// <summary>The config file the server was started with (<c>config_file</c> in INFO), or empty.</summary>
     public string ConfigFile { get; set; } = "";
 
-    /// <summary>AOF on or off (<c>appendonly</c>). The AOF arrives with the durability issue; until then only <c>no</c>.</summary>
+    /// <summary>
+    /// AOF on or off (<c>appendonly</c>). Off by default for the library (tests, in-process hosts); the executable
+    /// (respkv-server) defaults it to yes, so data survives a restart out of the box.
+    /// </summary>
     public bool AppendOnly { get; set; }
+
+    /// <summary>
+    /// <c>aof-load-truncated</c> (default yes): at start-up, an AOF whose last record is cut short is truncated at the
+    /// last whole record and loaded; with no, the server refuses to start (exit 1).
+    /// </summary>
+    public bool AofLoadTruncated { get; set; } = true;
+
+    /// <summary><c>auto-aof-rewrite-percentage</c> (default 100): rewrite when the AOF has grown by this percentage over its size after the last rewrite; 0 disables.</summary>
+    public int AutoAofRewritePercentage { get; set; } = 100;
+
+    /// <summary><c>auto-aof-rewrite-min-size</c> in bytes (default 64mb): no automatic rewrite below this size.</summary>
+    public long AutoAofRewriteMinSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Called when CONFIG SET changes <c>appendonly</c> on a running server (the host turns the AOF on or off);
+    /// returns null on success or the reason it failed. Null while no host runs (start-up parsing).
+    /// </summary>
+    public Func<bool, string?>? AppendOnlyChanged { get; set; }
 
     /// <summary>fsync policy (<c>appendfsync</c>): always, everysec (default) or no.</summary>
     public string AppendFsync { get; set; } = "everysec";

@@ -1,0 +1,274 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using RespKv.Storage;
+
+namespace RespKv.Persistence;
+
+/// <summary>
+/// The keyspace's entries at one instant, per database: collected while every shard is locked; the entries are
+/// immutable nodes, so they can be written out after the locks are released.
+/// </summary>
+internal sealed class KeyspaceSnapshot
+{
+    private List<KeyEntry>[] _databases = [];
+
+    /// <summary>Entries of database <paramref name="index"/>.</summary>
+    public List<KeyEntry> this[int index] => _databases[index];
+
+    /// <summary>Number of databases.</summary>
+    public int DatabaseCount => _databases.Length;
+
+    /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
+    public void Collect(Keyspace keyspace)
+    {
+        _databases = new List<KeyEntry>[keyspace.DatabaseCount];
+        for (int d = 0; d < keyspace.DatabaseCount; d++)
+        {
+            Database db = keyspace[d];
+            var list = new List<KeyEntry>((int)Math.Min(db.Count, int.MaxValue / 2));
+            foreach (KeyspaceShard shard in db.Shards) shard.ForEach(ref list, static (ref List<KeyEntry> l, KeyEntry e) => l.Add(e));
+            _databases[d] = list;
+        }
+    }
+}
+
+/// <summary>
+/// Writes a compacted AOF (Redis's <c>rewriteAppendOnlyFileRio</c> without the RDB preamble): per non-empty database
+/// <c>SELECT db</c>, then per key <c>SET key value</c> for a string, <c>HSET key f v …</c> in chunks of 64 pairs for
+/// a hash (Redis's <c>AOF_REWRITE_ITEMS_PER_CMD</c>), and <c>PEXPIREAT key ms</c> after it when the key has an expiry.
+/// Keys already expired are skipped.
+/// </summary>
+internal static class AofSnapshotWriter
+{
+    /// <summary>Fields per <c>HSET</c> (Redis's <c>AOF_REWRITE_ITEMS_PER_CMD</c>).</summary>
+    public const int ItemsPerCommand = 64;
+
+    /// <summary>
+    /// Writes <paramref name="snapshot"/> to <paramref name="output"/>; ends with <c>SELECT <paramref name="finalDatabase"/></c>
+    /// when that is not the last database selected (records appended afterwards assume it). Returns keys written.
+    /// </summary>
+    public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase)
+    {
+        var w = new RecordWriter(output);
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long keys = 0;
+        int selected = -1;
+        for (int d = 0; d < snapshot.DatabaseCount; d++)
+        {
+            List<KeyEntry> entries = snapshot[d];
+            if (entries.Count == 0) continue;
+            w.Select(d);
+            selected = d;
+            foreach (KeyEntry e in entries)
+            {
+                if (e.ExpireAtMs != 0 && e.ExpireAtMs <= nowMs) continue;
+                keys++;
+                switch (e.Value)
+                {
+                    case byte[] s:
+                        w.Header(3);
+                        w.Bulk("SET"u8);
+                        w.Bulk(e.Key);
+                        w.Bulk(s);
+                        break;
+                    case SortedHash h:
+                        var visitor = new HashChunks(w, e.Key, h.Count);
+                        h.ForEach(ref visitor);
+                        break;
+                }
+                if (e.ExpireAtMs != 0)
+                {
+                    w.Header(3);
+                    w.Bulk("PEXPIREAT"u8);
+                    w.Bulk(e.Key);
+                    w.Bulk(e.ExpireAtMs);
+                }
+            }
+        }
+        if (finalDatabase >= 0 && finalDatabase != selected) w.Select(finalDatabase);
+        w.Flush();
+        return keys;
+    }
+
+    /// <summary>Emits a hash's fields as <c>HSET key f v …</c> commands of at most <see cref="ItemsPerCommand"/> pairs.</summary>
+    private struct HashChunks(RecordWriter writer, byte[] key, long count) : IHashVisitor
+    {
+        private long _left = count;
+        private int _inChunk;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            if (_inChunk == 0)
+            {
+                int pairs = (int)Math.Min(_left, ItemsPerCommand);
+                writer.Header(2 + pairs * 2);
+                writer.Bulk("HSET"u8);
+                writer.Bulk(key);
+                _inChunk = pairs;
+            }
+            writer.Bulk(field);
+            writer.Bulk(value);
+            _inChunk--;
+            _left--;
+            return true;
+        }
+    }
+
+    /// <summary>Buffered RESP multibulk writer.</summary>
+    private sealed class RecordWriter(Stream output)
+    {
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private int _used;
+
+        public void Select(int database)
+        {
+            Header(2);
+            Bulk("SELECT"u8);
+            Bulk(database);
+        }
+
+        public void Header(int count) => Prefixed((byte)'*', count);
+
+        public void Bulk(long value)
+        {
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(value, digits, out int n);
+            Bulk(digits[..n]);
+        }
+
+        public void Bulk(ReadOnlySpan<byte> value)
+        {
+            Prefixed((byte)'$', value.Length);
+            Raw(value);
+            Raw("\r\n"u8);
+        }
+
+        private void Prefixed(byte prefix, long value)
+        {
+            Span<byte> s = stackalloc byte[24];
+            s[0] = prefix;
+            Utf8Formatter.TryFormat(value, s[1..], out int n);
+            s[n + 1] = (byte)'\r';
+            s[n + 2] = (byte)'\n';
+            Raw(s[..(n + 3)]);
+        }
+
+        private void Raw(ReadOnlySpan<byte> bytes)
+        {
+            while (bytes.Length > 0)
+            {
+                if (_used == _buffer.Length) Flush();
+                int n = Math.Min(bytes.Length, _buffer.Length - _used);
+                bytes[..n].CopyTo(_buffer.AsSpan(_used));
+                _used += n;
+                bytes = bytes[n..];
+            }
+        }
+
+        public void Flush()
+        {
+            output.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="snapshot"/> to a temporary file beside <paramref name="path"/>, fsyncs it, renames it over
+    /// <paramref name="path"/> and fsyncs the directory (start-up rewrite, and BGREWRITEAOF while the AOF is off).
+    /// Returns the keys written and the new file's size in bytes.
+    /// </summary>
+    public static (long Keys, long Bytes) WriteFile(KeyspaceSnapshot snapshot, string path)
+    {
+        string temp = TempPathFor(path);
+        try
+        {
+            long keys, bytes;
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                keys = Write(snapshot, file, -1);
+                file.Flush(flushToDisk: true);
+                bytes = file.Length;
+            }
+            File.Move(temp, path, overwrite: true);
+            FileSync.FsyncDirectory(Path.GetDirectoryName(path)!);
+            return (keys, bytes);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Redis's temporary rewrite name, <c>temp-rewriteaof-bg-PID.aof</c>, beside the AOF.</summary>
+    public static string TempPathFor(string path) =>
+        Path.Combine(Path.GetDirectoryName(path)!, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+
+    /// <summary>Deletes <paramref name="path"/>, ignoring failure.</summary>
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// One online rewrite of an <see cref="AppendOnlyFile"/>: snapshot (all shards locked), write the compacted state to a
+/// temporary file in the background, copy the records appended meanwhile, then let the AOF's writer thread copy the
+/// last few and switch files (<see cref="AppendOnlyFile"/>'s remarks).
+/// </summary>
+internal sealed class AofRewrite(AppendOnlyFile aof)
+{
+    /// <summary>The temporary file.</summary>
+    public string TempPath { get; } = AofSnapshotWriter.TempPathFor(aof.Path);
+
+    /// <summary>Append offset of the snapshot.</summary>
+    public long Mark { get; private set; }
+
+    /// <summary>Append offset up to which the old file's records were already copied to the temporary file.</summary>
+    public long CopiedUpTo { get; private set; }
+
+    /// <summary>Size in bytes of the compacted part (the new <c>aof_base_size</c>).</summary>
+    public long BaseBytes { get; private set; }
+
+    /// <summary>Runs on a pool thread: snapshot, write, pre-copy the tail, then hand over to the writer thread.</summary>
+    public void Run()
+    {
+        try
+        {
+            var snapshot = new KeyspaceSnapshot();
+            var clock = Stopwatch.StartNew();
+            (long mark, int database) = aof.MarkSnapshot(snapshot);
+            Mark = mark;
+            long pauseMs = clock.ElapsedMilliseconds;
+            long keys;
+            using (var file = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
+            {
+                keys = AofSnapshotWriter.Write(snapshot, file, database);
+                BaseBytes = file.Length;
+                // Most of what was appended meanwhile is copied here, off the writer thread; the rest at the switch.
+                long upTo = aof.WrittenOffset;
+                aof.CopyTail(mark, upTo, file);
+                CopiedUpTo = Math.Max(mark, upTo);
+                file.Flush(flushToDisk: true);
+            }
+            aof.Server.Logger.LogInformation("Background AOF rewrite: {Keys} keys, {Bytes} bytes written; snapshot paused writes for {PauseMs} ms", keys, BaseBytes, pauseMs);
+            aof.RequestSwitch();
+        }
+        catch (Exception e)
+        {
+            // Any failure ends this rewrite (the old file stays in use), so a later BGREWRITEAOF can start again.
+            AofSnapshotWriter.TryDelete(TempPath);
+            aof.RewriteFailed(e);
+        }
+    }
+
+    /// <summary>Opens the temporary file for appending (the writer thread's switch).</summary>
+    public FileStream OpenTempForAppend() => AppendOnlyFile.OpenAppend(TempPath);
+}
