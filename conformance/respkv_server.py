@@ -2,6 +2,7 @@
 redis-server 7.0 (Debian package) and the built RespKv executable, each on a free loopback port.
 Python 3 standard library only."""
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -48,12 +49,20 @@ def ensure_built():
                        check=True, stdout=subprocess.DEVNULL)
 
 
-def start_redis(log_dir, port=None, cpu=None):
-    """redis-server --save "" --appendonly no on a free port; returns (process, port)."""
+def start_redis(log_dir, port=None, cpu=None, appendonly=False):
+    """redis-server --save "" on a free port, --appendonly no unless appendonly (then with an empty
+    appendonlydir in log_dir, like RespKv's default persistence); returns (process, port)."""
     os.makedirs(log_dir, exist_ok=True)
     port = port or free_port()
-    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-           "--daemonize", "no", "--dir", log_dir, "--logfile", os.path.join(log_dir, f"redis-server-{port}.log")]
+    data_dir = log_dir
+    if appendonly:
+        # Its own directory: RespKv, started with --dir log_dir, would load a redis-server appendonlydir found there.
+        data_dir = os.path.join(log_dir, "redis-data")
+        shutil.rmtree(data_dir, ignore_errors=True)
+        os.makedirs(data_dir)
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+           "--appendonly", "yes" if appendonly else "no",
+           "--daemonize", "no", "--dir", data_dir, "--logfile", os.path.join(log_dir, f"redis-server-{port}.log")]
     proc = subprocess.Popen(taskset(cpu) + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_ready(port, proc, "redis-server")
     return proc, port

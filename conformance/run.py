@@ -442,7 +442,8 @@ def main():
             redis_port, respkv_port = opts.redis_port, opts.respkv_port
         else:
             log_dir = os.path.join(ROOT, "TestResults", "conformance")
-            redis_proc, redis_port = respkv_server.start_redis(log_dir)
+            # Both with their append-only file on (RespKv's default), so every write also goes through the AOF path.
+            redis_proc, redis_port = respkv_server.start_redis(log_dir, appendonly=True)
             procs.append(redis_proc)
             respkv_proc, respkv_port = respkv_server.start_respkv(log_dir)
             procs.append(respkv_proc)
