@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"))
+import respkv_server  # noqa: E402  (RESPKV_RUNTIME_ENV: the runtime settings RespKv ships with)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESPKV = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server")
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
@@ -61,7 +64,8 @@ def start(name, data_dir, port, fsync):
         cmd = [RESPKV, "--port", str(port), "--appendonly", "yes", "--appendfsync", fsync, "--dir", data_dir,
                "--loglevel", "warning", "--auto-aof-rewrite-percentage", "0"]
     began = time.perf_counter()
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            env=None if name == "redis" else respkv_server.respkv_env())
     while True:
         if ping(port) == b"+PONG":
             return proc, time.perf_counter() - began

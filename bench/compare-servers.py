@@ -87,7 +87,7 @@ def start(name, log_dir):
         log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
         proc = subprocess.Popen(taskset(SERVER_CPU) + ["dotnet", respkv_server.RESPKV_DLL, "--port", str(port),
                                                        "--appendonly", "no"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=log_dir)
+                                stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=respkv_server.respkv_env())
         log.close()
         respkv_server.wait_ready(port, proc, "respkv-server")
         return proc, port

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"))
+import respkv_server  # noqa: E402  (respkv_env: the runtime settings RespKv ships with)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESPKV = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server")
 
@@ -76,8 +79,8 @@ def load(port, fields, pairs_per_command=1000, commands_in_flight=20):
         raise RuntimeError("HLEN %d, expected %d" % (count, fields))
 
 
-def measure(name, argv, port, fields, settle):
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def measure(name, argv, port, fields, settle, env=None):
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         wait_for(port)
         time.sleep(1)
@@ -108,7 +111,8 @@ def main():
     print("%d fields, 10-byte fields, 20-byte values" % a.fields)
     redis = measure("redis-server", ["redis-server", "--port", str(a.redis_port), "--save", "", "--appendonly", "no"],
                     a.redis_port, a.fields, a.settle)
-    respkv = measure("RespKv", [RESPKV, "--port", str(a.respkv_port)], a.respkv_port, a.fields, a.settle)
+    respkv = measure("RespKv", [RESPKV, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port, a.fields, a.settle,
+                     env=respkv_server.respkv_env())
     print("RespKv uses %.2fx Redis's bytes per field" % (respkv / redis))
 
 

@@ -34,7 +34,8 @@ RESPKV_PORT=$(free_port)
 taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning >/dev/null &
 REDIS_PID=$!
 # Both servers without persistence (the executable's default is appendonly yes); bench/aof-benchmark.py compares them with it.
-taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --appendonly no --loglevel warning >/dev/null &
+# DOTNET_GCgen0size: the runtime setting RespKv ships with (Dockerfile, launchSettings.json; see conformance/respkv_server.py).
+DOTNET_GCgen0size=0x4000000 taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --appendonly no --loglevel warning >/dev/null &
 RESPKV_PID=$!
 # Stop exactly the two servers started here.
 trap 'kill "$REDIS_PID" "$RESPKV_PID" 2>/dev/null; wait 2>/dev/null' EXIT
