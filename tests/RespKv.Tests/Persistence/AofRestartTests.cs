@@ -72,7 +72,7 @@ public sealed class AofRestartTests
             Assert.Equal("$1\r\nv\r\n", c.Call("GETEX", "ttl:getex", "PX", "4000000"));
             Assert.Equal(":1\r\n", c.Call("HSET", "ttl:hash", "f", "v"));
             Assert.Equal(":1\r\n", c.Call("EXPIRE", "ttl:hash", "5000"));
-            Assert.Equal("+OK\r\n", c.Call("SET", "ttl:keepttl", "v", "EX", "6000"));
+            Assert.Equal("+OK\r\n", c.Call("SET", "ttl:keepttl", "0", "EX", "6000"));
             Assert.Equal("$3\r\n1.5\r\n", c.Call("INCRBYFLOAT", "ttl:keepttl", "1.5")); // logged SET … KEEPTTL
             Assert.Equal("+OK\r\n", c.Call("SET", "persisted", "v", "EX", "100"));
             Assert.Equal(":1\r\n", c.Call("PERSIST", "persisted"));
