@@ -46,26 +46,10 @@ public sealed class Database
     public KeyLifetime Lifetime { get; }
 
     /// <summary>Keys with an expiry (INFO keyspace <c>expires=</c>), counting expired keys not yet removed, as Redis does.</summary>
-    public long VolatileCount
-    {
-        get
-        {
-            long n = 0;
-            foreach (KeyspaceShard s in _shards) n += s.VolatileCount;
-            return n;
-        }
-    }
+    public long VolatileCount => SumOverShards(static s => s.VolatileCount);
 
     /// <summary>Estimated bytes of this database's entries and tables (see <see cref="KeyspaceShard.MemoryBytes"/>).</summary>
-    public long MemoryBytes
-    {
-        get
-        {
-            long n = 0;
-            foreach (KeyspaceShard s in _shards) n += s.MemoryBytes;
-            return n;
-        }
-    }
+    public long MemoryBytes => SumOverShards(static s => s.MemoryBytes);
 
     private long _avgTtl;
 
@@ -120,25 +104,17 @@ public sealed class Database
     public ReadOnlySpan<KeyspaceShard> Shards => _shards;
 
     /// <summary>Number of keys (DBSIZE); exact when no write is in progress.</summary>
-    public long Count
-    {
-        get
-        {
-            long n = 0;
-            foreach (KeyspaceShard s in _shards) n += s.Count;
-            return n;
-        }
-    }
+    public long Count => SumOverShards(static s => s.Count);
 
     /// <summary>Sum of value sizes in bytes.</summary>
-    public long ValueBytes
+    public long ValueBytes => SumOverShards(static s => s.ValueBytes);
+
+    /// <summary>Sum of <paramref name="value"/> over the shards (INFO and DBSIZE figures; not a hot path).</summary>
+    private long SumOverShards(Func<KeyspaceShard, long> value)
     {
-        get
-        {
-            long n = 0;
-            foreach (KeyspaceShard s in _shards) n += s.ValueBytes;
-            return n;
-        }
+        long n = 0;
+        foreach (KeyspaceShard s in _shards) n += value(s);
+        return n;
     }
 
     /// <summary>Shard index of a key hash.</summary>
