@@ -42,17 +42,6 @@ public static class ExpiryCommands
         client.Writer.WriteError($"ERR invalid expire time in '{client.CurrentCommand!.FullName}' command");
 
     /// <summary>
-    /// The client's propagation buffer with the request's default record replaced (the handler adds the effect's
-    /// own records), or null when no write log is set and nothing is to be recorded.
-    /// </summary>
-    internal static PropagationBuffer? ReplaceRecord(ClientSession client)
-    {
-        if (client.Server.WriteLog == null) return null;
-        client.Propagation.Replace();
-        return client.Propagation;
-    }
-
-    /// <summary>
     /// Adds <paramref name="relative"/> (in <paramref name="seconds"/> or ms) to <paramref name="baseMs"/>, giving an
     /// absolute time in ms; false when it overflows a signed 64-bit integer (Redis's expire-time checks).
     /// </summary>
@@ -134,7 +123,7 @@ public static class ExpiryCommands
                 w.WriteInteger(0);
                 return;
             }
-            PropagationBuffer? record = ReplaceRecord(client);
+            PropagationBuffer? record = client.ReplacePropagation();
             if (when <= now)
             {
                 db.Remove(key);

@@ -284,11 +284,7 @@ public static class HashCommands
             byte[] value = Encoding.ASCII.GetBytes(text);
             Store(db, slot, key, entry, hash.Set(field, value, out _));
             // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
-            if (client.Server.WriteLog != null)
-            {
-                client.Propagation.Replace();
-                client.Propagation.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
-            }
+            client.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
             client.Writer.WriteBulkString(value);
         }
     }

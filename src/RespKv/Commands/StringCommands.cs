@@ -212,7 +212,7 @@ public static class StringCommands
         bool rewriteExpiry = (options & StringOptions.AnyExpire) != 0 && (options & StringOptions.PxAt) == 0;
         bool dropGet = (options & StringOptions.Get) != 0 && (options & StringOptions.AnyExpire) == 0;
         if (!rewriteExpiry && !dropGet) return;
-        PropagationBuffer? record = ExpiryCommands.ReplaceRecord(client);
+        PropagationBuffer? record = client.ReplacePropagation();
         if (record == null) return;
         if (rewriteExpiry)
         {
@@ -255,17 +255,17 @@ public static class StringCommands
             if (expiry != 0 && expireAt <= now)
             {
                 db.Remove(key);
-                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
             }
             else if (expiry != 0)
             {
                 db.Set(slot, key, value, expireAt);
-                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
+                client.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
             }
             else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
             {
                 db.Set(slot, key, value);
-                ExpiryCommands.ReplaceRecord(client)?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
+                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
             }
         }
     }
@@ -376,11 +376,7 @@ public static class StringCommands
             {
                 db.Remove(key);
                 // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
-                if (client.Server.WriteLog != null)
-                {
-                    client.Propagation.Replace();
-                    client.Propagation.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
-                }
+                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
             }
             WriteBulkOrNull(client.Writer, old);
         }
@@ -501,11 +497,7 @@ public static class StringCommands
             byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
             db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
             // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
-            if (client.Server.WriteLog != null)
-            {
-                client.Propagation.Replace();
-                client.Propagation.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
-            }
+            client.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
             client.Writer.WriteBulkString(value);
         }
     }

@@ -1,6 +1,6 @@
-using System.Buffers.Text;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using RespKv.Server;
 using RespKv.Storage;
 
 namespace RespKv.Persistence;
@@ -19,9 +19,13 @@ internal sealed class KeyspaceSnapshot
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
 
+    /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
+    public long NowMs { get; private set; }
+
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
     public void Collect(Keyspace keyspace)
     {
+        NowMs = keyspace.Lifetime.NowMs;
         _databases = new List<KeyEntry>[keyspace.DatabaseCount];
         for (int d = 0; d < keyspace.DatabaseCount; d++)
         {
@@ -51,7 +55,7 @@ internal static class AofSnapshotWriter
     public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase)
     {
         var w = new RecordWriter(output);
-        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long nowMs = snapshot.NowMs;
         long keys = 0;
         int selected = -1;
         for (int d = 0; d < snapshot.DatabaseCount; d++)
@@ -67,10 +71,8 @@ internal static class AofSnapshotWriter
                 switch (e.Value)
                 {
                     case byte[] s:
-                        w.Header(3);
-                        w.Bulk("SET"u8);
-                        w.Bulk(e.Key);
-                        w.Bulk(s);
+                        w.Begin(3).Arg("SET"u8).Arg(e.Key).Arg(s);
+                        w.EndRecord();
                         break;
                     case SortedHash h:
                         var visitor = new HashChunks(w, e.Key, h.Count);
@@ -79,10 +81,8 @@ internal static class AofSnapshotWriter
                 }
                 if (e.ExpireAtMs != 0)
                 {
-                    w.Header(3);
-                    w.Bulk("PEXPIREAT"u8);
-                    w.Bulk(e.Key);
-                    w.Bulk(e.ExpireAtMs);
+                    w.Begin(3).Arg("PEXPIREAT"u8).Arg(e.Key).Arg(e.ExpireAtMs);
+                    w.EndRecord();
                 }
             }
         }
@@ -102,74 +102,48 @@ internal static class AofSnapshotWriter
             if (_inChunk == 0)
             {
                 int pairs = (int)Math.Min(_left, ItemsPerCommand);
-                writer.Header(2 + pairs * 2);
-                writer.Bulk("HSET"u8);
-                writer.Bulk(key);
+                writer.Begin(2 + pairs * 2).Arg("HSET"u8).Arg(key);
                 _inChunk = pairs;
             }
-            writer.Bulk(field);
-            writer.Bulk(value);
-            _inChunk--;
+            writer.Arg(field);
+            writer.Arg(value);
+            if (--_inChunk == 0) writer.EndRecord();
             _left--;
             return true;
         }
     }
 
-    /// <summary>Buffered RESP multibulk writer.</summary>
+    /// <summary>
+    /// Writes whole records to the file: each is encoded by a <see cref="PropagationBuffer"/> (the one RESP multibulk
+    /// encoder, shared with the write path), and the buffer goes to the stream once it holds about 64 KB of whole records.
+    /// </summary>
     private sealed class RecordWriter(Stream output)
     {
-        private readonly byte[] _buffer = new byte[1 << 20];
-        private int _used;
+        private const int FlushBytes = 60 * 1024;
+        private readonly PropagationBuffer _records = new();
+
+        /// <summary>Starts a record of <paramref name="argumentCount"/> arguments; add them, then call <see cref="EndRecord"/>.</summary>
+        public PropagationBuffer Begin(int argumentCount) => _records.Begin(0, argumentCount);
+
+        /// <summary>Adds one argument to the record being built.</summary>
+        public void Arg(ReadOnlySpan<byte> value) => _records.Arg(value);
+
+        /// <summary>After a record's last argument: writes the buffered records out when enough have gathered.</summary>
+        public void EndRecord()
+        {
+            if (_records.AllRecords.Length >= FlushBytes) Flush();
+        }
 
         public void Select(int database)
         {
-            Header(2);
-            Bulk("SELECT"u8);
-            Bulk(database);
-        }
-
-        public void Header(int count) => Prefixed((byte)'*', count);
-
-        public void Bulk(long value)
-        {
-            Span<byte> digits = stackalloc byte[20];
-            Utf8Formatter.TryFormat(value, digits, out int n);
-            Bulk(digits[..n]);
-        }
-
-        public void Bulk(ReadOnlySpan<byte> value)
-        {
-            Prefixed((byte)'$', value.Length);
-            Raw(value);
-            Raw("\r\n"u8);
-        }
-
-        private void Prefixed(byte prefix, long value)
-        {
-            Span<byte> s = stackalloc byte[24];
-            s[0] = prefix;
-            Utf8Formatter.TryFormat(value, s[1..], out int n);
-            s[n + 1] = (byte)'\r';
-            s[n + 2] = (byte)'\n';
-            Raw(s[..(n + 3)]);
-        }
-
-        private void Raw(ReadOnlySpan<byte> bytes)
-        {
-            while (bytes.Length > 0)
-            {
-                if (_used == _buffer.Length) Flush();
-                int n = Math.Min(bytes.Length, _buffer.Length - _used);
-                bytes[..n].CopyTo(_buffer.AsSpan(_used));
-                _used += n;
-                bytes = bytes[n..];
-            }
+            Begin(2).Arg("SELECT"u8).Arg(database);
+            EndRecord();
         }
 
         public void Flush()
         {
-            output.Write(_buffer, 0, _used);
-            _used = 0;
+            output.Write(_records.AllRecords);
+            _records.Clear();
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
@@ -202,34 +201,28 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         lock (_sync)
         {
             SelectLocked(databaseIndex);
-            AppendLocked("*2\r\n$3\r\nDEL\r\n"u8);
-            AppendBulkLocked(key);
+            AppendRecordLocked(_framing.Begin(databaseIndex, 2).Arg("DEL"u8).Arg(key));
             t_appendEnd = _appendOffset;
             // Written by the session's batch end when a command expired it, else by the writer thread within
             // its 250 ms poll (no client waits for an expiry's record).
         }
     }
 
+    /// <summary>Encodes the log's own records (SELECT, an expired key's DEL) with the one RESP multibulk encoder. Guarded by _sync.</summary>
+    private readonly PropagationBuffer _framing = new();
+
     private void SelectLocked(int database)
     {
         if (database == _lastDatabase) return;
-        AppendLocked("*2\r\n$6\r\nSELECT\r\n"u8);
-        Span<byte> digits = stackalloc byte[11];
-        Utf8Formatter.TryFormat(database, digits, out int n);
-        AppendBulkLocked(digits[..n]);
+        AppendRecordLocked(_framing.Begin(database, 2).Arg("SELECT"u8).Arg(database));
         _lastDatabase = database;
     }
 
-    private void AppendBulkLocked(ReadOnlySpan<byte> value)
+    /// <summary>Appends the one record just built in <paramref name="record"/> (<see cref="_framing"/>) and clears it.</summary>
+    private void AppendRecordLocked(PropagationBuffer record)
     {
-        Span<byte> header = stackalloc byte[16];
-        header[0] = (byte)'$';
-        Utf8Formatter.TryFormat(value.Length, header[1..], out int n);
-        header[n + 1] = (byte)'\r';
-        header[n + 2] = (byte)'\n';
-        AppendLocked(header[..(n + 3)]);
-        AppendLocked(value);
-        AppendLocked("\r\n"u8);
+        AppendLocked(record.AllRecords);
+        record.Clear();
     }
 
     private void AppendLocked(ReadOnlySpan<byte> bytes)

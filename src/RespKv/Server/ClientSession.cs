@@ -478,10 +478,7 @@ public sealed class ClientSession
         if (command.IsWrite) return true;
         if (command.Parent != null) return false;
         if (command.Name == "ping") return true;
-        if (command.Name != "exec" || !InMulti) return false;
-        for (int i = 0; i < _transaction!.Count; i++)
-            if (_transaction.CommandAt(i).IsWrite) return true;
-        return false;
+        return command.Name == "exec" && InMulti && (_transaction!.QueuedFlags & CommandFlags.Write) != 0;
     }
 
     /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
@@ -661,6 +658,18 @@ public sealed class ClientSession
     public PropagationBuffer Propagation { get; } = new();
 
     /// <summary>
+    /// For a handler whose effect differs from its request (Redis's <c>rewriteClientCommandVector</c>): marks the
+    /// current command's default record replaced and returns <see cref="Propagation"/>, to which the handler adds the
+    /// effect's own records; null when no write log is set (nothing is recorded).
+    /// </summary>
+    public PropagationBuffer? ReplacePropagation()
+    {
+        if (Server.WriteLog == null) return null;
+        Propagation.Replace();
+        return Propagation;
+    }
+
+    /// <summary>
     /// Runs a write command while a <see cref="RespServer.WriteLog"/> is set, and propagates its effect (Redis's
     /// <c>call()</c> → <c>propagateNow</c>): the command's shards (table key positions; the whole database for
     /// FLUSHDB; every database for FLUSHALL; the key shards in every database for COPY … DB) are locked around
@@ -682,13 +691,7 @@ public sealed class ClientSession
         if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)
         {
             TransactionLocks locks = Transaction.Locks;
-            Keyspace keyspace = Server.Keyspace;
-            if ((command.Flags & CommandFlags.AllDatabases) != 0) locks.AddEveryDatabase(keyspace);
-            else
-            {
-                ulong keys = KeyShardMask(command, args);
-                for (int d = 0; d < keyspace.DatabaseCount; d++) locks.Add(keyspace[d], keys);
-            }
+            global::RespKv.Server.Transaction.AddCommandLocks(locks, Server.Keyspace, Database, command, args);
             locks.Acquire();
             try
             {
@@ -702,8 +705,7 @@ public sealed class ClientSession
         }
         else
         {
-            ulong mask = command.TouchesWholeDatabase ? Storage.Database.AllShards : KeyShardMask(command, args);
-            using (Database.LockForWrite(mask))
+            using (Database.LockForWrite(global::RespKv.Server.Transaction.ShardsOf(command, args)))
             {
                 RunAndRecord(command, args, records);
                 if (records.Count > 0) log.Append(records);

@@ -160,22 +160,31 @@ public sealed class Transaction
             {
                 if (ConnectionCommands.TryParseDatabaseIndex(keyspace, args[1], out int index, out _)) db = keyspace[index];
             }
-            else if ((flags & CommandFlags.AllDatabases) != 0)
-            {
-                Locks.AddEveryDatabase(keyspace);
-            }
-            else if (command.TouchesWholeDatabase)
-            {
-                Locks.Add(db, Database.AllShards);
-            }
-            else
-            {
-                ulong mask = ClientSession.KeyShardMask(command, args);
-                if ((flags & CommandFlags.OtherDatabases) == 0) Locks.Add(db, mask);
-                else for (int d = 0; d < keyspace.DatabaseCount; d++) Locks.Add(keyspace[d], mask);
-            }
+            else AddCommandLocks(Locks, keyspace, db, command, args);
         }
     }
+
+    /// <summary>
+    /// Adds to <paramref name="locks"/> what <paramref name="command"/> writes when run in <paramref name="database"/>:
+    /// every database for FLUSHALL; for COPY … DB the key shards in every database; otherwise
+    /// <see cref="ShardsOf"/> in <paramref name="database"/>. Used for EXEC's lock set and for a lone write command
+    /// spanning databases while the AOF logs it.
+    /// </summary>
+    internal static void AddCommandLocks(TransactionLocks locks, Keyspace keyspace, Database database, CommandInfo command, in CommandArgs args)
+    {
+        if ((command.Flags & CommandFlags.AllDatabases) != 0)
+        {
+            locks.AddEveryDatabase(keyspace);
+            return;
+        }
+        ulong mask = ShardsOf(command, args);
+        if ((command.Flags & CommandFlags.OtherDatabases) == 0) locks.Add(database, mask);
+        else for (int d = 0; d < keyspace.DatabaseCount; d++) locks.Add(keyspace[d], mask);
+    }
+
+    /// <summary>The shards (of one database) <paramref name="command"/> touches: all of them for a command without key positions (FLUSHDB), else its keys' (table key positions).</summary>
+    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args) =>
+        command.TouchesWholeDatabase ? Database.AllShards : ClientSession.KeyShardMask(command, args);
 
     private static void EnsureCapacity<T>(ref T[] array, int needed)
     {
