@@ -27,8 +27,11 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     public void ClientIdIsUniquePerConnectionAndIncreasing()
     {
         using RespTestClient a = server.Connect();
+        // The server creates a connection's session (and its id) after accepting it: b connects only once a's session
+        // has answered, so "b connected later" holds on the server too.
+        long ida = Id(a);
         using RespTestClient b = server.Connect();
-        long ida = Id(a), idb = Id(b);
+        long idb = Id(b);
         Assert.True(idb > ida);
         Assert.Equal($":{ida}\r\n", a.Call("CLIENT", "ID"));
         Assert.Equal("-ERR wrong number of arguments for 'client|id' command\r\n", a.Call("CLIENT", "ID", "x"));
@@ -111,8 +114,11 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     public void ClientListShowsEveryConnectionOneLineEach()
     {
         using RespTestClient a = server.Connect();
+        // The server creates a connection's session (and its id) after accepting it: b connects only once a's session
+        // has answered, so "b connected later" holds on the server too.
+        long ida = Id(a);
         using RespTestClient b = server.Connect();
-        long ida = Id(a), idb = Id(b);
+        long idb = Id(b);
         b.Call("CLIENT", "SETNAME", "list-b");
         b.Call("CLIENT", "ID");
         string reply = a.Call("CLIENT", "LIST");
@@ -130,8 +136,11 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     public void ClientListFiltersByTypeAndId()
     {
         using RespTestClient a = server.Connect();
+        // The server creates a connection's session (and its id) after accepting it: b connects only once a's session
+        // has answered, so "b connected later" holds on the server too.
+        long ida = Id(a);
         using RespTestClient b = server.Connect();
-        long ida = Id(a), idb = Id(b);
+        long idb = Id(b);
         string byId = ServerCommandTests.Payload(a.Call("CLIENT", "LIST", "ID", idb.ToString(CultureInfo.InvariantCulture), "999999", ida.ToString(CultureInfo.InvariantCulture), idb.ToString(CultureInfo.InvariantCulture)));
         string[] lines = byId[..^1].Split('\n');
         Assert.Equal(3, lines.Length);
