@@ -10,6 +10,7 @@
 
 Usage: bench/aof-benchmark.py [--rounds 3] [--requests 100000] [--keys 1000000] [--startup-only]
 Prints every measurement, then a summary table with medians and RespKv/Redis ratios (medians of per-round ratios).
+RespKv runs as shipped: published like the Dockerfile's image (Release, ReadyToRun) to bench/.publish.
 Needs redis-server, redis-benchmark, taskset and the .NET SDK.
 """
 import argparse
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import respkv_server  # noqa: E402  (RESPKV_RUNTIME_ENV: the runtime settings RespKv ships with)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESPKV = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server")
+RESPKV = None  # the published (ReadyToRun) executable, set by main()
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
 
@@ -115,8 +116,8 @@ def main():
     p.add_argument("--keys", type=int, default=1_000_000)
     p.add_argument("--startup-only", action="store_true", help="skip the throughput rows")
     args = p.parse_args()
-    subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release", "-v", "q", "-nologo"],
-                   check=True, stdout=subprocess.DEVNULL)
+    global RESPKV
+    RESPKV = respkv_server.publish_release()
     work = tempfile.mkdtemp(prefix="respkv-aof-bench-")
     results = {}  # (workload, server) -> [rates]
     try:

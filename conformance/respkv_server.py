@@ -2,6 +2,7 @@
 redis-server 7.0 (Debian package) and the built RespKv executable, each on a free loopback port.
 Python 3 standard library only."""
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,18 @@ def respkv_env(extra=None):
 
 
 RESPKV_DLL = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server.dll")
+
+PUBLISH_DIR = os.path.join(ROOT, "bench", ".publish")
+
+
+def publish_release():
+    """Publishes the server as the Dockerfile ships it (Release, ReadyToRun, framework-dependent, this machine's
+    architecture) to bench/.publish and returns the executable's path: what benchmarks of the shipped server run."""
+    arch = {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine(), "x64")
+    subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release", "-r", f"linux-{arch}",
+                    "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", PUBLISH_DIR, "-v", "q", "-nologo"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(PUBLISH_DIR, "respkv-server")
 
 
 def free_port():

@@ -24,6 +24,11 @@ Serilog.ILogger log = logging.Logger;
 log.Warning("oO0OoO0OoO0Oo RespKv is starting oO0OoO0OoO0Oo");
 log.Warning(options.ConfigFile.Length > 0 ? "Configuration loaded from {ConfigFile}" : "Configuration loaded", options.ConfigFile);
 
+// Before the host starts its threads, so they inherit the policy (see BatchScheduling).
+int batchThreads = BatchScheduling.Apply(out int batchFailed);
+if (batchFailed > 0) log.Warning("Could not set SCHED_BATCH on {Failed} of {Threads} threads", batchFailed, batchFailed + batchThreads);
+else if (batchThreads > 0) log.Debug("SCHED_BATCH set on {Threads} threads", batchThreads);
+
 RespKvHost? host = null;
 try
 {

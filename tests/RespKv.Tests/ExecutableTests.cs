@@ -38,6 +38,49 @@ public sealed partial class ExecutableTests
     }
 
     [Fact]
+    public void EveryThreadRunsUnderSchedBatchUnlessOptedOut()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using (var server = ServerProcess.Start("--port", "0", "--appendfsync", "always"))
+        {
+            int port = server.WaitUntilReady();
+            using (var c = new RespTestClient(port)) Assert.Equal("+OK\r\n", c.Call("SET", "exe:batch", "v")); // the AOF writer has run
+            Dictionary<string, int> policies = ThreadPolicies(server.Pid);
+            Assert.Contains("RespKv AOF writ", policies.Keys);
+            Assert.Contains(".NET Sockets", policies.Keys);
+            Assert.All(policies, p => Assert.True(p.Value == 3, $"thread '{p.Key}' has policy {p.Value}, not SCHED_BATCH (3)"));
+        }
+        using (var optedOut = ServerProcess.Start(new Dictionary<string, string> { [BatchScheduling.OptOutVariable] = "0" }, "--port", "0"))
+        {
+            optedOut.WaitUntilReady();
+            Assert.All(ThreadPolicies(optedOut.Pid), p => Assert.True(p.Value == 0, $"thread '{p.Key}' has policy {p.Value}, not SCHED_OTHER (0)"));
+        }
+    }
+
+    /// <summary>Each thread's name and scheduling policy (field 41 of /proc/PID/task/TID/stat, proc(5)); one entry per name.</summary>
+    private static Dictionary<string, int> ThreadPolicies(int pid)
+    {
+        var policies = new Dictionary<string, int>();
+        foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // the thread exited meanwhile
+            }
+            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+            string name = stat[(open + 1)..close];
+            string[] fields = stat[(close + 2)..].Split(' '); // fields[0] is field 3 (state)
+            policies[name] = int.Parse(fields[41 - 3]);
+        }
+        return policies;
+    }
+
+    [Fact]
     public void SigtermClosesIdleClientsPromptly()
     {
         using var server = ServerProcess.Start("--port", "0");
@@ -365,7 +408,10 @@ public sealed partial class ExecutableTests
             get { lock (_errors) return _errors.ToString(); }
         }
 
-        public static ServerProcess Start(params string[] args)
+        public static ServerProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+        /// <summary>Starts the executable with <paramref name="environment"/> added to this process's environment.</summary>
+        public static ServerProcess Start(Dictionary<string, string> environment, params string[] args)
         {
             var info = new ProcessStartInfo(DotnetHost())
             {
@@ -377,6 +423,7 @@ public sealed partial class ExecutableTests
             };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "respkv-server.dll"));
             foreach (string a in args) info.ArgumentList.Add(a);
+            foreach ((string name, string value) in environment) info.Environment[name] = value;
             var process = new Process { StartInfo = info };
             var server = new ServerProcess(process, info.WorkingDirectory);
             process.OutputDataReceived += (_, e) => server.Append(server._output, server._outputClosed, e.Data);

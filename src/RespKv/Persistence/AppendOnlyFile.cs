@@ -25,16 +25,15 @@ public enum FsyncPolicy
 /// bytes into a shared in-memory buffer under a short lock and advances a monotonic <em>append offset</em>
 /// (bytes ever appended); the session notes the offset its batch reached. Before a session flushes its replies
 /// (Redis's <c>beforeSleep</c>), its records must be in the file — and under <see cref="FsyncPolicy.Always"/>
-/// fsynced (fdatasync on Linux, as Redis). Under always, one background writer thread does the group commit: it
-/// takes everything pending from all connections, writes it with one <c>write</c>, fsyncs once, then advances the
-/// <em>durable offset</em> and releases every session those bytes cover (an allocation-free awaitable per
-/// session); records appended during that fsync share the next one. Sessions never fsync themselves: they run on
-/// the socket threads, and one blocked in fsync would stop reading the other connections whose records should
-/// share the fsync. Under everysec and no a session writes (no fsync) everything pending itself when the file is
-/// free, else waits for whoever holds it; the writer thread fsyncs once a second under everysec (never under no),
-/// retries after failures and switches files after a rewrite. Replies thus never precede the write of their
-/// records: a killed process (SIGKILL) loses no acknowledged write under any policy; an OS crash or power loss can
-/// lose the last second under everysec.
+/// fsynced (fdatasync on Linux, as Redis). One background writer thread does every write, under every policy (group
+/// commit): it takes everything pending from all connections, writes it with one <c>write</c> (and under always
+/// fsyncs once), then advances the <em>written</em> and <em>durable offsets</em> and continues every session those
+/// bytes cover on its own thread, which sends their replies (an allocation-free awaitable per session, no thread-pool
+/// hop); records appended meanwhile share the next write. Sessions never write or fsync themselves: they run on the
+/// socket threads, and one blocked in the file would stop reading the other connections whose records should share
+/// the write. The writer also fsyncs once a second under everysec (never under no), retries after failures and
+/// switches files after a rewrite. Replies thus never precede the write of their records: a killed process (SIGKILL)
+/// loses no acknowledged write under any policy; an OS crash or power loss can lose the last second under everysec.
 /// </para>
 /// <para>
 /// A failed write or fsync sets <see cref="WriteError"/> (write commands answer <c>-MISCONF</c>): the file is
@@ -66,6 +65,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     private const int RetryMs = 1000;
 
     [ThreadStatic] private static long t_appendEnd;
+    [ThreadStatic] private static bool t_isWriter;
 
     private readonly RespServer _server;
     private readonly ILogger _log;
@@ -96,8 +96,6 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
 
     private readonly object _waitersLock = new();
 
-    /// <summary>Held while writing or fsyncing the file and while switching files: by the writer thread or a group-commit leader.</summary>
-    private readonly object _io = new();
     private readonly List<DurabilityWaiter> _waiters = new();
 
     private long _currentSize;
@@ -164,6 +162,13 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     /// a session brackets one synchronous batch of commands with the two calls to learn what it must wait for.
     /// </summary>
     public static long ThreadAppendEnd => t_appendEnd;
+
+    /// <summary>
+    /// True on an AOF writer thread. The sessions a write (or fsync) releases continue there until they have sent their
+    /// replies; a session must not run further commands on it (the writer would stop committing meanwhile, and a command
+    /// that waits for the writer, such as SHUTDOWN's flush, would wait for itself).
+    /// </summary>
+    public static bool IsWriterThread => t_isWriter;
 
     /// <summary>Forgets <see cref="ThreadAppendEnd"/>, at the start of a batch.</summary>
     public static void ResetThreadAppendEnd() => t_appendEnd = 0;
@@ -241,41 +246,16 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         Monitor.PulseAll(_sync);
     }
 
-    /// <summary>
-    /// The end of a session's batch, before its replies are flushed (Redis's <c>beforeSleep</c> →
-    /// <c>flushAppendOnlyFile</c>): true when every record up to append offset <paramref name="offset"/> is written to
-    /// the file — and, under <see cref="FsyncPolicy.Always"/>, fsynced. Under everysec and no, when the records are
-    /// not written yet and no other thread is writing, the session writes everything pending from every connection
-    /// with one write, releasing every session waiting for those bytes. False under always (the writer thread
-    /// commits), when another thread holds the file, or when the log is failing: the session then awaits
-    /// <see cref="WaitAsync"/>, which the writer thread (or the current holder) completes.
-    /// </summary>
-    public bool TryCompleteInline(long offset)
-    {
-        bool fsync = Policy == FsyncPolicy.Always;
-        if (Covered(offset, fsync)) return true;
-        // Never fsync here: sessions run on the socket threads (Kestrel's inline scheduling), and a thread blocked
-        // in fsync would stop reading every other connection it serves — no one else's records would arrive to
-        // share the next fsync. Under always the writer thread commits; the session waits (WaitAsync).
-        if (fsync || Volatile.Read(ref _writeError) != null || !Monitor.TryEnter(_io)) return false;
-        try
-        {
-            if (Covered(offset, fsync)) return true;
-            return WriteLocked(out _) && Covered(offset, fsync);
-        }
-        finally
-        {
-            Monitor.Exit(_io);
-        }
-    }
-
     private bool Covered(long offset, bool fsync) =>
         (fsync ? Volatile.Read(ref _durableOffset) : Volatile.Read(ref _writtenOffset)) >= offset;
 
     /// <summary>
-    /// Waits (asynchronously) until every record up to append offset <paramref name="offset"/> is written (and fsynced
-    /// under always), using the session's reusable <paramref name="waiter"/> (no allocation per wait). Faults with
-    /// <see cref="ObjectDisposedException"/> when the log is closed before that happens.
+    /// The end of a session's batch, before its replies are flushed (Redis's <c>beforeSleep</c> → <c>flushAppendOnlyFile</c>):
+    /// completes when every record up to append offset <paramref name="offset"/> is written to the file — and fsynced
+    /// under <see cref="FsyncPolicy.Always"/> — at once when it already is. Otherwise it wakes the writer thread, which
+    /// writes everything pending from every connection with one write (group commit) and then continues this session on
+    /// its own thread (<see cref="DurabilityWaiter"/>). Uses the session's reusable <paramref name="waiter"/> (no
+    /// allocation per wait). Faults with <see cref="ObjectDisposedException"/> when the log is closed before that happens.
     /// </summary>
     public ValueTask WaitAsync(long offset, DurabilityWaiter waiter)
     {
@@ -426,6 +406,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
 
     private void WriterLoop()
     {
+        t_isWriter = true;
         while (true)
         {
             bool syncNow, switchNow, stopping;
@@ -450,20 +431,21 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             }
             // Let the socket threads run first (they may share this CPU): the other connections' requests that are
             // already readable append their records too and join this write and fsync (group commit).
-            if (Policy == FsyncPolicy.Always) Thread.Yield();
-            bool ok;
-            lock (_io)
+            Thread.Yield();
+            bool ok = WriteLocked(out long end);
+            if (ok && (_writerHasUnsynced || _writeError != null) && (syncNow || Policy == FsyncPolicy.Always || EverySecDue()))
             {
-                ok = WriteLocked(out long end);
-                if (ok && (_writerHasUnsynced || _writeError != null) && (syncNow || Policy == FsyncPolicy.Always || EverySecDue()))
-                    ok = SyncLocked(_activeReplacement, end);
-                else if (ok && !_writerHasUnsynced) SetDurable(end);
-                if (switchNow)
-                {
-                    if (ok) SwitchToRewritten();
-                    else RequestSwitchLater();
-                }
+                // everysec's once-a-second fsync: the sessions this write released wait for the write only.
+                if (Policy != FsyncPolicy.Always) ResumeReleased();
+                ok = SyncLocked(_activeReplacement, end);
             }
+            else if (ok && !_writerHasUnsynced) SetDurable(end);
+            if (switchNow)
+            {
+                if (ok) SwitchToRewritten();
+                else RequestSwitchLater();
+            }
+            ResumeReleased();
             lock (_sync)
             {
                 Monitor.PulseAll(_sync); // Flush() waiters
@@ -485,7 +467,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     private bool EverySecDue() => Policy == FsyncPolicy.EverySec && Environment.TickCount64 - _lastFsyncMs >= RetryMs;
 
     /// <summary>
-    /// Caller holds <c>_io</c>: takes everything pending (swapping buffers, or appending it after bytes a failed write
+    /// Writer thread: takes everything pending (swapping buffers, or appending it after bytes a failed write
     /// left behind) and writes it; on failure truncates the file back and keeps the bytes for the retry.
     /// <paramref name="end"/> is the append offset the file then holds.
     /// </summary>
@@ -512,7 +494,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         if (_carryUsed == 0) return true; // nothing to write (a failed fsync is retried by the caller)
         FileStream? replacement = _activeReplacement;
         FileStream target = replacement ?? _file;
-        long before = replacement == null ? _file.Length : 0;
+        long before = replacement == null ? _file.Position : 0; // an append-mode stream's position is its length, kept in memory (no fstat)
         try
         {
             target.Write(_carry, 0, _carryUsed);
@@ -523,7 +505,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             Fail("write", e);
             return false;
         }
-        Volatile.Write(ref _currentSize, _file.Length);
+        Volatile.Write(ref _currentSize, _file.Position);
         _writerHasUnsynced = true;
         _carryUsed = 0;
         if (_carry.Length > RetainedBufferBytes) _carry = new byte[InitialBufferBytes];
@@ -588,9 +570,24 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
                 if (w.Target > end || (w.NeedsFsync && !durable)) continue;
                 _waiters[i] = _waiters[^1];
                 _waiters.RemoveAt(_waiters.Count - 1);
-                w.Complete(null);
+                _released.Add(w);
             }
         }
+    }
+
+    /// <summary>Sessions released by the last write or fsync, not yet resumed. Writer thread only.</summary>
+    private readonly List<DurabilityWaiter> _released = new();
+
+    /// <summary>
+    /// Writer thread, after the write or fsync that released them: continues each released session on this thread, a
+    /// whole group in one pass with no thread hop per acknowledged write — each flushes its replies to its socket, as
+    /// Redis's event loop sends replies right after <c>beforeSleep</c>'s fsync. A session then leaves this thread before
+    /// running further commands (<see cref="IsWriterThread"/>).
+    /// </summary>
+    private void ResumeReleased()
+    {
+        for (int i = 0; i < _released.Count; i++) _released[i].Complete(null, inline: true);
+        _released.Clear();
     }
 
     private void ReleaseAllWaiters(Exception error)
@@ -714,8 +711,8 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
 
 /// <summary>
 /// A session's reusable wait for the AOF's durable offset (<see cref="AppendOnlyFile.WaitAsync"/>): one
-/// per session, reset per wait, so waiting allocates nothing. Continuations run on the thread pool, never on
-/// the AOF writer thread.
+/// per session, reset per wait, so waiting allocates nothing. Continuations run on the AOF writer thread when it
+/// releases them (after leaving its locks), else on the thread pool.
 /// </summary>
 public sealed class DurabilityWaiter : IValueTaskSource
 {
@@ -736,8 +733,12 @@ public sealed class DurabilityWaiter : IValueTaskSource
 
     internal ValueTask Task => new(this, _core.Version);
 
-    internal void Complete(Exception? error)
+    /// <param name="error">Null for success, else the exception the wait faults with.</param>
+    /// <param name="inline">True to run the session's continuation on the calling thread (the AOF writer, holding no
+    /// lock), false to queue it to the thread pool.</param>
+    internal void Complete(Exception? error, bool inline = false)
     {
+        _core.RunContinuationsAsynchronously = !inline;
         if (error == null) _core.SetResult(true);
         else _core.SetException(error);
     }

@@ -360,7 +360,12 @@ public sealed class ClientSession
         {
             while (!CloseRequested)
             {
-                ReadResult result = await input.ReadAsync(cancellation).ConfigureAwait(false);
+                ValueTask<ReadResult> read = input.ReadAsync(cancellation);
+                // Resumed by the AOF writer thread (which has just sent this batch's replies): commands already received
+                // run on the thread pool instead, never on the writer (see AppendOnlyFile.IsWriterThread). Input still to
+                // come arrives on the socket's thread, as usual.
+                if (read.IsCompleted && Persistence.AppendOnlyFile.IsWriterThread) await Task.Yield();
+                ReadResult result = await read.ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 Persistence.AppendOnlyFile? aof = Server.Aof;
                 if (aof != null) Persistence.AppendOnlyFile.ResetThreadAppendEnd();
@@ -373,8 +378,8 @@ public sealed class ClientSession
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 if (IsMonitor) DrainMonitorLines();
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
-                // appendfsync always (group commit: this session writes everything pending, or waits for whoever does).
-                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0 && !aof.TryCompleteInline(appended))
+                // appendfsync always (group commit: the AOF writer thread writes everything pending, then resumes us).
+                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0)
                     await aof.WaitAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
                 if (_replies.HasPending)
                 {
