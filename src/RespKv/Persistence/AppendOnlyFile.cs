@@ -193,9 +193,9 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
             }
             if (wrap) AppendLocked("*1\r\n$4\r\nEXEC\r\n"u8);
             t_appendEnd = _appendOffset;
-            // Under always the writer thread does every write and fsync: wake it now, so its fsync overlaps the rest
-            // of the batch. Otherwise no wake-up (a context switch per command): the session writes its records
-            // itself at the end of its batch, or asks the writer thread to (WaitAsync).
+            // Under always wake the writer thread now: on another core its write and fsync overlap the rest of the
+            // batch. Under everysec and no the session's WaitAsync wakes it at the end of its batch (one wake-up per
+            // batch rather than per command).
             if (Policy == FsyncPolicy.Always) WakeWriterLocked();
         }
     }
