@@ -158,7 +158,8 @@ public static class StringCommands
         if (!TryParseStringOptions(client, args, 3, isSet: true, out StringOptions options, out int expireIndex)) return;
         StringOptions expiry = options & StringOptions.AnyExpire;
         Database db = client.Database;
-        long now = db.Lifetime.NowMs, expireAt = 0;
+        // The clock is read only for an expiry option: KEEPTTL keeps an expiry the lookup found still in the future.
+        long now = expiry != 0 ? db.Lifetime.NowMs : 0, expireAt = 0;
         if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
         SetValue(client, args, args[2], options, expireAt, now);
     }
@@ -172,7 +173,10 @@ public static class StringCommands
         SetValue(client, args, args[3], unit, expireAt, now);
     }
 
-    /// <summary>SET's work after parsing (also SETEX/PSETEX, whose value is their last argument).</summary>
+    /// <summary>
+    /// SET's work after parsing (also SETEX/PSETEX, whose value is their last argument). <paramref name="expireAt"/> and
+    /// <paramref name="now"/> are Unix ms; <paramref name="now"/> may be 0 when no expiry option was given.
+    /// </summary>
     private static void SetValue(ClientSession client, in CommandArgs args, ReadOnlySpan<byte> value, StringOptions options, long expireAt, long now)
     {
         ReadOnlySpan<byte> key = args[1];

@@ -629,7 +629,7 @@ public sealed class ClientSession
 
     /// <summary>Runs <paramref name="command"/>'s handler (arity already checked): the path of a direct command and of each command EXEC replays.</summary>
     /// <remarks>
-    /// Counts the call for INFO commandstats and the slow log. Its time is measured with one
+    /// Counts the call for INFO commandstats and the slow log (except while replaying the AOF, as Redis). Its time is measured with one
     /// <see cref="Stopwatch.GetTimestamp"/> per command (a clock read costs ~25 ns, as much as a whole PING):
     /// within a read's batch a command's time runs from the end of the previous command (or the batch start),
     /// so it includes parsing and looking up this command — RespKv's difference from Redis, which times
@@ -641,8 +641,15 @@ public sealed class ClientSession
     /// </remarks>
     internal void Dispatch(CommandInfo command, in CommandArgs args)
     {
-        CommandsProcessed++;
         CurrentCommand = command;
+        if (ReplaysAof)
+        {
+            // Redis's call() skips command stats, the slow log and latency samples while loading the AOF
+            // (update_command_stats = !isAOFLoadingContext()), and the replay logs nothing: the handler alone.
+            command.Handler!(this, args);
+            return;
+        }
+        CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
         IWriteLog? log = Server.WriteLog;
         if (log == null || !command.IsWrite) command.Handler!(this, args);
