@@ -421,7 +421,7 @@ public sealed class KeyspaceShard
     /// chain's tail run whose keys all go to the same new bucket moves as it is — its links already hold — and only
     /// the nodes before that run are copied (the "last run" of Java's ConcurrentHashMap), so a reader still on the
     /// old table walks unchanged nodes. With at most one key per bucket on average most chains are a single
-    /// run: a doubling copies about a sixth of the nodes instead of all of them.
+    /// run: a doubling copies about a fifth of the nodes instead of all of them.
     /// </summary>
     private void Grow()
     {
