@@ -30,7 +30,7 @@ EXPOSE 6379
 # or an explicit `--protected-mode no` (trusted networks only); see README, Docker.
 # The append-only file (appendonly yes by default) lives in /data/appendonly.aof: mount a volume there.
 # Arguments given to `docker run` are appended as further options, e.g. `--port 7000 --requirepass secret`.
-# A 64 MB gen0 allocation budget (the GC reads it only from the environment): fewer collections of the values
+# A 32 MB gen0 allocation budget (the GC reads it only from the environment): fewer collections of the values
 # every SET keeps alive; see README, Performance.
-ENV DOTNET_GCgen0size=0x4000000
+ENV DOTNET_GCgen0size=0x2000000
 ENTRYPOINT ["dotnet", "/app/respkv-server.dll", "--bind", "0.0.0.0", "--dir", "/data"]

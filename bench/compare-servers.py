@@ -37,6 +37,7 @@ CLIENTS, VALUE_SIZE, KEYSPACE = 50, 100, 100_000
 MEMORY_KEYS = 1_000_000
 SERVERS = ("redis", "garnet", "respkv")
 TITLES = {"redis": "redis-server 7.0.15", "garnet": f"Garnet {GARNET_VERSION}", "respkv": "RespKv"}
+RESPKV = None  # the published (ReadyToRun) executable, as the Dockerfile ships it: set by main()
 
 # Throughput rows: (label, redis-benchmark arguments, pipeline depth, requests per round).
 # redis-benchmark's keys are key:__rand_int__ over -r KEYSPACE; GETs hit, because every server is
@@ -82,11 +83,9 @@ def start(name, log_dir):
         return respkv_server.start_redis(log_dir, cpu=SERVER_CPU)
     if name == "respkv":
         # Like-for-like with redis-server (started with --appendonly no): the executable persists by default.
-        respkv_server.ensure_built()
         port = respkv_server.free_port()
         log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
-        proc = subprocess.Popen(taskset(SERVER_CPU) + ["dotnet", respkv_server.RESPKV_DLL, "--port", str(port),
-                                                       "--appendonly", "no"],
+        proc = subprocess.Popen(taskset(SERVER_CPU) + [RESPKV, "--port", str(port), "--appendonly", "no"],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=respkv_server.respkv_env())
         log.close()
         respkv_server.wait_ready(port, proc, "respkv-server")
@@ -187,6 +186,8 @@ def main():
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[0]
     ensure_garnet()
+    global RESPKV
+    RESPKV = respkv_server.publish_release()
 
     # results[row][server] = list of per-round measurements (dicts)
     results = {label: {s: [] for s in SERVERS} for label, *_ in THROUGHPUT_ROWS}

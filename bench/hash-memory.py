@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Bytes per field of a 1,000,000-field hash (10-byte fields, 20-byte values): redis-server 7.0 vs RespKv.
 
-Starts its own redis-server and RespKv (the Release build of src/RespKv.Server; build it first with
-`dotnet build -c Release`), reads each process's VmRSS from /proc/PID/status, loads the same hash over a
+Starts its own redis-server and RespKv (published as the Dockerfile ships it, ReadyToRun, to bench/.publish),
+reads each process's VmRSS from /proc/PID/status, loads the same hash over a
 socket with pipelined HSET batches, waits for the process to settle, reads VmRSS again and prints
 (after - before) / fields for both. Stops both servers when done.
 
@@ -18,8 +18,6 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"))
 import respkv_server  # noqa: E402  (respkv_env: the runtime settings RespKv ships with)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESPKV = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10.0", "respkv-server")
 
 
 def encode(*args):
@@ -106,12 +104,11 @@ def main():
     p.add_argument("--fields", type=int, default=1_000_000)
     p.add_argument("--settle", type=float, default=5.0, help="idle seconds before the second RSS reading")
     a = p.parse_args()
-    if not os.path.exists(RESPKV):
-        sys.exit("build RespKv first: dotnet build -c Release")
+    respkv_executable = respkv_server.publish_release()
     print("%d fields, 10-byte fields, 20-byte values" % a.fields)
     redis = measure("redis-server", ["redis-server", "--port", str(a.redis_port), "--save", "", "--appendonly", "no"],
                     a.redis_port, a.fields, a.settle)
-    respkv = measure("RespKv", [RESPKV, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port, a.fields, a.settle,
+    respkv = measure("RespKv", [respkv_executable, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port, a.fields, a.settle,
                      env=respkv_server.respkv_env())
     print("RespKv uses %.2fx Redis's bytes per field" % (respkv / redis))
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Same workloads against redis-server 7.0 and RespKv in one run, interleaved (redis, respkv, redis,
+# Same workloads against redis-server 7.0 and RespKv in one run, after one uncounted warm-up pass each, interleaved (redis, respkv, redis,
 # respkv…), servers pinned to one CPU and the load generators to another, printing both rates:
 #   - redis-benchmark -t set,get (50 clients, no pipelining, then -P 16)
 #   - transactions: MULTI; SET; SET; INCR; EXEC from 50 clients (bench/RespKv.TxnLoad, because
@@ -22,9 +22,9 @@ EVICT_MAXMEMORY=${EVICT_MAXMEMORY:-32mb}
 EVICT_KEYSPACE=${EVICT_KEYSPACE:-400000}
 VALUE=$(printf 'v%.0s' $(seq 1 100))
 
-dotnet build src/RespKv.Server -c Release -v q -nologo >/dev/null
 dotnet build bench/RespKv.TxnLoad -c Release -v q -nologo >/dev/null
-RESPKV=src/RespKv.Server/bin/Release/net10.0/respkv-server
+# RespKv as the Dockerfile ships it (Release, ReadyToRun), published to bench/.publish.
+RESPKV=$(python3 -c 'import sys; sys.path.insert(0, "conformance"); import respkv_server; print(respkv_server.publish_release())')
 TXNLOAD=bench/RespKv.TxnLoad/bin/Release/net10.0/respkv-txnload
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
@@ -34,8 +34,9 @@ RESPKV_PORT=$(free_port)
 taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --save "" --appendonly no --loglevel warning >/dev/null &
 REDIS_PID=$!
 # Both servers without persistence (the executable's default is appendonly yes); bench/aof-benchmark.py compares them with it.
-# DOTNET_GCgen0size: the runtime setting RespKv ships with (Dockerfile, launchSettings.json; see conformance/respkv_server.py).
-DOTNET_GCgen0size=0x4000000 taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --appendonly no --loglevel warning >/dev/null &
+# The runtime settings RespKv ships with (DOTNET_GCgen0size: Dockerfile, launchSettings.json), from conformance/respkv_server.py.
+RUNTIME_ENV=$(python3 -c 'import sys; sys.path.insert(0, "conformance"); import respkv_server; print(" ".join(f"{k}={v}" for k, v in respkv_server.RESPKV_RUNTIME_ENV.items()))')
+env $RUNTIME_ENV taskset -c "$SERVER_CPU" "$RESPKV" --port "$RESPKV_PORT" --appendonly no --loglevel warning >/dev/null &
 RESPKV_PID=$!
 # Stop exactly the two servers started here.
 trap 'kill "$REDIS_PID" "$RESPKV_PID" 2>/dev/null; wait 2>/dev/null' EXIT
@@ -51,18 +52,27 @@ bench() { # NAME PORT ARGS...: one redis-benchmark run, printed as "NAME: TEST r
         sed -e "s/$VALUE/<100 bytes>/" -e "s/^/$name: /"
 }
 
+workloads() { # NAME PORT: the redis-benchmark rows against one server
+    bench "$1" "$2" -t set,get -n "$REQUESTS" -c 50 -r 100000
+    bench "$1 -P 16" "$2" -t set,get -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16
+    bench "$1" "$2" -n "$REQUESTS" -c 50 -r 100000 SET ttl:__rand_int__ "$VALUE" EX 60
+    bench "$1 -P 16" "$2" -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16 SET ttl:__rand_int__ "$VALUE" EX 60
+}
+
+transactions() { # NAME PORT
+    taskset -c "$CLIENT_CPU" "$TXNLOAD" --port "$2" --clients 50 --transactions "$TRANSACTIONS" --label "$1 MULTI/SET/SET/INCR/EXEC"
+}
+
+# One uncounted pass per server first: RespKv's tiered JIT recompiles its hot paths during its first seconds of load.
+for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
+    workloads "${target%%:*}" "${target##*:}" >/dev/null
+    transactions "${target%%:*}" "${target##*:}" >/dev/null
+done
+
 for round in $(seq 1 "$ROUNDS"); do
     echo "--- round $round"
-    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
-        bench "${target%%:*}" "${target##*:}" -t set,get -n "$REQUESTS" -c 50 -r 100000
-        bench "${target%%:*} -P 16" "${target##*:}" -t set,get -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16
-        bench "${target%%:*}" "${target##*:}" -n "$REQUESTS" -c 50 -r 100000 SET ttl:__rand_int__ "$VALUE" EX 60
-        bench "${target%%:*} -P 16" "${target##*:}" -n "$((REQUESTS * 4))" -c 50 -r 100000 -P 16 SET ttl:__rand_int__ "$VALUE" EX 60
-    done
-    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do
-        taskset -c "$CLIENT_CPU" "$TXNLOAD" --port "${target##*:}" --clients 50 --transactions "$TRANSACTIONS" \
-            --label "${target%%:*} MULTI/SET/SET/INCR/EXEC"
-    done
+    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do workloads "${target%%:*}" "${target##*:}"; done
+    for target in "redis-server:$REDIS_PORT" "respkv:$RESPKV_PORT"; do transactions "${target%%:*}" "${target##*:}"; done
 done
 
 echo "--- full cache under allkeys-lru eviction (maxmemory $EVICT_MAXMEMORY, keyspace $EVICT_KEYSPACE)"
