@@ -51,7 +51,8 @@ public sealed class CommandTable
             .Concat(ExpiryCommands.Table)
             .Concat(ServerCommands.Table)
             .Concat(ClientCommands.Table)
-            .Concat(TransactionCommands.Table));
+            .Concat(TransactionCommands.Table)
+            .Concat(ClusterCommands.Table));
 
     /// <summary>All top-level commands, sorted by name.</summary>
     public IReadOnlyList<CommandInfo> All { get; }

@@ -117,11 +117,17 @@ public sealed class Database
         return n;
     }
 
-    /// <summary>Shard index of a key hash.</summary>
-    public static int ShardOf(int hash) => hash & (ShardCount - 1);
+    /// <summary>
+    /// Shard index of a hash slot (<see cref="KeyHash.Slot"/>): its low <see cref="ShardBits"/> bits, so every shard
+    /// holds an equal share of any range of slots (a later cluster node owning a slot range still uses every shard).
+    /// </summary>
+    public static int ShardOfSlot(int slot) => slot & (ShardCount - 1);
+
+    /// <summary>Shard index of <paramref name="key"/>: the shard of its hash slot (keys sharing a <c>{hash tag}</c> share it).</summary>
+    public static int ShardOf(ReadOnlySpan<byte> key) => ShardOfSlot(KeyHash.Slot(key));
 
     /// <summary>Mask bit of the shard that holds <paramref name="key"/>.</summary>
-    public static ulong ShardMaskOf(ReadOnlySpan<byte> key) => 1UL << ShardOf(KeyHash.Compute(key));
+    public static ulong ShardMaskOf(ReadOnlySpan<byte> key) => 1UL << ShardOf(key);
 
     /// <summary>The entry for <paramref name="key"/>, or null (also when its expiry passed: it is then removed). Lock-free. Records an access (LRU/LFU).</summary>
     public KeyEntry? Find(ReadOnlySpan<byte> key) => Find(Locate(key), key);
@@ -137,7 +143,7 @@ public sealed class Database
     public KeyspaceShard ShardFor(ReadOnlySpan<byte> key, out int hash)
     {
         hash = KeyHash.Compute(key);
-        return _shards[ShardOf(hash)];
+        return _shards[ShardOf(key)];
     }
 
     /// <summary>
@@ -174,8 +180,8 @@ public sealed class Database
     /// <summary>Where <paramref name="key"/> lives: its hash and shard.</summary>
     public KeySlot Locate(ReadOnlySpan<byte> key)
     {
-        int hash = KeyHash.Compute(key);
-        return new KeySlot(_shards[ShardOf(hash)], hash);
+        int shard = ShardOf(key);
+        return new KeySlot(_shards[shard], KeyHash.Compute(key), shard);
     }
 
     /// <summary>The entry for the key at <paramref name="slot"/>, or null (see <see cref="KeyspaceShard.Find"/>).</summary>
@@ -280,14 +286,11 @@ public sealed class Database
     internal KeyspaceShard ShardAt(int index) => _shards[index];
 }
 
-/// <summary>Where a key lives: its shard and its hash (<see cref="KeyHash.Compute"/>), computed once per command.</summary>
+/// <summary>Where a key lives: its shard (from its hash slot) and its bucket hash (<see cref="KeyHash.Compute"/>), computed once per command.</summary>
 /// <param name="Shard">The shard that holds the key.</param>
-/// <param name="Hash">The key's hash.</param>
-public readonly record struct KeySlot(KeyspaceShard Shard, int Hash)
-{
-    /// <summary>Index of <see cref="Shard"/> in its database.</summary>
-    public int ShardIndex => Database.ShardOf(Hash);
-}
+/// <param name="Hash">The key's bucket hash.</param>
+/// <param name="ShardIndex">Index of <see cref="Shard"/> in its database (<see cref="Database.ShardOf(ReadOnlySpan{byte})"/>).</param>
+public readonly record struct KeySlot(KeyspaceShard Shard, int Hash, int ShardIndex);
 
 /// <summary>The read inside <see cref="Database.ReadSnapshot{TState}"/>.</summary>
 public delegate void SnapshotReader<TState>(ref TState state) where TState : allows ref struct;

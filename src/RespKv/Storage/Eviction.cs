@@ -130,7 +130,7 @@ public sealed class MemoryLimiter
             {
                 (KeyEntry entry, Database db, _) = _pool[--_poolCount];
                 _pool[_poolCount] = default;
-                KeyspaceShard shard = db.Shards[Database.ShardOf(entry.Hash)];
+                KeyspaceShard shard = db.Shards[Database.ShardOf(entry.Key)];
                 if (shard.Evict(entry)) return true;
             }
             if (!sampledAny) return false;

@@ -32,7 +32,7 @@ public sealed class KeyEntry
     /// <summary>The key bytes (never mutated).</summary>
     public byte[] Key { get; }
 
-    /// <summary>The key's hash (<see cref="KeyHash.Compute"/>): low bits pick the shard, the rest the bucket.</summary>
+    /// <summary>The key's bucket hash (<see cref="KeyHash.Compute"/>); its shard comes from the key's hash slot (<see cref="KeyHash.Slot"/>).</summary>
     public int Hash { get; }
 
     /// <summary>The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash. Never mutated after publication.</summary>

@@ -540,7 +540,7 @@ public sealed class KeyspaceShard
         }
     }
 
-    private static int BucketOf(int hash, int bucketCount) => (int)((uint)hash >> Database.ShardBits) & (bucketCount - 1);
+    private static int BucketOf(int hash, int bucketCount) => hash & (bucketCount - 1);
 
     private static ulong ReverseBits(ulong v)
     {
