@@ -115,28 +115,26 @@ public static class ExpiryCommands
             return;
         }
         ReadOnlySpan<byte> key = args[1];
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (entry == null || !ConditionHolds(condition, entry.ExpireAtMs, when))
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (entry == null || !ConditionHolds(condition, entry.ExpireAtMs, when))
+            w.WriteInteger(0);
+            return;
+        }
+        PropagationBuffer? record = client.ReplacePropagation();
+        if (when <= now)
+        {
+            db.Remove(key);
+            record?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+        }
+        else
+        {
+            db.Set(slot, key, entry.Value, when);
+            if (record != null)
             {
-                w.WriteInteger(0);
-                return;
-            }
-            PropagationBuffer? record = client.ReplacePropagation();
-            if (when <= now)
-            {
-                db.Remove(key);
-                record?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
-            }
-            else
-            {
-                db.Set(slot, key, entry.Value, when);
-                if (record != null)
-                {
-                    record.Begin(db.Index, args.Count).Arg("PEXPIREAT"u8).Arg(key).Arg(when);
-                    for (int i = 3; i < args.Count; i++) record.Arg(args[i]);
-                }
+                record.Begin(db.Index, args.Count).Arg("PEXPIREAT"u8).Arg(key).Arg(when);
+                for (int i = 3; i < args.Count; i++) record.Arg(args[i]);
             }
         }
         w.WriteInteger(1);
@@ -182,16 +180,14 @@ public static class ExpiryCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (entry == null || entry.ExpireAtMs == 0)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (entry == null || entry.ExpireAtMs == 0)
-            {
-                client.Writer.WriteInteger(0);
-                return;
-            }
-            db.Set(slot, key, entry.Value);
+            client.Writer.WriteInteger(0);
+            return;
         }
+        db.Set(slot, key, entry.Value);
         client.Writer.WriteInteger(1);
     }
 

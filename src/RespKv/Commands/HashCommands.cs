@@ -76,18 +76,16 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
         long added = 0;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        hash ??= SortedHash.Empty;
+        for (int i = 2; i < args.Count; i += 2)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryHash(client, entry, out SortedHash? hash)) return;
-            hash ??= SortedHash.Empty;
-            for (int i = 2; i < args.Count; i += 2)
-            {
-                hash = hash.Set(args[i], args[i + 1], out bool isNew);
-                if (isNew) added++;
-            }
-            Store(db, slot, key, entry, hash);
+            hash = hash.Set(args[i], args[i + 1], out bool isNew);
+            if (isNew) added++;
         }
+        Store(db, slot, key, entry, hash);
         if (reply == SetReply.Ok) client.Writer.WriteOk();
         else client.Writer.WriteInteger(added);
     }
@@ -97,18 +95,16 @@ public static class HashCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        hash ??= SortedHash.Empty;
+        if (hash.Contains(args[2]))
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryHash(client, entry, out SortedHash? hash)) return;
-            hash ??= SortedHash.Empty;
-            if (hash.Contains(args[2]))
-            {
-                client.Writer.WriteInteger(0);
-                return;
-            }
-            Store(db, slot, key, entry, hash.Set(args[2], args[3], out _));
+            client.Writer.WriteInteger(0);
+            return;
         }
+        Store(db, slot, key, entry, hash.Set(args[2], args[3], out _));
         client.Writer.WriteInteger(1);
     }
 
@@ -168,19 +164,17 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
         long removed = 0;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (hash != null)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryHash(client, entry, out SortedHash? hash)) return;
-            if (hash != null)
+            for (int i = 2; i < args.Count && hash.Count > 0; i++)
             {
-                for (int i = 2; i < args.Count && hash.Count > 0; i++)
-                {
-                    hash = hash.Remove(args[i], out bool wasThere);
-                    if (wasThere) removed++;
-                }
-                if (removed > 0) Store(db, slot, key, entry, hash);
+                hash = hash.Remove(args[i], out bool wasThere);
+                if (wasThere) removed++;
             }
+            if (removed > 0) Store(db, slot, key, entry, hash);
         }
         client.Writer.WriteInteger(removed);
     }
@@ -219,27 +213,25 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1], field = args[2];
         Database db = client.Database;
         long result;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        hash ??= SortedHash.Empty;
+        long current = 0;
+        if (hash.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryHash(client, entry, out SortedHash? hash)) return;
-            hash ??= SortedHash.Empty;
-            long current = 0;
-            if (hash.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
-            {
-                client.Writer.WriteError("ERR hash value is not an integer");
-                return;
-            }
-            if (StringCommands.SumOverflows(current, by))
-            {
-                client.Writer.WriteError("ERR increment or decrement would overflow");
-                return;
-            }
-            result = current + by;
-            Span<byte> digits = stackalloc byte[20];
-            System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
-            Store(db, slot, key, entry, hash.Set(field, digits[..n], out _));
+            client.Writer.WriteError("ERR hash value is not an integer");
+            return;
         }
+        if (StringCommands.SumOverflows(current, by))
+        {
+            client.Writer.WriteError("ERR increment or decrement would overflow");
+            return;
+        }
+        result = current + by;
+        Span<byte> digits = stackalloc byte[20];
+        System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
+        Store(db, slot, key, entry, hash.Set(field, digits[..n], out _));
         client.Writer.WriteInteger(result);
     }
 
@@ -264,29 +256,27 @@ public static class HashCommands
         }
         ReadOnlySpan<byte> key = args[1], field = args[2];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        hash ??= SortedHash.Empty;
+        ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
+        if (!LongDouble.TryParse(current, out _))
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryHash(client, entry, out SortedHash? hash)) return;
-            hash ??= SortedHash.Empty;
-            ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
-            if (!LongDouble.TryParse(current, out _))
-            {
-                client.Writer.WriteError("ERR hash value is not a float");
-                return;
-            }
-            string? text = StringCommands.FloatSum(current, args[3], out string? error);
-            if (text == null)
-            {
-                client.Writer.WriteError(error!);
-                return;
-            }
-            byte[] value = Encoding.ASCII.GetBytes(text);
-            Store(db, slot, key, entry, hash.Set(field, value, out _));
-            // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
-            client.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
-            client.Writer.WriteBulkString(value);
+            client.Writer.WriteError("ERR hash value is not a float");
+            return;
         }
+        string? text = StringCommands.FloatSum(current, args[3], out string? error);
+        if (text == null)
+        {
+            client.Writer.WriteError(error!);
+            return;
+        }
+        byte[] value = Encoding.ASCII.GetBytes(text);
+        Store(db, slot, key, entry, hash.Set(field, value, out _));
+        // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
+        client.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
+        client.Writer.WriteBulkString(value);
     }
 
     /// <summary>

@@ -182,28 +182,26 @@ public static class StringCommands
         ReadOnlySpan<byte> key = args[1];
         bool get = (options & StringOptions.Get) != 0;
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? existing = db.Find(slot, key);
+        byte[]? old = null;
+        if (get)
         {
-            KeyEntry? existing = db.Find(slot, key);
-            byte[]? old = null;
-            if (get)
-            {
-                client.CountLookup(existing != null);
-                if (!TryString(client, existing, out old)) return;
-            }
-            if (((options & StringOptions.Nx) != 0 && existing != null) || ((options & StringOptions.Xx) != 0 && existing == null))
-            {
-                if (get) WriteBulkOrNull(client.Writer, old);
-                else client.Writer.WriteNullBulkString();
-                return;
-            }
-            if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
-            if (expireAt != 0 && expireAt <= now) db.Remove(key);
-            else db.Set(slot, key, value.ToArray(), expireAt);
-            RecordSet(client, args, options, key, value, expireAt);
-            if (get) WriteBulkOrNull(client.Writer, old);
-            else client.Writer.WriteOk();
+            client.CountLookup(existing != null);
+            if (!TryString(client, existing, out old)) return;
         }
+        if (((options & StringOptions.Nx) != 0 && existing != null) || ((options & StringOptions.Xx) != 0 && existing == null))
+        {
+            if (get) WriteBulkOrNull(client.Writer, old);
+            else client.Writer.WriteNullBulkString();
+            return;
+        }
+        if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
+        if (expireAt != 0 && expireAt <= now) db.Remove(key);
+        else db.Set(slot, key, value.ToArray(), expireAt);
+        RecordSet(client, args, options, key, value, expireAt);
+        if (get) WriteBulkOrNull(client.Writer, old);
+        else client.Writer.WriteOk();
     }
 
     /// <summary>
@@ -242,35 +240,33 @@ public static class StringCommands
         if (!TryParseStringOptions(client, args, 2, isSet: false, out StringOptions options, out int expireIndex)) return;
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        client.CountLookup(entry != null);
+        if (!TryString(client, entry, out byte[]? value)) return;
+        if (value == null)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            client.CountLookup(entry != null);
-            if (!TryString(client, entry, out byte[]? value)) return;
-            if (value == null)
-            {
-                client.Writer.WriteNullBulkString();
-                return;
-            }
-            StringOptions expiry = options & StringOptions.AnyExpire;
-            long now = db.Lifetime.NowMs, expireAt = 0;
-            if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
-            client.Writer.WriteBulkString(value);
-            if (expiry != 0 && expireAt <= now)
-            {
-                db.Remove(key);
-                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
-            }
-            else if (expiry != 0)
-            {
-                db.Set(slot, key, value, expireAt);
-                client.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
-            }
-            else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
-            {
-                db.Set(slot, key, value);
-                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
-            }
+            client.Writer.WriteNullBulkString();
+            return;
+        }
+        StringOptions expiry = options & StringOptions.AnyExpire;
+        long now = db.Lifetime.NowMs, expireAt = 0;
+        if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
+        client.Writer.WriteBulkString(value);
+        if (expiry != 0 && expireAt <= now)
+        {
+            db.Remove(key);
+            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+        }
+        else if (expiry != 0)
+        {
+            db.Set(slot, key, value, expireAt);
+            client.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
+        }
+        else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
+        {
+            db.Set(slot, key, value);
+            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
         }
     }
 
@@ -278,15 +274,13 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        if (db.Find(slot, key) != null)
         {
-            if (db.Find(slot, key) != null)
-            {
-                client.Writer.WriteInteger(0);
-                return;
-            }
-            db.Set(slot, key, args[2].ToArray());
+            client.Writer.WriteInteger(0);
+            return;
         }
+        db.Set(slot, key, args[2].ToArray());
         client.Writer.WriteInteger(1);
     }
 
@@ -298,10 +292,7 @@ public static class StringCommands
             return;
         }
         Database db = client.Database;
-        using (db.LockShards(client.KeyShardMask(args)))
-        {
-            for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
-        }
+        for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
         client.Writer.WriteOk();
     }
 
@@ -313,16 +304,13 @@ public static class StringCommands
             return;
         }
         Database db = client.Database;
-        using (db.LockShards(client.KeyShardMask(args)))
+        for (int i = 1; i < args.Count; i += 2)
         {
-            for (int i = 1; i < args.Count; i += 2)
-            {
-                if (db.Find(args[i]) == null) continue;
-                client.Writer.WriteInteger(0);
-                return;
-            }
-            for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
+            if (db.Find(args[i]) == null) continue;
+            client.Writer.WriteInteger(0);
+            return;
         }
+        for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
         client.Writer.WriteInteger(1);
     }
 
@@ -357,33 +345,29 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
-        {
-            KeyEntry? existing = db.Find(slot, key);
-            client.CountLookup(existing != null);
-            if (!TryString(client, existing, out byte[]? old)) return;
-            db.Set(slot, key, args[2].ToArray());
-            WriteBulkOrNull(client.Writer, old);
-        }
+        KeySlot slot = db.Locate(key);
+        KeyEntry? existing = db.Find(slot, key);
+        client.CountLookup(existing != null);
+        if (!TryString(client, existing, out byte[]? old)) return;
+        db.Set(slot, key, args[2].ToArray());
+        WriteBulkOrNull(client.Writer, old);
     }
 
     private static void GetDel(ClientSession client, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? existing = db.Find(slot, key);
+        client.CountLookup(existing != null);
+        if (!TryString(client, existing, out byte[]? old)) return;
+        if (old != null)
         {
-            KeyEntry? existing = db.Find(slot, key);
-            client.CountLookup(existing != null);
-            if (!TryString(client, existing, out byte[]? old)) return;
-            if (old != null)
-            {
-                db.Remove(key);
-                // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
-                client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
-            }
-            WriteBulkOrNull(client.Writer, old);
+            db.Remove(key);
+            // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
+            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
         }
+        WriteBulkOrNull(client.Writer, old);
     }
 
     private static void Append(ClientSession client, in CommandArgs args)
@@ -391,28 +375,26 @@ public static class StringCommands
         ReadOnlySpan<byte> key = args[1], suffix = args[2];
         Database db = client.Database;
         long length;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryString(client, entry, out byte[]? old)) return;
+        if (old == null)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryString(client, entry, out byte[]? old)) return;
-            if (old == null)
+            db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0);
+            length = suffix.Length;
+        }
+        else
+        {
+            length = (long)old.Length + suffix.Length;
+            if (length > RespLimits.MaxStringLength)
             {
-                db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0);
-                length = suffix.Length;
+                client.Writer.WriteError(StringTooLong);
+                return;
             }
-            else
-            {
-                length = (long)old.Length + suffix.Length;
-                if (length > RespLimits.MaxStringLength)
-                {
-                    client.Writer.WriteError(StringTooLong);
-                    return;
-                }
-                byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
-                old.CopyTo(value, 0);
-                suffix.CopyTo(value.AsSpan(old.Length));
-                db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
-            }
+            byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
+            old.CopyTo(value, 0);
+            suffix.CopyTo(value.AsSpan(old.Length));
+            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
         }
         client.Writer.WriteInteger(length);
     }
@@ -452,26 +434,24 @@ public static class StringCommands
     {
         Database db = client.Database;
         long result;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryString(client, entry, out byte[]? old)) return;
+        long current = 0;
+        if (old != null && !RespInteger.TryParse(old, out current))
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryString(client, entry, out byte[]? old)) return;
-            long current = 0;
-            if (old != null && !RespInteger.TryParse(old, out current))
-            {
-                client.Writer.WriteError(CommandErrors.NotInteger);
-                return;
-            }
-            if (SumOverflows(current, by))
-            {
-                client.Writer.WriteError("ERR increment or decrement would overflow");
-                return;
-            }
-            result = current + by;
-            Span<byte> digits = stackalloc byte[20];
-            Utf8Formatter.TryFormat(result, digits, out int n);
-            db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0);
+            client.Writer.WriteError(CommandErrors.NotInteger);
+            return;
         }
+        if (SumOverflows(current, by))
+        {
+            client.Writer.WriteError("ERR increment or decrement would overflow");
+            return;
+        }
+        result = current + by;
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(result, digits, out int n);
+        db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0);
         client.Writer.WriteInteger(result);
     }
 
@@ -487,23 +467,21 @@ public static class StringCommands
     {
         ReadOnlySpan<byte> key = args[1], increment = args[2];
         Database db = client.Database;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryString(client, entry, out byte[]? old)) return;
+        ReadOnlySpan<byte> current = old ?? "0"u8;
+        string? text = FloatSum(current, increment, out string? error);
+        if (text == null)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryString(client, entry, out byte[]? old)) return;
-            ReadOnlySpan<byte> current = old ?? "0"u8;
-            string? text = FloatSum(current, increment, out string? error);
-            if (text == null)
-            {
-                client.Writer.WriteError(error!);
-                return;
-            }
-            byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
-            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
-            // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
-            client.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
-            client.Writer.WriteBulkString(value);
+            client.Writer.WriteError(error!);
+            return;
         }
+        byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
+        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+        // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
+        client.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
+        client.Writer.WriteBulkString(value);
     }
 
     /// <summary>The text of <paramref name="a"/> + <paramref name="b"/> as INCRBYFLOAT prints it, or null with Redis's error.</summary>
@@ -539,27 +517,25 @@ public static class StringCommands
         ReadOnlySpan<byte> key = args[1], patch = args[3];
         Database db = client.Database;
         long length;
-        using (db.LockKey(key, out KeySlot slot))
+        KeySlot slot = db.Locate(key);
+        KeyEntry? entry = db.Find(slot, key);
+        if (!TryString(client, entry, out byte[]? old)) return;
+        length = old?.Length ?? 0;
+        if (patch.Length == 0)
         {
-            KeyEntry? entry = db.Find(slot, key);
-            if (!TryString(client, entry, out byte[]? old)) return;
-            length = old?.Length ?? 0;
-            if (patch.Length == 0)
-            {
-                client.Writer.WriteInteger(length);
-                return;
-            }
-            if (offset > RespLimits.MaxStringLength - patch.Length) // never offset + length: it can overflow
-            {
-                client.Writer.WriteError(StringTooLong);
-                return;
-            }
-            length = Math.Max(length, offset + patch.Length);
-            byte[] value = new byte[length];
-            old?.CopyTo(value, 0);
-            patch.CopyTo(value.AsSpan((int)offset));
-            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+            client.Writer.WriteInteger(length);
+            return;
         }
+        if (offset > RespLimits.MaxStringLength - patch.Length) // never offset + length: it can overflow
+        {
+            client.Writer.WriteError(StringTooLong);
+            return;
+        }
+        length = Math.Max(length, offset + patch.Length);
+        byte[] value = new byte[length];
+        old?.CopyTo(value, 0);
+        patch.CopyTo(value.AsSpan((int)offset));
+        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
         client.Writer.WriteInteger(length);
     }
 

@@ -329,11 +329,19 @@ public sealed class ClientSession
     public ulong KeyShardMask(in CommandArgs args) => KeyShardMask(CurrentCommand!, args);
 
     /// <summary>The shards (a mask over one database) of <paramref name="command"/>'s key arguments in <paramref name="args"/>, by the table's key positions.</summary>
-    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args)
+    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args) => KeyShardMask(command, args, out _);
+
+    /// <summary>As <see cref="KeyShardMask(CommandInfo, in CommandArgs)"/>; <paramref name="keyCount"/> is the number of key arguments.</summary>
+    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args, out int keyCount)
     {
         KeyIndexRange keys = command.KeyIndexes(args.Count);
         ulong mask = 0;
-        for (int i = keys.First; i <= keys.Last; i += keys.Step) mask |= Database.ShardMaskOf(args[i]);
+        keyCount = 0;
+        for (int i = keys.First; i <= keys.Last; i += keys.Step)
+        {
+            mask |= Database.ShardMaskOf(args[i]);
+            keyCount++;
+        }
         return mask;
     }
 
@@ -645,15 +653,13 @@ public sealed class ClientSession
         if (ReplaysAof)
         {
             // Redis's call() skips command stats, the slow log and latency samples while loading the AOF
-            // (update_command_stats = !isAOFLoadingContext()), and the replay logs nothing: the handler alone.
-            command.Handler!(this, args);
+            // (update_command_stats = !isAOFLoadingContext()), and the replay logs nothing: locks and the handler alone.
+            Run(command, args, log: null);
             return;
         }
         CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
-        IWriteLog? log = Server.WriteLog;
-        if (log == null || !command.IsWrite) command.Handler!(this, args);
-        else RunPropagated(command, args, log);
+        Run(command, args, Server.WriteLog);
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;
@@ -682,21 +688,38 @@ public sealed class ClientSession
     }
 
     /// <summary>
-    /// Runs a write command while a <see cref="RespServer.WriteLog"/> is set, and propagates its effect (Redis's
-    /// <c>call()</c> → <c>propagateNow</c>): the command's shards (table key positions; the whole database for
-    /// FLUSHDB; every database for FLUSHALL; the key shards in every database for COPY … DB) are locked around
-    /// the handler and the log append, so log order equals apply order for any two writes of a key. The record
-    /// is the request itself when the command changed the keyspace (<see cref="KeyspaceShard.MutationsOnThisThread"/>
-    /// moved) and replied no error, unless the handler replaced it (<see cref="PropagationBuffer.Replace"/>).
-    /// Inside EXEC the transaction's lock set is already held and EXEC appends all its records as one unit.
+    /// The executor's core (Redis's <c>call()</c>): runs the handler of <paramref name="command"/>, and for a write
+    /// command owns its locking and propagation, with or without a write log — handlers take no lock of their own.
+    /// <list type="bullet">
+    /// <item>A read runs lock-free (values are immutable once published; multi-key reads take seqlock snapshots).</item>
+    /// <item>A write first locks every shard it touches, from the command table's key positions, in ascending order:
+    /// its keys' shards in the selected database (flagged as a multi-key write when it names more than one key, so no
+    /// lock-free reader sees half of it); every shard of the database for a write without key positions (FLUSHDB);
+    /// every database for <see cref="CommandFlags.AllDatabases"/> (FLUSHALL, SWAPDB); the key shards in every database
+    /// for <see cref="CommandFlags.OtherDatabases"/> (COPY … DB, MOVE). Inside EXEC, the transaction's atomic unit
+    /// already holds them.</item>
+    /// <item>Whether it changed anything is read from the held shards' change counters (<see cref="KeyspaceShard.Changes"/>,
+    /// moved only by <see cref="KeyspaceShard.Mutated"/>): a change with no error reply is recorded as the request
+    /// itself unless the handler replaced its record (<see cref="PropagationBuffer.Replace"/>), and appended to
+    /// <paramref name="log"/> before the locks are released, so log order equals apply order for any two writes of a key.
+    /// An EXEC appends all its records as one unit.</item>
+    /// </list>
     /// </summary>
-    private void RunPropagated(CommandInfo command, in CommandArgs args, IWriteLog log)
+    private void Run(CommandInfo command, in CommandArgs args, IWriteLog? log)
     {
+        if (!command.IsWrite)
+        {
+            command.Handler!(this, args);
+            return;
+        }
         PropagationBuffer records = Propagation;
         if (ExecCommand != null)
         {
             records.NextCommand();
-            RunAndRecord(command, args, records);
+            TransactionLocks unit = Transaction.Locks;
+            long before = unit.Changes;
+            RunHandler(command, args, out long errors);
+            Record(records, log, args, unit.Changes != before, errors);
             return;
         }
         records.Clear();
@@ -707,8 +730,10 @@ public sealed class ClientSession
             locks.Acquire();
             try
             {
-                RunAndRecord(command, args, records);
-                if (records.Count > 0) log.Append(records);
+                long before = locks.Changes;
+                RunHandler(command, args, out long errors);
+                Record(records, log, args, locks.Changes != before, errors);
+                if (log != null && records.Count > 0) log.Append(records);
             }
             finally
             {
@@ -717,23 +742,30 @@ public sealed class ClientSession
         }
         else
         {
-            using (Database.LockForWrite(global::RespKv.Server.Transaction.ShardsOf(command, args)))
+            ulong mask = global::RespKv.Server.Transaction.ShardsOf(command, args, out bool multiKey);
+            Database db = Database;
+            using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask))
             {
-                RunAndRecord(command, args, records);
-                if (records.Count > 0) log.Append(records);
+                long before = db.ChangesIn(mask);
+                RunHandler(command, args, out long errors);
+                Record(records, log, args, db.ChangesIn(mask) != before, errors);
+                if (log != null && records.Count > 0) log.Append(records);
             }
         }
         records.Clear();
     }
 
-    /// <summary>Runs the handler and adds the request as its record when it changed something, replied no error and did not replace its record.</summary>
-    private void RunAndRecord(CommandInfo command, in CommandArgs args, PropagationBuffer records)
+    /// <summary>Runs the handler; <paramref name="errorsBefore"/> is the error count before it (a write that replied an error is not recorded).</summary>
+    private void RunHandler(CommandInfo command, in CommandArgs args, out long errorsBefore)
     {
-        long mutations = KeyspaceShard.MutationsOnThisThread;
-        long errors = Writer.ErrorsWritten;
+        errorsBefore = Writer.ErrorsWritten;
         command.Handler!(this, args);
-        if (!records.Replaced && KeyspaceShard.MutationsOnThisThread != mutations && Writer.ErrorsWritten == errors)
-            records.Add(Database.Index, args);
+    }
+
+    /// <summary>Adds the request as its own record when it changed the keyspace, replied no error and was not replaced; nothing without a log.</summary>
+    private void Record(PropagationBuffer records, IWriteLog? log, in CommandArgs args, bool changed, long errorsBefore)
+    {
+        if (log != null && changed && !records.Replaced && Writer.ErrorsWritten == errorsBefore) records.Add(Database.Index, args);
     }
 
     /// <summary>After a rejection (an error path): the next command's time starts now, not at the end of the last command that ran.</summary>

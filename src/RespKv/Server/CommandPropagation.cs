@@ -43,8 +43,8 @@ public interface IWriteLog
 /// One per client, reused: nothing is allocated per command once its buffers have grown.
 /// <para>
 /// By default <see cref="ClientSession.Dispatch"/> records a write command as it was received when it
-/// changed the keyspace (a shard's entry was inserted, replaced or removed, see
-/// <see cref="Storage.KeyspaceShard.MutationsOnThisThread"/>) and replied no error. A handler whose effect
+/// changed the keyspace (a change was announced through <see cref="Storage.KeyspaceShard.Mutated"/> on a shard it holds,
+/// see <see cref="Storage.KeyspaceShard.Changes"/>) and replied no error. A handler whose effect
 /// differs from its request (Redis's <c>rewriteClientCommandVector</c>: <c>SET … GET</c> → <c>SET</c>,
 /// <c>INCRBYFLOAT</c> → <c>SET key result KEEPTTL</c>, relative expiry → absolute <c>PXAT</c>) calls
 /// <see cref="Replace"/> and then adds its own records with <see cref="Begin"/> and <see cref="Arg(ReadOnlySpan{byte})"/>

@@ -114,7 +114,7 @@ public sealed class Transaction
             if (d == database && key.SequenceEqual(k)) return;
         database.FindNoTouch(key);
         byte[] copy = key.ToArray();
-        database.Watch(copy, Watcher);
+        database.Observe(copy, Watcher);
         _watched.Add((database, copy));
     }
 
@@ -135,7 +135,7 @@ public sealed class Transaction
     /// <summary>Forgets every watched key and clears the modified flag (UNWATCH; after EXEC and DISCARD; on disconnect).</summary>
     public void UnwatchAll()
     {
-        foreach ((Database d, byte[] k) in _watched) d.Unwatch(k, Watcher);
+        foreach ((Database d, byte[] k) in _watched) d.StopObserving(k, Watcher);
         _watched.Clear();
         Watcher.Reset();
     }
@@ -183,8 +183,20 @@ public sealed class Transaction
     }
 
     /// <summary>The shards (of one database) <paramref name="command"/> touches: all of them for a command without key positions (FLUSHDB), else its keys' (table key positions).</summary>
-    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args) =>
-        command.TouchesWholeDatabase ? Database.AllShards : ClientSession.KeyShardMask(command, args);
+    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args) => ShardsOf(command, args, out _);
+
+    /// <summary>As <see cref="ShardsOf(CommandInfo, in CommandArgs)"/>; <paramref name="multiKey"/> is true when the command may write more than one key (its shards are then locked as a multi-key write).</summary>
+    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args, out bool multiKey)
+    {
+        if (command.TouchesWholeDatabase)
+        {
+            multiKey = true;
+            return Database.AllShards;
+        }
+        ulong mask = ClientSession.KeyShardMask(command, args, out int keys);
+        multiKey = keys > 1;
+        return mask;
+    }
 
     private static void EnsureCapacity<T>(ref T[] array, int needed)
     {

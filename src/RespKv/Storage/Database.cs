@@ -153,12 +153,8 @@ public sealed class Database
     /// </summary>
     public ShardWriteScope LockShards(ulong mask) => new(this, mask, multiKey: true);
 
-    /// <summary>
-    /// Locks the shards in <paramref name="mask"/> (ascending order) around a whole write command, so it can be
-    /// applied and logged before another writer of those keys runs: as <see cref="LockShards"/> when the mask has
-    /// more than one shard, as <see cref="LockKey(ReadOnlySpan{byte})"/> (no multi-key flag) when it has one.
-    /// </summary>
-    public ShardWriteScope LockForWrite(ulong mask) => new(this, mask, multiKey: BitOperations.PopCount(mask) > 1);
+    /// <summary>Locks the shards in <paramref name="mask"/> for a write of one key (no multi-key flag; see <see cref="LockKey(ReadOnlySpan{byte})"/>).</summary>
+    public ShardWriteScope LockKeyShard(ulong mask) => new(this, mask, multiKey: false);
 
     /// <summary>
     /// Locks the one shard that holds <paramref name="key"/> for a write of that key alone (odd version, but
@@ -189,33 +185,56 @@ public sealed class Database
 
     /// <summary>Inserts or replaces the key at <paramref name="slot"/>. Caller holds its shard lock.</summary>
     /// <returns>The replaced entry, or null when the key was new.</returns>
-    public KeyEntry? Set(in KeySlot slot, ReadOnlySpan<byte> key, object value, long expireAtMs = 0) =>
-        slot.Shard.Upsert(key, slot.Hash, value, expireAtMs);
+    public KeyEntry? Set(in KeySlot slot, ReadOnlySpan<byte> key, object value, long expireAtMs = 0, KeyEvent? keyEvent = null) =>
+        slot.Shard.Upsert(key, slot.Hash, value, expireAtMs, keyEvent ?? KeyEvent.Set);
 
-    /// <summary>Registers <paramref name="watcher"/> on <paramref name="key"/> (WATCH); any later write to the key marks it modified.</summary>
-    /// <param name="key">A copy of the key, kept until <see cref="Unwatch"/>.</param>
-    /// <param name="watcher">The client's watcher.</param>
-    public void Watch(byte[] key, KeyWatcher watcher)
+    /// <summary>Registers <paramref name="observer"/> on <paramref name="key"/> (WATCH, later a blocked client): every later change to the key tells it.</summary>
+    /// <param name="key">A copy of the key, kept until <see cref="StopObserving"/>.</param>
+    /// <param name="observer">The observer.</param>
+    public void Observe(byte[] key, KeyObserver observer)
     {
-        using (LockKey(key)) ShardFor(key, out _).AddWatcher(key, watcher);
+        using (LockKey(key, out KeySlot slot)) slot.Shard.AddObserver(key, observer);
     }
 
-    /// <summary>Unregisters <paramref name="watcher"/> from <paramref name="key"/>.</summary>
-    public void Unwatch(byte[] key, KeyWatcher watcher)
+    /// <summary>Unregisters <paramref name="observer"/> from <paramref name="key"/>.</summary>
+    public void StopObserving(byte[] key, KeyObserver observer)
     {
-        using (LockKey(key)) ShardFor(key, out _).RemoveWatcher(key, watcher);
+        using (LockKey(key, out KeySlot slot)) slot.Shard.RemoveObserver(key, observer);
     }
 
-    /// <summary>Inserts or replaces a key's value. Caller holds the key's shard lock.</summary>
+    /// <summary>Inserts or replaces a key's value, announced as <paramref name="keyEvent"/> (default <see cref="KeyEvent.Set"/>). Caller holds the key's shard lock.</summary>
     /// <returns>The replaced entry, or null when the key was new.</returns>
-    public KeyEntry? Set(ReadOnlySpan<byte> key, object value, long expireAtMs = 0) => Set(Locate(key), key, value, expireAtMs);
+    public KeyEntry? Set(ReadOnlySpan<byte> key, object value, long expireAtMs = 0, KeyEvent? keyEvent = null) =>
+        Set(Locate(key), key, value, expireAtMs, keyEvent);
 
-    /// <summary>Deletes a key. Caller holds the key's shard lock.</summary>
+    /// <summary>Deletes a key, announced as <paramref name="keyEvent"/> (default <see cref="KeyEvent.Del"/>). Caller holds the key's shard lock.</summary>
     /// <returns>The deleted entry, or null when it did not exist.</returns>
-    public KeyEntry? Remove(ReadOnlySpan<byte> key)
+    public KeyEntry? Remove(ReadOnlySpan<byte> key, KeyEvent? keyEvent = null)
     {
-        KeyspaceShard shard = ShardFor(key, out int hash);
-        return shard.Remove(key, hash);
+        KeySlot slot = Locate(key);
+        return slot.Shard.Remove(key, slot.Hash, keyEvent ?? KeyEvent.Del);
+    }
+
+    /// <summary>
+    /// Announces that <paramref name="key"/>'s value was changed in place (a value kind mutated under its shard lock
+    /// rather than replaced), as <paramref name="keyEvent"/>, having grown by <paramref name="valueBytesDelta"/> bytes
+    /// (negative when it shrank): the change is propagated to the AOF, wakes the key's observers (WATCH, blocked
+    /// clients) and the change hook, and is counted in the memory estimate. Caller holds the key's shard lock.
+    /// Inserts, replaces and removes through <see cref="Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/> and
+    /// <see cref="Remove"/> announce themselves.
+    /// </summary>
+    public void Mutated(in KeySlot slot, ReadOnlySpan<byte> key, KeyEvent keyEvent, long valueBytesDelta = 0)
+    {
+        if (valueBytesDelta != 0) slot.Shard.AddValueBytes(valueBytesDelta);
+        slot.Shard.Mutated(key, keyEvent);
+    }
+
+    /// <summary>Sum of <see cref="KeyspaceShard.Changes"/> over the shards in <paramref name="mask"/>: moves when a command holding them changed a key.</summary>
+    public long ChangesIn(ulong mask)
+    {
+        long sum = 0;
+        for (ulong m = mask; m != 0; m &= m - 1) sum += _shards[BitOperations.TrailingZeroCount(m)].Changes;
+        return sum;
     }
 
     /// <summary>Deletes every key (FLUSHDB), atomically with respect to other writers; returns how many were deleted.</summary>

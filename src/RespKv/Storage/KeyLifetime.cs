@@ -3,6 +3,9 @@ namespace RespKv.Storage;
 /// <summary>Called when expiry or eviction removes <paramref name="key"/> from database <paramref name="databaseIndex"/>, holding the key's shard lock.</summary>
 public delegate void KeyRemovedHandler(int databaseIndex, ReadOnlySpan<byte> key);
 
+/// <summary>Called for every change to <paramref name="key"/> of database <paramref name="databaseIndex"/> (<see cref="KeyspaceShard.Mutated"/>, expiry, eviction), holding the key's shard lock.</summary>
+public delegate void KeyChangedHandler(int databaseIndex, ReadOnlySpan<byte> key, KeyEvent keyEvent);
+
 /// <summary>
 /// What every shard of a <see cref="Keyspace"/> shares about the life of its keys: the clock expiry is
 /// judged by, the access clock LRU/LFU eviction reads, the memory estimate the eviction compares with
@@ -32,6 +35,12 @@ public sealed class KeyLifetime
     /// logs a <c>DEL</c> there (<c>IWriteLog.AppendExpiredDeletion</c>). Null: nothing is told.
     /// </summary>
     public KeyRemovedHandler? KeyRemoved { get; set; }
+
+    /// <summary>
+    /// Called for every change to a key, holding its shard lock: the hook keyspace notifications and client-side
+    /// caching invalidations subscribe to. Null (the default): one null check per change.
+    /// </summary>
+    public KeyChangedHandler? KeyChanged { get; set; }
 
     /// <summary>Keys removed because their expiry passed (INFO <c>expired_keys</c>).</summary>
     public long ExpiredKeys => Interlocked.Read(ref _expiredKeys);

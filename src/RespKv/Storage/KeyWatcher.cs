@@ -1,12 +1,23 @@
 namespace RespKv.Storage;
 
 /// <summary>
-/// One client's WATCH state: registered on each watched key's shard (<see cref="Database.Watch"/>) and
-/// marked modified by any write to one of those keys — SET, DEL, RENAME away or onto, a hash change,
-/// FLUSHDB/FLUSHALL of an existing key — from any client, the watcher's own included (Redis's
-/// <c>CLIENT_DIRTY_CAS</c>). EXEC aborts with a null array when it is set.
+/// Something that wants to know when a key changes: registered on the key's shard (<see cref="Database.Observe"/>)
+/// and told by <see cref="KeyspaceShard.Mutated"/> — and by expiry, eviction, FLUSHDB/FLUSHALL of an existing key and
+/// SWAPDB — under the shard's write lock. WATCH is one (<see cref="KeyWatcher"/>); a client blocked on a key is the next.
 /// </summary>
-public sealed class KeyWatcher
+public abstract class KeyObserver
+{
+    /// <summary>Called under the key's shard lock when an observed key changed; must be short and must not lock another shard.</summary>
+    public abstract void KeyChanged();
+}
+
+/// <summary>
+/// One client's WATCH state: observes each watched key (<see cref="Database.Observe"/>) and is marked modified
+/// by any change to one of those keys — SET, DEL, RENAME away or onto, a hash change, expiry, FLUSHDB/FLUSHALL of an
+/// existing key, SWAPDB — from any client, the watcher's own included (Redis's <c>CLIENT_DIRTY_CAS</c>). EXEC aborts
+/// with a null array when it is set.
+/// </summary>
+public sealed class KeyWatcher : KeyObserver
 {
     private volatile bool _modified;
 
@@ -14,7 +25,7 @@ public sealed class KeyWatcher
     public bool Modified => _modified;
 
     /// <summary>Set by the shard's writer (under its lock) when a watched key changes.</summary>
-    internal void MarkModified() => _modified = true;
+    public override void KeyChanged() => _modified = true;
 
     /// <summary>Clears the flag (after UNWATCH, EXEC or DISCARD released every watch).</summary>
     public void Reset() => _modified = false;

@@ -22,9 +22,11 @@ namespace RespKv.Storage;
 /// they replace one node with one reference write, which a reader sees whole or not at all.
 /// </para>
 /// <para>
-/// WATCH: the shard keeps the watchers of its keys (<see cref="AddWatcher"/>), and every change to a
-/// watched key — set, delete, FLUSHDB of an existing key — marks them modified, under the write lock, as
-/// Redis's <c>touchWatchedKey</c> does. With no watcher the cost is one null check per write.
+/// Changes: every insert, replace and remove — and a value changed in place, through <see cref="Database.Mutated"/> —
+/// is announced once, by <see cref="Mutated"/>, under the write lock: it counts in <see cref="Changes"/> (the executor's
+/// "did this command write", for AOF propagation), tells the key's observers (<see cref="KeyObserver"/>: WATCH, as
+/// Redis's <c>touchWatchedKey</c>; later blocked clients) and the keyspace's change hook
+/// (<see cref="KeyLifetime.KeyChanged"/>). With no observer and no hook the cost is two null checks per write.
 /// </para>
 /// </summary>
 public sealed class KeyspaceShard
@@ -50,8 +52,8 @@ public sealed class KeyspaceShard
         _memoryBytes = InitialBuckets * IntPtr.Size;
     }
 
-    /// <summary>Watchers per watched key; null when none. Guarded by <see cref="WriteLock"/>.</summary>
-    private Dictionary<byte[], List<KeyWatcher>>? _watchers;
+    /// <summary>Observers per observed key (WATCH, later blocked clients); null when none. Guarded by <see cref="WriteLock"/>.</summary>
+    private Dictionary<byte[], List<KeyObserver>>? _observers;
 
     /// <summary>The writer lock; take it through <see cref="Database"/>'s lock scopes, in ascending shard order.</summary>
     internal readonly Lock WriteLock = new();
@@ -80,18 +82,42 @@ public sealed class KeyspaceShard
         _lifetime.AddBytes(delta);
     }
 
-    [ThreadStatic] private static long t_mutations;
+    /// <summary>
+    /// Changes to this shard's keys ever announced through <see cref="Mutated"/> (Redis's <c>server.dirty</c>, per shard;
+    /// written under <see cref="WriteLock"/>). The executor compares the sum over the shards a write command holds before
+    /// and after it runs: a change means the command is propagated to the AOF. Expiry and eviction do not count (Redis
+    /// propagates their <c>DEL</c> itself and leaves <c>dirty</c> alone).
+    /// </summary>
+    public long Changes => Volatile.Read(ref _changes);
+
+    private long _changes;
 
     /// <summary>
-    /// Entries inserted, replaced or removed by this thread, ever (a FLUSHDB of a non-empty shard counts one):
-    /// Redis's <c>server.dirty</c>, per thread. <see cref="Server.ClientSession.Dispatch"/> compares it before
-    /// and after a write command to decide whether the command changed anything and is propagated to the AOF.
-    /// Code that changes a value in place, without replacing its entry, must call <see cref="NoteMutation"/>.
+    /// The one announcement of a change to <paramref name="key"/> by a command (a set, a delete, a value changed in
+    /// place): counts it in <see cref="Changes"/> (AOF propagation) and tells the key's observers (WATCH today; blocked
+    /// clients next) and the keyspace's change hook (<see cref="KeyLifetime.KeyChanged"/>: keyspace notifications and
+    /// tracking invalidations). Caller holds <see cref="WriteLock"/>. Inserts, replaces and removes call it themselves;
+    /// code that changes a value in place calls it through <see cref="Database.Mutated"/>.
     /// </summary>
-    public static long MutationsOnThisThread => t_mutations;
+    internal void Mutated(ReadOnlySpan<byte> key, KeyEvent keyEvent)
+    {
+        _changes++;
+        Announce(key, keyEvent);
+    }
 
-    /// <summary>Counts a change to the keyspace on this thread (see <see cref="MutationsOnThisThread"/>).</summary>
-    public static void NoteMutation() => t_mutations++;
+    /// <summary>Tells observers and the change hook about <paramref name="key"/>, without counting a command's change (expiry, eviction).</summary>
+    private void Announce(ReadOnlySpan<byte> key, KeyEvent keyEvent)
+    {
+        if (_observers != null) NotifyObservers(key);
+        _lifetime.KeyChanged?.Invoke(_databaseIndex, key, keyEvent);
+    }
+
+    /// <summary>Adds <paramref name="bytes"/> (may be negative) to the memory estimate: a value changed in place grew or shrank. Caller holds <see cref="WriteLock"/>.</summary>
+    internal void AddValueBytes(long bytes)
+    {
+        _valueBytes += bytes;
+        AddMemory(bytes);
+    }
 
     internal void BeginWrite() => Interlocked.Increment(ref _version);
 
@@ -208,6 +234,7 @@ public sealed class KeyspaceShard
         if (evicted) _lifetime.CountEvicted();
         else _lifetime.CountExpired();
         _lifetime.KeyRemoved?.Invoke(_databaseIndex, entry.Key);
+        Announce(entry.Key, evicted ? KeyEvent.Evicted : KeyEvent.Expired);
         return true;
     }
 
@@ -222,7 +249,6 @@ public sealed class KeyspaceShard
             if (e != entry) continue;
             Link(buckets, index, previous, e.NextVolatile);
             Forget(e);
-            if (_watchers != null) TouchWatchers(e.Key);
             return true;
         }
         return false;
@@ -258,7 +284,7 @@ public sealed class KeyspaceShard
     /// Inserts or replaces <paramref name="key"/>'s entry. Caller holds the write lock.
     /// </summary>
     /// <returns>The entry it replaced, or null when the key was new.</returns>
-    internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs)
+    internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs, KeyEvent keyEvent)
     {
         KeyEntry?[] buckets = _buckets;
         int index = BucketOf(hash, buckets.Length);
@@ -277,8 +303,7 @@ public sealed class KeyspaceShard
             _valueBytes += replacement.ValueBytes - e.ValueBytes;
             _volatileCount += (expireAtMs != 0 ? 1 : 0) - (e.ExpireAtMs != 0 ? 1 : 0);
             AddMemory(replacement.MemoryBytes - e.MemoryBytes);
-            t_mutations++;
-            if (_watchers != null) TouchWatchers(key);
+            Mutated(key, keyEvent);
             return e;
         }
         buckets = _buckets;
@@ -288,15 +313,14 @@ public sealed class KeyspaceShard
         _valueBytes += entry.ValueBytes;
         if (expireAtMs != 0) _volatileCount++;
         AddMemory(entry.MemoryBytes);
-        t_mutations++;
         if (++_count > buckets.Length) Grow();
-        if (_watchers != null) TouchWatchers(key);
+        Mutated(key, keyEvent);
         return null;
     }
 
     /// <summary>Removes <paramref name="key"/>. Caller holds the write lock.</summary>
     /// <returns>The removed entry, or null when the key was absent.</returns>
-    internal KeyEntry? Remove(ReadOnlySpan<byte> key, int hash)
+    internal KeyEntry? Remove(ReadOnlySpan<byte> key, int hash, KeyEvent keyEvent)
     {
         KeyEntry?[] buckets = _buckets;
         int index = BucketOf(hash, buckets.Length);
@@ -312,8 +336,7 @@ public sealed class KeyspaceShard
             }
             Link(buckets, index, previous, e.NextVolatile);
             Forget(e);
-            t_mutations++;
-            if (_watchers != null) TouchWatchers(key);
+            Mutated(key, keyEvent);
             return e;
         }
         return null;
@@ -322,14 +345,14 @@ public sealed class KeyspaceShard
     /// <summary>Removes every key; returns how many there were. Caller holds the write lock.</summary>
     internal int Clear()
     {
-        if (_watchers != null)
+        if (_observers != null)
         {
-            // FLUSHDB/FLUSHALL signal only watched keys that existed (Redis's touchAllWatchedKeysInDb).
-            foreach ((byte[] key, List<KeyWatcher> watchers) in _watchers)
-                if (FindUnchecked(key, KeyHash.Compute(key)) != null) MarkModified(watchers);
+            // FLUSHDB/FLUSHALL signal only observed keys that existed (Redis's touchAllWatchedKeysInDb).
+            foreach ((byte[] key, List<KeyObserver> observers) in _observers)
+                if (FindUnchecked(key, KeyHash.Compute(key)) != null) Notify(observers);
         }
         int removed = _count;
-        if (removed > 0) t_mutations++;
+        if (removed > 0) _changes++;
         Volatile.Write(ref _buckets, new KeyEntry?[InitialBuckets]);
         _count = 0;
         _valueBytes = 0;
@@ -382,32 +405,39 @@ public sealed class KeyspaceShard
                 visitor(ref state, e);
     }
 
-    /// <summary>Registers <paramref name="watcher"/> on <paramref name="key"/> (WATCH). Caller holds the write lock; a repeat is ignored.</summary>
-    internal void AddWatcher(byte[] key, KeyWatcher watcher)
+    /// <summary>Registers <paramref name="observer"/> on <paramref name="key"/> (WATCH; later a blocked client). Caller holds the write lock; a repeat is ignored.</summary>
+    internal void AddObserver(byte[] key, KeyObserver observer)
     {
-        _watchers ??= new Dictionary<byte[], List<KeyWatcher>>(ByteStringComparer.Instance);
-        if (!_watchers.TryGetValue(key, out List<KeyWatcher>? list)) _watchers.Add(key, list = new List<KeyWatcher>(1));
-        if (!list.Contains(watcher)) list.Add(watcher);
+        _observers ??= new Dictionary<byte[], List<KeyObserver>>(ByteStringComparer.Instance);
+        if (!_observers.TryGetValue(key, out List<KeyObserver>? list)) _observers.Add(key, list = new List<KeyObserver>(1));
+        if (!list.Contains(observer)) list.Add(observer);
     }
 
-    /// <summary>Unregisters <paramref name="watcher"/> from <paramref name="key"/> (UNWATCH, EXEC, DISCARD, disconnect). Caller holds the write lock.</summary>
-    internal void RemoveWatcher(byte[] key, KeyWatcher watcher)
+    /// <summary>Unregisters <paramref name="observer"/> from <paramref name="key"/> (UNWATCH, EXEC, DISCARD, disconnect). Caller holds the write lock.</summary>
+    internal void RemoveObserver(byte[] key, KeyObserver observer)
     {
-        if (_watchers == null || !_watchers.TryGetValue(key, out List<KeyWatcher>? list)) return;
-        list.Remove(watcher);
+        if (_observers == null || !_observers.TryGetValue(key, out List<KeyObserver>? list)) return;
+        list.Remove(observer);
         if (list.Count != 0) return;
-        _watchers.Remove(key);
-        if (_watchers.Count == 0) _watchers = null;
+        _observers.Remove(key);
+        if (_observers.Count == 0) _observers = null;
     }
 
-    private void TouchWatchers(ReadOnlySpan<byte> key)
+    /// <summary>Notifies every observer of every key of this shard (SWAPDB: each key's value may have changed). Caller holds the write lock.</summary>
+    internal void NotifyAllObservers()
     {
-        if (_watchers!.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out List<KeyWatcher>? list)) MarkModified(list);
+        if (_observers == null) return;
+        foreach (List<KeyObserver> observers in _observers.Values) Notify(observers);
     }
 
-    private static void MarkModified(List<KeyWatcher> watchers)
+    private void NotifyObservers(ReadOnlySpan<byte> key)
     {
-        foreach (KeyWatcher w in watchers) w.MarkModified();
+        if (_observers!.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out List<KeyObserver>? list)) Notify(list);
+    }
+
+    private static void Notify(List<KeyObserver> observers)
+    {
+        foreach (KeyObserver o in observers) o.KeyChanged();
     }
 
     private static void Link(KeyEntry?[] buckets, int index, KeyEntry? previous, KeyEntry? node)

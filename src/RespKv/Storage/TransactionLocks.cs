@@ -31,6 +31,26 @@ public sealed class TransactionLocks
     /// <summary>True when the set is empty (nothing to lock).</summary>
     public bool IsEmpty => _masks.Count == 0 && _everyDatabase == null;
 
+    /// <summary>
+    /// Sum of <see cref="KeyspaceShard.Changes"/> over every shard the set holds (only its holder changes them): compared
+    /// before and after a command run under the set, it tells whether the command changed a key. Call between
+    /// <see cref="Acquire"/> and <see cref="Release"/>.
+    /// </summary>
+    public long Changes
+    {
+        get
+        {
+            long sum = 0;
+            if (_everyDatabase != null)
+            {
+                for (int i = 0; i < _everyDatabase.DatabaseCount; i++) sum += _everyDatabase[i].ChangesIn(Database.AllShards);
+                return sum;
+            }
+            foreach ((Database database, ulong mask) in _masks) sum += database.ChangesIn(mask);
+            return sum;
+        }
+    }
+
     /// <summary>Adds the shards in <paramref name="mask"/> of <paramref name="database"/>.</summary>
     public void Add(Database database, ulong mask)
     {
