@@ -49,6 +49,18 @@ public enum CommandFlags
     AllDatabases = 1 << 22,
     /// <summary>Its keys may also name another database (COPY … DB n): a transaction locks the keys' shards in every database.</summary>
     OtherDatabases = 1 << 23,
+    /// <summary>
+    /// Runs a transaction's queue (EXEC): a rejection at admission answers <c>-EXECABORT Transaction discarded because of: …</c>
+    /// and discards the transaction; it is refused under OOM or a disk error only for what it queued.
+    /// </summary>
+    RunsQueue = 1 << 24,
+    /// <summary>Ends a transaction without running it (DISCARD, QUIT, RESET): still admitted inside MULTI while memory is over maxmemory.</summary>
+    DiscardsTransaction = 1 << 25,
+    /// <summary>Refused while the AOF cannot be written although it is no write (PING, as Redis's <c>writeCommandsDeniedByDiskError</c>).</summary>
+    RefusedOnDiskError = 1 << 26,
+
+    /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
+    RespKvOwn = ~((1 << 20) - 1),
 }
 
 /// <summary>Runs one command: reads <paramref name="args"/>, acts, writes exactly one reply to <c>client.Writer</c>.</summary>
@@ -99,7 +111,7 @@ public sealed class CommandInfo
     public CommandFlags Flags { get; }
 
     /// <summary>Only the Redis flags of <see cref="Flags"/> (what Redis's COMMAND INFO reports).</summary>
-    public CommandFlags RedisFlags => Flags & ~(CommandFlags.RunsInMulti | CommandFlags.SelectsDatabase | CommandFlags.AllDatabases | CommandFlags.OtherDatabases);
+    public CommandFlags RedisFlags => Flags & ~CommandFlags.RespKvOwn;
 
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }

@@ -15,12 +15,12 @@ public static class ConnectionCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("ping", -1, Fast, 0, 0, 0, "connection", "Ping the server", Ping),
+        new("ping", -1, Fast | RefusedOnDiskError, 0, 0, 0, "connection", "Ping the server", Ping),
         new("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
-        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti, 0, 0, 0, "connection", "Close the connection", Quit),
+        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Close the connection", Quit),
         new("select", 2, Loading | Stale | Fast | SelectsDatabase, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
         new("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
-        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti, 0, 0, 0, "connection", "Reset the connection", Reset),
+        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Reset the connection", Reset),
     ];
 
     private static void Ping(ClientSession client, in CommandArgs args)

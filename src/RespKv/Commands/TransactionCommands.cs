@@ -1,3 +1,4 @@
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
@@ -7,13 +8,13 @@ namespace RespKv.Commands;
 
 /// <summary>
 /// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis 7.0's replies
-/// (https://redis.io/docs/interact/transactions/). Queuing happens in <see cref="ClientSession.Execute"/>;
+/// (https://redis.io/docs/interact/transactions/). Queuing happens in the admission pipeline (<see cref="AdmissionGates"/>);
 /// the queue and watches live in <see cref="Transaction"/>.
 /// <para>
 /// Isolation: EXEC locks, before running anything, every shard its queued commands and watched keys map
-/// to (<see cref="Transaction.CollectLocks"/>, from the table's key positions), in (database, shard)
-/// order, as multi-key writes (<see cref="TransactionLocks"/>); runs the commands through the normal
-/// dispatch; and unlocks after the last one. Other clients' writes to those shards wait; their lock-free
+/// to (<see cref="Transaction.CollectLocks"/>, from the table's key positions) as one <see cref="AtomicUnit"/>, in
+/// (database, shard) order, as multi-key writes; runs the commands through the normal dispatch; logs them as one
+/// MULTI … EXEC group; and unlocks after the last one. Other clients' writes to those shards wait; their lock-free
 /// reads see all of the transaction or none of it (<see cref="KeyspaceShard.Find"/>); and the
 /// transaction sees no other client's writes midway. A runtime error in one command is that command's
 /// reply; the others still apply (no rollback), as in Redis.
@@ -25,8 +26,8 @@ public static class TransactionCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new("multi", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Mark the start of a transaction block", Multi),
-        new("exec", 1, NoScript | Loading | Stale | SkipSlowlog | RunsInMulti, 0, 0, 0, "transactions", "Execute all commands issued after MULTI", Exec),
-        new("discard", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Discard all commands issued after MULTI", Discard),
+        new("exec", 1, NoScript | Loading | Stale | SkipSlowlog | RunsInMulti | RunsQueue, 0, 0, 0, "transactions", "Execute all commands issued after MULTI", Exec),
+        new("discard", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "transactions", "Discard all commands issued after MULTI", Discard),
         new("watch", -2, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 1, -1, 1, "transactions", "Watch the given keys to determine execution of the MULTI/EXEC block", Watch),
         new("unwatch", 1, NoScript | Loading | Stale | Fast | AllowBusy, 0, 0, 0, "transactions", "Forget about all watched keys", Unwatch),
     ];
@@ -98,9 +99,11 @@ public static class TransactionCommands
         }
         CommandInfo exec = client.CurrentCommand!;
         client.ExecCommand = exec;
-        TransactionLocks locks = transaction.Locks;
-        transaction.CollectLocks(client.Server.Keyspace, client.Database);
-        locks.Acquire();
+        AtomicUnit unit = client.Unit;
+        transaction.CollectLocks(unit, client.Server.Keyspace, client.Database);
+        // The whole EXEC is one atomic unit: its locks are held from before the first command to after the last, and
+        // its records are appended to the log as one MULTI … EXEC group while they are still held.
+        unit.Begin(client.Server.WriteLog, transaction: true);
         try
         {
             // Checked under the watched keys' shard locks: no write to them can slip in before the commands run.
@@ -110,20 +113,13 @@ public static class TransactionCommands
             }
             else
             {
-                // Each write's effect accumulates in the client's propagation buffer (see ClientSession.Dispatch);
-                // the whole EXEC is logged as one MULTI … EXEC unit while its locks are still held.
-                PropagationBuffer records = client.Propagation;
-                records.Clear();
-                records.IsTransaction = true;
                 w.WriteArrayHeader(transaction.Count);
                 for (int i = 0; i < transaction.Count; i++) client.Dispatch(transaction.CommandAt(i), transaction.ArgsAt(i));
-                if (records.Count > 0) client.Server.WriteLog?.Append(records);
-                records.Clear();
             }
         }
         finally
         {
-            locks.Release();
+            unit.End();
             client.CurrentCommand = exec;
             client.ExecCommand = null;
         }

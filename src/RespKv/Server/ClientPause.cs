@@ -75,7 +75,7 @@ public sealed class ClientPause
         if (kind != ClientPauseKind.Write) return false;
         if (command.IsWrite) return true;
         // EXEC of a transaction that queued a write command counts as a write (Redis's mstate.cmd_flags).
-        if (command.Parent != null || command.Name != "exec" || !client.InMulti) return false;
+        if ((command.Flags & CommandFlags.RunsQueue) == 0 || !client.InMulti) return false;
         Transaction transaction = client.Transaction;
         for (int i = 0; i < transaction.Count; i++)
             if (transaction.CommandAt(i).IsWrite) return true;

@@ -1,27 +1,27 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
 
 namespace RespKv.Server;
 
 /// <summary>
-/// One client connection (Redis's <c>client</c>): its state (selected database, protocol version, name)
-/// and the loop that serves it over an <see cref="IDuplexPipe"/>. Per read: parse every complete frame,
-/// execute each command writing its reply into the output pipe, then flush once.
+/// One client (Redis's <c>client</c>): its state — selected database, protocol version, name, authentication, reply
+/// mode, MULTI/WATCH state, MONITOR mode, counters — and the three parts that serve it:
+/// <list type="bullet">
+/// <item><see cref="Connection"/>: the loop over its transport (read, parse, execute, drain, flush);</item>
+/// <item><see cref="Executor"/>: admission gates, locking, propagation and statistics of each command;</item>
+/// <item><see cref="Outbox"/>: out-of-band replies other clients' commands produce for it (MONITOR lines).</item>
+/// </list>
+/// Command handlers receive it with the command's arguments.
 /// </summary>
 public sealed class ClientSession
 {
-    /// <summary>Replies pending beyond this many bytes end the batch early so they are flushed (and backpressure applies) first.</summary>
-    private const long FlushThresholdBytes = 1024 * 1024;
-
-    private readonly RespParser _parser = new();
-
-    /// <summary>A session of <paramref name="server"/> whose replies go to <paramref name="output"/>.</summary>
+    /// <summary>A client of <paramref name="server"/> whose replies go to <paramref name="output"/>.</summary>
     /// <param name="server">The shared server state.</param>
     /// <param name="output">Where replies are written (the connection's PipeWriter, or a buffer in tests and AOF replay).</param>
     /// <param name="remoteAddress">Peer address as CLIENT LIST prints it (<c>ip:port</c>).</param>
@@ -29,10 +29,7 @@ public sealed class ClientSession
     public ClientSession(RespServer server, IBufferWriter<byte> output, string remoteAddress = "", string localAddress = "")
     {
         Server = server;
-        Writer = _replies = new RespWriter(output);
-        _pause = server.Clients.Pause;
-        _monitorFeed = server.Clients.Monitors;
-        _latency = server.Latency;
+        Writer = Replies = new RespWriter(output);
         Id = server.Clients.NextId();
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
@@ -42,7 +39,25 @@ public sealed class ClientSession
         Authenticated = server.Options.RequirePass.Length == 0;
         CommandCounters = server.CommandStats.NewCounters();
         Writer.ErrorSink = server.CommandStats;
+        Unit = new AtomicUnit(Propagation);
+        Executor = new CommandExecutor(this);
+        Connection = new ClientConnection(this);
     }
+
+    /// <summary>The server.</summary>
+    public RespServer Server { get; }
+
+    /// <summary>Runs this client's commands: admission, locking, propagation, statistics.</summary>
+    public CommandExecutor Executor { get; }
+
+    /// <summary>The loop serving this client's transport.</summary>
+    public ClientConnection Connection { get; }
+
+    /// <summary>Out-of-band replies waiting for this client's loop (MONITOR lines; pub/sub messages next).</summary>
+    public ClientOutbox Outbox { get; } = new();
+
+    /// <summary>This client's atomic unit: EXEC's lock set and record group, and any write spanning databases.</summary>
+    public AtomicUnit Unit { get; }
 
     /// <summary>
     /// True once the client has authenticated (AUTH / HELLO AUTH), or when it connected while no
@@ -57,17 +72,8 @@ public sealed class ClientSession
     /// </summary>
     public bool AuthRequired => !Authenticated && Server.Options.RequirePass.Length > 0;
 
-    /// <summary>This session's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
+    /// <summary>This client's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
     public CommandCounters CommandCounters { get; }
-
-    /// <summary>Stopwatch timestamp where the next command's time starts, while <see cref="ProcessReceived"/> runs a batch; 0 outside one.</summary>
-    private long _commandClock;
-
-    /// <summary><see cref="RespWriter.ErrorsWritten"/> after the last command ran or was rejected (Redis's <c>prev_err_count</c>).</summary>
-    private long _errorMark;
-
-    /// <summary>The server.</summary>
-    public RespServer Server { get; }
 
     /// <summary>
     /// Reply writer (its <see cref="RespWriter.Protocol"/> is the connection's RESP version). While CLIENT REPLY
@@ -77,7 +83,7 @@ public sealed class ClientSession
     public RespWriter Writer { get; private set; }
 
     /// <summary>The writer into the connection (<see cref="Writer"/> unless replies are suppressed).</summary>
-    private readonly RespWriter _replies;
+    internal RespWriter Replies { get; }
 
     /// <summary>The writer used while replies are suppressed, created on first use.</summary>
     private RespWriter? _discarded;
@@ -86,7 +92,7 @@ public sealed class ClientSession
     private ClientReplyMode _replyMode;
 
     /// <summary>Error replies written, suppressed ones included (the counter behind <c>failed_calls</c> and <c>prev_err_count</c>).</summary>
-    private long ErrorsWritten => _replies.ErrorsWritten + (_discarded?.ErrorsWritten ?? 0);
+    internal long ErrorsWritten => Replies.ErrorsWritten + (_discarded?.ErrorsWritten ?? 0);
 
     /// <summary>
     /// CLIENT REPLY ON|OFF|SKIP (https://redis.io/commands/client-reply/): <see cref="ClientReplyMode.On"/> sends
@@ -101,15 +107,16 @@ public sealed class ClientSession
     }
 
     /// <summary>After each command read from the connection: a SKIP takes effect for the next command, then ends (Redis's resetClient).</summary>
-    private void AdvanceReplyMode()
+    internal void AdvanceReplyMode()
     {
+        if (_replyMode == ClientReplyMode.On) return;
         if (_replyMode == ClientReplyMode.Skip) SetReplyMode(ClientReplyMode.On);
         else if (_replyMode == ClientReplyMode.SkipNext) SetReplyMode(ClientReplyMode.Skip);
     }
 
     private void UseWriter(bool discard)
     {
-        RespWriter next = discard ? _discarded ??= new RespWriter(new DiscardingBufferWriter()) { ErrorSink = Server.CommandStats } : _replies;
+        RespWriter next = discard ? _discarded ??= new RespWriter(new DiscardingBufferWriter()) { ErrorSink = Server.CommandStats } : Replies;
         if (ReferenceEquals(next, Writer)) return;
         next.Protocol = Writer.Protocol;
         Writer = next;
@@ -121,9 +128,6 @@ public sealed class ClientSession
     /// <summary>CLIENT NO-EVICT: the client is exempt from client eviction (flag <c>e</c> in CLIENT LIST). RespKv does not evict clients, so the flag only shows.</summary>
     public bool NoEvict { get; set; }
 
-    private System.Collections.Concurrent.ConcurrentQueue<byte[]>? _monitorLines;
-    private long _monitorQueuedBytes;
-
     /// <summary>
     /// MONITOR: from now on this client receives a line for every command run (<see cref="MonitorFeed"/>); false
     /// when it already monitors. Its own commands that read or write keys are then rejected
@@ -132,10 +136,8 @@ public sealed class ClientSession
     internal bool StartMonitor()
     {
         if (IsMonitor) return false;
-        _monitorLines ??= new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
         // Lines a feeder queued while an earlier MONITOR was being RESET are stale.
-        while (_monitorLines.TryDequeue(out _)) { }
-        Interlocked.Exchange(ref _monitorQueuedBytes, 0);
+        Outbox.Clear();
         IsMonitor = true;
         Server.Clients.Monitors.Add(this);
         return true;
@@ -153,68 +155,37 @@ public sealed class ClientSession
     }
 
     /// <summary>
-    /// Queues a MONITOR line (called on the thread of the client that ran the command) and wakes this session's
-    /// read so its own loop writes it. A monitor whose unsent lines reach the <c>normal</c> class's hard output-buffer
-    /// limit is closed.
+    /// Queues a MONITOR line (called on the thread of the client that ran the command) in the <see cref="Outbox"/> and
+    /// wakes this client's loop to write it. A monitor whose unsent output reaches the <c>normal</c> class's hard
+    /// output-buffer limit is closed.
     /// </summary>
     internal void EnqueueMonitorLine(byte[] line, ClientSession source)
     {
         if (!IsMonitor || CloseRequested) return;
-        _monitorLines!.Enqueue(line);
-        long queued = Interlocked.Add(ref _monitorQueuedBytes, line.Length + 3);
+        long queued = Outbox.Enqueue(new OutboxItem(line, OutboxItemKind.SimpleString));
         long hard = Server.Options.ClientOutputBufferLimit.Normal.HardBytes;
-        if (hard > 0 && queued + PendingReplyBytes >= hard)
+        if (hard > 0 && queued + Connection.PendingReplyBytes >= hard)
         {
-            Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
-            _overLimit = true;
-            Close();
+            CloseForOutputLimit();
             return;
         }
-        // Its own commands are drained after its batch anyway.
-        if (!ReferenceEquals(source, this)) _input?.CancelPendingRead();
+        // Its own commands' lines are drained after its batch anyway.
+        if (!ReferenceEquals(source, this)) Connection.Wake(flushToo: false);
     }
 
-    /// <summary>
-    /// Writes the queued MONITOR lines as simple strings (on this session's loop), through <see cref="Writer"/>: while
-    /// CLIENT REPLY OFF or SKIP holds, they are dropped, as Redis drops every reply to such a client.
-    /// </summary>
-    private void DrainMonitorLines()
+    /// <summary>Closes the client for overcoming its output-buffer limit (logged as Redis does); its unsent replies are dropped.</summary>
+    internal void CloseForOutputLimit()
     {
-        while (_monitorLines!.TryDequeue(out byte[]? line))
-        {
-            Interlocked.Add(ref _monitorQueuedBytes, -(line.Length + 3));
-            Writer.WriteSimpleString(line);
-        }
+        Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
+        Connection.MarkOverLimit();
+        Close();
     }
-
-    // The server-wide objects the command path consults on every command, held here to save the loads.
-    private readonly ClientPause _pause;
-    private readonly MonitorFeed _monitorFeed;
-    private readonly LatencyMonitor _latency;
-
-    /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
-    private bool _postponed;
 
     /// <summary>True while the client's next command waits for a CLIENT PAUSE to end (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
-    public bool IsBlocked => Volatile.Read(ref _postponed);
+    public bool IsBlocked => Connection.IsPostponed;
 
-    /// <summary>
-    /// Waits, without blocking a thread, until the CLIENT PAUSE in force ends or the client is closed. The client
-    /// is not idle meanwhile (Redis does not time out blocked clients), so <see cref="LastInteractionMs"/> keeps moving.
-    /// </summary>
-    private async Task WaitForPauseEndAsync(CancellationToken cancellation)
-    {
-        ClientPause pause = Server.Clients.Pause;
-        while (!CloseRequested && pause.IsPaused)
-        {
-            LastInteractionMs = Environment.TickCount64;
-            Task released = pause.Released;
-            if (released.IsCompleted) break;
-            await Task.WhenAny(released, Task.Delay(100, cancellation)).ConfigureAwait(false);
-            cancellation.ThrowIfCancellationRequested();
-        }
-        LastInteractionMs = Environment.TickCount64;
-    }
+    /// <summary>Holds the current command back until CLIENT PAUSE ends (the pause admission gate).</summary>
+    internal void Postpone() => Connection.Postpone();
 
     /// <summary>Unique client id (CLIENT ID).</summary>
     public long Id { get; }
@@ -241,7 +212,7 @@ public sealed class ClientSession
     public DateTime ConnectedAt { get; } = DateTime.UtcNow;
 
     /// <summary>Environment.TickCount64 at the last command, in ms (CLIENT LIST <c>idle</c>, <c>timeout</c>).</summary>
-    public long LastInteractionMs { get; private set; } = Environment.TickCount64;
+    public long LastInteractionMs { get; internal set; } = Environment.TickCount64;
 
     /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>; <c>exec</c> while EXEC replays its queue, as in Redis.</summary>
     public string LastCommand => (ExecCommand ?? CurrentCommand)?.FullName ?? "NULL";
@@ -260,29 +231,19 @@ public sealed class ClientSession
     }
 
     private bool _closeRequested;
-    private PipeReader? _input;
-    private PipeWriter? _output;
-
-    /// <summary>Environment.TickCount64 when the pending replies first reached the soft output-buffer limit, or 0.</summary>
-    private long _softLimitSinceMs;
-
-    /// <summary>Set when the output-buffer limit closed the client: its transport is aborted, not drained.</summary>
-    private bool _overLimit;
 
     /// <summary>
-    /// Closes the connection from another thread (idle <c>timeout</c>, output-buffer soft limit, later CLIENT KILL):
-    /// marks it closing and wakes its pending read or flush, so the session ends without waiting for the client to send anything.
+    /// Closes the connection from another thread (idle <c>timeout</c>, output-buffer limit, CLIENT KILL): marks it
+    /// closing and wakes its pending read or flush, so the loop ends without waiting for the client to send anything.
     /// </summary>
     public void Close()
     {
         CloseRequested = true;
-        _input?.CancelPendingRead();
-        // A client that does not read its replies leaves the session waiting in FlushAsync: wake that too.
-        _output?.CancelPendingFlush();
+        Connection.Wake(flushToo: true);
     }
 
     /// <summary>Commands executed by this client.</summary>
-    public long CommandsProcessed { get; private set; }
+    public long CommandsProcessed { get; internal set; }
 
     /// <summary>Successful key lookups (INFO <c>keyspace_hits</c>).</summary>
     public long KeyspaceHits { get; private set; }
@@ -291,10 +252,10 @@ public sealed class ClientSession
     public long KeyspaceMisses { get; private set; }
 
     /// <summary>Bytes received.</summary>
-    public long NetInputBytes { get; private set; }
+    public long NetInputBytes { get; internal set; }
 
     /// <summary>Bytes of replies written.</summary>
-    public long NetOutputBytes => _replies.BytesWritten;
+    public long NetOutputBytes => Replies.BytesWritten;
 
     /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
     internal List<KeyEntry> EntryScratch { get; } = new();
@@ -323,27 +284,9 @@ public sealed class ClientSession
 
     /// <summary>
     /// The set of shards (a mask over the selected database) holding the current command's key arguments,
-    /// located by the command table's key positions (first, last, step): what a multi-key command locks
-    /// or snapshots.
+    /// located by the command table's key positions: what a multi-key read snapshots.
     /// </summary>
-    public ulong KeyShardMask(in CommandArgs args) => KeyShardMask(CurrentCommand!, args);
-
-    /// <summary>The shards (a mask over one database) of <paramref name="command"/>'s key arguments in <paramref name="args"/>, by the table's key positions.</summary>
-    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args) => KeyShardMask(command, args, out _);
-
-    /// <summary>As <see cref="KeyShardMask(CommandInfo, in CommandArgs)"/>; <paramref name="keyCount"/> is the number of key arguments.</summary>
-    public static ulong KeyShardMask(CommandInfo command, in CommandArgs args, out int keyCount)
-    {
-        KeyIndexRange keys = command.KeyIndexes(args.Count);
-        ulong mask = 0;
-        keyCount = 0;
-        for (int i = keys.First; i <= keys.Last; i += keys.Step)
-        {
-            mask |= Database.ShardMaskOf(args[i]);
-            keyCount++;
-        }
-        return mask;
-    }
+    public ulong KeyShardMask(in CommandArgs args) => AtomicUnit.KeyShardMask(CurrentCommand!, args, out _);
 
     /// <summary>Replies <c>-ERR wrong number of arguments for '…' command</c> for the current command.</summary>
     public void WriteArityError() => Writer.WriteError(CommandErrors.WrongArity(CurrentCommand!));
@@ -355,324 +298,7 @@ public sealed class ClientSession
         else KeyspaceMisses++;
     }
 
-    /// <summary>
-    /// Serves the connection until the peer closes it, a protocol error, QUIT, or <paramref name="cancellation"/>.
-    /// </summary>
-    public async Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default)
-    {
-        PipeReader input = transport.Input;
-        PipeWriter output = transport.Output;
-        _input = input;
-        _output = output;
-        try
-        {
-            while (!CloseRequested)
-            {
-                ValueTask<ReadResult> read = input.ReadAsync(cancellation);
-                // Resumed by the AOF writer thread (which has just sent this batch's replies): commands already received
-                // run on the thread pool instead, never on the writer (see AppendOnlyFile.IsWriterThread). Input still to
-                // come arrives on the socket's thread, as usual.
-                if (read.IsCompleted && Persistence.AppendOnlyFile.IsWriterThread) await Task.Yield();
-                ReadResult result = await read.ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                Persistence.AppendOnlyFile? aof = Server.Aof;
-                if (aof != null) Persistence.AppendOnlyFile.ResetThreadAppendEnd();
-                SequencePosition consumed = ProcessReceived(buffer);
-                ReadOnlySequence<byte> rest = buffer.Slice(consumed);
-                NetInputBytes += buffer.Length - rest.Length;
-                // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
-                // only what was consumed as examined, so the next read returns the remaining commands at once.
-                bool stoppedEarly = (StoppedForFlush || _postponed) && !rest.IsEmpty;
-                input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
-                if (IsMonitor) DrainMonitorLines();
-                // Replies to writes leave only once their records are written to the AOF — and fsynced under
-                // appendfsync always (group commit: the AOF writer thread writes everything pending, then resumes us).
-                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0)
-                    await aof.WaitAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
-                if (_replies.HasPending)
-                {
-                    Volatile.Write(ref _flushingBytes, _replies.PendingBytes);
-                    _replies.Commit();
-                    FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
-                    Volatile.Write(ref _flushingBytes, 0);
-                    _softLimitSinceMs = 0;
-                    if (flush.IsCompleted || flush.IsCanceled) break;
-                }
-                if (_postponed)
-                {
-                    await WaitForPauseEndAsync(cancellation).ConfigureAwait(false);
-                    _postponed = false;
-                    continue;
-                }
-                // A cancelled read is either Close() (which sets CloseRequested first) or a wake-up for MONITOR lines,
-                // possibly arriving just after RESET ended monitoring: only the first ends the session.
-                if ((result.IsCompleted && !stoppedEarly) || (result.IsCanceled && CloseRequested)) break;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
-                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
-        {
-            Server.Logger.LogDebug("Client id={Id} addr={Address} closed: {Reason}", Id, RemoteAddress, e.Message);
-        }
-        catch (Exception e)
-        {
-            // A defect in a command must not hang the client or take the server down. Its reply may be
-            // half-written, so the stream cannot be trusted: log the failure and close this connection.
-            Server.Logger.LogError(e, "Closing client id={Id} addr={Address} after an internal error in '{Command}'",
-                Id, RemoteAddress, LastCommand);
-        }
-        finally
-        {
-            DiscardTransaction();
-            await input.CompleteAsync().ConfigureAwait(false);
-            await output.CompleteAsync(_overLimit ? new Microsoft.AspNetCore.Connections.ConnectionAbortedException("output buffer limit") : null).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Parses and executes every complete frame in <paramref name="buffer"/>; returns how far it consumed.
-    /// A protocol error writes Redis's error reply and requests close.
-    /// </summary>
-    public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
-    {
-        _commandClock = Stopwatch.GetTimestamp();
-        try
-        {
-            return ProcessFrames(buffer);
-        }
-        finally
-        {
-            _commandClock = 0;
-        }
-    }
-
-    private SequencePosition ProcessFrames(ReadOnlySequence<byte> buffer)
-    {
-        while (!CloseRequested && !StoppedForFlush)
-        {
-            _parser.Unauthenticated = AuthRequired;
-            ParseStatus status = _parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
-            switch (status)
-            {
-                case ParseStatus.Command:
-                    Execute(args);
-                    if (_postponed) return buffer.Start;
-                    if (_replyMode != ClientReplyMode.On) AdvanceReplyMode();
-                    buffer = buffer.Slice(consumed);
-                    CheckOutputBufferLimit(Environment.TickCount64);
-                    break;
-                case ParseStatus.Empty:
-                    buffer = buffer.Slice(consumed);
-                    break;
-                case ParseStatus.Incomplete:
-                    return buffer.Start;
-                default:
-                    Writer.WriteError(error!);
-                    CloseRequested = true;
-                    Server.Logger.LogDebug("Protocol error from client id={Id} addr={Address}: {Error}", Id, RemoteAddress, error);
-                    return buffer.Start;
-            }
-        }
-        return buffer.Start;
-    }
-
-    /// <summary>This session's reusable wait for the AOF's fsync (appendfsync always), created on first use.</summary>
-    private Persistence.DurabilityWaiter? _durabilityWaiter;
-
-    /// <summary>True for the session that replays the AOF at start-up: it runs while <see cref="RespServer.Loading"/> is set.</summary>
-    internal bool ReplaysAof { get; init; }
-
-    /// <summary>
-    /// Redis's <c>writeCommandsDeniedByDiskError</c> test in <c>processCommand</c>: while the AOF cannot be written,
-    /// write commands, PING, and EXEC of a transaction that queued a write are refused.
-    /// </summary>
-    private bool DeniedByDiskError(CommandInfo command)
-    {
-        if (command.IsWrite) return true;
-        if (command.Parent != null) return false;
-        if (command.Name == "ping") return true;
-        return command.Name == "exec" && InMulti && (_transaction!.QueuedFlags & CommandFlags.Write) != 0;
-    }
-
-    /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
-    private long _flushingBytes;
-
-    /// <summary>
-    /// Reply bytes produced but not yet accepted by the transport: the batch being written plus a flush still
-    /// waiting for the peer to read (Redis's output-buffer memory of a client).
-    /// </summary>
-    public long PendingReplyBytes => _replies.PendingBytes + Volatile.Read(ref _flushingBytes);
-
-    /// <summary>
-    /// Enforces <c>client-output-buffer-limit normal</c> (Redis's <c>checkClientOutputBufferLimits</c>): closes the
-    /// client, dropping its unsent replies, when <see cref="PendingReplyBytes"/> reaches the hard limit, or has
-    /// stayed at or above the soft limit for longer than its seconds. Checked after each command and by the
-    /// server cron (a client that stops reading leaves its session waiting on the flush; RespKv then stops
-    /// reading its requests, so the backlog cannot grow past one batch, about 1 MB, plus transport buffers).
-    /// Returns true when it closed the client.
-    /// </summary>
-    internal bool CheckOutputBufferLimit(long nowMs)
-    {
-        OutputBufferLimit limit = Server.Options.ClientOutputBufferLimit.Normal;
-        if (limit.HardBytes == 0 && limit.SoftBytes == 0) return false;
-        long used = PendingReplyBytes;
-        bool exceeded = limit.HardBytes > 0 && used >= limit.HardBytes;
-        if (!exceeded && limit.SoftBytes > 0 && used >= limit.SoftBytes)
-        {
-            if (_softLimitSinceMs == 0) _softLimitSinceMs = nowMs;
-            else exceeded = nowMs - _softLimitSinceMs > limit.SoftSeconds * 1000;
-        }
-        else if (!exceeded) _softLimitSinceMs = 0;
-        if (!exceeded || CloseRequested) return false;
-        Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
-        // Unsent replies are dropped: the transport is aborted instead of drained (see RunAsync's end).
-        _overLimit = true;
-        Close();
-        return true;
-    }
-
-    /// <summary>The cron's part of <see cref="CheckOutputBufferLimit"/>: only while the session waits on a flush (it runs no command then).</summary>
-    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs);
-
-    /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
-    private bool StoppedForFlush => _replies.PendingBytes > FlushThresholdBytes;
-
-    /// <summary>
-    /// Looks the command up in the table, checks its arity, and runs it — replying with Redis's exact
-    /// errors for an unknown command, an unknown subcommand, or a wrong number of arguments. Inside MULTI
-    /// a valid command is copied into the queue and answered <c>+QUEUED</c> (unless its table row says it
-    /// runs at once: MULTI EXEC DISCARD WATCH QUIT RESET), and a rejected one also makes EXEC abort, as in
-    /// Redis 7.0's <c>processCommand</c>.
-    /// </summary>
-    public void Execute(in CommandArgs args)
-    {
-        LastInteractionMs = Environment.TickCount64;
-        CommandTable table = Server.Commands;
-        CommandInfo? command = table.Lookup(args[0]);
-        if (command == null)
-        {
-            Reject(CommandErrors.UnknownCommand(args));
-            return;
-        }
-        if (command.Subcommands != null && args.Count > 1)
-        {
-            CommandInfo? sub = table.LookupSubcommand(command, args[1]);
-            if (sub == null)
-            {
-                Reject(CommandErrors.UnknownSubcommand(args[1], command.Name));
-                return;
-            }
-            command = sub;
-        }
-        if (!command.AcceptsArgumentCount(args.Count) || command.Handler == null)
-        {
-            RejectArity(command);
-            return;
-        }
-        if ((command.Flags & CommandFlags.NoAuth) == 0 && AuthRequired)
-        {
-            if (command.Parent == null && command.Name == "exec") RejectExec(System.Text.Encoding.ASCII.GetString(AuthCommands.NoAuthError), command);
-            else Reject(AuthCommands.NoAuthError, command);
-            return;
-        }
-        if (IsMonitor && (command.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0)
-        {
-            Reject("ERR Replica can't interact with the keyspace"u8, command);
-            return;
-        }
-        if (_pause.IsPaused && _pause.MustWait(command, this))
-        {
-            // CLIENT LIST shows the held-back command as cmd=, with flag b (Redis blocks the client, BLOCKED_POSTPONE).
-            CurrentCommand = command;
-            _postponed = true;
-            return;
-        }
-        long maxMemory = Server.Options.MaxMemory;
-        if (maxMemory != 0 && !Server.Keyspace.Limiter.MakeRoom(maxMemory, Server.Options.MaxMemoryPolicy, Server.Options.MaxMemorySamples)
-            && RejectsWhenOutOfMemory(command))
-        {
-            if (command.Parent == null && command.Name == "exec") RejectExec(CommandErrors.OutOfMemory, command);
-            else Reject(System.Text.Encoding.ASCII.GetBytes(CommandErrors.OutOfMemory), command);
-            return;
-        }
-        if (Server.WriteLog is { WriteError: { } diskError } && DeniedByDiskError(command))
-        {
-            string misconf = "MISCONF Errors writing to the AOF file: " + diskError;
-            if (command.Parent == null && command.Name == "exec") RejectExec(misconf, command);
-            else Reject(Encoding.UTF8.GetBytes(misconf), command);
-            return;
-        }
-        if (Server.Loading && !ReplaysAof && (command.Flags & CommandFlags.Loading) == 0)
-        {
-            Reject("LOADING RespKv is loading the dataset in memory"u8, command);
-            return;
-        }
-        if (InMulti && (command.Flags & CommandFlags.RunsInMulti) == 0)
-        {
-            CurrentCommand = command;
-            if ((command.Flags & CommandFlags.NoMulti) != 0)
-            {
-                Reject("ERR Command not allowed inside a transaction"u8, command);
-                return;
-            }
-            _transaction!.Queue(command, args);
-            Writer.WriteSimpleString("QUEUED"u8);
-            return;
-        }
-        Dispatch(command, args);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="command"/> is refused while memory is over maxmemory (Redis 7.0's processCommand): a
-    /// <c>denyoom</c> command; EXEC of a transaction that queued one; and inside MULTI any command but EXEC, DISCARD,
-    /// QUIT and RESET (queuing itself takes memory).
-    /// </summary>
-    private bool RejectsWhenOutOfMemory(CommandInfo command)
-    {
-        if ((command.Flags & CommandFlags.DenyOom) != 0) return true;
-        bool top = command.Parent == null;
-        if (top && command.Name == "exec") return InMulti && (_transaction!.QueuedFlags & CommandFlags.DenyOom) != 0;
-        return InMulti && !(top && command.Name is "discard" or "quit" or "reset");
-    }
-
-    /// <summary>Runs <paramref name="command"/>'s handler (arity already checked): the path of a direct command and of each command EXEC replays.</summary>
-    /// <remarks>
-    /// Counts the call for INFO commandstats and the slow log (except while replaying the AOF, as Redis). Its time is measured with one
-    /// <see cref="Stopwatch.GetTimestamp"/> per command (a clock read costs ~25 ns, as much as a whole PING):
-    /// within a read's batch a command's time runs from the end of the previous command (or the batch start),
-    /// so it includes parsing and looking up this command — RespKv's difference from Redis, which times
-    /// <c>call()</c> alone with two clock reads. Outside a batch (direct <see cref="Execute"/>) it reads the clock twice.
-    /// A call is failed when
-    /// error replies were written since the previous command ran or was rejected (Redis 7.0's
-    /// <c>incrCommandStatsOnError</c>: so EXEC is failed only for an error after its last queued command,
-    /// e.g. EXECABORT), and the slow log.
-    /// </remarks>
-    internal void Dispatch(CommandInfo command, in CommandArgs args)
-    {
-        CurrentCommand = command;
-        if (ReplaysAof)
-        {
-            // Redis's call() skips command stats, the slow log and latency samples while loading the AOF
-            // (update_command_stats = !isAOFLoadingContext()), and the replay logs nothing: locks and the handler alone.
-            Run(command, args, log: null);
-            return;
-        }
-        CommandsProcessed++;
-        long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
-        Run(command, args, Server.WriteLog);
-        long end = Stopwatch.GetTimestamp();
-        long elapsed = end - start;
-        if (_commandClock != 0) _commandClock = end;
-        long errors = ErrorsWritten;
-        CommandCounters.Ran(command, elapsed, args.Count, errors != _errorMark);
-        _errorMark = errors;
-        if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && Server.SlowLog.IsSlow(elapsed))
-            Server.SlowLog.Add(this, args, elapsed);
-        if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
-        if (_monitorFeed.Active) _monitorFeed.Feed(this, command, args);
-    }
-
-    /// <summary>The records this client's current write command (or EXEC) propagates to <see cref="RespServer.WriteLog"/>.</summary>
+    /// <summary>The records this client's current write command (or atomic unit) propagates to <see cref="RespServer.WriteLog"/>.</summary>
     public PropagationBuffer Propagation { get; } = new();
 
     /// <summary>
@@ -687,129 +313,26 @@ public sealed class ClientSession
         return Propagation;
     }
 
-    /// <summary>
-    /// The executor's core (Redis's <c>call()</c>): runs the handler of <paramref name="command"/>, and for a write
-    /// command owns its locking and propagation, with or without a write log — handlers take no lock of their own.
-    /// <list type="bullet">
-    /// <item>A read runs lock-free (values are immutable once published; multi-key reads take seqlock snapshots).</item>
-    /// <item>A write first locks every shard it touches, from the command table's key positions, in ascending order:
-    /// its keys' shards in the selected database (flagged as a multi-key write when it names more than one key, so no
-    /// lock-free reader sees half of it); every shard of the database for a write without key positions (FLUSHDB);
-    /// every database for <see cref="CommandFlags.AllDatabases"/> (FLUSHALL, SWAPDB); the key shards in every database
-    /// for <see cref="CommandFlags.OtherDatabases"/> (COPY … DB, MOVE). Inside EXEC, the transaction's atomic unit
-    /// already holds them.</item>
-    /// <item>Whether it changed anything is read from the held shards' change counters (<see cref="KeyspaceShard.Changes"/>,
-    /// moved only by <see cref="KeyspaceShard.Mutated"/>): a change with no error reply is recorded as the request
-    /// itself unless the handler replaced its record (<see cref="PropagationBuffer.Replace"/>), and appended to
-    /// <paramref name="log"/> before the locks are released, so log order equals apply order for any two writes of a key.
-    /// An EXEC appends all its records as one unit.</item>
-    /// </list>
-    /// </summary>
-    private void Run(CommandInfo command, in CommandArgs args, IWriteLog? log)
-    {
-        if (!command.IsWrite)
-        {
-            command.Handler!(this, args);
-            return;
-        }
-        PropagationBuffer records = Propagation;
-        if (ExecCommand != null)
-        {
-            records.NextCommand();
-            TransactionLocks unit = Transaction.Locks;
-            long before = unit.Changes;
-            RunHandler(command, args, out long errors);
-            Record(records, log, args, unit.Changes != before, errors);
-            return;
-        }
-        records.Clear();
-        if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)
-        {
-            TransactionLocks locks = Transaction.Locks;
-            global::RespKv.Server.Transaction.AddCommandLocks(locks, Server.Keyspace, Database, command, args);
-            locks.Acquire();
-            try
-            {
-                long before = locks.Changes;
-                RunHandler(command, args, out long errors);
-                Record(records, log, args, locks.Changes != before, errors);
-                if (log != null && records.Count > 0) log.Append(records);
-            }
-            finally
-            {
-                locks.Release();
-            }
-        }
-        else
-        {
-            ulong mask = global::RespKv.Server.Transaction.ShardsOf(command, args, out bool multiKey);
-            Database db = Database;
-            using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask))
-            {
-                long before = db.ChangesIn(mask);
-                RunHandler(command, args, out long errors);
-                Record(records, log, args, db.ChangesIn(mask) != before, errors);
-                if (log != null && records.Count > 0) log.Append(records);
-            }
-        }
-        records.Clear();
-    }
+    /// <summary>True for the client that replays the AOF at start-up: it runs while <see cref="RespServer.Loading"/> is set.</summary>
+    internal bool ReplaysAof { get; init; }
 
-    /// <summary>Runs the handler; <paramref name="errorsBefore"/> is the error count before it (a write that replied an error is not recorded).</summary>
-    private void RunHandler(CommandInfo command, in CommandArgs args, out long errorsBefore)
-    {
-        errorsBefore = Writer.ErrorsWritten;
-        command.Handler!(this, args);
-    }
+    /// <summary>Serves <paramref name="transport"/> until it closes (see <see cref="ClientConnection.RunAsync"/>).</summary>
+    public Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default) => Connection.RunAsync(transport, cancellation);
 
-    /// <summary>Adds the request as its own record when it changed the keyspace, replied no error and was not replaced; nothing without a log.</summary>
-    private void Record(PropagationBuffer records, IWriteLog? log, in CommandArgs args, bool changed, long errorsBefore)
-    {
-        if (log != null && changed && !records.Replaced && Writer.ErrorsWritten == errorsBefore) records.Add(Database.Index, args);
-    }
+    /// <summary>Parses and executes every complete frame in <paramref name="buffer"/> (see <see cref="ClientConnection.ProcessReceived"/>).</summary>
+    public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer) => Connection.ProcessReceived(buffer);
 
-    /// <summary>After a rejection (an error path): the next command's time starts now, not at the end of the last command that ran.</summary>
-    private void RestartCommandClock()
-    {
-        if (_commandClock != 0) _commandClock = Stopwatch.GetTimestamp();
-    }
+    /// <summary>Executes one parsed command (see <see cref="CommandExecutor.Execute"/>).</summary>
+    public void Execute(in CommandArgs args) => Executor.Execute(args);
 
-    /// <summary>Replies a rejection error; inside MULTI it also dooms the transaction (Redis's <c>flagTransaction</c>).</summary>
-    /// <remarks><paramref name="command"/>, when known, counts a <c>rejected_calls</c> (Redis's <c>rejectCommand</c> with <c>c->cmd</c> set).</remarks>
-    private void Reject(ReadOnlySpan<byte> error, CommandInfo? command = null)
-    {
-        Writer.WriteError(error);
-        if (command != null) CommandCounters.CountRejection(command);
-        _errorMark = ErrorsWritten;
-        RestartCommandClock();
-        if (InMulti) _transaction!.Aborted = true;
-    }
+    /// <summary>Runs an admitted command (see <see cref="CommandExecutor.Dispatch"/>).</summary>
+    internal void Dispatch(CommandInfo command, in CommandArgs args) => Executor.Dispatch(command, args);
 
-    /// <summary>
-    /// The wrong-arity rejection. For EXEC, inside MULTI or not, Redis (processCommand's rejectCommand →
-    /// execCommandAbort) answers <c>-EXECABORT Transaction discarded because of: wrong number of arguments for
-    /// 'exec' command</c> and discards the transaction state, watched keys included (<see cref="RejectExec"/>).
-    /// </summary>
-    private void RejectArity(CommandInfo command)
-    {
-        string error = CommandErrors.WrongArity(command);
-        if (command.Parent == null && command.Name == "exec") RejectExec(error["ERR ".Length..], command);
-        else Reject(System.Text.Encoding.UTF8.GetBytes(error), command);
-    }
+    /// <summary>Reply bytes not yet accepted by the transport (see <see cref="ClientConnection.PendingReplyBytes"/>).</summary>
+    public long PendingReplyBytes => Connection.PendingReplyBytes;
 
-    /// <summary>
-    /// A rejected EXEC (Redis's <c>rejectCommand</c> → <c>execCommandAbort</c>): <c>-EXECABORT Transaction discarded
-    /// because of: </c> and <paramref name="reason"/> (the error without <c>ERR </c>), discarding the transaction and every
-    /// WATCH; counted as a rejected call of <paramref name="command"/>.
-    /// </summary>
-    private void RejectExec(string reason, CommandInfo command)
-    {
-        Writer.WriteError("EXECABORT Transaction discarded because of: " + reason);
-        CommandCounters.CountRejection(command);
-        _errorMark = ErrorsWritten;
-        RestartCommandClock();
-        DiscardTransaction();
-    }
+    /// <summary>The cron's output-buffer limit check (see <see cref="ClientConnection.CheckOutputBufferLimitWhileFlushing"/>).</summary>
+    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Connection.CheckOutputBufferLimitWhileFlushing(nowMs);
 }
 
 /// <summary>CLIENT REPLY's states (Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT, CLIENT_REPLY_SKIP flags).</summary>

@@ -1,4 +1,5 @@
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
 
@@ -44,9 +45,6 @@ public sealed class Transaction
 
     /// <summary>The WATCH flag: set when a watched key was modified.</summary>
     public KeyWatcher Watcher { get; } = new();
-
-    /// <summary>The lock set EXEC builds and holds.</summary>
-    public TransactionLocks Locks { get; } = new();
 
     /// <summary>Bytes held by queued arguments (CLIENT LIST <c>multi-mem</c>).</summary>
     public int QueuedBytes => _bufferUsed;
@@ -141,61 +139,26 @@ public sealed class Transaction
     }
 
     /// <summary>
-    /// Builds the lock set of an EXEC starting in database <paramref name="startDatabase"/>: the shards of
-    /// every watched key, and of every queued command's keys (table key positions) in the database it will
-    /// run in — following queued SELECTs; every shard of the database for a command without key positions
-    /// that touches the keyspace; every database for FLUSHALL; the key shards in every database for a
-    /// command whose keys may name another database (COPY … DB).
+    /// Adds to <paramref name="unit"/> the lock set of an EXEC starting in database <paramref name="startDatabase"/>: the
+    /// shards of every watched key, and of every queued command's keys (table key positions) in the database it will
+    /// run in — following queued SELECTs; every shard of the database for a command without key positions that touches
+    /// the keyspace; every database for FLUSHALL; the key shards in every database for a command whose keys may name
+    /// another database (COPY … DB) — see <see cref="AtomicUnit.AddCommand"/>.
     /// </summary>
-    public void CollectLocks(Keyspace keyspace, Database startDatabase)
+    public void CollectLocks(AtomicUnit unit, Keyspace keyspace, Database startDatabase)
     {
-        foreach ((Database d, byte[] k) in _watched) Locks.Add(d, Database.ShardMaskOf(k));
+        foreach ((Database d, byte[] k) in _watched) unit.Add(d, Database.ShardMaskOf(k));
         Database db = startDatabase;
         for (int i = 0; i < _count; i++)
         {
             CommandInfo command = _commands[i].Command;
             CommandArgs args = ArgsAt(i);
-            CommandFlags flags = command.Flags;
-            if ((flags & CommandFlags.SelectsDatabase) != 0)
+            if ((command.Flags & CommandFlags.SelectsDatabase) != 0)
             {
                 if (ConnectionCommands.TryParseDatabaseIndex(keyspace, args[1], out int index, out _)) db = keyspace[index];
             }
-            else AddCommandLocks(Locks, keyspace, db, command, args);
+            else unit.AddCommand(keyspace, db, command, args);
         }
-    }
-
-    /// <summary>
-    /// Adds to <paramref name="locks"/> what <paramref name="command"/> writes when run in <paramref name="database"/>:
-    /// every database for FLUSHALL; for COPY … DB the key shards in every database; otherwise
-    /// <see cref="ShardsOf"/> in <paramref name="database"/>. Used for EXEC's lock set and for a lone write command
-    /// spanning databases while the AOF logs it.
-    /// </summary>
-    internal static void AddCommandLocks(TransactionLocks locks, Keyspace keyspace, Database database, CommandInfo command, in CommandArgs args)
-    {
-        if ((command.Flags & CommandFlags.AllDatabases) != 0)
-        {
-            locks.AddEveryDatabase(keyspace);
-            return;
-        }
-        ulong mask = ShardsOf(command, args);
-        if ((command.Flags & CommandFlags.OtherDatabases) == 0) locks.Add(database, mask);
-        else for (int d = 0; d < keyspace.DatabaseCount; d++) locks.Add(keyspace[d], mask);
-    }
-
-    /// <summary>The shards (of one database) <paramref name="command"/> touches: all of them for a command without key positions (FLUSHDB), else its keys' (table key positions).</summary>
-    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args) => ShardsOf(command, args, out _);
-
-    /// <summary>As <see cref="ShardsOf(CommandInfo, in CommandArgs)"/>; <paramref name="multiKey"/> is true when the command may write more than one key (its shards are then locked as a multi-key write).</summary>
-    internal static ulong ShardsOf(CommandInfo command, in CommandArgs args, out bool multiKey)
-    {
-        if (command.TouchesWholeDatabase)
-        {
-            multiKey = true;
-            return Database.AllShards;
-        }
-        ulong mask = ClientSession.KeyShardMask(command, args, out int keys);
-        multiKey = keys > 1;
-        return mask;
     }
 
     private static void EnsureCapacity<T>(ref T[] array, int needed)

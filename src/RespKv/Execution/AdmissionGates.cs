@@ -1,0 +1,156 @@
+using System.Text;
+using RespKv.Commands;
+using RespKv.Protocol;
+using RespKv.Server;
+
+namespace RespKv.Execution;
+
+/// <summary>
+/// One check a resolved command (known, right arity) passes before it runs, in Redis 7.0's <c>processCommand</c>
+/// order. A gate either lets the command on (true) or answers it itself — a rejection through
+/// <see cref="CommandExecutor.Reject(string, CommandInfo?)"/>, <c>+QUEUED</c>, or holding it back — and returns false.
+/// </summary>
+public abstract class AdmissionGate
+{
+    /// <summary>Lets <paramref name="command"/> from <paramref name="client"/> on (true), or answers it and stops it (false).</summary>
+    public abstract bool Admit(ClientSession client, CommandInfo command, in CommandArgs args);
+}
+
+/// <summary>
+/// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
+/// authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error (MISCONF) → loading →
+/// MULTI queueing. Later gates go in at their Redis position: subscribed mode (RESP2) before pause, NOSCRIPT and busy
+/// script checks, cluster redirections (<c>-MOVED</c>) after authentication.
+/// </summary>
+public static class AdmissionGates
+{
+    /// <summary>The gates, in the order they run.</summary>
+    public static IReadOnlyList<AdmissionGate> InOrder { get; } =
+    [
+        new AuthenticationGate(),
+        new MonitorGate(),
+        new PauseGate(),
+        new OutOfMemoryGate(),
+        new DiskErrorGate(),
+        new LoadingGate(),
+        new MultiQueueGate(),
+    ];
+
+    /// <summary>Until the client authenticates, only <c>no_auth</c> commands run: <c>-NOAUTH Authentication required.</c></summary>
+    private sealed class AuthenticationGate : AdmissionGate
+    {
+        private static readonly string NoAuth = Encoding.ASCII.GetString(AuthCommands.NoAuthError);
+
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if ((command.Flags & CommandFlags.NoAuth) != 0 || !client.AuthRequired) return true;
+            client.Executor.Reject(NoAuth, command);
+            return false;
+        }
+    }
+
+    /// <summary>A client in MONITOR mode may not read or write keys: <c>-ERR Replica can't interact with the keyspace</c>.</summary>
+    private sealed class MonitorGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (!client.IsMonitor || (command.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) == 0) return true;
+            client.Executor.Reject("ERR Replica can't interact with the keyspace"u8, command);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// CLIENT PAUSE holds the command back (not rejected): the batch stops before it and the connection waits for the
+    /// pause to end (CLIENT LIST shows it as cmd= with flag b, Redis's BLOCKED_POSTPONE).
+    /// </summary>
+    private sealed class PauseGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            ClientPause pause = client.Server.Clients.Pause;
+            if (!pause.IsPaused || !pause.MustWait(command, client)) return true;
+            client.CurrentCommand = command;
+            client.Postpone();
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Over maxmemory (after trying to evict): <c>-OOM command not allowed when used memory &gt; 'maxmemory'.</c> for a
+    /// <c>denyoom</c> command, EXEC of a transaction that queued one, and inside MULTI any command but EXEC, DISCARD,
+    /// QUIT and RESET (queuing itself takes memory).
+    /// </summary>
+    private sealed class OutOfMemoryGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            ServerOptions options = client.Server.Options;
+            long maxMemory = options.MaxMemory;
+            if (maxMemory == 0 || client.Server.Keyspace.Limiter.MakeRoom(maxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples)
+                || !Refused(client, command)) return true;
+            client.Executor.Reject(CommandErrors.OutOfMemory, command);
+            return false;
+        }
+
+        private static bool Refused(ClientSession client, CommandInfo command)
+        {
+            if ((command.Flags & CommandFlags.DenyOom) != 0) return true;
+            if ((command.Flags & CommandFlags.RunsQueue) != 0) return client.InMulti && (client.Transaction.QueuedFlags & CommandFlags.DenyOom) != 0;
+            return client.InMulti && (command.Flags & CommandFlags.DiscardsTransaction) == 0;
+        }
+    }
+
+    /// <summary>
+    /// While the AOF cannot be written (Redis's <c>writeCommandsDeniedByDiskError</c>): write commands, PING, and EXEC of
+    /// a transaction that queued a write answer <c>-MISCONF Errors writing to the AOF file: &lt;reason&gt;</c>.
+    /// </summary>
+    private sealed class DiskErrorGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (client.Server.WriteLog is not { WriteError: { } diskError } || !Refused(client, command)) return true;
+            client.Executor.Reject("MISCONF Errors writing to the AOF file: " + diskError, command);
+            return false;
+        }
+
+        private static bool Refused(ClientSession client, CommandInfo command)
+        {
+            if (command.IsWrite || (command.Flags & CommandFlags.RefusedOnDiskError) != 0) return true;
+            return (command.Flags & CommandFlags.RunsQueue) != 0 && client.InMulti && (client.Transaction.QueuedFlags & CommandFlags.Write) != 0;
+        }
+    }
+
+    /// <summary>While the dataset loads, only <c>loading</c> commands run: <c>-LOADING RespKv is loading the dataset in memory</c>.</summary>
+    private sealed class LoadingGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (!client.Server.Loading || client.ReplaysAof || (command.Flags & CommandFlags.Loading) != 0) return true;
+            client.Executor.Reject("LOADING RespKv is loading the dataset in memory"u8, command);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Inside MULTI a command is copied into the queue and answered <c>+QUEUED</c>, unless it runs at once (MULTI EXEC
+    /// DISCARD WATCH QUIT RESET); a <c>no_multi</c> command answers <c>-ERR Command not allowed inside a transaction</c>
+    /// and dooms the transaction.
+    /// </summary>
+    private sealed class MultiQueueGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (!client.InMulti || (command.Flags & CommandFlags.RunsInMulti) != 0) return true;
+            client.CurrentCommand = command;
+            if ((command.Flags & CommandFlags.NoMulti) != 0)
+            {
+                client.Executor.Reject("ERR Command not allowed inside a transaction"u8, command);
+                return false;
+            }
+            client.Transaction.Queue(command, args);
+            client.Writer.WriteSimpleString("QUEUED"u8);
+            return false;
+        }
+    }
+}

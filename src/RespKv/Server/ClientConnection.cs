@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using RespKv.Execution;
+using RespKv.Protocol;
+
+namespace RespKv.Server;
+
+/// <summary>
+/// A client's connection loop over an <see cref="IDuplexPipe"/>: per read, parse every complete frame, hand each
+/// command to the client's <see cref="CommandExecutor"/> (its reply goes into the output pipe), drain the
+/// <see cref="ClientOutbox"/>, wait for the AOF when the batch wrote (group commit), then flush once. It also enforces
+/// the output-buffer limits, holds commands back while CLIENT PAUSE is in force, and ends on QUIT, a protocol error,
+/// <see cref="ClientSession.Close"/> or the peer closing.
+/// </summary>
+public sealed class ClientConnection
+{
+    /// <summary>Replies pending beyond this many bytes end the batch early so they are flushed (and backpressure applies) first.</summary>
+    private const long FlushThresholdBytes = 1024 * 1024;
+
+    private readonly ClientSession _client;
+    private readonly RespParser _parser = new();
+    private PipeReader? _input;
+    private PipeWriter? _output;
+
+    /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
+    private bool _postponed;
+
+    /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
+    private long _flushingBytes;
+
+    /// <summary>Environment.TickCount64 when the pending replies first reached the soft output-buffer limit, or 0.</summary>
+    private long _softLimitSinceMs;
+
+    /// <summary>Set when the output-buffer limit closed the client: its transport is aborted, not drained.</summary>
+    private bool _overLimit;
+
+    /// <summary>This connection's reusable wait for the AOF's fsync (appendfsync always), created on first use.</summary>
+    private Persistence.DurabilityWaiter? _durabilityWaiter;
+
+    /// <summary>The loop of <paramref name="client"/>.</summary>
+    internal ClientConnection(ClientSession client) => _client = client;
+
+    /// <summary>True while the client's next command waits for a CLIENT PAUSE to end (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
+    public bool IsPostponed => Volatile.Read(ref _postponed);
+
+    /// <summary>Holds the command just parsed back until the CLIENT PAUSE in force ends (the admission pipeline's pause gate).</summary>
+    internal void Postpone() => Volatile.Write(ref _postponed, true);
+
+    /// <summary>Wakes the loop's pending read and flush (a close requested from another thread, or out-of-band output to write).</summary>
+    internal void Wake(bool flushToo)
+    {
+        _input?.CancelPendingRead();
+        // A client that does not read its replies leaves the loop waiting in FlushAsync: wake that too.
+        if (flushToo) _output?.CancelPendingFlush();
+    }
+
+    /// <summary>Marks the connection closed by the output-buffer limit: its unsent replies are dropped (the transport is aborted).</summary>
+    internal void MarkOverLimit() => _overLimit = true;
+
+    /// <summary>
+    /// Reply bytes produced but not yet accepted by the transport: the batch being written plus a flush still
+    /// waiting for the peer to read (Redis's output-buffer memory of a client).
+    /// </summary>
+    public long PendingReplyBytes => _client.Replies.PendingBytes + Volatile.Read(ref _flushingBytes);
+
+    /// <summary>
+    /// Serves the connection until the peer closes it, a protocol error, QUIT, or <paramref name="cancellation"/>.
+    /// </summary>
+    public async Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default)
+    {
+        ClientSession client = _client;
+        PipeReader input = transport.Input;
+        PipeWriter output = transport.Output;
+        _input = input;
+        _output = output;
+        try
+        {
+            while (!client.CloseRequested)
+            {
+                ValueTask<ReadResult> read = input.ReadAsync(cancellation);
+                // Resumed by the AOF writer thread (which has just sent this batch's replies): commands already received
+                // run on the thread pool instead, never on the writer (see AppendOnlyFile.IsWriterThread). Input still to
+                // come arrives on the socket's thread, as usual.
+                if (read.IsCompleted && Persistence.AppendOnlyFile.IsWriterThread) await Task.Yield();
+                ReadResult result = await read.ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                Persistence.AppendOnlyFile? aof = client.Server.Aof;
+                if (aof != null) Persistence.AppendOnlyFile.ResetThreadAppendEnd();
+                SequencePosition consumed = ProcessReceived(buffer);
+                ReadOnlySequence<byte> rest = buffer.Slice(consumed);
+                client.NetInputBytes += buffer.Length - rest.Length;
+                // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
+                // only what was consumed as examined, so the next read returns the remaining commands at once.
+                bool stoppedEarly = (StoppedForFlush || _postponed) && !rest.IsEmpty;
+                input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
+                if (!client.Outbox.IsEmpty) client.Outbox.Drain(client.Writer);
+                // Replies to writes leave only once their records are written to the AOF — and fsynced under
+                // appendfsync always (group commit: the AOF writer thread writes everything pending, then resumes us).
+                if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0)
+                    await aof.WaitAsync(appended, _durabilityWaiter ??= new()).ConfigureAwait(false);
+                RespWriter replies = client.Replies;
+                if (replies.HasPending)
+                {
+                    Volatile.Write(ref _flushingBytes, replies.PendingBytes);
+                    replies.Commit();
+                    FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
+                    Volatile.Write(ref _flushingBytes, 0);
+                    _softLimitSinceMs = 0;
+                    if (flush.IsCompleted || flush.IsCanceled) break;
+                }
+                if (_postponed)
+                {
+                    await WaitForPauseEndAsync(cancellation).ConfigureAwait(false);
+                    Volatile.Write(ref _postponed, false);
+                    continue;
+                }
+                // A cancelled read is either Close() (which sets CloseRequested first) or a wake-up for out-of-band
+                // output, possibly arriving just after RESET ended monitoring: only the first ends the session.
+                if ((result.IsCompleted && !stoppedEarly) || (result.IsCanceled && client.CloseRequested)) break;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException
+                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            client.Server.Logger.LogDebug("Client id={Id} addr={Address} closed: {Reason}", client.Id, client.RemoteAddress, e.Message);
+        }
+        catch (Exception e)
+        {
+            // A defect in a command must not hang the client or take the server down. Its reply may be
+            // half-written, so the stream cannot be trusted: log the failure and close this connection.
+            client.Server.Logger.LogError(e, "Closing client id={Id} addr={Address} after an internal error in '{Command}'",
+                client.Id, client.RemoteAddress, client.LastCommand);
+        }
+        finally
+        {
+            client.DiscardTransaction();
+            await input.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync(_overLimit ? new Microsoft.AspNetCore.Connections.ConnectionAbortedException("output buffer limit") : null).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Parses and executes every complete frame in <paramref name="buffer"/>; returns how far it consumed.
+    /// A protocol error writes Redis's error reply and requests close.
+    /// </summary>
+    public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
+    {
+        _client.Executor.BeginBatch();
+        try
+        {
+            return ProcessFrames(buffer);
+        }
+        finally
+        {
+            _client.Executor.EndBatch();
+        }
+    }
+
+    private SequencePosition ProcessFrames(ReadOnlySequence<byte> buffer)
+    {
+        ClientSession client = _client;
+        while (!client.CloseRequested && !StoppedForFlush)
+        {
+            _parser.Unauthenticated = client.AuthRequired;
+            ParseStatus status = _parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
+            switch (status)
+            {
+                case ParseStatus.Command:
+                    client.Executor.Execute(args);
+                    if (_postponed) return buffer.Start;
+                    client.AdvanceReplyMode();
+                    buffer = buffer.Slice(consumed);
+                    CheckOutputBufferLimit(Environment.TickCount64);
+                    break;
+                case ParseStatus.Empty:
+                    buffer = buffer.Slice(consumed);
+                    break;
+                case ParseStatus.Incomplete:
+                    return buffer.Start;
+                default:
+                    client.Writer.WriteError(error!);
+                    client.CloseRequested = true;
+                    client.Server.Logger.LogDebug("Protocol error from client id={Id} addr={Address}: {Error}", client.Id, client.RemoteAddress, error);
+                    return buffer.Start;
+            }
+        }
+        return buffer.Start;
+    }
+
+    /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
+    private bool StoppedForFlush => _client.Replies.PendingBytes > FlushThresholdBytes;
+
+    /// <summary>
+    /// Waits, without blocking a thread, until the CLIENT PAUSE in force ends or the client is closed. The client
+    /// is not idle meanwhile (Redis does not time out blocked clients), so its last-interaction time keeps moving.
+    /// </summary>
+    private async Task WaitForPauseEndAsync(CancellationToken cancellation)
+    {
+        ClientPause pause = _client.Server.Clients.Pause;
+        while (!_client.CloseRequested && pause.IsPaused)
+        {
+            _client.LastInteractionMs = Environment.TickCount64;
+            Task released = pause.Released;
+            if (released.IsCompleted) break;
+            await Task.WhenAny(released, Task.Delay(100, cancellation)).ConfigureAwait(false);
+            cancellation.ThrowIfCancellationRequested();
+        }
+        _client.LastInteractionMs = Environment.TickCount64;
+    }
+
+    /// <summary>
+    /// Enforces <c>client-output-buffer-limit normal</c> (Redis's <c>checkClientOutputBufferLimits</c>): closes the
+    /// client, dropping its unsent replies, when <see cref="PendingReplyBytes"/> (plus its queued out-of-band output)
+    /// reaches the hard limit, or has stayed at or above the soft limit for longer than its seconds. Checked after each
+    /// command and by the server cron (a client that stops reading leaves its loop waiting on the flush; RespKv then
+    /// stops reading its requests, so the backlog cannot grow past one batch, about 1 MB, plus transport buffers).
+    /// Returns true when it closed the client.
+    /// </summary>
+    internal bool CheckOutputBufferLimit(long nowMs)
+    {
+        OutputBufferLimit limit = _client.Server.Options.ClientOutputBufferLimit.Normal;
+        if (limit.HardBytes == 0 && limit.SoftBytes == 0) return false;
+        long used = PendingReplyBytes + _client.Outbox.QueuedBytes;
+        bool exceeded = limit.HardBytes > 0 && used >= limit.HardBytes;
+        if (!exceeded && limit.SoftBytes > 0 && used >= limit.SoftBytes)
+        {
+            if (_softLimitSinceMs == 0) _softLimitSinceMs = nowMs;
+            else exceeded = nowMs - _softLimitSinceMs > limit.SoftSeconds * 1000;
+        }
+        else if (!exceeded) _softLimitSinceMs = 0;
+        if (!exceeded || _client.CloseRequested) return false;
+        _client.CloseForOutputLimit();
+        return true;
+    }
+
+    /// <summary>The cron's part of <see cref="CheckOutputBufferLimit"/>: only while the loop waits on a flush (it runs no command then).</summary>
+    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs);
+}
