@@ -367,6 +367,57 @@ public sealed partial class ExecutableTests
         }
     }
 
+    /// <summary>
+    /// Debian's stock <c>/etc/redis/redis.conf</c> (redis-server 7.0's package) starts RespKv with only a foreground run's
+    /// overrides, as .ci/run's stock-config step checks too: it serves PING, reads the file's settings, writes and removes the
+    /// pidfile; without <c>--daemonize no</c> (the file says yes) start-up is refused with exit 1.
+    /// </summary>
+    [StockRedisConfFact]
+    public void StartsOnDebiansStockRedisConf()
+    {
+        string work = Directory.CreateTempSubdirectory("respkv-stock-").FullName;
+        try
+        {
+            string pidFile = Path.Combine(work, "respkv.pid");
+            using (var server = ServerProcess.Start(StockRedisConfFactAttribute.Path, "--port", "0", "--dir", work, "--daemonize", "no", "--supervised", "no",
+                       "--logfile", "", "--pidfile", pidFile))
+            {
+                int port = server.WaitUntilReady();
+                using (var c = new RespTestClient(port))
+                {
+                    Assert.Equal("+PONG\r\n", c.Call("PING"));
+                    Assert.Equal("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", c.Call("CONFIG", "GET", "appendonly"));
+                    Assert.Equal("*2\r\n$24\r\nhash-max-ziplist-entries\r\n$3\r\n512\r\n", c.Call("CONFIG", "GET", "hash-max-ziplist-entries"));
+                    Assert.Equal("*2\r\n$22\r\nnotify-keyspace-events\r\n$0\r\n\r\n", c.Call("CONFIG", "GET", "notify-keyspace-events"));
+                }
+                Assert.Equal($"{server.Pid}\n", File.ReadAllText(pidFile));
+                server.SendSignal("TERM");
+                Assert.Equal(0, server.WaitForExit());
+            }
+            Assert.False(File.Exists(pidFile), "the pidfile is removed at shutdown");
+
+            ServerCommandLine daemonized = Parse(StockRedisConfFactAttribute.Path, "--port", "0", "--dir", work, "--logfile", "");
+            Assert.Equal(ServerCommandLineAction.Fail, daemonized.Action);
+            Assert.Equal(ServerCommandLine.DaemonizeError, daemonized.Error);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>A fact skipped where Debian's stock redis.conf is not installed (CI installs redis-server, so it runs there).</summary>
+    private sealed class StockRedisConfFactAttribute : FactAttribute
+    {
+        /// <summary>Where the redis-server package puts its config file.</summary>
+        public const string Path = "/etc/redis/redis.conf";
+
+        public StockRedisConfFactAttribute()
+        {
+            if (!File.Exists(Path)) Skip = $"{Path} is not installed (apt-get install redis-server)";
+        }
+    }
+
     private static ServerCommandLine Parse(params string[] args) => ServerCommandLine.Parse(args, TextReader.Null);
 
     private static string ReadShared(string path)
