@@ -19,6 +19,8 @@ A line may start with one directive that changes how its replies are compared:
                   (RESP2 HGETALL, HRANDFIELD ... WITHVALUES) is cut into pairs, a map keeps its pairs,
                   an array of arrays (RESP3 HRANDFIELD ... WITHVALUES) keeps its elements; the pairs
                   themselves are not reordered (a field must still come with its own value)
+  !keys CMD       the set of names of a name/value reply (CONFIG GET *: a map, or a flat array in RESP2);
+                  the values are not compared (dir, port and the like differ between the two servers)
   !scan CMD       a SCAN-family command iterated from its cursor until 0 on each server; the sets of
                   returned elements must be equal (cursors are server-specific); HSCAN's elements
                   are compared as field/value pairs
@@ -92,7 +94,7 @@ def split_args(line):
         args.append(m.group(2) * int(m.group(1)) if m else bytes(cur))
 
 
-DIRECTIVES = ("unordered", "unordered-pairs", "scan", "shape", "noint", "closed", "raw")
+DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw")
 
 
 class Step:
@@ -304,6 +306,14 @@ def sort_pairs(value):
     return (t, [v for g in groups for v in g])
 
 
+def names_of(value):
+    """The sorted names of a name/value reply (see !keys): the first of each pair; anything else as it is."""
+    t, p = value
+    if not isinstance(p, list) or len(p) % 2 != 0:
+        return encode(value)
+    return ("names", sorted(p[0::2], key=encode))
+
+
 def shape(value):
     t, p = value
     if isinstance(p, list):
@@ -358,6 +368,8 @@ class Side:
                 return encode(sort_arrays(value))
             if step.mode == "unordered-pairs":
                 return encode(sort_pairs(value))
+            if step.mode == "keys":
+                return names_of(value)
             if step.mode == "shape":
                 return shape(value)
             if step.mode == "noint":

@@ -61,8 +61,10 @@ try
     host.Stopping.Register(() => log.Warning("User requested shutdown..."));
     log.Information("RespKv version={Version}, redis_version={RedisVersion}, bits={Bits}, pid={ProcessId}, mode=standalone, port={Port}, bind={Bind}",
         RespServer.Version, RespServer.RedisCompatibleVersion, IntPtr.Size * 8, Environment.ProcessId, host.Port, string.Join(' ', options.Bind));
+    bool pidFileWritten = PidFile.TryWrite(options.PidFile, log);
     log.Information("Ready to accept connections");
     await host.WaitForShutdownAsync();
+    if (pidFileWritten) PidFile.Remove(options.PidFile);
     log.Warning("RespKv is now ready to exit, bye bye...");
     return 0;
 }

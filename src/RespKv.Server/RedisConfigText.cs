@@ -19,51 +19,137 @@ namespace RespKv.Server;
 /// </remarks>
 public static class RedisConfigText
 {
-    /// <summary>Settings that take several arguments (redis's MULTI_ARG_CONFIG); every other setting takes exactly one.</summary>
-    private static readonly string[] MultiArgSettings = ["bind", "save"];
+    /// <summary>Directives Redis 7.0 still reads and ignores (config.c <c>deprecated_configs</c>), each with exactly one argument.</summary>
+    private static readonly string[] DeprecatedSettings = ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
     /// <summary>
     /// Applies every directive of <paramref name="config"/> to <paramref name="options"/> in order (a later
     /// directive overrides an earlier one). Returns null on success, or redis-server's fatal message:
     /// <c>Reading the configuration file, at line N\n&gt;&gt;&gt; 'line'\nreason</c> (without the banner line).
+    /// Besides settings, it reads <c>include path</c> (a file, or a glob whose matches are read in order; an included
+    /// file's error names its own line), and refuses the directives RespKv cannot honour: <c>rename-command</c> (its
+    /// command table is fixed), <c>user</c> (only the default user exists), <c>loadmodule</c> and module settings (no
+    /// modules), <c>sentinel</c> (no Sentinel mode).
     /// </summary>
-    public static string? Apply(ServerOptions options, string config)
+    public static string? Apply(ServerOptions options, string config) => Apply(options, config, new LoadState());
+
+    /// <summary>What one load remembers across lines and included files: whether a <c>save</c> line was read yet.</summary>
+    private sealed class LoadState
+    {
+        /// <summary>True once a <c>save</c> line was read: later ones add their pairs, as Redis's loader does.</summary>
+        public bool SaveLoaded;
+    }
+
+    private static string? Apply(ServerOptions options, string config, LoadState state)
     {
         string[] lines = config.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
             string line = lines[i].Trim(' ', '\t', '\r', '\n');
             if (line.Length == 0 || line[0] == '#') continue;
-            string? error = ApplyLine(options, line);
-            if (error != null)
-                return $"Reading the configuration file, at line {(i + 1).ToString(CultureInfo.InvariantCulture)}\n>>> '{line}'\n{error}";
+            string? error = ApplyLine(options, line, state, out bool included);
+            if (error == null) continue;
+            // An included file's error already names its own line (Redis exits from inside the nested load).
+            return included ? error : $"Reading the configuration file, at line {(i + 1).ToString(CultureInfo.InvariantCulture)}\n>>> '{line}'\n{error}";
         }
         return null;
     }
 
-    private static string? ApplyLine(ServerOptions options, string line)
+    private static string? ApplyLine(ServerOptions options, string line, LoadState state, out bool included)
     {
+        included = false;
         List<string>? argv = SplitArgs(line);
         if (argv == null) return "Unbalanced quotes in configuration line";
         if (argv.Count == 0) return null;
-        ConfigParameter? parameter = ConfigParameters.Find(argv[0]);
-        if (parameter == null) return "Bad directive or wrong number of arguments";
+        string name = argv[0].ToLowerInvariant();
+        ConfigParameter? parameter = ConfigParameters.Find(name);
+        if (parameter == null) return ApplyDirective(options, name, argv, state, out included);
 
         string value;
-        if (Array.IndexOf(MultiArgSettings, parameter.Name) >= 0)
+        if (parameter.MultiArg)
         {
             // `bind "a b"` and `bind a b` mean the same, as in Redis; ConfigParameters takes them space-separated.
-            value = string.Join(' ', argv.GetRange(1, argv.Count - 1));
+            value = argv.Count == 2 && argv[1].Length > 0
+                ? string.Join(' ', SplitArgs(argv[1]) ?? [argv[1]])
+                : string.Join(' ', argv.GetRange(1, argv.Count - 1));
         }
         else
         {
             if (argv.Count != 2) return "wrong number of arguments";
             value = argv[1];
         }
+        if (parameter.Name == "save")
+        {
+            // Redis's loader: the first save line replaces the default, later ones add to it; save "" clears it.
+            if (state.SaveLoaded && value.Length > 0 && options.Save.Length > 0) value = options.Save + " " + value;
+            state.SaveLoaded = true;
+        }
         string? error = parameter.Set(options, value);
         if (error == null && parameter.Name == "logfile") error = CheckLogFile(options.LogFile);
         return error;
     }
+
+    /// <summary>A line that is not a setting: Redis 7.0's other directives, or <c>Bad directive or wrong number of arguments</c>.</summary>
+    private static string? ApplyDirective(ServerOptions options, string name, List<string> argv, LoadState state, out bool included)
+    {
+        included = false;
+        if (Array.IndexOf(DeprecatedSettings, name) >= 0 && argv.Count == 2) return null;
+        switch (name)
+        {
+            case "include" when argv.Count == 2:
+                included = true;
+                return Include(options, argv[1], state);
+            case "rename-command" when argv.Count == 3:
+                // Redis answers this one for a command it does not have; RespKv's command table cannot be renamed.
+                return RespKv.Commands.CommandTable.Default.Lookup(argv[1]) == null
+                    ? "No such command in rename-command"
+                    : "rename-command is not supported by RespKv (its command table is fixed): remove the line, or use ACLs in Redis";
+            case "user" when argv.Count >= 2:
+                return "user directives are not supported by RespKv (it has only the default user; set requirepass)";
+            case "loadmodule" when argv.Count >= 2:
+                return "loadmodule is not supported by RespKv (it has no module API)";
+            case "sentinel":
+                return argv.Count == 1 ? null : "sentinel directive while not in sentinel mode";
+        }
+        if (name.Contains('.'))
+            return argv.Count < 2 ? "Module config specified without value" : "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting";
+        return "Bad directive or wrong number of arguments";
+    }
+
+    /// <summary>
+    /// <c>include path</c> (config.c <c>loadServerConfig</c>): a path with <c>*</c>, <c>?</c> or <c>[</c> is a glob whose matches
+    /// are read (none is fine); any other path must open, else <c>Fatal error, can't open config file 'path': reason</c>.
+    /// </summary>
+    private static string? Include(ServerOptions options, string path, LoadState state)
+    {
+        IEnumerable<string> files;
+        if (path.IndexOfAny(['*', '?', '[']) >= 0)
+        {
+            string directory = Path.GetDirectoryName(path) is { Length: > 0 } d ? d : ".";
+            string pattern = Path.GetFileName(path);
+            files = Directory.Exists(directory)
+                ? Directory.GetFiles(directory).Where(f => IsGlobMatch(pattern, Path.GetFileName(f))).Order(StringComparer.Ordinal)
+                : [];
+        }
+        else files = [path];
+        foreach (string file in files)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"Fatal error, can't open config file '{file}': {ServerCommandLine.SystemErrorText(e, file)}";
+            }
+            if (Apply(options, text, state) is { } error) return error;
+        }
+        return null;
+    }
+
+    private static bool IsGlobMatch(string pattern, string name) =>
+        RespKv.Storage.GlobPattern.IsMatch(System.Text.Encoding.UTF8.GetBytes(pattern), System.Text.Encoding.UTF8.GetBytes(name), ignoreCase: false);
 
     /// <summary>Redis checks at load time that the log file can be opened for appending; so does RespKv.</summary>
     private static string? CheckLogFile(string path)

@@ -53,7 +53,8 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
                --appendfsync everysec always (reply after fsync), everysec or no
                --maxclients 10000, --timeout 0, --appendfilename appendonly.aof, --aof-load-truncated yes,
                --auto-aof-rewrite-percentage 100, --auto-aof-rewrite-min-size 64mb,
-               --save "", --maxmemory 0, --maxmemory-policy noeviction
+               --save "", --maxmemory 0, --maxmemory-policy noeviction, --pidfile /run/respkv.pid
+        Every other redis.conf 7.0 setting is accepted too (CONFIG GET * lists them); daemonize yes is refused.
 
         Examples:
                respkv-server
@@ -61,6 +62,13 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
                respkv-server --port 7777
                respkv-server /etc/respkv/6379.conf --loglevel verbose --bind 127.0.0.1 ::1
         """;
+
+    /// <summary>
+    /// Why the executable refuses <c>daemonize yes</c>: it never forks into the background (a .NET process cannot fork safely);
+    /// a service manager (systemd with <c>Type=simple</c>, Docker) runs it in the foreground instead.
+    /// </summary>
+    public const string DaemonizeError =
+        "daemonize yes is not supported by RespKv: it always runs in the foreground. Start it with --daemonize no under a supervisor (systemd, Docker).";
 
     /// <summary>
     /// Reads <paramref name="args"/>; <paramref name="stdin"/> is read to the end only when an argument is <c>-</c>.
@@ -131,6 +139,8 @@ public sealed record ServerCommandLine(ServerCommandLineAction Action, ServerOpt
         string? error = RedisConfigText.Apply(options, config.ToString());
         if (error != null)
             return new(ServerCommandLineAction.Fail, options, $"\n*** FATAL CONFIG FILE ERROR (RespKv {RespServer.Version}) ***\n{error}");
+        // Redis forks into the background; RespKv stays in the foreground and leaves that to a supervisor.
+        if (options.Daemonize) return new(ServerCommandLineAction.Fail, options, DaemonizeError);
         return new(ServerCommandLineAction.Run, options);
     }
 

@@ -250,8 +250,10 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         string reply = c.Call("CONFIG", "GET", "*");
-        Assert.StartsWith($"*{2 * ConfigParameters.All.Count}\r\n", reply);
-        foreach (ConfigParameter p in ConfigParameters.All) Assert.Contains(Bulk(p.Name), reply);
+        // Every name and every alias, each once (Redis 7.0 lists aliases as names of their own).
+        Assert.StartsWith($"*{2 * ConfigParameters.Names.Count}\r\n", reply);
+        Assert.True(ConfigParameters.Names.Count > ConfigParameters.All.Count);
+        foreach ((string name, _) in ConfigParameters.Names) Assert.Contains(Bulk(name), reply);
         Assert.Equal(Pong, c.Call("PING"));
     }
 

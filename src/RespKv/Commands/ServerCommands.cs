@@ -328,8 +328,10 @@ public static class ServerCommands
 
     /// <summary>
     /// <c>CONFIG GET pattern [pattern ...]</c>: a map (RESP2: flat array) of every setting matching a
-    /// pattern (glob, case-insensitive), each once. A pattern without <c>*</c>, <c>?</c> or <c>[</c> is
-    /// looked up by name and echoed as given (<c>CONFIG GET PORT</c> → <c>PORT</c>), as Redis does.
+    /// pattern (glob, case-insensitive), each name once. A pattern without <c>*</c>, <c>?</c> or <c>[</c> is
+    /// looked up by name and echoed as given (<c>CONFIG GET PORT</c> → <c>PORT</c>), as Redis does. Aliases are
+    /// names of their own, as in Redis 7.0: <c>CONFIG GET *</c> lists both <c>hash-max-listpack-entries</c> and
+    /// <c>hash-max-ziplist-entries</c>.
     /// </summary>
     private static void ConfigGet(ClientSession client, in CommandArgs args)
     {
@@ -340,12 +342,12 @@ public static class ServerCommands
             if (pattern.IndexOfAny("[*?"u8) < 0)
             {
                 string name = Encoding.UTF8.GetString(pattern);
-                if (ConfigParameters.Find(name) is { } exact && !IsMatched(matches, exact)) matches.Add((name, exact));
+                if (!IsMatched(matches, name) && ConfigParameters.Find(name) is { } exact) matches.Add((name, exact));
                 continue;
             }
-            foreach (ConfigParameter p in ConfigParameters.All)
-                if (!IsMatched(matches, p) && GlobPattern.IsMatch(pattern, Encoding.ASCII.GetBytes(p.Name), ignoreCase: true))
-                    matches.Add((p.Name, p));
+            foreach ((string name, ConfigParameter p) in ConfigParameters.Names)
+                if (!IsMatched(matches, name) && GlobPattern.IsMatch(pattern, Encoding.ASCII.GetBytes(name), ignoreCase: true))
+                    matches.Add((name, p));
         }
         client.Writer.WriteMapHeader(matches.Count);
         foreach ((string name, ConfigParameter p) in matches)
@@ -355,21 +357,23 @@ public static class ServerCommands
         }
     }
 
-    private static bool IsMatched(List<(string Name, ConfigParameter Parameter)> matches, ConfigParameter p)
+    private static bool IsMatched(List<(string Name, ConfigParameter Parameter)> matches, string name)
     {
-        foreach ((_, ConfigParameter m) in matches)
-            if (ReferenceEquals(m, p)) return true;
+        foreach ((string m, _) in matches)
+            if (m.Equals(name, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }
 
     /// <summary>
     /// <c>CONFIG SET name value [name value ...]</c>, all or nothing, checked in Redis 7.0's order: an
     /// odd count is <c>-ERR syntax error</c>; then the first of, over the names in order, an unknown name
-    /// (<c>-ERR Unknown option or number of arguments for CONFIG SET - 'foo'</c>), an immutable one, or a
-    /// repeated one (<c>-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable
-    /// config</c> / <c>- duplicate parameter</c>); then the values are applied in order and, if one is
-    /// invalid, every value already applied is restored and the reply is <c>-ERR CONFIG SET failed
-    /// (possibly related to argument 'name') - reason</c>.
+    /// (<c>-ERR Unknown option or number of arguments for CONFIG SET - 'foo'</c>), an immutable one, a protected
+    /// one the client may not change (<c>enable-protected-configs</c>), or a repeated one
+    /// (<c>-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config</c> /
+    /// <c>- can't set protected config</c> / <c>- duplicate parameter</c>); then the values are applied in order and,
+    /// if one is invalid, every value already applied is restored and the reply is <c>-ERR CONFIG SET failed
+    /// (possibly related to argument 'name') - reason</c>, naming the setting as it was found (an alias stays the
+    /// alias). As in Redis 7.0, a setting and its alias count as two parameters (no duplicate error).
     /// </summary>
     private static void ConfigSet(ClientSession client, in CommandArgs args)
     {
@@ -380,24 +384,27 @@ public static class ServerCommands
         }
         int count = (args.Count - 2) / 2;
         var parameters = new ConfigParameter[count];
+        var names = new string[count];
         var values = new string[count];
+        ServerOptions options = client.Server.Options;
         string? unknownName = null, failedName = null, reason = null;
         for (int i = 0; i < count && reason == null && unknownName == null; i++)
         {
             string name = Encoding.UTF8.GetString(args[2 + 2 * i]);
-            ConfigParameter? p = ConfigParameters.Find(name);
-            if (p == null) unknownName = name;
+            if (!ConfigParameters.TryFind(name, out ConfigParameter p, out string registered)) unknownName = name;
             else if (!p.Mutable) (failedName, reason) = (name, "can't set immutable config");
-            else if (Array.IndexOf(parameters, p, 0, i) >= 0) (failedName, reason) = (name, "duplicate parameter");
+            else if (p.Protected && !ServerOptions.IsAllowed(options.EnableProtectedConfigs, IsLocalClient(client)))
+                (failedName, reason) = (name, "can't set protected config");
+            else if (Array.IndexOf(names, registered, 0, i) >= 0) (failedName, reason) = (name, "duplicate parameter");
             else
             {
                 parameters[i] = p;
+                names[i] = registered;
                 values[i] = Encoding.UTF8.GetString(args[3 + 2 * i]);
             }
         }
         if (unknownName == null && reason == null)
         {
-            ServerOptions options = client.Server.Options;
             lock (ConfigSetLock)
             {
                 var previous = new string[count];
@@ -406,7 +413,7 @@ public static class ServerCommands
                 {
                     reason = parameters[i].Set(options, values[i]);
                     if (reason == null) continue;
-                    failedName = parameters[i].Name;
+                    failedName = names[i];
                     for (int j = i - 1; j >= 0; j--) parameters[j].Set(options, previous[j]);
                 }
             }
@@ -415,6 +422,13 @@ public static class ServerCommands
         else if (reason != null) client.Writer.WriteError($"ERR CONFIG SET failed (possibly related to argument '{failedName}') - {reason}");
         else client.Writer.WriteOk();
     }
+
+    /// <summary>
+    /// Redis's <c>islocalClient</c>: a connection from a loopback address (127.0.0.0/8, ::1), or one with no IP peer
+    /// (an in-process connection, as Redis counts a Unix socket).
+    /// </summary>
+    private static bool IsLocalClient(ClientSession client) =>
+        !System.Net.IPEndPoint.TryParse(client.RemoteAddress, out System.Net.IPEndPoint? peer) || System.Net.IPAddress.IsLoopback(peer.Address);
 
     /// <summary><c>CONFIG RESETSTAT</c>: restarts INFO's <c>stats</c> counters from zero; <c>+OK</c>.</summary>
     private static void ConfigResetStat(ClientSession client, in CommandArgs args)

@@ -90,7 +90,11 @@ public sealed class ServerOptions
     /// <summary>AOF file name inside <see cref="Dir"/> (<c>appendfilename</c>).</summary>
     public string AppendFilename { get; set; } = "appendonly.aof";
 
-    /// <summary>RDB snapshot schedule (<c>save</c>). RespKv does not write RDB snapshots: always empty.</summary>
+    /// <summary>
+    /// RDB snapshot schedule (<c>save</c>): <c>seconds changes</c> pairs, space-separated, or empty. Accepted and stored as Redis
+    /// validates it (<c>Invalid save parameters</c>), but RespKv writes no RDB snapshots (it persists with the AOF), so it has no
+    /// effect; RespKv's default is empty where Redis's is <c>3600 1 300 100 60 10000</c>.
+    /// </summary>
     public string Save { get; set; } = "";
 
     /// <summary>
@@ -117,6 +121,77 @@ public sealed class ServerOptions
 
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
+
+    /// <summary>
+    /// <c>hash-max-listpack-entries</c> (alias <c>hash-max-ziplist-entries</c>, 0..9223372036854775807, default 512): a hash
+    /// with more fields than this is no longer a listpack (OBJECT ENCODING <c>listpack</c> → <c>hashtable</c>).
+    /// </summary>
+    public long HashMaxListpackEntries { get; set; } = 512;
+
+    /// <summary><c>hash-max-listpack-value</c> (alias <c>hash-max-ziplist-value</c>, bytes, default 64): a hash with a longer field or value is a <c>hashtable</c>.</summary>
+    public long HashMaxListpackValue { get; set; } = 64;
+
+    /// <summary><c>set-max-intset-entries</c> (default 512): a set of integers only, with at most this many members, is an <c>intset</c>.</summary>
+    public long SetMaxIntsetEntries { get; set; } = 512;
+
+    /// <summary><c>zset-max-listpack-entries</c> (alias <c>zset-max-ziplist-entries</c>, default 128): a sorted set with more members is a <c>skiplist</c>.</summary>
+    public long ZsetMaxListpackEntries { get; set; } = 128;
+
+    /// <summary><c>zset-max-listpack-value</c> (alias <c>zset-max-ziplist-value</c>, bytes, default 64): a sorted set with a longer member is a <c>skiplist</c>.</summary>
+    public long ZsetMaxListpackValue { get; set; } = 64;
+
+    /// <summary>
+    /// <c>list-max-listpack-size</c> (alias <c>list-max-ziplist-size</c>, default -2): a positive value caps a quicklist node's
+    /// entries; -1..-5 cap its bytes at 4, 8, 16, 32 or 64 KB. A list that fits one node is a <c>listpack</c>, else a <c>quicklist</c>.
+    /// </summary>
+    public int ListMaxListpackSize { get; set; } = -2;
+
+    /// <summary><c>list-compress-depth</c> (default 0): quicklist nodes left uncompressed at each end; 0 = no compression.</summary>
+    public int ListCompressDepth { get; set; }
+
+    /// <summary>
+    /// <c>enable-debug-command</c> (no|yes|local, immutable, default no): whether the DEBUG command may run; <c>local</c> allows it
+    /// only from loopback connections. Refused calls answer <c>-ERR DEBUG command not allowed. If the enable-debug-command option
+    /// is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file,
+    /// and then restart the server.</c> (Redis 7.0 server.c). See <see cref="IsAllowed"/>.
+    /// </summary>
+    public ProtectedAction EnableDebugCommand { get; set; }
+
+    /// <summary>
+    /// <c>enable-protected-configs</c> (no|yes|local, immutable, default no): whether CONFIG SET may change the protected settings
+    /// <c>dir</c> and <c>dbfilename</c>; refused with <c>-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config</c>.
+    /// </summary>
+    public ProtectedAction EnableProtectedConfigs { get; set; }
+
+    /// <summary><c>enable-module-command</c> (no|yes|local, immutable, default no): whether the MODULE command may run (RespKv has no modules).</summary>
+    public ProtectedAction EnableModuleCommand { get; set; }
+
+    /// <summary>
+    /// <c>daemonize</c> (immutable, default no). RespKv does not fork into the background: the executable refuses to start
+    /// with <c>daemonize yes</c> (run it under a supervisor such as systemd or Docker instead).
+    /// </summary>
+    public bool Daemonize { get; set; }
+
+    /// <summary>
+    /// <c>pidfile</c> (immutable, default empty = none): the executable writes its process id and a newline to this file at
+    /// start-up and removes it at shutdown, as redis-server does (a file that cannot be written is logged and ignored).
+    /// </summary>
+    public string PidFile { get; set; } = "";
+
+    /// <summary>
+    /// The settings RespKv accepts for compatibility but that change nothing in it (<c>tcp-backlog</c>, <c>hz</c>, <c>tls-*</c>,
+    /// replication and cluster settings, …): name → value as CONFIG GET prints it. A setting absent here has its default
+    /// (<see cref="ConfigParameter.Default"/>). Written only through <see cref="ConfigParameters"/>.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> AcceptedSettings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether an action guarded by <paramref name="setting"/> (<see cref="EnableDebugCommand"/>, <see cref="EnableProtectedConfigs"/>,
+    /// <see cref="EnableModuleCommand"/>) is allowed for a client, as Redis 7.0's <c>allowProtectedAction</c>: <c>yes</c> always,
+    /// <c>local</c> only when <paramref name="isLocalClient"/> (a loopback or in-process connection), <c>no</c> never.
+    /// </summary>
+    public static bool IsAllowed(ProtectedAction setting, bool isLocalClient) =>
+        setting == ProtectedAction.Yes || (setting == ProtectedAction.Local && isLocalClient);
 
     /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
     public Action<string>? LogLevelChanged { get; set; }
@@ -155,4 +230,17 @@ public sealed class ServerOptions
         value = text.Equals("yes", StringComparison.OrdinalIgnoreCase);
         return value || text.Equals("no", StringComparison.OrdinalIgnoreCase);
     }
+}
+
+/// <summary>The values of Redis 7.0's <c>enable-debug-command</c>, <c>enable-protected-configs</c> and <c>enable-module-command</c> (config.c <c>protected_action_enum</c>).</summary>
+public enum ProtectedAction
+{
+    /// <summary><c>no</c>: never allowed (the default).</summary>
+    No,
+
+    /// <summary><c>yes</c>: allowed for every client.</summary>
+    Yes,
+
+    /// <summary><c>local</c>: allowed only for clients connected over loopback (or in-process).</summary>
+    Local,
 }
