@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
 
 namespace RespKv.Server;
@@ -101,7 +102,7 @@ public static class RedisConfigText
                 return Include(options, argv[1], state);
             case "rename-command" when argv.Count == 3:
                 // Redis answers this one for a command it does not have; RespKv's command table cannot be renamed.
-                return RespKv.Commands.CommandTable.Default.Lookup(argv[1]) == null
+                return RespKv.Server.CommandFamilies.Table.Lookup(argv[1]) == null
                     ? "No such command in rename-command"
                     : "rename-command is not supported by RespKv (its command table is fixed): remove the line, or use ACLs in Redis";
             case "user" when argv.Count >= 2:

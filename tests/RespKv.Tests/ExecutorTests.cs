@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
@@ -37,7 +38,7 @@ public sealed class ExecutorTests
     private static readonly List<bool> LockHeld = new();
 
     /// <summary><c>TOYBUMP key</c>: adds 1 to the key's boxed counter in place (creating it at 1), announcing the change.</summary>
-    private static void ToyBump(ClientSession client, in CommandArgs args)
+    private static void ToyBump(CommandContext client, in CommandArgs args)
     {
         Database db = client.Database;
         KeySlot slot = db.Locate(args[1]);
@@ -52,10 +53,10 @@ public sealed class ExecutorTests
     }
 
     /// <summary><c>TOYPEEK key</c>: a write-flagged command that changes nothing (must not be logged).</summary>
-    private static void ToyPeek(ClientSession client, in CommandArgs args) =>
+    private static void ToyPeek(CommandContext client, in CommandArgs args) =>
         client.Writer.WriteInteger(client.Database.Find(args[1])?.Value is StrongBox<long> box ? box.Value : 0);
 
-    private static readonly CommandTable Table = new(CommandTable.Default.All.Where(c => c.Name is not ("toybump" or "toypeek"))
+    private static readonly CommandTable Table = new(CommandFamilies.Table.All.Where(c => c.Name is not ("toybump" or "toypeek"))
         .Select(Clone).Concat([
             new CommandInfo("toybump", 2, CommandFlags.Write, 1, 1, 1, "generic", "test: bump in place", ToyBump),
             new CommandInfo("toypeek", 2, CommandFlags.Write, 1, 1, 1, "generic", "test: write-flagged read", ToyPeek),

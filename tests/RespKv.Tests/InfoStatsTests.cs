@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using RespKv.Execution;
 using RespKv.Server;
 using RespKv.Tests.Support;
 using static RespKv.Tests.ServerCommandTests;
@@ -126,14 +127,14 @@ public sealed class InfoStatsTests
     [Fact]
     public void EveryFixedKeyRowHasItsLastKeyWithinItsArity()
     {
-        foreach (RespKv.Commands.CommandInfo row in RespKv.Commands.CommandTable.Default.StatsRows)
+        foreach (RespKv.Execution.CommandInfo row in RespKv.Server.CommandFamilies.Table.StatsRows)
         {
             if (row.FirstKey == 0 || row.LastKey < 0) continue;
             Assert.True(Math.Abs(row.Arity) > row.LastKey, row.FullName);
             Assert.Equal((row.LastKey - row.FirstKey) / Math.Max(row.Step, 1) + 1, CommandCounters.FixedKeyCount(row));
         }
-        Assert.Equal(1, CommandCounters.FixedKeyCount(RespKv.Commands.CommandTable.Default.Lookup("get")!));
-        Assert.Equal(0, CommandCounters.FixedKeyCount(RespKv.Commands.CommandTable.Default.Lookup("mget")!));
+        Assert.Equal(1, CommandCounters.FixedKeyCount(RespKv.Server.CommandFamilies.Table.Lookup("get")!));
+        Assert.Equal(0, CommandCounters.FixedKeyCount(RespKv.Server.CommandFamilies.Table.Lookup("mget")!));
     }
 
     private static string CommandStat(Dictionary<string, string> f, string name) =>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Server;
 using RespKv.Storage;
 using RespKv.Tests.Support;
@@ -35,7 +36,7 @@ public sealed class KeyspaceCommandTests(ServerFixture server) : IClassFixture<S
     public void TableRowsMatchRedisCommandInfo(string name, int arity, CommandFlags flags, int first, int last, int step)
     {
         // Expected values are redis-cli COMMAND INFO <name> of redis-server 7.0.15.
-        CommandInfo? info = CommandTable.Default.Lookup(name);
+        CommandInfo? info = CommandFamilies.Table.Lookup(name);
         Assert.NotNull(info);
         Assert.Equal((arity, flags, first, last, step, "generic"), (info.Arity, info.RedisFlags, info.FirstKey, info.LastKey, info.Step, info.Group));
     }

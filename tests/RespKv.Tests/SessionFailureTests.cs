@@ -2,7 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
+using RespKv.Server.Commands;
 using RespKv.Server;
 
 namespace RespKv.Tests;
@@ -20,7 +22,7 @@ public sealed class SessionFailureTests
     public async Task ThrowingCommandClosesOnlyItsConnection()
     {
         var boom = new CommandInfo("boom", 1, CommandFlags.None, 0, 0, 0, "server", "Always fails",
-            (ClientSession _, in CommandArgs _) => throw new InvalidOperationException("defect"));
+            (CommandContext _, in CommandArgs _) => throw new InvalidOperationException("defect"));
         var server = new RespServer(new ServerOptions(), commands: new CommandTable(ConnectionCommands.Table.Append(boom)));
 
         var toServer = new Pipe();

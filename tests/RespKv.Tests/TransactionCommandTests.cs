@@ -1,3 +1,4 @@
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Tests.Support;

@@ -1,7 +1,7 @@
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
@@ -33,7 +33,7 @@ public static class ClusterCommands
     ];
 
     /// <summary><c>CLUSTER KEYSLOT key</c>: <c>:slot</c>, e.g. <c>foo</c> → 12182, <c>{user1000}.following</c> → 3443.</summary>
-    private static void KeySlot(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(KeyHash.Slot(args[2]));
+    private static void KeySlot(CommandContext context, in CommandArgs args) => context.Writer.WriteInteger(KeyHash.Slot(args[2]));
 
-    private static void WriteDisabled(ClientSession client, in CommandArgs args) => client.Writer.WriteError(Disabled);
+    private static void WriteDisabled(CommandContext context, in CommandArgs args) => context.Writer.WriteError(Disabled);
 }

@@ -1,7 +1,8 @@
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
+using RespKv.Server.Commands;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
@@ -22,14 +23,14 @@ public static class ExpiryCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("expire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in seconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: true, relative: true)),
-        new("pexpire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in milliseconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: false, relative: true)),
-        new("expireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: true, relative: false)),
-        new("pexpireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", (ClientSession c, in CommandArgs a) => Expire(c, a, seconds: false, relative: false)),
-        new("ttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in seconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: false)),
-        new("pttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in milliseconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: false)),
-        new("expiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: true)),
-        new("pexpiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key in milliseconds", (ClientSession c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: true)),
+        new("expire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in seconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: true)),
+        new("pexpire", -3, Write | Fast, 1, 1, 1, "generic", "Set a key's time to live in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: true)),
+        new("expireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: false)),
+        new("pexpireat", -3, Write | Fast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: false)),
+        new("ttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in seconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: false)),
+        new("pttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in milliseconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: false)),
+        new("expiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: true)),
+        new("pexpiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key in milliseconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: true)),
         new("persist", 2, Write | Fast, 1, 1, 1, "generic", "Remove the expiration from a key", Persist),
         new("object", -2, None, 0, 0, 0, "generic", "A container for object introspection commands", null,
             new CommandInfo("freq", 3, ReadOnly, 2, 2, 1, "generic", "Get the logarithmic access frequency counter of a Redis object", ObjectFreq),
@@ -38,8 +39,8 @@ public static class ExpiryCommands
     ];
 
     /// <summary>The <c>-ERR invalid expire time in '&lt;command&gt;' command</c> error of the current command (Redis's <c>addReplyErrorExpireTime</c>).</summary>
-    internal static void WriteInvalidExpireTime(ClientSession client) =>
-        client.Writer.WriteError($"ERR invalid expire time in '{client.CurrentCommand!.FullName}' command");
+    internal static void WriteInvalidExpireTime(CommandContext context) =>
+        context.Writer.WriteError($"ERR invalid expire time in '{context.CurrentCommand!.FullName}' command");
 
     /// <summary>
     /// Adds <paramref name="relative"/> (in <paramref name="seconds"/> or ms) to <paramref name="baseMs"/>, giving an
@@ -76,9 +77,9 @@ public static class ExpiryCommands
     /// same time are not compatible</c>; <c>-ERR GT and LT options at the same time are not compatible</c>; time not an
     /// integer: <c>-ERR value is not an integer or out of range</c>; overflow: <c>-ERR invalid expire time in '…' command</c>.
     /// </summary>
-    private static void Expire(ClientSession client, in CommandArgs args, bool seconds, bool relative)
+    private static void Expire(CommandContext context, in CommandArgs args, bool seconds, bool relative)
     {
-        RespWriter w = client.Writer;
+        RespWriter w = context.Writer;
         ExpireCondition condition = ExpireCondition.None;
         for (int i = 3; i < args.Count; i++)
         {
@@ -107,11 +108,11 @@ public static class ExpiryCommands
             w.WriteError(CommandErrors.NotInteger);
             return;
         }
-        Database db = client.Database;
+        Database db = context.Database;
         long now = db.Lifetime.NowMs;
         if (!TryAbsoluteMs(time, seconds, relative ? now : 0, out long when))
         {
-            WriteInvalidExpireTime(client);
+            WriteInvalidExpireTime(context);
             return;
         }
         ReadOnlySpan<byte> key = args[1];
@@ -122,7 +123,7 @@ public static class ExpiryCommands
             w.WriteInteger(0);
             return;
         }
-        PropagationBuffer? record = client.ReplacePropagation();
+        PropagationBuffer? record = context.ReplacePropagation();
         if (when <= now)
         {
             db.Remove(key);
@@ -155,40 +156,40 @@ public static class ExpiryCommands
     /// (TTL rounds to the nearest second, never below 0) or the absolute Unix time (EXPIRETIME rounds to the nearest
     /// second). The lookup does not count as an access for LRU/LFU.
     /// </summary>
-    private static void Ttl(ClientSession client, in CommandArgs args, bool milliseconds, bool absolute)
+    private static void Ttl(CommandContext context, in CommandArgs args, bool milliseconds, bool absolute)
     {
-        Database db = client.Database;
+        Database db = context.Database;
         KeyEntry? entry = db.FindNoTouch(args[1]);
-        client.CountLookup(entry != null);
+        context.CountLookup(entry != null);
         if (entry == null)
         {
-            client.Writer.WriteInteger(-2);
+            context.Writer.WriteInteger(-2);
             return;
         }
         long expireAt = entry.ExpireAtMs;
         if (expireAt == 0)
         {
-            client.Writer.WriteInteger(-1);
+            context.Writer.WriteInteger(-1);
             return;
         }
         long ttl = absolute ? expireAt : Math.Max(0, expireAt - db.Lifetime.NowMs);
-        client.Writer.WriteInteger(milliseconds ? ttl : (ttl + 500) / 1000);
+        context.Writer.WriteInteger(milliseconds ? ttl : (ttl + 500) / 1000);
     }
 
     /// <summary><c>PERSIST key</c>: <c>:1</c> when the key's expiry was removed, <c>:0</c> when it is missing or has none.</summary>
-    private static void Persist(ClientSession client, in CommandArgs args)
+    private static void Persist(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
         if (entry == null || entry.ExpireAtMs == 0)
         {
-            client.Writer.WriteInteger(0);
+            context.Writer.WriteInteger(0);
             return;
         }
         db.Set(slot, key, entry.Value);
-        client.Writer.WriteInteger(1);
+        context.Writer.WriteInteger(1);
     }
 
     private const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
@@ -198,34 +199,34 @@ public static class ExpiryCommands
     /// <c>OBJECT IDLETIME key</c>: seconds since the key was last read or written (a null reply when missing).
     /// Under an LFU policy: <c>-ERR An LFU maxmemory policy is selected, idle time not tracked. …</c>.
     /// </summary>
-    private static void ObjectIdleTime(ClientSession client, in CommandArgs args)
+    private static void ObjectIdleTime(CommandContext context, in CommandArgs args)
     {
-        KeyEntry? entry = client.Database.FindNoTouch(args[2]);
+        KeyEntry? entry = context.Database.FindNoTouch(args[2]);
         if (entry == null)
         {
-            client.Writer.WriteNullBulkString();
+            context.Writer.WriteNullBulkString();
             return;
         }
-        KeyLifetime lifetime = client.Database.Lifetime;
-        if (lifetime.Lfu) client.Writer.WriteError(LfuSelected);
-        else client.Writer.WriteInteger(lifetime.IdleSeconds(entry));
+        KeyLifetime lifetime = context.Database.Lifetime;
+        if (lifetime.Lfu) context.Writer.WriteError(LfuSelected);
+        else context.Writer.WriteInteger(lifetime.IdleSeconds(entry));
     }
 
     /// <summary>
     /// <c>OBJECT FREQ key</c>: the key's logarithmic access counter after decay (a null reply when missing). Without
     /// an LFU policy: <c>-ERR An LFU maxmemory policy is not selected, access frequency not tracked. …</c>.
     /// </summary>
-    private static void ObjectFreq(ClientSession client, in CommandArgs args)
+    private static void ObjectFreq(CommandContext context, in CommandArgs args)
     {
-        KeyEntry? entry = client.Database.FindNoTouch(args[2]);
+        KeyEntry? entry = context.Database.FindNoTouch(args[2]);
         if (entry == null)
         {
-            client.Writer.WriteNullBulkString();
+            context.Writer.WriteNullBulkString();
             return;
         }
-        KeyLifetime lifetime = client.Database.Lifetime;
-        if (!lifetime.Lfu) client.Writer.WriteError(LfuNotSelected);
-        else client.Writer.WriteInteger(lifetime.LfuFrequency(entry));
+        KeyLifetime lifetime = context.Database.Lifetime;
+        if (!lifetime.Lfu) context.Writer.WriteError(LfuNotSelected);
+        else context.Writer.WriteInteger(lifetime.LfuFrequency(entry));
     }
 
     /// <summary>
@@ -233,7 +234,7 @@ public static class ExpiryCommands
     /// REFCOUNT: it stores no Redis encodings (ziplist, embstr…) nor reference counts, so it cannot answer them
     /// honestly; they answer <c>-ERR unknown subcommand</c> (a difference from Redis).
     /// </summary>
-    private static void ObjectHelp(ClientSession client, in CommandArgs args) => ServerCommands.WriteHelp(client.Writer, "OBJECT",
+    private static void ObjectHelp(CommandContext context, in CommandArgs args) => ServerCommands.WriteHelp(context.Writer, "OBJECT",
     [
         "FREQ <key>",
         "    Return the access frequency index of the <key>. The returned integer is",

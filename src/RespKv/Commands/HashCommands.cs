@@ -1,8 +1,8 @@
 using System.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
@@ -22,14 +22,14 @@ public static class HashCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("hset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the string value of a hash field", (ClientSession c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
-        new("hmset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (ClientSession c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
+        new("hset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the string value of a hash field", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
+        new("hmset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
         new("hsetnx", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the value of a hash field, only if the field does not exist", HSetNx),
         new("hget", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the value of a hash field", HGet),
         new("hmget", -3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the values of all the given hash fields", HMGet),
-        new("hgetall", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields and values in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
-        new("hkeys", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Fields)),
-        new("hvals", 2, ReadOnly, 1, 1, 1, "hash", "Get all the values in a hash", (ClientSession c, in CommandArgs a) => HGetAll(c, a, Listing.Values)),
+        new("hgetall", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields and values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
+        new("hkeys", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Fields)),
+        new("hvals", 2, ReadOnly, 1, 1, 1, "hash", "Get all the values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Values)),
         new("hdel", -3, Write | Fast, 1, 1, 1, "hash", "Delete one or more hash fields", HDel),
         new("hlen", 2, ReadOnly | Fast, 1, 1, 1, "hash", "Get the number of fields in a hash", HLen),
         new("hexists", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Determine if a hash field exists", HExists),
@@ -47,11 +47,11 @@ public static class HashCommands
     /// </summary>
     private const long MaxRandomRepeats = 100_000_000;
 
-    private static bool TryReadHash(ClientSession client, ReadOnlySpan<byte> key, out SortedHash? hash) =>
-        TypedValue.TryRead(client, key, out hash);
+    private static bool TryReadHash(CommandContext context, ReadOnlySpan<byte> key, out SortedHash? hash) =>
+        TypedValue.TryRead(context, key, out hash);
 
-    private static bool TryHash(ClientSession client, KeyEntry? entry, out SortedHash? hash) =>
-        TypedValue.TryGet(client, entry, out hash);
+    private static bool TryHash(CommandContext context, KeyEntry? entry, out SortedHash? hash) =>
+        TypedValue.TryGet(context, entry, out hash);
 
     /// <summary>Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), or deletes the key when the hash is empty. Caller holds the shard lock.</summary>
     private static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
@@ -66,19 +66,19 @@ public static class HashCommands
     private enum SetReply { Added, Ok }
 
     /// <summary><c>HSET key field value [field value ...]</c> (<c>:added</c>) and <c>HMSET</c> (<c>+OK</c>); an odd pair count is an arity error.</summary>
-    private static void HSet(ClientSession client, in CommandArgs args, SetReply reply)
+    private static void HSet(CommandContext context, in CommandArgs args, SetReply reply)
     {
         if (args.Count % 2 != 0)
         {
-            client.WriteArityError();
+            context.WriteArityError();
             return;
         }
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         long added = 0;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         for (int i = 2; i < args.Count; i += 2)
         {
@@ -86,41 +86,41 @@ public static class HashCommands
             if (isNew) added++;
         }
         Store(db, slot, key, entry, hash);
-        if (reply == SetReply.Ok) client.Writer.WriteOk();
-        else client.Writer.WriteInteger(added);
+        if (reply == SetReply.Ok) context.Writer.WriteOk();
+        else context.Writer.WriteInteger(added);
     }
 
     /// <summary><c>HSETNX key field value</c>: <c>:1</c> when set, <c>:0</c> when the field exists.</summary>
-    private static void HSetNx(ClientSession client, in CommandArgs args)
+    private static void HSetNx(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         if (hash.Contains(args[2]))
         {
-            client.Writer.WriteInteger(0);
+            context.Writer.WriteInteger(0);
             return;
         }
         Store(db, slot, key, entry, hash.Set(args[2], args[3], out _));
-        client.Writer.WriteInteger(1);
+        context.Writer.WriteInteger(1);
     }
 
     /// <summary><c>HGET key field</c>: the value, or a null bulk string when the key or field is missing.</summary>
-    private static void HGet(ClientSession client, in CommandArgs args)
+    private static void HGet(CommandContext context, in CommandArgs args)
     {
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
-        if (hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value)) client.Writer.WriteBulkString(value);
-        else client.Writer.WriteNullBulkString();
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
+        if (hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value)) context.Writer.WriteBulkString(value);
+        else context.Writer.WriteNullBulkString();
     }
 
     /// <summary><c>HMGET key field [field ...]</c>: an array of values, null for each missing field (all null for a missing key).</summary>
-    private static void HMGet(ClientSession client, in CommandArgs args)
+    private static void HMGet(CommandContext context, in CommandArgs args)
     {
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
-        RespWriter w = client.Writer;
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
+        RespWriter w = context.Writer;
         w.WriteArrayHeader(args.Count - 2);
         for (int i = 2; i < args.Count; i++)
         {
@@ -146,10 +146,10 @@ public static class HashCommands
     /// <c>HGETALL key</c> (field, value, … — a RESP3 map), <c>HKEYS key</c>, <c>HVALS key</c>: in field order;
     /// an empty array (map) for a missing key.
     /// </summary>
-    private static void HGetAll(ClientSession client, in CommandArgs args, Listing listing)
+    private static void HGetAll(CommandContext context, in CommandArgs args, Listing listing)
     {
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
-        RespWriter w = client.Writer;
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
+        RespWriter w = context.Writer;
         long count = hash?.Count ?? 0;
         if (listing == Listing.Pairs) w.WriteMapHeader(count);
         else w.WriteArrayHeader(count);
@@ -159,14 +159,14 @@ public static class HashCommands
     }
 
     /// <summary><c>HDEL key field [field ...]</c>: <c>:n</c> fields removed; the key goes when its last field does.</summary>
-    private static void HDel(ClientSession client, in CommandArgs args)
+    private static void HDel(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         long removed = 0;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (!TryHash(context, entry, out SortedHash? hash)) return;
         if (hash != null)
         {
             for (int i = 2; i < args.Count && hash.Count > 0; i++)
@@ -176,26 +176,26 @@ public static class HashCommands
             }
             if (removed > 0) Store(db, slot, key, entry, hash);
         }
-        client.Writer.WriteInteger(removed);
+        context.Writer.WriteInteger(removed);
     }
 
     /// <summary><c>HLEN key</c>: <c>:fields</c>, 0 for a missing key.</summary>
-    private static void HLen(ClientSession client, in CommandArgs args)
+    private static void HLen(CommandContext context, in CommandArgs args)
     {
-        if (TryReadHash(client, args[1], out SortedHash? hash)) client.Writer.WriteInteger(hash?.Count ?? 0);
+        if (TryReadHash(context, args[1], out SortedHash? hash)) context.Writer.WriteInteger(hash?.Count ?? 0);
     }
 
     /// <summary><c>HEXISTS key field</c>: <c>:1</c> or <c>:0</c>.</summary>
-    private static void HExists(ClientSession client, in CommandArgs args)
+    private static void HExists(CommandContext context, in CommandArgs args)
     {
-        if (TryReadHash(client, args[1], out SortedHash? hash)) client.Writer.WriteInteger(hash != null && hash.Contains(args[2]) ? 1 : 0);
+        if (TryReadHash(context, args[1], out SortedHash? hash)) context.Writer.WriteInteger(hash != null && hash.Contains(args[2]) ? 1 : 0);
     }
 
     /// <summary><c>HSTRLEN key field</c>: the value's length in bytes, 0 when missing.</summary>
-    private static void HStrLen(ClientSession client, in CommandArgs args)
+    private static void HStrLen(CommandContext context, in CommandArgs args)
     {
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
-        client.Writer.WriteInteger(hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value) ? value.Length : 0);
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
+        context.Writer.WriteInteger(hash != null && hash.TryGet(args[2], out ReadOnlySpan<byte> value) ? value.Length : 0);
     }
 
     /// <summary>
@@ -203,36 +203,36 @@ public static class HashCommands
     /// integer <c>-ERR value is not an integer or out of range</c>; WRONGTYPE; current value not an integer
     /// <c>-ERR hash value is not an integer</c>; <c>-ERR increment or decrement would overflow</c>.
     /// </summary>
-    private static void HIncrBy(ClientSession client, in CommandArgs args)
+    private static void HIncrBy(CommandContext context, in CommandArgs args)
     {
         if (!RespInteger.TryParse(args[3], out long by))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
         ReadOnlySpan<byte> key = args[1], field = args[2];
-        Database db = client.Database;
+        Database db = context.Database;
         long result;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         long current = 0;
         if (hash.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
         {
-            client.Writer.WriteError("ERR hash value is not an integer");
+            context.Writer.WriteError("ERR hash value is not an integer");
             return;
         }
         if (StringCommands.SumOverflows(current, by))
         {
-            client.Writer.WriteError("ERR increment or decrement would overflow");
+            context.Writer.WriteError("ERR increment or decrement would overflow");
             return;
         }
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
         Store(db, slot, key, entry, hash.Set(field, digits[..n], out _));
-        client.Writer.WriteInteger(result);
+        context.Writer.WriteInteger(result);
     }
 
     /// <summary>
@@ -242,41 +242,41 @@ public static class HashCommands
     /// WRONGTYPE; current value not a float <c>-ERR hash value is not a float</c>; the sum infinite
     /// <c>-ERR increment would produce NaN or Infinity</c>.
     /// </summary>
-    private static void HIncrByFloat(ClientSession client, in CommandArgs args)
+    private static void HIncrByFloat(CommandContext context, in CommandArgs args)
     {
         if (!LongDouble.TryParse(args[3], out LongDouble increment))
         {
-            client.Writer.WriteError(CommandErrors.NotFloat);
+            context.Writer.WriteError(CommandErrors.NotFloat);
             return;
         }
         if (increment.IsInfinity)
         {
-            client.Writer.WriteError("ERR value is NaN or Infinity");
+            context.Writer.WriteError("ERR value is NaN or Infinity");
             return;
         }
         ReadOnlySpan<byte> key = args[1], field = args[2];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryHash(client, entry, out SortedHash? hash)) return;
+        if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
         if (!LongDouble.TryParse(current, out _))
         {
-            client.Writer.WriteError("ERR hash value is not a float");
+            context.Writer.WriteError("ERR hash value is not a float");
             return;
         }
         string? text = StringCommands.FloatSum(current, args[3], out string? error);
         if (text == null)
         {
-            client.Writer.WriteError(error!);
+            context.Writer.WriteError(error!);
             return;
         }
         byte[] value = Encoding.ASCII.GetBytes(text);
         Store(db, slot, key, entry, hash.Set(field, value, out _));
         // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
-        client.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
-        client.Writer.WriteBulkString(value);
+        context.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
+        context.Writer.WriteBulkString(value);
     }
 
     /// <summary>
@@ -293,12 +293,12 @@ public static class HashCommands
     /// with WITHVALUES |count| &gt; 2^62 <c>-ERR value is out of range</c>; a fourth argument other than
     /// WITHVALUES, or more arguments, <c>-ERR syntax error</c>. See <see cref="MaxRandomRepeats"/> for RespKv's one difference.
     /// </summary>
-    private static void HRandField(ClientSession client, in CommandArgs args)
+    private static void HRandField(CommandContext context, in CommandArgs args)
     {
-        RespWriter w = client.Writer;
+        RespWriter w = context.Writer;
         if (args.Count == 2)
         {
-            if (!TryReadHash(client, args[1], out SortedHash? single)) return;
+            if (!TryReadHash(context, args[1], out SortedHash? single)) return;
             if (single == null)
             {
                 w.WriteNullBulkString();
@@ -329,7 +329,7 @@ public static class HashCommands
             w.WriteError("ERR value is out of range");
             return;
         }
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
         if (hash == null || count == 0)
         {
             w.WriteArrayHeader(0);
@@ -400,15 +400,15 @@ public static class HashCommands
     /// unknown option (TYPE included) <c>-ERR syntax error</c>.
     /// </para>
     /// </summary>
-    private static void HScan(ClientSession client, in CommandArgs args)
+    private static void HScan(CommandContext context, in CommandArgs args)
     {
-        RespWriter w = client.Writer;
+        RespWriter w = context.Writer;
         if (!RespInteger.TryParseScanCursor(args[2], out ulong cursor))
         {
             w.WriteError("ERR invalid cursor");
             return;
         }
-        if (!TryReadHash(client, args[1], out SortedHash? hash)) return;
+        if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
         if (hash == null)
         {
             WriteScanReply(w, 0, 0);

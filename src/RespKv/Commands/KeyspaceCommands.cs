@@ -1,8 +1,8 @@
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
 using ValueType = RespKv.Storage.ValueType;
+using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
@@ -31,8 +31,8 @@ public static class KeyspaceCommands
         new("type", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Determine the type stored at key", Type),
         new("keys", 2, ReadOnly, 0, 0, 0, "generic", "Find all keys matching the given pattern", Keys),
         new("scan", -2, ReadOnly, 0, 0, 0, "generic", "Incrementally iterate the keys space", Scan),
-        new("rename", 3, Write, 1, 2, 1, "generic", "Rename a key", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: false)),
-        new("renamenx", 3, Write | Fast, 1, 2, 1, "generic", "Rename a key, only if the new key does not exist", (ClientSession c, in CommandArgs a) => Rename(c, a, nx: true)),
+        new("rename", 3, Write, 1, 2, 1, "generic", "Rename a key", (CommandContext c, in CommandArgs a) => Rename(c, a, nx: false)),
+        new("renamenx", 3, Write | Fast, 1, 2, 1, "generic", "Rename a key, only if the new key does not exist", (CommandContext c, in CommandArgs a) => Rename(c, a, nx: true)),
         new("randomkey", 1, ReadOnly, 0, 0, 0, "generic", "Return a random key from the keyspace", RandomKey),
         new("copy", -3, Write | DenyOom | OtherDatabases, 1, 2, 1, "generic", "Copy a key", Copy),
     ];
@@ -51,16 +51,16 @@ public static class KeyspaceCommands
     /// once). All keys' shards are locked together, so other clients see all or none of the deletions.
     /// UNLINK frees nothing in the background: dropping the reference is already O(1) here.
     /// </summary>
-    private static void Del(ClientSession client, in CommandArgs args)
+    private static void Del(CommandContext context, in CommandArgs args)
     {
-        Database db = client.Database;
+        Database db = context.Database;
         long deleted = 0;
-        using (db.LockShards(client.KeyShardMask(args)))
+        using (db.LockShards(context.KeyShardMask(args)))
         {
             for (int i = 1; i < args.Count; i++)
                 if (db.Remove(args[i]) != null) deleted++;
         }
-        client.Writer.WriteInteger(deleted);
+        context.Writer.WriteInteger(deleted);
     }
 
     private ref struct ExistsState
@@ -74,25 +74,25 @@ public static class KeyspaceCommands
     /// <c>EXISTS key [key ...]</c>: <c>:n</c> arguments naming an existing key (repeats count again), read as
     /// one consistent snapshot. Each key counts as a keyspace hit or miss, as in Redis.
     /// </summary>
-    private static void Exists(ClientSession client, in CommandArgs args)
+    private static void Exists(CommandContext context, in CommandArgs args)
     {
-        var state = new ExistsState { Database = client.Database, Args = args };
-        client.Database.ReadSnapshot(client.KeyShardMask(args), ref state, static (ref ExistsState s) =>
+        var state = new ExistsState { Database = context.Database, Args = args };
+        context.Database.ReadSnapshot(context.KeyShardMask(args), ref state, static (ref ExistsState s) =>
         {
             s.Found = 0;
             for (int i = 1; i < s.Args.Count; i++)
                 if (s.Database.FindNoTouch(s.Args[i]) != null) s.Found++;
         });
-        for (long i = 0; i < args.Count - 1; i++) client.CountLookup(i < state.Found);
-        client.Writer.WriteInteger(state.Found);
+        for (long i = 0; i < args.Count - 1; i++) context.CountLookup(i < state.Found);
+        context.Writer.WriteInteger(state.Found);
     }
 
     /// <summary><c>TYPE key</c>: <c>+string</c>, <c>+hash</c>, or <c>+none</c> when the key is missing.</summary>
-    private static void Type(ClientSession client, in CommandArgs args)
+    private static void Type(CommandContext context, in CommandArgs args)
     {
-        KeyEntry? entry = client.Database.FindNoTouch(args[1]);
-        client.CountLookup(entry != null);
-        client.Writer.WriteSimpleString(entry == null ? "none"u8 : TypeName(entry.Type));
+        KeyEntry? entry = context.Database.FindNoTouch(args[1]);
+        context.CountLookup(entry != null);
+        context.Writer.WriteSimpleString(entry == null ? "none"u8 : TypeName(entry.Type));
     }
 
     private ref struct KeysState
@@ -108,14 +108,14 @@ public static class KeyspaceCommands
     /// Lock-free: a key written during the walk may or may not be listed (Redis blocks all writers instead).
     /// Keys whose expiry has passed are left out but not removed, as Redis's <c>keysCommand</c> does.
     /// </summary>
-    private static void Keys(ClientSession client, in CommandArgs args)
+    private static void Keys(CommandContext context, in CommandArgs args)
     {
         var state = new KeysState
         {
-            Pattern = args[1], All = GlobPattern.MatchesAll(args[1]), NowMs = client.Database.Lifetime.NowMs, Found = client.EntryScratch,
+            Pattern = args[1], All = GlobPattern.MatchesAll(args[1]), NowMs = context.Database.Lifetime.NowMs, Found = context.EntryScratch,
         };
         state.Found.Clear();
-        foreach (KeyspaceShard shard in client.Database.Shards)
+        foreach (KeyspaceShard shard in context.Database.Shards)
         {
             shard.ForEach(ref state, static (ref KeysState s, KeyEntry e) =>
             {
@@ -123,7 +123,7 @@ public static class KeyspaceCommands
                 if (s.All || GlobPattern.IsMatch(s.Pattern, e.Key)) s.Found.Add(e);
             });
         }
-        WriteKeys(client.Writer, state.Found);
+        WriteKeys(context.Writer, state.Found);
     }
 
     /// <summary>Writes an array of the keys of <paramref name="entries"/>, then clears the list.</summary>
@@ -153,9 +153,9 @@ public static class KeyspaceCommands
     /// keyspace hit, as Redis's type lookup does.
     /// </para>
     /// </summary>
-    private static void Scan(ClientSession client, in CommandArgs args)
+    private static void Scan(CommandContext context, in CommandArgs args)
     {
-        RespWriter w = client.Writer;
+        RespWriter w = context.Writer;
         if (!RespInteger.TryParseScanCursor(args[1], out ulong cursor))
         {
             w.WriteError("ERR invalid cursor");
@@ -166,24 +166,24 @@ public static class KeyspaceCommands
         bool usePattern = options.UsePattern, useType = options.UseType;
         long count = options.Count;
 
-        List<KeyEntry> found = client.EntryScratch;
+        List<KeyEntry> found = context.EntryScratch;
         found.Clear();
-        ulong next = ScanKeys(client.Database, cursor, count, found);
+        ulong next = ScanKeys(context.Database, cursor, count, found);
 
         int kept = 0;
         for (int i = 0; i < found.Count; i++)
         {
             KeyEntry e = found[i];
             if (usePattern && !GlobPattern.IsMatch(pattern, e.Key)) continue;
-            if (e.ExpireAtMs != 0 && client.Database.FindNoTouch(e.Key) == null)
+            if (e.ExpireAtMs != 0 && context.Database.FindNoTouch(e.Key) == null)
             {
                 // Expired: the lookup removed it; left out, as Redis's scanGenericCommand does (a TYPE lookup counts a miss).
-                if (useType) client.CountLookup(false);
+                if (useType) context.CountLookup(false);
                 continue;
             }
             if (useType)
             {
-                client.CountLookup(true);
+                context.CountLookup(true);
                 if (!System.Text.Ascii.EqualsIgnoreCase(type, TypeName(e.Type))) continue;
             }
             found[kept++] = e;
@@ -227,41 +227,41 @@ public static class KeyspaceCommands
     /// exists. Both shards are locked together, so the move is atomic; the value and its expiry move to
     /// newkey (an overwritten newkey's own expiry is dropped, as in Redis).
     /// </summary>
-    private static void Rename(ClientSession client, in CommandArgs args, bool nx)
+    private static void Rename(CommandContext context, in CommandArgs args, bool nx)
     {
         ReadOnlySpan<byte> key = args[1], newKey = args[2];
-        Database db = client.Database;
-        using (db.LockShards(client.KeyShardMask(args)))
+        Database db = context.Database;
+        using (db.LockShards(context.KeyShardMask(args)))
         {
             KeyEntry? entry = db.Find(key);
             if (entry == null)
             {
-                client.Writer.WriteError(CommandErrors.NoSuchKey);
+                context.Writer.WriteError(CommandErrors.NoSuchKey);
                 return;
             }
             if (key.SequenceEqual(newKey) || (nx && db.Find(newKey) != null))
             {
-                if (nx) client.Writer.WriteInteger(0);
-                else client.Writer.WriteOk();
+                if (nx) context.Writer.WriteInteger(0);
+                else context.Writer.WriteOk();
                 return;
             }
             db.Set(newKey, entry.Value, entry.ExpireAtMs);
             db.Remove(key);
         }
-        if (nx) client.Writer.WriteInteger(1);
-        else client.Writer.WriteOk();
+        if (nx) context.Writer.WriteInteger(1);
+        else context.Writer.WriteOk();
     }
 
     /// <summary><c>RANDOMKEY</c>: a random key of the selected database as a bulk string, or a null bulk string when it is empty.</summary>
-    private static void RandomKey(ClientSession client, in CommandArgs args)
+    private static void RandomKey(CommandContext context, in CommandArgs args)
     {
-        Database db = client.Database;
-        KeyEntry? entry = PickRandom(db, client.EntryScratch);
+        Database db = context.Database;
+        KeyEntry? entry = PickRandom(db, context.EntryScratch);
         // An expired key is removed by the lookup and another one picked, as Redis's dbRandomKey does.
         for (int tries = 0; entry != null && entry.ExpireAtMs != 0 && db.FindNoTouch(entry.Key) == null; tries++)
-            entry = tries < RandomKeyExpiredTries ? PickRandom(db, client.EntryScratch) : null;
-        if (entry == null) client.Writer.WriteNullBulkString();
-        else client.Writer.WriteBulkString(entry.Key);
+            entry = tries < RandomKeyExpiredTries ? PickRandom(db, context.EntryScratch) : null;
+        if (entry == null) context.Writer.WriteNullBulkString();
+        else context.Writer.WriteBulkString(entry.Key);
     }
 
     /// <summary>
@@ -320,10 +320,10 @@ public static class KeyspaceCommands
     /// (database index, shard index) order, which keeps multi-database writers deadlock-free.
     /// </para>
     /// </summary>
-    private static void Copy(ClientSession client, in CommandArgs args)
+    private static void Copy(CommandContext context, in CommandArgs args)
     {
-        RespWriter w = client.Writer;
-        Database source = client.Database, destination = source;
+        RespWriter w = context.Writer;
+        Database source = context.Database, destination = source;
         bool replace = false;
         for (int i = 3; i < args.Count; i++)
         {
@@ -334,12 +334,12 @@ public static class KeyspaceCommands
             else if (args.Is(i, "DB"u8) && i + 1 < args.Count)
             {
                 i++;
-                if (!ConnectionCommands.TryParseDatabaseIndex(client.Server.Keyspace, args[i], out int index, out string? error))
+                if (!CommandErrors.TryParseDatabaseIndex(context.Keyspace, args[i], out int index, out string? error))
                 {
                     w.WriteError(error!);
                     return;
                 }
-                destination = client.Server.Keyspace[index];
+                destination = context.Keyspace[index];
             }
             else
             {
@@ -356,25 +356,25 @@ public static class KeyspaceCommands
                 w.WriteError("ERR source and destination objects are the same");
                 return;
             }
-            using (source.LockShards(client.KeyShardMask(args)))
-                copied = CopyLocked(client, source, key, destination, newKey, replace);
+            using (source.LockShards(context.KeyShardMask(args)))
+                copied = CopyLocked(context, source, key, destination, newKey, replace);
         }
         else
         {
             bool sourceFirst = source.Index < destination.Index;
             using (sourceFirst ? source.LockKey(key) : destination.LockKey(newKey))
             using (sourceFirst ? destination.LockKey(newKey) : source.LockKey(key))
-                copied = CopyLocked(client, source, key, destination, newKey, replace);
+                copied = CopyLocked(context, source, key, destination, newKey, replace);
         }
         w.WriteInteger(copied ? 1 : 0);
     }
 
     /// <summary>COPY's work; the caller holds both keys' shard locks. The source lookup counts as a keyspace hit or miss.</summary>
-    private static bool CopyLocked(ClientSession client, Database source, ReadOnlySpan<byte> key,
+    private static bool CopyLocked(CommandContext context, Database source, ReadOnlySpan<byte> key,
         Database destination, ReadOnlySpan<byte> newKey, bool replace)
     {
         KeyEntry? entry = source.Find(key);
-        client.CountLookup(entry != null);
+        context.CountLookup(entry != null);
         if (entry == null || (!replace && destination.Find(newKey) != null)) return false;
         destination.Set(newKey, entry.Value, entry.ExpireAtMs);
         return true;

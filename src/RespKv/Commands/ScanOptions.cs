@@ -1,5 +1,5 @@
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
 
 namespace RespKv.Commands;

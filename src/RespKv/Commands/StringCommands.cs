@@ -1,8 +1,8 @@
 using System.Buffers.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
@@ -19,8 +19,8 @@ public static class StringCommands
     [
         new("get", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the value of a key", Get),
         new("set", -3, Write | DenyOom, 1, 1, 1, "string", "Set the string value of a key", Set),
-        new("setex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration of a key", (ClientSession c, in CommandArgs a) => SetEx(c, a, StringOptions.Ex)),
-        new("psetex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration in milliseconds of a key", (ClientSession c, in CommandArgs a) => SetEx(c, a, StringOptions.Px)),
+        new("setex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration of a key", (CommandContext c, in CommandArgs a) => SetEx(c, a, StringOptions.Ex)),
+        new("psetex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration in milliseconds of a key", (CommandContext c, in CommandArgs a) => SetEx(c, a, StringOptions.Px)),
         new("getex", -2, Write | Fast, 1, 1, 1, "string", "Get the value of a key and optionally set its expiration", GetEx),
         new("mset", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values", MSet),
         new("msetnx", -3, Write | DenyOom, 1, -1, 2, "string", "Set multiple keys to multiple values, only if none of the keys exist", MSetNx),
@@ -30,8 +30,8 @@ public static class StringCommands
         new("getdel", 2, Write | Fast, 1, 1, 1, "string", "Get the value of a key and delete the key", GetDel),
         new("append", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Append a value to a key", Append),
         new("strlen", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the length of the value stored in a key", StrLen),
-        new("incr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the integer value of a key by one", (ClientSession c, in CommandArgs a) => IncrementBy(c, a[1], 1)),
-        new("decr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Decrement the integer value of a key by one", (ClientSession c, in CommandArgs a) => IncrementBy(c, a[1], -1)),
+        new("incr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the integer value of a key by one", (CommandContext c, in CommandArgs a) => IncrementBy(c, a[1], 1)),
+        new("decr", 2, Write | DenyOom | Fast, 1, 1, 1, "string", "Decrement the integer value of a key by one", (CommandContext c, in CommandArgs a) => IncrementBy(c, a[1], -1)),
         new("incrby", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the integer value of a key by the given amount", IncrBy),
         new("decrby", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Decrement the integer value of a key by the given number", DecrBy),
         new("incrbyfloat", 3, Write | DenyOom | Fast, 1, 1, 1, "string", "Increment the float value of a key by the given amount", IncrByFloat),
@@ -46,12 +46,12 @@ public static class StringCommands
     /// Reads a string key lock-free. Replies WRONGTYPE and returns false when the key holds another type;
     /// otherwise <paramref name="value"/> is the value or null when the key is missing.
     /// </summary>
-    internal static bool TryReadString(ClientSession client, ReadOnlySpan<byte> key, out byte[]? value) =>
-        TypedValue.TryRead(client, key, out value);
+    internal static bool TryReadString(CommandContext context, ReadOnlySpan<byte> key, out byte[]? value) =>
+        TypedValue.TryRead(context, key, out value);
 
     /// <summary>The string in <paramref name="entry"/>; replies WRONGTYPE and returns false for another type.</summary>
-    internal static bool TryString(ClientSession client, KeyEntry? entry, out byte[]? value) =>
-        TypedValue.TryGet(client, entry, out value);
+    internal static bool TryString(CommandContext context, KeyEntry? entry, out byte[]? value) =>
+        TypedValue.TryGet(context, entry, out value);
 
     private static void WriteBulkOrNull(RespWriter writer, byte[]? value)
     {
@@ -59,9 +59,9 @@ public static class StringCommands
         else writer.WriteBulkString(value);
     }
 
-    private static void Get(ClientSession client, in CommandArgs args)
+    private static void Get(CommandContext context, in CommandArgs args)
     {
-        if (TryReadString(client, args[1], out byte[]? value)) WriteBulkOrNull(client.Writer, value);
+        if (TryReadString(context, args[1], out byte[]? value)) WriteBulkOrNull(context.Writer, value);
     }
 
     /// <summary>Options of SET and GETEX, as Redis's <c>parseExtendedStringArgumentsOrReply</c> names them.</summary>
@@ -86,7 +86,7 @@ public static class StringCommands
     /// KEEPTTL (SET only), PERSIST (GETEX only), EX PX EXAT PXAT with a following value (a repeat of the same one
     /// replaces it); any conflicting, unknown or value-less option replies <c>-ERR syntax error</c> and returns false.
     /// </summary>
-    private static bool TryParseStringOptions(ClientSession client, in CommandArgs args, int start, bool isSet,
+    private static bool TryParseStringOptions(CommandContext context, in CommandArgs args, int start, bool isSet,
         out StringOptions options, out int expireIndex)
     {
         options = StringOptions.None;
@@ -106,14 +106,14 @@ public static class StringCommands
             else if (args.Is(i, "PXAT"u8)) expiry = StringOptions.PxAt;
             else
             {
-                client.Writer.WriteError(CommandErrors.Syntax);
+                context.Writer.WriteError(CommandErrors.Syntax);
                 return false;
             }
             if (expiry == StringOptions.None) continue;
             StringOptions conflicts = StringOptions.KeepTtl | StringOptions.Persist | (StringOptions.AnyExpire & ~expiry);
             if ((options & conflicts) != 0 || !hasNext)
             {
-                client.Writer.WriteError(CommandErrors.Syntax);
+                context.Writer.WriteError(CommandErrors.Syntax);
                 return false;
             }
             options |= expiry;
@@ -127,19 +127,19 @@ public static class StringCommands
     /// integer: <c>-ERR value is not an integer or out of range</c>; not positive, or overflowing once made absolute:
     /// <c>-ERR invalid expire time in '&lt;command&gt;' command</c>.
     /// </summary>
-    private static bool TryExpireMs(ClientSession client, ReadOnlySpan<byte> text, StringOptions unit, long nowMs, out long expireAtMs)
+    private static bool TryExpireMs(CommandContext context, ReadOnlySpan<byte> text, StringOptions unit, long nowMs, out long expireAtMs)
     {
         expireAtMs = 0;
         if (!RespInteger.TryParse(text, out long value))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return false;
         }
         bool seconds = (unit & (StringOptions.Ex | StringOptions.ExAt)) != 0;
         bool relative = (unit & (StringOptions.Ex | StringOptions.Px)) != 0;
         if (value <= 0 || !ExpiryCommands.TryAbsoluteMs(value, seconds, relative ? nowMs : 0, out expireAtMs))
         {
-            ExpiryCommands.WriteInvalidExpireTime(client);
+            ExpiryCommands.WriteInvalidExpireTime(context);
             return false;
         }
         return true;
@@ -153,78 +153,78 @@ public static class StringCommands
     /// Logged as Redis propagates it: with EX/PX/EXAT as <c>SET key value PXAT &lt;ms&gt;</c>; without an expiry, the
     /// request minus GET.
     /// </summary>
-    private static void Set(ClientSession client, in CommandArgs args)
+    private static void Set(CommandContext context, in CommandArgs args)
     {
-        if (!TryParseStringOptions(client, args, 3, isSet: true, out StringOptions options, out int expireIndex)) return;
+        if (!TryParseStringOptions(context, args, 3, isSet: true, out StringOptions options, out int expireIndex)) return;
         StringOptions expiry = options & StringOptions.AnyExpire;
-        Database db = client.Database;
+        Database db = context.Database;
         // The clock is read only for an expiry option: KEEPTTL keeps an expiry the lookup found still in the future.
         long now = expiry != 0 ? db.Lifetime.NowMs : 0, expireAt = 0;
-        if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
-        SetValue(client, args, args[2], options, expireAt, now);
+        if (expiry != 0 && !TryExpireMs(context, args[expireIndex], expiry, now, out expireAt)) return;
+        SetValue(context, args, args[2], options, expireAt, now);
     }
 
     /// <summary><c>SETEX key seconds value</c> / <c>PSETEX key milliseconds value</c>: <c>+OK</c>; errors as SET's EX/PX (named after the command).</summary>
-    private static void SetEx(ClientSession client, in CommandArgs args, StringOptions unit)
+    private static void SetEx(CommandContext context, in CommandArgs args, StringOptions unit)
     {
-        Database db = client.Database;
+        Database db = context.Database;
         long now = db.Lifetime.NowMs;
-        if (!TryExpireMs(client, args[2], unit, now, out long expireAt)) return;
-        SetValue(client, args, args[3], unit, expireAt, now);
+        if (!TryExpireMs(context, args[2], unit, now, out long expireAt)) return;
+        SetValue(context, args, args[3], unit, expireAt, now);
     }
 
     /// <summary>
     /// SET's work after parsing (also SETEX/PSETEX, whose value is their last argument). <paramref name="expireAt"/> and
     /// <paramref name="now"/> are Unix ms; <paramref name="now"/> may be 0 when no expiry option was given.
     /// </summary>
-    private static void SetValue(ClientSession client, in CommandArgs args, ReadOnlySpan<byte> value, StringOptions options, long expireAt, long now)
+    private static void SetValue(CommandContext context, in CommandArgs args, ReadOnlySpan<byte> value, StringOptions options, long expireAt, long now)
     {
         ReadOnlySpan<byte> key = args[1];
         bool get = (options & StringOptions.Get) != 0;
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? existing = db.Find(slot, key);
         byte[]? old = null;
         if (get)
         {
-            client.CountLookup(existing != null);
-            if (!TryString(client, existing, out old)) return;
+            context.CountLookup(existing != null);
+            if (!TryString(context, existing, out old)) return;
         }
         if (((options & StringOptions.Nx) != 0 && existing != null) || ((options & StringOptions.Xx) != 0 && existing == null))
         {
-            if (get) WriteBulkOrNull(client.Writer, old);
-            else client.Writer.WriteNullBulkString();
+            if (get) WriteBulkOrNull(context.Writer, old);
+            else context.Writer.WriteNullBulkString();
             return;
         }
         if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
         if (expireAt != 0 && expireAt <= now) db.Remove(key);
         else db.Set(slot, key, value.ToArray(), expireAt);
-        RecordSet(client, args, options, key, value, expireAt);
-        if (get) WriteBulkOrNull(client.Writer, old);
-        else client.Writer.WriteOk();
+        RecordSet(context, args, options, key, value, expireAt);
+        if (get) WriteBulkOrNull(context.Writer, old);
+        else context.Writer.WriteOk();
     }
 
     /// <summary>
     /// SET's propagated record (Redis's <c>setGenericCommand</c> rewrites): <c>SET key value PXAT ms</c> for a relative or
     /// second-based expiry (and SETEX/PSETEX), the request minus its GET arguments when GET and no expiry, else the request.
     /// </summary>
-    private static void RecordSet(ClientSession client, in CommandArgs args, StringOptions options, ReadOnlySpan<byte> key,
+    private static void RecordSet(CommandContext context, in CommandArgs args, StringOptions options, ReadOnlySpan<byte> key,
         ReadOnlySpan<byte> value, long expireAt)
     {
         bool rewriteExpiry = (options & StringOptions.AnyExpire) != 0 && (options & StringOptions.PxAt) == 0;
         bool dropGet = (options & StringOptions.Get) != 0 && (options & StringOptions.AnyExpire) == 0;
         if (!rewriteExpiry && !dropGet) return;
-        PropagationBuffer? record = client.ReplacePropagation();
+        PropagationBuffer? record = context.ReplacePropagation();
         if (record == null) return;
         if (rewriteExpiry)
         {
-            record.Begin(client.Database.Index, 5).Arg("SET"u8).Arg(key).Arg(value).Arg("PXAT"u8).Arg(expireAt);
+            record.Begin(context.Database.Index, 5).Arg("SET"u8).Arg(key).Arg(value).Arg("PXAT"u8).Arg(expireAt);
             return;
         }
         int gets = 0;
         for (int i = 3; i < args.Count; i++)
             if (args.Is(i, "GET"u8)) gets++;
-        record.Begin(client.Database.Index, args.Count - gets);
+        record.Begin(context.Database.Index, args.Count - gets);
         for (int i = 0; i < args.Count; i++)
             if (i < 3 || !args.Is(i, "GET"u8)) record.Arg(args[i]);
     }
@@ -235,83 +235,83 @@ public static class StringCommands
     /// <c>'getex'</c>; they come after the missing-key and WRONGTYPE checks. An EXAT/PXAT in the past deletes the key
     /// (logged <c>DEL key</c>); another expiry is logged <c>PEXPIREAT key ms</c>; PERSIST of a key with an expiry <c>PERSIST key</c>.
     /// </summary>
-    private static void GetEx(ClientSession client, in CommandArgs args)
+    private static void GetEx(CommandContext context, in CommandArgs args)
     {
-        if (!TryParseStringOptions(client, args, 2, isSet: false, out StringOptions options, out int expireIndex)) return;
+        if (!TryParseStringOptions(context, args, 2, isSet: false, out StringOptions options, out int expireIndex)) return;
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        client.CountLookup(entry != null);
-        if (!TryString(client, entry, out byte[]? value)) return;
+        context.CountLookup(entry != null);
+        if (!TryString(context, entry, out byte[]? value)) return;
         if (value == null)
         {
-            client.Writer.WriteNullBulkString();
+            context.Writer.WriteNullBulkString();
             return;
         }
         StringOptions expiry = options & StringOptions.AnyExpire;
         long now = db.Lifetime.NowMs, expireAt = 0;
-        if (expiry != 0 && !TryExpireMs(client, args[expireIndex], expiry, now, out expireAt)) return;
-        client.Writer.WriteBulkString(value);
+        if (expiry != 0 && !TryExpireMs(context, args[expireIndex], expiry, now, out expireAt)) return;
+        context.Writer.WriteBulkString(value);
         if (expiry != 0 && expireAt <= now)
         {
             db.Remove(key);
-            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+            context.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
         }
         else if (expiry != 0)
         {
             db.Set(slot, key, value, expireAt);
-            client.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
+            context.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
         }
         else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
         {
             db.Set(slot, key, value);
-            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
+            context.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
         }
     }
 
-    private static void SetNx(ClientSession client, in CommandArgs args)
+    private static void SetNx(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         if (db.Find(slot, key) != null)
         {
-            client.Writer.WriteInteger(0);
+            context.Writer.WriteInteger(0);
             return;
         }
         db.Set(slot, key, args[2].ToArray());
-        client.Writer.WriteInteger(1);
+        context.Writer.WriteInteger(1);
     }
 
-    private static void MSet(ClientSession client, in CommandArgs args)
+    private static void MSet(CommandContext context, in CommandArgs args)
     {
         if (args.Count % 2 == 0)
         {
-            client.WriteArityError();
+            context.WriteArityError();
             return;
         }
-        Database db = client.Database;
+        Database db = context.Database;
         for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
-        client.Writer.WriteOk();
+        context.Writer.WriteOk();
     }
 
-    private static void MSetNx(ClientSession client, in CommandArgs args)
+    private static void MSetNx(CommandContext context, in CommandArgs args)
     {
         if (args.Count % 2 == 0)
         {
-            client.WriteArityError();
+            context.WriteArityError();
             return;
         }
-        Database db = client.Database;
+        Database db = context.Database;
         for (int i = 1; i < args.Count; i += 2)
         {
             if (db.Find(args[i]) == null) continue;
-            client.Writer.WriteInteger(0);
+            context.Writer.WriteInteger(0);
             return;
         }
         for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
-        client.Writer.WriteInteger(1);
+        context.Writer.WriteInteger(1);
     }
 
     private ref struct MGetState
@@ -322,62 +322,62 @@ public static class StringCommands
     }
 
     /// <summary><c>MGET key…</c>: one consistent snapshot of all keys (seqlock), so an MSET is seen whole or not at all.</summary>
-    private static void MGet(ClientSession client, in CommandArgs args)
+    private static void MGet(CommandContext context, in CommandArgs args)
     {
-        ulong mask = client.KeyShardMask(args);
-        var state = new MGetState { Database = client.Database, Args = args, Found = client.NullableEntryScratch };
-        client.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
+        ulong mask = context.KeyShardMask(args);
+        var state = new MGetState { Database = context.Database, Args = args, Found = context.NullableEntryScratch };
+        context.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
         {
             s.Found.Clear();
             for (int i = 1; i < s.Args.Count; i++) s.Found.Add(s.Database.Find(s.Args[i]));
         });
-        RespWriter w = client.Writer;
+        RespWriter w = context.Writer;
         w.WriteArrayHeader(args.Count - 1);
         foreach (KeyEntry? entry in state.Found)
         {
-            client.CountLookup(entry != null);
+            context.CountLookup(entry != null);
             WriteBulkOrNull(w, entry?.StringValue);
         }
         state.Found.Clear();
     }
 
-    private static void GetSet(ClientSession client, in CommandArgs args)
+    private static void GetSet(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? existing = db.Find(slot, key);
-        client.CountLookup(existing != null);
-        if (!TryString(client, existing, out byte[]? old)) return;
+        context.CountLookup(existing != null);
+        if (!TryString(context, existing, out byte[]? old)) return;
         db.Set(slot, key, args[2].ToArray());
-        WriteBulkOrNull(client.Writer, old);
+        WriteBulkOrNull(context.Writer, old);
     }
 
-    private static void GetDel(ClientSession client, in CommandArgs args)
+    private static void GetDel(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? existing = db.Find(slot, key);
-        client.CountLookup(existing != null);
-        if (!TryString(client, existing, out byte[]? old)) return;
+        context.CountLookup(existing != null);
+        if (!TryString(context, existing, out byte[]? old)) return;
         if (old != null)
         {
             db.Remove(key);
             // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
-            client.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
+            context.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
         }
-        WriteBulkOrNull(client.Writer, old);
+        WriteBulkOrNull(context.Writer, old);
     }
 
-    private static void Append(ClientSession client, in CommandArgs args)
+    private static void Append(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1], suffix = args[2];
-        Database db = client.Database;
+        Database db = context.Database;
         long length;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryString(client, entry, out byte[]? old)) return;
+        if (!TryString(context, entry, out byte[]? old)) return;
         if (old == null)
         {
             db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0);
@@ -388,7 +388,7 @@ public static class StringCommands
             length = (long)old.Length + suffix.Length;
             if (length > RespLimits.MaxStringLength)
             {
-                client.Writer.WriteError(StringTooLong);
+                context.Writer.WriteError(StringTooLong);
                 return;
             }
             byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
@@ -396,63 +396,63 @@ public static class StringCommands
             suffix.CopyTo(value.AsSpan(old.Length));
             db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
         }
-        client.Writer.WriteInteger(length);
+        context.Writer.WriteInteger(length);
     }
 
-    private static void StrLen(ClientSession client, in CommandArgs args)
+    private static void StrLen(CommandContext context, in CommandArgs args)
     {
-        if (TryReadString(client, args[1], out byte[]? value)) client.Writer.WriteInteger(value?.Length ?? 0);
+        if (TryReadString(context, args[1], out byte[]? value)) context.Writer.WriteInteger(value?.Length ?? 0);
     }
 
-    private static void IncrBy(ClientSession client, in CommandArgs args)
+    private static void IncrBy(CommandContext context, in CommandArgs args)
     {
         if (!RespInteger.TryParse(args[2], out long by))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
-        IncrementBy(client, args[1], by);
+        IncrementBy(context, args[1], by);
     }
 
-    private static void DecrBy(ClientSession client, in CommandArgs args)
+    private static void DecrBy(CommandContext context, in CommandArgs args)
     {
         if (!RespInteger.TryParse(args[2], out long by))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
         if (by == long.MinValue)
         {
-            client.Writer.WriteError("ERR decrement would overflow");
+            context.Writer.WriteError("ERR decrement would overflow");
             return;
         }
-        IncrementBy(client, args[1], -by);
+        IncrementBy(context, args[1], -by);
     }
 
     /// <summary>INCR/DECR/INCRBY/DECRBY: the value must be a string that <c>string2ll</c> accepts; the sum must fit in 64 bits.</summary>
-    private static void IncrementBy(ClientSession client, ReadOnlySpan<byte> key, long by)
+    private static void IncrementBy(CommandContext context, ReadOnlySpan<byte> key, long by)
     {
-        Database db = client.Database;
+        Database db = context.Database;
         long result;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryString(client, entry, out byte[]? old)) return;
+        if (!TryString(context, entry, out byte[]? old)) return;
         long current = 0;
         if (old != null && !RespInteger.TryParse(old, out current))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
         if (SumOverflows(current, by))
         {
-            client.Writer.WriteError("ERR increment or decrement would overflow");
+            context.Writer.WriteError("ERR increment or decrement would overflow");
             return;
         }
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(result, digits, out int n);
         db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0);
-        client.Writer.WriteInteger(result);
+        context.Writer.WriteInteger(result);
     }
 
     /// <summary>True when <paramref name="current"/> + <paramref name="by"/> does not fit a signed 64-bit integer (INCRBY, HINCRBY).</summary>
@@ -463,25 +463,25 @@ public static class StringCommands
     /// <c>INCRBYFLOAT key increment</c>: both numbers are parsed, added and printed as Redis's x87
     /// long double (<see cref="LongDouble"/>); the result is stored and replied as a bulk string.
     /// </summary>
-    private static void IncrByFloat(ClientSession client, in CommandArgs args)
+    private static void IncrByFloat(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1], increment = args[2];
-        Database db = client.Database;
+        Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryString(client, entry, out byte[]? old)) return;
+        if (!TryString(context, entry, out byte[]? old)) return;
         ReadOnlySpan<byte> current = old ?? "0"u8;
         string? text = FloatSum(current, increment, out string? error);
         if (text == null)
         {
-            client.Writer.WriteError(error!);
+            context.Writer.WriteError(error!);
             return;
         }
         byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
         db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
         // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
-        client.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
-        client.Writer.WriteBulkString(value);
+        context.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
+        context.Writer.WriteBulkString(value);
     }
 
     /// <summary>The text of <paramref name="a"/> + <paramref name="b"/> as INCRBYFLOAT prints it, or null with Redis's error.</summary>
@@ -502,33 +502,33 @@ public static class StringCommands
         return sum.ToHumanString();
     }
 
-    private static void SetRange(ClientSession client, in CommandArgs args)
+    private static void SetRange(CommandContext context, in CommandArgs args)
     {
         if (!RespInteger.TryParse(args[2], out long offset))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
         if (offset < 0)
         {
-            client.Writer.WriteError("ERR offset is out of range");
+            context.Writer.WriteError("ERR offset is out of range");
             return;
         }
         ReadOnlySpan<byte> key = args[1], patch = args[3];
-        Database db = client.Database;
+        Database db = context.Database;
         long length;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        if (!TryString(client, entry, out byte[]? old)) return;
+        if (!TryString(context, entry, out byte[]? old)) return;
         length = old?.Length ?? 0;
         if (patch.Length == 0)
         {
-            client.Writer.WriteInteger(length);
+            context.Writer.WriteInteger(length);
             return;
         }
         if (offset > RespLimits.MaxStringLength - patch.Length) // never offset + length: it can overflow
         {
-            client.Writer.WriteError(StringTooLong);
+            context.Writer.WriteError(StringTooLong);
             return;
         }
         length = Math.Max(length, offset + patch.Length);
@@ -536,20 +536,20 @@ public static class StringCommands
         old?.CopyTo(value, 0);
         patch.CopyTo(value.AsSpan((int)offset));
         db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
-        client.Writer.WriteInteger(length);
+        context.Writer.WriteInteger(length);
     }
 
-    private static void GetRange(ClientSession client, in CommandArgs args)
+    private static void GetRange(CommandContext context, in CommandArgs args)
     {
         if (!RespInteger.TryParse(args[2], out long start) || !RespInteger.TryParse(args[3], out long end))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            context.Writer.WriteError(CommandErrors.NotInteger);
             return;
         }
-        if (!TryReadString(client, args[1], out byte[]? value)) return;
+        if (!TryReadString(context, args[1], out byte[]? value)) return;
         if (value == null || (start < 0 && end < 0 && start > end))
         {
-            client.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
+            context.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
             return;
         }
         long length = value.Length;
@@ -558,7 +558,7 @@ public static class StringCommands
         if (start < 0) start = 0;
         if (end < 0) end = 0;
         if (end >= length) end = length - 1;
-        if (start > end || length == 0) client.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
-        else client.Writer.WriteBulkString(value.AsSpan((int)start, (int)(end - start + 1)));
+        if (start > end || length == 0) context.Writer.WriteBulkString(ReadOnlySpan<byte>.Empty);
+        else context.Writer.WriteBulkString(value.AsSpan((int)start, (int)(end - start + 1)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using RespKv.Execution;
 using RespKv.Server;
 using RespKv.Storage;
 

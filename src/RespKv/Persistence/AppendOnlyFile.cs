@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
+using RespKv.Execution;
 using RespKv.Server;
 
 namespace RespKv.Persistence;

@@ -1,4 +1,5 @@
 using RespKv.Commands;
+using RespKv.Execution;
 
 namespace RespKv.Server;
 

@@ -19,7 +19,7 @@ namespace RespKv.Server;
 /// </list>
 /// Command handlers receive it with the command's arguments.
 /// </summary>
-public sealed class ClientSession
+public sealed class ClientSession : CommandContext
 {
     /// <summary>A client of <paramref name="server"/> whose replies go to <paramref name="output"/>.</summary>
     /// <param name="server">The shared server state.</param>
@@ -27,13 +27,13 @@ public sealed class ClientSession
     /// <param name="remoteAddress">Peer address as CLIENT LIST prints it (<c>ip:port</c>).</param>
     /// <param name="localAddress">Local address (<c>laddr</c>).</param>
     public ClientSession(RespServer server, IBufferWriter<byte> output, string remoteAddress = "", string localAddress = "")
+        : base(server.Keyspace, new RespWriter(output))
     {
         Server = server;
-        Writer = Replies = new RespWriter(output);
+        Replies = Writer;
         Id = server.Clients.NextId();
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
-        Database = server.Keyspace[0];
         // As Redis 7.0's createClient: a connection made while the default user has no password is
         // authenticated for good (setting requirepass later does not log it out).
         Authenticated = server.Options.RequirePass.Length == 0;
@@ -74,13 +74,6 @@ public sealed class ClientSession
 
     /// <summary>This client's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
     public CommandCounters CommandCounters { get; }
-
-    /// <summary>
-    /// Reply writer (its <see cref="RespWriter.Protocol"/> is the connection's RESP version). While CLIENT REPLY
-    /// OFF or SKIP suppresses replies it is a writer whose output is discarded (error replies still count in
-    /// INFO errorstats, as in Redis).
-    /// </summary>
-    public RespWriter Writer { get; private set; }
 
     /// <summary>The writer into the connection (<see cref="Writer"/> unless replies are suppressed).</summary>
     internal RespWriter Replies { get; }
@@ -205,9 +198,6 @@ public sealed class ClientSession
     /// <summary>Local address, <c>ip:port</c>.</summary>
     public string LocalAddress { get; }
 
-    /// <summary>The selected database.</summary>
-    public Database Database { get; private set; }
-
     /// <summary>When the connection was accepted (UTC).</summary>
     public DateTime ConnectedAt { get; } = DateTime.UtcNow;
 
@@ -219,9 +209,6 @@ public sealed class ClientSession
 
     /// <summary>The EXEC command while it replays the queue (<see cref="CurrentCommand"/> is then each queued command), else null.</summary>
     internal CommandInfo? ExecCommand { get; set; }
-
-    /// <summary>The command being (or last) executed: its table row.</summary>
-    public CommandInfo? CurrentCommand { get; internal set; }
 
     /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, idle timeout).</summary>
     public bool CloseRequested
@@ -245,23 +232,11 @@ public sealed class ClientSession
     /// <summary>Commands executed by this client.</summary>
     public long CommandsProcessed { get; internal set; }
 
-    /// <summary>Successful key lookups (INFO <c>keyspace_hits</c>).</summary>
-    public long KeyspaceHits { get; private set; }
-
-    /// <summary>Failed key lookups (INFO <c>keyspace_misses</c>).</summary>
-    public long KeyspaceMisses { get; private set; }
-
     /// <summary>Bytes received.</summary>
     public long NetInputBytes { get; internal set; }
 
     /// <summary>Bytes of replies written.</summary>
     public long NetOutputBytes => Replies.BytesWritten;
-
-    /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
-    internal List<KeyEntry> EntryScratch { get; } = new();
-
-    /// <summary>Scratch list for multi-key reads (MGET); cleared by its user.</summary>
-    internal List<KeyEntry?> NullableEntryScratch { get; } = new();
 
     /// <summary>Selects database <paramref name="index"/>; the caller has range-checked it.</summary>
     public void Select(int index) => Database = Server.Keyspace[index];
@@ -282,31 +257,11 @@ public sealed class ClientSession
         _transaction.UnwatchAll();
     }
 
-    /// <summary>
-    /// The set of shards (a mask over the selected database) holding the current command's key arguments,
-    /// located by the command table's key positions: what a multi-key read snapshots.
-    /// </summary>
-    public ulong KeyShardMask(in CommandArgs args) => AtomicUnit.KeyShardMask(CurrentCommand!, args, out _);
-
-    /// <summary>Replies <c>-ERR wrong number of arguments for '…' command</c> for the current command.</summary>
-    public void WriteArityError() => Writer.WriteError(CommandErrors.WrongArity(CurrentCommand!));
-
-    /// <summary>Counts a key lookup for INFO's hit/miss counters.</summary>
-    public void CountLookup(bool hit)
-    {
-        if (hit) KeyspaceHits++;
-        else KeyspaceMisses++;
-    }
-
     /// <summary>The records this client's current write command (or atomic unit) propagates to <see cref="RespServer.WriteLog"/>.</summary>
     public PropagationBuffer Propagation { get; } = new();
 
-    /// <summary>
-    /// For a handler whose effect differs from its request (Redis's <c>rewriteClientCommandVector</c>): marks the
-    /// current command's default record replaced and returns <see cref="Propagation"/>, to which the handler adds the
-    /// effect's own records; null when no write log is set (nothing is recorded).
-    /// </summary>
-    public PropagationBuffer? ReplacePropagation()
+    /// <inheritdoc />
+    public override PropagationBuffer? ReplacePropagation()
     {
         if (Server.WriteLog == null) return null;
         Propagation.Replace();
@@ -367,75 +322,4 @@ internal sealed class DiscardingBufferWriter : IBufferWriter<byte>
     }
 
     public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-}
-
-/// <summary>Redis's generic error replies, with its exact texts (server.c, networking.c, object.c).</summary>
-public static class CommandErrors
-{
-    /// <summary><c>-ERR syntax error</c>.</summary>
-    public const string Syntax = "ERR syntax error";
-
-    /// <summary><c>-OOM command not allowed when used memory &gt; 'maxmemory'.</c> (Redis's <c>shared.oomerr</c>).</summary>
-    public const string OutOfMemory = "OOM command not allowed when used memory > 'maxmemory'.";
-
-    /// <summary><c>-WRONGTYPE …</c> for a command against a key of another type.</summary>
-    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-    /// <summary><c>-ERR value is not an integer or out of range</c>.</summary>
-    public const string NotInteger = "ERR value is not an integer or out of range";
-
-    /// <summary><c>-ERR value is out of range, value must between …</c>: an integer argument beyond 32 bits (Redis's <c>getIntFromObjectOrReply</c>).</summary>
-    public const string NotInt32Range = "ERR value is out of range, value must between -2147483648 and 2147483647";
-
-    /// <summary><c>-ERR value is not a valid float</c>.</summary>
-    public const string NotFloat = "ERR value is not a valid float";
-
-    /// <summary><c>-ERR no such key</c>.</summary>
-    public const string NoSuchKey = "ERR no such key";
-
-    /// <summary><c>-ERR DB index is out of range</c>.</summary>
-    public const string DbIndexOutOfRange = "ERR DB index is out of range";
-
-    /// <summary><c>-ERR wrong number of arguments for 'get' command</c> (subcommands: <c>'config|get'</c>).</summary>
-    public static string WrongArity(CommandInfo command) => $"ERR wrong number of arguments for '{command.FullName}' command";
-
-    /// <summary>
-    /// <c>-ERR unknown command 'foo', with args beginning with: 'a' 'b' </c>: the name up to 128 bytes, then
-    /// each argument quoted while the list is under 128 bytes (each cut to what remains of 128), as Redis does.
-    /// </summary>
-    public static byte[] UnknownCommand(in CommandArgs args)
-    {
-        var text = new List<byte>(256);
-        text.AddRange("ERR unknown command '"u8);
-        AddCString(text, args[0], 128);
-        text.AddRange("', with args beginning with: "u8);
-        int start = text.Count;
-        for (int i = 1; i < args.Count && text.Count - start < 128; i++)
-        {
-            text.Add((byte)'\'');
-            AddCString(text, args[i], 128 - (text.Count - 1 - start));
-            text.AddRange("' "u8);
-        }
-        return text.ToArray();
-    }
-
-    /// <summary><c>-ERR unknown subcommand 'foo'. Try CONFIG HELP.</c></summary>
-    public static byte[] UnknownSubcommand(ReadOnlySpan<byte> subcommand, string container)
-    {
-        var text = new List<byte>(128);
-        text.AddRange("ERR unknown subcommand '"u8);
-        AddCString(text, subcommand, 128);
-        text.AddRange(Encoding.ASCII.GetBytes($"'. Try {container.ToUpperInvariant()} HELP."));
-        return text.ToArray();
-    }
-
-    /// <summary>Appends <paramref name="value"/> as C's <c>%.*s</c> would: at most <paramref name="max"/> bytes, stopping at a NUL.</summary>
-    private static void AddCString(List<byte> text, ReadOnlySpan<byte> value, int max)
-    {
-        int nul = value.IndexOf((byte)0);
-        if (nul >= 0) value = value[..nul];
-        if (max < 0) max = 0;
-        if (value.Length > max) value = value[..max];
-        foreach (byte b in value) text.Add(b);
-    }
 }

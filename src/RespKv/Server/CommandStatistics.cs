@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 
 namespace RespKv.Server;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Storage;
 
 namespace RespKv.Server;

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 
 namespace RespKv.Server;

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Storage;
 
 namespace RespKv.Server;
@@ -18,11 +19,11 @@ public sealed class RespServer
     /// <summary>A server with <paramref name="options"/>.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="loggerFactory">Logging; none when null.</param>
-    /// <param name="commands">The command table; <see cref="CommandTable.Default"/> when null (tests may pass their own).</param>
+    /// <param name="commands">The command table; <see cref="CommandFamilies.Table"/> when null (tests may pass their own).</param>
     public RespServer(ServerOptions options, ILoggerFactory? loggerFactory = null, CommandTable? commands = null)
     {
         Options = options;
-        Commands = commands ?? CommandTable.Default;
+        Commands = commands ?? CommandFamilies.Table;
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);

@@ -155,7 +155,7 @@ public sealed class Transaction
             CommandArgs args = ArgsAt(i);
             if ((command.Flags & CommandFlags.SelectsDatabase) != 0)
             {
-                if (ConnectionCommands.TryParseDatabaseIndex(keyspace, args[1], out int index, out _)) db = keyspace[index];
+                if (CommandErrors.TryParseDatabaseIndex(keyspace, args[1], out int index, out _)) db = keyspace[index];
             }
             else unit.AddCommand(keyspace, db, command, args);
         }

@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using RespKv.Persistence;
 using RespKv.Server;
 using RespKv.Tests.Support;

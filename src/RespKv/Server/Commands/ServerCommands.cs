@@ -1,11 +1,12 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
-namespace RespKv.Commands;
+namespace RespKv.Server.Commands;
 
 /// <summary>
 /// Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY, with Redis 7.0's
@@ -21,38 +22,38 @@ public static class ServerCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         // Redis 7.0 also flags it no_async_loading (RespKv never loads asynchronously, so has no such flag).
-        new("bgrewriteaof", 1, Admin | NoScript, 0, 0, 0, "server", "Asynchronously rewrite the append-only file", BgRewriteAof),
-        new("command", -1, Loading | Stale, 0, 0, 0, "server", "Get array of Redis command details", Command,
-            new("count", 2, Loading | Stale, 0, 0, 0, "server", "Get total number of Redis commands", CommandCount),
-            new("docs", -2, Loading | Stale, 0, 0, 0, "server", "Get array of specific Redis command documentation", CommandDocs),
-            new("getkeys", -4, Loading | Stale, 0, 0, 0, "server", "Extract keys given a full Redis command", CommandGetKeys),
-            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", CommandHelp),
-            new("info", -2, Loading | Stale, 0, 0, 0, "server", "Get array of specific Redis command details, or all when no argument is given.", CommandInfoReply),
-            new("list", -2, Loading | Stale, 0, 0, 0, "server", "Get an array of Redis command names", CommandList)),
-        new("config", -2, None, 0, 0, 0, "server", "A container for server configuration commands", null,
-            new("get", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Get the values of configuration parameters", ConfigGet),
-            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", ConfigHelp),
-            new("resetstat", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset the stats returned by INFO", ConfigResetStat),
-            new("rewrite", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Rewrite the configuration file with the in memory configuration", ConfigRewrite),
-            new("set", -4, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Set configuration parameters to the given values", ConfigSet)),
-        new("dbsize", 1, ReadOnly | Fast, 0, 0, 0, "server", "Return the number of keys in the selected database", DbSize),
-        new("flushall", -1, Write | AllDatabases, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
-        new("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
-        new("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
-        new("latency", -2, None, 0, 0, 0, "server", "A container for latency diagnostics commands", null,
-            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands.", LatencyHelp),
-            new("history", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return timestamp-latency samples for the event.", LatencyHistory),
-            new("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
-            new("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
-        new("monitor", 1, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Listen for all requests received by the server in real time", Monitor),
-        new("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",
+        new SessionCommandInfo("bgrewriteaof", 1, Admin | NoScript, 0, 0, 0, "server", "Asynchronously rewrite the append-only file", BgRewriteAof),
+        new SessionCommandInfo("command", -1, Loading | Stale, 0, 0, 0, "server", "Get array of Redis command details", Command,
+            new SessionCommandInfo("count", 2, Loading | Stale, 0, 0, 0, "server", "Get total number of Redis commands", CommandCount),
+            new SessionCommandInfo("docs", -2, Loading | Stale, 0, 0, 0, "server", "Get array of specific Redis command documentation", CommandDocs),
+            new SessionCommandInfo("getkeys", -4, Loading | Stale, 0, 0, 0, "server", "Extract keys given a full Redis command", CommandGetKeys),
+            new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", CommandHelp),
+            new SessionCommandInfo("info", -2, Loading | Stale, 0, 0, 0, "server", "Get array of specific Redis command details, or all when no argument is given.", CommandInfoReply),
+            new SessionCommandInfo("list", -2, Loading | Stale, 0, 0, 0, "server", "Get an array of Redis command names", CommandList)),
+        new SessionCommandInfo("config", -2, None, 0, 0, 0, "server", "A container for server configuration commands", null,
+            new SessionCommandInfo("get", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Get the values of configuration parameters", ConfigGet),
+            new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", ConfigHelp),
+            new SessionCommandInfo("resetstat", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset the stats returned by INFO", ConfigResetStat),
+            new SessionCommandInfo("rewrite", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Rewrite the configuration file with the in memory configuration", ConfigRewrite),
+            new SessionCommandInfo("set", -4, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Set configuration parameters to the given values", ConfigSet)),
+        new SessionCommandInfo("dbsize", 1, ReadOnly | Fast, 0, 0, 0, "server", "Return the number of keys in the selected database", DbSize),
+        new SessionCommandInfo("flushall", -1, Write | AllDatabases, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
+        new SessionCommandInfo("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
+        new SessionCommandInfo("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
+        new SessionCommandInfo("latency", -2, None, 0, 0, 0, "server", "A container for latency diagnostics commands", null,
+            new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands.", LatencyHelp),
+            new SessionCommandInfo("history", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return timestamp-latency samples for the event.", LatencyHistory),
+            new SessionCommandInfo("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
+            new SessionCommandInfo("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
+        new SessionCommandInfo("monitor", 1, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Listen for all requests received by the server in real time", Monitor),
+        new SessionCommandInfo("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",
             "Synchronously save the dataset to disk and then shut down the server", Shutdown),
-        new("slowlog", -2, None, 0, 0, 0, "server", "A container for slow log commands", null,
-            new("get", -2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's entries", SlowlogGet),
-            new("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", SlowlogHelp),
-            new("len", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's length", SlowlogLen),
-            new("reset", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Clear all entries from the slow log", SlowlogReset)),
-        new("time", 1, Loading | Stale | Fast, 0, 0, 0, "server", "Return the current server time", Time),
+        new SessionCommandInfo("slowlog", -2, None, 0, 0, 0, "server", "A container for slow log commands", null,
+            new SessionCommandInfo("get", -2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's entries", SlowlogGet),
+            new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", SlowlogHelp),
+            new SessionCommandInfo("len", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Get the slow log's length", SlowlogLen),
+            new SessionCommandInfo("reset", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Clear all entries from the slow log", SlowlogReset)),
+        new SessionCommandInfo("time", 1, Loading | Stale | Fast, 0, 0, 0, "server", "Return the current server time", Time),
     ];
 
     /// <summary>

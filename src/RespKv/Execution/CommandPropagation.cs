@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using RespKv.Protocol;
 
-namespace RespKv.Server;
+namespace RespKv.Execution;
 
 /// <summary>
 /// Where applied writes go to be made durable: the append-only file implements it and is set as

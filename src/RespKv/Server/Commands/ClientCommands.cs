@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
-namespace RespKv.Commands;
+namespace RespKv.Server.Commands;
 
 /// <summary>
 /// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, REPLY,
@@ -19,22 +20,22 @@ public static class ClientCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("client", -2, None, 0, 0, 0, "connection", "A container for client connection commands", null,
-            new("getredir", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get tracking notifications redirection client ID if any", GetRedir),
-            new("getname", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the current connection name", GetName),
-            new("help", 2, Loading | Stale, 0, 0, 0, "connection", "Show helpful text about the different subcommands", Help),
-            new("id", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns the client ID for the current connection", Id),
-            new("info", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns information about the current client connection.", Info),
-            new("kill", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Kill the connection of a client", Kill),
-            new("list", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the list of client connections", List),
+        new SessionCommandInfo("client", -2, None, 0, 0, 0, "connection", "A container for client connection commands", null,
+            new SessionCommandInfo("getredir", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get tracking notifications redirection client ID if any", GetRedir),
+            new SessionCommandInfo("getname", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the current connection name", GetName),
+            new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "connection", "Show helpful text about the different subcommands", Help),
+            new SessionCommandInfo("id", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns the client ID for the current connection", Id),
+            new SessionCommandInfo("info", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns information about the current client connection.", Info),
+            new SessionCommandInfo("kill", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Kill the connection of a client", Kill),
+            new SessionCommandInfo("list", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the list of client connections", List),
             // CLIENT SETINFO is Redis 7.2's (7.0.15 answers "unknown subcommand"); RespKv has it because
             // current client libraries send it on connect. Row and replies follow Redis 7.2.
-            new("no-evict", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client eviction mode for the current connection", NoEvict),
-            new("pause", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Stop processing commands from clients for some time", Pause),
-            new("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
-            new("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
-            new("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
-            new("unpause", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Resume processing of clients that were paused", Unpause)),
+            new SessionCommandInfo("no-evict", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client eviction mode for the current connection", NoEvict),
+            new SessionCommandInfo("pause", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Stop processing commands from clients for some time", Pause),
+            new SessionCommandInfo("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
+            new SessionCommandInfo("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
+            new SessionCommandInfo("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
+            new SessionCommandInfo("unpause", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Resume processing of clients that were paused", Unpause)),
     ];
 
     /// <summary>True when every byte is printable ASCII other than space ('!'..'~'), as Redis requires of client names.</summary>

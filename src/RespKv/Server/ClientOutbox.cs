@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using RespKv.Protocol;
 
-namespace RespKv.Execution;
+namespace RespKv.Server;
 
 /// <summary>
 /// A connection's out-of-band replies: what other clients' commands produce for it — MONITOR lines today; pub/sub

@@ -2,9 +2,9 @@ using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
-namespace RespKv.Commands;
+namespace RespKv.Server.Commands;
 
 /// <summary>
 /// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis 7.0's replies
@@ -25,11 +25,11 @@ public static class TransactionCommands
     /// <summary>This family's rows of the command table (flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("multi", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Mark the start of a transaction block", Multi),
-        new("exec", 1, NoScript | Loading | Stale | SkipSlowlog | RunsInMulti | RunsQueue, 0, 0, 0, "transactions", "Execute all commands issued after MULTI", Exec),
-        new("discard", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "transactions", "Discard all commands issued after MULTI", Discard),
-        new("watch", -2, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 1, -1, 1, "transactions", "Watch the given keys to determine execution of the MULTI/EXEC block", Watch),
-        new("unwatch", 1, NoScript | Loading | Stale | Fast | AllowBusy, 0, 0, 0, "transactions", "Forget about all watched keys", Unwatch),
+        new SessionCommandInfo("multi", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 0, 0, 0, "transactions", "Mark the start of a transaction block", Multi),
+        new SessionCommandInfo("exec", 1, NoScript | Loading | Stale | SkipSlowlog | RunsInMulti | RunsQueue, 0, 0, 0, "transactions", "Execute all commands issued after MULTI", Exec),
+        new SessionCommandInfo("discard", 1, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "transactions", "Discard all commands issued after MULTI", Discard),
+        new SessionCommandInfo("watch", -2, NoScript | Loading | Stale | Fast | AllowBusy | RunsInMulti, 1, -1, 1, "transactions", "Watch the given keys to determine execution of the MULTI/EXEC block", Watch),
+        new SessionCommandInfo("unwatch", 1, NoScript | Loading | Stale | Fast | AllowBusy, 0, 0, 0, "transactions", "Forget about all watched keys", Unwatch),
     ];
 
     /// <summary><c>MULTI</c>: <c>+OK</c>; inside MULTI: <c>-ERR MULTI calls can not be nested</c> (the transaction stays valid).</summary>

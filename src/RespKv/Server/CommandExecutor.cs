@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
 
-namespace RespKv.Execution;
+namespace RespKv.Server;
 
 /// <summary>
 /// One client's executor (Redis's <c>processCommand</c> → <c>call()</c>): resolves a parsed command against the

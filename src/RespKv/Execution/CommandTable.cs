@@ -1,13 +1,14 @@
 using System.Text;
 using RespKv.Protocol;
+using RespKv.Server.Commands;
 
-namespace RespKv.Commands;
+namespace RespKv.Execution;
 
 /// <summary>
 /// The command table: every supported command, looked up by name case-insensitively without
 /// allocating (a dictionary keyed by name bytes with a span-based alternate lookup). Built from the
-/// per-family tables (<see cref="StringCommands"/>, <see cref="KeyspaceCommands"/>, …). A command that
-/// is not here answers <c>-ERR unknown command …</c>, as Redis does.
+/// per-family tables (the server's is <c>Server.CommandFamilies.Table</c>). A command that is not here answers
+/// <c>-ERR unknown command …</c>, as Redis does.
 /// </summary>
 public sealed class CommandTable
 {
@@ -40,19 +41,6 @@ public sealed class CommandTable
 
     /// <summary>Every row, commands and subcommands, indexed by <see cref="CommandInfo.StatsIndex"/> (the rows INFO <c>commandstats</c> reports on).</summary>
     public IReadOnlyList<CommandInfo> StatsRows { get; }
-
-    /// <summary>The table RespKv serves: every command family.</summary>
-    public static CommandTable Default { get; } = new(
-        ConnectionCommands.Table
-            .Concat(AuthCommands.Table)
-            .Concat(StringCommands.Table)
-            .Concat(HashCommands.Table)
-            .Concat(KeyspaceCommands.Table)
-            .Concat(ExpiryCommands.Table)
-            .Concat(ServerCommands.Table)
-            .Concat(ClientCommands.Table)
-            .Concat(TransactionCommands.Table)
-            .Concat(ClusterCommands.Table));
 
     /// <summary>All top-level commands, sorted by name.</summary>
     public IReadOnlyList<CommandInfo> All { get; }

@@ -1,10 +1,11 @@
 using System.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
-namespace RespKv.Commands;
+namespace RespKv.Server.Commands;
 
 /// <summary>
 /// Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET, with Redis 7.0's replies
@@ -15,12 +16,12 @@ public static class ConnectionCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("ping", -1, Fast | RefusedOnDiskError, 0, 0, 0, "connection", "Ping the server", Ping),
-        new("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
-        new("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Close the connection", Quit),
-        new("select", 2, Loading | Stale | Fast | SelectsDatabase, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
-        new("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
-        new("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Reset the connection", Reset),
+        new SessionCommandInfo("ping", -1, Fast | RefusedOnDiskError, 0, 0, 0, "connection", "Ping the server", Ping),
+        new SessionCommandInfo("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
+        new SessionCommandInfo("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Close the connection", Quit),
+        new SessionCommandInfo("select", 2, Loading | Stale | Fast | SelectsDatabase, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
+        new SessionCommandInfo("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
+        new SessionCommandInfo("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Reset the connection", Reset),
     ];
 
     private static void Ping(ClientSession client, in CommandArgs args)
@@ -44,29 +45,13 @@ public static class ConnectionCommands
 
     private static void Select(ClientSession client, in CommandArgs args)
     {
-        if (!TryParseDatabaseIndex(client.Server.Keyspace, args[1], out int index, out string? error))
+        if (!CommandErrors.TryParseDatabaseIndex(client.Server.Keyspace, args[1], out int index, out string? error))
         {
             client.Writer.WriteError(error!);
             return;
         }
         client.Select(index);
         client.Writer.WriteOk();
-    }
-
-    /// <summary>
-    /// SELECT's argument as a database index of <paramref name="keyspace"/>, or false with Redis's error:
-    /// <c>-ERR value is not an integer or out of range</c>, the int range error, or <c>-ERR DB index is out of range</c>.
-    /// (COPY's DB option uses it too, and EXEC, to know which database a queued SELECT switches to.)
-    /// </summary>
-    internal static bool TryParseDatabaseIndex(Keyspace keyspace, ReadOnlySpan<byte> text, out int index, out string? error)
-    {
-        index = 0;
-        error = null;
-        if (!RespInteger.TryParse(text, out long value)) error = CommandErrors.NotInteger;
-        else if (value < int.MinValue || value > int.MaxValue) error = CommandErrors.NotInt32Range;
-        else if (value < 0 || value >= keyspace.DatabaseCount) error = CommandErrors.DbIndexOutOfRange;
-        else index = (int)value;
-        return error == null;
     }
 
     /// <summary>

@@ -1,9 +1,11 @@
 using System.Text;
 using RespKv.Commands;
+using RespKv.Execution;
 using RespKv.Protocol;
+using RespKv.Server.Commands;
 using RespKv.Server;
 
-namespace RespKv.Execution;
+namespace RespKv.Server;
 
 /// <summary>
 /// One check a resolved command (known, right arity) passes before it runs, in Redis 7.0's <c>processCommand</c>

@@ -1,7 +1,6 @@
 using RespKv.Protocol;
-using RespKv.Server;
 
-namespace RespKv.Commands;
+namespace RespKv.Execution;
 
 /// <summary>Command flags, named as Redis 7.0's COMMAND reply names them (server.h CMD_*).</summary>
 [Flags]
@@ -63,8 +62,12 @@ public enum CommandFlags
     RespKvOwn = ~((1 << 20) - 1),
 }
 
-/// <summary>Runs one command: reads <paramref name="args"/>, acts, writes exactly one reply to <c>client.Writer</c>.</summary>
-public delegate void CommandHandler(ClientSession client, in CommandArgs args);
+/// <summary>
+/// Runs one command: reads <paramref name="args"/> (slices of the receive buffer, valid during the call), acts, writes
+/// exactly one reply to <c>context.Writer</c>. A write command's handler runs holding every lock it needs (the executor
+/// takes them from the key positions); it takes none itself.
+/// </summary>
+public delegate void CommandHandler(CommandContext context, in CommandArgs args);
 
 /// <summary>
 /// One row of the command table: name, arity, flags and key positions as Redis 7.0's command table
@@ -72,7 +75,7 @@ public delegate void CommandHandler(ClientSession client, in CommandArgs args);
 /// COMMAND/COMMAND INFO/COMMAND DOCS, and later which commands MULTI queues and which shards a
 /// command must lock.
 /// </summary>
-public sealed class CommandInfo
+public class CommandInfo
 {
     /// <summary>A command; <paramref name="name"/> is lower-case (<c>get</c>, or <c>get</c> under <c>config</c> for CONFIG GET).</summary>
     public CommandInfo(string name, int arity, CommandFlags flags, int firstKey, int lastKey, int step,

@@ -1,7 +1,7 @@
 using RespKv.Server;
 using RespKv.Storage;
 
-namespace RespKv.Commands;
+namespace RespKv.Execution;
 
 /// <summary>
 /// Reading a key that must hold one value type (<c>byte[]</c> for strings, <see cref="SortedHash"/> for
@@ -14,21 +14,21 @@ internal static class TypedValue
     /// Reads <paramref name="key"/> lock-free, counting a keyspace hit or miss. Replies WRONGTYPE and returns
     /// false when it holds another type; otherwise <paramref name="value"/> is the value or null when missing.
     /// </summary>
-    public static bool TryRead<T>(ClientSession client, ReadOnlySpan<byte> key, out T? value) where T : class
+    public static bool TryRead<T>(CommandContext context, ReadOnlySpan<byte> key, out T? value) where T : class
     {
-        KeyEntry? entry = client.Database.Find(key);
-        client.CountLookup(entry != null);
-        return TryGet(client, entry, out value);
+        KeyEntry? entry = context.Database.Find(key);
+        context.CountLookup(entry != null);
+        return TryGet(context, entry, out value);
     }
 
     /// <summary>The value of <paramref name="entry"/> (null when missing); replies WRONGTYPE and returns false for another type.</summary>
-    public static bool TryGet<T>(ClientSession client, KeyEntry? entry, out T? value) where T : class
+    public static bool TryGet<T>(CommandContext context, KeyEntry? entry, out T? value) where T : class
     {
         value = null;
         if (entry == null) return true;
         value = entry.Value as T;
         if (value != null) return true;
-        client.Writer.WriteError(CommandErrors.WrongType);
+        context.Writer.WriteError(CommandErrors.WrongType);
         return false;
     }
 }

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
-using static RespKv.Commands.CommandFlags;
+using static RespKv.Execution.CommandFlags;
 
-namespace RespKv.Commands;
+namespace RespKv.Server.Commands;
 
 /// <summary>
 /// Authentication: <c>AUTH [username] password</c> against the default user's <c>requirepass</c>, as Redis 7.0
@@ -22,7 +23,7 @@ public static class AuthCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("auth", -2, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Authenticate to the server", Auth),
+        new SessionCommandInfo("auth", -2, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Authenticate to the server", Auth),
     ];
 
     /// <summary>

@@ -1,0 +1,74 @@
+using RespKv.Protocol;
+using RespKv.Storage;
+
+namespace RespKv.Execution;
+
+/// <summary>
+/// What a data command's handler gets besides its arguments (the families in <c>Commands/</c>: strings, hashes, keys,
+/// expiry…): the reply writer, the selected database and the keyspace, the command's table row, the key-lookup
+/// counters, and the hook to log its effect instead of its request. Locking and change announcement are not here:
+/// the executor holds every lock a write needs before the handler runs, and storage announces each change itself
+/// (<see cref="KeyspaceShard.Mutated"/>). The client behind it (its connection, transaction, name…) is not visible to
+/// data handlers; connection and server families get the whole client (<c>Server/Commands/</c>).
+/// </summary>
+public abstract class CommandContext
+{
+    /// <summary>A context over <paramref name="keyspace"/>, starting in database 0.</summary>
+    protected CommandContext(Keyspace keyspace, RespWriter writer)
+    {
+        Keyspace = keyspace;
+        Database = keyspace[0];
+        Writer = writer;
+    }
+
+    /// <summary>
+    /// The reply writer: one reply per command, written straight into the connection's output (its
+    /// <see cref="RespWriter.Protocol"/> is the client's RESP version; a discarding writer under CLIENT REPLY OFF/SKIP).
+    /// </summary>
+    public RespWriter Writer { get; protected set; }
+
+    /// <summary>The selected database (SELECT).</summary>
+    public Database Database { get; protected set; }
+
+    /// <summary>Every database (COPY … DB, MOVE, SWAPDB address others by index).</summary>
+    public Keyspace Keyspace { get; }
+
+    /// <summary>The command being (or last) executed: its table row.</summary>
+    public CommandInfo? CurrentCommand { get; internal set; }
+
+    /// <summary>Successful key lookups (INFO <c>keyspace_hits</c>).</summary>
+    public long KeyspaceHits { get; private set; }
+
+    /// <summary>Failed key lookups (INFO <c>keyspace_misses</c>).</summary>
+    public long KeyspaceMisses { get; private set; }
+
+    /// <summary>Counts a key lookup for INFO's hit/miss counters.</summary>
+    public void CountLookup(bool hit)
+    {
+        if (hit) KeyspaceHits++;
+        else KeyspaceMisses++;
+    }
+
+    /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
+    internal List<KeyEntry> EntryScratch { get; } = new();
+
+    /// <summary>Scratch list for multi-key reads (MGET); cleared by its user.</summary>
+    internal List<KeyEntry?> NullableEntryScratch { get; } = new();
+
+    /// <summary>
+    /// The set of shards (a mask over the selected database) holding the current command's key arguments, located by
+    /// the command table's key positions: what a multi-key read snapshots (<see cref="Database.ReadSnapshot{TState}"/>).
+    /// </summary>
+    public ulong KeyShardMask(in CommandArgs args) => AtomicUnit.KeyShardMask(CurrentCommand!, args, out _);
+
+    /// <summary>Replies <c>-ERR wrong number of arguments for '…' command</c> for the current command.</summary>
+    public void WriteArityError() => Writer.WriteError(CommandErrors.WrongArity(CurrentCommand!));
+
+    /// <summary>
+    /// For a handler whose effect differs from its request (Redis's <c>rewriteClientCommandVector</c>: <c>SET … GET</c>
+    /// logged as <c>SET</c>, <c>INCRBYFLOAT</c> as <c>SET … KEEPTTL</c>, a relative expiry as <c>PXAT</c>): marks the
+    /// current command's default record replaced and returns the buffer the handler adds the effect's records to
+    /// (possibly none); null when no write log is set (nothing is recorded).
+    /// </summary>
+    public abstract PropagationBuffer? ReplacePropagation();
+}
