@@ -254,17 +254,58 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void KeySpecsFindTheKeysOfTheLegacyKeyPositions()
+    {
+        // For every row and argument counts its arity allows, the key specs find the keys first/last/step name
+        // (what the executor locks today), so moving the executor to GetKeys keeps its locks.
+        var into = new KeyRef[32];
+        int checkedRows = 0;
+        foreach (CommandInfo row in AllRows().Where(r => r.Handler != null))
+        {
+            int min = Math.Abs(row.Arity);
+            for (int argc = min; argc <= (row.Arity < 0 ? min + 5 : min); argc++)
+            {
+                string[] words = [.. row.FullName.Split('|'), .. Enumerable.Range(0, argc).Select(i => "a" + i)];
+                words = words[..argc];
+                byte[] buffer = Encoding.ASCII.GetBytes(string.Concat(words));
+                var slices = new ArgSlice[argc];
+                for (int i = 0, offset = 0; i < argc; offset += words[i].Length, i++) slices[i] = new ArgSlice(offset, words[i].Length);
+                int count = row.GetKeys(new CommandArgs(buffer, slices), into);
+                KeyIndexRange legacy = row.KeyIndexes(argc);
+                var expected = new List<int>();
+                for (int i = legacy.First; i <= legacy.Last && row.FirstKey != 0; i += legacy.Step) expected.Add(i);
+                if (count < 0) Assert.Fail($"{row.FullName} with {argc} arguments: the key specs do not apply");
+                Assert.True(expected.SequenceEqual(into[..count].Select(k => k.Index)),
+                    $"{row.FullName} with {argc} arguments: key specs [{string.Join(' ', into[..count].Select(k => k.Index))}], first/last/step [{string.Join(' ', expected)}]");
+            }
+            checkedRows++;
+        }
+        Assert.True(checkedRows > 100, $"{checkedRows} rows checked");
+    }
+
+    [Fact]
     public void GetKeysDoesNotAllocate()
     {
         CommandInfo mset = Row("mset");
         byte[] buffer = "MSETa1b2c3"u8.ToArray();
         ArgSlice[] slices = [new(0, 4), new(4, 1), new(5, 1), new(6, 1), new(7, 1), new(8, 1), new(9, 1)];
+        byte[] xreadBuffer = "XREADLIKESTREAMSab00"u8.ToArray();
+        ArgSlice[] xreadSlices = [new(0, 9), new(9, 7), new(16, 1), new(17, 1), new(18, 1), new(19, 1)];
+        byte[] evalBuffer = "EVALLIKEs2ab"u8.ToArray();
+        ArgSlice[] evalSlices = [new(0, 8), new(8, 1), new(9, 1), new(10, 1), new(11, 1)];
         var into = new KeyRef[8];
         mset.GetKeys(new CommandArgs(buffer, slices), into);
+        XreadLike.GetKeys(new CommandArgs(xreadBuffer, xreadSlices), into);
+        EvalLike.GetKeys(new CommandArgs(evalBuffer, evalSlices), into);
         long before = GC.GetAllocatedBytesForCurrentThread();
         int count = 0;
-        for (int i = 0; i < 1000; i++) count = mset.GetKeys(new CommandArgs(buffer, slices), into);
+        for (int i = 0; i < 1000; i++)
+        {
+            count = mset.GetKeys(new CommandArgs(buffer, slices), into);
+            count += XreadLike.GetKeys(new CommandArgs(xreadBuffer, xreadSlices), into);
+            count += EvalLike.GetKeys(new CommandArgs(evalBuffer, evalSlices), into);
+        }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(3, count);
+        Assert.Equal(3 + 2 + 2, count);
     }
 }
