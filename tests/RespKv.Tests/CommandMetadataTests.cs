@@ -115,6 +115,20 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ARowRedisLacksDerivesItsCategoriesAndDocs()
+    {
+        CommandInfo setinfo = CommandTable.Default.Lookup("client|setinfo")!;
+        Assert.Null(setinfo.Metadata);
+        // Redis 7.2's COMMAND INFO client|setinfo: @slow @connection.
+        Assert.Equal(["@slow", "@connection"], setinfo.AclCategories);
+        Assert.Equal((setinfo.Summary, "connection"), (setinfo.Docs.Summary, setinfo.Docs.Group));
+        Assert.Null(setinfo.Docs.Since);
+        Assert.Empty(setinfo.KeySpecs);
+        // A row with metadata prints Redis's categories, including explicit ones no flag implies.
+        Assert.Equal(["@keyspace", "@read", "@slow", "@dangerous"], CommandTable.Default.Lookup("keys")!.AclCategories);
+    }
+
+    [Fact]
     public void EveryRedisSubcommandIsNamedByItsContainer()
     {
         foreach (CommandInfo row in AllRows().Where(r => r.Parent != null && r.Metadata != null))

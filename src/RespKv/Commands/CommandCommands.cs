@@ -30,43 +30,6 @@ public static class CommandCommands
             new("list", -2, Loading | Stale, 0, 0, 0, "server", "Get an array of Redis command names", CommandList)),
     ];
 
-    /// <summary>Redis's ACL categories, in its bit order (acl.c <c>ACLCommandCategories</c>).</summary>
-    private static readonly string[] AclCategoryNames =
-    [
-        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
-        "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
-        "transaction", "scripting",
-    ];
-
-    /// <summary>
-    /// The ACL categories COMMAND prints for <paramref name="command"/> (<c>@write</c>…): Redis 7.0's from the
-    /// metadata; for a row Redis 7.0 lacks (CLIENT SETINFO, a Redis 7.2 command), derived as Redis derives
-    /// the implicit ones: <c>@write</c>/<c>@read</c>/<c>@admin</c>+<c>@dangerous</c> from the flags,
-    /// <c>@fast</c> or else <c>@slow</c>, and the group's data-type category.
-    /// </summary>
-    internal static string[] AclCategories(CommandInfo command)
-    {
-        if (command.Metadata != null) return command.Metadata.AclCategories;
-        CommandFlags f = command.Flags;
-        var names = new List<string>();
-        foreach (string name in AclCategoryNames)
-        {
-            bool has = name switch
-            {
-                "write" => (f & Write) != 0,
-                "read" => (f & ReadOnly) != 0,
-                "admin" or "dangerous" => (f & Admin) != 0,
-                "fast" => (f & Fast) != 0,
-                "slow" => (f & Fast) == 0,
-                "keyspace" => command.Group == "generic",
-                "transaction" => command.Group == "transactions",
-                _ => command.Group == name,
-            };
-            if (has) names.Add("@" + name);
-        }
-        return names.ToArray();
-    }
-
     /// <summary>Writes <paramref name="text"/> (ASCII) as a simple string.</summary>
     private static void WriteSimple(RespWriter w, string text)
     {
@@ -96,7 +59,7 @@ public static class CommandCommands
         w.WriteInteger(command.FirstKey);
         w.WriteInteger(command.LastKey);
         w.WriteInteger(command.Step);
-        WriteSimpleSet(w, AclCategories(command));
+        WriteSimpleSet(w, command.AclCategories);
         w.WriteSetHeader(command.Tips.Length);
         foreach (string tip in command.Tips) w.WriteBulkString(tip);
         w.WriteSetHeader(command.KeySpecs.Length);
@@ -212,7 +175,7 @@ public static class CommandCommands
     /// </summary>
     private static void WriteCommandDoc(RespWriter w, CommandInfo command)
     {
-        CommandDocs docs = command.Metadata?.Docs ?? new CommandDocs { Summary = command.Summary, Group = command.Group };
+        CommandDocs docs = command.Docs;
         CommandInfo[]? subcommands = command.Subcommands;
         w.WriteMapHeader(Present(docs.Summary) + Present(docs.Since) + Present(docs.Group) + Present(docs.Complexity)
             + Present(docs.DocFlags) + Present(docs.DeprecatedSince) + Present(docs.ReplacedBy) + Present(docs.History)
@@ -345,7 +308,7 @@ public static class CommandCommands
         else if (args.Count == 5 && args.Is(2, "FILTERBY"u8) && args.Is(3, "ACLCAT"u8))
         {
             string category = "@" + Encoding.UTF8.GetString(args[4]);
-            match = c => Array.Exists(AclCategories(c), n => n.Equals(category, StringComparison.OrdinalIgnoreCase));
+            match = c => Array.Exists(c.AclCategories, n => n.Equals(category, StringComparison.OrdinalIgnoreCase));
         }
         else if (args.Count == 5 && args.Is(2, "FILTERBY"u8) && args.Is(3, "PATTERN"u8))
         {
