@@ -35,7 +35,7 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
         Assert.Equal(new FindKeys(FindKeysType.Keynum, KeyNumIndex: 0, FirstKey: 1, KeyStep: 1), eval.KeySpecs[0].FindKeys);
         Assert.Contains("movablekeys", set.Find("eval")!.Flags);
         CommandDocs georadius = set.Find("georadius")!.Docs;
-        Assert.Equal(["deprecated"], georadius.DocFlags);
+        Assert.Equal(["deprecated"], georadius.DocFlags!);
         Assert.Equal("6.2.0", georadius.DeprecatedSince);
         Assert.Equal("3.2.0", georadius.Since);
         Assert.Equal(("7.0.0", "Added support for uppercase unit names."), georadius.History![^1]);
