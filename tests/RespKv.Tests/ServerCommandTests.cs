@@ -79,7 +79,8 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     public void CommandInfoGivesRedisSevenEntries()
     {
         using RespTestClient c = server.Connect();
-        const string get = "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n";
+        // redis-cli of redis-server 7.0.15: GET's key spec (index 1, range 0) is in the entry.
+        const string get = "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
         const string configGet = "*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n";
         Assert.Equal("*1\r\n" + get, c.Call("COMMAND", "INFO", "get"));
         Assert.Equal("*4\r\n" + configGet + configGet + "$-1\r\n$-1\r\n", c.Call("COMMAND", "INFO", "config|get", "CONFIG|GET", "config|nosuch", "get|x"));
@@ -88,16 +89,16 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     }
 
     [Fact]
-    public void CommandInfoDerivesFlagsAndCategoriesAsRedisPrintsThem()
+    public void CommandInfoPrintsRedisFlagsCategoriesAndTips()
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
             "*5\r\n" +
-            "*10\r\n$6\r\ndbsize\r\n:1\r\n*2\r\n+readonly\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@keyspace\r\n+@read\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n" +
-            "*10\r\n$7\r\nflushdb\r\n:-1\r\n*1\r\n+write\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@keyspace\r\n+@write\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n" +
-            "*10\r\n$4\r\ntime\r\n:1\r\n*3\r\n+loading\r\n+stale\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n" +
+            "*10\r\n$6\r\ndbsize\r\n:1\r\n*2\r\n+readonly\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@keyspace\r\n+@read\r\n+@fast\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n$23\r\nresponse_policy:agg_sum\r\n*0\r\n*0\r\n" +
+            "*10\r\n$7\r\nflushdb\r\n:-1\r\n*1\r\n+write\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@keyspace\r\n+@write\r\n+@slow\r\n+@dangerous\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nresponse_policy:all_succeeded\r\n*0\r\n*0\r\n" +
+            "*10\r\n$4\r\ntime\r\n:1\r\n*3\r\n+loading\r\n+stale\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@fast\r\n*1\r\n$23\r\nnondeterministic_output\r\n*0\r\n*0\r\n" +
             "*10\r\n$8\r\nshutdown\r\n:-1\r\n*6\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n+no_multi\r\n+allow_busy\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n" +
-            "*10\r\n$11\r\nclient|list\r\n:-2\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n",
+            "*10\r\n$11\r\nclient|list\r\n:-2\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n*1\r\n$23\r\nnondeterministic_output\r\n*0\r\n*0\r\n",
             c.Call("COMMAND", "INFO", "dbsize", "flushdb", "time", "shutdown", "client|list"));
         Assert.Equal(Pong, c.Call("PING"));
     }
@@ -132,22 +133,22 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         Assert.StartsWith("%7\r\n", c.Call("HELLO", "3"));
-        Assert.Equal("*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n~0\r\n~0\r\n_\r\n",
+        Assert.Equal("*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n_\r\n",
             c.Call("COMMAND", "INFO", "get", "nosuch"));
         Assert.Equal(Pong, c.Call("PING"));
     }
 
     [Fact]
-    public void CommandDocsGivesSummaryGroupAndSubcommands()
+    public void CommandDocsGivesRedisDocuments()
     {
         using RespTestClient c = server.Connect();
-        const string getDoc = "*4\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\ngroup\r\n$6\r\nstring\r\n";
+        const string getDoc = "*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n";
         Assert.Equal("*2\r\n$3\r\nget\r\n" + getDoc, c.Call("COMMAND", "DOCS", "get", "nosuch"));
         Assert.Equal("*0\r\n", c.Call("COMMAND", "DOCS", "nosuch"));
-        Assert.Equal("*2\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n$42\r\nGet the values of configuration parameters\r\n$5\r\ngroup\r\n$6\r\nserver\r\n",
+        Assert.Equal("*2\r\n$10\r\nconfig|get\r\n*12\r\n$7\r\nsummary\r\n$42\r\nGet the values of configuration parameters\r\n$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$62\r\nO(N) when N is the number of configuration parameters provided\r\n$7\r\nhistory\r\n*1\r\n*2\r\n$5\r\n7.0.0\r\n$65\r\nAdded the ability to pass multiple pattern parameters in one call\r\n$9\r\narguments\r\n*1\r\n*8\r\n$4\r\nname\r\n$9\r\nparameter\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\nflags\r\n*1\r\n+multiple\r\n$9\r\narguments\r\n*1\r\n*4\r\n$4\r\nname\r\n$9\r\nparameter\r\n$4\r\ntype\r\n$6\r\nstring\r\n",
             c.Call("COMMAND", "DOCS", "Config|GET"));
         string config = c.Call("COMMAND", "DOCS", "config");
-        Assert.StartsWith("*2\r\n$6\r\nconfig\r\n*6\r\n$7\r\nsummary\r\n$45\r\nA container for server configuration commands\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n*4\r\n", config);
+        Assert.StartsWith("*2\r\n$6\r\nconfig\r\n*10\r\n$7\r\nsummary\r\n$45\r\nA container for server configuration commands\r\n$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$22\r\nDepends on subcommand.\r\n$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n*12\r\n", config);
         Assert.StartsWith($"*{2 * server.Host.Server.Commands.All.Count}\r\n", c.Call("COMMAND", "DOCS"));
         Assert.Equal(Pong, c.Call("PING"));
     }
@@ -157,9 +158,9 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         c.Call("HELLO", "3");
-        Assert.Equal("%1\r\n$3\r\nget\r\n%2\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\ngroup\r\n$6\r\nstring\r\n",
+        Assert.Equal("%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n",
             c.Call("COMMAND", "DOCS", "get"));
-        Assert.StartsWith("%1\r\n$6\r\nclient\r\n%3\r\n$7\r\nsummary\r\n", c.Call("COMMAND", "DOCS", "client"));
+        Assert.StartsWith("%1\r\n$6\r\nclient\r\n%5\r\n$7\r\nsummary\r\n", c.Call("COMMAND", "DOCS", "client"));
         Assert.Equal(Pong, c.Call("PING"));
     }
 
@@ -195,7 +196,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     }
 
     [Fact]
-    public void CommandGetKeysUsesTheKeyPositions()
+    public void CommandGetKeysUsesTheKeySpecs()
     {
         using RespTestClient c = server.Connect();
         Assert.Equal("*1\r\n$1\r\na\r\n", c.Call("COMMAND", "GETKEYS", "GET", "a"));
@@ -208,21 +209,41 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal("-ERR Invalid number of arguments specified for command\r\n", c.Call("COMMAND", "GETKEYS", "get", "a", "b"));
         Assert.Equal("-ERR Invalid number of arguments specified for command\r\n", c.Call("COMMAND", "GETKEYS", "mset", "a"));
         Assert.Equal("-ERR wrong number of arguments for 'command|getkeys' command\r\n", c.Call("COMMAND", "GETKEYS", "get"));
+        Assert.Equal("-ERR The command has no key arguments\r\n", c.Call("COMMAND", "GETKEYS", "object", "help"));
+        Assert.Equal("*1\r\n$1\r\nk\r\n", c.Call("COMMAND", "GETKEYS", "OBJECT", "FREQ", "k"));
         Assert.Equal(Pong, c.Call("PING"));
     }
 
     [Fact]
-    public void CommandHelpListsTheImplementedSubcommands()
+    public void CommandGetKeysAndFlagsGivesEachKeysSpecFlags()
+    {
+        using RespTestClient c = server.Connect();
+        // redis-server 7.0.15's replies.
+        Assert.Equal("*2\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nb\r\n*2\r\n+OW\r\n+update\r\n",
+            c.Call("COMMAND", "GETKEYSANDFLAGS", "copy", "a", "b"));
+        Assert.Equal("*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n", c.Call("COMMAND", "GETKEYSANDFLAGS", "set", "a", "b"));
+        Assert.Equal("*1\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+update\r\n", c.Call("COMMAND", "GETKEYSANDFLAGS", "set", "a", "b", "get"));
+        Assert.Equal("-ERR Invalid command specified\r\n", c.Call("COMMAND", "GETKEYSANDFLAGS", "nosuch", "a"));
+        Assert.Equal("-ERR wrong number of arguments for 'command|getkeysandflags' command\r\n", c.Call("COMMAND", "GETKEYSANDFLAGS", "get"));
+        c.Call("HELLO", "3");
+        Assert.Equal("*2\r\n*2\r\n$1\r\na\r\n~2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nb\r\n~2\r\n+OW\r\n+update\r\n",
+            c.Call("COMMAND", "GETKEYSANDFLAGS", "copy", "a", "b"));
+        Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public void CommandHelpIsRedisHelp()
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n" +
+            "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n" +
             "+    Return details about all Redis commands.\r\n+COUNT\r\n+    Return the total number of commands in this Redis server.\r\n" +
             "+LIST\r\n+    Return a list of all commands in this Redis server.\r\n+INFO [<command-name> ...]\r\n" +
             "+    Return details about multiple Redis commands.\r\n+    If no command names are given, documentation details for all\r\n" +
             "+    commands are returned.\r\n+DOCS [<command-name> ...]\r\n+    Return documentation details about multiple Redis commands.\r\n" +
             "+    If no command names are given, documentation details for all\r\n+    commands are returned.\r\n+GETKEYS <full-command>\r\n" +
-            "+    Return the keys from a full Redis command.\r\n+HELP\r\n+    Prints this help.\r\n",
+            "+    Return the keys from a full Redis command.\r\n+GETKEYSANDFLAGS <full-command>\r\n" +
+            "+    Return the keys and the access flags from a full Redis command.\r\n+HELP\r\n+    Prints this help.\r\n",
             c.Call("COMMAND", "HELP"));
         Assert.Equal(Pong, c.Call("PING"));
     }

@@ -18,7 +18,7 @@ public static class StringCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new("get", 2, ReadOnly | Fast, 1, 1, 1, "string", "Get the value of a key", Get),
-        new("set", -3, Write | DenyOom, 1, 1, 1, "string", "Set the string value of a key", Set),
+        new("set", -3, Write | DenyOom, 1, 1, 1, "string", "Set the string value of a key", Set) { VariableKeyFlags = SetKeyFlags },
         new("setex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration of a key", (CommandContext c, in CommandArgs a) => SetEx(c, a, StringOptions.Ex)),
         new("psetex", 4, Write | DenyOom, 1, 1, 1, "string", "Set the value and expiration in milliseconds of a key", (CommandContext c, in CommandArgs a) => SetEx(c, a, StringOptions.Px)),
         new("getex", -2, Write | Fast, 1, 1, 1, "string", "Get the value of a key and optionally set its expiration", GetEx),
@@ -39,6 +39,17 @@ public static class StringCommands
         new("getrange", 4, ReadOnly, 1, 1, 1, "string", "Get a substring of the string stored at a key", GetRange),
         new("substr", 4, ReadOnly, 1, 1, 1, "string", "Get a substring of the string stored at a key", GetRange),
     ];
+
+    /// <summary>
+    /// SET's key flags (its key spec is <c>variable_flags</c>): <c>RW access update</c> when a GET option reads
+    /// the old value, otherwise <c>OW update</c>, as Redis 7.0's COMMAND GETKEYSANDFLAGS reports them.
+    /// </summary>
+    private static KeySpecFlags SetKeyFlags(in CommandArgs args, int keySpecIndex, KeySpecFlags specFlags)
+    {
+        for (int i = 3; i < args.Count; i++)
+            if (args.Is(i, "GET"u8)) return KeySpecFlags.RW | KeySpecFlags.Access | KeySpecFlags.Update;
+        return KeySpecFlags.OW | KeySpecFlags.Update;
+    }
 
     private const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 

@@ -130,19 +130,38 @@ public sealed class AtomicUnit
         return mask;
     }
 
-    /// <summary>The shards (a mask over one database) of <paramref name="command"/>'s key arguments in <paramref name="args"/>; <paramref name="keyCount"/> is how many key arguments there are.</summary>
+    /// <summary>
+    /// The shards (a mask over one database) of <paramref name="command"/>'s key arguments in <paramref name="args"/>, found
+    /// by its Redis 7 key specs (<see cref="CommandInfo.GetKeys"/>); <paramref name="keyCount"/> is how many key arguments
+    /// there are. Arguments the key specs cannot be applied to (a bad key count: the handler will refuse them) yield every
+    /// shard, so the command still runs under locks that cover whatever it could touch. Allocates only for a command
+    /// naming more than <see cref="InlineKeys"/> keys.
+    /// </summary>
     public static ulong KeyShardMask(CommandInfo command, in CommandArgs args, out int keyCount)
     {
-        KeyIndexRange keys = command.KeyIndexes(args.Count);
-        ulong mask = 0;
-        keyCount = 0;
-        for (int i = keys.First; i <= keys.Last; i += keys.Step)
+        Span<KeyRef> inline = stackalloc KeyRef[InlineKeys];
+        keyCount = command.GetKeys(args, inline);
+        if (keyCount < 0)
         {
-            mask |= Database.ShardMaskOf(args[i]);
-            keyCount++;
+            keyCount = int.MaxValue;
+            return Database.AllShards;
         }
+        KeyRef[]? rented = null;
+        Span<KeyRef> keys = inline;
+        if (keyCount > InlineKeys)
+        {
+            rented = System.Buffers.ArrayPool<KeyRef>.Shared.Rent(keyCount);
+            keys = rented;
+            command.GetKeys(args, keys);
+        }
+        ulong mask = 0;
+        for (int i = 0; i < keyCount; i++) mask |= Database.ShardMaskOf(args[keys[i].Index]);
+        if (rented != null) System.Buffers.ArrayPool<KeyRef>.Shared.Return(rented);
         return mask;
     }
+
+    /// <summary>Keys <see cref="KeyShardMask"/> finds without renting a buffer (MSET of up to 32 keys).</summary>
+    private const int InlineKeys = 32;
 
     private static void RequireHeld(Database database, ulong mask)
     {

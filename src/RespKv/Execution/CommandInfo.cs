@@ -32,8 +32,22 @@ public enum CommandFlags
     SkipSlowlog = 1 << 10,
     /// <summary><c>allow_busy</c>: allowed while a script is busy.</summary>
     AllowBusy = 1 << 11,
-    /// <summary><c>may_replicate</c>: may produce replication traffic.</summary>
+    /// <summary><c>may_replicate</c>: may produce replication traffic (Redis 7.0's COMMAND does not print it).</summary>
     MayReplicate = 1 << 12,
+    /// <summary><c>pubsub</c>: a Pub/Sub command.</summary>
+    Pubsub = 1 << 13,
+    /// <summary><c>blocking</c>: may block the client.</summary>
+    Blocking = 1 << 14,
+    /// <summary><c>skip_monitor</c>: never shown to MONITOR.</summary>
+    SkipMonitor = 1 << 15,
+    /// <summary><c>asking</c>: cluster-related, accepted on an importing slot after ASKING.</summary>
+    Asking = 1 << 16,
+    /// <summary><c>no_mandatory_keys</c>: may have no key arguments (EVAL with numkeys 0); COMMAND GETKEYS answers an empty array instead of an error.</summary>
+    NoMandatoryKeys = 1 << 17,
+    /// <summary><c>no_async_loading</c>: refused while the dataset loads asynchronously.</summary>
+    NoAsyncLoading = 1 << 18,
+    /// <summary><c>movablekeys</c>: key positions are not given by first/last/step alone (a keyword or keynum key spec, or arguments that decide).</summary>
+    MovableKeys = 1 << 19,
 
     // RespKv's own flags below: not Redis flags, never printed by COMMAND.
 
@@ -62,6 +76,22 @@ public enum CommandFlags
     RespKvOwn = ~((1 << 20) - 1),
 }
 
+/// <summary>Redis's command flags as COMMAND INFO names them, in the order it prints them (server.c's reply of a command's flags).</summary>
+public static class CommandFlagNames
+{
+    /// <summary>Each printed flag with its name, in Redis 7.0's order; <c>may_replicate</c> is not printed.</summary>
+    public static readonly (CommandFlags Flag, string Name)[] Printed =
+    [
+        (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"),
+        (CommandFlags.Admin, "admin"), (CommandFlags.Pubsub, "pubsub"), (CommandFlags.NoScript, "noscript"),
+        (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
+        (CommandFlags.SkipMonitor, "skip_monitor"), (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Asking, "asking"),
+        (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"), (CommandFlags.NoMandatoryKeys, "no_mandatory_keys"),
+        (CommandFlags.NoAsyncLoading, "no_async_loading"), (CommandFlags.NoMulti, "no_multi"), (CommandFlags.MovableKeys, "movablekeys"),
+        (CommandFlags.AllowBusy, "allow_busy"),
+    ];
+}
+
 /// <summary>
 /// Runs one command: reads <paramref name="args"/> (slices of the receive buffer, valid during the call), acts, writes
 /// exactly one reply to <c>context.Writer</c>. A write command's handler runs holding every lock it needs (the executor
@@ -73,7 +103,9 @@ public delegate void CommandHandler(CommandContext context, in CommandArgs args)
 /// One row of the command table: name, arity, flags and key positions as Redis 7.0's command table
 /// holds them (https://redis.io/commands/command/), plus the handler. This data answers arity errors,
 /// COMMAND/COMMAND INFO/COMMAND DOCS, and later which commands MULTI queues and which shards a
-/// command must lock.
+/// command must lock. When the table is built, each row gets Redis 7.0's <see cref="CommandMetadata"/> of
+/// the same full name (key specs, ACL categories, tips, docs); a row Redis 7.0 lacks (CLIENT SETINFO) keeps
+/// what the row itself declares.
 /// </summary>
 public class CommandInfo
 {
@@ -116,6 +148,117 @@ public class CommandInfo
     /// <summary>Only the Redis flags of <see cref="Flags"/> (what Redis's COMMAND INFO reports).</summary>
     public CommandFlags RedisFlags => Flags & ~CommandFlags.RespKvOwn;
 
+    /// <summary>
+    /// Redis 7.0's metadata for this row (attached by full name when a <see cref="CommandTable"/> is built), or
+    /// null for a row Redis 7.0 does not have or one in no table.
+    /// </summary>
+    public CommandMetadata? Metadata { get; internal set; }
+
+    private readonly KeySpec[]? _keySpecs;
+
+    /// <summary>
+    /// The key specs (https://redis.io/docs/reference/key-specs/): those the row declares (init; for a command
+    /// Redis 7.0 lacks, or a test's synthetic row), else <see cref="Metadata"/>'s, else none.
+    /// </summary>
+    public KeySpec[] KeySpecs
+    {
+        get => _keySpecs ?? Metadata?.KeySpecs ?? [];
+        init => _keySpecs = value;
+    }
+
+    /// <summary>
+    /// For a command with a <c>variable_flags</c> key spec (SET): the flags of its keys given the arguments, as
+    /// Redis's getkeys procedure for the command decides them; null = the spec's flags as declared.
+    /// </summary>
+    public KeyFlagsResolver? VariableKeyFlags { get; init; }
+
+    /// <summary>Command tips (<c>nondeterministic_output</c>…) from <see cref="Metadata"/>, or none.</summary>
+    public string[] Tips => Metadata?.Tips ?? [];
+
+    private string[]? _derivedAclCategories;
+    private CommandDocs? _ownDocs;
+
+    /// <summary>
+    /// ACL categories as COMMAND prints them (<c>@write</c>, <c>@string</c>…): <see cref="Metadata"/>'s; for a row
+    /// Redis 7.0 lacks (CLIENT SETINFO, a Redis 7.2 command), derived as Redis derives the implicit ones
+    /// (server.c <c>setImplicitACLCategories</c>): <c>@write</c>/<c>@read</c>/<c>@admin</c> and <c>@dangerous</c>
+    /// from the flags, <c>@fast</c> or else <c>@slow</c>, and the group's category, in acl.c's order.
+    /// </summary>
+    public string[] AclCategories => Metadata?.AclCategories ?? (_derivedAclCategories ??= DeriveAclCategories());
+
+    /// <summary>The COMMAND DOCS document: <see cref="Metadata"/>'s, else this row's summary and group.</summary>
+    public CommandDocs Docs => Metadata?.Docs ?? (_ownDocs ??= new CommandDocs { Summary = Summary, Group = Group });
+
+    /// <summary>Redis's ACL categories, in its bit order (acl.c <c>ACLCommandCategories</c>), the order COMMAND prints them in.</summary>
+    private static readonly string[] AclCategoryNames =
+    [
+        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+        "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
+        "transaction", "scripting",
+    ];
+
+    private string[] DeriveAclCategories()
+    {
+        CommandFlags f = Flags;
+        var names = new List<string>();
+        foreach (string name in AclCategoryNames)
+        {
+            bool has = name switch
+            {
+                "write" => (f & CommandFlags.Write) != 0,
+                "read" => (f & CommandFlags.ReadOnly) != 0,
+                "admin" or "dangerous" => (f & CommandFlags.Admin) != 0,
+                "fast" => (f & CommandFlags.Fast) != 0,
+                "slow" => (f & CommandFlags.Fast) == 0,
+                "keyspace" => Group == "generic",
+                "transaction" => Group == "transactions",
+                _ => Group == name,
+            };
+            if (has) names.Add("@" + name);
+        }
+        return names.ToArray();
+    }
+
+    /// <summary>
+    /// True when some key spec names keys (one not flagged <c>not_key</c>): COMMAND GETKEYS answers
+    /// <c>-ERR The command has no key arguments</c> otherwise.
+    /// </summary>
+    public bool HasKeys
+    {
+        get
+        {
+            foreach (KeySpec spec in KeySpecs)
+                if ((spec.Flags & KeySpecFlags.NotKey) == 0) return true;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Finds the key arguments of <paramref name="args"/> (args[0] = this command's name; for a subcommand
+    /// args[1] is its name) from <see cref="KeySpecs"/>, in spec order, without allocating: writes up to
+    /// <c>into.Length</c> of them to <paramref name="into"/> and returns how many there are (call again with a
+    /// larger span when the result exceeds <c>into.Length</c>). Returns -1 when a spec cannot be applied
+    /// (see <see cref="KeySpec.AppendKeys"/>: keyword missing, bad key count, keys past the arguments), where
+    /// Redis's COMMAND GETKEYS answers <c>-ERR Invalid arguments specified for command</c> and the command itself
+    /// a syntax error. Specs flagged <c>not_key</c> are skipped unless <paramref name="includeNotKeys"/>.
+    /// A <c>variable_flags</c> spec's keys get their flags from <see cref="VariableKeyFlags"/>.
+    /// </summary>
+    public int GetKeys(in CommandArgs args, Span<KeyRef> into, bool includeNotKeys = false)
+    {
+        KeySpec[] specs = KeySpecs;
+        int count = 0;
+        for (int s = 0; s < specs.Length; s++)
+        {
+            KeySpec spec = specs[s];
+            if ((spec.Flags & KeySpecFlags.NotKey) != 0 && !includeNotKeys) continue;
+            KeySpecFlags flags = spec.Flags;
+            if ((flags & KeySpecFlags.VariableFlags) != 0 && VariableKeyFlags != null) flags = VariableKeyFlags(args, s, flags);
+            count = spec.AppendKeys(args, into, count, flags);
+            if (count < 0) return -1;
+        }
+        return count;
+    }
+
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }
 
@@ -147,11 +290,10 @@ public class CommandInfo
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
 
     /// <summary>
-    /// True when the command reads or writes the keyspace but its keys cannot be known from its arguments
-    /// (no key positions: FLUSHDB, KEYS, SCAN, RANDOMKEY, DBSIZE): a transaction running it locks every
-    /// shard of the database.
+    /// True when the command reads or writes the keyspace but names no key (no key spec: FLUSHDB, KEYS, SCAN,
+    /// RANDOMKEY, DBSIZE): it is locked as touching every shard of the database.
     /// </summary>
-    public bool TouchesWholeDatabase => FirstKey == 0 && (Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0;
+    public bool TouchesWholeDatabase => (Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0 && !HasKeys;
 
     /// <summary>
     /// Visits the indexes of the key arguments of a command of <paramref name="argc"/> arguments, from

@@ -15,7 +15,7 @@ public sealed class CommandTable
     private readonly CommandNameLookup _commands;
     private readonly Dictionary<CommandInfo, CommandNameLookup> _subcommands = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>A table of <paramref name="commands"/>.</summary>
+    /// <summary>A table of <paramref name="commands"/>; each row and subcommand gets Redis 7.0's <see cref="CommandMetadata"/> of its full name.</summary>
     public CommandTable(IEnumerable<CommandInfo> commands)
     {
         All = commands.OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
@@ -36,6 +36,7 @@ public sealed class CommandTable
     {
         if (row.StatsIndex >= 0) throw new InvalidOperationException($"Command row '{row.FullName}' already belongs to a command table.");
         row.StatsIndex = rows.Count;
+        row.Metadata = CommandMetadata.Shipped.Find(row.FullName);
         rows.Add(row);
     }
 

@@ -20,6 +20,7 @@ public static class CommandFamilies
             .Concat(KeyspaceCommands.Table)
             .Concat(ExpiryCommands.Table)
             .Concat(ServerCommands.Table)
+            .Concat(CommandCommands.Table)
             .Concat(ClientCommands.Table)
             .Concat(TransactionCommands.Table)
             .Concat(ClusterCommands.Table));
