@@ -1,5 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
+using RespKv.Configuration;
 using RespKv.Server;
 
 namespace RespKv.Benchmarks;

@@ -2,6 +2,7 @@
 // Kestrel host until SHUTDOWN, SIGTERM or SIGINT (Ctrl+C), and exits 0; a bad option exits 1.
 using System.Runtime.InteropServices;
 using RespKv.Server;
+using RespKv.Configuration;
 
 ServerCommandLine commandLine = ServerCommandLine.Parse(args, Console.In);
 switch (commandLine.Action)

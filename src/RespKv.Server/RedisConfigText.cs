@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 

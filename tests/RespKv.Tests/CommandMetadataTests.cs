@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
-using RespKv.Server;
 using RespKv.Commands;
 using RespKv.Execution;
 using RespKv.Protocol;
+using RespKv.Server;
 using Xunit.Abstractions;
 
 namespace RespKv.Tests;

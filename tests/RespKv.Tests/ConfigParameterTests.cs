@@ -1,3 +1,4 @@
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 

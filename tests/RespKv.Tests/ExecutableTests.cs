@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net;
 using System.Text.RegularExpressions;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 using Serilog.Events;

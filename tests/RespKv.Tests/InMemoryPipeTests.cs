@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Server;
 
 namespace RespKv.Tests;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Server;
 using RespKv.Storage;

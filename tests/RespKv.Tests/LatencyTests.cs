@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 

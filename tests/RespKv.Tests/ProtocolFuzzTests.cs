@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Server;
 
 namespace RespKv.Tests;

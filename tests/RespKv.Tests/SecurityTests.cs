@@ -2,6 +2,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 using StackExchange.Redis;

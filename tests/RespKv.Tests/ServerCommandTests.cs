@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 

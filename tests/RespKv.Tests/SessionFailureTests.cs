@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server.Commands;

@@ -1,6 +1,5 @@
 using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server.Commands;
 using RespKv.Storage;
 using static RespKv.Execution.CommandFlags;
 
@@ -234,7 +233,7 @@ public static class ExpiryCommands
     /// REFCOUNT: it stores no Redis encodings (ziplist, embstr…) nor reference counts, so it cannot answer them
     /// honestly; they answer <c>-ERR unknown subcommand</c> (a difference from Redis).
     /// </summary>
-    private static void ObjectHelp(CommandContext context, in CommandArgs args) => ServerCommands.WriteHelp(context.Writer, "OBJECT",
+    private static void ObjectHelp(CommandContext context, in CommandArgs args) => context.Writer.WriteHelp("OBJECT",
     [
         "FREQ <key>",
         "    Return the access frequency index of the <key>. The returned integer is",

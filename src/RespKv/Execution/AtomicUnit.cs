@@ -1,7 +1,5 @@
 using System.Numerics;
-using RespKv.Commands;
 using RespKv.Protocol;
-using RespKv.Server;
 using RespKv.Storage;
 
 namespace RespKv.Execution;

@@ -5,12 +5,12 @@ namespace RespKv.Execution;
 
 /// <summary>
 /// Where applied writes go to be made durable: the append-only file implements it and is set as
-/// <see cref="RespServer.WriteLog"/>. Follows Redis's propagation (server.c <c>call()</c> →
+/// the server's write log (<c>RespServer.WriteLog</c>). Follows Redis's propagation (server.c <c>call()</c> →
 /// <c>propagatePendingCommands</c>, <c>alsoPropagate</c>): what is logged is the effect of a command, not the request.
 /// <para>
 /// Ordering contract: every call is made while the caller still holds the write locks of the shards the
-/// records touch (<see cref="ClientSession.Dispatch"/> takes them around a write command; EXEC holds its
-/// whole lock set), so for any two writes to the same key, log order equals apply order.
+/// records touch (the executor, <c>Server.CommandExecutor</c>, takes them around a write command; an
+/// <see cref="AtomicUnit"/> holds its whole lock set), so for any two writes to the same key, log order equals apply order.
 /// </para>
 /// </summary>
 public interface IWriteLog
@@ -42,7 +42,7 @@ public interface IWriteLog
 /// multibulks (<c>*N\r\n$len\r\narg\r\n…</c>, the AOF's own format), each with the database it applies to.
 /// One per client, reused: nothing is allocated per command once its buffers have grown.
 /// <para>
-/// By default <see cref="ClientSession.Dispatch"/> records a write command as it was received when it
+/// By default the executor records a write command as it was received when it
 /// changed the keyspace (a change was announced through <see cref="Storage.KeyspaceShard.Mutated"/> on a shard it holds,
 /// see <see cref="Storage.KeyspaceShard.Changes"/>) and replied no error. A handler whose effect
 /// differs from its request (Redis's <c>rewriteClientCommandVector</c>: <c>SET … GET</c> → <c>SET</c>,

@@ -1,6 +1,5 @@
 using System.Text;
 using RespKv.Protocol;
-using RespKv.Server.Commands;
 
 namespace RespKv.Execution;
 

@@ -1,4 +1,3 @@
-using RespKv.Server;
 using RespKv.Storage;
 
 namespace RespKv.Execution;

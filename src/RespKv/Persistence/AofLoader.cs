@@ -3,8 +3,9 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 using RespKv.Protocol;
-using RespKv.Server;
+using RespKv.Storage;
 
 namespace RespKv.Persistence;
 
@@ -31,9 +32,8 @@ public sealed record AofLoadResult(IReadOnlyList<string> Files, long Bytes, long
 }
 
 /// <summary>
-/// Loads an AOF at start-up (Redis's <c>loadAppendOnlyFiles</c>): replays every command through a
-/// <see cref="ClientSession"/> running the normal executor with <see cref="RespServer.WriteLog"/> off, its replies
-/// discarded. Sources, in order of preference: RespKv's single file <c>dir/appendfilename</c>; else a redis-server 7.0
+/// Loads an AOF at start-up (Redis's <c>loadAppendOnlyFiles</c>): replays every command through an
+/// <see cref="IAofReplayTarget"/> — the server's normal executor with the write log off, its replies discarded. Sources, in order of preference: RespKv's single file <c>dir/appendfilename</c>; else a redis-server 7.0
 /// directory <c>dir/appendonlydir/</c> whose manifest <c>appendfilename.manifest</c> lists a base file and incr files
 /// (loaded base first, then the incr files in manifest order; a base file with an RDB preamble is refused).
 /// <para>
@@ -115,30 +115,30 @@ public static class AofLoader
     }
 
     /// <summary>
-    /// Replays <paramref name="files"/> into <paramref name="server"/> (whose <see cref="RespServer.WriteLog"/> must be
-    /// null). <paramref name="loadTruncated"/> is <c>aof-load-truncated</c>: whether a torn tail of the last file is
-    /// cut off (true) or fails the load (false). Throws <see cref="AofLoadException"/> on failure.
+    /// Replays <paramref name="files"/> into <paramref name="target"/> (an executor that logs nothing), counting the
+    /// keys of <paramref name="keyspace"/> at the end. <paramref name="loadTruncated"/> is <c>aof-load-truncated</c>:
+    /// whether a torn tail of the last file is cut off (true) or fails the load (false). Throws
+    /// <see cref="AofLoadException"/> on failure.
     /// </summary>
-    public static AofLoadResult Load(RespServer server, IReadOnlyList<string> files, bool loadTruncated)
+    public static AofLoadResult Load(IAofReplayTarget target, Keyspace keyspace, ILogger logger, IReadOnlyList<string> files, bool loadTruncated)
     {
         var clock = Stopwatch.StartNew();
-        var session = new ClientSession(server, new DiscardingWriter()) { Authenticated = true, ReplaysAof = true };
         bool noGc = SuspendGarbageCollection(files);
-        server.Logger.LogDebug("AOF load: no-GC region {State}", noGc ? "started" : "not available");
+        logger.LogDebug("AOF load: no-GC region {State}", noGc ? "started" : "not available");
         long bytes = 0, commands = 0, selects = 0;
         bool truncated = false;
-        long errorsBefore = session.Writer.ErrorsWritten;
+        long errorsBefore = target.ErrorsWritten;
         for (int i = 0; i < files.Count; i++)
         {
-            FileLoad f = LoadFile(server, session, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1);
+            FileLoad f = LoadFile(target, logger, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1);
             bytes += f.Bytes;
             commands += f.Commands;
             selects += f.Selects;
             truncated |= f.Truncated;
         }
         if (noGc) ResumeGarbageCollection();
-        long failed = session.Writer.ErrorsWritten - errorsBefore;
-        return new AofLoadResult(files, bytes, commands, failed, server.Keyspace.TotalKeys, clock.Elapsed, selects, truncated);
+        long failed = target.ErrorsWritten - errorsBefore;
+        return new AofLoadResult(files, bytes, commands, failed, keyspace.TotalKeys, clock.Elapsed, selects, truncated);
     }
 
     /// <summary>Largest no-GC region the loader asks for, in bytes.</summary>
@@ -182,9 +182,8 @@ public static class AofLoader
 
     private readonly record struct FileLoad(long Bytes, long Commands, long Selects, bool Truncated);
 
-    private static FileLoad LoadFile(RespServer server, ClientSession session, string path, bool truncateTail, bool isLast)
+    private static FileLoad LoadFile(IAofReplayTarget session, ILogger log, string path, bool truncateTail, bool isLast)
     {
-        ILogger log = server.Logger;
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
         byte[] buffer = new byte[1 << 20];
         var slices = new ArgSlice[16];
@@ -201,7 +200,7 @@ public static class AofLoader
             {
                 long recordOffset = bufferOffset + start;
                 var args = new CommandArgs(buffer.AsSpan(start, consumed), slices.AsSpan(0, argc));
-                if (server.Commands.Lookup(args[0]) == null)
+                if (!session.IsKnownCommand(args[0]))
                     throw new AofLoadException($"Unknown command '{Encoding.UTF8.GetString(args[0])}' reading the append only file {path} at byte offset {recordOffset}");
                 if (args.Count == 1 && args.Is(0, "MULTI"u8)) beforeMulti = recordOffset;
                 else if (args.Count == 2 && args.Is(0, "SELECT"u8)) selects++;
@@ -210,7 +209,7 @@ public static class AofLoader
                 commands++;
                 start += consumed;
                 validUpTo = bufferOffset + start;
-                if ((commands & 0xFFF) == 0) session.Writer.Commit();
+                if ((commands & 0xFFF) == 0) session.DropReplies();
                 continue;
             }
             if (status == Parse.Malformed)
@@ -348,22 +347,29 @@ public static class AofLoader
         pos = lf + 1;
         return Parse.Complete;
     }
+}
 
-    /// <summary>Replies of the replayed commands go nowhere: one reusable buffer.</summary>
-    private sealed class DiscardingWriter : IBufferWriter<byte>
-    {
-        private byte[] _buffer = new byte[64 * 1024];
+/// <summary>
+/// Where the AOF loader replays commands: the server's executor, run by a client that is authenticated, logs nothing
+/// to the write log and discards its replies (the server makes one, <c>Server.AofReplayClient</c>).
+/// </summary>
+public interface IAofReplayTarget
+{
+    /// <summary>True when the command table knows <paramref name="name"/> (an unknown command fails the load).</summary>
+    bool IsKnownCommand(ReadOnlySpan<byte> name);
 
-        public void Advance(int count)
-        {
-        }
+    /// <summary>Runs one command read from the file, as a client's command (MULTI/EXEC included).</summary>
+    void Execute(in CommandArgs args);
 
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            if (sizeHint > _buffer.Length) _buffer = new byte[sizeHint];
-            return _buffer;
-        }
+    /// <summary>Error replies written so far (commands that failed while loading).</summary>
+    long ErrorsWritten { get; }
 
-        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-    }
+    /// <summary>Lets go of the replies written so far (they are discarded anyway).</summary>
+    void DropReplies();
+
+    /// <summary>True while a MULTI read from the file waits for its EXEC.</summary>
+    bool InMulti { get; }
+
+    /// <summary>Drops an open MULTI (a file that ends inside a transaction).</summary>
+    void DiscardTransaction();
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RespKv.Execution;
-using RespKv.Server;
 using RespKv.Storage;
 
 namespace RespKv.Persistence;
@@ -233,7 +232,7 @@ internal sealed class AofRewrite(AppendOnlyFile aof)
                 CopiedUpTo = Math.Max(mark, upTo);
                 file.Flush(flushToDisk: true);
             }
-            aof.Server.Logger.LogInformation("Background AOF rewrite: {Keys} keys, {Bytes} bytes written; snapshot paused writes for {PauseMs} ms", keys, BaseBytes, pauseMs);
+            aof.Logger.LogInformation("Background AOF rewrite: {Keys} keys, {Bytes} bytes written; snapshot paused writes for {PauseMs} ms", keys, BaseBytes, pauseMs);
             aof.RequestSwitch();
         }
         catch (Exception e)

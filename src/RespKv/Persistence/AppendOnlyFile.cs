@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 using RespKv.Execution;
-using RespKv.Server;
+using RespKv.Storage;
 
 namespace RespKv.Persistence;
 
@@ -68,7 +69,8 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     [ThreadStatic] private static long t_appendEnd;
     [ThreadStatic] private static bool t_isWriter;
 
-    private readonly RespServer _server;
+    private readonly ServerOptions _options;
+    private readonly Keyspace _keyspace;
     private readonly ILogger _log;
     private readonly object _sync = new();
     private readonly Thread _writer;
@@ -103,13 +105,16 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     private long _baseSize;
 
     /// <summary>Opens <paramref name="path"/> (created if missing) for appending at its end and starts the writer thread.</summary>
-    /// <param name="server">The server (options: <c>appendfsync</c>, <c>auto-aof-rewrite-*</c>; logger).</param>
+    /// <param name="options">The settings it reads at each use (<c>appendfsync</c>, <c>auto-aof-rewrite-*</c>), so CONFIG SET applies at once.</param>
+    /// <param name="keyspace">The data a rewrite snapshots.</param>
+    /// <param name="logger">Where it logs (rewrites, write errors).</param>
     /// <param name="path">The AOF's full path.</param>
     /// <param name="baseSize">Size in bytes of the file's compacted part (INFO <c>aof_base_size</c>, the auto-rewrite base).</param>
-    public AppendOnlyFile(RespServer server, string path, long baseSize)
+    public AppendOnlyFile(ServerOptions options, Keyspace keyspace, ILogger logger, string path, long baseSize)
     {
-        _server = server;
-        _log = server.Logger;
+        _options = options;
+        _keyspace = keyspace;
+        _log = logger;
         Path = path;
         _file = OpenForAppend(path);
         _fileOrigin = _file.Length;
@@ -124,7 +129,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     public string Path { get; }
 
     /// <summary>The fsync policy in effect (from <c>appendfsync</c>, read for each write so CONFIG SET applies at once).</summary>
-    public FsyncPolicy Policy => ParsePolicy(_server.Options.AppendFsync);
+    public FsyncPolicy Policy => ParsePolicy(_options.AppendFsync);
 
     /// <inheritdoc />
     public string? WriteError => Volatile.Read(ref _writeError);
@@ -335,11 +340,11 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     internal (long Offset, int Database) MarkSnapshot(KeyspaceSnapshot snapshot)
     {
         var locks = new Storage.TransactionLocks();
-        locks.AddEveryDatabase(_server.Keyspace);
+        locks.AddEveryDatabase(_keyspace);
         locks.Acquire();
         try
         {
-            snapshot.Collect(_server.Keyspace);
+            snapshot.Collect(_keyspace);
             lock (_sync) return (_appendOffset, _lastDatabase);
         }
         finally
@@ -675,7 +680,7 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         long now = Environment.TickCount64;
         if (now - _lastAutoCheckMs < 100) return;
         _lastAutoCheckMs = now;
-        ServerOptions o = _server.Options;
+        ServerOptions o = _options;
         if (o.AutoAofRewritePercentage <= 0 || _writeError != null) return;
         long current = Volatile.Read(ref _currentSize), baseSize = Math.Max(1, Volatile.Read(ref _baseSize));
         if (current < o.AutoAofRewriteMinSize) return;
@@ -706,8 +711,8 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     /// <summary>Opens a file for appending with the same sharing as the AOF (used by the rewrite's temporary file).</summary>
     internal static FileStream OpenAppend(string path) => OpenForAppend(path);
 
-    /// <summary>The server this log belongs to.</summary>
-    internal RespServer Server => _server;
+    /// <summary>Where this log writes its messages.</summary>
+    internal ILogger Logger => _log;
 }
 
 /// <summary>

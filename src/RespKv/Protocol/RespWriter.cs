@@ -180,6 +180,21 @@ public sealed class RespWriter
         WriteRaw(Crlf);
     }
 
+    /// <summary>
+    /// Writes a HELP reply as Redis's <c>addReplyHelp</c> does: an array of simple strings, first
+    /// <c>&lt;COMMAND&gt; &lt;subcommand&gt; [&lt;arg&gt; [value] [opt] ...]. Subcommands are:</c>, then
+    /// <paramref name="lines"/>, then <c>HELP</c> / <c>    Prints this help.</c>. Containers list only
+    /// the subcommands RespKv implements, in Redis's wording and order.
+    /// </summary>
+    public void WriteHelp(string command, ReadOnlySpan<string> lines)
+    {
+        WriteArrayHeader(lines.Length + 3);
+        WriteSimpleString(System.Text.Encoding.ASCII.GetBytes($"{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+        foreach (string line in lines) WriteSimpleString(System.Text.Encoding.ASCII.GetBytes(line));
+        WriteSimpleString("HELP"u8);
+        WriteSimpleString("    Prints this help."u8);
+    }
+
     /// <summary>Writes bytes as they are (already RESP-encoded), in chunks.</summary>
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server.Commands;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 

@@ -75,7 +75,7 @@ public sealed class ClientSession : CommandContext
     /// <summary>This client's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
     public CommandCounters CommandCounters { get; }
 
-    /// <summary>The writer into the connection (<see cref="Writer"/> unless replies are suppressed).</summary>
+    /// <summary>The writer into the connection (<see cref="CommandContext.Writer"/> unless replies are suppressed).</summary>
     internal RespWriter Replies { get; }
 
     /// <summary>The writer used while replies are suppressed, created on first use.</summary>
@@ -207,7 +207,7 @@ public sealed class ClientSession : CommandContext
     /// <summary>Full name of the last command run (CLIENT LIST <c>cmd</c>), e.g. <c>client|list</c>; <c>exec</c> while EXEC replays its queue, as in Redis.</summary>
     public string LastCommand => (ExecCommand ?? CurrentCommand)?.FullName ?? "NULL";
 
-    /// <summary>The EXEC command while it replays the queue (<see cref="CurrentCommand"/> is then each queued command), else null.</summary>
+    /// <summary>The EXEC command while it replays the queue (<see cref="CommandContext.CurrentCommand"/> is then each queued command), else null.</summary>
     internal CommandInfo? ExecCommand { get; set; }
 
     /// <summary>Set when the connection must close after the replies already written (QUIT, protocol error, idle timeout).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 
 namespace RespKv.Server;

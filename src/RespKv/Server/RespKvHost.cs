@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 
 namespace RespKv.Server;
 
@@ -70,7 +71,7 @@ public sealed class RespKvHost : IAsyncDisposable
 
     /// <summary>
     /// Binds the listeners and starts accepting connections. With <c>appendonly yes</c> it then loads the AOF
-    /// (<see cref="Persistence.AofPersistence.LoadAndOpen"/>): clients connecting meanwhile get
+    /// (<see cref="AofPersistence.LoadAndOpen"/>): clients connecting meanwhile get
     /// <c>-LOADING RespKv is loading the dataset in memory</c>; the returned task completes once the AOF is loaded,
     /// rewritten and open for writes. A load failure stops the host and throws <see cref="Persistence.AofLoadException"/>.
     /// </summary>
@@ -87,7 +88,7 @@ public sealed class RespKvHost : IAsyncDisposable
         {
             try
             {
-                await Task.Run(() => Persistence.AofPersistence.LoadAndOpen(Server), cancellation).ConfigureAwait(false);
+                await Task.Run(() => AofPersistence.LoadAndOpen(Server), cancellation).ConfigureAwait(false);
             }
             catch
             {
@@ -97,8 +98,8 @@ public sealed class RespKvHost : IAsyncDisposable
         }
         options.AppendOnlyChanged = on =>
         {
-            if (on) return Persistence.AofPersistence.Enable(Server);
-            Persistence.AofPersistence.Disable(Server);
+            if (on) return AofPersistence.Enable(Server);
+            AofPersistence.Disable(Server);
             return null;
         };
     }
@@ -125,7 +126,7 @@ public sealed class RespKvHost : IAsyncDisposable
     private void ClosePersistence()
     {
         Server.Options.AppendOnlyChanged = null;
-        Persistence.AofPersistence.Disable(Server);
+        AofPersistence.Disable(Server);
     }
 
     private void StopCron()

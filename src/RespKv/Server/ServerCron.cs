@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 
 namespace RespKv.Server;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Protocol;
 
 namespace RespKv.Server;

@@ -164,7 +164,7 @@ public sealed class Database
 
     /// <summary>
     /// Locks the one shard that holds <paramref name="key"/> and returns where the key lives, so the
-    /// caller's <see cref="Find(in KeySlot, ReadOnlySpan{byte})"/> and <see cref="Set(in KeySlot, ReadOnlySpan{byte}, object, long)"/>
+    /// caller's <see cref="Find(in KeySlot, ReadOnlySpan{byte})"/> and <see cref="Set(in KeySlot, ReadOnlySpan{byte}, object, long, KeyEvent?)"/>
     /// reuse its hash instead of hashing the key again.
     /// </summary>
     public ShardWriteScope LockKey(ReadOnlySpan<byte> key, out KeySlot slot)

@@ -20,7 +20,7 @@ namespace RespKv.Storage;
 /// <b>Concurrency.</b> Nothing reachable from a published <see cref="SortedHash"/> is ever written again:
 /// a write (<see cref="Set"/>, <see cref="Remove"/>) copies the leaf it changes and the inner nodes on the
 /// path to it (copy-on-write) and returns a new <see cref="SortedHash"/>, which the caller publishes by
-/// replacing the key's entry (<see cref="Database.Set(ReadOnlySpan{byte}, object, long)"/>) under the key's shard lock. Lock-free readers
+/// replacing the key's entry (<see cref="Database.Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/>) under the key's shard lock. Lock-free readers
 /// that loaded the old entry keep walking the old, intact version, so no reader can see a torn state and
 /// readers need no lock or version check. Unchanged leaves and subtrees are shared between versions.
 /// </para>

@@ -1,4 +1,5 @@
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Persistence;
 using RespKv.Server;
 using RespKv.Tests.Support;
@@ -23,7 +24,7 @@ public sealed class AofRecoveryTests
     {
         File.WriteAllBytes(Path.Combine(dir, "appendonly.aof"), content);
         var server = new RespServer(new ServerOptions { Dir = dir, AppendOnly = true, AofLoadTruncated = loadTruncated });
-        AofLoader.Load(server, AofLoader.FindFiles(server.Options), loadTruncated);
+        AofLoader.Load(new AofReplayClient(server), server.Keyspace, server.Logger, AofLoader.FindFiles(server.Options), loadTruncated);
         return server;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net;
 using System.Text;
+using RespKv.Configuration;
 using RespKv.Server;
 using RespKv.Tests.Support;
 

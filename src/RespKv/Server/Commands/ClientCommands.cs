@@ -364,7 +364,7 @@ public static class ClientCommands
         return flags.Length == 0 ? "N" : flags;
     }
 
-    private static void Help(ClientSession client, in CommandArgs args) => ServerCommands.WriteHelp(client.Writer, "CLIENT",
+    private static void Help(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("CLIENT",
     [
         "GETREDIR",
         "    Return the client ID we are redirecting to when tracking is enabled.",

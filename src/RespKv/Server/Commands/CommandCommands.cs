@@ -408,7 +408,7 @@ public static class CommandCommands
         }
     }
 
-    private static void CommandHelp(ClientSession client, in CommandArgs args) => ServerCommands.WriteHelp(client.Writer, "COMMAND",
+    private static void CommandHelp(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("COMMAND",
     [
         "(no subcommand)",
         "    Return details about all Redis commands.",

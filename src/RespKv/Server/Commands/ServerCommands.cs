@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
@@ -46,21 +47,6 @@ public static class ServerCommands
             new SessionCommandInfo("reset", 2, Admin | Loading | Stale, 0, 0, 0, "server", "Clear all entries from the slow log", SlowlogReset)),
         new SessionCommandInfo("time", 1, Loading | Stale | Fast, 0, 0, 0, "server", "Return the current server time", Time),
     ];
-
-    /// <summary>
-    /// Writes a HELP reply as Redis's <c>addReplyHelp</c> does: an array of simple strings, first
-    /// <c>&lt;COMMAND&gt; &lt;subcommand&gt; [&lt;arg&gt; [value] [opt] ...]. Subcommands are:</c>, then
-    /// <paramref name="lines"/>, then <c>HELP</c> / <c>    Prints this help.</c>. Containers list only
-    /// the subcommands RespKv implements, in Redis's wording and order.
-    /// </summary>
-    internal static void WriteHelp(RespWriter writer, string command, ReadOnlySpan<string> lines)
-    {
-        writer.WriteArrayHeader(lines.Length + 3);
-        writer.WriteSimpleString(Encoding.ASCII.GetBytes($"{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
-        foreach (string line in lines) writer.WriteSimpleString(Encoding.ASCII.GetBytes(line));
-        writer.WriteSimpleString("HELP"u8);
-        writer.WriteSimpleString("    Prints this help."u8);
-    }
 
     // ---------------------------------------------------------------- CONFIG
 
@@ -201,7 +187,7 @@ public static class ServerCommands
         client.Writer.WriteOk();
     }
 
-    private static void ConfigHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "CONFIG",
+    private static void ConfigHelp(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("CONFIG",
     [
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
@@ -327,13 +313,13 @@ public static class ServerCommands
     private const string ShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
 
     /// <summary>
-    /// <c>BGREWRITEAOF</c>: starts a background rewrite of the AOF (<see cref="Persistence.AofPersistence.StartRewrite"/>) and
+    /// <c>BGREWRITEAOF</c>: starts a background rewrite of the AOF (<see cref="AofPersistence.StartRewrite"/>) and
     /// answers <c>+Background append only file rewriting started</c>; while one runs, <c>-ERR Background append only file
     /// rewriting already in progress</c> (Redis 7.0's texts).
     /// </summary>
     private static void BgRewriteAof(ClientSession client, in CommandArgs args)
     {
-        if (Persistence.AofPersistence.StartRewrite(client.Server))
+        if (AofPersistence.StartRewrite(client.Server))
             client.Writer.WriteSimpleString("Background append only file rewriting started"u8);
         else
             client.Writer.WriteError("ERR Background append only file rewriting already in progress");
@@ -389,7 +375,7 @@ public static class ServerCommands
     }
 
     /// <summary><c>SLOWLOG HELP</c>: Redis 7.0's help lines.</summary>
-    private static void SlowlogHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "SLOWLOG", [
+    private static void SlowlogHelp(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("SLOWLOG", [
         "GET [<count>]",
         "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
         "    Entries are made of:",
@@ -457,7 +443,7 @@ public static class ServerCommands
     }
 
     /// <summary><c>LATENCY HELP</c>: Redis 7.0's lines for the subcommands RespKv implements.</summary>
-    private static void LatencyHelp(ClientSession client, in CommandArgs args) => WriteHelp(client.Writer, "LATENCY", [
+    private static void LatencyHelp(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("LATENCY", [
         "HISTORY <event>",
         "    Return time-latency samples for the <event> class.",
         "LATEST",

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using RespKv.Configuration;
+using RespKv.Persistence;
 using RespKv.Server;
 using RespKv.Storage;
 
-namespace RespKv.Persistence;
+namespace RespKv.Server;
 
 /// <summary>
 /// Turns the AOF on and off for a <see cref="RespServer"/>: the start-up sequence (load, compact, open), CONFIG SET
@@ -39,7 +41,7 @@ public static class AofPersistence
             AofLoadResult? loaded = null;
             if (files.Count > 0)
             {
-                loaded = AofLoader.Load(server, files, o.AofLoadTruncated);
+                loaded = AofLoader.Load(new AofReplayClient(server), server.Keyspace, log, files, o.AofLoadTruncated);
                 log.LogInformation("DB loaded from append only file: {Seconds:F3} seconds; {Keys} keys from {Commands} commands, {Bytes} bytes ({Files})",
                     loaded.Elapsed.TotalSeconds, loaded.Keys, loaded.Commands, loaded.Bytes, string.Join(", ", loaded.Files));
                 if (loaded.FailedCommands > 0)
@@ -52,7 +54,7 @@ public static class AofPersistence
                 // One SET/HSET per key already (e.g. the file a rewrite wrote): compacting would write the same bytes.
                 log.LogInformation("AOF already compact ({Commands} commands for {Keys} keys): not rewritten at start-up", loaded.Commands, loaded.Keys);
                 long size = new FileInfo(path).Length;
-                var existing = new AppendOnlyFile(server, path, size);
+                var existing = new AppendOnlyFile(server.Options, server.Keyspace, server.Logger, path, size);
                 server.Aof = existing;
                 server.WriteLog = existing;
                 return;
@@ -64,7 +66,7 @@ public static class AofPersistence
             (long keys, long bytes) = WriteSnapshotFile(snapshot, path);
             log.LogInformation("AOF rewritten at start-up in {Seconds:F3} seconds: {Keys} keys, {Before} bytes before, {After} bytes after",
                 clock.Elapsed.TotalSeconds, keys, before, bytes);
-            var aof = new AppendOnlyFile(server, path, bytes);
+            var aof = new AppendOnlyFile(server.Options, server.Keyspace, server.Logger, path, bytes);
             server.Aof = aof;
             server.WriteLog = aof;
         }
@@ -104,7 +106,7 @@ public static class AofPersistence
             var snapshot = new KeyspaceSnapshot();
             snapshot.Collect(server.Keyspace);
             (long _, long bytes) = AofSnapshotWriter.WriteFile(snapshot, path);
-            var aof = new AppendOnlyFile(server, path, bytes);
+            var aof = new AppendOnlyFile(server.Options, server.Keyspace, server.Logger, path, bytes);
             server.Aof = aof;
             server.WriteLog = aof;
             server.Logger.LogInformation("Append only file enabled: {Path}, {Bytes} bytes", path, bytes);

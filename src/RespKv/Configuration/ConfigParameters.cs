@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>What kind of setting a <see cref="ConfigParameter"/> is (Redis 7.0 config.c's config flags, and RespKv's own).</summary>
 [Flags]

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using RespKv.Protocol;
 
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>
 /// <c>CONFIG REWRITE</c> (https://redis.io/commands/config-rewrite/): writes the running settings back to the

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>
 /// One client class's output-buffer limit (redis.conf <c>client-output-buffer-limit &lt;class&gt; hard soft seconds</c>):

@@ -1,4 +1,4 @@
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>File-system failures worded as the C library's <c>strerror</c> words them, as redis-server's messages quote it.</summary>
 public static class SystemErrors

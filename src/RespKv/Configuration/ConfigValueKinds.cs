@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>
 /// How one kind of setting's value is read from text and printed, with Redis 7.0's validation and error texts

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace RespKv.Server;
+namespace RespKv.Configuration;
 
 /// <summary>
 /// The server's settings, named and valued as redis.conf 7.0 names them. Read at start-up from a
