@@ -52,6 +52,7 @@ public static class ConfigParameters
     private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
     // Value lists are in the order Redis 7.0 prints them in its CONFIG SET errors (config.c's enum tables).
     private static readonly string[] FsyncPolicies = ["everysec", "always", "no"];
+    private static readonly string[] ProtectedActions = ["no", "yes", "local"];
     private static readonly string[] EvictionPolicies =
         ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
 
@@ -146,6 +147,8 @@ public static class ConfigParameters
         // Redis 7.0: createLongLongConfig(0, LLONG_MAX, 0), in milliseconds.
         new("latency-monitor-threshold", true, o => o.LatencyMonitorThreshold.ToString(CultureInfo.InvariantCulture),
             (o, v) => SetInteger(v, 0, long.MaxValue, x => o.LatencyMonitorThreshold = x)),
+        // Redis 7.0: createEnumConfig("enable-debug-command", IMMUTABLE_CONFIG, protected_action_enum, "no").
+        new("enable-debug-command", false, o => o.EnableDebugCommand, (o, v) => SetEnum(v, ProtectedActions, x => o.EnableDebugCommand = x)),
     ];
 
     /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>

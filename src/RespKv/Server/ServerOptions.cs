@@ -118,6 +118,18 @@ public sealed class ServerOptions
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
 
+    /// <summary>A hash stays a listpack (OBJECT ENCODING) while it has at most this many fields (<c>hash-max-listpack-entries</c>, Redis 7.0 default 128).</summary>
+    public int HashMaxListpackEntries { get; set; } = 128;
+
+    /// <summary>… and no field or value longer than this many bytes (<c>hash-max-listpack-value</c>, Redis 7.0 default 64).</summary>
+    public int HashMaxListpackValue { get; set; } = 64;
+
+    /// <summary>
+    /// Who may run DEBUG (<c>enable-debug-command</c>, start-up only, as Redis 7.0): <c>no</c> (default) nobody, <c>local</c>
+    /// clients on a loopback address (or an in-memory connection), <c>yes</c> everybody.
+    /// </summary>
+    public string EnableDebugCommand { get; set; } = "no";
+
     /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
     public Action<string>? LogLevelChanged { get; set; }
 

@@ -212,6 +212,35 @@ public sealed class Database
         return shard.Remove(key, hash);
     }
 
+    /// <summary>
+    /// Reports that the value at <paramref name="slot"/> (a <see cref="Kinds.ValueKind.MutatedInPlace"/> kind) was changed in
+    /// place by <paramref name="valueBytesDelta"/> payload bytes and <paramref name="memoryBytesDelta"/> estimated heap bytes:
+    /// keeps INFO's totals right, counts a mutation (the command is logged to the AOF) and touches the key's watchers.
+    /// Caller holds the key's shard lock.
+    /// </summary>
+    public void MutatedInPlace(in KeySlot slot, ReadOnlySpan<byte> key, long valueBytesDelta, long memoryBytesDelta) =>
+        slot.Shard.NoteInPlaceWrite(key, valueBytesDelta, memoryBytesDelta);
+
+    /// <summary>
+    /// SWAPDB: exchanges every key of this database with <paramref name="other"/>'s (clients that selected either see the
+    /// other's keys from now on), atomically to other clients: every shard of both databases is locked (lower index first)
+    /// and flagged as a multi-key write. Watchers of a key present in either database are marked modified (Redis's
+    /// <c>touchAllWatchedKeysInDb</c>); the average-TTL estimates swap too. The caller counts the mutation.
+    /// </summary>
+    public void SwapWith(Database other)
+    {
+        if (other == this) return;
+        Database first = Index < other.Index ? this : other, second = first == this ? other : this;
+        using (first.LockShards(AllShards))
+        using (second.LockShards(AllShards))
+        {
+            for (int i = 0; i < ShardCount; i++) _shards[i].SwapContents(other._shards[i]);
+            long ttl = _avgTtl;
+            Volatile.Write(ref _avgTtl, other._avgTtl);
+            Volatile.Write(ref other._avgTtl, ttl);
+        }
+    }
+
     /// <summary>Deletes every key (FLUSHDB), atomically with respect to other writers; returns how many were deleted.</summary>
     public long Flush()
     {

@@ -340,6 +340,49 @@ public sealed class KeyspaceShard
     }
 
     /// <summary>
+    /// Records that the value of <paramref name="key"/> (a <see cref="Kinds.ValueKind.MutatedInPlace"/> kind) was changed
+    /// in place: adjusts the byte totals by the value's size change, counts a mutation (so the command is logged) and
+    /// marks the key's watchers modified. Caller holds the write lock.
+    /// </summary>
+    internal void NoteInPlaceWrite(ReadOnlySpan<byte> key, long valueBytesDelta, long memoryBytesDelta)
+    {
+        _valueBytes += valueBytesDelta;
+        AddMemory(memoryBytesDelta);
+        t_mutations++;
+        if (_watchers != null) TouchWatchers(key);
+    }
+
+    /// <summary>
+    /// Exchanges every key of this shard with those of <paramref name="other"/> (the same shard index of another
+    /// database: SWAPDB). Watchers, locks and versions stay with their shard, as Redis keeps watched keys with their
+    /// database number. First marks modified the watchers of each shard whose key exists in either shard (Redis's
+    /// <c>touchAllWatchedKeysInDb(db, other)</c>). The memory total is unchanged. Caller holds both write locks.
+    /// </summary>
+    internal void SwapContents(KeyspaceShard other)
+    {
+        TouchWatchersBeforeSwap(other);
+        other.TouchWatchersBeforeSwap(this);
+        KeyEntry?[] buckets = _buckets;
+        Volatile.Write(ref _buckets, other._buckets);
+        Volatile.Write(ref other._buckets, buckets);
+        (_count, other._count) = (other._count, _count);
+        (_valueBytes, other._valueBytes) = (other._valueBytes, _valueBytes);
+        (_volatileCount, other._volatileCount) = (other._volatileCount, _volatileCount);
+        (_memoryBytes, other._memoryBytes) = (other._memoryBytes, _memoryBytes);
+        (_expireCursor, other._expireCursor) = (other._expireCursor, _expireCursor);
+    }
+
+    private void TouchWatchersBeforeSwap(KeyspaceShard other)
+    {
+        if (_watchers == null) return;
+        foreach ((byte[] key, List<KeyWatcher> watchers) in _watchers)
+        {
+            int hash = KeyHash.Compute(key);
+            if (FindUnchecked(key, hash) != null || other.FindUnchecked(key, hash) != null) MarkModified(watchers);
+        }
+    }
+
+    /// <summary>
     /// Adds the entries of the bucket at <paramref name="cursor"/> to <paramref name="output"/> and returns
     /// the next bucket cursor, 0 when the shard is done. The cursor advances by reversed-bit increment
     /// (Redis's dictScan), so an entry present for the whole scan is returned even if the table grows
