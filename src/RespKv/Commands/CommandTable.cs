@@ -42,16 +42,26 @@ public sealed class CommandTable
     public IReadOnlyList<CommandInfo> StatsRows { get; }
 
     /// <summary>The table RespKv serves: every command family.</summary>
-    public static CommandTable Default { get; } = new(
+    public static CommandTable Default { get; } = WithDefaults([]);
+
+    /// <summary>
+    /// A new table of every command family (fresh rows) plus <paramref name="extra"/> — for tests and embedders that add
+    /// commands (e.g. a value kind's own commands) to what RespKv serves.
+    /// </summary>
+    public static CommandTable WithDefaults(IEnumerable<CommandInfo> extra) => new(
         ConnectionCommands.Table
             .Concat(AuthCommands.Table)
             .Concat(StringCommands.Table)
             .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)
+            .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
+            .Concat(MemoryCommands.Table)
+            .Concat(DebugCommands.Table)
             .Concat(ServerCommands.Table)
             .Concat(ClientCommands.Table)
-            .Concat(TransactionCommands.Table));
+            .Concat(TransactionCommands.Table)
+            .Concat(extra));
 
     /// <summary>All top-level commands, sorted by name.</summary>
     public IReadOnlyList<CommandInfo> All { get; }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RespKv.Commands;
 
 namespace RespKv.Server;
 
@@ -20,7 +21,7 @@ public sealed class RespKvHost : IAsyncDisposable
     private readonly List<ListenOptions> _listeners = new();
     private ServerCron? _cron;
 
-    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging)
+    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands)
     {
         PreferInlineSocketCompletions();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -33,7 +34,7 @@ public sealed class RespKvHost : IAsyncDisposable
             sockets.UnsafePreferInlineScheduling = true;
             sockets.NoDelay = true;
         });
-        builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>(), commands));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -64,9 +65,12 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <summary>Completes when the host has stopped (SHUTDOWN, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
-    /// <summary>Builds a host for <paramref name="options"/>; logging goes where <paramref name="configureLogging"/> sends it.</summary>
-    public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
-        new(options, configureLogging);
+    /// <summary>
+    /// Builds a host for <paramref name="options"/>; logging goes where <paramref name="configureLogging"/> sends it; it serves
+    /// <paramref name="commands"/> (<see cref="CommandTable.Default"/> when null; see <see cref="CommandTable.WithDefaults"/>).
+    /// </summary>
+    public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null, CommandTable? commands = null) =>
+        new(options, configureLogging, commands);
 
     /// <summary>
     /// Binds the listeners and starts accepting connections. With <c>appendonly yes</c> it then loads the AOF

@@ -31,6 +31,9 @@ public sealed class KeyspaceShard
 {
     private const int InitialBuckets = 4;
 
+    /// <summary>Estimated bytes of an empty shard's bucket array (its <see cref="MemoryBytes"/> with no key).</summary>
+    public const int EmptyTableBytes = InitialBuckets * 8;
+
     private KeyEntry?[] _buckets = new KeyEntry?[InitialBuckets];
     private int _count;
     private long _valueBytes;
@@ -47,7 +50,7 @@ public sealed class KeyspaceShard
     {
         _databaseIndex = databaseIndex;
         _lifetime = lifetime;
-        _memoryBytes = InitialBuckets * IntPtr.Size;
+        _memoryBytes = EmptyTableBytes;
     }
 
     /// <summary>Watchers per watched key; null when none. Guarded by <see cref="WriteLock"/>.</summary>
@@ -335,7 +338,7 @@ public sealed class KeyspaceShard
         _valueBytes = 0;
         _volatileCount = 0;
         _expireCursor = 0;
-        AddMemory(InitialBuckets * IntPtr.Size - _memoryBytes);
+        AddMemory(EmptyTableBytes - _memoryBytes);
         return removed;
     }
 
