@@ -118,8 +118,8 @@ public sealed class ServerOptions
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
 
-    /// <summary>A hash stays a listpack (OBJECT ENCODING) while it has at most this many fields (<c>hash-max-listpack-entries</c>, Redis 7.0 default 128).</summary>
-    public int HashMaxListpackEntries { get; set; } = 128;
+    /// <summary>A hash stays a listpack (OBJECT ENCODING) while it has at most this many fields (<c>hash-max-listpack-entries</c>, Redis 7.0 default 512, as redis-server 7.0.15's CONFIG GET reports).</summary>
+    public int HashMaxListpackEntries { get; set; } = 512;
 
     /// <summary>… and no field or value longer than this many bytes (<c>hash-max-listpack-value</c>, Redis 7.0 default 64).</summary>
     public int HashMaxListpackValue { get; set; } = 64;

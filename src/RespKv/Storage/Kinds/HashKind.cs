@@ -5,10 +5,10 @@ namespace RespKv.Storage.Kinds;
 
 /// <summary>
 /// TYPE <c>hash</c>: a <see cref="SortedHash"/>, a persistent tree (immutable once stored; every write publishes a new
-/// root). Encodings as Redis 7.0: <c>listpack</c> while the hash has at most <c>hash-max-listpack-entries</c> fields and
-/// no field or value longer than <c>hash-max-listpack-value</c> bytes, else <c>hashtable</c>; with the default
-/// thresholds a hash that once outgrew them stays <c>hashtable</c> (<see cref="SortedHash.IsSmall"/>, as Redis never
-/// converts back). AOF rewrite: <c>HSET key f v …</c> of at most 64 pairs (<c>AOF_REWRITE_ITEMS_PER_CMD</c>).
+/// root). Encodings as Redis 7.0: <c>listpack</c> while the hash has at most <c>hash-max-listpack-entries</c> (512) fields
+/// and no field or value longer than <c>hash-max-listpack-value</c> (64) bytes, else <c>hashtable</c>, for good: Redis
+/// never converts back (see <see cref="IsListpack"/>). AOF rewrite: <c>HSET key f v …</c> of at
+/// most 64 pairs (<c>AOF_REWRITE_ITEMS_PER_CMD</c>).
 /// </summary>
 public sealed class HashKind : ValueKind<SortedHash>
 {
@@ -22,7 +22,13 @@ public sealed class HashKind : ValueKind<SortedHash>
     /// <inheritdoc />
     protected override string Encoding(SortedHash value, ServerOptions options) => IsListpack(value, options) ? "listpack" : "hashtable";
 
-    /// <summary>True when Redis 7.0 would hold <paramref name="value"/> as a listpack under <paramref name="options"/>' thresholds.</summary>
+    /// <summary>
+    /// True when Redis 7.0 would hold <paramref name="value"/> as a listpack under <paramref name="options"/>' thresholds
+    /// (<see cref="ServerOptions.HashMaxListpackEntries"/> fields, <see cref="ServerOptions.HashMaxListpackValue"/> bytes per
+    /// field or value). At Redis's defaults (512, 64) it is exact, history included: <see cref="SortedHash.IsSmall"/>, which
+    /// stays false once the hash outgrew them (Redis never converts back). Other thresholds are judged on the current
+    /// fields and values alone.
+    /// </summary>
     public static bool IsListpack(SortedHash value, ServerOptions options)
     {
         int entries = options.HashMaxListpackEntries, length = options.HashMaxListpackValue;
