@@ -8,7 +8,8 @@ namespace RespKv.Persistence;
 
 /// <summary>
 /// The keyspace's entries at one instant, per database: collected while every shard is locked; the entries are
-/// immutable nodes, so they can be written out after the locks are released.
+/// immutable nodes (values of a kind mutated in place are deep-copied), so they can be written out after the locks
+/// are released.
 /// </summary>
 internal sealed class KeyspaceSnapshot
 {
@@ -23,6 +24,18 @@ internal sealed class KeyspaceSnapshot
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
+    /// <summary>
+    /// <paramref name="entry"/> as it is now: itself when its value is immutable; a node holding a deep copy
+    /// (<see cref="ValueKind.Copy"/>) when its kind is <see cref="ValueKind.MutatedInPlace"/>, since the snapshot is written
+    /// out after the locks are released and later writes (also copied to the new file) must not show in it.
+    /// </summary>
+    private static KeyEntry Frozen(KeyEntry entry)
+    {
+        if (entry.Value is byte[]) return entry;
+        ValueKind kind = entry.Kind;
+        return kind.MutatedInPlace ? new KeyEntry(entry.Key, entry.Hash, kind.Copy(entry.Value), entry.ExpireAtMs, null) : entry;
+    }
+
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
     public void Collect(Keyspace keyspace)
     {
@@ -32,7 +45,7 @@ internal sealed class KeyspaceSnapshot
         {
             Database db = keyspace[d];
             var list = new List<KeyEntry>((int)Math.Min(db.Count, int.MaxValue / 2));
-            foreach (KeyspaceShard shard in db.Shards) shard.ForEach(ref list, static (ref List<KeyEntry> l, KeyEntry e) => l.Add(e));
+            foreach (KeyspaceShard shard in db.Shards) shard.ForEach(ref list, static (ref List<KeyEntry> l, KeyEntry e) => l.Add(Frozen(e)));
             _databases[d] = list;
         }
     }

@@ -167,6 +167,21 @@ public sealed class ToyKindTests
     }
 
     [Fact]
+    public void TheRewriteSnapshotFreezesValuesMutatedInPlace()
+    {
+        var keyspace = new Keyspace(2);
+        Database db = keyspace[1];
+        var counter = new ToyCounter(5);
+        using (db.LockKey("t"u8)) db.Set("t"u8, counter);
+        var snapshot = new RespKv.Persistence.KeyspaceSnapshot();
+        snapshot.Collect(keyspace);
+        counter.Value = 99; // a write after the snapshot: it is in the AOF tail, not in the compacted part
+        using var output = new MemoryStream();
+        Assert.Equal(1, RespKv.Persistence.AofSnapshotWriter.Write(snapshot, output, -1));
+        Assert.Equal(AofTestSupport.Record("SELECT", "1") + AofTestSupport.Record("TOYSET", "t", "5"), Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
     public void AnUnregisteredValueTypeThrowsInsteadOfBeingSkipped()
     {
         Assert.Throws<InvalidOperationException>(() => ValueKinds.Of(new Version(1, 0)));

@@ -44,7 +44,8 @@ public abstract class ValueKind
     /// False (strings, hashes): a value is immutable once published and a write replaces the key's entry, so
     /// lock-free readers always see a whole value and COPY may share it. True: the kind's commands change the value
     /// in place under its shard lock (and report it with <see cref="Database.MutatedInPlace"/>); its readers must
-    /// then read under that lock, and COPY/MOVE-to-another-key use <see cref="Copy"/>'s deep copy.
+    /// then read under that lock, and COPY and the AOF rewrite's snapshot (taken under every lock, written out after) use
+    /// <see cref="Copy"/>'s deep copy.
     /// </summary>
     public bool MutatedInPlace { get; }
 
