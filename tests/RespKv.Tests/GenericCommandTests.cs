@@ -89,6 +89,36 @@ public sealed class GenericCommandTests
     }
 
     [Fact]
+    public async Task ReadersNeverSeeHalfASwap()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var writer = new RespTestClient(host.Port);
+        string[] keys = Enumerable.Range(0, 8).Select(i => $"k{i}").ToArray();
+        Assert.Equal("+OK\r\n", writer.Call(["MSET", .. keys.SelectMany(k => new[] { k, "zero" })]));
+        Assert.Equal("+OK\r\n", writer.Call("SELECT", "1"));
+        Assert.Equal("+OK\r\n", writer.Call(["MSET", .. keys.SelectMany(k => new[] { k, "one!" })]));
+        using var stop = new CancellationTokenSource();
+        int reads = 0;
+        Task reader = Task.Run(() =>
+        {
+            using var c = new RespTestClient(host.Port);
+            while (!stop.IsCancellationRequested)
+            {
+                string reply = c.Call(["MGET", .. keys]);
+                Assert.True(!reply.Contains("zero") || !reply.Contains("one!"), $"half a swap: {reply}");
+                Interlocked.Increment(ref reads);
+            }
+        });
+        // Swap for at least 1.5 s and until the reader made 200 reads meanwhile (a loaded machine may starve it), at most 20 s.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((clock.ElapsedMilliseconds < 1500 || Volatile.Read(ref reads) < 200) && clock.ElapsedMilliseconds < 20_000 && !reader.IsCompleted)
+            Assert.Equal("+OK\r\n", writer.Call("SWAPDB", "0", "1"));
+        stop.Cancel();
+        await reader;
+        Assert.True(reads >= 200, $"only {reads} reads");
+    }
+
+    [Fact]
     public async Task SwapDbTouchesWatchersOfKeysInEitherDatabase()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
