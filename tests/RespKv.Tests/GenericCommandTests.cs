@@ -383,7 +383,7 @@ public sealed class GenericCommandTests
         Assert.Equal("+OK\r\n", c.Call("DEBUG", "LOG", "hello"));
         Assert.Equal("-ERR unknown subcommand or wrong number of arguments for 'Nosuch'. Try DEBUG HELP.\r\n", c.Call("DEBUG", "Nosuch"));
         Assert.Equal("-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n", c.Call("DEBUG", "object"));
-        Assert.StartsWith("*16\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n", c.Call("DEBUG", "HELP"));
+        Assert.StartsWith("*20\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n", c.Call("DEBUG", "HELP"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("+OK\r\n", c.Call("DEBUG", "SLEEP", "0.2"));
         Assert.InRange(clock.ElapsedMilliseconds, 190, 5000);
@@ -391,6 +391,22 @@ public sealed class GenericCommandTests
         Assert.Equal(0, DebugCommands.ParseLeadingDouble("abc"u8));
         Assert.Equal(1000, DebugCommands.ParseLeadingDouble("1e3"u8));
         Assert.Equal(12, DebugCommands.ParseLeadingInt("12abc"u8));
+    }
+
+    [Fact]
+    public async Task DebugDigestEqualsRedisServers()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.EnableDebugCommand = "yes");
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal("+0000000000000000000000000000000000000000\r\n", c.Call("DEBUG", "DIGEST"));
+        Assert.Equal("+OK\r\n", c.Call("SET", "s", "v"));
+        Assert.Equal(":2\r\n", c.Call("HSET", "h", "f1", "v1", "f2", "v2"));
+        // redis-server 7.0.15 after the same two writes.
+        Assert.Equal("*3\r\n+d79ee9fe5d5ad902d7f6620efc3b07b75ddd742f\r\n+047cc60ea73a34cde6d08a2721a4a26d19ee6570\r\n+0000000000000000000000000000000000000000\r\n",
+            c.Call("DEBUG", "DIGEST-VALUE", "s", "h", "missing"));
+        Assert.Equal("+f40f372b5e49ab70392287829f3ac81cc2588558\r\n", c.Call("DEBUG", "DIGEST"));
+        Assert.Equal("+OK\r\n", c.Call("SWAPDB", "0", "1")); // the database number is part of the digest
+        Assert.NotEqual("+f40f372b5e49ab70392287829f3ac81cc2588558\r\n", c.Call("DEBUG", "DIGEST"));
     }
 
     [Fact]

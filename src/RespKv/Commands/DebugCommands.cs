@@ -5,13 +5,14 @@ using Microsoft.Extensions.Logging;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
+using RespKv.Storage.Kinds;
 using static RespKv.Commands.CommandFlags;
 
 namespace RespKv.Commands;
 
 /// <summary>
 /// <c>DEBUG</c> (https://redis.io/commands/debug/): the subcommands Redis's own test suite and client test suites use —
-/// OBJECT, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
+/// OBJECT, DIGEST, DIGEST-VALUE, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
 /// the wrong number of arguments: <c>-ERR unknown subcommand or wrong number of arguments for '&lt;sub&gt;'. Try DEBUG HELP.</c>
 /// <para>
 /// Gated by <c>enable-debug-command</c> (<see cref="ServerOptions.EnableDebugCommand"/>) as Redis 7.0: <c>no</c> (default)
@@ -64,12 +65,14 @@ public static class DebugCommands
             w.WriteOk();
         }
         else if (args.Count == 3 && args.Is(1, "ERROR"u8)) w.WriteError(args[2]);
+        else if (args.Count == 2 && args.Is(1, "DIGEST"u8)) w.WriteSimpleString(Hex(RedisDigest.Dataset(client.Server.Keyspace)));
+        else if (args.Is(1, "DIGEST-VALUE"u8)) DigestValue(client, args);
         else w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{System.Text.Encoding.UTF8.GetString(args[1])}'. Try DEBUG HELP.");
     }
 
     /// <summary>
     /// <c>DEBUG OBJECT key</c>: a simple string in Redis's format, <c>Value at:0x… refcount:… encoding:… serializedlength:…
-    /// lru:… lru_seconds_idle:…</c>, from the value's kind (<see cref="Storage.Kinds.ValueKind"/>). <c>Value at</c> is the
+    /// lru:… lru_seconds_idle:…</c>, from the value's kind (<see cref="ValueKind"/>). <c>Value at</c> is the
     /// value object's identity hash (managed objects move: no stable address exists); <c>serializedlength</c> is the RDB
     /// size without LZF compression; <c>lru</c> is the entry's raw access word (tenths of a second under LRU); idle seconds
     /// are 0 under an LFU policy (the word then holds the frequency). A missing key: <c>-ERR no such key</c>. Records no access.
@@ -82,13 +85,35 @@ public static class DebugCommands
             client.Writer.WriteError(CommandErrors.NoSuchKey);
             return;
         }
-        Storage.Kinds.ValueKind kind = entry.Kind;
+        ValueKind kind = entry.Kind;
         ServerOptions options = client.Server.Options;
         KeyLifetime lifetime = client.Database.Lifetime;
         string text = string.Create(CultureInfo.InvariantCulture,
             $"Value at:0x{RuntimeHelpers.GetHashCode(entry.Value):x} refcount:{kind.RefCount(entry.Value, options)} encoding:{kind.Encoding(entry.Value, options)} serializedlength:{kind.SerializedLength(entry.Value, options)} lru:{entry.LruClock} lru_seconds_idle:{(lifetime.Lfu ? 0 : lifetime.IdleSeconds(entry))}");
         client.Writer.WriteSimpleString(System.Text.Encoding.ASCII.GetBytes(text));
     }
+
+    /// <summary>
+    /// <c>DEBUG DIGEST-VALUE [key ...]</c>: an array with, per key, the 40 hex digits of its value digest as a simple string
+    /// (Redis's <c>xorObjectDigest</c> into 20 zero bytes, <see cref="RedisDigest.AddValue"/>); all zeros for a missing key.
+    /// <c>DEBUG DIGEST</c> is the whole dataset's (<see cref="RedisDigest.Dataset"/>). Both equal redis-server's for the same data.
+    /// </summary>
+    private static void DigestValue(ClientSession client, in CommandArgs args)
+    {
+        client.Writer.WriteArrayHeader(args.Count - 2);
+        Span<byte> digest = stackalloc byte[RedisDigest.Length];
+        for (int i = 2; i < args.Count; i++)
+        {
+            digest.Clear();
+            KeyEntry? entry = client.Database.FindNoTouch(args[i]);
+            client.CountLookup(entry != null);
+            if (entry != null) RedisDigest.AddValue(digest, entry);
+            client.Writer.WriteSimpleString(Hex(digest));
+        }
+    }
+
+    /// <summary>Lower-case hex digits of <paramref name="bytes"/> (ASCII).</summary>
+    private static byte[] Hex(ReadOnlySpan<byte> bytes) => System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(bytes));
 
     /// <summary>
     /// <c>DEBUG SLEEP seconds</c>: <c>+OK</c> after sleeping (decimals allowed; text that is not a number sleeps 0, as
@@ -136,6 +161,10 @@ public static class DebugCommands
     /// <summary><c>DEBUG HELP</c>: Redis 7.0's help lines for the subcommands RespKv has.</summary>
     private static void Help(RespWriter w) => ServerCommands.WriteHelp(w, "DEBUG",
     [
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
         "ERROR <string>",
         "    Return a Redis protocol error with <string> as message. Useful for clients",
         "    unit tests to simulate Redis errors.",

@@ -24,7 +24,7 @@ internal sealed class ToyKind : ValueKind<ToyCounter>
 {
     public static readonly ToyKind Instance = new();
 
-    private ToyKind() : base("toy", mutatedInPlace: true)
+    private ToyKind() : base("toy", redisTypeCode: 100, mutatedInPlace: true)
     {
     }
 
@@ -46,6 +46,13 @@ internal sealed class ToyKind : ValueKind<ToyCounter>
     protected override ToyCounter Copy(ToyCounter value) => new(value.Value);
 
     protected override long SerializedLength(ToyCounter value, ServerOptions options) => 9;
+
+    protected override void Digest(ToyCounter value, Span<byte> digest)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes, value.Value);
+        RedisDigest.Mix(digest, bytes);
+    }
 
     /// <summary>The toy's commands: TOYSET key n (replace), TOYINCR key (in place, under the shard lock), TOYGET key.</summary>
     public static IEnumerable<CommandInfo> Commands =>
@@ -199,7 +206,7 @@ public sealed class ToyKindTests
         Assert.Throws<InvalidOperationException>(() => ValueKinds.Register(new ClashingKind()));
     }
 
-    private sealed class ClashingKind() : ValueKind<ToyCounter>("toy2", mutatedInPlace: false)
+    private sealed class ClashingKind() : ValueKind<ToyCounter>("toy2", 101, mutatedInPlace: false)
     {
         protected override string Encoding(ToyCounter value, ServerOptions options) => "x";
         protected override long ValueBytes(ToyCounter value) => 0;
@@ -207,5 +214,6 @@ public sealed class ToyKindTests
         protected override void Rewrite(byte[] key, ToyCounter value, IAofRewriteOutput output) { }
         protected override ToyCounter Copy(ToyCounter value) => value;
         protected override long SerializedLength(ToyCounter value, ServerOptions options) => 0;
+        protected override void Digest(ToyCounter value, Span<byte> digest) { }
     }
 }

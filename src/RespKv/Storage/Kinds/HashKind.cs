@@ -15,7 +15,7 @@ public sealed class HashKind : ValueKind<SortedHash>
     /// <summary>The one instance.</summary>
     public static HashKind Instance { get; } = new();
 
-    private HashKind() : base("hash", mutatedInPlace: false)
+    private HashKind() : base("hash", redisTypeCode: 4, mutatedInPlace: false)
     {
     }
 
@@ -81,6 +81,29 @@ public sealed class HashKind : ValueKind<SortedHash>
             _record!.Arg(field).Arg(value);
             if (--_inChunk == 0) output.EndRecord();
             _left--;
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Digest(SortedHash value, Span<byte> digest)
+    {
+        var fields = new FieldDigests { Sum = new byte[RedisDigest.Length] };
+        value.ForEach(ref fields);
+        for (int i = 0; i < RedisDigest.Length; i++) digest[i] ^= fields.Sum[i];
+    }
+
+    private struct FieldDigests : IHashVisitor
+    {
+        public byte[] Sum;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Span<byte> element = stackalloc byte[RedisDigest.Length];
+            element.Clear();
+            RedisDigest.Mix(element, field);
+            RedisDigest.Mix(element, value);
+            RedisDigest.Xor(Sum, element);
             return true;
         }
     }

@@ -15,7 +15,7 @@ public sealed class StringKind : ValueKind<byte[]>
     /// <summary>The one instance.</summary>
     public static StringKind Instance { get; } = new();
 
-    private StringKind() : base("string", mutatedInPlace: false)
+    private StringKind() : base("string", redisTypeCode: 0, mutatedInPlace: false)
     {
     }
 
@@ -44,6 +44,9 @@ public sealed class StringKind : ValueKind<byte[]>
         output.Begin(3).Arg("SET"u8).Arg(key).Arg(value);
         output.EndRecord();
     }
+
+    /// <inheritdoc />
+    protected override void Digest(byte[] value, Span<byte> digest) => RedisDigest.Mix(digest, value);
 
     /// <summary>Strings are immutable: the copy is the same array.</summary>
     protected override byte[] Copy(byte[] value) => value;

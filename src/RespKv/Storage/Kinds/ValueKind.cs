@@ -22,10 +22,12 @@ public abstract class ValueKind
     /// <summary>A kind whose values are instances of exactly <paramref name="valueType"/>, named <paramref name="typeName"/> by TYPE.</summary>
     /// <param name="typeName">Lower-case TYPE name (<c>string</c>, <c>hash</c>).</param>
     /// <param name="valueType">The CLR type of the stored values (not a base type: lookup is by exact type).</param>
+    /// <param name="redisTypeCode">See <see cref="RedisTypeCode"/>.</param>
     /// <param name="mutatedInPlace">See <see cref="MutatedInPlace"/>.</param>
-    protected ValueKind(string typeName, Type valueType, bool mutatedInPlace)
+    protected ValueKind(string typeName, Type valueType, int redisTypeCode, bool mutatedInPlace)
     {
         TypeName = typeName;
+        RedisTypeCode = redisTypeCode;
         ValueType = valueType;
         MutatedInPlace = mutatedInPlace;
         _typeNameBytes = System.Text.Encoding.ASCII.GetBytes(typeName);
@@ -36,6 +38,12 @@ public abstract class ValueKind
 
     /// <summary><see cref="TypeName"/> as ASCII bytes (allocation-free replies).</summary>
     public ReadOnlySpan<byte> TypeNameBytes => _typeNameBytes;
+
+    /// <summary>
+    /// Redis's object type number (server.h <c>OBJ_STRING</c> 0, <c>OBJ_LIST</c> 1, <c>OBJ_SET</c> 2, <c>OBJ_ZSET</c> 3,
+    /// <c>OBJ_HASH</c> 4, <c>OBJ_STREAM</c> 6), which <c>DEBUG DIGEST</c> mixes in (<see cref="RedisDigest.AddValue"/>).
+    /// </summary>
+    public int RedisTypeCode { get; }
 
     /// <summary>The CLR type of this kind's values.</summary>
     public Type ValueType { get; }
@@ -90,6 +98,13 @@ public abstract class ValueKind
     public abstract long SerializedLength(object value, ServerOptions options);
 
     /// <summary>
+    /// Mixes <paramref name="value"/> into <paramref name="digest"/> (20 bytes) as Redis 7.0's <c>xorObjectDigest</c> does for
+    /// its type (after the type code; see <see cref="RedisDigest"/>): a string is mixed in whole (<see cref="RedisDigest.Mix"/>);
+    /// a hash <see cref="RedisDigest.Xor"/>s in, per field, the field then the value mixed into 20 zero bytes.
+    /// </summary>
+    public abstract void Digest(object value, Span<byte> digest);
+
+    /// <summary>
     /// <c>OBJECT REFCOUNT</c> of <paramref name="value"/>: 1, unless Redis 7.0 would hold it as a shared object
     /// (<see cref="SharedRefCount"/>: the integers 0..9999 when shared integers are in use).
     /// </summary>
@@ -109,8 +124,8 @@ public abstract class ValueKind
 /// <typeparam name="T">The CLR type of the stored values.</typeparam>
 public abstract class ValueKind<T> : ValueKind where T : class
 {
-    /// <summary>A kind named <paramref name="typeName"/>; see <see cref="ValueKind(string, Type, bool)"/>.</summary>
-    protected ValueKind(string typeName, bool mutatedInPlace) : base(typeName, typeof(T), mutatedInPlace)
+    /// <summary>A kind named <paramref name="typeName"/>; see <see cref="ValueKind(string, Type, int, bool)"/>.</summary>
+    protected ValueKind(string typeName, int redisTypeCode, bool mutatedInPlace) : base(typeName, typeof(T), redisTypeCode, mutatedInPlace)
     {
     }
 
@@ -135,6 +150,9 @@ public abstract class ValueKind<T> : ValueKind where T : class
     /// <inheritdoc cref="ValueKind.RefCount"/>
     protected virtual int RefCount(T value, ServerOptions options) => 1;
 
+    /// <inheritdoc cref="ValueKind.Digest"/>
+    protected abstract void Digest(T value, Span<byte> digest);
+
     /// <inheritdoc />
     public sealed override string Encoding(object value, ServerOptions options) => Encoding((T)value, options);
 
@@ -155,6 +173,9 @@ public abstract class ValueKind<T> : ValueKind where T : class
 
     /// <inheritdoc />
     public sealed override int RefCount(object value, ServerOptions options) => RefCount((T)value, options);
+
+    /// <inheritdoc />
+    public sealed override void Digest(object value, Span<byte> digest) => Digest((T)value, digest);
 }
 
 /// <summary>Where <see cref="ValueKind.Rewrite"/> writes the commands that recreate a value (the AOF rewrite's record writer).</summary>
