@@ -403,8 +403,9 @@ public static class KeyspaceCommands
     /// the key is missing or already exists there (Redis 7.0's <c>moveCommand</c>). Errors, in Redis's order: db not an
     /// integer: <c>-ERR value is not an integer or out of range</c>; outside int: the int range error; not an existing
     /// database: <c>-ERR DB index is out of range</c>; db is the current database: <c>-ERR source and destination
-    /// objects are the same</c>. Both shards are locked (lower database first), so no client sees the key in both or
-    /// neither; watchers of the key in both databases are touched. Logged as the request (replayed from the same database).
+    /// objects are the same</c>. Both shards are locked (lower database first), so the move is atomic to other
+    /// writers (as COPY … DB, a reader in the other database is not held back); watchers of the key in both databases are
+    /// touched. Logged as the request (replayed from the same database).
     /// </summary>
     private static void Move(ClientSession client, in CommandArgs args)
     {
