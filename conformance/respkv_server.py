@@ -88,7 +88,8 @@ def start_redis(log_dir, port=None, cpu=None, appendonly=False):
         data_dir = os.path.join(log_dir, "redis-data")
         shutil.rmtree(data_dir, ignore_errors=True)
         os.makedirs(data_dir)
-    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+    # DEBUG is enabled on both servers (Redis 7.0 refuses it by default) so the corpus can compare DEBUG's replies.
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--enable-debug-command", "yes",
            "--appendonly", "yes" if appendonly else "no",
            "--daemonize", "no", "--dir", data_dir, "--logfile", os.path.join(log_dir, f"redis-server-{port}.log")]
     proc = subprocess.Popen(taskset(cpu) + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,7 +108,8 @@ def start_respkv(log_dir, port=None, cpu=None, env=None):
         os.remove(stale_aof)
     port = port or free_port()
     log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
-    proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir],
+    proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir,
+                                           "--enable-debug-command", "yes"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
                             env=respkv_env(env))
     log.close()

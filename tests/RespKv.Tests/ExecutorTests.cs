@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Text;
 using RespKv.Commands;
 using RespKv.Configuration;
@@ -7,6 +6,8 @@ using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
+using RespKv.Storage.Kinds;
+using RespKv.Tests.Kinds;
 
 namespace RespKv.Tests;
 
@@ -18,6 +19,8 @@ namespace RespKv.Tests;
 /// </summary>
 public sealed class ExecutorTests
 {
+    static ExecutorTests() => ValueKinds.Register(ToyKind.Instance);
+
     /// <summary>Records what the executor appends, one string per record (SELECTs are the log's own business).</summary>
     private sealed class RecordingLog : IWriteLog
     {
@@ -44,18 +47,18 @@ public sealed class ExecutorTests
         Database db = client.Database;
         KeySlot slot = db.Locate(args[1]);
         lock (LockHeld) LockHeld.Add(slot.Shard.WriteLock.IsHeldByCurrentThread);
-        if (db.Find(slot, args[1])?.Value is StrongBox<long> box)
+        if (db.Find(slot, args[1])?.Value is ToyCounter box)
         {
             box.Value++;
             db.Mutated(slot, args[1], Bumped);
         }
-        else db.Set(slot, args[1], new StrongBox<long>(1));
+        else db.Set(slot, args[1], new ToyCounter(1));
         client.Writer.WriteOk();
     }
 
     /// <summary><c>TOYPEEK key</c>: a write-flagged command that changes nothing (must not be logged).</summary>
     private static void ToyPeek(CommandContext client, in CommandArgs args) =>
-        client.Writer.WriteInteger(client.Database.Find(args[1])?.Value is StrongBox<long> box ? box.Value : 0);
+        client.Writer.WriteInteger(client.Database.Find(args[1])?.Value is ToyCounter box ? box.Value : 0);
 
     private static readonly CommandTable Table = new(CommandFamilies.Table.All.Where(c => c.Name is not ("toybump" or "toypeek"))
         .Select(Clone).Concat([

@@ -131,8 +131,9 @@ public sealed class SortedHashTests
     public void IsSmallFollowsRedisListpackLimits()
     {
         SortedHash hash = SortedHash.Empty;
-        for (int i = 0; i < 128; i++) hash = hash.Set(B($"f{i}"), B("v"), out _);
-        Assert.True(hash.IsSmall);
+        for (int i = 0; i < 512; i++) hash = hash.Set(B($"f{i}"), B("v"), out _);
+        Assert.True(hash.IsSmall); // Redis 7.0's hash-max-listpack-entries is 512
+        Assert.Equal(SortedHash.SmallMaxFields, hash.Count);
         Assert.False(hash.Set(B("f999"), B("v"), out _).IsSmall);
         Assert.False(hash.Set(B("f1"), new byte[65], out _).IsSmall);
         Assert.True(hash.Set(B("f1"), new byte[64], out _).IsSmall);

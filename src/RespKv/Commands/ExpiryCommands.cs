@@ -7,8 +7,7 @@ namespace RespKv.Commands;
 
 /// <summary>
 /// Key expiry commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=generic):
-/// EXPIRE PEXPIRE EXPIREAT PEXPIREAT (NX XX GT LT), TTL PTTL EXPIRETIME PEXPIRETIME, PERSIST, and OBJECT
-/// IDLETIME|FREQ|HELP. An expiry is an absolute Unix time in ms (<see cref="KeyEntry.ExpireAtMs"/>); a key whose
+/// EXPIRE PEXPIRE EXPIREAT PEXPIREAT (NX XX GT LT), TTL PTTL EXPIRETIME PEXPIRETIME, PERSIST. An expiry is an absolute Unix time in ms (<see cref="KeyEntry.ExpireAtMs"/>); a key whose
 /// time has passed is missing to every command and removed by the lookup that finds it or by the active
 /// cycle (see <see cref="KeyspaceShard.Find"/>, <see cref="Server.ServerCron"/>).
 /// <para>
@@ -31,10 +30,6 @@ public static class ExpiryCommands
         new("expiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: true)),
         new("pexpiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key in milliseconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: true)),
         new("persist", 2, Write | Fast, 1, 1, 1, "generic", "Remove the expiration from a key", Persist),
-        new("object", -2, None, 0, 0, 0, "generic", "A container for object introspection commands", null,
-            new CommandInfo("freq", 3, ReadOnly, 2, 2, 1, "generic", "Get the logarithmic access frequency counter of a Redis object", ObjectFreq),
-            new CommandInfo("help", 2, Loading | Stale, 0, 0, 0, "generic", "Show helpful text about the different subcommands", ObjectHelp),
-            new CommandInfo("idletime", 3, ReadOnly, 2, 2, 1, "generic", "Get the time since a Redis object was last accessed", ObjectIdleTime)),
     ];
 
     /// <summary>The <c>-ERR invalid expire time in '&lt;command&gt;' command</c> error of the current command (Redis's <c>addReplyErrorExpireTime</c>).</summary>
@@ -190,56 +185,4 @@ public static class ExpiryCommands
         db.Set(slot, key, entry.Value);
         context.Writer.WriteInteger(1);
     }
-
-    private const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-    private const string LfuSelected = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-
-    /// <summary>
-    /// <c>OBJECT IDLETIME key</c>: seconds since the key was last read or written (a null reply when missing).
-    /// Under an LFU policy: <c>-ERR An LFU maxmemory policy is selected, idle time not tracked. …</c>.
-    /// </summary>
-    private static void ObjectIdleTime(CommandContext context, in CommandArgs args)
-    {
-        KeyEntry? entry = context.Database.FindNoTouch(args[2]);
-        if (entry == null)
-        {
-            context.Writer.WriteNullBulkString();
-            return;
-        }
-        KeyLifetime lifetime = context.Database.Lifetime;
-        if (lifetime.Lfu) context.Writer.WriteError(LfuSelected);
-        else context.Writer.WriteInteger(lifetime.IdleSeconds(entry));
-    }
-
-    /// <summary>
-    /// <c>OBJECT FREQ key</c>: the key's logarithmic access counter after decay (a null reply when missing). Without
-    /// an LFU policy: <c>-ERR An LFU maxmemory policy is not selected, access frequency not tracked. …</c>.
-    /// </summary>
-    private static void ObjectFreq(CommandContext context, in CommandArgs args)
-    {
-        KeyEntry? entry = context.Database.FindNoTouch(args[2]);
-        if (entry == null)
-        {
-            context.Writer.WriteNullBulkString();
-            return;
-        }
-        KeyLifetime lifetime = context.Database.Lifetime;
-        if (!lifetime.Lfu) context.Writer.WriteError(LfuNotSelected);
-        else context.Writer.WriteInteger(lifetime.LfuFrequency(entry));
-    }
-
-    /// <summary>
-    /// <c>OBJECT HELP</c>: Redis's help text for the subcommands RespKv has. RespKv has no OBJECT ENCODING or
-    /// REFCOUNT: it stores no Redis encodings (ziplist, embstr…) nor reference counts, so it cannot answer them
-    /// honestly; they answer <c>-ERR unknown subcommand</c> (a difference from Redis).
-    /// </summary>
-    private static void ObjectHelp(CommandContext context, in CommandArgs args) => context.Writer.WriteHelp("OBJECT",
-    [
-        "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
-        "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
-    ]);
 }

@@ -1,14 +1,14 @@
 using RespKv.Execution;
 using RespKv.Protocol;
+using RespKv.Storage.Kinds;
 using RespKv.Storage;
-using ValueType = RespKv.Storage.ValueType;
 using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
 
 /// <summary>
-/// Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, COPY,
-/// with Redis 7.0's replies (https://redis.io/commands/?group=generic).
+/// Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, COPY, MOVE, SWAPDB,
+/// TOUCH, with Redis 7.0's replies (https://redis.io/commands/?group=generic).
 /// <para>
 /// Multi-key writes (DEL, UNLINK, RENAME, COPY) lock every shard they touch at once, so they are
 /// all-or-nothing to other clients; EXISTS of several keys reads under the seqlock
@@ -35,6 +35,9 @@ public static class KeyspaceCommands
         new("renamenx", 3, Write | Fast, 1, 2, 1, "generic", "Rename a key, only if the new key does not exist", (CommandContext c, in CommandArgs a) => Rename(c, a, nx: true)),
         new("randomkey", 1, ReadOnly, 0, 0, 0, "generic", "Return a random key from the keyspace", RandomKey),
         new("copy", -3, Write | DenyOom | OtherDatabases, 1, 2, 1, "generic", "Copy a key", Copy),
+        new("move", 3, Write | Fast | OtherDatabases, 1, 1, 1, "generic", "Move a key to another database", Move),
+        new("swapdb", 3, Write | Fast | AllDatabases, 0, 0, 0, "server", "Swaps two Redis databases", SwapDb),
+        new("touch", -2, ReadOnly | Fast, 1, -1, 1, "generic", "Alters the last access time of a key(s). Returns the number of existing keys specified.", Touch),
     ];
 
     /// <summary>Random bucket probes RANDOMKEY makes before walking the shards in order (a sparse table).</summary>
@@ -42,9 +45,6 @@ public static class KeyspaceCommands
 
     /// <summary>Expired keys RANDOMKEY removes before it gives up and answers as for an empty database (each try removes one).</summary>
     private const int RandomKeyExpiredTries = 10_000;
-
-    /// <summary>The name TYPE replies for <paramref name="type"/> (<c>string</c>, <c>hash</c>); SCAN TYPE compares against it.</summary>
-    internal static ReadOnlySpan<byte> TypeName(ValueType type) => type == ValueType.String ? "string"u8 : "hash"u8;
 
     /// <summary>
     /// <c>DEL key [key ...]</c> and <c>UNLINK key [key ...]</c>: <c>:n</c> keys deleted (a repeated key counts
@@ -87,12 +87,12 @@ public static class KeyspaceCommands
         context.Writer.WriteInteger(state.Found);
     }
 
-    /// <summary><c>TYPE key</c>: <c>+string</c>, <c>+hash</c>, or <c>+none</c> when the key is missing.</summary>
+    /// <summary><c>TYPE key</c>: the value kind's name (<c>+string</c>, <c>+hash</c>, see <see cref="ValueKind.TypeName"/>), or <c>+none</c> when the key is missing.</summary>
     private static void Type(CommandContext context, in CommandArgs args)
     {
         KeyEntry? entry = context.Database.FindNoTouch(args[1]);
         context.CountLookup(entry != null);
-        context.Writer.WriteSimpleString(entry == null ? "none"u8 : TypeName(entry.Type));
+        context.Writer.WriteSimpleString(entry == null ? "none"u8 : entry.Kind.TypeNameBytes);
     }
 
     private ref struct KeysState
@@ -184,7 +184,7 @@ public static class KeyspaceCommands
             if (useType)
             {
                 context.CountLookup(true);
-                if (!System.Text.Ascii.EqualsIgnoreCase(type, TypeName(e.Type))) continue;
+                if (!System.Text.Ascii.EqualsIgnoreCase(type, e.Kind.TypeNameBytes)) continue;
             }
             found[kept++] = e;
         }
@@ -306,8 +306,8 @@ public static class KeyspaceCommands
 
     /// <summary>
     /// <c>COPY source destination [DB destination-db] [REPLACE]</c>: <c>:1</c> when copied, <c>:0</c> when the
-    /// source is missing or the destination exists without REPLACE. The copy shares the immutable value
-    /// object and keeps the source's expiry.
+    /// source is missing or the destination exists without REPLACE. The value is duplicated by its kind's
+    /// <see cref="ValueKind.Copy"/> (an immutable string or hash is shared) and keeps the source's expiry.
     /// <para>
     /// Errors, in Redis's order: options are parsed left to right — DB not an integer: <c>-ERR value is not an
     /// integer or out of range</c>; outside int: <c>-ERR value is out of range, value must between
@@ -353,7 +353,7 @@ public static class KeyspaceCommands
         {
             if (key.SequenceEqual(newKey))
             {
-                w.WriteError("ERR source and destination objects are the same");
+                w.WriteError(SameObject);
                 return;
             }
             using (source.LockShards(context.KeyShardMask(args)))
@@ -361,10 +361,16 @@ public static class KeyspaceCommands
         }
         else
         {
-            bool sourceFirst = source.Index < destination.Index;
-            using (sourceFirst ? source.LockKey(key) : destination.LockKey(newKey))
-            using (sourceFirst ? destination.LockKey(newKey) : source.LockKey(key))
+            (ShardWriteScope first, ShardWriteScope second) = LockAcross(source, key, destination, newKey);
+            try
+            {
                 copied = CopyLocked(context, source, key, destination, newKey, replace);
+            }
+            finally
+            {
+                second.Dispose();
+                first.Dispose();
+            }
         }
         w.WriteInteger(copied ? 1 : 0);
     }
@@ -376,7 +382,121 @@ public static class KeyspaceCommands
         KeyEntry? entry = source.Find(key);
         context.CountLookup(entry != null);
         if (entry == null || (!replace && destination.Find(newKey) != null)) return false;
-        destination.Set(newKey, entry.Value, entry.ExpireAtMs);
+        destination.Set(newKey, entry.Kind.Copy(entry.Value), entry.ExpireAtMs);
         return true;
+    }
+
+    /// <summary>Locks <paramref name="key"/>'s shard in <paramref name="a"/> and <paramref name="newKey"/>'s in <paramref name="b"/>, lower database index first (deadlock-free across databases).</summary>
+    private static (ShardWriteScope First, ShardWriteScope Second) LockAcross(Database a, ReadOnlySpan<byte> key, Database b, ReadOnlySpan<byte> newKey)
+    {
+        if (a.Index < b.Index)
+        {
+            ShardWriteScope first = a.LockKey(key);
+            return (first, b.LockKey(newKey));
+        }
+        ShardWriteScope second = b.LockKey(newKey);
+        return (a.LockKey(key), second);
+    }
+
+    /// <summary>
+    /// <c>MOVE key db</c>: moves the key, its value and its expiry to database <c>db</c>: <c>:1</c>, or <c>:0</c> when
+    /// the key is missing or already exists there (Redis 7.0's <c>moveCommand</c>). Errors, in Redis's order: db not an
+    /// integer: <c>-ERR value is not an integer or out of range</c>; outside int: the int range error; not an existing
+    /// database: <c>-ERR DB index is out of range</c>; db is the current database: <c>-ERR source and destination
+    /// objects are the same</c>. Both shards are locked (lower database first), so the move is atomic to other
+    /// writers (as COPY … DB, a reader in the other database is not held back); watchers of the key in both databases are
+    /// touched. Logged as the request (replayed from the same database).
+    /// </summary>
+    private static void Move(CommandContext context, in CommandArgs args)
+    {
+        RespWriter w = context.Writer;
+        if (!CommandErrors.TryParseDatabaseIndex(context.Keyspace, args[2], out int index, out string? error))
+        {
+            w.WriteError(error!);
+            return;
+        }
+        Database source = context.Database, destination = context.Keyspace[index];
+        if (source == destination)
+        {
+            w.WriteError(SameObject);
+            return;
+        }
+        ReadOnlySpan<byte> key = args[1];
+        bool moved = false;
+        (ShardWriteScope first, ShardWriteScope second) = LockAcross(source, key, destination, key);
+        try
+        {
+            KeyEntry? entry = source.Find(key);
+            if (entry != null && destination.Find(key) == null)
+            {
+                destination.Set(key, entry.Value, entry.ExpireAtMs);
+                source.Remove(key);
+                moved = true;
+            }
+        }
+        finally
+        {
+            second.Dispose();
+            first.Dispose();
+        }
+        w.WriteInteger(moved ? 1 : 0);
+    }
+
+    /// <summary>Redis's <c>shared.sameobjecterr</c>.</summary>
+    private const string SameObject = "ERR source and destination objects are the same";
+
+    /// <summary>
+    /// <c>SWAPDB index1 index2</c>: <c>+OK</c> after exchanging the two databases' keys (<see cref="Database.SwapWith"/>;
+    /// the same index twice is a no-op that still answers <c>+OK</c> and is logged, as Redis counts it dirty). Errors
+    /// (Redis 7.0's <c>swapdbCommand</c>): index1 not an int: <c>-ERR invalid first DB index</c>; index2:
+    /// <c>-ERR invalid second DB index</c>; either outside 0..databases-1: <c>-ERR DB index is out of range</c>.
+    /// Watchers of a key present in either database are touched, so their EXEC aborts. The command is flagged
+    /// <see cref="CommandFlags.AllDatabases"/>, so inside EXEC or while the AOF logs it every database is locked as for FLUSHALL.
+    /// </summary>
+    private static void SwapDb(CommandContext context, in CommandArgs args)
+    {
+        RespWriter w = context.Writer;
+        Keyspace keyspace = context.Keyspace;
+        if (!TryParseInt(args[1], out int first))
+        {
+            w.WriteError("ERR invalid first DB index");
+            return;
+        }
+        if (!TryParseInt(args[2], out int second))
+        {
+            w.WriteError("ERR invalid second DB index");
+            return;
+        }
+        if (first < 0 || first >= keyspace.DatabaseCount || second < 0 || second >= keyspace.DatabaseCount)
+        {
+            w.WriteError(CommandErrors.DbIndexOutOfRange);
+            return;
+        }
+        keyspace[first].SwapWith(keyspace[second]);
+        w.WriteOk();
+    }
+
+    private static bool TryParseInt(ReadOnlySpan<byte> text, out int value)
+    {
+        bool ok = RespInteger.TryParse(text, out long n) && n is >= int.MinValue and <= int.MaxValue;
+        value = ok ? (int)n : 0;
+        return ok;
+    }
+
+    /// <summary>
+    /// <c>TOUCH key [key ...]</c>: <c>:n</c> arguments naming an existing key (a repeat counts again); each lookup
+    /// records an access (LRU/LFU) and counts a keyspace hit or miss, as Redis's <c>lookupKeyRead</c>.
+    /// </summary>
+    private static void Touch(CommandContext context, in CommandArgs args)
+    {
+        Database db = context.Database;
+        long found = 0;
+        for (int i = 1; i < args.Count; i++)
+        {
+            bool exists = db.Find(args[i]) != null;
+            context.CountLookup(exists);
+            if (exists) found++;
+        }
+        context.Writer.WriteInteger(found);
     }
 }

@@ -106,8 +106,8 @@ public static class ConfigParameters
     private const long LongMax = long.MaxValue;
 
     private static readonly YesNoKind YesNo = YesNoKind.Instance;
-    private static readonly StringKind Optional = StringKind.Optional;
-    private static readonly StringKind AllowEmpty = StringKind.AllowEmpty;
+    private static readonly TextKind Optional = TextKind.Optional;
+    private static readonly TextKind AllowEmpty = TextKind.AllowEmpty;
     // Value lists are in the order Redis 7.0 prints them in its CONFIG SET errors (config.c's enum tables);
     // loglevel also takes Redis 7.2's "nothing", which RespKv supports.
     private static readonly EnumKind<string> LogLevels = EnumKind.Of("debug", "verbose", "notice", "warning", "nothing");
@@ -148,7 +148,7 @@ public static class ConfigParameters
         Typed("auto-aof-rewrite-percentage", NonNegativeInt, o => o.AutoAofRewritePercentage, (o, x) => o.AutoAofRewritePercentage = (int)x),
         Typed("auto-aof-rewrite-min-size", Bytes, o => o.AutoAofRewriteMinSize, (o, x) => o.AutoAofRewriteMinSize = x),
         Typed("appendfsync", FsyncPolicies, o => o.AppendFsync, (o, x) => o.AppendFsync = x),
-        Typed("appendfilename", new StringKind(EmptyIsNull: false, name => FileNameError("appendfilename", name, allowEmpty: false)),
+        Typed("appendfilename", new TextKind(EmptyIsNull: false, name => FileNameError("appendfilename", name, allowEmpty: false)),
             o => o.AppendFilename, (o, x) => o.AppendFilename = x, Immutable),
         new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg | ConfigFlags.NoEffect, o => o.Save, SetSave, ConfigFormat.Pairs),
         Typed("maxmemory", Bytes, o => o.MaxMemory, (o, x) => o.MaxMemory = x),
@@ -237,16 +237,16 @@ public static class ConfigParameters
         Stored("masteruser", Optional, ""),
         Stored("cluster-announce-ip", Optional, ""),
         Stored("cluster-config-file", AllowEmpty, "nodes.conf", Immutable),
-        Stored("cluster-announce-hostname", new StringKind(Check: AnnouncedHostnameError), ""),
+        Stored("cluster-announce-hostname", new TextKind(Check: AnnouncedHostnameError), ""),
         Stored("syslog-ident", AllowEmpty, "redis", Immutable),
-        Stored("dbfilename", new StringKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), "dump.rdb", Protected),
-        Stored("appenddirname", new StringKind(EmptyIsNull: false, name => FileNameError("appenddirname", name, allowEmpty: false)), "appendonlydir", Immutable),
+        Stored("dbfilename", new TextKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), "dump.rdb", Protected),
+        Stored("appenddirname", new TextKind(EmptyIsNull: false, name => FileNameError("appenddirname", name, allowEmpty: false)), "appendonlydir", Immutable),
         Stored("server_cpulist", Optional, "", Immutable),
         Stored("bio_cpulist", Optional, "", Immutable),
         Stored("aof_rewrite_cpulist", Optional, "", Immutable),
         Stored("bgsave_cpulist", Optional, "", Immutable),
         Stored("ignore-warnings", AllowEmpty, ""),
-        Stored("proc-title-template", new StringKind(EmptyIsNull: false, ProcTitleTemplateError), "{title} {listen-addr} {server-mode}"),
+        Stored("proc-title-template", new TextKind(EmptyIsNull: false, ProcTitleTemplateError), "{title} {listen-addr} {server-mode}"),
         Stored("bind-source-addr", Optional, ""),
         Stored("masterauth", Optional, ""),
 

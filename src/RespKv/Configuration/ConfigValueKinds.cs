@@ -246,13 +246,13 @@ public sealed class NumberKind(long Min, long Max, NumberForm Form = NumberForm.
 /// </summary>
 /// <param name="EmptyIsNull">True when an empty value is "not set" (no line in a rewritten file).</param>
 /// <param name="Check">Rejects a value: null when valid, else the reason (<c>appendfilename can't be a path, just a filename</c>).</param>
-public sealed class StringKind(bool EmptyIsNull = true, Func<string, string?>? Check = null) : ConfigValueKind<string>
+public sealed class TextKind(bool EmptyIsNull = true, Func<string, string?>? Check = null) : ConfigValueKind<string>
 {
     /// <summary>A string where empty means not set, with no other check.</summary>
-    public static StringKind Optional { get; } = new();
+    public static TextKind Optional { get; } = new();
 
     /// <summary>A string where empty is a value of its own (<c>ALLOW_EMPTY_STRING</c>), with no other check.</summary>
-    public static StringKind AllowEmpty { get; } = new(EmptyIsNull: false);
+    public static TextKind AllowEmpty { get; } = new(EmptyIsNull: false);
 
     /// <inheritdoc />
     public override ConfigFormat Format => EmptyIsNull ? ConfigFormat.QuotedUnlessEmpty : ConfigFormat.Quoted;

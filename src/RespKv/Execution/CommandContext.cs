@@ -1,3 +1,4 @@
+using RespKv.Configuration;
 using RespKv.Protocol;
 using RespKv.Storage;
 
@@ -13,10 +14,11 @@ namespace RespKv.Execution;
 /// </summary>
 public abstract class CommandContext
 {
-    /// <summary>A context over <paramref name="keyspace"/>, starting in database 0.</summary>
-    protected CommandContext(Keyspace keyspace, RespWriter writer)
+    /// <summary>A context over <paramref name="keyspace"/>, starting in database 0, under <paramref name="options"/>.</summary>
+    protected CommandContext(Keyspace keyspace, ServerOptions options, RespWriter writer)
     {
         Keyspace = keyspace;
+        Options = options;
         Database = keyspace[0];
         Writer = writer;
     }
@@ -32,6 +34,9 @@ public abstract class CommandContext
 
     /// <summary>Every database (COPY … DB, MOVE, SWAPDB address others by index).</summary>
     public Keyspace Keyspace { get; }
+
+    /// <summary>The server's settings (encoding thresholds for OBJECT ENCODING, the maxmemory policy…), read at each use.</summary>
+    public ServerOptions Options { get; }
 
     /// <summary>The command being (or last) executed: its table row.</summary>
     public CommandInfo? CurrentCommand { get; internal set; }

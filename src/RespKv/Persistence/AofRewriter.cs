@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RespKv.Execution;
+using RespKv.Storage.Kinds;
 using RespKv.Storage;
 
 namespace RespKv.Persistence;
 
 /// <summary>
 /// The keyspace's entries at one instant, per database: collected while every shard is locked; the entries are
-/// immutable nodes, so they can be written out after the locks are released.
+/// immutable nodes (values of a kind mutated in place are deep-copied), so they can be written out after the locks
+/// are released.
 /// </summary>
 internal sealed class KeyspaceSnapshot
 {
@@ -22,6 +24,18 @@ internal sealed class KeyspaceSnapshot
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
+    /// <summary>
+    /// <paramref name="entry"/> as it is now: itself when its value is immutable; a node holding a deep copy
+    /// (<see cref="ValueKind.Copy"/>) when its kind is <see cref="ValueKind.MutatedInPlace"/>, since the snapshot is written
+    /// out after the locks are released and later writes (also copied to the new file) must not show in it.
+    /// </summary>
+    private static KeyEntry Frozen(KeyEntry entry)
+    {
+        if (entry.Value is byte[]) return entry;
+        ValueKind kind = entry.Kind;
+        return kind.MutatedInPlace ? new KeyEntry(entry.Key, entry.Hash, kind.Copy(entry.Value), entry.ExpireAtMs, null) : entry;
+    }
+
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
     public void Collect(Keyspace keyspace)
     {
@@ -31,7 +45,7 @@ internal sealed class KeyspaceSnapshot
         {
             Database db = keyspace[d];
             var list = new List<KeyEntry>((int)Math.Min(db.Count, int.MaxValue / 2));
-            foreach (KeyspaceShard shard in db.Shards) shard.ForEach(ref list, static (ref List<KeyEntry> l, KeyEntry e) => l.Add(e));
+            foreach (KeyspaceShard shard in db.Shards) shard.ForEach(ref list, static (ref List<KeyEntry> l, KeyEntry e) => l.Add(Frozen(e)));
             _databases[d] = list;
         }
     }
@@ -39,15 +53,12 @@ internal sealed class KeyspaceSnapshot
 
 /// <summary>
 /// Writes a compacted AOF (Redis's <c>rewriteAppendOnlyFileRio</c> without the RDB preamble): per non-empty database
-/// <c>SELECT db</c>, then per key <c>SET key value</c> for a string, <c>HSET key f v …</c> in chunks of 64 pairs for
-/// a hash (Redis's <c>AOF_REWRITE_ITEMS_PER_CMD</c>), and <c>PEXPIREAT key ms</c> after it when the key has an expiry.
-/// Keys already expired are skipped.
+/// <c>SELECT db</c>, then per key the commands its <see cref="ValueKind.Rewrite"/> emits (<c>SET key value</c> for a
+/// string, <c>HSET key f v …</c> in chunks of 64 pairs for a hash), and <c>PEXPIREAT key ms</c> after them when the key
+/// has an expiry. Keys already expired are skipped; a value of an unregistered kind fails the rewrite.
 /// </summary>
 internal static class AofSnapshotWriter
 {
-    /// <summary>Fields per <c>HSET</c> (Redis's <c>AOF_REWRITE_ITEMS_PER_CMD</c>).</summary>
-    public const int ItemsPerCommand = 64;
-
     /// <summary>
     /// Writes <paramref name="snapshot"/> to <paramref name="output"/>; ends with <c>SELECT <paramref name="finalDatabase"/></c>
     /// when that is not the last database selected (records appended afterwards assume it). Returns keys written.
@@ -68,17 +79,7 @@ internal static class AofSnapshotWriter
             {
                 if (e.ExpireAtMs != 0 && e.ExpireAtMs <= nowMs) continue;
                 keys++;
-                switch (e.Value)
-                {
-                    case byte[] s:
-                        w.Begin(3).Arg("SET"u8).Arg(e.Key).Arg(s);
-                        w.EndRecord();
-                        break;
-                    case SortedHash h:
-                        var visitor = new HashChunks(w, e.Key, h.Count);
-                        h.ForEach(ref visitor);
-                        break;
-                }
+                e.Kind.Rewrite(e.Key, e.Value, w);
                 if (e.ExpireAtMs != 0)
                 {
                     w.Begin(3).Arg("PEXPIREAT"u8).Arg(e.Key).Arg(e.ExpireAtMs);
@@ -91,33 +92,11 @@ internal static class AofSnapshotWriter
         return keys;
     }
 
-    /// <summary>Emits a hash's fields as <c>HSET key f v …</c> commands of at most <see cref="ItemsPerCommand"/> pairs.</summary>
-    private struct HashChunks(RecordWriter writer, byte[] key, long count) : IHashVisitor
-    {
-        private long _left = count;
-        private int _inChunk;
-
-        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
-        {
-            if (_inChunk == 0)
-            {
-                int pairs = (int)Math.Min(_left, ItemsPerCommand);
-                writer.Begin(2 + pairs * 2).Arg("HSET"u8).Arg(key);
-                _inChunk = pairs;
-            }
-            writer.Arg(field);
-            writer.Arg(value);
-            if (--_inChunk == 0) writer.EndRecord();
-            _left--;
-            return true;
-        }
-    }
-
     /// <summary>
     /// Writes whole records to the file: each is encoded by a <see cref="PropagationBuffer"/> (the one RESP multibulk
     /// encoder, shared with the write path), and the buffer goes to the stream once it holds about 64 KB of whole records.
     /// </summary>
-    private sealed class RecordWriter(Stream output)
+    private sealed class RecordWriter(Stream output) : IAofRewriteOutput
     {
         private const int FlushBytes = 60 * 1024;
         private readonly PropagationBuffer _records = new();

@@ -165,6 +165,24 @@ public sealed class RespWriter
     /// <summary>Set header: RESP3 <c>~count\r\n</c>, RESP2 <c>*count\r\n</c>.</summary>
     public void WriteSetHeader(long count) => WritePrefixedNumber(Protocol >= 3 ? (byte)'~' : (byte)'*', count);
 
+    /// <summary>
+    /// A double as Redis 7.0's <c>addReplyDouble</c> writes it: <c>%.17g</c> text (<c>inf</c>, <c>-inf</c>, <c>nan</c> for
+    /// the special values), as a RESP3 double (<c>,text\r\n</c>) or a RESP2 bulk string. Not for hot paths (it allocates).
+    /// </summary>
+    public void WriteDouble(double value)
+    {
+        string text = double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf" : double.IsNaN(value) ? "nan"
+            : value.ToString("G17", System.Globalization.CultureInfo.InvariantCulture).Replace('E', 'e');
+        if (Protocol < 3)
+        {
+            WriteBulkString(text);
+            return;
+        }
+        WriteRaw(","u8);
+        WriteRaw(Encoding.ASCII.GetBytes(text));
+        WriteRaw(Crlf);
+    }
+
     /// <summary>Verbatim string: RESP3 <c>=len\r\ntxt:…\r\n</c>, RESP2 a bulk string (as Redis replies to INFO and CLIENT LIST).</summary>
     public void WriteVerbatimText(string text)
     {

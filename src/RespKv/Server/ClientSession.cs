@@ -27,7 +27,7 @@ public sealed class ClientSession : CommandContext
     /// <param name="remoteAddress">Peer address as CLIENT LIST prints it (<c>ip:port</c>).</param>
     /// <param name="localAddress">Local address (<c>laddr</c>).</param>
     public ClientSession(RespServer server, IBufferWriter<byte> output, string remoteAddress = "", string localAddress = "")
-        : base(server.Keyspace, new RespWriter(output))
+        : base(server.Keyspace, server.Options, new RespWriter(output))
     {
         Server = server;
         Replies = Writer;

@@ -12,16 +12,26 @@ namespace RespKv.Server;
 public static class CommandFamilies
 {
     /// <summary>The table of every supported command.</summary>
-    public static CommandTable Table { get; } = new(
+    public static CommandTable Table { get; } = WithDefaults([]);
+
+    /// <summary>
+    /// A new table of every command family (fresh rows) plus <paramref name="extra"/> — for tests and embedders that add
+    /// commands (e.g. a value kind's own commands) to what RespKv serves.
+    /// </summary>
+    public static CommandTable WithDefaults(IEnumerable<CommandInfo> extra) => new(
         ConnectionCommands.Table
             .Concat(AuthCommands.Table)
             .Concat(StringCommands.Table)
             .Concat(HashCommands.Table)
             .Concat(KeyspaceCommands.Table)
+            .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
+            .Concat(MemoryCommands.Table)
+            .Concat(DebugCommands.Table)
             .Concat(ServerCommands.Table)
             .Concat(CommandCommands.Table)
             .Concat(ClientCommands.Table)
             .Concat(TransactionCommands.Table)
-            .Concat(ClusterCommands.Table));
+            .Concat(ClusterCommands.Table)
+            .Concat(extra));
 }

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RespKv.Commands;
 using RespKv.Configuration;
+using RespKv.Execution;
 
 namespace RespKv.Server;
 
@@ -21,7 +23,7 @@ public sealed class RespKvHost : IAsyncDisposable
     private readonly List<ListenOptions> _listeners = new();
     private ServerCron? _cron;
 
-    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging)
+    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands)
     {
         PreferInlineSocketCompletions();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -34,7 +36,7 @@ public sealed class RespKvHost : IAsyncDisposable
             sockets.UnsafePreferInlineScheduling = true;
             sockets.NoDelay = true;
         });
-        builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>(), commands));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -65,9 +67,12 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <summary>Completes when the host has stopped (SHUTDOWN, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
-    /// <summary>Builds a host for <paramref name="options"/>; logging goes where <paramref name="configureLogging"/> sends it.</summary>
-    public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
-        new(options, configureLogging);
+    /// <summary>
+    /// Builds a host for <paramref name="options"/>; logging goes where <paramref name="configureLogging"/> sends it; it serves
+    /// <paramref name="commands"/> (<see cref="CommandFamilies.Table"/> when null; see <see cref="CommandFamilies.WithDefaults"/>).
+    /// </summary>
+    public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null, CommandTable? commands = null) =>
+        new(options, configureLogging, commands);
 
     /// <summary>
     /// Binds the listeners and starts accepting connections. With <c>appendonly yes</c> it then loads the AOF

@@ -39,9 +39,22 @@ public sealed class ActiveExpiry
     /// <summary>Cycles that stopped at their time limit (INFO <c>expired_time_cap_reached_count</c>).</summary>
     public long TimeCapReachedCount => Interlocked.Read(ref _timeCapReached);
 
-    /// <summary>Runs one cycle; <paramref name="periodMs"/> is the cron period. Only the server cron calls it (not thread-safe).</summary>
+    private volatile bool _enabled = true;
+
+    /// <summary>
+    /// False while <c>DEBUG SET-ACTIVE-EXPIRE 0</c> has turned the cycle off (Redis's <c>server.active_expire_enabled</c>):
+    /// <see cref="RunCycle"/> then does nothing and expired keys go only when a lookup finds them. True by default.
+    /// </summary>
+    public bool Enabled
+    {
+        get => _enabled;
+        set => _enabled = value;
+    }
+
+    /// <summary>Runs one cycle (nothing while not <see cref="Enabled"/>); <paramref name="periodMs"/> is the cron period. Only the server cron calls it (not thread-safe).</summary>
     public void RunCycle(int periodMs)
     {
+        if (!_enabled) return;
         long start = Stopwatch.GetTimestamp();
         long limit = Stopwatch.Frequency * periodMs * TimeLimitPercent / 100 / 1000;
         long now = _keyspace.Lifetime.NowMs;

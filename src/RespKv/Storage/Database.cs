@@ -216,16 +216,17 @@ public sealed class Database
     }
 
     /// <summary>
-    /// Announces that <paramref name="key"/>'s value was changed in place (a value kind mutated under its shard lock
-    /// rather than replaced), as <paramref name="keyEvent"/>, having grown by <paramref name="valueBytesDelta"/> bytes
-    /// (negative when it shrank): the change is propagated to the AOF, wakes the key's observers (WATCH, blocked
-    /// clients) and the change hook, and is counted in the memory estimate. Caller holds the key's shard lock.
+    /// Announces that <paramref name="key"/>'s value was changed in place (a <see cref="Kinds.ValueKind.MutatedInPlace"/>
+    /// kind, mutated under its shard lock rather than replaced), as <paramref name="keyEvent"/>, its payload having grown by
+    /// <paramref name="valueBytesDelta"/> bytes and its estimated heap size by <paramref name="memoryBytesDelta"/> (negative
+    /// when it shrank): the change is propagated to the AOF, wakes the key's observers (WATCH, blocked clients) and the
+    /// change hook, and keeps INFO's totals right. Caller holds the key's shard lock.
     /// Inserts, replaces and removes through <see cref="Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/> and
     /// <see cref="Remove"/> announce themselves.
     /// </summary>
-    public void Mutated(in KeySlot slot, ReadOnlySpan<byte> key, KeyEvent keyEvent, long valueBytesDelta = 0)
+    public void Mutated(in KeySlot slot, ReadOnlySpan<byte> key, KeyEvent keyEvent, long valueBytesDelta = 0, long memoryBytesDelta = 0)
     {
-        if (valueBytesDelta != 0) slot.Shard.AddValueBytes(valueBytesDelta);
+        if ((valueBytesDelta | memoryBytesDelta) != 0) slot.Shard.AddBytes(valueBytesDelta, memoryBytesDelta);
         slot.Shard.Mutated(key, keyEvent);
     }
 
@@ -235,6 +236,26 @@ public sealed class Database
         long sum = 0;
         for (ulong m = mask; m != 0; m &= m - 1) sum += _shards[BitOperations.TrailingZeroCount(m)].Changes;
         return sum;
+    }
+
+    /// <summary>
+    /// SWAPDB: exchanges every key of this database with <paramref name="other"/>'s (clients that selected either see the
+    /// other's keys from now on), atomically to other clients: every shard of both databases is locked (lower index first)
+    /// and flagged as a multi-key write. Watchers of a key present in either database are marked modified (Redis's
+    /// <c>touchAllWatchedKeysInDb</c>); the average-TTL estimates swap too. Each swapped shard counts a change.
+    /// </summary>
+    public void SwapWith(Database other)
+    {
+        if (other == this) return;
+        Database first = Index < other.Index ? this : other, second = first == this ? other : this;
+        using (first.LockShards(AllShards))
+        using (second.LockShards(AllShards))
+        {
+            for (int i = 0; i < ShardCount; i++) _shards[i].SwapContents(other._shards[i]);
+            long ttl = _avgTtl;
+            Volatile.Write(ref _avgTtl, other._avgTtl);
+            Volatile.Write(ref other._avgTtl, ttl);
+        }
     }
 
     /// <summary>Deletes every key (FLUSHDB), atomically with respect to other writers; returns how many were deleted.</summary>

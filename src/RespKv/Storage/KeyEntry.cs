@@ -1,13 +1,6 @@
-namespace RespKv.Storage;
+using RespKv.Storage.Kinds;
 
-/// <summary>The Redis data type of a value, as TYPE names it.</summary>
-public enum ValueType : byte
-{
-    /// <summary>A binary-safe byte string (TYPE <c>string</c>).</summary>
-    String,
-    /// <summary>A hash (TYPE <c>hash</c>): a <see cref="SortedHash"/>.</summary>
-    Hash,
-}
+namespace RespKv.Storage;
 
 /// <summary>
 /// One key and its value: a node in a shard's bucket chain. Key, value and expiry are immutable once
@@ -17,7 +10,7 @@ public enum ValueType : byte
 /// </summary>
 public sealed class KeyEntry
 {
-    /// <summary>A node; <paramref name="value"/> is a <c>byte[]</c> for strings, a <see cref="SortedHash"/> for hashes.</summary>
+    /// <summary>A node; <paramref name="value"/> is a value of a registered <see cref="ValueKind"/> (<c>byte[]</c> for strings, <see cref="SortedHash"/> for hashes).</summary>
     internal KeyEntry(byte[] key, int hash, object value, long expireAtMs, KeyEntry? next)
     {
         Key = key;
@@ -35,7 +28,10 @@ public sealed class KeyEntry
     /// <summary>The key's bucket hash (<see cref="KeyHash.Compute"/>); its shard comes from the key's hash slot (<see cref="KeyHash.Slot"/>).</summary>
     public int Hash { get; }
 
-    /// <summary>The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash. Never mutated after publication.</summary>
+    /// <summary>
+    /// The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash, or another registered kind's value. Never
+    /// mutated after publication unless its kind is <see cref="ValueKind.MutatedInPlace"/> (then only under the shard lock).
+    /// </summary>
     public object Value { get; }
 
     /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none. A lookup at or after it sees the key missing (see <see cref="KeyspaceShard.Find"/>).</summary>
@@ -55,13 +51,8 @@ public sealed class KeyEntry
         set => Volatile.Write(ref _next, value);
     }
 
-    /// <summary>The value's type.</summary>
-    public ValueType Type => Value switch
-    {
-        byte[] => ValueType.String,
-        SortedHash => ValueType.Hash,
-        _ => throw new InvalidOperationException($"Unknown value type {Value.GetType()}"),
-    };
+    /// <summary>The value's kind (its TYPE name, encoding, memory figures, AOF rewrite…); throws for an unregistered value type.</summary>
+    public ValueKind Kind => ValueKinds.Of(Value);
 
     /// <summary>The value as a string, or null when it holds another type.</summary>
     public byte[]? StringValue => Value as byte[];
@@ -69,13 +60,8 @@ public sealed class KeyEntry
     /// <summary>The value as a hash, or null when it holds another type.</summary>
     public SortedHash? HashValue => Value as SortedHash;
 
-    /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (a string: its length; a hash: its fields' and values' lengths, kept by the hash).</summary>
-    public long ValueBytes => Value switch
-    {
-        byte[] s => s.Length,
-        SortedHash h => h.Bytes,
-        _ => 0,
-    };
+    /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (<see cref="ValueKind.ValueBytes"/>; a string's length inline).</summary>
+    public long ValueBytes => Value is byte[] s ? s.Length : Kind.ValueBytes(Value);
 
     /// <summary>Managed-heap bytes of a <c>byte[]</c> of <paramref name="length"/> bytes on 64-bit .NET: 24 bytes of header and length, data rounded up to 8.</summary>
     internal static long ArrayBytes(int length) => 24 + ((length + 7L) & ~7L);
@@ -84,16 +70,10 @@ public sealed class KeyEntry
     internal const int NodeBytes = 56;
 
     /// <summary>
-    /// Estimated managed-heap bytes this entry holds (INFO <c>used_memory</c>, maxmemory): the node, the key array, and
-    /// the value — a string's array; a hash's fields and values with 8 bytes of per-field bookkeeping plus one
-    /// 2 KB-leaf's overhead per 1.5 KB of data (see <see cref="SortedHash"/>).
+    /// Estimated managed-heap bytes this entry holds (INFO <c>used_memory</c>, maxmemory, MEMORY USAGE): the node, the key
+    /// array, and the value's <see cref="ValueKind.MemoryBytes"/> (a string's array inline, without a kind lookup).
     /// </summary>
-    public long MemoryBytes => NodeBytes + ArrayBytes(Key.Length) + Value switch
-    {
-        byte[] s => ArrayBytes(s.Length),
-        SortedHash h => 64 + h.Bytes + 8 * h.Count + 48 * (h.Bytes / 1536 + 1),
-        _ => 0,
-    };
+    public long MemoryBytes => NodeBytes + ArrayBytes(Key.Length) + (Value is byte[] s ? ArrayBytes(s.Length) : Kind.MemoryBytes(Value));
 
     /// <summary>The same key and value in a node with another successor (used when a chain is rebuilt).</summary>
     internal KeyEntry WithNext(KeyEntry? next) => new(Key, Hash, Value, ExpireAtMs, next) { LruClock = LruClock };

@@ -1,3 +1,4 @@
+using RespKv.Execution;
 namespace RespKv.Storage;
 
 /// <summary>Called when expiry or eviction removes <paramref name="key"/> from database <paramref name="databaseIndex"/>, holding the key's shard lock.</summary>

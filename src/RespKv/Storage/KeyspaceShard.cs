@@ -33,6 +33,9 @@ public sealed class KeyspaceShard
 {
     private const int InitialBuckets = 4;
 
+    /// <summary>Estimated bytes of an empty shard's bucket array (its <see cref="MemoryBytes"/> with no key).</summary>
+    public const int EmptyTableBytes = InitialBuckets * 8;
+
     private KeyEntry?[] _buckets = new KeyEntry?[InitialBuckets];
     private int _count;
     private long _valueBytes;
@@ -49,7 +52,7 @@ public sealed class KeyspaceShard
     {
         _databaseIndex = databaseIndex;
         _lifetime = lifetime;
-        _memoryBytes = InitialBuckets * IntPtr.Size;
+        _memoryBytes = EmptyTableBytes;
     }
 
     /// <summary>Observers per observed key (WATCH, later blocked clients); null when none. Guarded by <see cref="WriteLock"/>.</summary>
@@ -112,11 +115,11 @@ public sealed class KeyspaceShard
         _lifetime.KeyChanged?.Invoke(_databaseIndex, key, keyEvent);
     }
 
-    /// <summary>Adds <paramref name="bytes"/> (may be negative) to the memory estimate: a value changed in place grew or shrank. Caller holds <see cref="WriteLock"/>.</summary>
-    internal void AddValueBytes(long bytes)
+    /// <summary>Adds to the payload and memory totals (either may be negative): a value changed in place grew or shrank. Caller holds <see cref="WriteLock"/>.</summary>
+    internal void AddBytes(long valueBytes, long memoryBytes)
     {
-        _valueBytes += bytes;
-        AddMemory(bytes);
+        _valueBytes += valueBytes;
+        AddMemory(memoryBytes);
     }
 
     internal void BeginWrite() => Interlocked.Increment(ref _version);
@@ -358,8 +361,41 @@ public sealed class KeyspaceShard
         _valueBytes = 0;
         _volatileCount = 0;
         _expireCursor = 0;
-        AddMemory(InitialBuckets * IntPtr.Size - _memoryBytes);
+        AddMemory(EmptyTableBytes - _memoryBytes);
         return removed;
+    }
+
+    /// <summary>
+    /// Exchanges every key of this shard with those of <paramref name="other"/> (the same shard index of another
+    /// database: SWAPDB). Watchers, locks and versions stay with their shard, as Redis keeps watched keys with their
+    /// database number. First marks modified the watchers of each shard whose key exists in either shard (Redis's
+    /// <c>touchAllWatchedKeysInDb(db, other)</c>). The memory total is unchanged. Caller holds both write locks.
+    /// </summary>
+    internal void SwapContents(KeyspaceShard other)
+    {
+        TouchWatchersBeforeSwap(other);
+        other.TouchWatchersBeforeSwap(this);
+        KeyEntry?[] buckets = _buckets;
+        Volatile.Write(ref _buckets, other._buckets);
+        Volatile.Write(ref other._buckets, buckets);
+        (_count, other._count) = (other._count, _count);
+        (_valueBytes, other._valueBytes) = (other._valueBytes, _valueBytes);
+        (_volatileCount, other._volatileCount) = (other._volatileCount, _volatileCount);
+        (_memoryBytes, other._memoryBytes) = (other._memoryBytes, _memoryBytes);
+        (_expireCursor, other._expireCursor) = (other._expireCursor, _expireCursor);
+        // A change to both shards' contents (what the executor reads to log SWAPDB), even when both were empty.
+        _changes++;
+        other._changes++;
+    }
+
+    private void TouchWatchersBeforeSwap(KeyspaceShard other)
+    {
+        if (_observers == null) return;
+        foreach ((byte[] key, List<KeyObserver> observers) in _observers)
+        {
+            int hash = KeyHash.Compute(key);
+            if (FindUnchecked(key, hash) != null || other.FindUnchecked(key, hash) != null) Notify(observers);
+        }
     }
 
     /// <summary>
@@ -421,13 +457,6 @@ public sealed class KeyspaceShard
         if (list.Count != 0) return;
         _observers.Remove(key);
         if (_observers.Count == 0) _observers = null;
-    }
-
-    /// <summary>Notifies every observer of every key of this shard (SWAPDB: each key's value may have changed). Caller holds the write lock.</summary>
-    internal void NotifyAllObservers()
-    {
-        if (_observers == null) return;
-        foreach (List<KeyObserver> observers in _observers.Values) Notify(observers);
     }
 
     private void NotifyObservers(ReadOnlySpan<byte> key)

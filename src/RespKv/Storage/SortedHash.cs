@@ -46,8 +46,8 @@ public sealed class SortedHash
     /// <summary>The hash with no field (never stored under a key: deleting the last field deletes the key).</summary>
     public static SortedHash Empty { get; } = new(EmptyLeaf, 0, 0, isSmall: true);
 
-    /// <summary>Redis keeps a hash as a listpack while it has at most this many fields (<c>hash-max-listpack-entries</c>).</summary>
-    public const int SmallMaxFields = 128;
+    /// <summary>Redis keeps a hash as a listpack while it has at most this many fields (<c>hash-max-listpack-entries</c>, 512 in Redis 7.0).</summary>
+    public const int SmallMaxFields = 512;
 
     /// <summary>… and no field or value longer than this many bytes (<c>hash-max-listpack-value</c>).</summary>
     public const int SmallMaxLength = 64;

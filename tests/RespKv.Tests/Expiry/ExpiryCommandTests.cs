@@ -314,7 +314,8 @@ public sealed class ExpiryCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal(Int(0), c.Call("OBJECT", "IDLETIME", "exp:obj"));
         Assert.Equal("-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n",
             c.Call("OBJECT", "FREQ", "exp:obj"));
-        Assert.StartsWith("*9\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+FREQ <key>\r\n", c.Call("OBJECT", "HELP"));
+        // Redis 7.0's help: ENCODING, FREQ, IDLETIME, REFCOUNT, HELP.
+        Assert.StartsWith("*15\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+ENCODING <key>\r\n", c.Call("OBJECT", "HELP"));
         AssertPing(c);
     }
 

@@ -1,0 +1,162 @@
+using RespKv.Configuration;
+using RespKv.Execution;
+using RespKv.Protocol;
+using RespKv.Server;
+
+namespace RespKv.Storage.Kinds;
+
+/// <summary>
+/// TYPE <c>hash</c>: a <see cref="SortedHash"/>, a persistent tree (immutable once stored; every write publishes a new
+/// root). Encodings as Redis 7.0: <c>listpack</c> while the hash has at most <c>hash-max-listpack-entries</c> (512) fields
+/// and no field or value longer than <c>hash-max-listpack-value</c> (64) bytes, else <c>hashtable</c>, for good: Redis
+/// never converts back (see <see cref="IsListpack"/>). AOF rewrite: <c>HSET key f v …</c> of at
+/// most 64 pairs (<c>AOF_REWRITE_ITEMS_PER_CMD</c>).
+/// </summary>
+public sealed class HashKind : ValueKind<SortedHash>
+{
+    /// <summary>The one instance.</summary>
+    public static HashKind Instance { get; } = new();
+
+    private HashKind() : base("hash", redisTypeCode: 4, mutatedInPlace: false)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override string Encoding(SortedHash value, ServerOptions options) => IsListpack(value, options) ? "listpack" : "hashtable";
+
+    /// <summary>
+    /// True when Redis 7.0 would hold <paramref name="value"/> as a listpack under <paramref name="options"/>' thresholds
+    /// (<see cref="ServerOptions.HashMaxListpackEntries"/> fields, <see cref="ServerOptions.HashMaxListpackValue"/> bytes per
+    /// field or value). At Redis's defaults (512, 64) it is exact, history included: <see cref="SortedHash.IsSmall"/>, which
+    /// stays false once the hash outgrew them (Redis never converts back). Other thresholds are judged on the current
+    /// fields and values alone.
+    /// </summary>
+    public static bool IsListpack(SortedHash value, ServerOptions options)
+    {
+        long entries = options.HashMaxListpackEntries, length = options.HashMaxListpackValue;
+        if (entries == SortedHash.SmallMaxFields && length == SortedHash.SmallMaxLength) return value.IsSmall;
+        if (value.Count > entries) return false;
+        var longest = new Longest();
+        value.ForEach(ref longest);
+        return longest.Bytes <= length;
+    }
+
+    private struct Longest : IHashVisitor
+    {
+        public int Bytes;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Bytes = Math.Max(Bytes, Math.Max(field.Length, value.Length));
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override long ValueBytes(SortedHash value) => value.Bytes;
+
+    /// <summary>Fields and values, 8 bytes of per-field bookkeeping, and one 2 KB leaf's overhead per 1.5 KB of data (see <see cref="SortedHash"/>).</summary>
+    protected override long MemoryBytes(SortedHash value) => 64 + value.Bytes + 8 * value.Count + 48 * (value.Bytes / 1536 + 1);
+
+    /// <inheritdoc />
+    protected override void Rewrite(byte[] key, SortedHash value, IAofRewriteOutput output)
+    {
+        var chunks = new HashChunks(output, key, value.Count);
+        value.ForEach(ref chunks);
+    }
+
+    /// <summary>Emits a hash's fields as <c>HSET key f v …</c> commands of at most <see cref="ValueKind.ItemsPerCommand"/> pairs.</summary>
+    private struct HashChunks(IAofRewriteOutput output, byte[] key, long count) : IHashVisitor
+    {
+        private long _left = count;
+        private int _inChunk;
+        private PropagationBuffer? _record;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            if (_inChunk == 0)
+            {
+                int pairs = (int)Math.Min(_left, ItemsPerCommand);
+                _record = output.Begin(2 + pairs * 2).Arg("HSET"u8).Arg(key);
+                _inChunk = pairs;
+            }
+            _record!.Arg(field).Arg(value);
+            if (--_inChunk == 0) output.EndRecord();
+            _left--;
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Digest(SortedHash value, Span<byte> digest)
+    {
+        var fields = new FieldDigests { Sum = new byte[RedisDigest.Length] };
+        value.ForEach(ref fields);
+        for (int i = 0; i < RedisDigest.Length; i++) digest[i] ^= fields.Sum[i];
+    }
+
+    private struct FieldDigests : IHashVisitor
+    {
+        public byte[] Sum;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Span<byte> element = stackalloc byte[RedisDigest.Length];
+            element.Clear();
+            RedisDigest.Mix(element, field);
+            RedisDigest.Mix(element, value);
+            RedisDigest.Xor(Sum, element);
+            return true;
+        }
+    }
+
+    /// <summary>Hashes are immutable (persistent trees): the copy is the same tree.</summary>
+    protected override SortedHash Copy(SortedHash value) => value;
+
+    /// <summary>A listpack hash: the listpack's bytes as one RDB string (<see cref="ListpackBytes"/>); a hashtable: a count and each field and value as RDB strings.</summary>
+    protected override long SerializedLength(SortedHash value, ServerOptions options)
+    {
+        var sizes = new RdbSizes();
+        value.ForEach(ref sizes);
+        if (!IsListpack(value, options)) return RdbLengthBytes(value.Count) + sizes.Strings;
+        long listpack = ListpackHeaderBytes + sizes.Listpack + 1;
+        return RdbLengthBytes(listpack) + listpack;
+    }
+
+    /// <summary>A listpack's header: total bytes (4) and element count (2).</summary>
+    private const int ListpackHeaderBytes = 6;
+
+    private struct RdbSizes : IHashVisitor
+    {
+        public long Strings;
+        public long Listpack;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Strings += StringKind.RdbStringLength(field) + StringKind.RdbStringLength(value);
+            Listpack += ListpackBytes(field) + ListpackBytes(value);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Bytes of one listpack element holding <paramref name="element"/> (Redis's listpack.c): its encoding — an integer
+    /// as 1, 2, 3, 4, 5 or 9 bytes (7-bit unsigned, 13-, 16-, 24-, 32-, 64-bit), a string as a 1-, 2- or 5-byte header
+    /// plus its bytes — followed by the back-length (1 to 5 bytes).
+    /// </summary>
+    public static long ListpackBytes(ReadOnlySpan<byte> element)
+    {
+        long encoded;
+        if (RespInteger.TryParse(element, out long n))
+        {
+            encoded = n is >= 0 and <= 127 ? 1
+                : n is >= -4096 and <= 4095 ? 2
+                : n is >= short.MinValue and <= short.MaxValue ? 3
+                : n is >= -(1 << 23) and < 1 << 23 ? 4
+                : n is >= int.MinValue and <= int.MaxValue ? 5 : 9;
+        }
+        else encoded = element.Length + (element.Length < 64 ? 1 : element.Length < 4096 ? 2 : 5);
+        int backLength = encoded <= 127 ? 1 : encoded < 16383 ? 2 : encoded < 2097151 ? 3 : encoded < 268435455 ? 4 : 5;
+        return encoded + backLength;
+    }
+}
