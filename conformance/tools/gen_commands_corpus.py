@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import respkv_server  # noqa: E402
 
 ROOT = respkv_server.ROOT
-METADATA = os.path.join(ROOT, "src", "RespKv", "Commands", "CommandMetadata.jsonl")
+METADATA = os.path.join(ROOT, "src", "RespKv", "Execution", "CommandMetadata.jsonl")
 OUT = os.path.join(ROOT, "conformance", "corpus", "commands.txt")
 RESP3_SAMPLES = ["get", "set", "mset", "copy", "config|get", "client|kill", "hello"]
 
