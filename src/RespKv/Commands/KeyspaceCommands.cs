@@ -10,8 +10,8 @@ namespace RespKv.Commands;
 /// Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, COPY, MOVE, SWAPDB,
 /// TOUCH, with Redis 7.0's replies (https://redis.io/commands/?group=generic).
 /// <para>
-/// Multi-key writes (DEL, UNLINK, RENAME, COPY) lock every shard they touch at once, so they are
-/// all-or-nothing to other clients; EXISTS of several keys reads under the seqlock
+/// Multi-key writes (DEL, UNLINK, RENAME, COPY, MOVE, SWAPDB) run holding every shard they touch (the executor locks
+/// them from the key specs before the handler runs), so they are all-or-nothing to other clients; EXISTS of several keys reads under the seqlock
 /// (<see cref="Database.ReadSnapshot{TState}"/>) so it never sees half of a multi-key write. KEYS, SCAN and
 /// RANDOMKEY read lock-free, bucket by bucket.
 /// </para>
@@ -55,11 +55,8 @@ public static class KeyspaceCommands
     {
         Database db = context.Database;
         long deleted = 0;
-        using (db.LockShards(context.KeyShardMask(args)))
-        {
-            for (int i = 1; i < args.Count; i++)
-                if (db.Remove(args[i]) != null) deleted++;
-        }
+        for (int i = 1; i < args.Count; i++)
+            if (db.Remove(args[i]) != null) deleted++;
         context.Writer.WriteInteger(deleted);
     }
 
@@ -231,23 +228,20 @@ public static class KeyspaceCommands
     {
         ReadOnlySpan<byte> key = args[1], newKey = args[2];
         Database db = context.Database;
-        using (db.LockShards(context.KeyShardMask(args)))
+        KeyEntry? entry = db.Find(key);
+        if (entry == null)
         {
-            KeyEntry? entry = db.Find(key);
-            if (entry == null)
-            {
-                context.Writer.WriteError(CommandErrors.NoSuchKey);
-                return;
-            }
-            if (key.SequenceEqual(newKey) || (nx && db.Find(newKey) != null))
-            {
-                if (nx) context.Writer.WriteInteger(0);
-                else context.Writer.WriteOk();
-                return;
-            }
-            db.Set(newKey, entry.Value, entry.ExpireAtMs);
-            db.Remove(key);
+            context.Writer.WriteError(CommandErrors.NoSuchKey);
+            return;
         }
+        if (key.SequenceEqual(newKey) || (nx && db.Find(newKey) != null))
+        {
+            if (nx) context.Writer.WriteInteger(0);
+            else context.Writer.WriteOk();
+            return;
+        }
+        db.Remove(key, KeyEvent.RenameFrom);
+        db.Set(newKey, entry.Value, entry.ExpireAtMs, KeyEvent.RenameTo);
         if (nx) context.Writer.WriteInteger(1);
         else context.Writer.WriteOk();
     }
@@ -316,8 +310,8 @@ public static class KeyspaceCommands
     /// database: <c>-ERR source and destination objects are the same</c>.
     /// </para>
     /// <para>
-    /// Locking: one database locks both shards together; across databases the two shards are locked in
-    /// (database index, shard index) order, which keeps multi-database writers deadlock-free.
+    /// Locking (by the executor, from the row's <see cref="CommandFlags.OtherDatabases"/>): the keys' shards in every
+    /// database, in (database index, shard index) order, as one atomic unit, which keeps multi-database writers deadlock-free.
     /// </para>
     /// </summary>
     private static void Copy(CommandContext context, in CommandArgs args)
@@ -348,54 +342,16 @@ public static class KeyspaceCommands
             }
         }
         ReadOnlySpan<byte> key = args[1], newKey = args[2];
-        bool copied;
-        if (source == destination)
+        if (source == destination && key.SequenceEqual(newKey))
         {
-            if (key.SequenceEqual(newKey))
-            {
-                w.WriteError(SameObject);
-                return;
-            }
-            using (source.LockShards(context.KeyShardMask(args)))
-                copied = CopyLocked(context, source, key, destination, newKey, replace);
+            w.WriteError(SameObject);
+            return;
         }
-        else
-        {
-            (ShardWriteScope first, ShardWriteScope second) = LockAcross(source, key, destination, newKey);
-            try
-            {
-                copied = CopyLocked(context, source, key, destination, newKey, replace);
-            }
-            finally
-            {
-                second.Dispose();
-                first.Dispose();
-            }
-        }
-        w.WriteInteger(copied ? 1 : 0);
-    }
-
-    /// <summary>COPY's work; the caller holds both keys' shard locks. The source lookup counts as a keyspace hit or miss.</summary>
-    private static bool CopyLocked(CommandContext context, Database source, ReadOnlySpan<byte> key,
-        Database destination, ReadOnlySpan<byte> newKey, bool replace)
-    {
         KeyEntry? entry = source.Find(key);
         context.CountLookup(entry != null);
-        if (entry == null || (!replace && destination.Find(newKey) != null)) return false;
-        destination.Set(newKey, entry.Kind.Copy(entry.Value), entry.ExpireAtMs);
-        return true;
-    }
-
-    /// <summary>Locks <paramref name="key"/>'s shard in <paramref name="a"/> and <paramref name="newKey"/>'s in <paramref name="b"/>, lower database index first (deadlock-free across databases).</summary>
-    private static (ShardWriteScope First, ShardWriteScope Second) LockAcross(Database a, ReadOnlySpan<byte> key, Database b, ReadOnlySpan<byte> newKey)
-    {
-        if (a.Index < b.Index)
-        {
-            ShardWriteScope first = a.LockKey(key);
-            return (first, b.LockKey(newKey));
-        }
-        ShardWriteScope second = b.LockKey(newKey);
-        return (a.LockKey(key), second);
+        bool copied = entry != null && (replace || destination.Find(newKey) == null);
+        if (copied) destination.Set(newKey, entry!.Kind.Copy(entry.Value), entry.ExpireAtMs, KeyEvent.CopyTo);
+        w.WriteInteger(copied ? 1 : 0);
     }
 
     /// <summary>
@@ -423,21 +379,12 @@ public static class KeyspaceCommands
         }
         ReadOnlySpan<byte> key = args[1];
         bool moved = false;
-        (ShardWriteScope first, ShardWriteScope second) = LockAcross(source, key, destination, key);
-        try
+        KeyEntry? entry = source.Find(key);
+        if (entry != null && destination.Find(key) == null)
         {
-            KeyEntry? entry = source.Find(key);
-            if (entry != null && destination.Find(key) == null)
-            {
-                destination.Set(key, entry.Value, entry.ExpireAtMs);
-                source.Remove(key);
-                moved = true;
-            }
-        }
-        finally
-        {
-            second.Dispose();
-            first.Dispose();
+            source.Remove(key, KeyEvent.MoveFrom);
+            destination.Set(key, entry.Value, entry.ExpireAtMs, KeyEvent.MoveTo);
+            moved = true;
         }
         w.WriteInteger(moved ? 1 : 0);
     }
