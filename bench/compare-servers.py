@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Three-server comparison: redis-server 7.0, Garnet 2.2.8 and RespKv, side by side.
 
-Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick]
+Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV]
+
+--baseline REV adds a fourth server to the same interleaved rounds: RespKv built from git revision REV (a
+temporary worktree, published the same way), and a column RespKv/baseline — how a change moved RespKv's figures,
+measured side by side with redis-server and Garnet rather than against numbers from another day.
 
 Each server runs pinned to CPU 0 and redis-benchmark to CPU 1 (taskset). Every throughput/latency row is
 measured in interleaved rounds (Redis, Garnet, RespKv; Redis, Garnet, RespKv; ...): a server's figure
@@ -38,6 +42,7 @@ MEMORY_KEYS = 1_000_000
 SERVERS = ("redis", "garnet", "respkv")
 TITLES = {"redis": "redis-server 7.0.15", "garnet": f"Garnet {GARNET_VERSION}", "respkv": "RespKv"}
 RESPKV = None  # the published (ReadyToRun) executable, as the Dockerfile ships it: set by main()
+BASELINE = None  # the same, built from --baseline REV: set by main() when given
 
 # Throughput rows: (label, redis-benchmark arguments, pipeline depth, requests per round).
 # redis-benchmark's keys are key:__rand_int__ over -r KEYSPACE; GETs hit, because every server is
@@ -81,11 +86,12 @@ def start(name, log_dir):
     """Starts one server pinned to SERVER_CPU; returns (process, port)."""
     if name == "redis":
         return respkv_server.start_redis(log_dir, cpu=SERVER_CPU)
-    if name == "respkv":
+    if name in ("respkv", "baseline"):
         # Like-for-like with redis-server (started with --appendonly no): the executable persists by default.
         port = respkv_server.free_port()
-        log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
-        proc = subprocess.Popen(taskset(SERVER_CPU) + [RESPKV, "--port", str(port), "--appendonly", "no"],
+        log = open(os.path.join(log_dir, f"{name}-server-{port}.log"), "wb")
+        exe = RESPKV if name == "respkv" else BASELINE
+        proc = subprocess.Popen(taskset(SERVER_CPU) + [exe, "--port", str(port), "--appendonly", "no"],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=respkv_server.respkv_env())
         log.close()
         respkv_server.wait_ready(port, proc, "respkv-server")
@@ -98,6 +104,17 @@ def start(name, log_dir):
     log.close()
     respkv_server.wait_ready(port, proc, "garnet-server")
     return proc, port
+
+
+def publish_baseline(rev):
+    """Publishes RespKv as of git revision rev (checked out in a temporary worktree) to bench/.publish-baseline."""
+    tree = os.path.join(ROOT, "TestResults", "bench", "baseline-tree")
+    subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", tree, rev], check=True, stdout=subprocess.DEVNULL)
+    try:
+        return respkv_server.publish_release(root=tree, out=os.path.join(HERE, ".publish-baseline"))
+    finally:
+        subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], stdout=subprocess.DEVNULL)
 
 
 def cpu_seconds(pid):
@@ -177,6 +194,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5: about 7 minutes)")
     ap.add_argument("--quick", action="store_true", help="one round of a tenth of the requests (smoke test)")
+    ap.add_argument("--baseline", metavar="REV", help="also run RespKv built from this git revision, interleaved")
     opts = ap.parse_args()
     rounds = 1 if opts.quick else opts.rounds
     scale = 0.1 if opts.quick else 1.0
@@ -186,8 +204,12 @@ def main():
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[0]
     ensure_garnet()
-    global RESPKV
+    global RESPKV, BASELINE, SERVERS
     RESPKV = respkv_server.publish_release()
+    if opts.baseline:
+        BASELINE = publish_baseline(opts.baseline)
+        SERVERS = SERVERS + ("baseline",)
+        TITLES["baseline"] = f"RespKv {opts.baseline}"
 
     # results[row][server] = list of per-round measurements (dicts)
     results = {label: {s: [] for s in SERVERS} for label, *_ in THROUGHPUT_ROWS}
@@ -242,14 +264,15 @@ def main():
     def fmt_ratio(r):
         return f"{r[0]:.2f}" if r[1] == r[2] else f"{r[0]:.2f} ({r[1]:.2f}–{r[2]:.2f})"
 
-    header = ["Workload", TITLES["redis"], TITLES["garnet"], TITLES["respkv"], "RespKv/Redis", "RespKv/Garnet"]
+    rivals = ["redis", "garnet"] + (["baseline"] if "baseline" in SERVERS else [])
+    header = ["Workload"] + [TITLES[s] for s in SERVERS] + ["RespKv/Redis", "RespKv/Garnet"] + (["RespKv/baseline"] if "baseline" in SERVERS else [])
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(["---"] * len(header)) + " |"]
     losses = []
     for label, unit, values, higher_better in table:
         medians = {s: statistics.median(values[s]) for s in SERVERS}
         r_redis, r_garnet = ratio(values, "redis"), ratio(values, "garnet")
         lines.append(f"| {label} | " + " | ".join(fmt(medians[s], unit) for s in SERVERS)
-                     + f" | {fmt_ratio(r_redis)} | {fmt_ratio(r_garnet)} |")
+                     + " | " + " | ".join(fmt_ratio(ratio(values, r)) for r in rivals) + " |")
         if unit == "rps":
             # The stronger rival is the one with the smaller RespKv/rival ratio.
             rival, r = min(("redis", r_redis[0]), ("garnet", r_garnet[0]), key=lambda x: x[1])

@@ -30,14 +30,15 @@ RESPKV_DLL = os.path.join(ROOT, "src", "RespKv.Server", "bin", "Release", "net10
 PUBLISH_DIR = os.path.join(ROOT, "bench", ".publish")
 
 
-def publish_release():
-    """Publishes the server as the Dockerfile ships it (Release, ReadyToRun, framework-dependent, this machine's
-    architecture) to bench/.publish and returns the executable's path: what benchmarks of the shipped server run."""
+def publish_release(root=ROOT, out=PUBLISH_DIR):
+    """Publishes the server of the source tree at root as the Dockerfile ships it (Release, ReadyToRun,
+    framework-dependent, this machine's architecture) to out (default bench/.publish) and returns the executable's
+    path: what benchmarks of the shipped server run."""
     arch = {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine(), "x64")
-    subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src", "RespKv.Server"), "-c", "Release", "-r", f"linux-{arch}",
-                    "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", PUBLISH_DIR, "-v", "q", "-nologo"],
+    subprocess.run(["dotnet", "publish", os.path.join(root, "src", "RespKv.Server"), "-c", "Release", "-r", f"linux-{arch}",
+                    "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", out, "-v", "q", "-nologo"],
                    check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(PUBLISH_DIR, "respkv-server")
+    return os.path.join(out, "respkv-server")
 
 
 def free_port():

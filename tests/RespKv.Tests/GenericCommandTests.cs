@@ -363,14 +363,25 @@ public sealed class GenericCommandTests
     }
 
     [Fact]
+    public async Task ARefusedDebugIsRejectedAtQueueTimeAndAbortsTheTransaction()
+    {
+        // redis-server 7.0.15 with enable-debug-command no: MULTI, DEBUG SLEEP 0 (refused, not queued), EXEC → EXECABORT.
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal(DebugRefused, c.Call("DEBUG", "SLEEP", "0"));
+        Assert.Equal("-EXECABORT Transaction discarded because of previous errors.\r\n", c.Call("EXEC"));
+    }
+
+    [Fact]
     public void LocalMeansLoopbackOrNoIpPeer()
     {
-        Assert.True(DebugCommands.IsLocal("127.0.0.1:5000"));
-        Assert.True(DebugCommands.IsLocal("[::1]:5000"));
-        Assert.True(DebugCommands.IsLocal("[::ffff:127.0.0.1]:5000"));
-        Assert.True(DebugCommands.IsLocal(""));
-        Assert.False(DebugCommands.IsLocal("10.1.2.3:5000"));
-        Assert.False(DebugCommands.IsLocal("[2001:db8::1]:5000"));
+        Assert.True(ClientSession.IsLocalAddress("127.0.0.1:5000"));
+        Assert.True(ClientSession.IsLocalAddress("[::1]:5000"));
+        Assert.True(ClientSession.IsLocalAddress("[::ffff:127.0.0.1]:5000"));
+        Assert.True(ClientSession.IsLocalAddress(""));
+        Assert.False(ClientSession.IsLocalAddress("10.1.2.3:5000"));
+        Assert.False(ClientSession.IsLocalAddress("[2001:db8::1]:5000"));
     }
 
     [Fact]

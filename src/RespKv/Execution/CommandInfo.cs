@@ -71,6 +71,8 @@ public enum CommandFlags
     DiscardsTransaction = 1 << 25,
     /// <summary>Refused while the AOF cannot be written although it is no write (PING, as Redis's <c>writeCommandsDeniedByDiskError</c>).</summary>
     RefusedOnDiskError = 1 << 26,
+    /// <summary>Redis's <c>CMD_PROTECTED</c> (DEBUG): runs only for the clients <c>enable-debug-command</c> allows.</summary>
+    Protected = 1 << 27,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
     RespKvOwn = ~((1 << 20) - 1),

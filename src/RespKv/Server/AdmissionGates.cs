@@ -21,15 +21,16 @@ public abstract class AdmissionGate
 
 /// <summary>
 /// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
-/// authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error (MISCONF) → loading →
+/// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error (MISCONF) → loading →
 /// MULTI queueing. Later gates go in at their Redis position: subscribed mode (RESP2) before pause, NOSCRIPT and busy
 /// script checks, cluster redirections (<c>-MOVED</c>) after authentication.
 /// </summary>
 public static class AdmissionGates
 {
-    /// <summary>The gates, in the order they run.</summary>
-    public static IReadOnlyList<AdmissionGate> InOrder { get; } =
+    /// <summary>The gates, in the order they run (an array: the executor walks it per command without allocating).</summary>
+    internal static readonly AdmissionGate[] InOrder =
     [
+        new ProtectedCommandGate(),
         new AuthenticationGate(),
         new MonitorGate(),
         new PauseGate(),
@@ -38,6 +39,20 @@ public static class AdmissionGates
         new LoadingGate(),
         new MultiQueueGate(),
     ];
+
+    /// <summary>
+    /// A protected command (DEBUG) runs only where <c>enable-debug-command</c> allows it (<c>yes</c>, or <c>local</c> for a
+    /// local client): <c>-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", …</c>.
+    /// </summary>
+    private sealed class ProtectedCommandGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if ((command.Flags & CommandFlags.Protected) == 0 || ServerOptions.IsAllowed(client.Server.Options.EnableDebugCommand, client.IsLocal)) return true;
+            client.Executor.Reject(DebugCommands.NotAllowed, command);
+            return false;
+        }
+    }
 
     /// <summary>Until the client authenticates, only <c>no_auth</c> commands run: <c>-NOAUTH Authentication required.</c></summary>
     private sealed class AuthenticationGate : AdmissionGate

@@ -195,6 +195,19 @@ public sealed class ClientSession : CommandContext
     /// <summary>Peer address, <c>ip:port</c>.</summary>
     public string RemoteAddress { get; }
 
+    /// <summary>
+    /// True for a local client, as Redis's <c>islocalClient</c>: a loopback peer (127.0.0.0/8, ::1, IPv4-mapped
+    /// loopback) or one without an IP peer (in-memory transports, the AOF replay; Redis counts Unix sockets). What
+    /// <c>local</c> allows for <c>enable-debug-command</c> and <c>enable-protected-configs</c>.
+    /// </summary>
+    public bool IsLocal => IsLocalAddress(RemoteAddress);
+
+    /// <summary>True when <paramref name="remoteAddress"/> (<c>ip:port</c>, or empty) is a local client's (see <see cref="IsLocal"/>).</summary>
+    public static bool IsLocalAddress(string remoteAddress) =>
+        remoteAddress.Length == 0 || !System.Net.IPEndPoint.TryParse(remoteAddress, out System.Net.IPEndPoint? peer)
+        || System.Net.IPAddress.IsLoopback(peer.Address)
+        || (peer.Address.IsIPv4MappedToIPv6 && System.Net.IPAddress.IsLoopback(peer.Address.MapToIPv4()));
+
     /// <summary>Local address, <c>ip:port</c>.</summary>
     public string LocalAddress { get; }
 

@@ -72,8 +72,9 @@ public sealed class CommandExecutor
             Reject(CommandErrors.WrongArity(command), command);
             return;
         }
-        foreach (AdmissionGate gate in AdmissionGates.InOrder)
-            if (!gate.Admit(_client, command, args)) return;
+        AdmissionGate[] gates = AdmissionGates.InOrder;
+        for (int i = 0; i < gates.Length; i++)
+            if (!gates[i].Admit(_client, command, args)) return;
         Dispatch(command, args);
     }
 

@@ -1,16 +1,29 @@
 using RespKv.Commands;
 using RespKv.Execution;
 using RespKv.Server.Commands;
+using RespKv.Storage.Kinds;
 
 namespace RespKv.Server;
 
 /// <summary>
 /// The command table RespKv serves: every family's rows — the data families of <c>Commands/</c> (strings, hashes,
 /// keys, expiry, cluster), whose handlers see a <see cref="CommandContext"/>, and the connection and server families
-/// of <c>Server/Commands/</c>, whose handlers see the whole <see cref="ClientSession"/>. Adding a family is one line here.
+/// of <c>Server/Commands/</c>, whose handlers see the whole <see cref="ClientSession"/>. Adding a family is one line here;
+/// adding a value type is one line in <see cref="Types"/>.
 /// </summary>
 public static class CommandFamilies
 {
+    /// <summary>
+    /// The value types RespKv serves, each its kind (<c>Storage/Kinds/</c>: TYPE name, encodings, memory, AOF rewrite,
+    /// copy) and its command family (<c>Commands/</c>). The kinds are registered in <see cref="ValueKinds"/> before any
+    /// table is built. A new type (lists, sets, sorted sets, streams) is one line here.
+    /// </summary>
+    public static IReadOnlyList<(ValueKind Kind, Func<IEnumerable<CommandInfo>> Commands)> Types { get; } =
+    [
+        (StringKind.Instance, () => StringCommands.Table),
+        (HashKind.Instance, () => HashCommands.Table),
+    ];
+
     /// <summary>The table of every supported command.</summary>
     public static CommandTable Table { get; } = WithDefaults([]);
 
@@ -18,11 +31,12 @@ public static class CommandFamilies
     /// A new table of every command family (fresh rows) plus <paramref name="extra"/> — for tests and embedders that add
     /// commands (e.g. a value kind's own commands) to what RespKv serves.
     /// </summary>
-    public static CommandTable WithDefaults(IEnumerable<CommandInfo> extra) => new(
-        ConnectionCommands.Table
+    public static CommandTable WithDefaults(IEnumerable<CommandInfo> extra)
+    {
+        foreach ((ValueKind kind, _) in Types) ValueKinds.Register(kind);
+        return new CommandTable(ConnectionCommands.Table
             .Concat(AuthCommands.Table)
-            .Concat(StringCommands.Table)
-            .Concat(HashCommands.Table)
+            .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
             .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
@@ -34,4 +48,5 @@ public static class CommandFamilies
             .Concat(TransactionCommands.Table)
             .Concat(ClusterCommands.Table)
             .Concat(extra));
+    }
 }

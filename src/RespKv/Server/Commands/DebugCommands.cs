@@ -21,8 +21,8 @@ namespace RespKv.Server.Commands;
 /// refuses every client, <c>local</c> allows loopback (and in-memory) clients, <c>yes</c> everybody; a refused client gets
 /// <c>-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local
 /// connection, otherwise you need to set this option in the configuration file, and then restart the server.</c>
-/// Difference: Redis refuses in <c>processCommand</c>, before MULTI queues the command (the EXEC then aborts); RespKv's
-/// handler refuses when it runs, so inside MULTI the command is queued and EXEC replies the error in its place.
+/// The refusal is an admission gate (<see cref="AdmissionGates"/>, the row's <see cref="CommandFlags.Protected"/> flag), as
+/// in Redis's <c>processCommand</c>: inside MULTI a refused DEBUG is not queued and the EXEC aborts.
 /// </para>
 /// </summary>
 public static class DebugCommands
@@ -30,29 +30,15 @@ public static class DebugCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new SessionCommandInfo("debug", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "A container for debugging commands", Debug),
+        new SessionCommandInfo("debug", -2, Admin | NoScript | Loading | Stale | Protected, 0, 0, 0, "server", "A container for debugging commands", Debug),
     ];
 
     /// <summary>Redis 7.0's refusal when <c>enable-debug-command</c> does not allow the client.</summary>
     public const string NotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-    /// <summary>True when <paramref name="setting"/> (<c>no</c>, <c>local</c>, <c>yes</c>) lets <paramref name="client"/> run DEBUG (Redis's <c>allowProtectedAction</c>).</summary>
-    internal static bool Allowed(ProtectedAction setting, ClientSession client) =>
-        ServerOptions.IsAllowed(setting, IsLocal(client.RemoteAddress));
-
-    /// <summary>True for a loopback peer (127.0.0.0/8, ::1, IPv4-mapped loopback) or a connection without an IP peer (in-memory transports), as Redis's <c>islocalClient</c> counts Unix sockets.</summary>
-    internal static bool IsLocal(string remoteAddress) =>
-        remoteAddress.Length == 0 || !IPEndPoint.TryParse(remoteAddress, out IPEndPoint? peer) || IPAddress.IsLoopback(peer.Address)
-        || (peer.Address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(peer.Address.MapToIPv4()));
-
     private static void Debug(ClientSession client, in CommandArgs args)
     {
         RespWriter w = client.Writer;
-        if (!Allowed(client.Server.Options.EnableDebugCommand, client))
-        {
-            w.WriteError(NotAllowed);
-            return;
-        }
         if (args.Count == 2 && args.Is(1, "HELP"u8)) Help(w);
         else if (args.Count == 3 && args.Is(1, "OBJECT"u8)) Object(client, args[2]);
         else if (args.Count == 3 && args.Is(1, "SLEEP"u8)) Sleep(client, args[2]);

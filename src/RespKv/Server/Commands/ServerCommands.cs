@@ -117,7 +117,7 @@ public static class ServerCommands
             string name = Encoding.UTF8.GetString(args[2 + 2 * i]);
             if (!ConfigParameters.TryFind(name, out ConfigParameter p, out string registered)) unknownName = name;
             else if (!p.Mutable) (failedName, reason) = (name, "can't set immutable config");
-            else if (p.Protected && !ServerOptions.IsAllowed(options.EnableProtectedConfigs, IsLocalClient(client)))
+            else if (p.Protected && !ServerOptions.IsAllowed(options.EnableProtectedConfigs, client.IsLocal))
                 (failedName, reason) = (name, "can't set protected config");
             else if (Array.IndexOf(names, registered, 0, i) >= 0) (failedName, reason) = (name, "duplicate parameter");
             else
@@ -146,13 +146,6 @@ public static class ServerCommands
         else if (reason != null) client.Writer.WriteError($"ERR CONFIG SET failed (possibly related to argument '{failedName}') - {reason}");
         else client.Writer.WriteOk();
     }
-
-    /// <summary>
-    /// Redis's <c>islocalClient</c>: a connection from a loopback address (127.0.0.0/8, ::1), or one with no IP peer
-    /// (an in-process connection, as Redis counts a Unix socket).
-    /// </summary>
-    private static bool IsLocalClient(ClientSession client) =>
-        !System.Net.IPEndPoint.TryParse(client.RemoteAddress, out System.Net.IPEndPoint? peer) || System.Net.IPAddress.IsLoopback(peer.Address);
 
     /// <summary><c>CONFIG RESETSTAT</c>: restarts INFO's <c>stats</c> counters from zero; <c>+OK</c>.</summary>
     private static void ConfigResetStat(ClientSession client, in CommandArgs args)

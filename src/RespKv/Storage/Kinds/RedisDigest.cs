@@ -53,11 +53,11 @@ public static class RedisDigest
     public static byte[] Dataset(Keyspace keyspace)
     {
         var final = new byte[Length];
+        Span<byte> id = stackalloc byte[4];
         for (int d = 0; d < keyspace.DatabaseCount; d++)
         {
             Database db = keyspace[d];
             if (db.Count == 0) continue;
-            Span<byte> id = stackalloc byte[4];
             BinaryPrimitives.WriteInt32BigEndian(id, d);
             Mix(final, id);
             foreach (KeyspaceShard shard in db.Shards)

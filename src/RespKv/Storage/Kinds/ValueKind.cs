@@ -53,7 +53,7 @@ public abstract class ValueKind
     /// <summary>
     /// False (strings, hashes): a value is immutable once published and a write replaces the key's entry, so
     /// lock-free readers always see a whole value and COPY may share it. True: the kind's commands change the value
-    /// in place under its shard lock (and report it with <see cref="Database.MutatedInPlace"/>); its readers must
+    /// in place under its shard lock (and announce each change with <see cref="Database.Mutated"/>); its readers must
     /// then read under that lock, and COPY and the AOF rewrite's snapshot (taken under every lock, written out after) use
     /// <see cref="Copy"/>'s deep copy.
     /// </summary>
@@ -192,8 +192,9 @@ public interface IAofRewriteOutput
 
 /// <summary>
 /// The registry of value kinds: by CLR value type (<see cref="Of"/>) and by TYPE name (<see cref="ByName"/>).
-/// <see cref="StringKind"/> and <see cref="HashKind"/> are built in; a new kind calls <see cref="Register"/> once
-/// (the built-in ones are registered in this class's initializer — add the new kind's line there).
+/// <see cref="StringKind"/> and <see cref="HashKind"/> are built in (storage alone handles them, without a server); the
+/// server registers every type it serves from its type list (<c>Server.CommandFamilies.Types</c>: a new type's one line),
+/// and a test may <see cref="Register"/> a kind of its own.
 /// </summary>
 public static class ValueKinds
 {
