@@ -1,5 +1,6 @@
 using System.Text;
 using RespKv.Execution;
+using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
 

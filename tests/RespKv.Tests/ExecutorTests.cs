@@ -5,8 +5,8 @@ using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
-using RespKv.Storage;
 using RespKv.Storage.Kinds;
+using RespKv.Storage;
 using RespKv.Tests.Kinds;
 
 namespace RespKv.Tests;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using RespKv.Configuration;
+using RespKv.Execution;
+using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage;
 
@@ -64,7 +66,7 @@ public sealed class HotPathAllocationTests
 
     private sealed class NullLog : Execution.IWriteLog
     {
-        public void Append(Execution.PropagationBuffer records) { }
+        public void Append(PropagationBuffer records) { }
 
         public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key) { }
 

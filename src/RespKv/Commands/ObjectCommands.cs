@@ -1,6 +1,5 @@
 using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server.Commands;
 using RespKv.Storage.Kinds;
 using RespKv.Storage;
 using static RespKv.Execution.CommandFlags;

@@ -73,6 +73,12 @@ public enum CommandFlags
     RefusedOnDiskError = 1 << 26,
     /// <summary>Redis's <c>CMD_PROTECTED</c> (DEBUG): runs only for the clients <c>enable-debug-command</c> allows.</summary>
     Protected = 1 << 27,
+    /// <summary>
+    /// A read of a value kind that is changed in place (<c>ValueKind.MutatedInPlace</c>: lists, sets, sorted sets): the
+    /// executor runs it holding its keys' shard locks, as it runs a write, since such a value is not immutable once
+    /// published. Reads of immutable kinds (strings, hashes) run lock-free.
+    /// </summary>
+    ReadsUnderLock = 1 << 28,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
     RespKvOwn = ~((1 << 20) - 1),

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RespKv.Execution;
+using RespKv.Protocol;
 using RespKv.Storage.Kinds;
 using RespKv.Storage;
 

@@ -3,6 +3,7 @@ using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using RespKv.Configuration;
 using RespKv.Execution;
+using RespKv.Protocol;
 using RespKv.Storage;
 
 namespace RespKv.Persistence;

@@ -118,7 +118,8 @@ public sealed class CommandExecutor
     /// The executor's core (Redis's <c>call()</c>): runs the handler of <paramref name="command"/>, and for a write
     /// command owns its locking and propagation, with or without a write log — handlers take no lock of their own.
     /// <list type="bullet">
-    /// <item>A read runs lock-free (values are immutable once published; multi-key reads take seqlock snapshots).</item>
+    /// <item>A read runs lock-free (values are immutable once published; multi-key reads take seqlock snapshots) —
+    /// except a read of a kind changed in place (<see cref="CommandFlags.ReadsUnderLock"/>), which holds its keys' shards.</item>
     /// <item>A write first locks every shard it touches, from the command table's key positions, in ascending order:
     /// its keys' shards in the selected database (flagged as a multi-key write when it names more than one key, so no
     /// lock-free reader sees half of it); every shard of the database for a write without key positions (FLUSHDB);
@@ -135,12 +136,13 @@ public sealed class CommandExecutor
     private void Run(CommandInfo command, in CommandArgs args, IWriteLog? log)
     {
         ClientSession client = _client;
+        AtomicUnit unit = client.Unit;
         if (!command.IsWrite)
         {
-            command.Handler!(client, args);
+            if ((command.Flags & CommandFlags.ReadsUnderLock) == 0 || unit.IsActive) command.Handler!(client, args);
+            else RunLocked(command, args);
             return;
         }
-        AtomicUnit unit = client.Unit;
         if (unit.IsActive)
         {
             // Inside EXEC: the unit holds every lock; the records accumulate in it.
@@ -181,6 +183,14 @@ public sealed class CommandExecutor
             if (log != null && records.Count > 0) log.Append(records);
         }
         records.Clear();
+    }
+
+    /// <summary>A read of a value changed in place (<see cref="CommandFlags.ReadsUnderLock"/>): the handler runs holding its keys' shards.</summary>
+    private void RunLocked(CommandInfo command, in CommandArgs args)
+    {
+        ulong mask = AtomicUnit.ShardsOf(command, args, out bool multiKey);
+        Database db = _client.Database;
+        using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask)) command.Handler!(_client, args);
     }
 
     /// <summary>Adds the request as its own record when it changed the keyspace, replied no error and was not replaced; nothing without a log.</summary>

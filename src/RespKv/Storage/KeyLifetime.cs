@@ -1,4 +1,3 @@
-using RespKv.Execution;
 namespace RespKv.Storage;
 
 /// <summary>Called when expiry or eviction removes <paramref name="key"/> from database <paramref name="databaseIndex"/>, holding the key's shard lock.</summary>

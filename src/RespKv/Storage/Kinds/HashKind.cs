@@ -1,7 +1,5 @@
 using RespKv.Configuration;
-using RespKv.Execution;
 using RespKv.Protocol;
-using RespKv.Server;
 
 namespace RespKv.Storage.Kinds;
 

@@ -1,6 +1,5 @@
 using RespKv.Configuration;
 using RespKv.Protocol;
-using RespKv.Server;
 
 namespace RespKv.Storage.Kinds;
 

@@ -1,6 +1,5 @@
 using RespKv.Configuration;
-using RespKv.Execution;
-using RespKv.Server;
+using RespKv.Protocol;
 
 namespace RespKv.Storage.Kinds;
 
