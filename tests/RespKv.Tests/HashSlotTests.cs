@@ -31,6 +31,33 @@ public sealed class HashSlotTests(ServerFixture server) : IClassFixture<ServerFi
     public void Crc16IsXmodem() => Assert.Equal(0x31C3, KeyHash.Crc16("123456789"u8));
 
     [Fact]
+    public void SlicedCrc16EqualsTheBitwiseDefinitionAtEveryLength()
+    {
+        var random = new Random(16);
+        for (int length = 0; length < 70; length++)
+        {
+            for (int n = 0; n < 20; n++)
+            {
+                byte[] data = new byte[length];
+                random.NextBytes(data);
+                Assert.Equal(BitwiseCrc16(data), KeyHash.Crc16(data));
+            }
+        }
+    }
+
+    /// <summary>CRC16-XMODEM one bit at a time, straight from its definition.</summary>
+    private static int BitwiseCrc16(byte[] data)
+    {
+        int crc = 0;
+        foreach (byte b in data)
+        {
+            crc ^= b << 8;
+            for (int bit = 0; bit < 8; bit++) crc = (crc & 0x8000) != 0 ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+        }
+        return crc;
+    }
+
+    [Fact]
     public void KeysSharingAHashTagShareAShard()
     {
         for (int i = 0; i < 1000; i++)
