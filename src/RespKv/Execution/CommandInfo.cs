@@ -79,6 +79,12 @@ public enum CommandFlags
     /// published. Reads of immutable kinds (strings, hashes) run lock-free.
     /// </summary>
     ReadsUnderLock = 1 << 28,
+    /// <summary>
+    /// Runs while a RESP2 client is subscribed (SUBSCRIBE and the other subscription commands, PING, QUIT, RESET); any
+    /// other command then answers <c>-ERR Can't execute '…': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET
+    /// are allowed in this context</c>.
+    /// </summary>
+    AllowedWhileSubscribed = 1 << 29,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
     RespKvOwn = ~((1 << 20) - 1),

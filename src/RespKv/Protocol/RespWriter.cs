@@ -155,6 +155,9 @@ public sealed class RespWriter
     /// <summary><c>*count\r\n</c>; follow with <paramref name="count"/> replies.</summary>
     public void WriteArrayHeader(long count) => WritePrefixedNumber((byte)'*', count);
 
+    /// <summary>An out-of-band push of <paramref name="count"/> elements (Pub/Sub frames): <c>&gt;count</c> in RESP3, an array <c>*count</c> in RESP2.</summary>
+    public void WritePushHeader(long count) => WritePrefixedNumber(Protocol >= 3 ? (byte)'>' : (byte)'*', count);
+
     /// <summary>Map header: RESP3 <c>%pairs\r\n</c>, RESP2 <c>*(2·pairs)\r\n</c>; follow with key, value, key, value…</summary>
     public void WriteMapHeader(long pairs)
     {

@@ -21,9 +21,10 @@ public abstract class AdmissionGate
 
 /// <summary>
 /// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
-/// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error (MISCONF) → loading →
-/// MULTI queueing. Later gates go in at their Redis position: subscribed mode (RESP2) before pause, NOSCRIPT and busy
-/// script checks, cluster redirections (<c>-MOVED</c>) after authentication.
+/// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
+/// (MISCONF) → RESP2 subscribed mode → loading →
+/// MULTI queueing. Later gates go in at their Redis position: NOSCRIPT and busy script checks, cluster redirections
+/// (<c>-MOVED</c>) after authentication.
 /// </summary>
 public static class AdmissionGates
 {
@@ -36,6 +37,7 @@ public static class AdmissionGates
         new PauseGate(),
         new OutOfMemoryGate(),
         new DiskErrorGate(),
+        new SubscribedModeGate(),
         new LoadingGate(),
         new MultiQueueGate(),
     ];
@@ -136,6 +138,20 @@ public static class AdmissionGates
         {
             if (command.IsWrite || (command.Flags & CommandFlags.RefusedOnDiskError) != 0) return true;
             return (command.Flags & CommandFlags.RunsQueue) != 0 && client.InMulti && (client.Transaction.QueuedFlags & CommandFlags.Write) != 0;
+        }
+    }
+
+    /// <summary>
+    /// A RESP2 client subscribed to anything may only subscribe, unsubscribe, PING, QUIT and RESET:
+    /// <c>-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context</c>.
+    /// </summary>
+    private sealed class SubscribedModeGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (!client.IsSubscribed || client.Writer.Protocol >= 3 || (command.Flags & CommandFlags.AllowedWhileSubscribed) != 0) return true;
+            client.Executor.Reject($"ERR Can't execute '{command.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", command);
+            return false;
         }
     }
 

@@ -88,6 +88,10 @@ public sealed class ClientConnection
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 Persistence.AppendOnlyFile? aof = client.Server.Aof;
                 if (aof != null) Persistence.AppendOnlyFile.ResetThreadAppendEnd();
+                // Out-of-band output queued before these commands arrived goes first (a message published before the
+                // client sent a command precedes that command's reply, as in Redis); what other clients queue while the
+                // batch runs follows its replies.
+                if (!client.Outbox.IsEmpty) client.Outbox.Drain(client.Writer);
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 client.NetInputBytes += buffer.Length - rest.Length;
@@ -136,6 +140,7 @@ public sealed class ClientConnection
         finally
         {
             client.DiscardTransaction();
+            client.UnsubscribeAll();
             await input.CompleteAsync().ConfigureAwait(false);
             await output.CompleteAsync(_overLimit ? new Microsoft.AspNetCore.Connections.ConnectionAbortedException("output buffer limit") : null).ConfigureAwait(false);
         }
@@ -220,7 +225,7 @@ public sealed class ClientConnection
     /// </summary>
     internal bool CheckOutputBufferLimit(long nowMs)
     {
-        OutputBufferLimit limit = _client.Server.Options.ClientOutputBufferLimit.Normal;
+        OutputBufferLimit limit = _client.OutputBufferLimit;
         if (limit.HardBytes == 0 && limit.SoftBytes == 0) return false;
         long used = PendingReplyBytes + _client.Outbox.QueuedBytes;
         bool exceeded = limit.HardBytes > 0 && used >= limit.HardBytes;

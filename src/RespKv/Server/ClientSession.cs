@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
@@ -149,21 +150,115 @@ public sealed class ClientSession : CommandContext
 
     /// <summary>
     /// Queues a MONITOR line (called on the thread of the client that ran the command) in the <see cref="Outbox"/> and
-    /// wakes this client's loop to write it. A monitor whose unsent output reaches the <c>normal</c> class's hard
-    /// output-buffer limit is closed.
+    /// wakes this client's loop to write it; its own commands' lines are drained after its batch.
     /// </summary>
     internal void EnqueueMonitorLine(byte[] line, ClientSession source)
     {
-        if (!IsMonitor || CloseRequested) return;
-        long queued = Outbox.Enqueue(new OutboxItem(line, OutboxItemKind.SimpleString));
-        long hard = Server.Options.ClientOutputBufferLimit.Normal.HardBytes;
+        if (IsMonitor) Enqueue(new OutboxItem(line, OutboxItemKind.SimpleString), wake: !ReferenceEquals(source, this));
+    }
+
+    /// <summary>
+    /// Delivers a Pub/Sub message published by <paramref name="publisher"/> (on the publisher's thread): queued in the
+    /// <see cref="Outbox"/> and this client's loop woken; a client publishing to its own channel (RESP3) gets it at once,
+    /// before its PUBLISH reply, as Redis writes it.
+    /// </summary>
+    internal void Deliver(OutboxItem message, ClientSession publisher)
+    {
+        if (ReferenceEquals(publisher, this)) message.WriteTo(Writer);
+        else Enqueue(message, wake: true);
+    }
+
+    /// <summary>
+    /// Queues out-of-band output; a client whose unsent output (queued plus pending replies) reaches its class's hard
+    /// output-buffer limit (<see cref="OutputBufferLimit"/>: <c>pubsub</c> while subscribed, else <c>normal</c>) is closed,
+    /// as Redis's <c>checkClientOutputBufferLimits</c> does when a reply is added.
+    /// </summary>
+    private void Enqueue(OutboxItem item, bool wake)
+    {
+        if (CloseRequested) return;
+        long queued = Outbox.Enqueue(item);
+        long hard = OutputBufferLimit.HardBytes;
         if (hard > 0 && queued + Connection.PendingReplyBytes >= hard)
         {
             CloseForOutputLimit();
             return;
         }
-        // Its own commands' lines are drained after its batch anyway.
-        if (!ReferenceEquals(source, this)) Connection.Wake(flushToo: false);
+        if (wake) Connection.Wake(flushToo: false);
+    }
+
+    /// <summary>The output-buffer limit of this client's class: <c>pubsub</c> while it is subscribed to anything, else <c>normal</c> (Redis's <c>getClientType</c>).</summary>
+    internal OutputBufferLimit OutputBufferLimit =>
+        IsSubscribed ? Server.Options.ClientOutputBufferLimit.PubSub : Server.Options.ClientOutputBufferLimit.Normal;
+
+    private HashSet<byte[]>? _channels, _patterns, _shardChannels;
+
+    /// <summary>Channels this client is subscribed to (SUBSCRIBE; CLIENT LIST <c>sub=</c>).</summary>
+    public int ChannelCount => _channels?.Count ?? 0;
+
+    /// <summary>Patterns this client is subscribed to (PSUBSCRIBE; CLIENT LIST <c>psub=</c>).</summary>
+    public int PatternCount => _patterns?.Count ?? 0;
+
+    /// <summary>Shard channels this client is subscribed to (SSUBSCRIBE; CLIENT LIST <c>ssub=</c>).</summary>
+    public int ShardChannelCount => _shardChannels?.Count ?? 0;
+
+    /// <summary>
+    /// True while subscribed to any channel, pattern or shard channel (Redis's <c>CLIENT_PUBSUB</c>: client type
+    /// <c>pubsub</c>, CLIENT LIST flag <c>P</c>; over RESP2 only the subscription commands, PING, QUIT and RESET run).
+    /// </summary>
+    public bool IsSubscribed => ChannelCount + PatternCount + ShardChannelCount > 0;
+
+    /// <summary>Subscribes to <paramref name="channel"/> (a shard channel when <paramref name="shard"/>); false when already subscribed.</summary>
+    internal bool Subscribe(ReadOnlySpan<byte> channel, bool shard)
+    {
+        ref HashSet<byte[]>? set = ref shard ? ref _shardChannels : ref _channels;
+        set ??= new HashSet<byte[]>(ByteStringComparer.Instance);
+        byte[] copy = channel.ToArray();
+        if (!set.Add(copy)) return false;
+        Server.PubSub.AddChannel(copy, this, shard);
+        return true;
+    }
+
+    /// <summary>Unsubscribes from <paramref name="channel"/>; false when it was not subscribed.</summary>
+    internal bool Unsubscribe(ReadOnlySpan<byte> channel, bool shard)
+    {
+        HashSet<byte[]>? set = shard ? _shardChannels : _channels;
+        if (set == null || !set.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out byte[]? stored)) return false;
+        set.Remove(stored);
+        Server.PubSub.RemoveChannel(stored, this, shard);
+        return true;
+    }
+
+    /// <summary>Subscribes to <paramref name="pattern"/>; false when already subscribed.</summary>
+    internal bool PSubscribe(ReadOnlySpan<byte> pattern)
+    {
+        _patterns ??= new HashSet<byte[]>(ByteStringComparer.Instance);
+        byte[] copy = pattern.ToArray();
+        if (!_patterns.Add(copy)) return false;
+        Server.PubSub.AddPattern(copy, this);
+        return true;
+    }
+
+    /// <summary>Unsubscribes from <paramref name="pattern"/>; false when it was not subscribed.</summary>
+    internal bool PUnsubscribe(ReadOnlySpan<byte> pattern)
+    {
+        if (_patterns == null || !_patterns.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(pattern, out byte[]? stored)) return false;
+        _patterns.Remove(stored);
+        Server.PubSub.RemovePattern(stored, this);
+        return true;
+    }
+
+    /// <summary>A copy of the subscribed channels (shard channels when <paramref name="shard"/>), for UNSUBSCRIBE without arguments.</summary>
+    internal byte[][] SubscribedChannels(bool shard) => (shard ? _shardChannels : _channels)?.ToArray() ?? [];
+
+    /// <summary>A copy of the subscribed patterns, for PUNSUBSCRIBE without arguments.</summary>
+    internal byte[][] SubscribedPatterns() => _patterns?.ToArray() ?? [];
+
+    /// <summary>Drops every subscription without a reply (RESET, disconnect: Redis's <c>pubsubUnsubscribeAll…</c> with notify off).</summary>
+    internal void UnsubscribeAll()
+    {
+        foreach (byte[] c in SubscribedChannels(shard: false)) Unsubscribe(c, shard: false);
+        foreach (byte[] c in SubscribedChannels(shard: true)) Unsubscribe(c, shard: true);
+        foreach (byte[] p in SubscribedPatterns()) PUnsubscribe(p);
     }
 
     /// <summary>Closes the client for overcoming its output-buffer limit (logged as Redis does); its unsent replies are dropped.</summary>

@@ -46,6 +46,7 @@ public static class CommandFamilies
             .Concat(CommandCommands.Table)
             .Concat(ClientCommands.Table)
             .Concat(TransactionCommands.Table)
+            .Concat(PubSubCommands.Table)
             .Concat(ClusterCommands.Table)
             .Concat(extra));
     }

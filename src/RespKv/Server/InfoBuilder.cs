@@ -149,6 +149,9 @@ public static class InfoBuilder
             .Field("evicted_keys", server.Keyspace.Lifetime.EvictedKeys)
             .Field("keyspace_hits", hits)
             .Field("keyspace_misses", misses)
+            .Field("pubsub_channels", server.PubSub.ChannelCount)
+            .Field("pubsub_patterns", server.PubSub.PatternCount)
+            .Field("pubsubshard_channels", server.PubSub.ShardChannelCount)
             .Field("total_error_replies", server.CommandStats.TotalErrorReplies);
     }
 

@@ -55,6 +55,9 @@ public sealed class RespServer
     /// <summary>Connected clients.</summary>
     public ClientRegistry Clients { get; } = new();
 
+    /// <summary>Channel, pattern and shard-channel subscriptions, and the fan-out of published messages.</summary>
+    public PubSub PubSub { get; } = new();
+
     /// <summary>Counters for INFO stats.</summary>
     public ServerStats Stats { get; } = new();
 

@@ -83,8 +83,7 @@ internal sealed class ServerCron : IDisposable
     /// </summary>
     private void CheckOutputBufferLimits(long nowMs)
     {
-        OutputBufferLimit limit = _server.Options.ClientOutputBufferLimit.Normal;
-        if (limit.HardBytes == 0 && limit.SoftBytes == 0) return;
+        // Each client is judged by its class's limit (normal, or pubsub while subscribed).
         foreach (ClientSession client in _server.Clients.Live) client.CheckOutputBufferLimitWhileFlushing(nowMs);
     }
 

@@ -103,13 +103,14 @@ public static class ClientCommands
     /// clientCommand. A killed client's connection is closed (<see cref="ClientSession.Close"/>); the caller, when it
     /// kills itself, is closed after this reply. Errors: <c>-ERR client-id should be greater than 0</c>,
     /// <c>-ERR Unknown client type 'x'</c>, <c>-ERR No such user 'x'</c> (only <c>default</c> exists),
-    /// otherwise <c>-ERR syntax error</c>. Every RespKv client is of type normal and user default.
+    /// otherwise <c>-ERR syntax error</c>. A RespKv client is of type pubsub while subscribed, else normal, and user default.
     /// </summary>
     private static void Kill(ClientSession client, in CommandArgs args)
     {
         string? addr = null, laddr = null;
         long id = 0;
-        bool typeFilter = false, skipMe = true;
+        string? type = null;
+        bool skipMe = true;
         if (args.Count == 3)
         {
             addr = Encoding.UTF8.GetString(args[2]);
@@ -130,13 +131,12 @@ public static class ClientCommands
                 }
                 else if (more && args.Is(i, "TYPE"u8))
                 {
-                    if (!IsClientType(args[i + 1]))
+                    type = ClientType(args[i + 1]);
+                    if (type == null)
                     {
                         client.Writer.WriteError($"ERR Unknown client type '{Encoding.UTF8.GetString(args[i + 1])}'");
                         return;
                     }
-                    // Redis compares types; every RespKv client is normal, so any other type matches none.
-                    typeFilter = !args.Is(i + 1, "NORMAL"u8);
                 }
                 else if (more && args.Is(i, "ADDR"u8)) addr = Encoding.UTF8.GetString(args[i + 1]);
                 else if (more && args.Is(i, "LADDR"u8)) laddr = Encoding.UTF8.GetString(args[i + 1]);
@@ -171,7 +171,7 @@ public static class ClientCommands
         bool closeSelf = false;
         foreach (ClientSession c in client.Server.Clients.Snapshot())
         {
-            if (typeFilter || (addr != null && c.RemoteAddress != addr) || (laddr != null && c.LocalAddress != laddr)
+            if ((type != null && TypeOf(c) != type) || (addr != null && c.RemoteAddress != addr) || (laddr != null && c.LocalAddress != laddr)
                 || (id != 0 && c.Id != id) || (c == client && skipMe) || c.CloseRequested) continue;
             if (c == client) closeSelf = true;
             else c.Close();
@@ -183,10 +183,17 @@ public static class ClientCommands
         if (closeSelf) client.CloseRequested = true;
     }
 
-    /// <summary>Redis's <c>getClientTypeByName</c>: normal, slave, replica, pubsub, master (any case).</summary>
-    private static bool IsClientType(ReadOnlySpan<byte> name) =>
-        name.Length > 0 && (Ascii.EqualsIgnoreCase(name, "normal"u8) || Ascii.EqualsIgnoreCase(name, "slave"u8) || Ascii.EqualsIgnoreCase(name, "replica"u8)
-                            || Ascii.EqualsIgnoreCase(name, "pubsub"u8) || Ascii.EqualsIgnoreCase(name, "master"u8));
+    /// <summary>Redis's <c>getClientTypeByName</c>: <c>normal</c>, <c>replica</c> (also <c>slave</c>), <c>pubsub</c>, <c>master</c> (any case); null for another name.</summary>
+    private static string? ClientType(ReadOnlySpan<byte> name)
+    {
+        if (Ascii.EqualsIgnoreCase(name, "normal"u8)) return "normal";
+        if (Ascii.EqualsIgnoreCase(name, "slave"u8) || Ascii.EqualsIgnoreCase(name, "replica"u8)) return "replica";
+        if (Ascii.EqualsIgnoreCase(name, "pubsub"u8)) return "pubsub";
+        return Ascii.EqualsIgnoreCase(name, "master"u8) ? "master" : null;
+    }
+
+    /// <summary>Redis's <c>getClientType</c>: <c>pubsub</c> while subscribed to anything, else <c>normal</c> (RespKv has no replication links).</summary>
+    private static string TypeOf(ClientSession c) => c.IsSubscribed ? "pubsub" : "normal";
 
     /// <summary><c>CLIENT NO-EVICT ON|OFF</c>: sets the no-evict flag (<c>e</c> in CLIENT LIST); <c>+OK</c>, else <c>-ERR syntax error</c>.</summary>
     private static void NoEvict(ClientSession client, in CommandArgs args)
@@ -277,7 +284,7 @@ public static class ClientCommands
     /// <summary>
     /// <c>CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]]</c>: one line per
     /// client, each ending in <c>\n</c>, as a bulk string (verbatim in RESP3). Every RespKv client is of
-    /// type normal (no replication or Pub/Sub yet). IDs are listed in the order given, unknown ones
+    /// type normal, or pubsub while subscribed (no replication yet). IDs are listed in the order given, unknown ones
     /// skipped. Errors as Redis: <c>-ERR Unknown client type 'x'</c>, <c>-ERR Invalid client ID</c>,
     /// otherwise <c>-ERR syntax error</c>.
     /// </summary>
@@ -287,12 +294,13 @@ public static class ClientCommands
         long argvMemory = ArgvMemory(args);
         if (args.Count == 4 && args.Is(2, "TYPE"u8))
         {
-            if (args.Is(3, "NORMAL"u8)) AppendAll(text, client, argvMemory);
-            else if (!args.Is(3, "MASTER"u8) && !args.Is(3, "REPLICA"u8) && !args.Is(3, "SLAVE"u8) && !args.Is(3, "PUBSUB"u8))
+            string? type = ClientType(args[3]);
+            if (type == null)
             {
                 client.Writer.WriteError($"ERR Unknown client type '{Encoding.UTF8.GetString(args[3])}'");
                 return;
             }
+            AppendAll(text, client, argvMemory, type);
         }
         else if (args.Count > 3 && args.Is(2, "ID"u8))
         {
@@ -316,10 +324,10 @@ public static class ClientCommands
         client.Writer.WriteVerbatimText(text.ToString());
     }
 
-    private static void AppendAll(StringBuilder text, ClientSession caller, long callerArgvMemory)
+    private static void AppendAll(StringBuilder text, ClientSession caller, long callerArgvMemory, string? type = null)
     {
         foreach (ClientSession c in caller.Server.Clients.Snapshot())
-            AppendClientLine(text, c, c == caller ? callerArgvMemory : 0);
+            if (type == null || TypeOf(c) == type) AppendClientLine(text, c, c == caller ? callerArgvMemory : 0);
     }
 
     /// <summary>Bytes of the running command's arguments (<c>argv-mem</c>): only the caller is running one.</summary>
@@ -339,10 +347,10 @@ public static class ClientCommands
     /// <item><c>argv-mem</c>: the byte length of the running command's arguments (only the caller has one); Redis counts allocator sizes.</item>
     /// <item><c>rbs=0 rbp=0 obl=0 oll=0 omem=0</c>: replies go straight into the pipe and are flushed once per read, so no per-client reply buffer exists to measure.</item>
     /// <item><c>tot-mem</c>: the memory accounted above (argv-mem).</item>
-    /// <item><c>flags</c>: <c>O</c> for a monitor, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
+    /// <item><c>flags</c>: <c>O</c> for a monitor, <c>P</c> while subscribed, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
     /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
-    /// <item><c>sub=0 psub=0 ssub=0 events=r user=default redir=-1</c>: true until Pub/Sub, ACL users and
-    /// client tracking exist.</item>
+    /// <item><c>sub</c>, <c>psub</c>, <c>ssub</c>: the client's channel, pattern and shard-channel subscriptions.</item>
+    /// <item><c>events=r user=default redir=-1</c>: true until ACL users and client tracking exist.</item>
     /// </list>
     /// </summary>
     private static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
@@ -351,7 +359,7 @@ public static class ClientCommands
         long idle = (Environment.TickCount64 - c.LastInteractionMs) / 1000;
         CultureInfo inv = CultureInfo.InvariantCulture;
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
-            .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub=0 psub=0 ssub=0 multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
+            .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
             .Append(inv, $" events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Writer.Protocol}")
             .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
@@ -360,7 +368,7 @@ public static class ClientCommands
     /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order.</summary>
     private static string Flags(ClientSession c)
     {
-        string flags = (c.IsMonitor ? "O" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "") + (c.NoEvict ? "e" : "");
+        string flags = (c.IsMonitor ? "O" : "") + (c.IsSubscribed ? "P" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "") + (c.NoEvict ? "e" : "");
         return flags.Length == 0 ? "N" : flags;
     }
 

@@ -16,12 +16,12 @@ public static class ConnectionCommands
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new SessionCommandInfo("ping", -1, Fast | RefusedOnDiskError, 0, 0, 0, "connection", "Ping the server", Ping),
+        new SessionCommandInfo("ping", -1, Fast | RefusedOnDiskError | AllowedWhileSubscribed, 0, 0, 0, "connection", "Ping the server", Ping),
         new SessionCommandInfo("echo", 2, Loading | Stale | Fast, 0, 0, 0, "connection", "Echo the given string", Echo),
-        new SessionCommandInfo("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Close the connection", Quit),
+        new SessionCommandInfo("quit", -1, AllowBusy | NoAuth | NoScript | Loading | Stale | Fast | RunsInMulti | DiscardsTransaction | AllowedWhileSubscribed, 0, 0, 0, "connection", "Close the connection", Quit),
         new SessionCommandInfo("select", 2, Loading | Stale | Fast | SelectsDatabase, 0, 0, 0, "connection", "Change the selected database for the current connection", Select),
         new SessionCommandInfo("hello", -1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, 0, 0, 0, "connection", "Handshake with Redis", Hello),
-        new SessionCommandInfo("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti | DiscardsTransaction, 0, 0, 0, "connection", "Reset the connection", Reset),
+        new SessionCommandInfo("reset", 1, NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | RunsInMulti | DiscardsTransaction | AllowedWhileSubscribed, 0, 0, 0, "connection", "Reset the connection", Reset),
     ];
 
     private static void Ping(ClientSession client, in CommandArgs args)
@@ -31,8 +31,16 @@ public static class ConnectionCommands
             client.WriteArityError();
             return;
         }
-        if (args.Count == 2) client.Writer.WriteBulkString(args[1]);
-        else client.Writer.WriteSimpleString("PONG"u8);
+        RespWriter w = client.Writer;
+        if (client.IsSubscribed && w.Protocol < 3)
+        {
+            // RESP2 subscribed mode: a pong message (Redis's pingCommand), the argument or an empty bulk.
+            w.WriteArrayHeader(2);
+            w.WriteBulkString("pong"u8);
+            w.WriteBulkString(args.Count == 2 ? args[1] : default);
+        }
+        else if (args.Count == 2) w.WriteBulkString(args[1]);
+        else w.WriteSimpleString("PONG"u8);
     }
 
     private static void Echo(ClientSession client, in CommandArgs args) => client.Writer.WriteBulkString(args[1]);
@@ -133,6 +141,7 @@ public static class ConnectionCommands
     {
         client.ClearConnectionModes();
         client.DiscardTransaction();
+        client.UnsubscribeAll();
         client.Select(0);
         client.Writer.Protocol = 2;
         client.Name = null;
