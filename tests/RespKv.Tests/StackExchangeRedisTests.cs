@@ -268,4 +268,40 @@ public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixtur
         await Task.WhenAll(tasks);
         Assert.Equal(clients * each, (long)db.StringGet("se:tx:counter"));
     }
+
+    [Fact]
+    public async Task SubscriberReceivesEveryMessageInOrderAndPatternSubscriptions()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        ISubscriber subscriber = mux.GetSubscriber();
+        const int count = 100_000;
+        var received = new List<string>(count);
+        var patterned = 0;
+        var done = new TaskCompletionSource();
+        // Ordered delivery: StackExchange.Redis hands one channel's messages to the handler in arrival order.
+        mux.PreserveAsyncOrder = true;
+        await subscriber.SubscribeAsync("se:news", (_, message) =>
+        {
+            lock (received)
+            {
+                received.Add(message);
+                if (received.Count == count) done.TrySetResult();
+            }
+        });
+        await subscriber.SubscribeAsync(new RedisChannel("se:n*", RedisChannel.PatternMode.Pattern), (_, _) => Interlocked.Increment(ref patterned));
+        using ConnectionMultiplexer publisherMux = Connect();
+        IDatabase publisher = publisherMux.GetDatabase();
+        Assert.Equal(2, await publisher.PublishAsync("se:news", "m-first"));
+        var sends = new Task<long>[count - 1];
+        for (int i = 1; i < count; i++) sends[i - 1] = publisher.PublishAsync("se:news", "m" + i);
+        await Task.WhenAll(sends);
+        Assert.All(sends, t => Assert.Equal(2, t.Result));
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("m-first", received[0]);
+        for (int i = 1; i < count; i++) Assert.Equal("m" + i, received[i]);
+        for (int i = 0; i < 200 && Volatile.Read(ref patterned) < count; i++) await Task.Delay(50);
+        Assert.Equal(count, Volatile.Read(ref patterned));
+        await subscriber.UnsubscribeAllAsync();
+        Assert.Equal(0, await publisher.PublishAsync("se:news", "after"));
+    }
 }

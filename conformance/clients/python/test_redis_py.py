@@ -325,6 +325,36 @@ class RedisPyTests(unittest.TestCase):
         self.assertEqual(int(r.get(k)), 8 * 500)
 
 
+    def test_pubsub_delivers_every_message_in_order(self):
+        publisher = self.client()
+        subscriber = self.client()
+        pubsub = subscriber.pubsub()
+        self.addCleanup(pubsub.close)
+        pubsub.subscribe(self.key("news"))
+        pubsub.psubscribe(self.key("n*"))
+        for kind in ("subscribe", "psubscribe"):
+            self.assertEqual(pubsub.get_message(timeout=5)["type"], kind)
+        count = 100_000
+        pipe = publisher.pipeline(transaction=False)
+        for i in range(count):
+            pipe.publish(self.key("news"), f"m{i}")
+            if i % 1000 == 999:
+                self.assertEqual(set(pipe.execute()), {2})
+        self.assertEqual(set(pipe.execute() or [2]), {2})
+        for i in range(count):
+            message = pubsub.get_message(timeout=10)
+            self.assertEqual((message["type"], message["data"]), ("message", f"m{i}".encode()))
+            message = pubsub.get_message(timeout=10)
+            self.assertEqual((message["type"], message["pattern"], message["data"]), ("pmessage", self.key("n*").encode(), f"m{i}".encode()))
+        self.assertEqual(publisher.pubsub_numsub(self.key("news")), [(self.key("news").encode(), 1)])
+        self.assertEqual(publisher.pubsub_numpat(), 1)
+        pubsub.unsubscribe()
+        pubsub.punsubscribe()
+        self.assertEqual(pubsub.get_message(timeout=5)["type"], "unsubscribe")
+        self.assertEqual(pubsub.get_message(timeout=5)["type"], "punsubscribe")
+        self.assertEqual(publisher.publish(self.key("news"), "unheard"), 0)
+
+
 def main():
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
     result = unittest.TextTestRunner(verbosity=2).run(suite)

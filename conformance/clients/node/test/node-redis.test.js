@@ -247,4 +247,35 @@ describe('node-redis against RespKv', () => {
     for await (const { field } of client.hScanIterator('node:hs', { COUNT: 10 })) seen.add(field);
     assert.deepEqual(seen, new Set(Object.keys(fields)));
   });
+
+  it('delivers every published message to a subscriber, in order', async () => {
+    const publisher = await connect();
+    const subscriber = (await connect()).duplicate();
+    subscriber.on('error', () => {});
+    await subscriber.connect();
+    clients.push(subscriber);
+    const count = 100000;
+    const received = [];
+    let patterned = 0;
+    let resolveAll;
+    const all = new Promise((resolve) => { resolveAll = resolve; });
+    await subscriber.subscribe('node:news', (message) => {
+      received.push(message);
+      if (received.length === count) resolveAll();
+    });
+    await subscriber.pSubscribe('node:n*', () => { patterned++; });
+    for (let i = 0; i < count; i += 1000) {
+      const batch = [];
+      for (let j = i; j < i + 1000; j++) batch.push(publisher.publish('node:news', `m${j}`));
+      const counts = await Promise.all(batch);
+      assert.ok(counts.every((n) => n === 2), 'each message reached the channel and the pattern subscription');
+    }
+    await all;
+    for (let i = 0; i < count; i++) assert.equal(received[i], `m${i}`);
+    while (patterned < count) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await publisher.pubSubNumSub('node:news'))['node:news'], 1);
+    await subscriber.unsubscribe('node:news');
+    await subscriber.pUnsubscribe('node:n*');
+    assert.equal(await publisher.publish('node:news', 'unheard'), 0);
+  });
 });
