@@ -150,6 +150,6 @@ public sealed class ExecutorTests
         Run(session, output, "TOYBUMP", "k");
         Run(session, output, "SET", "s", "v");
         Run(session, output, "DEL", "s", "k");
-        Assert.Equal(["0:k:set", "0:k:bumped", "0:s:set", "0:s:del", "0:k:del"], events);
+        Assert.Equal(["0:k:new", "0:k:set", "0:k:bumped", "0:s:new", "0:s:set", "0:s:del", "0:k:del"], events);
     }
 }

@@ -55,10 +55,12 @@ public sealed class HotPathAllocationTests
         session.ProcessReceived(new ReadOnlySequence<byte>(Batch(1, "HSET", "h", "f", "v")));
         session.Writer.Commit();
 
-        Assert.Equal(0, BytesPerCommand(session, output, Batch(Commands, "GET", "key:1")));
-        Assert.Equal(0, BytesPerCommand(session, output, Batch(Commands, "EXISTS", "key:1", "key:2")));
-        Assert.Equal(0, BytesPerCommand(session, output, Batch(Commands, "HGET", "h", "f")));
-        Assert.Equal(0, BytesPerCommand(session, output, Batch(Commands, "PING")));
+        // Any per-command allocation is at least 24 bytes (an object header and a field); a one-off allocation during a
+        // batch (the runtime's own, e.g. tiered compilation) spreads to well under one byte per command.
+        Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "GET", "key:1")), 0, 4);
+        Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "EXISTS", "key:1", "key:2")), 0, 4);
+        Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "HGET", "h", "f")), 0, 4);
+        Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "PING")), 0, 4);
         // SET of an existing key: a new value array (24 + 8 bytes) and a new entry node (56 bytes), nothing else.
         double set = BytesPerCommand(session, output, Batch(Commands, "SET", "key:1", "value"));
         Assert.True(set <= KeyEntry.NodeBytes + KeyEntry.ArrayBytes(5), $"SET allocated {set} bytes per command");

@@ -22,9 +22,9 @@ public static class HashCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("hset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the string value of a hash field", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
-        new("hmset", -4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
-        new("hsetnx", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Set the value of a hash field, only if the field does not exist", HSetNx),
+        new("hset", -4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set the string value of a hash field", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
+        new("hmset", -4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
+        new("hsetnx", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set the value of a hash field, only if the field does not exist", HSetNx),
         new("hget", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the value of a hash field", HGet),
         new("hmget", -3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the values of all the given hash fields", HMGet),
         new("hgetall", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields and values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
@@ -34,8 +34,8 @@ public static class HashCommands
         new("hlen", 2, ReadOnly | Fast, 1, 1, 1, "hash", "Get the number of fields in a hash", HLen),
         new("hexists", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Determine if a hash field exists", HExists),
         new("hstrlen", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the length of the value of a hash field", HStrLen),
-        new("hincrby", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Increment the integer value of a hash field by the given number", HIncrBy),
-        new("hincrbyfloat", 4, Write | DenyOom | Fast, 1, 1, 1, "hash", "Increment the float value of a hash field by the given amount", HIncrByFloat),
+        new("hincrby", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Increment the integer value of a hash field by the given number", HIncrBy),
+        new("hincrbyfloat", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Increment the float value of a hash field by the given amount", HIncrByFloat),
         new("hrandfield", -2, ReadOnly, 1, 1, 1, "hash", "Get one or multiple random fields from a hash", HRandField),
         new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
     ];
@@ -53,14 +53,20 @@ public static class HashCommands
     private static bool TryHash(CommandContext context, KeyEntry? entry, out SortedHash? hash) =>
         TypedValue.TryGet(context, entry, out hash);
 
-    /// <summary>Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), or deletes the key when the hash is empty. Caller holds the shard lock.</summary>
-    private static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash)
+    /// <summary>
+    /// Publishes <paramref name="hash"/> as <paramref name="key"/>'s value (keeping its expiry), announced as
+    /// <paramref name="keyEvent"/> (<c>hset</c>, <c>hdel</c>, <c>hincrby</c>…), or — the hash left empty — announces the
+    /// event and deletes the key (<c>del</c>), as Redis does. Caller holds the shard lock.
+    /// </summary>
+    private static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash, KeyEvent keyEvent)
     {
         if (hash.Count == 0)
         {
-            if (entry != null) db.Remove(key);
+            if (entry == null) return;
+            db.Mutated(slot, key, keyEvent);
+            db.Remove(key);
         }
-        else db.Set(slot, key, hash, entry?.ExpireAtMs ?? 0);
+        else db.Set(slot, key, hash, entry?.ExpireAtMs ?? 0, keyEvent);
     }
 
     private enum SetReply { Added, Ok }
@@ -85,7 +91,7 @@ public static class HashCommands
             hash = hash.Set(args[i], args[i + 1], out bool isNew);
             if (isNew) added++;
         }
-        Store(db, slot, key, entry, hash);
+        Store(db, slot, key, entry, hash, KeyEvent.Hset);
         if (reply == SetReply.Ok) context.Writer.WriteOk();
         else context.Writer.WriteInteger(added);
     }
@@ -104,7 +110,7 @@ public static class HashCommands
             context.Writer.WriteInteger(0);
             return;
         }
-        Store(db, slot, key, entry, hash.Set(args[2], args[3], out _));
+        Store(db, slot, key, entry, hash.Set(args[2], args[3], out _), KeyEvent.Hset);
         context.Writer.WriteInteger(1);
     }
 
@@ -174,7 +180,7 @@ public static class HashCommands
                 hash = hash.Remove(args[i], out bool wasThere);
                 if (wasThere) removed++;
             }
-            if (removed > 0) Store(db, slot, key, entry, hash);
+            if (removed > 0) Store(db, slot, key, entry, hash, KeyEvent.Hdel);
         }
         context.Writer.WriteInteger(removed);
     }
@@ -231,7 +237,7 @@ public static class HashCommands
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
-        Store(db, slot, key, entry, hash.Set(field, digits[..n], out _));
+        Store(db, slot, key, entry, hash.Set(field, digits[..n], out _), KeyEvent.Hincrby);
         context.Writer.WriteInteger(result);
     }
 
@@ -273,7 +279,7 @@ public static class HashCommands
             return;
         }
         byte[] value = Encoding.ASCII.GetBytes(text);
-        Store(db, slot, key, entry, hash.Set(field, value, out _));
+        Store(db, slot, key, entry, hash.Set(field, value, out _), KeyEvent.Hincrbyfloat);
         // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
         context.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
         context.Writer.WriteBulkString(value);

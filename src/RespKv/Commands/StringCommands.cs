@@ -209,7 +209,12 @@ public static class StringCommands
         }
         if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
         if (expireAt != 0 && expireAt <= now) db.Remove(key);
-        else db.Set(slot, key, value.ToArray(), expireAt);
+        else
+        {
+            db.Set(slot, key, value.ToArray(), expireAt);
+            // As Redis's setGenericCommand: "set", then "expire" when the command gave an expiry (not KEEPTTL).
+            if ((options & StringOptions.AnyExpire) != 0) db.Mutated(slot, key, KeyEvent.Expire);
+        }
         RecordSet(context, args, options, key, value, expireAt);
         if (get) WriteBulkOrNull(context.Writer, old);
         else context.Writer.WriteOk();
@@ -271,12 +276,12 @@ public static class StringCommands
         }
         else if (expiry != 0)
         {
-            db.Set(slot, key, value, expireAt);
+            db.Set(slot, key, value, expireAt, KeyEvent.Expire);
             context.ReplacePropagation()?.Begin(db.Index, 3).Arg("PEXPIREAT"u8).Arg(key).Arg(expireAt);
         }
         else if ((options & StringOptions.Persist) != 0 && entry!.ExpireAtMs != 0)
         {
-            db.Set(slot, key, value);
+            db.Set(slot, key, value, 0, KeyEvent.Persist);
             context.ReplacePropagation()?.Begin(db.Index, 2).Arg("PERSIST"u8).Arg(key);
         }
     }
@@ -360,8 +365,9 @@ public static class StringCommands
         KeyEntry? existing = db.Find(slot, key);
         context.CountLookup(existing != null);
         if (!TryString(context, existing, out byte[]? old)) return;
-        db.Set(slot, key, args[2].ToArray());
+        // Reply, then write (its notifications follow the reply, as in Redis's getsetCommand).
         WriteBulkOrNull(context.Writer, old);
+        db.Set(slot, key, args[2].ToArray());
     }
 
     private static void GetDel(CommandContext context, in CommandArgs args)
@@ -372,13 +378,14 @@ public static class StringCommands
         KeyEntry? existing = db.Find(slot, key);
         context.CountLookup(existing != null);
         if (!TryString(context, existing, out byte[]? old)) return;
+        // Reply, then delete (its "del" notification follows the reply, as in Redis's getdelCommand).
+        WriteBulkOrNull(context.Writer, old);
         if (old != null)
         {
             db.Remove(key);
             // Logged as DEL key, as Redis does (getdelCommand rewrites its propagation).
             context.ReplacePropagation()?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
         }
-        WriteBulkOrNull(context.Writer, old);
     }
 
     private static void Append(CommandContext context, in CommandArgs args)
@@ -391,7 +398,7 @@ public static class StringCommands
         if (!TryString(context, entry, out byte[]? old)) return;
         if (old == null)
         {
-            db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0);
+            db.Set(slot, key, suffix.ToArray(), entry?.ExpireAtMs ?? 0, KeyEvent.Append);
             length = suffix.Length;
         }
         else
@@ -405,7 +412,7 @@ public static class StringCommands
             byte[] value = GC.AllocateUninitializedArray<byte>((int)length);
             old.CopyTo(value, 0);
             suffix.CopyTo(value.AsSpan(old.Length));
-            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+            db.Set(slot, key, value, entry?.ExpireAtMs ?? 0, KeyEvent.Append);
         }
         context.Writer.WriteInteger(length);
     }
@@ -462,7 +469,7 @@ public static class StringCommands
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(result, digits, out int n);
-        db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0);
+        db.Set(slot, key, digits[..n].ToArray(), entry?.ExpireAtMs ?? 0, KeyEvent.Incrby);
         context.Writer.WriteInteger(result);
     }
 
@@ -489,7 +496,7 @@ public static class StringCommands
             return;
         }
         byte[] value = System.Text.Encoding.ASCII.GetBytes(text);
-        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0, KeyEvent.Incrbyfloat);
         // Logged as its result, as Redis does (SET key value KEEPTTL), so replay cannot round differently.
         context.ReplacePropagation()?.Begin(db.Index, 4).Arg("SET"u8).Arg(key).Arg(value).Arg("KEEPTTL"u8);
         context.Writer.WriteBulkString(value);
@@ -546,7 +553,7 @@ public static class StringCommands
         byte[] value = new byte[length];
         old?.CopyTo(value, 0);
         patch.CopyTo(value.AsSpan((int)offset));
-        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0);
+        db.Set(slot, key, value, entry?.ExpireAtMs ?? 0, KeyEvent.Setrange);
         context.Writer.WriteInteger(length);
     }
 

@@ -328,7 +328,12 @@ public static class ConfigParameters
         Stored("tls-ciphersuites", Optional, ""),
 
         Special("oom-score-adj-values", ConfigFlags.MultiArg, "0 200 800", SetOomScoreAdjValues),
-        Special("notify-keyspace-events", ConfigFlags.None, "", SetNotifyKeyspaceEvents, ConfigFormat.Quoted),
+        new("notify-keyspace-events", ConfigFlags.None, o => o.NotifyKeyspaceEvents, (o, v) =>
+        {
+            (string? error, string value) = SetNotifyKeyspaceEvents(v);
+            if (error == null) o.NotifyKeyspaceEvents = value;
+            return error;
+        }, ConfigFormat.Quoted),
         Special("replicaof", Immutable | ConfigFlags.MultiArg, "", SetReplicaOf, ConfigFormat.PlainUnlessEmpty, alias: "slaveof"),
         Special("latency-tracking-info-percentiles", ConfigFlags.MultiArg | ConfigFlags.AlwaysRewritten, "50 99 99.9", SetPercentiles),
     ];

@@ -193,6 +193,41 @@ public sealed class ServerOptions
     public static bool IsAllowed(ProtectedAction setting, bool isLocalClient) =>
         setting == ProtectedAction.Yes || (setting == ProtectedAction.Local && isLocalClient);
 
+    private string _notifyKeyspaceEvents = "";
+
+    /// <summary>
+    /// <c>notify-keyspace-events</c> as CONFIG GET prints it (normalized: <c>A</c> for all of <c>g$lshzxetd</c>, then
+    /// <c>K</c>, <c>E</c>, <c>m</c>; default empty = off). Setting it also sets <see cref="NotifyKeyspaceEventFlags"/>.
+    /// </summary>
+    public string NotifyKeyspaceEvents
+    {
+        get => _notifyKeyspaceEvents;
+        set
+        {
+            int flags = 0;
+            foreach (char c in value) flags |= c == 'A' ? KeyspaceEventClass('A') : KeyspaceEventClass(c);
+            _notifyKeyspaceEvents = value;
+            NotifyKeyspaceEventFlags = flags;
+        }
+    }
+
+    /// <summary>The classes of <see cref="NotifyKeyspaceEvents"/> as bits (<see cref="KeyspaceEventClass"/>); 0 = notifications off.</summary>
+    public int NotifyKeyspaceEventFlags { get; private set; }
+
+    /// <summary>
+    /// The bit of a keyspace event class character (notify.c): <c>K</c> keyspace channel, <c>E</c> keyevent channel,
+    /// <c>g</c> generic, <c>$</c> string, <c>l</c> list, <c>s</c> set, <c>h</c> hash, <c>z</c> sorted set, <c>x</c>
+    /// expired, <c>e</c> evicted, <c>t</c> stream, <c>m</c> key miss, <c>d</c> module, <c>n</c> new key; <c>A</c> is
+    /// <c>g$lshzxetd</c>. 0 for any other character.
+    /// </summary>
+    public static int KeyspaceEventClass(char c) => c switch
+    {
+        'K' => 1 << 0, 'E' => 1 << 1, 'g' => 1 << 2, '$' => 1 << 3, 'l' => 1 << 4, 's' => 1 << 5, 'h' => 1 << 6,
+        'z' => 1 << 7, 'x' => 1 << 8, 'e' => 1 << 9, 't' => 1 << 10, 'm' => 1 << 11, 'd' => 1 << 12, 'n' => 1 << 13,
+        'A' => (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 12),
+        _ => 0,
+    };
+
     /// <summary>Called after <see cref="LogLevel"/> changes (the executable re-levels its logger).</summary>
     public Action<string>? LogLevelChanged { get; set; }
 

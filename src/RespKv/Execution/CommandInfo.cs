@@ -85,6 +85,12 @@ public enum CommandFlags
     /// are allowed in this context</c>.
     /// </summary>
     AllowedWhileSubscribed = 1 << 29,
+    /// <summary>
+    /// Replies before it notifies (Redis's EXPIRE family and HSET family call <c>addReply</c> before
+    /// <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes after this command's reply
+    /// rather than before it.
+    /// </summary>
+    RepliesBeforeNotifying = 1 << 30,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
     RespKvOwn = ~((1 << 20) - 1),

@@ -158,14 +158,31 @@ public sealed class ClientSession : CommandContext
     }
 
     /// <summary>
-    /// Delivers a Pub/Sub message published by <paramref name="publisher"/> (on the publisher's thread): queued in the
-    /// <see cref="Outbox"/> and this client's loop woken; a client publishing to its own channel (RESP3) gets it at once,
-    /// before its PUBLISH reply, as Redis writes it.
+    /// Delivers a Pub/Sub message published by <paramref name="publisher"/> (null for a keyspace notification), on the
+    /// thread that published it: queued in the <see cref="Outbox"/> and this client's loop woken; when this client is the
+    /// one running the command (a RESP3 client publishing to its own channel, or notified of its own write) it gets the
+    /// message at once, before the command's reply, as Redis writes it.
     /// </summary>
-    internal void Deliver(OutboxItem message, ClientSession publisher)
+    internal void Deliver(OutboxItem message, ClientSession? publisher, bool beforeReply = false)
     {
-        if (ReferenceEquals(publisher, this)) message.WriteTo(Writer);
+        if (ReferenceEquals(publisher, this) || Executor.IsRunningOnCurrentThread)
+        {
+            // The key's creation ("new") and a deletion come first; the command's own event follows its reply.
+            if (publisher == null && (CurrentCommand?.Flags & CommandFlags.RepliesBeforeNotifying) != 0 && !beforeReply) (_afterReply ??= new()).Add(message);
+            else message.WriteTo(Writer);
+        }
         else Enqueue(message, wake: true);
+    }
+
+    /// <summary>Notifications of this client's own write that Redis writes after the command's reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
+    private List<OutboxItem>? _afterReply;
+
+    /// <summary>Writes the notifications held back until after the command's reply (the executor calls it once the handler returned).</summary>
+    internal void WriteAfterReply()
+    {
+        if (_afterReply is not { Count: > 0 } held) return;
+        foreach (OutboxItem item in held) item.WriteTo(Writer);
+        held.Clear();
     }
 
     /// <summary>

@@ -35,11 +35,28 @@ public sealed class CommandExecutor
         _latency = client.Server.Latency;
     }
 
+    /// <summary>Managed thread id running this client's batch, or 0 outside one.</summary>
+    private int _batchThread;
+
+    /// <summary>
+    /// True when the calling thread is running this client's current batch: out-of-band output produced by its own
+    /// commands (its notifications, its own channel's messages) may then be written straight into its reply stream.
+    /// </summary>
+    internal bool IsRunningOnCurrentThread => Volatile.Read(ref _batchThread) == Environment.CurrentManagedThreadId;
+
     /// <summary>Starts a batch of commands read at once: each command's time runs from the end of the previous one (one clock read per command).</summary>
-    internal void BeginBatch() => _commandClock = Stopwatch.GetTimestamp();
+    internal void BeginBatch()
+    {
+        _commandClock = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _batchThread, Environment.CurrentManagedThreadId);
+    }
 
     /// <summary>Ends the batch started by <see cref="BeginBatch"/>.</summary>
-    internal void EndBatch() => _commandClock = 0;
+    internal void EndBatch()
+    {
+        _commandClock = 0;
+        Volatile.Write(ref _batchThread, 0);
+    }
 
     /// <summary>
     /// Looks the command up in the table, checks its arity, passes it through the admission gates, and runs it —
@@ -102,6 +119,7 @@ public sealed class CommandExecutor
         client.CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
         Run(command, args, client.Server.WriteLog);
+        if ((command.Flags & CommandFlags.RepliesBeforeNotifying) != 0) client.WriteAfterReply();
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;

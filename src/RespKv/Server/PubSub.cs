@@ -77,10 +77,18 @@ public sealed class PubSub
     /// <c>PUBLISH</c> / <c>SPUBLISH</c>: queues <paramref name="message"/> for every subscriber of <paramref name="channel"/>
     /// (a <c>message</c>, or <c>smessage</c> for a shard channel) and, for a plain channel, every client whose pattern
     /// matches it (a <c>pmessage</c> per matching pattern subscription); returns how many messages were queued (the
-    /// reply, Redis's receiver count). <paramref name="publisher"/>'s own messages are written to its reply stream at
-    /// once, before its PUBLISH reply, as Redis writes them (a RESP3 client may publish to its own channel).
+    /// reply, Redis's receiver count). A receiver that is running the publishing command itself on this thread — the
+    /// <paramref name="publisher"/> (a RESP3 client publishing to its own channel), or the client whose command caused a
+    /// keyspace notification (<paramref name="publisher"/> null) — gets the message in its reply stream at once, before
+    /// the command's reply, as Redis writes it.
     /// </summary>
-    public long Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, bool shard, ClientSession publisher)
+    /// <param name="channel">The channel.</param>
+    /// <param name="message">The payload.</param>
+    /// <param name="shard">True for a shard channel (SPUBLISH).</param>
+    /// <param name="publisher">The publishing client, or null for a keyspace notification.</param>
+    /// <param name="beforeReply">For a notification of a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>:
+    /// true when Redis emits it before the reply all the same (a key's creation, a deletion).</param>
+    public long Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, bool shard, ClientSession? publisher, bool beforeReply = false)
     {
         long receivers = 0;
         var encoded = new EncodedMessages();
@@ -90,7 +98,7 @@ public sealed class PubSub
             foreach (ClientSession subscriber in subscribers)
             {
                 byte[] frame = encoded.For(subscriber.Writer.Protocol, kind, channel, message);
-                subscriber.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher);
+                subscriber.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, beforeReply);
                 receivers++;
             }
         }
@@ -100,7 +108,7 @@ public sealed class PubSub
             if (!GlobPattern.IsMatch(pattern, channel)) continue;
             // One frame per pattern: the pattern is part of the message.
             byte[] frame = EncodedMessages.Encode(client.Writer.Protocol, "pmessage"u8, pattern, channel, message, pattern: true);
-            client.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher);
+            client.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, beforeReply);
             receivers++;
         }
         return receivers;

@@ -31,6 +31,9 @@ public sealed class RespServer
         // Accesses update the LFU counter instead of the LRU clock while an LFU policy is selected (Redis's lookupKey).
         Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(options.MaxMemoryPolicy));
         options.MaxMemoryPolicyChanged += policy => Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(policy));
+        // Every change to a key reaches keyspace notifications through the keyspace's one change hook.
+        Notifications = new KeyspaceNotifications(options, PubSub);
+        Keyspace.Lifetime.KeyChanged = Notifications.Notify;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
@@ -57,6 +60,9 @@ public sealed class RespServer
 
     /// <summary>Channel, pattern and shard-channel subscriptions, and the fan-out of published messages.</summary>
     public PubSub PubSub { get; } = new();
+
+    /// <summary>Keyspace notifications (<c>notify-keyspace-events</c>), fed by the keyspace's change hook.</summary>
+    public KeyspaceNotifications Notifications { get; }
 
     /// <summary>Counters for INFO stats.</summary>
     public ServerStats Stats { get; } = new();

@@ -14,6 +14,9 @@ public sealed record KeyEvent(string Name, char Class)
     /// <summary><c>set</c> (class <c>$</c>): a string value set (SET, MSET, INCR's result…); the default of <see cref="Database.Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/>.</summary>
     public static readonly KeyEvent Set = new("set", '$');
 
+    /// <summary><c>new</c> (class <c>n</c>, not part of <c>A</c>): a key was created (announced before the command's own event).</summary>
+    public static readonly KeyEvent New = new("new", 'n');
+
     /// <summary><c>del</c> (class <c>g</c>): a key deleted by a command; the default of <see cref="Database.Remove"/>.</summary>
     public static readonly KeyEvent Del = new("del", 'g');
 

@@ -317,6 +317,8 @@ public sealed class KeyspaceShard
         if (expireAtMs != 0) _volatileCount++;
         AddMemory(entry.MemoryBytes);
         if (++_count > buckets.Length) Grow();
+        // A created key is also a "new" event (Redis's dbAdd), before the command's own.
+        _lifetime.KeyChanged?.Invoke(_databaseIndex, key, KeyEvent.New);
         Mutated(key, keyEvent);
         return null;
     }
