@@ -55,6 +55,9 @@ public sealed class RespServer
     /// <summary>Connected clients.</summary>
     public ClientRegistry Clients { get; } = new();
 
+    /// <summary>Clients blocked on keys by BLPOP and the other blocking commands.</summary>
+    public BlockedClients BlockedClients { get; } = new();
+
     /// <summary>Counters for INFO stats.</summary>
     public ServerStats Stats { get; } = new();
 
