@@ -185,6 +185,18 @@ public static class ListCommands
         return n;
     }
 
+    /// <summary>
+    /// A source list of a (blocking) pop: as <see cref="TryWriteList"/>, except that a re-run of a blocked command treats a
+    /// key of another type as empty (<see cref="CommandContext.ResumingBlock"/>: Redis 7.0 keeps such a client blocked).
+    /// </summary>
+    private static bool TryBlockingSource(CommandContext context, ReadOnlySpan<byte> key, out KeySlot slot, out QuickList? list)
+    {
+        if (!context.ResumingBlock) return TryWriteList(context, key, out slot, out list);
+        slot = context.Database.Locate(key);
+        list = context.Database.Find(slot, key)?.Value as QuickList;
+        return true;
+    }
+
     /// <summary>The list at <paramref name="key"/> for a write; false after replying WRONGTYPE, or <c>:0</c> when the key is missing (LINSERT, LREM).</summary>
     private static bool TryExistingList(CommandContext context, ReadOnlySpan<byte> key, out KeySlot slot, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out QuickList? list)
     {
@@ -547,7 +559,7 @@ public static class ListCommands
         if (blocking && !BlockingTimeout.TryParse(context, args[args.Count - 1], out timeoutMs)) return;
         ReadOnlySpan<byte> source = args[1], destination = args[2];
         Database db = context.Database;
-        if (!TryWriteList(context, source, out KeySlot sourceSlot, out QuickList? list)) return;
+        if (!TryBlockingSource(context, source, out KeySlot sourceSlot, out QuickList? list)) return;
         if (list == null)
         {
             BlockOutcome outcome = blocking ? context.BlockOnKeys(args, 1, 1, timeoutMs) : BlockOutcome.CannotBlock;
@@ -646,7 +658,7 @@ public static class ListCommands
         for (int i = firstKey; i < firstKey + keyCount; i++)
         {
             ReadOnlySpan<byte> key = args[i];
-            if (!TryWriteList(context, key, out KeySlot slot, out QuickList? list)) return;
+            if (!TryBlockingSource(context, key, out KeySlot slot, out QuickList? list)) return;
             if (list == null) continue;
             RespWriter w = context.Writer;
             w.WriteArrayHeader(2);

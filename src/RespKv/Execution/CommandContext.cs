@@ -78,6 +78,13 @@ public abstract class CommandContext
     public abstract PropagationBuffer? ReplacePropagation();
 
     /// <summary>
+    /// True while a blocked command is re-run after a key it waits on changed (until it is answered). Redis 7.0 serves a
+    /// woken client only from a key of the type it waits for, so a key that now holds another type leaves it blocked rather
+    /// than answering WRONGTYPE (that error is for the first run only).
+    /// </summary>
+    public virtual bool ResumingBlock => false;
+
+    /// <summary>
     /// For a blocking command (BLPOP, BLMOVE, BLMPOP, later BZPOPMIN…) that found nothing to serve: blocks the client on
     /// <paramref name="keyCount"/> keys of <paramref name="args"/> from <paramref name="firstKey"/> in the selected database
     /// until one of them changes or <paramref name="timeoutMs"/> passes (0 = forever). See <see cref="BlockOutcome"/> for what

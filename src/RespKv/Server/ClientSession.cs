@@ -184,6 +184,9 @@ public sealed class ClientSession : CommandContext
     internal BlockedClients.BlockedClient? Blocking { get; set; }
 
     /// <inheritdoc />
+    public override bool ResumingBlock => Blocking is { Active: true };
+
+    /// <inheritdoc />
     public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs) =>
         Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs);
 
