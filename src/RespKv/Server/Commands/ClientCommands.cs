@@ -8,7 +8,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, REPLY,
+/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, UNBLOCK, REPLY,
 /// GETREDIR, HELP, with Redis's replies
 /// (https://redis.io/commands/client/). Unknown subcommands are answered centrally from the table.
 /// </summary>
@@ -49,7 +49,7 @@ public static class ClientCommands
         RespWriter w = client.Writer;
         if (args.Count > 4)
         {
-            w.WriteError("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+            w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.UTF8.GetString(args[1])}'. Try CLIENT HELP.");
             return;
         }
         bool error = false;
@@ -437,6 +437,8 @@ public static class ClientCommands
         "    * LIB-VER: the client lib version.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
     ]);
