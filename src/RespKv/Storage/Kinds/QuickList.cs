@@ -106,6 +106,12 @@ public sealed class QuickList
         return new Node { Data = new byte[size] };
     }
 
+    /// <summary>
+    /// Size of a new end node for an entry of <paramref name="size"/> bytes: small while the list has no other node (small lists
+    /// stay small, growing by doubling), a whole node once it has (a long list fills node after node without re-copying).
+    /// </summary>
+    private int FirstNodeSize(int size) => Math.Max(size, NodeCount == 0 ? 32 : NodeCapacityBytes);
+
     private static int Grow(int used, int need) => Math.Max(need, Math.Min(NodeCapacityBytes, Math.Max(32, used * 2)));
 
     /// <summary>Adds <paramref name="value"/> at the tail (RPUSH).</summary>
@@ -115,7 +121,7 @@ public sealed class QuickList
         Node? node = _tail;
         if (node == null || node.Used + size > NodeCapacityBytes && node.Count > 0)
         {
-            Node fresh = NewNode(Math.Max(size, 32));
+            Node fresh = NewNode(FirstNodeSize(size));
             fresh.Prev = _tail;
             if (_tail != null) _tail.Next = fresh;
             else _head = fresh;
@@ -139,7 +145,7 @@ public sealed class QuickList
         Node? node = _head;
         if (node == null || node.Used + size > NodeCapacityBytes && node.Count > 0)
         {
-            Node fresh = NewNode(Math.Max(size, 32));
+            Node fresh = NewNode(FirstNodeSize(size));
             fresh.Start = fresh.End = fresh.Data.Length;
             fresh.Next = _head;
             if (_head != null) _head.Prev = fresh;
