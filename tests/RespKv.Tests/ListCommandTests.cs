@@ -71,6 +71,10 @@ public sealed class ListCommandTests(ServerFixture server) : IClassFixture<Serve
                 Assert.Equal(model, all);
                 Assert.Equal(model.Sum(e => (long)e.Length), list.Bytes);
                 Assert.Equal(model, Enumerate(list.Clone()));
+                var backwards = new List<string>();
+                foreach (ReadOnlySpan<byte> e in list.Backwards()) backwards.Add(Latin1.GetString(e));
+                backwards.Reverse();
+                Assert.Equal(model, backwards);
             }
         }
         Assert.False(list.TryGet(model.Count, out _));

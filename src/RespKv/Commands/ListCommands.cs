@@ -510,11 +510,9 @@ public static class ListCommands
             }
             else
             {
-                for (long i = listCount - 1; listCount - 1 - i < limit && found < wanted; i--)
-                {
-                    list.TryGet(i, out ReadOnlySpan<byte> e);
-                    if (e.SequenceEqual(args[2]) && skipLeft-- <= 0) Found(i);
-                }
+                QuickList.ReverseEnumerator e = list.Backwards();
+                for (long i = listCount - 1; listCount - 1 - i < limit && found < wanted && e.MoveNext(); i--)
+                    if (e.Current.SequenceEqual(args[2]) && skipLeft-- <= 0) Found(i);
             }
             total = found;
         }

@@ -326,6 +326,53 @@ public sealed class QuickList
         }
     }
 
+    /// <summary>Every element from tail to head (a backward cursor reading the entries' back-lengths).</summary>
+    public ReverseEnumerator Backwards() => new(_tail, _tail?.End ?? 0, _tail?.Count ?? 0);
+
+    /// <summary>A backward cursor over a <see cref="QuickList"/>'s elements, tail first (no allocation); invalid after a change.</summary>
+    public ref struct ReverseEnumerator
+    {
+        private Node? _node;
+        private int _end;
+        private int _leftInNode;
+        private ReadOnlySpan<byte> _current;
+
+        internal ReverseEnumerator(object? node, int end, int leftInNode)
+        {
+            _node = (Node?)node;
+            _end = end;
+            _leftInNode = leftInNode;
+            _current = default;
+        }
+
+        /// <summary>The current element.</summary>
+        public readonly ReadOnlySpan<byte> Current => _current;
+
+        /// <summary>Moves to the previous element; false past the head.</summary>
+        public bool MoveNext()
+        {
+            while (_node != null && _leftInNode == 0)
+            {
+                _node = _node.Prev;
+                if (_node != null)
+                {
+                    _end = _node.End;
+                    _leftInNode = _node.Count;
+                }
+            }
+            if (_node == null) return false;
+            int start = EntryBefore(_node.Data, _end);
+            int p = ReadEntry(_node.Data, start, out int len);
+            _current = _node.Data.AsSpan(p, len);
+            _end = start;
+            _leftInNode--;
+            return true;
+        }
+
+        /// <summary>This cursor (so <c>foreach</c> works on <see cref="Backwards"/>).</summary>
+        public readonly ReverseEnumerator GetEnumerator() => this;
+    }
+
     /// <summary>
     /// Rebuilds the list from <paramref name="keep"/>'s decisions: walks every element and keeps those for which it
     /// returns true, in order (LREM, LTRIM, LINSERT and LSET rebuild through <see cref="Rebuild"/>). Returns the
