@@ -570,7 +570,10 @@ public static class ListCommands
         KeySlot destinationSlot = db.Locate(destination);
         if (!TypedValue.TryGet(context, sameKey ? null : db.Find(destinationSlot, destination), out QuickList? target)) return;
         var before = new Before(list);
-        byte[] value = list.Pop(fromLeft);
+        // The element's bytes stay readable after the drop (the node's array is neither overwritten nor freed while
+        // referenced), and a push of the same bytes onto the same list rewrites them identically: no copy is made.
+        ReadOnlySpan<byte> value = list.Peek(fromLeft);
+        list.Drop(fromLeft);
         KeyEvent popEvent = fromLeft ? LpopEvent : RpopEvent;
         if (sameKey)
         {

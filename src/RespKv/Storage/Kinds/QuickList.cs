@@ -185,7 +185,11 @@ public sealed class QuickList
         return value;
     }
 
-    /// <summary>Removes the first (<paramref name="fromHead"/>) or last element without copying it; the list must not be empty.</summary>
+    /// <summary>
+    /// Removes the first (<paramref name="fromHead"/>) or last element without copying it; the list must not be empty. A span
+    /// <see cref="Peek"/> returned for it stays readable (its bytes are not overwritten until a later push reuses the space,
+    /// and only with a copy of the same element when that push is of that span).
+    /// </summary>
     public void Drop(bool fromHead)
     {
         int length;
