@@ -1,3 +1,4 @@
+using System.Buffers;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
@@ -570,13 +571,19 @@ public static class ListCommands
         KeySlot destinationSlot = db.Locate(destination);
         if (!TypedValue.TryGet(context, sameKey ? null : db.Find(destinationSlot, destination), out QuickList? target)) return;
         var before = new Before(list);
-        // The element's bytes stay readable after the drop (the node's array is neither overwritten nor freed while
-        // referenced), and a push of the same bytes onto the same list rewrites them identically: no copy is made.
-        ReadOnlySpan<byte> value = list.Peek(fromLeft);
-        list.Drop(fromLeft);
+        // The dropped element's bytes stay readable until the next push onto the same list (which may reuse the space):
+        // moved to another list, it is pushed straight from there; rotated within one list, it is copied aside first
+        // (on the stack, or a pooled array when long).
+        scoped ReadOnlySpan<byte> value = list.Peek(fromLeft);
         KeyEvent popEvent = fromLeft ? LpopEvent : RpopEvent;
+        byte[]? rented = null;
+        Span<byte> aside = stackalloc byte[MoveStackBytes];
         if (sameKey)
         {
+            if (value.Length > MoveStackBytes) aside = rented = ArrayPool<byte>.Shared.Rent(value.Length);
+            value.CopyTo(aside);
+            value = aside[..value.Length];
+            list.Drop(fromLeft);
             if (toLeft) list.PushHead(value);
             else list.PushTail(value);
             Changed(db, sourceSlot, source, list, before, popEvent);
@@ -584,6 +591,7 @@ public static class ListCommands
         }
         else
         {
+            list.Drop(fromLeft);
             Changed(db, sourceSlot, source, list, before, popEvent);
             PushAll(db, destinationSlot, destination, target, args, 0, toLeft, value);
         }
@@ -593,7 +601,11 @@ public static class ListCommands
                 .Arg(fromLeft ? "LEFT"u8 : "RIGHT"u8).Arg(toLeft ? "LEFT"u8 : "RIGHT"u8);
         }
         context.Writer.WriteBulkString(value);
+        if (rented != null) ArrayPool<byte>.Shared.Return(rented);
     }
+
+    /// <summary>Longest element a same-list LMOVE copies aside on the stack (longer ones use a pooled array).</summary>
+    private const int MoveStackBytes = 256;
 
     /// <summary>
     /// <c>BLPOP key [key ...] timeout</c> / <c>BRPOP</c>: pops from the first non-empty list, replying <c>[key, element]</c>

@@ -87,12 +87,13 @@ public sealed class QuickList
         }
     }
 
+    /// <summary>Moves a node's entries to its array's back (<paramref name="roomAtFront"/>) or front, in a new array of <paramref name="newSize"/> bytes or, when that is its size, in place.</summary>
     private void Resize(Node node, int newSize, bool roomAtFront)
     {
-        var data = new byte[newSize];
+        byte[] data = newSize == node.Data.Length ? node.Data : new byte[newSize];
         int used = node.Used;
         int start = roomAtFront ? newSize - used : 0;
-        Buffer.BlockCopy(node.Data, node.Start, data, start, used);
+        Array.Copy(node.Data, node.Start, data, start, used);
         AllocatedBytes += newSize - node.Data.Length;
         node.Data = data;
         node.Start = start;
@@ -129,7 +130,8 @@ public sealed class QuickList
         }
         else if (node.Data.Length - node.End < size)
         {
-            Resize(node, Grow(node.Used, node.Used + size), roomAtFront: false);
+            // Room freed at the front (pops from the head) is reused before the node grows: a rotating list allocates nothing.
+            Resize(node, node.Used + size <= node.Data.Length ? node.Data.Length : Grow(node.Used, node.Used + size), roomAtFront: false);
         }
         WriteEntry(node.Data, node.End, value);
         node.End += size;
@@ -154,7 +156,7 @@ public sealed class QuickList
         }
         else if (node.Start < size)
         {
-            Resize(node, Grow(node.Used, node.Used + size), roomAtFront: true);
+            Resize(node, node.Used + size <= node.Data.Length ? node.Data.Length : Grow(node.Used, node.Used + size), roomAtFront: true);
         }
         node.Start -= size;
         WriteEntry(node.Data, node.Start, value);
@@ -187,8 +189,7 @@ public sealed class QuickList
 
     /// <summary>
     /// Removes the first (<paramref name="fromHead"/>) or last element without copying it; the list must not be empty. A span
-    /// <see cref="Peek"/> returned for it stays readable (its bytes are not overwritten until a later push reuses the space,
-    /// and only with a copy of the same element when that push is of that span).
+    /// <see cref="Peek"/> returned for it stays readable until the next push onto this list (which may reuse the space).
     /// </summary>
     public void Drop(bool fromHead)
     {
