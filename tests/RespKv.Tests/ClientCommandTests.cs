@@ -190,7 +190,7 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "*45\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
             "+GETREDIR\r\n+    Return the client ID we are redirecting to when tracking is enabled.\r\n" +
             "+GETNAME\r\n+    Return the name of the current connection.\r\n" +
             "+ID\r\n+    Return the ID of the current connection.\r\n" +
@@ -210,6 +210,7 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
             "+SETINFO <option> <value>\r\n+    Set client meta attr. Options are:\r\n" +
             "+    * LIB-NAME: the client lib name.\r\n+    * LIB-VER: the client lib version.\r\n" +
             "+SETNAME <name>\r\n+    Assign the name <name> to the current connection.\r\n" +
+            "+UNBLOCK <clientid> [TIMEOUT|ERROR]\r\n+    Unblock the specified blocked client.\r\n" +
             "+NO-EVICT (ON|OFF)\r\n+    Protect current client connection from eviction.\r\n" +
             "+HELP\r\n+    Prints this help.\r\n",
             c.Call("CLIENT", "HELP"));

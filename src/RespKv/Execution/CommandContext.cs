@@ -76,4 +76,36 @@ public abstract class CommandContext
     /// (possibly none); null when no write log is set (nothing is recorded).
     /// </summary>
     public abstract PropagationBuffer? ReplacePropagation();
+
+    /// <summary>
+    /// True while a blocked command is re-run after a key it waits on changed (until it is answered). Redis 7.0 serves a
+    /// woken client only from a key of the type it waits for, so a key that now holds another type leaves it blocked rather
+    /// than answering WRONGTYPE (that error is for the first run only).
+    /// </summary>
+    public virtual bool ResumingBlock => false;
+
+    /// <summary>
+    /// For a blocking command (BLPOP, BLMOVE, BLMPOP, later BZPOPMIN…) that found nothing to serve: blocks the client on
+    /// <paramref name="keyCount"/> keys of <paramref name="args"/> from <paramref name="firstKey"/> in the selected database
+    /// until one of them changes or <paramref name="timeoutMs"/> passes (0 = forever). See <see cref="BlockOutcome"/> for what
+    /// the handler does next. A re-run keeps the client's place in each key's queue and its original deadline. The default
+    /// (no client behind the context) cannot block.
+    /// </summary>
+    public virtual BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs) => BlockOutcome.CannotBlock;
+}
+
+/// <summary>What <see cref="CommandContext.BlockOnKeys"/> did, and so what the blocking handler replies.</summary>
+public enum BlockOutcome
+{
+    /// <summary>
+    /// Return without writing a reply: the client is blocked and will re-run the command when a key changes, or the
+    /// context already replied (CLIENT UNBLOCK … ERROR's <c>-UNBLOCKED client unblocked via CLIENT UNBLOCK</c>).
+    /// </summary>
+    Blocked,
+
+    /// <summary>The block's time ran out (a re-run after the timeout, or CLIENT UNBLOCK … TIMEOUT): write the timeout reply (Redis's <c>replyToBlockedClientTimedOut</c>: a null array).</summary>
+    TimedOut,
+
+    /// <summary>The command may not block here (inside MULTI/EXEC, the AOF replay): reply as Redis does for a client that cannot block.</summary>
+    CannotBlock,
 }

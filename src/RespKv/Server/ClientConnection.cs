@@ -27,6 +27,9 @@ public sealed class ClientConnection
     /// <summary>Set when the command just parsed was held back by CLIENT PAUSE: the batch stops before it.</summary>
     private bool _postponed;
 
+    /// <summary>Set when the command just run blocked the client on keys (<see cref="BlockedClients"/>): the batch stops before it, to re-run it when woken.</summary>
+    private bool _blocked;
+
     /// <summary>Bytes of replies handed to the transport by the flush in progress (0 when none is waiting).</summary>
     private long _flushingBytes;
 
@@ -47,6 +50,12 @@ public sealed class ClientConnection
 
     /// <summary>Holds the command just parsed back until the CLIENT PAUSE in force ends (the admission pipeline's pause gate).</summary>
     internal void Postpone() => Volatile.Write(ref _postponed, true);
+
+    /// <summary>True while the client is blocked on keys by a blocking command (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
+    public bool IsBlockedOnKeys => Volatile.Read(ref _blocked);
+
+    /// <summary>Leaves the command just run unconsumed and waits for a wake-up before re-running it (<see cref="BlockedClients.Block"/>).</summary>
+    internal void MarkBlocked() => Volatile.Write(ref _blocked, true);
 
     /// <summary>Wakes the loop's pending read and flush (a close requested from another thread, or out-of-band output to write).</summary>
     internal void Wake(bool flushToo)
@@ -97,7 +106,7 @@ public sealed class ClientConnection
                 client.NetInputBytes += buffer.Length - rest.Length;
                 // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
-                bool stoppedEarly = (StoppedForFlush || _postponed) && !rest.IsEmpty;
+                bool stoppedEarly = (StoppedForFlush || _postponed || _blocked) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 if (!client.Outbox.IsEmpty) client.Outbox.Drain(client.Writer);
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
@@ -113,6 +122,13 @@ public sealed class ClientConnection
                     Volatile.Write(ref _flushingBytes, 0);
                     _softLimitSinceMs = 0;
                     if (flush.IsCompleted || flush.IsCanceled) break;
+                }
+                if (_blocked)
+                {
+                    bool open = await WaitWhileBlockedAsync(input, cancellation).ConfigureAwait(false);
+                    Volatile.Write(ref _blocked, false);
+                    if (!open) break;
+                    continue;
                 }
                 if (_postponed)
                 {
@@ -139,6 +155,7 @@ public sealed class ClientConnection
         }
         finally
         {
+            if (client.Blocking != null) client.Server.BlockedClients.Leave(client.Blocking);
             client.DiscardTransaction();
             client.UnsubscribeAll();
             await input.CompleteAsync().ConfigureAwait(false);
@@ -174,7 +191,9 @@ public sealed class ClientConnection
             {
                 case ParseStatus.Command:
                     client.Executor.Execute(args);
-                    if (_postponed) return buffer.Start;
+                    if (_postponed || _blocked) return buffer.Start;
+                    // A blocked command re-run and answered (served, timed out, an error): it leaves the key queues.
+                    if (client.Blocking is { Active: true } blocking) client.Server.BlockedClients.Leave(blocking);
                     client.AdvanceReplyMode();
                     buffer = buffer.Slice(consumed);
                     CheckOutputBufferLimit(Environment.TickCount64);
@@ -196,6 +215,44 @@ public sealed class ClientConnection
 
     /// <summary>True when more than ~1 MB of replies waits to be flushed: the batch ends early.</summary>
     private bool StoppedForFlush => _client.Replies.PendingBytes > FlushThresholdBytes;
+
+    /// <summary>
+    /// Waits, without blocking a thread, while the client is blocked on keys: until a key it waits on changes (or CLIENT
+    /// UNBLOCK), its deadline, or the client is closed. Meanwhile it keeps reading so a peer that disconnects is noticed
+    /// (input that arrives is left buffered, as Redis keeps a blocked client's further commands). Returns false when the
+    /// connection ended; otherwise arranges for the next read to return the buffered command at once, to re-run it.
+    /// </summary>
+    private async Task<bool> WaitWhileBlockedAsync(PipeReader input, CancellationToken cancellation)
+    {
+        BlockedClients.BlockedClient blocked = _client.Blocking!;
+        while (!_client.CloseRequested)
+        {
+            _client.LastInteractionMs = Environment.TickCount64;
+            long remaining = blocked.DeadlineMs == 0 ? Timeout.Infinite : blocked.DeadlineMs - Environment.TickCount64;
+            if (blocked.Signal.IsCompleted || (blocked.DeadlineMs != 0 && remaining <= 0)) break;
+            ValueTask<ReadResult> pending = input.ReadAsync(cancellation);
+            ReadResult result;
+            if (pending.IsCompleted) result = pending.Result;
+            else
+            {
+                Task<ReadResult> read = pending.AsTask();
+                using var stopDelay = new CancellationTokenSource();
+                Task delay = Task.Delay((int)Math.Min(remaining, int.MaxValue), stopDelay.Token);
+                await Task.WhenAny(blocked.Signal, read, delay).ConfigureAwait(false);
+                stopDelay.Cancel();
+                if (!read.IsCompleted) input.CancelPendingRead();
+                result = await read.ConfigureAwait(false);
+            }
+            // Examined everything: the next read in this loop waits for new input.
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            if (result.IsCompleted) return false;
+        }
+        if (_client.CloseRequested) return false;
+        blocked.Rearm();
+        // The blocked command is still buffered: make the loop's next read return it at once.
+        input.CancelPendingRead();
+        return true;
+    }
 
     /// <summary>
     /// Waits, without blocking a thread, until the CLIENT PAUSE in force ends or the client is closed. The client

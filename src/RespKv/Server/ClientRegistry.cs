@@ -42,7 +42,7 @@ public sealed class ClientRegistry
         }
     }
 
-    /// <summary>Connected clients whose next command waits for a CLIENT PAUSE to end (INFO <c>blocked_clients</c>; RespKv has no blocking commands).</summary>
+    /// <summary>Connected clients blocked on keys (BLPOP…) or whose next command waits for a CLIENT PAUSE to end (INFO <c>blocked_clients</c>).</summary>
     public int BlockedCount
     {
         get

@@ -286,8 +286,21 @@ public sealed class ClientSession : CommandContext
         Close();
     }
 
-    /// <summary>True while the client's next command waits for a CLIENT PAUSE to end (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).</summary>
-    public bool IsBlocked => Connection.IsPostponed;
+    /// <summary>
+    /// True while the client's next command waits for a CLIENT PAUSE to end, or it is blocked on keys by a blocking command
+    /// (CLIENT LIST flag <c>b</c>, INFO <c>blocked_clients</c>).
+    /// </summary>
+    public bool IsBlocked => Connection.IsPostponed || Connection.IsBlockedOnKeys;
+
+    /// <summary>This client's block on keys (<see cref="BlockedClients"/>), created by its first blocking command.</summary>
+    internal BlockedClients.BlockedClient? Blocking { get; set; }
+
+    /// <inheritdoc />
+    public override bool ResumingBlock => Blocking is { Active: true };
+
+    /// <inheritdoc />
+    public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs) =>
+        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs);
 
     /// <summary>Holds the current command back until CLIENT PAUSE ends (the pause admission gate).</summary>
     internal void Postpone() => Connection.Postpone();

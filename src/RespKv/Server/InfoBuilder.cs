@@ -128,7 +128,6 @@ public static class InfoBuilder
     private static void AppendClients(StringBuilder text, RespServer server) =>
         text.Field("connected_clients", server.Clients.Count)
             .Field("maxclients", server.Options.MaxClients)
-            // No blocking command (BLPOP, WAIT…) exists yet, so no client can be blocked.
             .Field("blocked_clients", server.Clients.BlockedCount);
 
     private static void AppendStats(StringBuilder text, RespServer server)

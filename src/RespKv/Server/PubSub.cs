@@ -86,7 +86,7 @@ public sealed class PubSub
     /// <param name="message">The payload.</param>
     /// <param name="shard">True for a shard channel (SPUBLISH).</param>
     /// <param name="publisher">The publishing client, or null for a keyspace notification.</param>
-    /// <param name="beforeReply">For a notification of a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>:
+    /// <param name="beforeReply">For a notification of a command flagged <see cref="Execution.CommandFlags.RepliesBeforeNotifying"/>:
     /// true when Redis emits it before the reply all the same (a key's creation, a deletion).</param>
     public long Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, bool shard, ClientSession? publisher, bool beforeReply = false)
     {

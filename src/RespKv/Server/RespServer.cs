@@ -64,6 +64,9 @@ public sealed class RespServer
     /// <summary>Keyspace notifications (<c>notify-keyspace-events</c>), fed by the keyspace's change hook.</summary>
     public KeyspaceNotifications Notifications { get; }
 
+    /// <summary>Clients blocked on keys by BLPOP and the other blocking commands.</summary>
+    public BlockedClients BlockedClients { get; } = new();
+
     /// <summary>Counters for INFO stats.</summary>
     public ServerStats Stats { get; } = new();
 

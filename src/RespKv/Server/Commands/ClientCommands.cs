@@ -8,7 +8,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, REPLY,
+/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, UNBLOCK, REPLY,
 /// GETREDIR, HELP, with Redis's replies
 /// (https://redis.io/commands/client/). Unknown subcommands are answered centrally from the table.
 /// </summary>
@@ -35,8 +35,41 @@ public static class ClientCommands
             new SessionCommandInfo("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
             new SessionCommandInfo("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
             new SessionCommandInfo("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
+            new SessionCommandInfo("unblock", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Unblock a client blocked in a blocking command from a different connection", Unblock),
             new SessionCommandInfo("unpause", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Resume processing of clients that were paused", Unpause)),
     ];
+
+    /// <summary>
+    /// <c>CLIENT UNBLOCK client-id [TIMEOUT|ERROR]</c> (Redis 7.0): ends the block of a client blocked on keys (BLPOP…), as if its
+    /// timeout passed (the default) or with <c>-UNBLOCKED client unblocked via CLIENT UNBLOCK</c>; <c>:1</c> when it was blocked,
+    /// else <c>:0</c>. Errors: <c>-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR</c>, a non-integer id, more arguments.
+    /// </summary>
+    private static void Unblock(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        if (args.Count > 4)
+        {
+            w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.UTF8.GetString(args[1])}'. Try CLIENT HELP.");
+            return;
+        }
+        bool error = false;
+        if (args.Count == 4)
+        {
+            if (args.Is(3, "ERROR"u8)) error = true;
+            else if (!args.Is(3, "TIMEOUT"u8))
+            {
+                w.WriteError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        if (!RespInteger.TryParse(args[2], out long id))
+        {
+            w.WriteError(CommandErrors.NotInteger);
+            return;
+        }
+        ClientSession? target = client.Server.Clients.Find(id);
+        w.WriteInteger(target != null && BlockedClients.Unblock(target, error) ? 1 : 0);
+    }
 
     /// <summary>True when every byte is printable ASCII other than space ('!'..'~'), as Redis requires of client names.</summary>
     public static bool IsValidClientName(ReadOnlySpan<byte> name)
@@ -412,6 +445,8 @@ public static class ClientCommands
         "    * LIB-VER: the client lib version.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
     ]);
