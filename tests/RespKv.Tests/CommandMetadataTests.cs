@@ -276,7 +276,8 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
         // (what the executor locks today), so moving the executor to GetKeys keeps its locks.
         var into = new KeyRef[32];
         int checkedRows = 0;
-        foreach (CommandInfo row in AllRows().Where(r => r.Handler != null))
+        // Rows with movable keys (ZUNIONSTORE's keynum specs) have no legacy positions naming all their keys.
+        foreach (CommandInfo row in AllRows().Where(r => r.Handler != null && (r.Flags & CommandFlags.MovableKeys) == 0))
         {
             int min = Math.Abs(row.Arity);
             for (int argc = min; argc <= (row.Arity < 0 ? min + 5 : min); argc++)
