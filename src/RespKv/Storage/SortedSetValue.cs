@@ -19,8 +19,12 @@ public sealed class SortedSetValue
     /// <summary>Most levels a node can have (Redis's <c>ZSKIPLIST_MAXLEVEL</c>).</summary>
     public const int MaxLevel = 32;
 
-    /// <summary>Estimated managed bytes per member besides its byte array: the node object (48), its level array (24 + 16 per level, 1.33 levels on average) and its dictionary entry and bucket (about 36).</summary>
-    public const long MemberOverheadBytes = 48 + 24 + 22 + 36;
+    /// <summary>
+    /// Estimated managed bytes per member besides its byte array: the node object (64, level 0 inline), the array of its
+    /// upper levels (one node in four: 24 + 16 per level, 1/3 of a level per node on average) and its dictionary entry
+    /// and bucket (about 36).
+    /// </summary>
+    public const long MemberOverheadBytes = 64 + 6 + 5 + 36;
 
     /// <summary>Estimated managed bytes of an empty sorted set: this object, the head node with 32 levels, the dictionary.</summary>
     public const long EmptyBytes = 64 + 48 + 24 + 16 * MaxLevel + 100;
@@ -49,7 +53,7 @@ public sealed class SortedSetValue
         {
             Member = member;
             Score = score;
-            Levels = new Level[levels];
+            if (levels > 1) _upper = new Level[levels - 1];
         }
 
         /// <summary>The member's bytes (owned by the set: never change them).</summary>
@@ -62,9 +66,17 @@ public sealed class SortedSetValue
         public Node? Previous { get; internal set; }
 
         /// <summary>The next node in (score, member) order, or null for the last.</summary>
-        public Node? Next => Levels[0].Forward;
+        public Node? Next => _level0.Forward;
 
-        internal readonly Level[] Levels;
+        // Level 0 inline (three nodes in four have no other level), levels 1 and up in an array.
+        private Level _level0;
+        private readonly Level[]? _upper;
+
+        /// <summary>Levels of this node (1 to <see cref="MaxLevel"/>).</summary>
+        internal int LevelCount => 1 + (_upper?.Length ?? 0);
+
+        /// <summary>Level <paramref name="i"/>'s link.</summary>
+        internal ref Level L(int i) => ref i == 0 ? ref _level0 : ref _upper![i - 1];
     }
 
     internal struct Level
@@ -92,7 +104,7 @@ public sealed class SortedSetValue
     public bool IsListpack { get; set; }
 
     /// <summary>The first node (lowest score), or null when empty.</summary>
-    public Node? First => _header.Levels[0].Forward;
+    public Node? First => _header.L(0).Forward;
 
     /// <summary>The last node (highest score), or null when empty.</summary>
     public Node? Last => _tail;
@@ -150,9 +162,9 @@ public sealed class SortedSetValue
         {
             rank[i] = i == _level - 1 ? 0 : rank[i + 1];
             Node? f;
-            while ((f = x.Levels[i].Forward) != null && Compare(f.Score, f.Member, score, member) < 0)
+            while ((f = x.L(i).Forward) != null && Compare(f.Score, f.Member, score, member) < 0)
             {
-                rank[i] += x.Levels[i].Span;
+                rank[i] += x.L(i).Span;
                 x = f;
             }
             update[i] = x;
@@ -164,21 +176,21 @@ public sealed class SortedSetValue
             {
                 rank[i] = 0;
                 update[i] = _header;
-                _header.Levels[i].Span = Count;
+                _header.L(i).Span = Count;
             }
             _level = level;
         }
         var node = new Node(member, score, level);
         for (int i = 0; i < level; i++)
         {
-            node.Levels[i].Forward = update[i].Levels[i].Forward;
-            update[i].Levels[i].Forward = node;
-            node.Levels[i].Span = update[i].Levels[i].Span - (rank[0] - rank[i]);
-            update[i].Levels[i].Span = rank[0] - rank[i] + 1;
+            node.L(i).Forward = update[i].L(i).Forward;
+            update[i].L(i).Forward = node;
+            node.L(i).Span = update[i].L(i).Span - (rank[0] - rank[i]);
+            update[i].L(i).Span = rank[0] - rank[i] + 1;
         }
-        for (int i = level; i < _level; i++) update[i].Levels[i].Span++;
+        for (int i = level; i < _level; i++) update[i].L(i).Span++;
         node.Previous = update[0] == _header ? null : update[0];
-        if (node.Levels[0].Forward != null) node.Levels[0].Forward!.Previous = node;
+        if (node.L(0).Forward != null) node.L(0).Forward!.Previous = node;
         else _tail = node;
         Array.Clear(update, 0, _level);
         return node;
@@ -208,23 +220,23 @@ public sealed class SortedSetValue
         for (int i = _level - 1; i >= 0; i--)
         {
             Node? f;
-            while ((f = x.Levels[i].Forward) != null && Compare(f.Score, f.Member, node.Score, node.Member) < 0) x = f;
+            while ((f = x.L(i).Forward) != null && Compare(f.Score, f.Member, node.Score, node.Member) < 0) x = f;
             update[i] = x;
         }
         for (int i = 0; i < _level; i++)
         {
-            if (update[i].Levels[i].Forward == node)
+            if (update[i].L(i).Forward == node)
             {
-                update[i].Levels[i].Span += node.Levels[i].Span - 1;
-                update[i].Levels[i].Forward = node.Levels[i].Forward;
+                update[i].L(i).Span += node.L(i).Span - 1;
+                update[i].L(i).Forward = node.L(i).Forward;
             }
-            else update[i].Levels[i].Span--;
+            else update[i].L(i).Span--;
         }
-        if (node.Levels[0].Forward != null) node.Levels[0].Forward!.Previous = node.Previous;
+        if (node.L(0).Forward != null) node.L(0).Forward!.Previous = node.Previous;
         else _tail = node.Previous;
-        while (_level > 1 && _header.Levels[_level - 1].Forward == null) _level--;
+        while (_level > 1 && _header.L(_level - 1).Forward == null) _level--;
         Array.Clear(update, 0, MaxLevel);
-        for (int i = 0; i < node.Levels.Length; i++) node.Levels[i] = default;
+        for (int i = 0; i < node.LevelCount; i++) node.L(i) = default;
         node.Previous = null;
     }
 
@@ -256,9 +268,9 @@ public sealed class SortedSetValue
         for (int i = _level - 1; i >= 0; i--)
         {
             Node? f;
-            while ((f = x.Levels[i].Forward) != null && Compare(f.Score, f.Member, node.Score, node.Member) <= 0)
+            while ((f = x.L(i).Forward) != null && Compare(f.Score, f.Member, node.Score, node.Member) <= 0)
             {
-                rank += x.Levels[i].Span;
+                rank += x.L(i).Span;
                 x = f;
             }
             if (x == node) return rank - 1;
@@ -273,10 +285,10 @@ public sealed class SortedSetValue
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
         {
-            while (x.Levels[i].Forward != null && traversed + x.Levels[i].Span <= target)
+            while (x.L(i).Forward != null && traversed + x.L(i).Span <= target)
             {
-                traversed += x.Levels[i].Span;
-                x = x.Levels[i].Forward!;
+                traversed += x.L(i).Span;
+                x = x.L(i).Forward!;
             }
             if (traversed == target) return x;
         }
@@ -288,8 +300,8 @@ public sealed class SortedSetValue
     {
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
-            while (x.Levels[i].Forward is { } f && Compare(f.Score, f.Member, score, member) <= 0) x = f;
-        return x.Levels[0].Forward;
+            while (x.L(i).Forward is { } f && Compare(f.Score, f.Member, score, member) <= 0) x = f;
+        return x.L(0).Forward;
     }
 
     /// <summary>The first node whose score is in <paramref name="range"/>, or null (Redis's <c>zslFirstInRange</c>).</summary>
@@ -298,8 +310,8 @@ public sealed class SortedSetValue
         if (!IntersectsRange(range)) return null;
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
-            while (x.Levels[i].Forward is { } f && !range.AtLeastMin(f.Score)) x = f;
-        Node? first = x.Levels[0].Forward;
+            while (x.L(i).Forward is { } f && !range.AtLeastMin(f.Score)) x = f;
+        Node? first = x.L(0).Forward;
         return first != null && range.AtMostMax(first.Score) ? first : null;
     }
 
@@ -309,7 +321,7 @@ public sealed class SortedSetValue
         if (!IntersectsRange(range)) return null;
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
-            while (x.Levels[i].Forward is { } f && range.AtMostMax(f.Score)) x = f;
+            while (x.L(i).Forward is { } f && range.AtMostMax(f.Score)) x = f;
         return x != _header && range.AtLeastMin(x.Score) ? x : null;
     }
 
@@ -322,8 +334,8 @@ public sealed class SortedSetValue
         if (!IntersectsLexRange(range)) return null;
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
-            while (x.Levels[i].Forward is { } f && !range.AtLeastMin(f.Member)) x = f;
-        Node? first = x.Levels[0].Forward;
+            while (x.L(i).Forward is { } f && !range.AtLeastMin(f.Member)) x = f;
+        Node? first = x.L(0).Forward;
         return first != null && range.AtMostMax(first.Member) ? first : null;
     }
 
@@ -333,7 +345,7 @@ public sealed class SortedSetValue
         if (!IntersectsLexRange(range)) return null;
         Node x = _header;
         for (int i = _level - 1; i >= 0; i--)
-            while (x.Levels[i].Forward is { } f && range.AtMostMax(f.Member)) x = f;
+            while (x.L(i).Forward is { } f && range.AtMostMax(f.Member)) x = f;
         return x != _header && range.AtLeastMin(x.Member) ? x : null;
     }
 
