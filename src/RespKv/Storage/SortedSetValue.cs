@@ -34,6 +34,7 @@ public sealed class SortedSetValue
     private readonly Dictionary<byte[], Node>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private Node? _tail;
     private int _level = 1;
+    private long _length; // nodes linked in the skiplist (Count, except while a node is being relinked)
 
     [ThreadStatic] private static Node[]? t_update;
     [ThreadStatic] private static long[]? t_rank;
@@ -155,6 +156,14 @@ public sealed class SortedSetValue
 
     private Node Insert(byte[] member, double score)
     {
+        var node = new Node(member, score, RandomLevel());
+        Link(node);
+        return node;
+    }
+
+    /// <summary>Links <paramref name="node"/> (unlinked, its score set) into the skiplist at its place, with its own levels.</summary>
+    private void Link(Node node)
+    {
         Node[] update = t_update ??= new Node[MaxLevel];
         long[] rank = t_rank ??= new long[MaxLevel];
         Node x = _header;
@@ -162,25 +171,24 @@ public sealed class SortedSetValue
         {
             rank[i] = i == _level - 1 ? 0 : rank[i + 1];
             Node? f;
-            while ((f = x.L(i).Forward) != null && Compare(f.Score, f.Member, score, member) < 0)
+            while ((f = x.L(i).Forward) != null && Compare(f.Score, f.Member, node.Score, node.Member) < 0)
             {
                 rank[i] += x.L(i).Span;
                 x = f;
             }
             update[i] = x;
         }
-        int level = RandomLevel();
+        int level = node.LevelCount;
         if (level > _level)
         {
             for (int i = _level; i < level; i++)
             {
                 rank[i] = 0;
                 update[i] = _header;
-                _header.L(i).Span = Count;
+                _header.L(i).Span = _length;
             }
             _level = level;
         }
-        var node = new Node(member, score, level);
         for (int i = 0; i < level; i++)
         {
             node.L(i).Forward = update[i].L(i).Forward;
@@ -192,8 +200,8 @@ public sealed class SortedSetValue
         node.Previous = update[0] == _header ? null : update[0];
         if (node.L(0).Forward != null) node.L(0).Forward!.Previous = node;
         else _tail = node;
+        _length++;
         Array.Clear(update, 0, _level);
-        return node;
     }
 
     /// <summary>Removes <paramref name="member"/>; false when it was not in the set.</summary>
@@ -235,6 +243,7 @@ public sealed class SortedSetValue
         if (node.L(0).Forward != null) node.L(0).Forward!.Previous = node.Previous;
         else _tail = node.Previous;
         while (_level > 1 && _header.L(_level - 1).Forward == null) _level--;
+        _length--;
         Array.Clear(update, 0, MaxLevel);
         for (int i = 0; i < node.LevelCount; i++) node.L(i) = default;
         node.Previous = null;
@@ -242,7 +251,7 @@ public sealed class SortedSetValue
 
     /// <summary>
     /// Gives <paramref name="node"/> the score <paramref name="score"/> (not NaN), moving it in the order when needed
-    /// (Redis's <c>zslUpdateScore</c>); returns the node now holding the member (the same one, or a new one).
+    /// (Redis's <c>zslUpdateScore</c>: the same node, relinked, so nothing is allocated); returns it.
     /// </summary>
     public Node UpdateScore(Node node, double score)
     {
@@ -255,9 +264,9 @@ public sealed class SortedSetValue
             return node;
         }
         Unlink(node);
-        Node moved = Insert(node.Member, score);
-        _dict[moved.Member] = moved;
-        return moved;
+        node.Score = score;
+        Link(node);
+        return node;
     }
 
     /// <summary>0-based rank of <paramref name="node"/> in ascending order (ZRANK).</summary>
@@ -381,7 +390,7 @@ public sealed class SortedSetValue
             prev = x;
             n++;
         }
-        if (n != Count || _tail != prev) throw new InvalidOperationException("count/tail");
+        if (n != Count || n != _length || _tail != prev) throw new InvalidOperationException("count/tail");
         for (long r = 0; r < n; r += Math.Max(1, n / 50))
             if (RankOf(ByRank(r)) != r) throw new InvalidOperationException("rank");
     }
