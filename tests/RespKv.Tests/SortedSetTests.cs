@@ -444,6 +444,56 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         $"*{args.Length}\r\n" + string.Concat(args.Select(a => $"${a.Length}\r\n{a}\r\n"));
 
     [Fact]
+    public async Task ConcurrentWritersAndReadersSeeWholeChanges()
+    {
+        const int writers = 3, increments = 400, members = 3000;
+        using (RespTestClient setup = server.Connect())
+        {
+            setup.Call("DEL", "zconc");
+            // A long skiplist (every reply walks 3,000 nodes), all at score 0, so the increments move members through it.
+            setup.Call([.. new[] { "ZADD", "zconc" }.Concat(Enumerable.Range(0, members).SelectMany(i => new[] { "0", $"m{i}" }))]);
+        }
+        var tasks = new List<Task>();
+        for (int w = 0; w < writers; w++)
+        {
+            int seed = w;
+            tasks.Add(Task.Run(() =>
+            {
+                using RespTestClient c = server.Connect();
+                var random = new Random(seed);
+                for (int i = 0; i < increments; i++) c.Call("ZINCRBY", "zconc", "1", $"m{random.Next(members)}");
+            }));
+        }
+        var readers = Task.Run(() =>
+        {
+            using RespTestClient c = server.Connect();
+            for (int i = 0; i < 200; i++)
+            {
+                // The scores of a whole reply are ascending and its length matches its pairs: no torn skiplist read.
+                List<string> items = Items(c.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
+                Assert.Equal(members * 2, items.Count);
+                var scores = items.Where((_, k) => k % 2 == 1).Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToList();
+                Assert.Equal(scores.Order(), scores);
+            }
+        });
+        await Task.WhenAll([.. tasks, readers]);
+        using RespTestClient check = server.Connect();
+        List<string> final = Items(check.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
+        Assert.Equal(writers * increments, final.Where((_, k) => k % 2 == 1).Sum(t => double.Parse(t, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void EverySortedSetReadRunsUnderItsKeysLocks()
+    {
+        // Sorted sets change in place: a read without its shard locks could walk a skiplist being relinked.
+        foreach (RespKv.Execution.CommandInfo row in RespKv.Commands.SortedSetCommands.Table)
+        {
+            bool read = (row.Flags & RespKv.Execution.CommandFlags.ReadOnly) != 0;
+            Assert.Equal(read, (row.Flags & RespKv.Execution.CommandFlags.ReadsUnderLock) != 0);
+        }
+    }
+
+    [Fact]
     public void GenericCommandsHandleSortedSets()
     {
         using RespTestClient c = server.Connect();
