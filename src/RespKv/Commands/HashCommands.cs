@@ -40,13 +40,6 @@ public static class HashCommands
         new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
     ];
 
-    /// <summary>
-    /// Largest |count| HRANDFIELD accepts for a negative count without WITHVALUES. Redis 7.0 would try to
-    /// stream that many replies and run out of memory; RespKv answers <c>-ERR value is out of range</c>
-    /// beyond this (an intentional difference).
-    /// </summary>
-    private const long MaxRandomRepeats = 100_000_000;
-
     private static bool TryReadHash(CommandContext context, ReadOnlySpan<byte> key, out SortedHash? hash) =>
         TypedValue.TryRead(context, key, out hash);
 
@@ -297,7 +290,7 @@ public static class HashCommands
     /// Errors: count not an integer <c>-ERR value is not an integer or out of range</c>; count = -2^63
     /// <c>-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807</c>;
     /// with WITHVALUES |count| &gt; 2^62 <c>-ERR value is out of range</c>; a fourth argument other than
-    /// WITHVALUES, or more arguments, <c>-ERR syntax error</c>. See <see cref="MaxRandomRepeats"/> for RespKv's one difference.
+    /// WITHVALUES, or more arguments, <c>-ERR syntax error</c>. See <see cref="RandomPicks.MaxRepeats"/> for RespKv's one difference.
     /// </summary>
     private static void HRandField(CommandContext context, in CommandArgs args)
     {
@@ -314,77 +307,27 @@ public static class HashCommands
             w.WriteBulkString(field);
             return;
         }
-        if (!RespInteger.TryParse(args[2], out long count))
-        {
-            w.WriteError(CommandErrors.NotInteger);
-            return;
-        }
-        if (count == long.MinValue)
-        {
-            w.WriteError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
-            return;
-        }
-        if (args.Count > 4 || (args.Count == 4 && !args.Is(3, "WITHVALUES"u8)))
-        {
-            w.WriteError(CommandErrors.Syntax);
-            return;
-        }
-        bool withValues = args.Count == 4;
-        if ((withValues && (count < -long.MaxValue / 2 || count > long.MaxValue / 2)) || count < -MaxRandomRepeats)
-        {
-            w.WriteError("ERR value is out of range");
-            return;
-        }
+        if (!RandomPicks.TryParseCount(w, args, "WITHVALUES"u8, out long count, out bool withValues)) return;
         if (!TryReadHash(context, args[1], out SortedHash? hash)) return;
         if (hash == null || count == 0)
         {
             w.WriteArrayHeader(0);
             return;
         }
-        bool flat = withValues && w.Protocol < 3;
-        Random random = Random.Shared;
-        long size = hash.Count;
-        if (count < 0 || count == 1)
-        {
-            long n = count < 0 ? -count : 1;
-            w.WriteArrayHeader(flat ? n * 2 : n);
-            for (long i = 0; i < n; i++) WriteRandomPick(w, hash, random.NextInt64(size), withValues);
-            return;
-        }
-        long replies = Math.Min(count, size);
-        w.WriteArrayHeader(flat ? replies * 2 : replies);
-        if (count >= size)
-        {
-            for (long rank = 0; rank < size; rank++) WriteRandomPick(w, hash, rank, withValues);
-            return;
-        }
-        if (count * 3 > size)
-        {
-            // Many of the fields: selection sampling (Knuth's algorithm S) keeps each with the right probability, in field order.
-            long needed = count;
-            for (long rank = 0; rank < size && needed > 0; rank++)
-            {
-                if (random.NextInt64(size - rank) >= needed) continue;
-                WriteRandomPick(w, hash, rank, withValues);
-                needed--;
-            }
-            return;
-        }
-        // Few of the fields: distinct random ranks, in the order drawn.
-        var picked = new HashSet<long>();
-        while (picked.Count < count)
-        {
-            long rank = random.NextInt64(size);
-            if (picked.Add(rank)) WriteRandomPick(w, hash, rank, withValues);
-        }
+        var picks = new FieldPicks(w, hash, withValues);
+        RandomPicks.Write(w, hash.Count, count, withValues && w.Protocol < 3, ref picks);
     }
 
-    private static void WriteRandomPick(RespWriter w, SortedHash hash, long rank, bool withValues)
+    /// <summary>Writes the field (and value) at a rank, a RESP3 pair when with values.</summary>
+    private readonly struct FieldPicks(RespWriter w, SortedHash hash, bool withValues) : IRankWriter
     {
-        hash.ElementAt(rank, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
-        if (withValues && w.Protocol >= 3) w.WriteArrayHeader(2);
-        w.WriteBulkString(field);
-        if (withValues) w.WriteBulkString(value);
+        public void WriteRank(long rank)
+        {
+            hash.ElementAt(rank, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
+            if (withValues && w.Protocol >= 3) w.WriteArrayHeader(2);
+            w.WriteBulkString(field);
+            if (withValues) w.WriteBulkString(value);
+        }
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public static class CommandFamilies
         (StringKind.Instance, () => StringCommands.Table),
         (HashKind.Instance, () => HashCommands.Table),
         (ListKind.Instance, () => ListCommands.Table),
+        (SortedSetKind.Instance, () => SortedSetCommands.Table),
     ];
 
     /// <summary>The table of every supported command.</summary>

@@ -1,0 +1,89 @@
+using RespKv.Configuration;
+using RespKv.Protocol;
+
+namespace RespKv.Storage.Kinds;
+
+/// <summary>
+/// TYPE <c>zset</c>: a <see cref="SortedSetValue"/> (skiplist with spans plus a member dictionary), changed in place under
+/// its shard lock (<see cref="ValueKind.MutatedInPlace"/>: every change is announced with <see cref="Database.Mutated"/>;
+/// COPY and the AOF rewrite's snapshot deep-copy it). Encodings as Redis 7.0: <c>listpack</c> while the set has at most
+/// <c>zset-max-listpack-entries</c> (128) members and no member longer than <c>zset-max-listpack-value</c> (64) bytes,
+/// else <c>skiplist</c> for good (<see cref="SortedSetValue.IsListpack"/>; a store command's new value is judged afresh, as
+/// Redis's <c>zsetConvertToListpackIfNeeded</c>). AOF rewrite: <c>ZADD key score member …</c> of at most 64 pairs in score
+/// order, scores printed as <c>%.17g</c> (<see cref="DoubleText.Format"/>).
+/// </summary>
+public sealed class SortedSetKind : ValueKind<SortedSetValue>
+{
+    /// <summary>The one instance.</summary>
+    public static SortedSetKind Instance { get; } = new();
+
+    private SortedSetKind() : base("zset", redisTypeCode: 3, mutatedInPlace: true)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override string Encoding(SortedSetValue value, ServerOptions options) => value.IsListpack ? "listpack" : "skiplist";
+
+    /// <summary>The members' bytes plus 8 bytes per score.</summary>
+    protected override long ValueBytes(SortedSetValue value) => value.MemberBytes + 8 * value.Count;
+
+    /// <inheritdoc />
+    protected override long MemoryBytes(SortedSetValue value) => value.MemoryBytes;
+
+    /// <inheritdoc />
+    protected override void Rewrite(byte[] key, SortedSetValue value, IAofRewriteOutput output)
+    {
+        long left = value.Count;
+        int inChunk = 0;
+        PropagationBuffer? record = null;
+        Span<byte> score = stackalloc byte[DoubleText.MaxLength];
+        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
+        {
+            if (inChunk == 0)
+            {
+                int pairs = (int)Math.Min(left, ItemsPerCommand);
+                record = output.Begin(2 + pairs * 2).Arg("ZADD"u8).Arg(key);
+                inChunk = pairs;
+            }
+            record!.Arg(score[..DoubleText.Format(n.Score, score)]).Arg(n.Member);
+            left--;
+            if (--inChunk == 0) output.EndRecord();
+        }
+    }
+
+    /// <summary>A deep copy (the value is mutated in place).</summary>
+    protected override SortedSetValue Copy(SortedSetValue value) => value.Clone();
+
+    /// <summary>
+    /// A listpack set: the listpack's bytes as one RDB string (member and score elements, the score as <c>%.17g</c> text or
+    /// an integer); a skiplist set (<c>RDB_TYPE_ZSET_2</c>): a count, each member as an RDB string and its score as 8 bytes.
+    /// </summary>
+    protected override long SerializedLength(SortedSetValue value, ServerOptions options)
+    {
+        Span<byte> score = stackalloc byte[DoubleText.MaxLength];
+        if (!value.IsListpack)
+        {
+            long total = RdbLengthBytes(value.Count);
+            for (SortedSetValue.Node? n = value.First; n != null; n = n.Next) total += StringKind.RdbStringLength(n.Member) + 8;
+            return total;
+        }
+        long listpack = 6 + 1;
+        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
+            listpack += HashKind.ListpackBytes(n.Member) + HashKind.ListpackBytes(score[..DoubleText.Format(n.Score, score)]);
+        return RdbLengthBytes(listpack) + listpack;
+    }
+
+    /// <summary>Redis's <c>xorObjectDigest</c> for a zset: per member, the member then its <c>%.17g</c> score mixed into 20 zero bytes, XORed together.</summary>
+    protected override void Digest(SortedSetValue value, Span<byte> digest)
+    {
+        Span<byte> element = stackalloc byte[RedisDigest.Length];
+        Span<byte> score = stackalloc byte[DoubleText.MaxLength];
+        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
+        {
+            element.Clear();
+            RedisDigest.Mix(element, n.Member);
+            RedisDigest.Mix(element, score[..DoubleText.Format(n.Score, score)]);
+            RedisDigest.Xor(digest, element);
+        }
+    }
+}
