@@ -22,6 +22,7 @@ public static class CommandFamilies
     [
         (StringKind.Instance, () => StringCommands.Table),
         (HashKind.Instance, () => HashCommands.Table),
+        (SetKind.Instance, () => SetCommands.Table),
     ];
 
     /// <summary>The table of every supported command.</summary>
