@@ -69,7 +69,7 @@ public static class SetCommands
     /// </summary>
     private const long MaxRandomRepeats = 100_000_000;
 
-    /// <summary>Most members one propagated <c>SREM</c> of SPOP carries (Redis 7.2's batch; 7.0 logs one SREM per member — the same effect).</summary>
+    /// <summary>Most members one propagated <c>SREM</c> of SPOP carries (Redis batches SPOP's SREMs by 1,024 too; any batching replays the same).</summary>
     private const int PopBatch = 1024;
 
     /// <summary>

@@ -36,14 +36,18 @@ public sealed class SetKind : ValueKind<SetValue>
     /// Estimated heap bytes of <paramref name="value"/> (its <see cref="ValueKind.MemoryBytes"/>, which handlers changing a set
     /// compare before and after for <see cref="Database.Mutated"/>'s delta): an intset its object and its <c>long[]</c>
     /// (8 bytes per slot); a hashtable its object, the tree's object, each member's bytes plus 6 (leaf offset and two
-    /// length bytes), and one 2 KB leaf's overhead per 1.5 KB of members (leaves are split when full, so about ¾ full).
+    /// length bytes), and a tenth more for the leaves' free space, headers and the inner nodes. Measured live heap for
+    /// 1,000,000 members of 10 bytes: 17.6 bytes per member loaded in order, 17.1 shuffled; this estimate says 17.6.
     /// </summary>
     public static long Estimate(SetValue value)
     {
         if (value.IsIntset) return ObjectBytes + KeyEntry.ArrayBytes(8 * value.IntCapacity);
         long bytes = value.Bytes + 6 * value.Count;
-        return ObjectBytes + 48 + bytes + (bytes / 1536 + 1) * (KeyEntry.ArrayBytes(0) + 2048 / 4);
+        return ObjectBytes + TreeBytes + bytes + bytes / 10;
     }
+
+    /// <summary>Bytes of a <see cref="SortedHash"/> object and its first leaf's header.</summary>
+    private const long TreeBytes = 48;
 
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, SetValue value, IAofRewriteOutput output)
