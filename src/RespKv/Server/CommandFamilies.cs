@@ -39,6 +39,7 @@ public static class CommandFamilies
             .Concat(AuthCommands.Table)
             .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
+            .Concat(SortCommands.Table)
             .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
             .Concat(MemoryCommands.Table)

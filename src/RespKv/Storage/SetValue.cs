@@ -21,7 +21,7 @@ namespace RespKv.Storage;
 /// Visitors (<see cref="IHashVisitor"/>) receive each member as the field and an empty value. Not thread-safe: callers
 /// hold the key's shard lock (writes, and reads flagged <c>ReadsUnderLock</c>).
 /// </summary>
-public sealed class SetValue : IOrderedSource
+public sealed class SetValue : IOrderedSource, ISortableValue
 {
     /// <summary>Longest canonical 64-bit integer text ("-9223372036854775808"), in bytes.</summary>
     public const int MaxIntegerLength = 20;
