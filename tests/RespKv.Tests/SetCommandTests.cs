@@ -1,5 +1,6 @@
 using System.Text;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Server;
@@ -378,6 +379,23 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(Int(1), c.Call("COPY", "g:i", "g:i2"));
         Assert.Equal(Int(1), c.Call("SADD", "g:i", "6"));
         Assert.Equal(Arr("5"), c.Call("SMEMBERS", "g:i2"));
+    }
+
+    [Fact]
+    public async Task DebugDigestAndObjectMatchRedis()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.EnableDebugCommand = ProtectedAction.Yes);
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal(Int(3), c.Call("SADD", "d", "a", "b", "1"));
+        Assert.Equal(Int(3), c.Call("SADD", "i", "1", "2", "3"));
+        Assert.Equal(Int(2), c.Call("SADD", "ww", "70000", "1"));
+        Load(c, "big", Enumerable.Range(1, 600).Select(i => i.ToString()));
+        // Each figure as redis-server 7.0.15 printed it for the same sets.
+        Assert.Equal("*1\r\n+e8f32bbb1ad9bf537c8867de4f19fec9e001296d\r\n", c.Call("DEBUG", "DIGEST-VALUE", "d"));
+        Assert.Equal("*1\r\n+2a462a3f51a1db89738ebbeef0c47ce1bbc85246\r\n", c.Call("DEBUG", "DIGEST-VALUE", "i"));
+        Assert.Contains(" encoding:intset serializedlength:15 ", c.Call("DEBUG", "OBJECT", "i"));
+        Assert.Contains(" encoding:intset serializedlength:17 ", c.Call("DEBUG", "OBJECT", "ww"));
+        Assert.Contains(" encoding:hashtable serializedlength:1675 ", c.Call("DEBUG", "OBJECT", "big"));
     }
 
     [Fact]

@@ -78,12 +78,12 @@ public sealed class SetKind : ValueKind<SetValue>
         }
     }
 
-    /// <summary>Redis's <c>xorObjectDigest</c> for a set: each member mixed into 20 zero bytes, XORed into the digest (order-independent).</summary>
+    /// <summary>Redis's <c>xorObjectDigest</c> for a set: SHA-1 of each member XORed into the digest (<see cref="RedisDigest.Xor"/>; order-independent).</summary>
     protected override void Digest(SetValue value, Span<byte> digest)
     {
         var members = new MemberDigests { Sum = new byte[RedisDigest.Length] };
         value.ForEach(ref members);
-        RedisDigest.Xor(digest, members.Sum);
+        for (int i = 0; i < RedisDigest.Length; i++) digest[i] ^= members.Sum[i];
     }
 
     private struct MemberDigests : IHashVisitor
@@ -92,10 +92,7 @@ public sealed class SetKind : ValueKind<SetValue>
 
         public bool Visit(ReadOnlySpan<byte> member, ReadOnlySpan<byte> value)
         {
-            Span<byte> element = stackalloc byte[RedisDigest.Length];
-            element.Clear();
-            RedisDigest.Mix(element, member);
-            RedisDigest.Xor(Sum, element);
+            RedisDigest.Xor(Sum, member);
             return true;
         }
     }
