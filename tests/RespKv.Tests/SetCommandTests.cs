@@ -332,6 +332,11 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
             Assert.Contains(AofTestSupport.Record("SREM", "one", "only"), aof);
             Assert.Contains(AofTestSupport.Record("DEL", "small"), aof);
             Assert.Contains(AofTestSupport.Record(["SREM", "p", .. popped]), aof);
+            long logged = new FileInfo(dir.Aof).Length;
+            Assert.Equal(Int(0), c.Call("SADD", "p", new[] { "1", "2", "3", "4" }.Except(popped).First()));
+            Assert.Equal(Int(0), c.Call("SREM", "p", "absent"));
+            Assert.Equal(Int(0), c.Call("SMOVE", "p", "elsewhere", "absent"));
+            Assert.Equal(logged, new FileInfo(dir.Aof).Length); // writes that changed nothing are not logged
             Assert.DoesNotContain("SPOP", aof);
             Assert.DoesNotContain("SRANDMEMBER", aof);
             Load(c, "big", Enumerable.Range(0, 1000).Select(i => "m" + i));
@@ -396,6 +401,29 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         Assert.Contains(" encoding:intset serializedlength:15 ", c.Call("DEBUG", "OBJECT", "i"));
         Assert.Contains(" encoding:intset serializedlength:17 ", c.Call("DEBUG", "OBJECT", "ww"));
         Assert.Contains(" encoding:hashtable serializedlength:1675 ", c.Call("DEBUG", "OBJECT", "big"));
+    }
+
+    [Fact]
+    public void WatchSeesInPlaceChangesAndScanFindsSetsByType()
+    {
+        using RespTestClient c = server.Connect(), other = server.Connect();
+        Assert.Equal(Int(1), c.Call("SADD", "w:{x}s", "a"));
+        Assert.Equal("+OK\r\n", c.Call("WATCH", "w:{x}s"));
+        Assert.Equal(Int(0), other.Call("SADD", "w:{x}s", "a")); // no change: the watch stays clean
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", c.Call("SCARD", "w:{x}s"));
+        Assert.Equal("*1\r\n:1\r\n", c.Call("EXEC"));
+        Assert.Equal("+OK\r\n", c.Call("WATCH", "w:{x}s"));
+        Assert.Equal(Int(1), other.Call("SADD", "w:{x}s", "b")); // changed in place: the watch is dirty
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", c.Call("SMOVE", "w:{x}s", "w:{x}t", "a"));
+        Assert.Equal("*-1\r\n", c.Call("EXEC"));
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", c.Call("SMOVE", "w:{x}s", "w:{x}t", "a"));
+        Assert.Equal("+QUEUED\r\n", c.Call("SMEMBERS", "w:{x}t"));
+        Assert.Equal("*2\r\n:1\r\n*1\r\n$1\r\na\r\n", c.Call("EXEC"));
+        string scan = c.Call("SCAN", "0", "MATCH", "w:{x}*", "TYPE", "set", "COUNT", "100000");
+        Assert.Equal(["w:{x}s", "w:{x}t"], Bulks(scan).Skip(1).Order(StringComparer.Ordinal));
     }
 
     [Fact]

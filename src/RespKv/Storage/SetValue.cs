@@ -159,9 +159,12 @@ public sealed class SetValue : IOrderedSource, ISortableValue
         }
         // A visitor may hold on to the member span for the walk's duration (a ref struct cannot be handed stack memory).
         byte[] text = t_walkText ??= new byte[MaxIntegerLength];
-        for (int i = 0; i < _intCount; i++)
+        // Read once: a lock-free reader of the kind (DEBUG DIGEST-VALUE) then never indexes past a replaced array.
+        long[] ints = _ints;
+        int count = Math.Min(_intCount, ints.Length);
+        for (int i = 0; i < count; i++)
         {
-            if (!visitor.Visit(Format(_ints[i], text), default)) return;
+            if (!visitor.Visit(Format(ints[i], text), default)) return;
         }
     }
 
