@@ -79,9 +79,11 @@ public sealed class SetValue : IOrderedSource, ISortableValue
             }
             ConvertToTable();
         }
-        _table = _table!.Set(member, default, out bool added);
-        if (added) Bytes += member.Length;
-        return added;
+        // A member already there changes nothing: no leaf is copied (SortedHash.Set would rewrite its empty value).
+        if (_table!.Contains(member)) return false;
+        _table = _table.Set(member, default, out _);
+        Bytes += member.Length;
+        return true;
     }
 
     private void InsertInt(int index, long n)
