@@ -24,6 +24,7 @@ public static class CommandFamilies
         (HashKind.Instance, () => HashCommands.Table),
         (ListKind.Instance, () => ListCommands.Table),
         (SortedSetKind.Instance, () => SortedSetCommands.Table),
+        (SetKind.Instance, () => SetCommands.Table),
     ];
 
     /// <summary>The table of every supported command.</summary>
@@ -40,6 +41,7 @@ public static class CommandFamilies
             .Concat(AuthCommands.Table)
             .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
+            .Concat(SortCommands.Table)
             .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
             .Concat(MemoryCommands.Table)

@@ -1,0 +1,15 @@
+namespace RespKv.Storage;
+
+/// <summary>
+/// A value SORT and SORT_RO accept (Redis sorts sets, lists and sorted sets; a string or hash key answers WRONGTYPE):
+/// its elements in the value's own order, which is what <c>BY nosort</c> returns. <see cref="SetValue"/> implements it; a
+/// list (in list order) or a sorted set (its members in score order) plugs into SORT by implementing it too.
+/// </summary>
+public interface ISortableValue
+{
+    /// <summary>Number of elements.</summary>
+    long Count { get; }
+
+    /// <summary>Calls <paramref name="visitor"/> with each element (and an empty value) in the value's order until it returns false.</summary>
+    void ForEach<TVisitor>(ref TVisitor visitor) where TVisitor : IHashVisitor, allows ref struct;
+}
