@@ -61,9 +61,10 @@ public sealed class HotPathAllocationTests
         Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "EXISTS", "key:1", "key:2")), 0, 4);
         Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "HGET", "h", "f")), 0, 4);
         Assert.InRange(BytesPerCommand(session, output, Batch(Commands, "PING")), 0, 4);
-        // SET of an existing key: a new value array (24 + 8 bytes) and a new entry node (56 bytes), nothing else.
+        // SET of an existing key: a new value array (24 + 8 bytes) and a new entry node (56 bytes), nothing else (with the
+        // same allowance for one-off runtime allocations as above: anything per command would add at least 24 bytes).
         double set = BytesPerCommand(session, output, Batch(Commands, "SET", "key:1", "value"));
-        Assert.True(set <= KeyEntry.NodeBytes + KeyEntry.ArrayBytes(5), $"SET allocated {set} bytes per command");
+        Assert.True(set <= KeyEntry.NodeBytes + KeyEntry.ArrayBytes(5) + 4, $"SET allocated {set} bytes per command");
     }
 
     [Theory]
