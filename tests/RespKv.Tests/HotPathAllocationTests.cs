@@ -25,7 +25,7 @@ public sealed class HotPathAllocationTests
         return Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(one.ToString(), count)));
     }
 
-    /// <summary>Bytes allocated per command by running <paramref name="batch"/> (after a warm-up run of it).</summary>
+    /// <summary>Bytes allocated per command by running <paramref name="batch"/> (after warm-up runs of it; the least of three).</summary>
     private static double BytesPerCommand(ClientSession session, ArrayBufferWriter<byte> output, byte[] batch)
     {
         var sequence = new ReadOnlySequence<byte>(batch);
@@ -35,11 +35,17 @@ public sealed class HotPathAllocationTests
             session.ProcessReceived(sequence);
             session.Writer.Commit();
         }
-        output.ResetWrittenCount();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        session.ProcessReceived(sequence);
-        session.Writer.Commit();
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Commands;
+        // The least of three measured runs: a one-off allocation of the runtime's (tiering, a timer) lands in one of them.
+        double least = double.MaxValue;
+        for (int run = 0; run < 3; run++)
+        {
+            output.ResetWrittenCount();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            session.ProcessReceived(sequence);
+            session.Writer.Commit();
+            least = Math.Min(least, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Commands);
+        }
+        return least;
     }
 
     [Theory]
