@@ -3,6 +3,7 @@ using System.Globalization;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
+using RespKv.Storage.Kinds;
 using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
@@ -22,8 +23,8 @@ namespace RespKv.Commands;
 /// <c>LIMIT offset count</c> as Redis: a negative offset is 0, a negative count means all.
 /// </para>
 /// <para>
-/// <c>STORE destination</c> needs the list type, which RespKv does not have yet: SORT … STORE answers
-/// <c>-ERR SORT … STORE is not supported yet: RespKv has no lists</c> (README "Known differences").
+/// <c>STORE destination</c> stores the result as a list (GET patterns that find nothing store an empty string), replacing
+/// the destination, or deleting it when the result is empty, and replies its length (Redis's sortCommand).
 /// </para>
 /// </summary>
 public static class SortCommands
@@ -40,8 +41,8 @@ public static class SortCommands
     /// <summary>The error of an element (or BY value) that is not a number without ALPHA.</summary>
     public const string NotDouble = "ERR One or more scores can't be converted into double";
 
-    /// <summary>The error of SORT … STORE while RespKv has no list type.</summary>
-    public const string StoreUnsupported = "ERR SORT ... STORE is not supported yet: RespKv has no lists";
+    /// <summary><c>sortstore</c> (class <c>g</c>): SORT … STORE wrote its destination.</summary>
+    public static readonly KeyEvent SortStore = new("sortstore", 'g');
 
     /// <summary>One element being sorted: its bytes, its score (numeric sort) or its BY value (ALPHA with BY; null when missing).</summary>
     private struct Item
@@ -55,6 +56,7 @@ public static class SortCommands
     {
         RespWriter w = context.Writer;
         bool desc = false, alpha = false, dontSort = false, store = false;
+        int storeIndex = 0;
         long limitStart = 0, limitCount = -1;
         int byIndex = -1, gets = 0;
         Span<int> getPatterns = args.Count <= 128 ? stackalloc int[args.Count] : new int[args.Count];
@@ -76,7 +78,7 @@ public static class SortCommands
             else if (!readOnly && args.Is(j, "STORE"u8) && left >= 1)
             {
                 store = true;
-                j++;
+                storeIndex = ++j;
             }
             else if (args.Is(j, "BY"u8) && left >= 1)
             {
@@ -101,11 +103,6 @@ public static class SortCommands
             w.WriteError(CommandErrors.WrongType);
             return;
         }
-        if (store)
-        {
-            w.WriteError(StoreUnsupported);
-            return;
-        }
         int length = (int)(source?.Count ?? 0);
         Item[] items = ArrayPool<Item>.Shared.Rent(Math.Max(length, 1));
         try
@@ -121,6 +118,11 @@ public static class SortCommands
             }
             if (end >= length) end = length - 1;
             if (!dontSort && !Rank(context, args, items.AsSpan(0, length), byIndex, alpha, desc)) return;
+            if (store)
+            {
+                Store(context, args[storeIndex], items, start, end, args, getPatterns[..gets]);
+                return;
+            }
             w.WriteArrayHeader((gets == 0 ? 1 : gets) * (end - start + 1));
             for (long j = start; j <= end; j++)
             {
@@ -142,6 +144,32 @@ public static class SortCommands
             items.AsSpan(0, length).Clear();
             ArrayPool<Item>.Shared.Return(items);
         }
+    }
+
+    /// <summary>
+    /// SORT … STORE: the selected elements (or each GET pattern's value, an empty string when it finds nothing) pushed in
+    /// order into a new list at <paramref name="destination"/>, which replaces what was there (its expiry dropped); an
+    /// empty result deletes the destination. Replies the list's length.
+    /// </summary>
+    private static void Store(CommandContext context, ReadOnlySpan<byte> destination, Item[] items, long start, long end,
+        in CommandArgs args, ReadOnlySpan<int> getPatterns)
+    {
+        var list = new QuickList();
+        for (long j = start; j <= end; j++)
+        {
+            byte[] element = items[j].Element;
+            if (getPatterns.Length == 0)
+            {
+                list.PushTail(element);
+                continue;
+            }
+            foreach (int pattern in getPatterns)
+                list.PushTail(Lookup(context, args[pattern], element, out ReadOnlySpan<byte> value) ? value : default);
+        }
+        Database db = context.Database;
+        if (list.Count == 0) db.Remove(destination);
+        else db.Set(destination, list, 0, SortStore);
+        context.Writer.WriteInteger(list.Count);
     }
 
     /// <summary>Copies each element into the items (their bytes must outlive the walk: they are sorted).</summary>

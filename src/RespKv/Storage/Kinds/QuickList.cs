@@ -12,7 +12,7 @@ namespace RespKv.Storage.Kinds;
 /// node at its back); access by index walks nodes from the nearer end, then entries inside one node: O(n / node size).
 /// Mutated in place under its key's shard lock (<see cref="ListKind"/>). Not thread-safe.
 /// </summary>
-public sealed class QuickList
+public sealed class QuickList : ISortableValue
 {
     /// <summary>Bytes of entries one node holds (Redis's list-max-listpack-size -2: 8 KB).</summary>
     public const int NodeCapacityBytes = 8192;
@@ -440,6 +440,14 @@ public sealed class QuickList
     }
 
     /// <summary>A deep copy (COPY): new nodes, same elements.</summary>
+    /// <summary>SORT's walk (<see cref="ISortableValue"/>): every element, head to tail, with an empty value.</summary>
+    public void ForEach<TVisitor>(ref TVisitor visitor) where TVisitor : IHashVisitor, allows ref struct
+    {
+        foreach (ReadOnlySpan<byte> element in this)
+            if (!visitor.Visit(element, default)) return;
+    }
+
+    /// <summary>A deep copy.</summary>
     public QuickList Clone()
     {
         var copy = new QuickList();
