@@ -33,26 +33,6 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
 
     private static void AssertPing(RespTestClient c) => Assert.Equal("+PONG\r\n", c.Call("PING"));
 
-    /// <summary>The bulk strings of a (possibly nested) array reply, in order.</summary>
-    private static List<string> Bulks(string reply)
-    {
-        var items = new List<string>();
-        int p = 0;
-        while (p < reply.Length)
-        {
-            int eol = reply.IndexOf("\r\n", p, StringComparison.Ordinal);
-            string line = reply[p..eol];
-            p = eol + 2;
-            if (line[0] == '$' && line != "$-1")
-            {
-                int n = int.Parse(line[1..]);
-                items.Add(reply.Substring(p, n));
-                p += n + 2;
-            }
-        }
-        return items;
-    }
-
     /// <summary>Sends HSET key with many pairs per command (pipelined).</summary>
     private static void Load(RespTestClient c, string key, IEnumerable<string> fields, string value, int perCommand = 1000)
     {
@@ -223,7 +203,7 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         const string k = "h:rand";
         string[] fields = ["a", "b", "c", "d", "e", "f", "g"];
         foreach (string f in fields) c.Call("HSET", k, f, "v" + f);
-        Assert.Contains(Bulks(c.Call("HRANDFIELD", k)).Single(), fields);
+        Assert.Contains(Replies.Bulks(c.Call("HRANDFIELD", k)).Single(), fields);
         Assert.Equal(Null, c.Call("HRANDFIELD", "h:rand:none"));
         Assert.Equal(Empty, c.Call("HRANDFIELD", "h:rand:none", "5"));
         Assert.Equal(Empty, c.Call("HRANDFIELD", "h:rand:none", "5", "withvalues"));
@@ -235,21 +215,21 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         // Positive count < size: distinct fields.
         for (int i = 0; i < 50; i++)
         {
-            List<string> picked = Bulks(c.Call("HRANDFIELD", k, (1 + i % 6).ToString()));
+            List<string> picked = Replies.Bulks(c.Call("HRANDFIELD", k, (1 + i % 6).ToString()));
             Assert.Equal(1 + i % 6, picked.Count);
             Assert.Equal(picked.Count, picked.Distinct().Count());
             Assert.All(picked, p => Assert.Contains(p, fields));
         }
-        List<string> pairs = Bulks(c.Call("HRANDFIELD", k, "3", "WITHVALUES"));
+        List<string> pairs = Replies.Bulks(c.Call("HRANDFIELD", k, "3", "WITHVALUES"));
         Assert.Equal(6, pairs.Count);
         for (int i = 0; i < 6; i += 2) Assert.Equal("v" + pairs[i], pairs[i + 1]);
         // Negative count: exactly |count| picks, repeats allowed (200 picks of 7 fields must repeat).
-        List<string> many = Bulks(c.Call("HRANDFIELD", k, "-200"));
+        List<string> many = Replies.Bulks(c.Call("HRANDFIELD", k, "-200"));
         Assert.Equal(200, many.Count);
         Assert.True(many.Distinct().Count() < 200);
         Assert.All(many, p => Assert.Contains(p, fields));
         Assert.Equal(7, many.Distinct().Count()); // 200 uniform picks miss a field with probability < 1e-12
-        Assert.Equal(20, Bulks(c.Call("HRANDFIELD", k, "-10", "WITHVALUES")).Count);
+        Assert.Equal(20, Replies.Bulks(c.Call("HRANDFIELD", k, "-10", "WITHVALUES")).Count);
         // Errors, as Redis 7.0.15.
         Assert.Equal("-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n",
             c.Call("HRANDFIELD", k, "-9223372036854775808"));
@@ -272,11 +252,11 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         Load(c, k, Enumerable.Range(0, 3000).Select(i => $"f{i:D4}"), "v");
         foreach (int count in new[] { 10, 999, 1001, 2999 })
         {
-            List<string> picked = Bulks(c.Call("HRANDFIELD", k, count.ToString()));
+            List<string> picked = Replies.Bulks(c.Call("HRANDFIELD", k, count.ToString()));
             Assert.Equal(count, picked.Count);
             Assert.Equal(count, picked.Distinct().Count());
         }
-        Assert.Equal(3000, Bulks(c.Call("HRANDFIELD", k, "3000")).Count);
+        Assert.Equal(3000, Replies.Bulks(c.Call("HRANDFIELD", k, "3000")).Count);
         AssertPing(c);
     }
 
@@ -323,13 +303,13 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(Int(3), c.Call("HLEN", "h:ks:b"));
         Assert.Equal(Ok, c.Call("RENAME", "h:ks:b", "h:ks:c"));
         Assert.Equal(Arr("f", "1", "g", "2", "h", "3"), c.Call("HGETALL", "h:ks:c"));
-        Assert.Equal(Arr("h:ks:a", "h:ks:c"), Arr([.. Bulks(c.Call("KEYS", "h:ks:*")).Order(StringComparer.Ordinal)]));
+        Assert.Equal(Arr("h:ks:a", "h:ks:c"), Arr([.. Replies.Bulks(c.Call("KEYS", "h:ks:*")).Order(StringComparer.Ordinal)]));
         Assert.Equal(Ok, c.Call("SET", "h:ks:s", "v"));
         var scanned = new List<string>();
         string cursor = "0";
         do
         {
-            List<string> reply = Bulks(c.Call("SCAN", cursor, "MATCH", "h:ks:*", "TYPE", "hash", "COUNT", "100"));
+            List<string> reply = Replies.Bulks(c.Call("SCAN", cursor, "MATCH", "h:ks:*", "TYPE", "hash", "COUNT", "100"));
             cursor = reply[0];
             scanned.AddRange(reply.Skip(1));
         } while (cursor != "0");
@@ -392,7 +372,7 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         {
             string raw = c.Call([.. new[] { "HSCAN", key, cursor }, .. options]);
             Assert.StartsWith("*2\r\n", raw);
-            List<string> reply = Bulks(raw);
+            List<string> reply = Replies.Bulks(raw);
             cursor = reply[0];
             Assert.True(long.TryParse(cursor, out long asLong) && asLong >= 0, $"cursor {cursor} must fit a signed 64-bit integer");
             for (int i = 1; i < reply.Count; i += 2) fields.Add(reply[i]);
@@ -409,7 +389,7 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         string[] fields = Enumerable.Range(0, 2000).Select(i => $"field:{i:D5}:{new string('x', i % 13)}").ToArray();
         Load(c, k, fields, "value");
         string first = c.Call("HSCAN", k, "0", "COUNT", "7");
-        Assert.Equal(14 + 1, Bulks(first).Count);
+        Assert.Equal(14 + 1, Replies.Bulks(first).Count);
         (List<string> got, int calls) = ScanAll(c, k, "COUNT", "7");
         Assert.Equal(fields.Order(StringComparer.Ordinal), got);
         Assert.InRange(calls, 2000 / 7, 2000 / 7 + 2);

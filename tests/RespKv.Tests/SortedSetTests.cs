@@ -167,27 +167,6 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         if (ok) Assert.Equal(expected, value);
     }
 
-    /// <summary>The bulk strings of a reply (flat or nested), in order; RESP3 doubles too.</summary>
-    private static List<string> Items(string reply)
-    {
-        var items = new List<string>();
-        int p = 0;
-        while (p < reply.Length)
-        {
-            int eol = reply.IndexOf("\r\n", p, StringComparison.Ordinal);
-            string line = reply[p..eol];
-            p = eol + 2;
-            if (line[0] == '$' && line != "$-1")
-            {
-                int n = int.Parse(line[1..], CultureInfo.InvariantCulture);
-                items.Add(reply.Substring(p, n));
-                p += n + 2;
-            }
-            else if (line[0] == ',') items.Add(line[1..]);
-        }
-        return items;
-    }
-
     private static string Fmt(double d)
     {
         Span<byte> text = stackalloc byte[DoubleText.MaxLength];
@@ -235,7 +214,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
                 case 3:
                 {
                     double result = (scores.TryGetValue(m, out double s) ? s : 0) + 0.5;
-                    Assert.Equal(Fmt(result), Items(c.Call("ZINCRBY", key, "0.5", m)).Single());
+                    Assert.Equal(Fmt(result), Replies.Bulks(c.Call("ZINCRBY", key, "0.5", m)).Single());
                     Put(m, result);
                     break;
                 }
@@ -255,7 +234,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
                 case 6:
                 {
                     int start = random.Next(-20, 20), stop = random.Next(-20, 60);
-                    List<string> got = Items(c.Call("ZRANGE", key, start.ToString(CultureInfo.InvariantCulture), stop.ToString(CultureInfo.InvariantCulture), "WITHSCORES"));
+                    List<string> got = Replies.Bulks(c.Call("ZRANGE", key, start.ToString(CultureInfo.InvariantCulture), stop.ToString(CultureInfo.InvariantCulture), "WITHSCORES"));
                     int n = model.Count, a = start < 0 ? Math.Max(0, n + start) : start, b = stop < 0 ? n + stop : Math.Min(stop, n - 1);
                     var expected = a > b || a >= n ? [] : model.Skip(a).Take(b - a + 1).SelectMany(e => new[] { e.Member, Fmt(e.Score) }).ToList();
                     Assert.Equal(expected, got);
@@ -264,7 +243,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
                 case 7:
                 {
                     int lo = random.Next(-50, 50), hi = lo + random.Next(30), offset = random.Next(3), count = random.Next(-1, 10);
-                    List<string> got = Items(c.Call("ZREVRANGEBYSCORE", key, $"({hi}", lo.ToString(CultureInfo.InvariantCulture), "LIMIT", offset.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)));
+                    List<string> got = Replies.Bulks(c.Call("ZREVRANGEBYSCORE", key, $"({hi}", lo.ToString(CultureInfo.InvariantCulture), "LIMIT", offset.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)));
                     IEnumerable<string> expected = model.Reverse().Where(e => e.Score < hi && e.Score >= lo).Skip(offset).Select(e => e.Member);
                     if (count >= 0) expected = expected.Take(count);
                     Assert.Equal(expected, got);
@@ -274,7 +253,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
                 {
                     int count = random.Next(1, 4);
                     bool max = random.Next(2) == 0;
-                    List<string> got = Items(c.Call(max ? "ZPOPMAX" : "ZPOPMIN", key, count.ToString(CultureInfo.InvariantCulture)));
+                    List<string> got = Replies.Bulks(c.Call(max ? "ZPOPMAX" : "ZPOPMIN", key, count.ToString(CultureInfo.InvariantCulture)));
                     var expected = (max ? model.Reverse() : model).Take(count).ToList();
                     Assert.Equal(expected.SelectMany(e => new[] { e.Member, Fmt(e.Score) }), got);
                     foreach ((double _, string member) in expected) Drop(member);
@@ -296,9 +275,9 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
                     foreach ((string member, double s) in otherModel) union[member] = union.TryGetValue(member, out double v) ? v + 2 * s : 2 * s;
                     Assert.Equal($":{union.Count}\r\n", c.Call("ZUNIONSTORE", dst, "2", key, other, "WEIGHTS", "1", "2"));
                     var expected = union.Select(kv => (Score: kv.Value, Member: kv.Key)).Order(Order).SelectMany(e => new[] { e.Member, Fmt(e.Score) });
-                    Assert.Equal(expected, Items(c.Call("ZRANGE", dst, "0", "-1", "WITHSCORES")));
+                    Assert.Equal(expected, Replies.Bulks(c.Call("ZRANGE", dst, "0", "-1", "WITHSCORES")));
                     var inter = scores.Where(kv => otherModel.ContainsKey(kv.Key)).Select(kv => (Score: Math.Min(kv.Value, otherModel[kv.Key]), Member: kv.Key)).Order(Order);
-                    Assert.Equal(inter.Select(e => e.Member), Items(c.Call("ZINTER", "2", key, other, "AGGREGATE", "MIN")));
+                    Assert.Equal(inter.Select(e => e.Member), Replies.Bulks(c.Call("ZINTER", "2", key, other, "AGGREGATE", "MIN")));
                     break;
                 }
                 default:
@@ -350,7 +329,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
             // Between calls: insert and remove other members all over the order.
             c.Call("ZADD", "zscan:live", (round % 100).ToString(CultureInfo.InvariantCulture), $"t{round}");
             if (round > 3) c.Call("ZREM", "zscan:live", $"t{round - 3}");
-            List<string> items = Items(c.Call("ZSCAN", "zscan:live", cursor, "COUNT", "17"));
+            List<string> items = Replies.Bulks(c.Call("ZSCAN", "zscan:live", cursor, "COUNT", "17"));
             cursor = items[0];
             for (int i = 1; i < items.Count; i += 2) seen[items[i]] = seen.GetValueOrDefault(items[i]) + 1;
             round++;
@@ -470,7 +449,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
             for (int i = 0; i < 200; i++)
             {
                 // The scores of a whole reply are ascending and its length matches its pairs: no torn skiplist read.
-                List<string> items = Items(c.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
+                List<string> items = Replies.Bulks(c.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
                 Assert.Equal(members * 2, items.Count);
                 var scores = items.Where((_, k) => k % 2 == 1).Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToList();
                 Assert.Equal(scores.Order(), scores);
@@ -478,7 +457,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         });
         await Task.WhenAll([.. tasks, readers]);
         using RespTestClient check = server.Connect();
-        List<string> final = Items(check.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
+        List<string> final = Replies.Bulks(check.Call("ZRANGE", "zconc", "0", "-1", "WITHSCORES"));
         Assert.Equal(writers * increments, final.Where((_, k) => k % 2 == 1).Sum(t => double.Parse(t, CultureInfo.InvariantCulture)));
     }
 
