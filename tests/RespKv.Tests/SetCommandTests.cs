@@ -436,23 +436,7 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         if (withLog) rs.WriteLog = log;
         var output = new System.Buffers.ArrayBufferWriter<byte>(8 << 20); // SMEMBERS' replies must fit: no growth
         var session = new ClientSession(rs, output);
-        double PerCommand(params string[] command)
-        {
-            string one = $"*{command.Length}\r\n" + string.Concat(command.Select(a => $"${a.Length}\r\n{a}\r\n"));
-            var batch = new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(one, 1000))));
-            // The least of four runs after three warm-ups: a per-command allocation shows in every run, while the
-            // runtime's own occasional allocations (tiered compilation) land in one.
-            long least = long.MaxValue;
-            for (int run = 0; run < 7; run++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                output.ResetWrittenCount();
-                session.ProcessReceived(batch);
-                session.Writer.Commit();
-                if (run >= 3) least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-            return least / 1000.0;
-        }
+        double PerCommand(params string[] command) => Allocations.PerCommand(session, output, 1000, command);
         PerCommand(["SADD", "ints", .. Enumerable.Range(0, 100).Select(i => i.ToString())]);
         PerCommand(["SADD", "strs", .. Enumerable.Range(0, 100).Select(i => "m" + i)]);
         foreach (string key in new[] { "ints", "strs" })

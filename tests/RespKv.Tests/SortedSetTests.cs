@@ -386,27 +386,7 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         session.ProcessReceived(new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(load.ToString())));
         session.Writer.Commit();
         const int commands = 2000;
-        double PerCommand(params string[] args)
-        {
-            var batch = new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(Command(args), commands))));
-            for (int warm = 0; warm < 3; warm++)
-            {
-                output.ResetWrittenCount();
-                session.ProcessReceived(batch);
-                session.Writer.Commit();
-            }
-            // The least of three runs: a per-command allocation shows in each, a one-off of the runtime's (tiering) in one.
-            long least = long.MaxValue;
-            for (int run = 0; run < 3; run++)
-            {
-                output.ResetWrittenCount();
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                session.ProcessReceived(batch);
-                session.Writer.Commit();
-                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-            return least / (double)commands;
-        }
+        double PerCommand(params string[] args) => Allocations.PerCommand(session, output, commands, args);
         // Any allocation of a command would be at least 24 bytes; below 1 byte per command on average is none.
         Assert.InRange(PerCommand("ZSCORE", "z", "member:7"), 0, 0.99);
         Assert.InRange(PerCommand("ZRANK", "z", "member:150"), 0, 0.99);

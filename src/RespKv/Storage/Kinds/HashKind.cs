@@ -66,24 +66,16 @@ public sealed class HashKind : ValueKind<SortedHash>
     /// <summary>Emits a hash's fields as <c>HSET key f v …</c> commands of at most <see cref="ValueKind.ItemsPerCommand"/> pairs.</summary>
     private struct HashChunks(IAofRewriteOutput output, byte[] key, long count) : IHashVisitor
     {
-        private long _left = count;
-        private int _inChunk;
-        private PropagationBuffer? _record;
+        private RewriteBatches _batches = new(output, Hset, key, count, argumentsPerItem: 2);
 
         public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
         {
-            if (_inChunk == 0)
-            {
-                int pairs = (int)Math.Min(_left, ItemsPerCommand);
-                _record = output.Begin(2 + pairs * 2).Arg("HSET"u8).Arg(key);
-                _inChunk = pairs;
-            }
-            _record!.Arg(field).Arg(value);
-            if (--_inChunk == 0) output.EndRecord();
-            _left--;
+            _batches.Add(field, value);
             return true;
         }
     }
+
+    private static readonly byte[] Hset = "HSET"u8.ToArray();
 
     /// <inheritdoc />
     protected override void Digest(SortedHash value, Span<byte> digest)

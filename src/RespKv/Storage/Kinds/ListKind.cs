@@ -36,21 +36,11 @@ public sealed class ListKind : ValueKind<QuickList>
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, QuickList value, IAofRewriteOutput output)
     {
-        long left = value.Count;
-        int inChunk = 0;
-        PropagationBuffer? record = null;
-        foreach (ReadOnlySpan<byte> element in value)
-        {
-            if (inChunk == 0)
-            {
-                inChunk = (int)Math.Min(left, ItemsPerCommand);
-                record = output.Begin(2 + inChunk).Arg("RPUSH"u8).Arg(key);
-            }
-            record!.Arg(element);
-            left--;
-            if (--inChunk == 0) output.EndRecord();
-        }
+        var batches = new RewriteBatches(output, Rpush, key, value.Count, argumentsPerItem: 1);
+        foreach (ReadOnlySpan<byte> element in value) batches.Add(element);
     }
+
+    private static readonly byte[] Rpush = "RPUSH"u8.ToArray();
 
     /// <summary>A new list with the same elements.</summary>
     protected override QuickList Copy(QuickList value) => value.Clone();

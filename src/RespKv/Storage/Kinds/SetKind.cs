@@ -59,24 +59,16 @@ public sealed class SetKind : ValueKind<SetValue>
     /// <summary>Emits a set's members as <c>SADD key m …</c> commands of at most <see cref="ValueKind.ItemsPerCommand"/> members.</summary>
     private struct MemberChunks(IAofRewriteOutput output, byte[] key, long count) : IHashVisitor
     {
-        private long _left = count;
-        private int _inChunk;
-        private PropagationBuffer? _record;
+        private RewriteBatches _batches = new(output, Sadd, key, count, argumentsPerItem: 1);
 
         public bool Visit(ReadOnlySpan<byte> member, ReadOnlySpan<byte> value)
         {
-            if (_inChunk == 0)
-            {
-                int members = (int)Math.Min(_left, ItemsPerCommand);
-                _record = output.Begin(2 + members).Arg("SADD"u8).Arg(key);
-                _inChunk = members;
-            }
-            _record!.Arg(member);
-            if (--_inChunk == 0) output.EndRecord();
-            _left--;
+            _batches.Add(member);
             return true;
         }
     }
+
+    private static readonly byte[] Sadd = "SADD"u8.ToArray();
 
     /// <summary>Redis's <c>xorObjectDigest</c> for a set: SHA-1 of each member XORed into the digest (<see cref="RedisDigest.Xor"/>; order-independent).</summary>
     protected override void Digest(SetValue value, Span<byte> digest)

@@ -33,23 +33,12 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, SortedSetValue value, IAofRewriteOutput output)
     {
-        long left = value.Count;
-        int inChunk = 0;
-        PropagationBuffer? record = null;
+        var batches = new RewriteBatches(output, Zadd, key, value.Count, argumentsPerItem: 2);
         Span<byte> score = stackalloc byte[DoubleText.MaxLength];
-        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
-        {
-            if (inChunk == 0)
-            {
-                int pairs = (int)Math.Min(left, ItemsPerCommand);
-                record = output.Begin(2 + pairs * 2).Arg("ZADD"u8).Arg(key);
-                inChunk = pairs;
-            }
-            record!.Arg(score[..DoubleText.Format(n.Score, score)]).Arg(n.Member);
-            left--;
-            if (--inChunk == 0) output.EndRecord();
-        }
+        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next) batches.Add(score[..DoubleText.Format(n.Score, score)], n.Member);
     }
+
+    private static readonly byte[] Zadd = "ZADD"u8.ToArray();
 
     /// <summary>A deep copy (the value is mutated in place).</summary>
     protected override SortedSetValue Copy(SortedSetValue value) => value.Clone();

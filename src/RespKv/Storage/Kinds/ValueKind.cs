@@ -179,6 +179,53 @@ public abstract class ValueKind<T> : ValueKind where T : class
     public sealed override void Digest(object value, Span<byte> digest) => Digest((T)value, digest);
 }
 
+/// <summary>
+/// A value's items written as commands of at most <see cref="ValueKind.ItemsPerCommand"/> items each (Redis's
+/// <c>AOF_REWRITE_ITEMS_PER_CMD</c>): <c>RPUSH key e…</c>, <c>SADD key m…</c>, <c>HSET key f v…</c>, <c>ZADD key s m…</c>. Every
+/// kind's <see cref="ValueKind.Rewrite"/> uses it; <paramref name="items"/> must be the number of <c>Add</c> calls to come.
+/// </summary>
+/// <param name="output">Where the commands go.</param>
+/// <param name="command">The command's name (e.g. <c>"RPUSH"u8.ToArray()</c>, kept in a static field).</param>
+/// <param name="key">The key, the command's first argument.</param>
+/// <param name="items">How many items the value has.</param>
+/// <param name="argumentsPerItem">Arguments each item takes (1, or 2 for a field and value or a score and member).</param>
+public struct RewriteBatches(IAofRewriteOutput output, byte[] command, byte[] key, long items, int argumentsPerItem)
+{
+    private long _left = items;
+    private int _inBatch;
+    private PropagationBuffer? _record;
+
+    /// <summary>Adds an item of one argument.</summary>
+    public void Add(ReadOnlySpan<byte> argument)
+    {
+        Next().Arg(argument);
+        Done();
+    }
+
+    /// <summary>Adds an item of two arguments.</summary>
+    public void Add(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        Next().Arg(first).Arg(second);
+        Done();
+    }
+
+    private PropagationBuffer Next()
+    {
+        if (_inBatch == 0)
+        {
+            _inBatch = (int)Math.Min(_left, ValueKind.ItemsPerCommand);
+            _record = output.Begin(2 + _inBatch * argumentsPerItem).Arg(command).Arg(key);
+        }
+        _left--;
+        return _record!;
+    }
+
+    private void Done()
+    {
+        if (--_inBatch == 0) output.EndRecord();
+    }
+}
+
 /// <summary>Where <see cref="ValueKind.Rewrite"/> writes the commands that recreate a value (the AOF rewrite's record writer).</summary>
 public interface IAofRewriteOutput
 {
