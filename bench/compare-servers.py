@@ -1,7 +1,13 @@
 #!/usr/bin/python3
 """Three-server comparison: redis-server 7.0, Garnet 2.2.8 and RespKv, side by side.
 
-Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV]
+Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV] [--rows strings|collections]
+                                                [--servers redis,garnet,respkv]
+
+--rows collections runs the list, set and sorted-set rows instead of the string and hash rows:
+redis-benchmark's own tests (-t lpush,rpush,lpop,rpop,sadd,spop,zadd,zpopmin and LRANGE mylist 0 99, its
+lrange_100) at -P 1 and -P 16; these use redis-benchmark's fixed keys (mylist, myset, myzset), so every client
+writes the same key. --servers picks the servers (RespKv always runs; Garnet is skipped when not named).
 
 --baseline REV adds a fourth server to the same interleaved rounds: RespKv built from git revision REV (a
 temporary worktree, published the same way), and a column RespKv/baseline — how a change moved RespKv's figures,
@@ -41,6 +47,8 @@ CLIENTS, VALUE_SIZE, KEYSPACE = 50, 100, 100_000
 MEMORY_KEYS = 1_000_000
 SERVERS = ("redis", "garnet", "respkv")
 TITLES = {"redis": "redis-server 7.0.15", "garnet": f"Garnet {GARNET_VERSION}", "respkv": "RespKv"}
+DATA_SIZE = VALUE_SIZE  # redis-benchmark -d: VALUE_SIZE for the string rows, its default 3 for the collection rows
+RATIO_TITLES = {"redis": "Redis", "garnet": "Garnet", "baseline": "baseline"}
 RESPKV = None  # the published (ReadyToRun) executable, as the Dockerfile ships it: set by main()
 BASELINE = None  # the same, built from --baseline REV: set by main() when given
 
@@ -64,6 +72,17 @@ THROUGHPUT_ROWS = [
     # Keys of their own (ttl:…), so the TTLs never make the GET rows' keys expire.
     ("SET EX 60 -P 1", ["SET", "ttl:__rand_int__", "v" * VALUE_SIZE, "EX", "60"], 1, 100_000),
     ("SET EX 60 -P 16", ["SET", "ttl:__rand_int__", "v" * VALUE_SIZE, "EX", "60"], 16, 1_000_000),
+]
+# redis-benchmark's collection tests; "LRANGE mylist 0 99" is its lrange_100 (redis-benchmark's own -t lrange_100
+# would also run an LPUSH test first). Each round runs the pushes before the pops, the same counts, so the pops
+# find elements; mylist is preloaded with 600 elements as redis-benchmark does before LRANGE.
+COLLECTION_ROWS = [
+    (f"{name} -P {p}", args, p, requests)
+    for p, requests in ((1, 100_000), (16, 1_000_000))
+    for name, args in (("LPUSH", ["-t", "lpush"]), ("RPUSH", ["-t", "rpush"]), ("LPOP", ["-t", "lpop"]),
+                       ("RPOP", ["-t", "rpop"]), ("SADD", ["-t", "sadd"]), ("SPOP", ["-t", "spop"]),
+                       ("ZADD", ["-t", "zadd"]), ("ZPOPMIN", ["-t", "zpopmin"]),
+                       ("LRANGE_100", ["LRANGE", "mylist", "0", "99"]))
 ]
 LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
 CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
@@ -163,7 +182,7 @@ def command(port, *args):
 def benchmark(port, pid, args, pipeline, requests):
     """One redis-benchmark run; returns dict(rps, p50_ms, p99_ms, cpu_us_per_request)."""
     cmd = taskset(CLIENT_CPU) + ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(CLIENTS),
-                                 "-n", str(requests), "-P", str(pipeline), "-d", str(VALUE_SIZE),
+                                 "-n", str(requests), "-P", str(pipeline), "-d", str(DATA_SIZE),
                                  "-r", str(KEYSPACE), "--csv"] + args
     before = cpu_seconds(pid)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -195,7 +214,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5: about 7 minutes)")
     ap.add_argument("--quick", action="store_true", help="one round of a tenth of the requests (smoke test)")
     ap.add_argument("--baseline", metavar="REV", help="also run RespKv built from this git revision, interleaved")
+    ap.add_argument("--rows", choices=("strings", "collections"), default="strings",
+                    help="strings: the string and hash rows and the per-key memory (default); collections: list, set, sorted-set rows")
+    ap.add_argument("--servers", default="redis,garnet,respkv", help="comma-separated subset of redis, garnet, respkv")
     opts = ap.parse_args()
+    global THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS, DATA_SIZE
+    if opts.rows == "collections":
+        THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS = COLLECTION_ROWS, "LPUSH -P 1", ["LPUSH -P 16", "SADD -P 16", "ZADD -P 16"]
+        DATA_SIZE = 3
     rounds = 1 if opts.quick else opts.rounds
     scale = 0.1 if opts.quick else 1.0
     log_dir = os.path.join(ROOT, "TestResults", "bench")
@@ -203,8 +229,10 @@ def main():
     started = time.time()
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[0]
-    ensure_garnet()
     global RESPKV, BASELINE, SERVERS
+    SERVERS = tuple(s for s in SERVERS if s in opts.servers.split(",") or s == "respkv")
+    if "garnet" in SERVERS:
+        ensure_garnet()
     RESPKV = respkv_server.publish_release()
     if opts.baseline:
         BASELINE = publish_baseline(opts.baseline)
@@ -219,6 +247,8 @@ def main():
             procs[s] = start(s, log_dir)
             load_keys(procs[s][1], KEYSPACE, "key:%012d")  # redis-benchmark's key names, so GETs hit
             load_keys(procs[s][1], KEYSPACE, HASH_FIELD_FORMAT, hash_key=HASH_KEY)  # so HGETs hit
+            if opts.rows == "collections":
+                command(procs[s][1], b"RPUSH", b"mylist", *[b"x" * 3] * 600)
             for label, args, pipeline, requests in THROUGHPUT_ROWS:  # warm-up (JIT tiering), not counted
                 benchmark(procs[s][1], procs[s][0].pid, args, pipeline, max(1000, int(requests * scale / 2)))
         for r in range(rounds):
@@ -230,10 +260,11 @@ def main():
     finally:
         respkv_server.stop([p for p, _ in procs.values()])
 
-    # Memory: each server freshly started, RSS before and after loading MEMORY_KEYS keys.
+    # Memory: each server freshly started, RSS before and after loading MEMORY_KEYS keys (string rows only; the
+    # collections' memory is bench/collection-memory.py's).
     memory = {}
     mem_keys = max(10_000, int(MEMORY_KEYS * scale))
-    for s in SERVERS:
+    for s in (SERVERS if opts.rows == "strings" else ()):
         proc, port = start(s, log_dir)
         try:
             time.sleep(1)
@@ -254,7 +285,8 @@ def main():
     table.append((f"{LATENCY_ROW} p99 latency", "ms", {s: [m["p99_ms"] for m in results[LATENCY_ROW][s]] for s in SERVERS}, False))
     for label in CPU_ROWS:
         table.append((f"{label} server CPU per request", "us", {s: [m["cpu_us"] for m in results[label][s]] for s in SERVERS}, False))
-    table.append((f"RSS per key ({mem_keys:,} keys, {VALUE_SIZE}-byte values)", "bytes", {s: [memory[s]] for s in SERVERS}, False))
+    if memory:
+        table.append((f"RSS per key ({mem_keys:,} keys, {VALUE_SIZE}-byte values)", "bytes", {s: [memory[s]] for s in SERVERS}, False))
 
     def ratio(values, other):
         """(median, min, max) of the per-round ratios RespKv/other."""
@@ -264,33 +296,32 @@ def main():
     def fmt_ratio(r):
         return f"{r[0]:.2f}" if r[1] == r[2] else f"{r[0]:.2f} ({r[1]:.2f}–{r[2]:.2f})"
 
-    rivals = ["redis", "garnet"] + (["baseline"] if "baseline" in SERVERS else [])
-    header = ["Workload"] + [TITLES[s] for s in SERVERS] + ["RespKv/Redis", "RespKv/Garnet"] + (["RespKv/baseline"] if "baseline" in SERVERS else [])
+    rivals = [s for s in SERVERS if s != "respkv"]
+    header = ["Workload"] + [TITLES[s] for s in SERVERS] + [f"RespKv/{RATIO_TITLES[r]}" for r in rivals]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(["---"] * len(header)) + " |"]
     losses = []
     for label, unit, values, higher_better in table:
         medians = {s: statistics.median(values[s]) for s in SERVERS}
-        r_redis, r_garnet = ratio(values, "redis"), ratio(values, "garnet")
         lines.append(f"| {label} | " + " | ".join(fmt(medians[s], unit) for s in SERVERS)
                      + " | " + " | ".join(fmt_ratio(ratio(values, r)) for r in rivals) + " |")
         if unit == "rps":
             # The stronger rival is the one with the smaller RespKv/rival ratio.
-            rival, r = min(("redis", r_redis[0]), ("garnet", r_garnet[0]), key=lambda x: x[1])
+            rival, r = min(((r, ratio(values, r)[0]) for r in rivals if r != "baseline"), key=lambda x: x[1])
             if round(r, 2) < 1:
                 losses.append(f"{label} ({r:.2f}x of {TITLES[rival]})")
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cores = os.cpu_count()
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     context = (f"{when}; {cores} cores, {mem_gib:.0f} GiB, {platform.system()} {platform.release()}; servers pinned to "
-               f"CPU {SERVER_CPU}, redis-benchmark to CPU {CLIENT_CPU}; {CLIENTS} clients, {VALUE_SIZE}-byte values, "
+               f"CPU {SERVER_CPU}, redis-benchmark to CPU {CLIENT_CPU}; {CLIENTS} clients, {DATA_SIZE}-byte values, "
                f"-r {KEYSPACE}; median of {rounds} interleaved rounds (ratios: median of per-round ratios, with their range); "
                f"1-minute load average at start {load_before}")
-    summary = ("RespKv loses on: " + "; ".join(losses)) if losses else "RespKv matches or beats the best of Redis and Garnet on every throughput row"
+    summary = ("RespKv loses on: " + "; ".join(losses)) if losses else "RespKv matches or beats every other server on every throughput row"
     table_text = "\n".join(lines)
     print()
     print(context)
     print(table_text)
-    with open(os.path.join(HERE, "results", "latest.md"), "w") as f:
+    with open(os.path.join(HERE, "results", "latest.md" if opts.rows == "strings" else f"latest-{opts.rows}.md"), "w") as f:
         f.write(f"# Three-server comparison\n\n{context}.\n\n{table_text}\n\n{summary}.\n")
     print(f"\n{summary} ({time.time() - started:.0f} s)")
 

@@ -100,7 +100,7 @@ public sealed class ClientConnection
                 // Out-of-band output queued before these commands arrived goes first (a message published before the
                 // client sent a command precedes that command's reply, as in Redis); what other clients queue while the
                 // batch runs follows its replies.
-                if (!client.Outbox.IsEmpty) client.Outbox.Drain(client.Writer);
+                client.Outbox.Drain(client.Writer);
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 client.NetInputBytes += buffer.Length - rest.Length;
@@ -108,7 +108,7 @@ public sealed class ClientConnection
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
                 bool stoppedEarly = (StoppedForFlush || _postponed || _blocked) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
-                if (!client.Outbox.IsEmpty) client.Outbox.Drain(client.Writer);
+                client.Outbox.Drain(client.Writer);
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
                 // appendfsync always (group commit: the AOF writer thread writes everything pending, then resumes us).
                 if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0)
@@ -170,6 +170,7 @@ public sealed class ClientConnection
     public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
     {
         _client.Executor.BeginBatch();
+        DeferredWakes.Enter();
         try
         {
             return ProcessFrames(buffer);
@@ -177,6 +178,7 @@ public sealed class ClientConnection
         finally
         {
             _client.Executor.EndBatch();
+            DeferredWakes.Exit();
         }
     }
 

@@ -15,6 +15,10 @@ public sealed class ClientOutbox
     private readonly ConcurrentQueue<OutboxItem> _items = new();
     private long _queuedBytes;
 
+    // 1 from the first ClaimWake after a drain until the next drain: while it is set, the connection's loop is already
+    // woken (or running) and will drain, so further producers queue without waking it again.
+    private int _wakePending;
+
     /// <summary>Bytes waiting to be drained (their encoded size on the wire).</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
@@ -28,9 +32,20 @@ public sealed class ClientOutbox
         return Interlocked.Add(ref _queuedBytes, item.WireBytes);
     }
 
-    /// <summary>Writes every queued item to <paramref name="writer"/>, in queue order (the connection's own loop only).</summary>
+    /// <summary>
+    /// After an <see cref="Enqueue"/>: true when the caller must wake the connection's loop — the first producer since the
+    /// loop's last <see cref="Drain"/>. A burst of messages (a PUBLISH pipeline, a fan-out) so costs the receiver one
+    /// wake-up and one flush, not one per message.
+    /// </summary>
+    public bool ClaimWake() => Volatile.Read(ref _wakePending) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0;
+
+    /// <summary>
+    /// Writes every queued item to <paramref name="writer"/>, in queue order (the connection's own loop only). Re-arms
+    /// <see cref="ClaimWake"/> first, with a full fence, so an item queued after the queue is seen empty always wakes the loop.
+    /// </summary>
     public void Drain(RespWriter writer)
     {
+        if (Volatile.Read(ref _wakePending) != 0) Interlocked.Exchange(ref _wakePending, 0);
         while (_items.TryDequeue(out OutboxItem item))
         {
             Interlocked.Add(ref _queuedBytes, -item.WireBytes);
@@ -41,6 +56,7 @@ public sealed class ClientOutbox
     /// <summary>Drops everything queued (e.g. a MONITOR line queued while RESET was ending monitoring).</summary>
     public void Clear()
     {
+        Interlocked.Exchange(ref _wakePending, 0);
         while (_items.TryDequeue(out OutboxItem item)) Interlocked.Add(ref _queuedBytes, -item.WireBytes);
     }
 }
@@ -68,5 +84,40 @@ public readonly record struct OutboxItem(byte[] Payload, OutboxItemKind Kind)
     {
         if (Kind == OutboxItemKind.SimpleString) writer.WriteSimpleString(Payload);
         else writer.WriteRaw(Payload);
+    }
+}
+
+/// <summary>
+/// Wake-ups of other connections' loops (<see cref="ClientConnection.Wake"/>) asked for by the batch this thread is
+/// running, sent when the batch ends — as Redis writes every client's pending output once per event-loop iteration
+/// (<c>beforeSleep</c> → <c>handleClientsWithPendingWrites</c>), not once per message. Connections run their
+/// continuations inline, so waking a subscriber at once would run its loop on this thread, one write per message;
+/// deferred, a subscriber of a pipelined PUBLISH batch drains the whole batch's messages with one write.
+/// </summary>
+internal static class DeferredWakes
+{
+    [ThreadStatic] private static List<ClientConnection>? t_pending;
+    [ThreadStatic] private static int t_depth;
+
+    /// <summary>A batch starts on this thread: wakes asked for until the matching <see cref="Exit"/> wait for it.</summary>
+    public static void Enter() => t_depth++;
+
+    /// <summary>The batch ended: wakes each connection asked for during it, in order.</summary>
+    public static void Exit()
+    {
+        if (--t_depth != 0 || t_pending is not { Count: > 0 } pending) return;
+        // A loop woken here may run inline, on this thread, and defer wake-ups of its own: give it a fresh list.
+        t_pending = null;
+        foreach (ClientConnection connection in pending)
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.Wake(flushToo: false), connection, preferLocal: false);
+        pending.Clear();
+        t_pending ??= pending;
+    }
+
+    /// <summary>Wakes <paramref name="connection"/>'s loop: at the end of this thread's batch, or now outside one (the cron, the AOF writer).</summary>
+    public static void Wake(ClientConnection connection)
+    {
+        if (t_depth > 0) (t_pending ??= []).Add(connection);
+        else connection.Wake(flushToo: false);
     }
 }

@@ -200,7 +200,7 @@ public sealed class ClientSession : CommandContext
             CloseForOutputLimit();
             return;
         }
-        if (wake) Connection.Wake(flushToo: false);
+        if (wake && Outbox.ClaimWake()) DeferredWakes.Wake(Connection);
     }
 
     /// <summary>The output-buffer limit of this client's class: <c>pubsub</c> while it is subscribed to anything, else <c>normal</c> (Redis's <c>getClientType</c>).</summary>
