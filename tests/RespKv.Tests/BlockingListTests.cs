@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using RespKv.Server;
 using RespKv.Tests.Persistence;
 using RespKv.Tests.Support;
 using static RespKv.Tests.Persistence.AofTestSupport;
+using static RespKv.Tests.Support.Blocking;
 
 namespace RespKv.Tests;
 
@@ -14,23 +14,7 @@ namespace RespKv.Tests;
 /// </summary>
 public sealed class BlockingListTests
 {
-    private static string Pair(string key, string value) => $"*2\r\n${key.Length}\r\n{key}\r\n${value.Length}\r\n{value}\r\n";
-
-    private static int BlockedClients(RespTestClient c) =>
-        int.Parse(Regex.Match(c.Call("INFO", "clients"), @"blocked_clients:(\d+)").Groups[1].Value);
-
-    /// <summary>Waits until INFO reports <paramref name="count"/> blocked clients.</summary>
-    private static void WaitBlocked(RespTestClient c, int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (BlockedClients(c) != count)
-        {
-            Assert.True(clock.ElapsedMilliseconds < 5000, $"blocked_clients never reached {count}");
-            Thread.Sleep(5);
-        }
-    }
-
-    private static void Send(RespTestClient c, params string[] args) => c.SendRaw(RespTestClient.Encode(args));
+    private static string Pair(string key, string value) => BulkArray(key, value);
 
     [Fact]
     public async Task WaitersAreServedInTheOrderTheyBlocked()
@@ -113,6 +97,29 @@ public sealed class BlockingListTests
     }
 
     [Fact]
+    public async Task KeysBecomeReadyByMovesCopiesAndSwapsFromOtherDatabases()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient c = new(host.Port), other = new(host.Port);
+        other.Call("SELECT", "1");
+        ServedAfter(c, other, ["BLPOP", "k", "0"], () =>
+        {
+            other.Call("RPUSH", "k", "moved");
+            Assert.Equal(":1\r\n", other.Call("MOVE", "k", "0"));
+        }, Pair("k", "moved"));
+        ServedAfter(c, other, ["BRPOP", "k", "0"], () =>
+        {
+            other.Call("RPUSH", "k", "copied");
+            Assert.Equal(":1\r\n", other.Call("COPY", "k", "k", "DB", "0"));
+        }, Pair("k", "copied"));
+        // SWAPDB: the key now in the waiter's database (database 1's list) serves it.
+        ServedAfter(c, other, ["BLMPOP", "0", "2", "none", "k", "LEFT"], () => Assert.Equal("+OK\r\n", other.Call("SWAPDB", "1", "0")),
+            "*2\r\n$1\r\nk\r\n*1\r\n$6\r\ncopied\r\n");
+        WaitBlocked(other, 0);
+        Assert.Equal(0, host.Server.BlockedClients.KeyCount);
+    }
+
+    [Fact]
     public async Task InsideMultiABlockingCommandAnswersAtOnce()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
@@ -129,13 +136,7 @@ public sealed class BlockingListTests
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
         using RespTestClient other = new(host.Port);
-        using (RespTestClient c = new(host.Port))
-        {
-            Send(c, "BLPOP", "k", "0");
-            WaitBlocked(other, 1);
-        }
-        WaitBlocked(other, 0);
-        Assert.Equal(0, host.Server.BlockedClients.KeyCount);
+        DisconnectLeavesNothingBehind(host, other, "BLPOP", "k", "0");
         Assert.Equal(":1\r\n", other.Call("RPUSH", "k", "kept"));
         Assert.Equal(":1\r\n", other.Call("LLEN", "k"));
     }
@@ -147,22 +148,8 @@ public sealed class BlockingListTests
         using RespTestClient c = new(host.Port), admin = new(host.Port);
         string id = c.Call("CLIENT", "ID").Trim(':', '\r', '\n');
         Assert.Equal(":0\r\n", admin.Call("CLIENT", "UNBLOCK", id));
-        Send(c, "BLPOP", "k", "0");
-        WaitBlocked(admin, 1);
-        string list = admin.Call("CLIENT", "LIST", "ID", id);
-        Assert.Contains(" flags=b ", list);
-        Assert.Contains(" cmd=blpop ", list);
         Assert.Equal("-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n", admin.Call("CLIENT", "UNBLOCK", id, "LATER"));
-        Assert.Equal(":1\r\n", admin.Call("CLIENT", "UNBLOCK", id, "TIMEOUT"));
-        Assert.Equal("*-1\r\n", c.ReadReply());
-        WaitBlocked(admin, 0);
-        Send(c, "BLMOVE", "k", "d", "LEFT", "LEFT", "0");
-        WaitBlocked(admin, 1);
-        Assert.Equal(":1\r\n", admin.Call("CLIENT", "UNBLOCK", id, "ERROR"));
-        Assert.Equal("-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n", c.ReadReply());
-        WaitBlocked(admin, 0);
-        Assert.Equal(0, host.Server.BlockedClients.KeyCount);
-        Assert.Equal("+PONG\r\n", c.Call("PING"));
+        ClientUnblockEndsBlocks(host, c, id, admin, ["BLPOP", "k", "0"], ["BLMOVE", "k", "d", "LEFT", "LEFT", "0"]);
     }
 
     [Fact]
@@ -181,7 +168,7 @@ public sealed class BlockingListTests
             Assert.Equal("*2\r\n$3\r\nsrc\r\n*1\r\n$1\r\nb\r\n", c.Call("BLMPOP", "0", "1", "src", "LEFT", "COUNT", "9"));
             Assert.Equal("+PONG\r\n", c.Call("PING"));
         }
-        string log = string.Concat(Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories).Select(File.ReadAllText));
+        string log = AofText(dir.Path);
         Assert.DoesNotContain("BLMOVE", log, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("BRPOP", log, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("BLMPOP", log, StringComparison.OrdinalIgnoreCase);

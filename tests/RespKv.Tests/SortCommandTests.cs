@@ -6,7 +6,7 @@ using RespKv.Tests.Support;
 namespace RespKv.Tests;
 
 /// <summary>
-/// SORT and SORT_RO over sets: a randomized model test against LINQ's ordering (numeric and ALPHA, BY string keys and
+/// SORT and SORT_RO over sets (and, with <c>BY nosort</c>, lists and sorted sets): a randomized model test against LINQ's ordering (numeric and ALPHA, BY string keys and
 /// hash fields, GET, LIMIT, DESC), the score parser against C's <c>strtod</c> rules as Redis applies them, and the errors
 /// redis-server 7.0.15 gives (the conformance family <c>sets</c> compares the same against a live redis-server).
 /// </summary>
@@ -69,6 +69,62 @@ public sealed class SortCommandTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(":0\r\n", c.Call("SORT", "e:none", "STORE", "e:d"));
         Assert.Equal(":0\r\n", c.Call("EXISTS", "e:d"));
         Assert.Equal("*0\r\n", c.Call("SORT", "e:none", "GET", "#", "GET", "x_*"));
+    }
+
+    /// <summary>Redis's LIMIT over <paramref name="ordered"/>: a negative offset is 0, a negative count takes the rest.</summary>
+    private static IEnumerable<string> Limit(IEnumerable<string> ordered, long offset, long count) =>
+        ordered.Skip((int)Math.Max(0, Math.Min(offset, int.MaxValue))).Take(count < 0 ? int.MaxValue : (int)Math.Min(count, int.MaxValue));
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(2, 100)]
+    [InlineData(3, 400)]
+    public void SortedSetsSortByTheirMembersAndKeepScoreOrderUnsorted(int seed, int size)
+    {
+        using RespTestClient c = server.Connect();
+        var random = new Random(seed);
+        string key = $"zs:{seed}";
+        c.Call("DEL", key);
+        var members = new Dictionary<string, double>();
+        while (members.Count < size) members[random.Next(-500, 500).ToString(CultureInfo.InvariantCulture)] = random.Next(20);
+        foreach ((string member, double score) in members) c.Call("ZADD", key, score.ToString(CultureInfo.InvariantCulture), member);
+        string[] byScore = members.OrderBy(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key).ToArray();
+        string[] numeric = members.Keys.OrderBy(m => long.Parse(m, CultureInfo.InvariantCulture)).ToArray();
+        string[] alpha = members.Keys.OrderBy(m => m, StringComparer.Ordinal).ToArray();
+        Assert.Equal(size <= 128 ? "$8\r\nlistpack\r\n" : "$8\r\nskiplist\r\n", c.Call("OBJECT", "ENCODING", key));
+        for (int round = 0; round < 20; round++)
+        {
+            long offset = random.Next(-2, size + 2), count = random.Next(-2, size + 2);
+            string o = offset.ToString(CultureInfo.InvariantCulture), n = count.ToString(CultureInfo.InvariantCulture);
+            Assert.Equal(Arr(Limit(numeric, offset, count)), c.Call("SORT", key, "LIMIT", o, n));
+            Assert.Equal(Arr(Limit(alpha.Reverse(), offset, count)), c.Call("SORT_RO", key, "ALPHA", "DESC", "LIMIT", o, n));
+            // BY nosort: score order, DESC from the highest, LIMIT a range of (reverse) ranks.
+            Assert.Equal(Arr(Limit(byScore, offset, count)), c.Call("SORT", key, "BY", "nosort", "LIMIT", o, n));
+            Assert.Equal(Arr(Limit(byScore.Reverse(), offset, count)), c.Call("SORT_RO", key, "BY", "nosort", "DESC", "LIMIT", o, n));
+        }
+        Assert.Equal(Arr(byScore.Reverse()), c.Call("SORT", key, "BY", "nosort", "DESC"));
+        Assert.Equal($":{size}\r\n", c.Call("SORT", key, "BY", "nosort", "STORE", key + ":dst"));
+        Assert.Equal(Arr(byScore), c.Call("LRANGE", key + ":dst", "0", "-1"));
+        // Redis turns a listpack sorted set into a skiplist for SORT and SORT_RO (zsetConvert).
+        Assert.Equal("$8\r\nskiplist\r\n", c.Call("OBJECT", "ENCODING", key));
+    }
+
+    [Fact]
+    public void UnsortedListsAndStoredSetsFollowRedis()
+    {
+        using RespTestClient c = server.Connect();
+        c.Call("DEL", "ns:l", "ns:s", "ns:d");
+        c.Call("RPUSH", "ns:l", "3", "1", "b", "2");
+        Assert.Equal(Arr(["3", "1", "b", "2"]), c.Call("SORT", "ns:l", "BY", "nosort"));
+        // DESC reads the list from its tail; LIMIT counts from there.
+        Assert.Equal(Arr(["2", "b", "1", "3"]), c.Call("SORT", "ns:l", "BY", "nosort", "DESC"));
+        Assert.Equal(Arr(["b", "1"]), c.Call("SORT_RO", "ns:l", "BY", "nosort", "DESC", "LIMIT", "1", "2"));
+        // A set stored unsorted is sorted ALPHA (BY dropped), DESC included.
+        c.Call("SADD", "ns:s", "10", "9", "100", "2");
+        Assert.Equal(":4\r\n", c.Call("SORT", "ns:s", "BY", "nosort", "STORE", "ns:d"));
+        Assert.Equal(Arr(["10", "100", "2", "9"]), c.Call("LRANGE", "ns:d", "0", "-1"));
+        Assert.Equal(":4\r\n", c.Call("SORT", "ns:s", "BY", "nosort", "DESC", "STORE", "ns:d"));
+        Assert.Equal(Arr(["9", "2", "100", "10"]), c.Call("LRANGE", "ns:d", "0", "-1"));
     }
 
     [Fact]

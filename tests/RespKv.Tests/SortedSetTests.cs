@@ -453,6 +453,40 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
     }
 
     [Fact]
+    public void PlainSetsAreSetAlgebraInputsWithScoreOne()
+    {
+        using RespTestClient c = server.Connect();
+        const string wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        c.Call("DEL", "ps:s", "ps:z", "ps:i", "ps:z2", "ps:out", "ps:str");
+        c.Call("SADD", "ps:s", "a", "b", "c");
+        c.Call("ZADD", "ps:z", "1", "a", "2", "x");
+        string Pairs(params string[] items) => Blocking.BulkArray(items);
+        Assert.Equal(Pairs("b", "1", "c", "1", "a", "2", "x", "2"), c.Call("ZUNION", "2", "ps:s", "ps:z", "WITHSCORES"));
+        Assert.Equal(Pairs("b", "3", "c", "3", "x", "4", "a", "5"), c.Call("ZUNION", "2", "ps:s", "ps:z", "WEIGHTS", "3", "2", "WITHSCORES"));
+        Assert.Equal(Pairs("a", "2"), c.Call("ZINTER", "2", "ps:s", "ps:z", "WITHSCORES"));
+        Assert.Equal(Pairs("b", "1", "c", "1"), c.Call("ZDIFF", "2", "ps:s", "ps:z", "WITHSCORES"));
+        Assert.Equal(":1\r\n", c.Call("ZINTERCARD", "2", "ps:s", "ps:z"));
+        Assert.Equal(":4\r\n", c.Call("ZUNIONSTORE", "ps:out", "2", "ps:s", "ps:z", "AGGREGATE", "MAX"));
+        Assert.Equal(Pairs("a", "1", "b", "1", "c", "1", "x", "2"), c.Call("ZRANGE", "ps:out", "0", "-1", "WITHSCORES"));
+        Assert.Equal(":2\r\n", c.Call("ZDIFFSTORE", "ps:out", "2", "ps:s", "ps:z"));
+        Assert.Equal("$8\r\nlistpack\r\n", c.Call("OBJECT", "ENCODING", "ps:out"));
+        // An intset's members too, weighted.
+        c.Call("SADD", "ps:i", "1", "2", "3");
+        c.Call("ZADD", "ps:z2", "5", "2");
+        Assert.Equal(Pairs("2", "6"), c.Call("ZINTER", "2", "ps:i", "ps:z2", "WITHSCORES"));
+        Assert.Equal(Pairs("2", "2"), c.Call("ZINTER", "2", "ps:i", "ps:z2", "WEIGHTS", "2", "1", "AGGREGATE", "MIN", "WITHSCORES"));
+        Assert.Equal(":1\r\n", c.Call("ZINTERSTORE", "ps:out", "2", "ps:i", "ps:z2"));
+        // Other types are still refused, and the set commands refuse sorted sets.
+        c.Call("SET", "ps:str", "v");
+        Assert.Equal(wrongType, c.Call("ZUNION", "2", "ps:s", "ps:str"));
+        Assert.Equal(wrongType, c.Call("SINTER", "ps:s", "ps:z"));
+        Assert.Equal(wrongType, c.Call("SINTERCARD", "1", "ps:z"));
+        Assert.Equal(wrongType, c.Call("SUNION", "ps:z"));
+        Assert.Equal(wrongType, c.Call("SDIFF", "ps:s", "ps:z"));
+        Assert.Equal(wrongType, c.Call("SMOVE", "ps:s", "ps:z", "a"));
+    }
+
+    [Fact]
     public void GenericCommandsHandleSortedSets()
     {
         using RespTestClient c = server.Connect();

@@ -561,7 +561,7 @@ public static class ListCommands
         if (!TryBlockingSource(context, source, out KeySlot sourceSlot, out QuickList? list)) return;
         if (list == null)
         {
-            BlockOutcome outcome = blocking ? context.BlockOnKeys(args, 1, 1, timeoutMs) : BlockOutcome.CannotBlock;
+            BlockOutcome outcome = blocking ? context.BlockOnKeys(args, 1, 1, timeoutMs, typeof(QuickList)) : BlockOutcome.CannotBlock;
             if (outcome == BlockOutcome.Blocked) return;
             if (outcome == BlockOutcome.TimedOut) context.Writer.WriteNullArray();
             else context.Writer.WriteNullBulkString();
@@ -685,7 +685,7 @@ public static class ListCommands
             }
             return;
         }
-        if (blocking && context.BlockOnKeys(args, firstKey, keyCount, timeoutMs) == BlockOutcome.Blocked) return;
+        if (blocking && context.BlockOnKeys(args, firstKey, keyCount, timeoutMs, typeof(QuickList)) == BlockOutcome.Blocked) return;
         context.Writer.WriteNullArray();
     }
 }

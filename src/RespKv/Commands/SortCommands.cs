@@ -12,13 +12,16 @@ namespace RespKv.Commands;
 /// <c>SORT</c> and <c>SORT_RO</c> (https://redis.io/commands/sort/), as Redis 7.0's <c>sortCommandGeneric</c>:
 /// <c>SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]</c>.
 /// <para>
-/// The sorted key holds any <see cref="ISortableValue"/> (sets today; lists and sorted sets when they implement it); a
-/// missing key is an empty collection; another type answers WRONGTYPE. Elements are compared as doubles (Redis's
+/// The sorted key holds any <see cref="ISortableValue"/> (a set, a list, or a sorted set's members); a missing key is an
+/// empty collection; another type answers WRONGTYPE. Elements are compared as doubles (Redis's
 /// <c>strtod</c>: the whole string, leading white space allowed, <c>inf</c>; NaN, overflow, underflow and anything else
 /// answer <c>-ERR One or more scores can't be converted into double</c>), equal scores by their bytes; with ALPHA by their
 /// bytes (Redis's <c>strcoll</c> in the C locale). <c>BY pattern</c> sorts by the string key (or, with <c>-&gt;field</c>,
 /// the hash field) named by replacing the pattern's first <c>*</c> with the element; a missing one counts as 0 (as the
-/// smallest with ALPHA); a pattern without <c>*</c> (<c>nosort</c>) keeps the value's order. <c>GET pattern</c> replies
+/// smallest with ALPHA); a pattern without <c>*</c> (<c>nosort</c>) keeps the value's order — a list's, or a sorted set's
+/// score order, reversed by DESC, with LIMIT applied to that order (Redis's range by rank); a set's own order, except with
+/// STORE, where Redis sorts the set ALPHA instead. A listpack sorted set becomes <c>skiplist</c>-encoded (Redis's
+/// <c>zsetConvert</c> in SORT and SORT_RO). <c>GET pattern</c> replies
 /// the looked-up value instead of the element (a null bulk string when missing), <c>GET #</c> the element itself.
 /// <c>LIMIT offset count</c> as Redis: a negative offset is 0, a negative count means all.
 /// </para>
@@ -103,6 +106,15 @@ public static class SortCommands
             w.WriteError(CommandErrors.WrongType);
             return;
         }
+        // Redis converts a listpack sorted set to a skiplist for SORT and SORT_RO alike (zsetConvert, for good).
+        if (source is SortedSetValue zset) zset.IsListpack = false;
+        // A set stored unsorted would depend on its iteration order: Redis sorts it ALPHA instead, BY dropped.
+        if (dontSort && store && source is SetValue)
+        {
+            dontSort = false;
+            alpha = true;
+            byIndex = -1;
+        }
         int length = (int)(source?.Count ?? 0);
         Item[] items = ArrayPool<Item>.Shared.Rent(Math.Max(length, 1));
         try
@@ -118,6 +130,9 @@ public static class SortCommands
             }
             if (end >= length) end = length - 1;
             if (!dontSort && !Rank(context, args, items.AsSpan(0, length), byIndex, alpha, desc)) return;
+            // Unsorted, a list or sorted set keeps its own order, reversed by DESC (Redis reads the LIMIT range from the
+            // tail: the reverse rank for a sorted set); a set's order is its own either way.
+            if (dontSort && desc && source is not SetValue) items.AsSpan(0, length).Reverse();
             if (store)
             {
                 Store(context, args[storeIndex], items, start, end, args, getPatterns[..gets]);

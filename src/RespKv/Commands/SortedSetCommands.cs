@@ -12,7 +12,7 @@ namespace RespKv.Commands;
 /// Sorted-set commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=sorted-set): ZADD ZINCRBY
 /// ZREM ZCARD ZCOUNT ZLEXCOUNT ZSCORE ZMSCORE ZRANK ZREVRANK ZRANGE ZRANGESTORE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE
 /// ZRANGEBYLEX ZREVRANGEBYLEX ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZUNION
-/// ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN.
+/// ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN, and the blocking BZPOPMIN BZPOPMAX BZMPOP.
 /// <para>
 /// Values are <see cref="SortedSetValue"/>s changed in place: a write runs holding its keys' shard locks (the executor's)
 /// and announces each change with <see cref="Database.Mutated"/> (event names as Redis's: <c>zadd</c>, <c>zincr</c>,
@@ -21,9 +21,10 @@ namespace RespKv.Commands;
 /// replies are flat in RESP2 and arrays of [member, score] pairs in RESP3.
 /// </para>
 /// <para>
-/// ZUNION/ZINTER/ZDIFF (and their STORE forms, ZINTERCARD) accept sorted sets and missing keys; a plain set as an input
-/// (score 1 in Redis) answers WRONGTYPE until RespKv has a set type. The blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are
-/// not served yet; they are to reuse <see cref="Pop"/>.
+/// ZUNION/ZINTER/ZDIFF (and their STORE forms, ZINTERCARD) accept sorted sets, plain sets (each member with score 1, as
+/// Redis) and missing keys. A blocking pop with nothing to pop asks its context to block
+/// (<see cref="CommandContext.BlockOnKeys"/>, served by a sorted set) and writes no reply; the client re-runs it when a key
+/// it waits on changes, and a served blocking pop is logged as <c>ZPOPMIN</c>/<c>ZPOPMAX</c>, as Redis propagates it.
 /// </para>
 /// </summary>
 public static class SortedSetCommands
@@ -53,7 +54,10 @@ public static class SortedSetCommands
         new("zremrangebylex", 4, Write, 1, 1, 1, "sorted-set", "Remove all members in a sorted set between the given lexicographical range", (CommandContext c, in CommandArgs a) => ZRemRange(c, a, RangeType.Lex)),
         new("zpopmin", -2, Write | Fast, 1, 1, 1, "sorted-set", "Remove and return members with the lowest scores in a sorted set", (CommandContext c, in CommandArgs a) => ZPop(c, a, max: false)),
         new("zpopmax", -2, Write | Fast, 1, 1, 1, "sorted-set", "Remove and return members with the highest scores in a sorted set", (CommandContext c, in CommandArgs a) => ZPop(c, a, max: true)),
-        new("zmpop", -4, Write | MovableKeys, 0, 0, 0, "sorted-set", "Remove and return members with scores in a sorted set", ZMPop),
+        new("zmpop", -4, Write | MovableKeys, 0, 0, 0, "sorted-set", "Remove and return members with scores in a sorted set", (CommandContext c, in CommandArgs a) => ZMPop(c, a, blocking: false)),
+        new("bzpopmin", -3, Write | NoScript | Blocking | Fast, 1, -2, 1, "sorted-set", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", (CommandContext c, in CommandArgs a) => BZPop(c, a, max: false)),
+        new("bzpopmax", -3, Write | NoScript | Blocking | Fast, 1, -2, 1, "sorted-set", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", (CommandContext c, in CommandArgs a) => BZPop(c, a, max: true)),
+        new("bzmpop", -5, Write | Blocking | MovableKeys, 0, 0, 0, "sorted-set", "Remove and return members with scores in a sorted set or block until one is available", (CommandContext c, in CommandArgs a) => ZMPop(c, a, blocking: true)),
         new("zrandmember", -2, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Get one or multiple random elements from a sorted set", ZRandMember),
         new("zunion", -3, ReadOnly | MovableKeys | ReadsUnderLock, 0, 0, 0, "sorted-set", "Add multiple sorted sets", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Union, store: false, cardinality: false)),
         new("zinter", -3, ReadOnly | MovableKeys | ReadsUnderLock, 0, 0, 0, "sorted-set", "Intersect multiple sorted sets", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Inter, store: false, cardinality: false)),
@@ -578,7 +582,7 @@ public static class SortedSetCommands
     /// Pops up to <paramref name="count"/> (≥ 1) members of <paramref name="set"/> (the non-empty sorted set at
     /// <paramref name="key"/>, whose shard lock the caller holds) from the low end, or the high end when
     /// <paramref name="max"/>; writes the reply shaped as <paramref name="shape"/>; announces <c>zpopmin</c>/<c>zpopmax</c>
-    /// and deletes the key when it empties (<c>del</c>). The one pop of ZPOPMIN, ZPOPMAX, ZMPOP and the blocking pops to come.
+    /// and deletes the key when it empties (<c>del</c>). The one pop of ZPOPMIN, ZPOPMAX, ZMPOP and the blocking pops.
     /// </summary>
     /// <returns>The number of members popped.</returns>
     public static long Pop(CommandContext context, ReadOnlySpan<byte> key, in KeySlot slot, SortedSetValue set, bool max, long count, PopReply shape)
@@ -646,22 +650,25 @@ public static class SortedSetCommands
     }
 
     /// <summary>
-    /// <c>ZMPOP numkeys key [key …] MIN|MAX [COUNT count]</c>: pops from the first non-empty key — [key, [[member, score], …]] —
-    /// or a null array when every key is missing. Errors: numkeys not a positive integer <c>-ERR numkeys should be greater than
-    /// 0</c>; too few arguments, not MIN/MAX or an unknown option <c>-ERR syntax error</c>; COUNT not positive <c>-ERR count
-    /// should be greater than 0</c>; a key of another type (before any non-empty one) WRONGTYPE. Logged as
-    /// <c>ZPOPMIN|ZPOPMAX key count</c>, as Redis propagates it.
+    /// <c>ZMPOP numkeys key [key …] MIN|MAX [COUNT count]</c> and <c>BZMPOP timeout numkeys …</c> (Redis's
+    /// <c>zmpopGenericCommand</c>): pops up to count members from the first non-empty key — [key, [[member, score], …]] — or a
+    /// null array when every key is missing (BZMPOP blocks until one is filled, a null array on timeout or inside MULTI).
+    /// Errors in Redis's order: numkeys not a positive integer <c>-ERR numkeys should be greater than 0</c>; too few arguments,
+    /// not MIN/MAX or an unknown option <c>-ERR syntax error</c>; COUNT not positive <c>-ERR count should be greater than
+    /// 0</c>; then BZMPOP's timeout (<see cref="BlockingTimeout"/>); a key of another type (before any non-empty one)
+    /// WRONGTYPE. Logged as <c>ZPOPMIN|ZPOPMAX key n</c> (n the members popped), as Redis propagates it.
     /// </summary>
-    private static void ZMPop(CommandContext context, in CommandArgs args)
+    private static void ZMPop(CommandContext context, in CommandArgs args, bool blocking)
     {
         RespWriter w = context.Writer;
-        if (!TryParseBoundedLong(w, args[1], 1, "ERR numkeys should be greater than 0", out long numKeys)) return;
-        if (numKeys > args.Count - 2)
+        int numKeysIndex = blocking ? 2 : 1;
+        if (!TryParseBoundedLong(w, args[numKeysIndex], 1, "ERR numkeys should be greater than 0", out long numKeys)) return;
+        if (numKeys > args.Count - numKeysIndex - 1)
         {
             w.WriteError(CommandErrors.Syntax);
             return;
         }
-        int whereIndex = (int)numKeys + 2;
+        int whereIndex = (int)numKeys + numKeysIndex + 1;
         if (whereIndex >= args.Count)
         {
             w.WriteError(CommandErrors.Syntax);
@@ -689,18 +696,56 @@ public static class SortedSetCommands
             }
         }
         if (count == -1) count = 1;
+        long timeoutMs = 0;
+        if (blocking && !BlockingTimeout.TryParse(context, args[1], out timeoutMs)) return;
+        PopFirst(context, args, numKeysIndex + 1, (int)numKeys, max, count, PopReply.KeyNested, blocking, timeoutMs);
+    }
+
+    /// <summary>
+    /// <c>BZPOPMIN key [key …] timeout</c> / <c>BZPOPMAX</c> (Redis's <c>blockingGenericZpopCommand</c>): pops one member from
+    /// the first non-empty sorted set, replying [key, member, score] (the score a bulk string in RESP2, a double in RESP3),
+    /// logged as <c>ZPOPMIN key</c>/<c>ZPOPMAX key</c>; blocks when every key is missing; a null array on timeout or inside
+    /// MULTI. Errors: the timeout's first (<see cref="BlockingTimeout"/>), then WRONGTYPE for the first key, in order, holding
+    /// another type.
+    /// </summary>
+    private static void BZPop(CommandContext context, in CommandArgs args, bool max)
+    {
+        if (!BlockingTimeout.TryParse(context, args[args.Count - 1], out long timeoutMs)) return;
+        PopFirst(context, args, 1, args.Count - 2, max, count: 1, PopReply.KeyFlat, blocking: true, timeoutMs);
+    }
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> members from the first sorted set among <paramref name="keyCount"/> keys from
+    /// <paramref name="firstKey"/>, replying as <paramref name="shape"/> and logging the pop as <c>ZPOPMIN|ZPOPMAX key</c>
+    /// (<see cref="PopReply.KeyFlat"/>) or <c>… key n</c>; a key of another type replies WRONGTYPE, except on a re-run of a
+    /// blocked command (<see cref="CommandContext.ResumingBlock"/>: Redis 7.0 keeps such a client blocked). With none: blocks
+    /// (<paramref name="blocking"/>), or replies a null array.
+    /// </summary>
+    private static void PopFirst(CommandContext context, in CommandArgs args, int firstKey, int keyCount, bool max, long count, PopReply shape,
+        bool blocking, long timeoutMs)
+    {
         Database db = context.Database;
-        for (int k = 2; k < whereIndex; k++)
+        for (int k = firstKey; k < firstKey + keyCount; k++)
         {
             ReadOnlySpan<byte> key = args[k];
             KeySlot slot = db.Locate(key);
-            if (!TypedValue.TryGet(context, db.Find(slot, key), out SortedSetValue? set)) return;
+            KeyEntry? entry = db.Find(slot, key);
+            SortedSetValue? set;
+            if (context.ResumingBlock) set = entry?.Value as SortedSetValue;
+            else if (!TypedValue.TryGet(context, entry, out set)) return;
             if (set == null) continue;
-            Pop(context, key, slot, set, max, count, PopReply.KeyNested);
-            context.ReplacePropagation()?.Begin(db.Index, 3).Arg(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8).Arg(key).Arg(count);
+            long popped = Pop(context, key, slot, set, max, count, shape);
+            PropagationBuffer? record = context.ReplacePropagation();
+            if (record != null)
+            {
+                bool withCount = shape != PopReply.KeyFlat;
+                record.Begin(db.Index, withCount ? 3 : 2).Arg(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8).Arg(key);
+                if (withCount) record.Arg(popped);
+            }
             return;
         }
-        w.WriteNullArray();
+        if (blocking && context.BlockOnKeys(args, firstKey, keyCount, timeoutMs, typeof(SortedSetValue)) == BlockOutcome.Blocked) return;
+        context.Writer.WriteNullArray();
     }
 
     // ------------------------------------------------------------------------------------------------ ZRANDMEMBER
@@ -753,14 +798,33 @@ public static class SortedSetCommands
         _ => value > target ? value : target,
     };
 
+    /// <summary>A plain set as an input of the set algebra: a sorted set of its members, each with score 1 (Redis's <c>zuiNext</c> over a set).</summary>
+    private static SortedSetValue WithScoresOfOne(SetValue plain)
+    {
+        var scored = new SortedSetValue(listpack: false);
+        var visitor = new ScoreOne(scored);
+        plain.ForEach(ref visitor);
+        return scored;
+    }
+
+    private readonly struct ScoreOne(SortedSetValue target) : IHashVisitor
+    {
+        public bool Visit(ReadOnlySpan<byte> member, ReadOnlySpan<byte> value)
+        {
+            target.Add(member, 1, 0, 0);
+            return true;
+        }
+    }
+
     /// <summary>
     /// ZUNION/ZINTER/ZDIFF <c>numkeys key … [WEIGHTS w …] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]</c>, their STORE forms
     /// <c>dst numkeys key …</c> and <c>ZINTERCARD numkeys key … [LIMIT n]</c> (Redis's <c>zunionInterDiffGenericCommand</c>).
     /// Errors in Redis's order: numkeys not an integer; below 1 <c>-ERR at least 1 input key is needed for '…' command</c>;
-    /// more than the arguments <c>-ERR syntax error</c>; an input of another type WRONGTYPE (a plain set too, for now); then
+    /// more than the arguments <c>-ERR syntax error</c>; an input neither a sorted set nor a set WRONGTYPE; then
     /// options: a weight not a float <c>-ERR weight value is not a float</c>, LIMIT <c>-ERR LIMIT can't be negative</c>,
     /// anything else (WEIGHTS/AGGREGATE on ZDIFF or ZINTERCARD, WITHSCORES on a STORE) <c>-ERR syntax error</c>. A weighted
-    /// score that is NaN counts 0, as a SUM that is NaN does. Inputs are taken smallest first for ZINTER (Redis's order).
+    /// score that is NaN counts 0, as a SUM that is NaN does. A plain set's members score 1 (times their weight). Inputs are
+    /// taken smallest first for ZINTER (Redis's order).
     /// </summary>
     private static void SetOperation(CommandContext context, in CommandArgs args, SetOp op, bool store, bool cardinality)
     {
@@ -789,7 +853,8 @@ public static class SortedSetCommands
         {
             KeyEntry? entry = context.Database.Find(args[j]);
             if (!store) context.CountLookup(entry != null);
-            if (!TypedValue.TryGet(context, entry, out sets[i])) return;
+            if (entry?.Value is SetValue plain) sets[i] = WithScoresOfOne(plain);
+            else if (!TypedValue.TryGet(context, entry, out sets[i])) return;
             weights[i] = 1;
         }
         var aggregate = Aggregate.Sum;

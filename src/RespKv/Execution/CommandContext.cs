@@ -85,13 +85,14 @@ public abstract class CommandContext
     public virtual bool ResumingBlock => false;
 
     /// <summary>
-    /// For a blocking command (BLPOP, BLMOVE, BLMPOP, later BZPOPMIN…) that found nothing to serve: blocks the client on
+    /// For a blocking command (BLPOP, BLMOVE, BLMPOP, BZPOPMIN, BZMPOP…) that found nothing to serve: blocks the client on
     /// <paramref name="keyCount"/> keys of <paramref name="args"/> from <paramref name="firstKey"/> in the selected database
-    /// until one of them changes or <paramref name="timeoutMs"/> passes (0 = forever). See <see cref="BlockOutcome"/> for what
-    /// the handler does next. A re-run keeps the client's place in each key's queue and its original deadline. The default
-    /// (no client behind the context) cannot block.
+    /// until one of them changes into a value of type <paramref name="servedBy"/> (the kind the command pops:
+    /// <c>QuickList</c>, <c>SortedSetValue</c>) or <paramref name="timeoutMs"/> passes (0 = forever). See
+    /// <see cref="BlockOutcome"/> for what the handler does next. A re-run keeps the client's place in each key's queue and
+    /// its original deadline. The default (no client behind the context) cannot block.
     /// </summary>
-    public virtual BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs) => BlockOutcome.CannotBlock;
+    public virtual BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy) => BlockOutcome.CannotBlock;
 }
 
 /// <summary>What <see cref="CommandContext.BlockOnKeys"/> did, and so what the blocking handler replies.</summary>

@@ -6,19 +6,22 @@ using RespKv.Storage;
 namespace RespKv.Server;
 
 /// <summary>
-/// Clients blocked on keys by a blocking command (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP; the sorted-set BZPOPMIN/BZPOPMAX/
-/// BZMPOP use it the same way), Redis's <c>blocked.c</c> for key-blocked clients, without a thread per client:
+/// Clients blocked on keys by a blocking command (the list pops BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP and the sorted-set
+/// pops BZPOPMIN BZPOPMAX BZMPOP), Redis's <c>blocked.c</c> for key-blocked clients, without a thread per client:
 /// <list type="bullet">
 /// <item>A handler that finds nothing to serve calls <see cref="CommandContext.BlockOnKeys"/>; the client joins the FIFO
 /// queue of each of its keys (<see cref="KeyQueue"/>, one per (database, key), a <see cref="KeyObserver"/> registered with
 /// <see cref="Database.Observe"/>) and its connection loop leaves the command unconsumed and awaits a wake-up, the
 /// deadline, CLIENT UNBLOCK or the peer closing (<see cref="ClientConnection"/>).</item>
-/// <item>Any change of a queued key (a push, LMOVE into it, RENAME onto it, a push inside EXEC…) calls
-/// <see cref="KeyQueue.KeyChanged"/> under the key's shard lock: if no waiter of that key holds the "turn", the head of its
-/// queue gets it and is woken. The woken client re-runs its command from its own loop (as Redis re-runs it for a ready
-/// key), after the changing command (or EXEC) released its locks: served, it leaves every queue and passes the turn to the
-/// next waiter (which re-runs and, when nothing is left, keeps its place); not served, it keeps its place and gives the
-/// turn back. So waiters are served in the order they blocked, per key.</item>
+/// <item>Any change of a queued key (a push or ZADD, LMOVE into it, RENAME/MOVE/COPY onto it, SWAPDB, a write inside
+/// EXEC…) calls <see cref="KeyQueue.KeyChanged"/> under the key's shard lock: if no waiter of that key holds the "turn",
+/// the first waiter in blocking order whose command the key's value type serves (a list for the list pops, a sorted set
+/// for the sorted-set pops: Redis's <c>serveClientsBlockedOnKey</c> serves only the clients blocked for the ready key's
+/// type) gets it and is woken. The woken client re-runs its command from its own loop (as Redis re-runs it for a ready
+/// key), after the changing command (or EXEC) released its locks: served, it leaves every queue and passes the turn on
+/// (the next waiter of the key's type re-runs and, when nothing is left, keeps its place); not served, it keeps its place
+/// and gives the turn back, to a waiter of the key's type behind it if there is one. So waiters are served in the order
+/// they blocked, per key and type.</item>
 /// <item>A re-run after the deadline (or CLIENT UNBLOCK … TIMEOUT) answers the timeout reply; CLIENT UNBLOCK … ERROR
 /// answers <c>-UNBLOCKED client unblocked via CLIENT UNBLOCK</c>; a disconnect leaves every queue.</item>
 /// </list>
@@ -58,12 +61,22 @@ public sealed class BlockedClients
         public readonly LinkedList<BlockedClient> Waiters = new();
         public BlockedClient? Turn;
 
-        /// <summary>The key changed (under its shard lock): wake the first waiter unless one already holds the turn.</summary>
+        /// <summary>
+        /// The key changed (under its shard lock): unless a waiter already holds the turn, wakes the first waiter, in blocking
+        /// order, whose command the key's value serves (none when the key is missing).
+        /// </summary>
         public override void KeyChanged()
         {
             if (Turn != null || Waiters.First == null) return;
-            Turn = Waiters.First.Value;
-            Turn.Wake();
+            object? value = Database.PeekValue(Key);
+            if (value == null) return;
+            for (LinkedListNode<BlockedClient>? node = Waiters.First; node != null; node = node.Next)
+            {
+                if (!node.Value.ServedBy.IsInstanceOfType(value)) continue;
+                Turn = node.Value;
+                Turn.Wake();
+                return;
+            }
         }
     }
 
@@ -71,7 +84,7 @@ public sealed class BlockedClients
     /// Blocks <paramref name="client"/> on the keys (see <see cref="CommandContext.BlockOnKeys"/>). Called by the handler under
     /// the executor's locks of those keys.
     /// </summary>
-    internal BlockOutcome Block(ClientSession client, in CommandArgs args, int firstKey, int keyCount, long timeoutMs)
+    internal BlockOutcome Block(ClientSession client, in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy)
     {
         if (client.ReplaysAof || client.ExecCommand != null || TransactionLocks.HeldByCurrentThread) return BlockOutcome.CannotBlock;
         BlockedClient blocked = client.Blocking ??= new BlockedClient(client);
@@ -92,14 +105,19 @@ public sealed class BlockedClients
                 Leave(blocked);
                 return BlockOutcome.TimedOut;
             }
-            // Still nothing to serve: keep the place in each queue, give the turn back.
+            // Still nothing to serve (no key holds a value of this command's type): keep the place in each queue, give the
+            // turn back — to a waiter of another type behind this one when the key now holds that type.
             foreach ((KeyQueue queue, _) in blocked.Queues)
-                if (queue.Turn == blocked) queue.Turn = null;
+            {
+                if (queue.Turn != blocked) continue;
+                queue.Turn = null;
+                queue.KeyChanged();
+            }
             client.Connection.MarkBlocked();
             return BlockOutcome.Blocked;
         }
         Database db = client.Database;
-        blocked.Start(timeoutMs == 0 ? 0 : Environment.TickCount64 + timeoutMs);
+        blocked.Start(timeoutMs == 0 ? 0 : Environment.TickCount64 + timeoutMs, servedBy);
         for (int i = firstKey; i < firstKey + keyCount; i++)
         {
             ReadOnlySpan<byte> key = args[i];
@@ -179,6 +197,9 @@ public sealed class BlockedClients
         /// <summary>Environment.TickCount64 at which the block times out; 0 = never.</summary>
         public long DeadlineMs;
 
+        /// <summary>The value type that serves the blocked command (<c>QuickList</c> for the list pops, <c>SortedSetValue</c> for the sorted-set pops).</summary>
+        public Type ServedBy = typeof(object);
+
         /// <summary>Set by CLIENT UNBLOCK.</summary>
         public volatile UnblockKind UnblockRequest;
 
@@ -192,11 +213,12 @@ public sealed class BlockedClients
         /// <summary>Completes when the client should re-run its command (continuations run on the thread pool, never under the waker's lock).</summary>
         public Task Signal => _signal.Task;
 
-        /// <summary>Begins a block that times out at <paramref name="deadlineMs"/> (0 = never).</summary>
-        public void Start(long deadlineMs)
+        /// <summary>Begins a block that times out at <paramref name="deadlineMs"/> (0 = never), served by values of type <paramref name="servedBy"/>.</summary>
+        public void Start(long deadlineMs, Type servedBy)
         {
             Active = true;
             DeadlineMs = deadlineMs;
+            ServedBy = servedBy;
             UnblockRequest = UnblockKind.None;
             _signal = NewSignal();
         }

@@ -299,8 +299,8 @@ public sealed class ClientSession : CommandContext
     public override bool ResumingBlock => Blocking is { Active: true };
 
     /// <inheritdoc />
-    public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs) =>
-        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs);
+    public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy) =>
+        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs, servedBy);
 
     /// <summary>Holds the current command back until CLIENT PAUSE ends (the pause admission gate).</summary>
     internal void Postpone() => Connection.Postpone();

@@ -139,6 +139,17 @@ public sealed class Database
         return slot.Shard.FindNoTouch(key, slot.Hash);
     }
 
+    /// <summary>
+    /// The value of <paramref name="key"/> (null when missing or expired) without recording an access or removing an expired
+    /// key, so without announcing a change: what an observer may read from inside <see cref="KeyObserver.KeyChanged"/>.
+    /// Caller holds the key's shard lock.
+    /// </summary>
+    public object? PeekValue(ReadOnlySpan<byte> key)
+    {
+        KeySlot slot = Locate(key);
+        return slot.Shard.PeekValue(key, slot.Hash);
+    }
+
     /// <summary>The shard that holds <paramref name="key"/>, and the key's hash.</summary>
     public KeyspaceShard ShardFor(ReadOnlySpan<byte> key, out int hash)
     {

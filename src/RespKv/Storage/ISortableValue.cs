@@ -2,8 +2,8 @@ namespace RespKv.Storage;
 
 /// <summary>
 /// A value SORT and SORT_RO accept (Redis sorts sets, lists and sorted sets; a string or hash key answers WRONGTYPE):
-/// its elements in the value's own order, which is what <c>BY nosort</c> returns. <see cref="SetValue"/> implements it; a
-/// list (in list order) or a sorted set (its members in score order) plugs into SORT by implementing it too.
+/// its elements in the value's own order, which is what <c>BY nosort</c> returns: <see cref="SetValue"/> (its members in
+/// its iteration order), <c>QuickList</c> (list order) and <see cref="SortedSetValue"/> (its members in score order).
 /// </summary>
 public interface ISortableValue
 {

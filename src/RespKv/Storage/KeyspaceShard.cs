@@ -188,6 +188,17 @@ public sealed class KeyspaceShard
         return entry;
     }
 
+    /// <summary>
+    /// The value of <paramref name="key"/> when present and not expired, else null — without recording an access or removing
+    /// an expired key (so without announcing anything: safe inside an observer's <see cref="KeyObserver.KeyChanged"/>).
+    /// Caller holds <see cref="WriteLock"/>.
+    /// </summary>
+    internal object? PeekValue(ReadOnlySpan<byte> key, int hash)
+    {
+        KeyEntry? entry = FindUnchecked(key, hash);
+        return entry == null || IsExpired(entry) ? null : entry.Value;
+    }
+
     /// <summary>True when <paramref name="key"/> is present but its expiry has passed (not yet removed); removes nothing.</summary>
     public bool FindExpired(ReadOnlySpan<byte> key, int hash)
     {
@@ -370,13 +381,11 @@ public sealed class KeyspaceShard
     /// <summary>
     /// Exchanges every key of this shard with those of <paramref name="other"/> (the same shard index of another
     /// database: SWAPDB). Watchers, locks and versions stay with their shard, as Redis keeps watched keys with their
-    /// database number. First marks modified the watchers of each shard whose key exists in either shard (Redis's
-    /// <c>touchAllWatchedKeysInDb(db, other)</c>). The memory total is unchanged. Caller holds both write locks.
+    /// database number. Then tells the observers of each shard whose key exists in either shard (watchers are marked
+    /// modified, Redis's <c>touchAllWatchedKeysInDb(db, other)</c>; blocked clients' queues look at the key's new value). The memory total is unchanged. Caller holds both write locks.
     /// </summary>
     internal void SwapContents(KeyspaceShard other)
     {
-        TouchWatchersBeforeSwap(other);
-        other.TouchWatchersBeforeSwap(this);
         KeyEntry?[] buckets = _buckets;
         Volatile.Write(ref _buckets, other._buckets);
         Volatile.Write(ref other._buckets, buckets);
@@ -388,9 +397,13 @@ public sealed class KeyspaceShard
         // A change to both shards' contents (what the executor reads to log SWAPDB), even when both were empty.
         _changes++;
         other._changes++;
+        // After the exchange, so that a blocked client's queue sees the value now in its database (Redis's
+        // scanDatabaseForReadyKeys after the swap); a watcher is marked modified either way.
+        TouchObserversOfSwappedKeys(other);
+        other.TouchObserversOfSwappedKeys(this);
     }
 
-    private void TouchWatchersBeforeSwap(KeyspaceShard other)
+    private void TouchObserversOfSwappedKeys(KeyspaceShard other)
     {
         if (_observers == null) return;
         foreach ((byte[] key, List<KeyObserver> observers) in _observers)

@@ -14,7 +14,7 @@ namespace RespKv.Storage;
 /// <c>skiplist</c> never converts back, except for a value a store command builds afresh).
 /// </para>
 /// </summary>
-public sealed class SortedSetValue
+public sealed class SortedSetValue : ISortableValue
 {
     /// <summary>Most levels a node can have (Redis's <c>ZSKIPLIST_MAXLEVEL</c>).</summary>
     public const int MaxLevel = 32;
@@ -45,6 +45,13 @@ public sealed class SortedSetValue
         _dict = new Dictionary<byte[], Node>(ByteStringComparer.Instance);
         _lookup = _dict.GetAlternateLookup<ReadOnlySpan<byte>>();
         IsListpack = listpack;
+    }
+
+    /// <summary>SORT's walk (<see cref="ISortableValue"/>): every member in (score, member) order, with an empty value.</summary>
+    public void ForEach<TVisitor>(ref TVisitor visitor) where TVisitor : IHashVisitor, allows ref struct
+    {
+        for (Node? node = First; node != null; node = node.Next)
+            if (!visitor.Visit(node.Member, default)) return;
     }
 
     /// <summary>One member: its bytes, its score, and its skiplist links.</summary>
