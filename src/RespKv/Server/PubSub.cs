@@ -139,33 +139,47 @@ public sealed class PubSub
             return slot ??= Encode(protocol, kind, default, channel, message, pattern: false);
         }
 
-        /// <summary><c>[p]message [pattern] channel payload</c> as a RESP2 array or a RESP3 push.</summary>
+        /// <summary><c>[p]message [pattern] channel payload</c> as a RESP2 array or a RESP3 push, in one exactly sized array.</summary>
         public static byte[] Encode(int protocol, ReadOnlySpan<byte> kind, ReadOnlySpan<byte> patternText, ReadOnlySpan<byte> channel,
             ReadOnlySpan<byte> message, bool pattern)
         {
-            var frame = new List<byte>(32 + kind.Length + patternText.Length + channel.Length + message.Length);
-            frame.Add(protocol >= 3 ? (byte)'>' : (byte)'*');
-            frame.Add(pattern ? (byte)'4' : (byte)'3');
-            frame.Add((byte)'\r');
-            frame.Add((byte)'\n');
-            AddBulk(frame, kind);
-            if (pattern) AddBulk(frame, patternText);
-            AddBulk(frame, channel);
-            AddBulk(frame, message);
-            return frame.ToArray();
+            int length = 4 + BulkLength(kind) + (pattern ? BulkLength(patternText) : 0) + BulkLength(channel) + BulkLength(message);
+            byte[] frame = new byte[length];
+            frame[0] = protocol >= 3 ? (byte)'>' : (byte)'*';
+            frame[1] = pattern ? (byte)'4' : (byte)'3';
+            frame[2] = (byte)'\r';
+            frame[3] = (byte)'\n';
+            int at = 4;
+            at = AddBulk(frame, at, kind);
+            if (pattern) at = AddBulk(frame, at, patternText);
+            at = AddBulk(frame, at, channel);
+            AddBulk(frame, at, message);
+            return frame;
         }
 
-        private static void AddBulk(List<byte> frame, ReadOnlySpan<byte> value)
+        /// <summary>Bytes of <c>$len\r\nvalue\r\n</c>.</summary>
+        private static int BulkLength(ReadOnlySpan<byte> value) => 5 + Digits(value.Length) + value.Length;
+
+        private static int Digits(int n)
         {
-            Span<byte> digits = stackalloc byte[11];
-            Utf8Formatter.TryFormat(value.Length, digits, out int n);
-            frame.Add((byte)'$');
-            frame.AddRange(digits[..n]);
-            frame.Add((byte)'\r');
-            frame.Add((byte)'\n');
-            frame.AddRange(value);
-            frame.Add((byte)'\r');
-            frame.Add((byte)'\n');
+            int digits = 1;
+            while (n >= 10) { n /= 10; digits++; }
+            return digits;
+        }
+
+        /// <summary>Writes <c>$len\r\nvalue\r\n</c> at <paramref name="at"/>; returns the offset after it.</summary>
+        private static int AddBulk(byte[] frame, int at, ReadOnlySpan<byte> value)
+        {
+            frame[at++] = (byte)'$';
+            Utf8Formatter.TryFormat(value.Length, frame.AsSpan(at), out int n);
+            at += n;
+            frame[at++] = (byte)'\r';
+            frame[at++] = (byte)'\n';
+            value.CopyTo(frame.AsSpan(at));
+            at += value.Length;
+            frame[at++] = (byte)'\r';
+            frame[at++] = (byte)'\n';
+            return at;
         }
     }
 }
