@@ -18,6 +18,9 @@ public sealed class RespWriter
 
     private IBufferWriter<byte> _output;
     private Memory<byte> _buffer;
+    // _buffer's array when it has one (the pipe's pooled blocks do): Reserve slices it directly, cheaper than Memory.Span.
+    private byte[]? _array;
+    private int _arrayOffset;
     private int _position;
     private long _bytesWritten;
     private long _committedSinceFlush;
@@ -52,6 +55,7 @@ public sealed class RespWriter
         _committedSinceFlush += _position;
         _position = 0;
         _buffer = default;
+        _array = null;
     }
 
     /// <summary><c>+text\r\n</c>. <paramref name="text"/> must not contain CR or LF.</summary>
@@ -118,6 +122,21 @@ public sealed class RespWriter
     /// <summary><c>$len\r\nbytes\r\n</c>; large values are copied in chunks, never in one huge allocation.</summary>
     public void WriteBulkString(ReadOnlySpan<byte> value)
     {
+        if (value.Length <= MinimumBuffer - 16)
+        {
+            // One reservation for the header, the value and the CRLF (a length of at most 4 digits here).
+            Span<byte> s = Reserve(value.Length + 9);
+            s[0] = (byte)'$';
+            Utf8Formatter.TryFormat(value.Length, s[1..], out int n);
+            s[n + 1] = (byte)'\r';
+            s[n + 2] = (byte)'\n';
+            value.CopyTo(s[(n + 3)..]);
+            int end = n + 3 + value.Length;
+            s[end] = (byte)'\r';
+            s[end + 1] = (byte)'\n';
+            Advance(end + 2);
+            return;
+        }
         WritePrefixedNumber((byte)'$', value.Length);
         WriteRaw(value);
         WriteRaw(Crlf);
@@ -242,9 +261,15 @@ public sealed class RespWriter
     private Span<byte> Reserve(int size, bool acceptSmaller = false)
     {
         int free = _buffer.Length - _position;
-        if (free >= size || (acceptSmaller && free >= 1)) return _buffer.Span[_position..];
+        if (free >= size || (acceptSmaller && free >= 1))
+            return _array != null ? new Span<byte>(_array, _arrayOffset + _position, free) : _buffer.Span[_position..];
         CommitChunk();
         _buffer = _output.GetMemory(Math.Max(size, MinimumBuffer));
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray((ReadOnlyMemory<byte>)_buffer, out ArraySegment<byte> segment))
+        {
+            _array = segment.Array;
+            _arrayOffset = segment.Offset;
+        }
         return _buffer.Span;
     }
 
