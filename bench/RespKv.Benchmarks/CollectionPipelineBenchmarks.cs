@@ -12,18 +12,15 @@ namespace RespKv.Benchmarks;
 /// so the collections stay the same size. "Allocated" is bytes per batch of 16.
 /// </summary>
 [MemoryDiagnoser]
-public class CollectionPipelineBenchmarks
+public class CollectionPipelineBenchmarks : SessionBenchmarks
 {
-    private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
-    private ClientSession _client = null!;
     private ReadOnlySequence<byte> _lpush, _rpop, _sadd, _srem, _lrange, _ping;
 
     /// <summary>Builds a server with a 1,000-element list and a 1,000-member set.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        var server = new RespServer(new ServerOptions { Port = 0 });
-        _client = new ClientSession(server, _replies);
+        CreateSession();
         _lpush = Frames(_ => ["LPUSH", "mylist", "xxx"]);
         _rpop = Frames(_ => ["RPOP", "mylist"]);
         _sadd = Frames(i => ["SADD", "myset", $"element:{i:D12}"]);
@@ -57,13 +54,4 @@ public class CollectionPipelineBenchmarks
     /// <summary>16 × PING.</summary>
     [Benchmark(Baseline = true)]
     public void Ping() => Run(_ping);
-
-    private void Run(ReadOnlySequence<byte> frames)
-    {
-        _replies.ResetWrittenCount();
-        _client.ProcessReceived(frames);
-        _client.Writer.Commit();
-    }
-
-    private static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
 }

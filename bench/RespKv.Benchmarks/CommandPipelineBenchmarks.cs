@@ -13,18 +13,15 @@ namespace RespKv.Benchmarks;
 /// what it stores (the value array and the replacing keyspace node).
 /// </summary>
 [MemoryDiagnoser]
-public class CommandPipelineBenchmarks
+public class CommandPipelineBenchmarks : SessionBenchmarks
 {
-    private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
-    private ClientSession _client = null!;
     private ReadOnlySequence<byte> _get, _set, _mget, _incr, _ping;
 
     /// <summary>Builds a server with the keys the batches touch.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        var server = new RespServer(new ServerOptions { Port = 0 });
-        _client = new ClientSession(server, _replies);
+        CreateSession();
         _set = Frames(i => ["SET", $"key:{i:D6}", new string('x', 100)]);
         _get = Frames(i => ["GET", $"key:{i:D6}"]);
         _mget = Frames(i => ["MGET", $"key:{i:D6}", $"key:{i + 1:D6}", $"key:{i + 2:D6}"]);
@@ -52,13 +49,32 @@ public class CommandPipelineBenchmarks
     /// <summary>16 × PING: parser, dispatch and writer alone.</summary>
     [Benchmark(Baseline = true)]
     public void Ping() => Run(_ping);
+}
 
-    private void Run(ReadOnlySequence<byte> frames)
+/// <summary>
+/// The shared frame of the pipeline benchmarks: one in-process <see cref="ClientSession"/> whose replies go to a reusable
+/// buffer, and <see cref="Run"/>, which hands it one received batch as the network loop does.
+/// </summary>
+public abstract class SessionBenchmarks
+{
+    private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
+    private ClientSession _client = null!;
+
+    /// <summary>Creates the server and the session the batches run on (call first in the benchmark's setup).</summary>
+    protected void CreateSession()
+    {
+        var server = new RespServer(new ServerOptions { Port = 0 });
+        _client = new ClientSession(server, _replies);
+    }
+
+    /// <summary>Runs one received batch: parse, execute, reply into the buffer, commit.</summary>
+    protected void Run(ReadOnlySequence<byte> frames)
     {
         _replies.ResetWrittenCount();
         _client.ProcessReceived(frames);
         _client.Writer.Commit();
     }
 
-    private static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
+    /// <summary>A batch of 16 frames, one per <paramref name="command"/>(i).</summary>
+    protected static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
 }
