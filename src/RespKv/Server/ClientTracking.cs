@@ -30,8 +30,8 @@ namespace RespKv.Server;
 /// <c>&gt;2 tracking-redir-broken :id</c>. FLUSHDB and FLUSHALL send every tracking client the null invalidation
 /// (<c>invalidate</c> with <c>_</c> / <c>$-1</c>) and empty the table (<see cref="InvalidateAll"/>).</item>
 /// <item><b>Limit</b>: over <c>tracking-table-max-keys</c> keys, random keys are invalidated as if changed (not
-/// broadcast) until under it, with an effort growing while it stays over (Redis's <c>trackingLimitUsedSlots</c>), after a
-/// client remembers keys and in the server cron.</item>
+/// broadcast) until under it, with an effort growing while it stays over (Redis's <c>trackingLimitUsedSlots</c>), before
+/// each command (after the admission gates; Redis: in <c>processCommand</c>) and in the server cron.</item>
 /// </list>
 /// One lock guards the table, the prefixes and every client's tracking flags; a write when nothing is tracked costs two
 /// volatile reads. Disconnected clients' ids are dropped from the table lazily, when their keys are invalidated, as in Redis.
@@ -194,8 +194,6 @@ public sealed class ClientTracking
             _keyCount = _keys.Count;
         }
         if (rented != null) System.Buffers.ArrayPool<KeyRef>.Shared.Return(rented);
-        long max = _server.Options.TrackingTableMaxKeys;
-        if (max > 0 && _keyCount > max) LimitUsedSlots();
     }
 
     /// <summary>

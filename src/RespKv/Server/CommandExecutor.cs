@@ -92,8 +92,11 @@ public sealed class CommandExecutor
         AdmissionGate[] gates = AdmissionGates.InOrder;
         for (int i = 0; i < gates.Length; i++)
             if (!gates[i].Admit(_client, command, args)) return;
-        // Invalidations of this client's keys that the gates' eviction caused go before the reply, as in Redis.
-        if (_client.Tracking.Pending.Count != 0) _client.Server.Tracking.SendPending(_client);
+        // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys, and
+        // invalidations of this client's keys that the gates' eviction caused go before the reply.
+        ClientTracking tracking = _client.Server.Tracking;
+        if (tracking.TrackingClients > 0) tracking.LimitUsedSlots();
+        if (_client.Tracking.Pending.Count != 0) tracking.SendPending(_client);
         Dispatch(command, args);
     }
 
