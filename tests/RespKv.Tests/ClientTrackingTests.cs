@@ -43,14 +43,11 @@ public sealed class ClientTrackingTests
         Assert.Equal("*3\r\n$1\r\n1\r\n$1\r\n2\r\n_\r\n", tracker.Call("MGET", "a", "b", "c"));
         Assert.Equal("+OK\r\n", writer.Call("MSET", "a", "x", "c", "y"));
         // Queued before the PING arrived, so written before its reply; one push per key.
-        Assert.Equal(Invalidate("a"), tracker.Call("PING"));
-        Assert.Equal(Invalidate("c"), tracker.ReadReply());
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("a"), Invalidate("c"));
         // Forgotten once invalidated: a second write sends nothing until the key is read again.
         Assert.Equal("+OK\r\n", writer.Call("SET", "a", "z"));
         Assert.Equal(":1\r\n", writer.Call("DEL", "b"));
-        Assert.Equal(Invalidate("b"), tracker.Call("PING"));
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("b"));
         Assert.Equal(":0\r\n", tracker.Call("CLIENT", "GETREDIR"));
         Assert.Equal("%3\r\n$5\r\nflags\r\n~1\r\n$2\r\non\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n", tracker.Call("CLIENT", "TRACKINGINFO"));
     }
@@ -81,8 +78,7 @@ public sealed class ClientTrackingTests
         Assert.Equal("$1\r\n3\r\n", client.Call("GET", "k"));
         using var writer = new RespTestClient(host.Port);
         Assert.Equal("+OK\r\n", writer.Call("SET", "k", "4"));
-        Assert.Equal(Invalidate("k"), client.Call("PING"));
-        Assert.Equal("+PONG\r\n", client.ReadReply());
+        PushesBeforePong(client, Invalidate("k"));
     }
 
     [Fact]
@@ -135,8 +131,7 @@ public sealed class ClientTrackingTests
         tracker.Call("GET", "o2");
         tracker.Call("GET", "o3");
         Assert.Equal("+OK\r\n", writer.Call("MSET", "o1", "1", "o2", "2", "o3", "3"));
-        Assert.Equal(Invalidate("o2"), tracker.Call("PING"));
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("o2"));
         // CACHING yes covers a whole transaction.
         tracker.Call("CLIENT", "CACHING", "yes");
         tracker.Call("MULTI");
@@ -144,9 +139,7 @@ public sealed class ClientTrackingTests
         tracker.Call("GET", "o3");
         Assert.Equal("*2\r\n$1\r\n1\r\n$1\r\n3\r\n", tracker.Call("EXEC"));
         Assert.Equal("+OK\r\n", writer.Call("MSET", "o1", "1", "o2", "2", "o3", "3"));
-        Assert.Equal(Invalidate("o1"), tracker.Call("PING"));
-        Assert.Equal(Invalidate("o3"), tracker.ReadReply());
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("o1"), Invalidate("o3"));
 
         Assert.Equal("-ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.\r\n",
             tracker.Call("CLIENT", "TRACKING", "on", "OPTOUT"));
@@ -157,9 +150,7 @@ public sealed class ClientTrackingTests
         tracker.Call("GET", "o2");
         tracker.Call("GET", "o3");
         Assert.Equal("+OK\r\n", writer.Call("MSET", "o1", "1", "o2", "2", "o3", "3"));
-        Assert.Equal(Invalidate("o1"), tracker.Call("PING"));
-        Assert.Equal(Invalidate("o3"), tracker.ReadReply());
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("o1"), Invalidate("o3"));
     }
 
     [Fact]
@@ -176,16 +167,12 @@ public sealed class ClientTrackingTests
         Assert.Contains("tracking_total_prefixes:3\r\n", writer.Call("INFO", "stats"));
         // Keys are sent whether or not anyone read them, each once per message, in byte order.
         Assert.Equal("+OK\r\n", writer.Call("MSET", "ay", "1", "bx", "2", "ax", "3", "c", "4", "ay", "5"));
-        Assert.Equal(Invalidate("ax", "ay"), bcast.Call("PING"));
-        Assert.Equal(Invalidate("bx"), bcast.ReadReply());
-        Assert.Equal("+PONG\r\n", bcast.ReadReply());
-        Assert.Equal(Invalidate("ax", "ay", "bx", "c"), noloop.Call("PING"));
-        Assert.Equal("+PONG\r\n", noloop.ReadReply());
+        PushesBeforePong(bcast, Invalidate("ax", "ay"), Invalidate("bx"));
+        PushesBeforePong(noloop, Invalidate("ax", "ay", "bx", "c"));
         // NOLOOP: its own write is left out of its message; the other BCAST client gets it after the batch.
         Assert.Equal("+OK\r\n", noloop.Call("SET", "a1", "x"));
         Assert.Equal("+PONG\r\n", noloop.Call("PING"));
-        Assert.Equal(Invalidate("a1"), bcast.Call("PING"));
-        Assert.Equal("+PONG\r\n", bcast.ReadReply());
+        PushesBeforePong(bcast, Invalidate("a1"));
         Assert.Matches(new Regex(@"flags=tB "), bcast.Call("CLIENT", "INFO"));
         Assert.Equal("+OK\r\n", bcast.Call("CLIENT", "TRACKING", "off"));
         Assert.Contains("tracking_total_prefixes:1\r\n", writer.Call("INFO", "stats"));
@@ -204,8 +191,7 @@ public sealed class ClientTrackingTests
         redirect.Dispose();
         await WaitUntil(() => !writer.Call("CLIENT", "LIST").Contains($"id={rid} "));
         Assert.Equal("+OK\r\n", writer.Call("SET", "br", "1"));
-        Assert.Equal($">2\r\n$21\r\ntracking-redir-broken\r\n:{rid}\r\n", tracker.Call("PING"));
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, $">2\r\n$21\r\ntracking-redir-broken\r\n:{rid}\r\n");
         Assert.Equal($"%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$15\r\nbroken_redirect\r\n$8\r\nredirect\r\n:{rid}\r\n$8\r\nprefixes\r\n*0\r\n",
             tracker.Call("CLIENT", "TRACKINGINFO"));
         Assert.Matches(new Regex(@"flags=tR "), tracker.Call("CLIENT", "INFO"));
@@ -224,8 +210,7 @@ public sealed class ClientTrackingTests
         flusher.Call("GET", "f");
         Assert.Equal("+OK\r\n", flusher.Call("FLUSHDB"));
         Assert.Equal(">2\r\n$10\r\ninvalidate\r\n_\r\n", flusher.ReadReply());
-        Assert.Equal(">2\r\n$10\r\ninvalidate\r\n_\r\n", other.Call("PING"));
-        Assert.Equal("+PONG\r\n", other.ReadReply());
+        PushesBeforePong(other, ">2\r\n$10\r\ninvalidate\r\n_\r\n");
         Assert.Contains("tracking_total_keys:0\r\n", flusher.Call("INFO", "stats"));
     }
 
@@ -247,8 +232,7 @@ public sealed class ClientTrackingTests
         await Task.Delay(150);
         Assert.Equal("+PONG\r\n", tracker.Call("PING"));
         Assert.Equal("$-1\r\n", writer.Call("GET", "lazy"));
-        Assert.Equal(Invalidate("lazy"), tracker.Call("PING"));
-        Assert.Equal("+PONG\r\n", tracker.ReadReply());
+        PushesBeforePong(tracker, Invalidate("lazy"));
         writer.Call("DEBUG", "SET-ACTIVE-EXPIRE", "1");
     }
 
@@ -317,6 +301,14 @@ public sealed class ClientTrackingTests
         // Its id leaves the table lazily, when the key is invalidated.
         Assert.Equal("+OK\r\n", admin.Call("SET", "d", "1"));
         Assert.Contains("tracking_total_items:0\r\n", admin.Call("INFO", "stats"));
+    }
+
+    /// <summary>Sends PING and expects <paramref name="pushes"/> (queued before it arrived), in order, then its <c>+PONG</c>.</summary>
+    private static void PushesBeforePong(RespTestClient client, params string[] pushes)
+    {
+        client.SendRaw(RespTestClient.Encode("PING"));
+        foreach (string push in pushes) Assert.Equal(push, client.ReadReply());
+        Assert.Equal("+PONG\r\n", client.ReadReply());
     }
 
     private static async Task WaitUntil(Func<bool> condition)
