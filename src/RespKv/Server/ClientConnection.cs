@@ -200,7 +200,7 @@ public sealed class ClientConnection
                     client.AdvanceReplyMode();
                     // Invalidations its own command caused follow its reply (after EXEC's for a transaction); CACHING ends.
                     if (client.Tracking.Pending.Count != 0) client.Server.Tracking.SendPending(client);
-                    client.Tracking.AfterCommand(client.CurrentCommand, client.InMulti);
+                    if (client.Tracking.Caching) client.Tracking.AfterCommand(client.Server.Commands.Lookup(args[0]), client.InMulti);
                     buffer = buffer.Slice(consumed);
                     CheckOutputBufferLimit(Environment.TickCount64);
                     break;

@@ -213,7 +213,8 @@ public sealed class ClientTracking
     /// <summary>
     /// Forgets <paramref name="key"/> and sends its tracking clients an invalidation (a NOLOOP client is skipped when it is
     /// the one running on this thread; that client's own invalidation waits for its command's reply when
-    /// <paramref name="deferForRunningClient"/>); with <paramref name="broadcast"/> also queues it for the matching prefixes.
+    /// <paramref name="deferForRunningClient"/>); with <paramref name="broadcast"/> also queues it for the matching prefixes,
+    /// recording the running NOLOOP subscriber as its modifier when <paramref name="byCommand"/>.
     /// </summary>
     private void Invalidate(ReadOnlySpan<byte> key, bool broadcast, bool byCommand, bool deferForRunningClient)
     {
@@ -242,7 +243,8 @@ public sealed class ClientTracking
                 // A client that turned tracking off, or switched to BCAST, no longer gets default-mode invalidations.
                 if (target == null || !target.Tracking.On || (target.Tracking.Mode & TrackingMode.Bcast) != 0) continue;
                 bool running = target.Executor.IsRunningOnCurrentThread;
-                if (running && byCommand && (target.Tracking.Mode & TrackingMode.NoLoop) != 0) continue;
+                // NOLOOP compares with the running client whatever changed the key (Redis: target == server.current_client).
+                if (running && (target.Tracking.Mode & TrackingMode.NoLoop) != 0) continue;
                 if (running && deferForRunningClient) target.Tracking.Pending.Add(copy);
                 else (targets ??= []).Add(target);
             }
@@ -539,12 +541,12 @@ public sealed class TrackingState
     }
 
     /// <summary>
-    /// After each command the connection runs (Redis's <c>resetClient</c>): CACHING ends unless a transaction is open or the
-    /// command was a CLIENT subcommand.
+    /// After each command the connection read (Redis's <c>resetClient</c>; <paramref name="command"/> is its row, null for
+    /// an unknown command, run or rejected): CACHING ends unless a transaction is open or the command was a CLIENT subcommand.
     /// </summary>
     internal void AfterCommand(Execution.CommandInfo? command, bool inMulti)
     {
-        if (Caching && !inMulti && (command == null || !ReferenceEquals(command.Parent, _cachingContainer))) Caching = false;
+        if (Caching && !inMulti && (command == null || !ReferenceEquals(command, _cachingContainer))) Caching = false;
     }
 
     /// <summary>The BCAST prefixes, in byte order.</summary>
