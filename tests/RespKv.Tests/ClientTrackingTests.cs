@@ -303,6 +303,56 @@ public sealed class ClientTrackingTests
         Assert.Contains("tracking_total_items:0\r\n", admin.Call("INFO", "stats"));
     }
 
+    [Fact]
+    public async Task ACacheKeptByInvalidationsNeverHoldsAStaleValueWhileAnotherClientWrites()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient tracker = Resp3(host);
+        Assert.Equal("+OK\r\n", tracker.Call("CLIENT", "TRACKING", "on"));
+        string[] keys = ["c:0", "c:1", "c:2"];
+        // The writer sets keys[i % 3] to i and publishes i once acknowledged: values only grow.
+        long[] acked = [-1, -1, -1];
+        Task writes = Task.Run(() =>
+        {
+            using var writer = new RespTestClient(host.Port);
+            for (int i = 0; i < 3000; i++)
+            {
+                Assert.Equal("+OK\r\n", writer.Call("SET", keys[i % 3], i.ToString()));
+                Volatile.Write(ref acked[i % 3], i);
+            }
+        });
+        // The client-side cache: a key read is cached until its invalidation arrives.
+        var cache = new Dictionary<int, long>();
+        string Read(string reply)
+        {
+            while (reply.StartsWith('>'))
+            {
+                Assert.StartsWith(">2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nc:", reply);
+                cache.Remove(reply[^3] - '0');
+                reply = tracker.ReadReply();
+            }
+            return reply;
+        }
+        int checks = 0;
+        while (!writes.IsCompleted)
+        {
+            for (int k = 0; k < keys.Length; k++)
+            {
+                if (cache.ContainsKey(k)) continue;
+                string value = Read(tracker.Call("GET", keys[k]));
+                cache[k] = value == "_\r\n" ? -1 : long.Parse(value.Split("\r\n")[1]);
+            }
+            // A write acknowledged before this PING queued its invalidation before the PING's reply: a value still cached
+            // after it must be at least as new (an invalidation missed by a read racing a write leaves an older one).
+            long[] before = [Volatile.Read(ref acked[0]), Volatile.Read(ref acked[1]), Volatile.Read(ref acked[2])];
+            Assert.Equal("+PONG\r\n", Read(tracker.Call("PING")));
+            foreach ((int k, long value) in cache) Assert.True(value >= before[k], $"{keys[k]} cached {value} after {before[k]} was written");
+            checks++;
+        }
+        await writes;
+        Assert.True(checks > 30, $"only {checks} checks raced the writes");
+    }
+
     /// <summary>Sends PING and expects <paramref name="pushes"/> (queued before it arrived), in order, then its <c>+PONG</c>.</summary>
     private static void PushesBeforePong(RespTestClient client, params string[] pushes)
     {
