@@ -190,7 +190,8 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*45\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "*48\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" +
+            "+CACHING (YES|NO)\r\n+    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.\r\n" +
             "+GETREDIR\r\n+    Return the client ID we are redirecting to when tracking is enabled.\r\n" +
             "+GETNAME\r\n+    Return the name of the current connection.\r\n" +
             "+ID\r\n+    Return the ID of the current connection.\r\n" +
@@ -207,15 +208,16 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
             "+UNPAUSE\r\n+    Stop the current client pause, resuming traffic.\r\n" +
             "+PAUSE <timeout> [WRITE|ALL]\r\n+    Suspend all, or just write, clients for <timeout> milliseconds.\r\n" +
             "+REPLY (ON|OFF|SKIP)\r\n+    Control the replies sent to the current connection.\r\n" +
-            "+SETINFO <option> <value>\r\n+    Set client meta attr. Options are:\r\n" +
-            "+    * LIB-NAME: the client lib name.\r\n+    * LIB-VER: the client lib version.\r\n" +
             "+SETNAME <name>\r\n+    Assign the name <name> to the current connection.\r\n" +
             "+UNBLOCK <clientid> [TIMEOUT|ERROR]\r\n+    Unblock the specified blocked client.\r\n" +
+            "+TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]\r\n+         [OPTIN] [OPTOUT] [NOLOOP]\r\n" +
+            "+    Control server assisted client side caching.\r\n" +
+            "+TRACKINGINFO\r\n+    Report tracking status for the current connection.\r\n" +
             "+NO-EVICT (ON|OFF)\r\n+    Protect current client connection from eviction.\r\n" +
             "+HELP\r\n+    Prints this help.\r\n",
             c.Call("CLIENT", "HELP"));
         Assert.Equal("-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "foo"));
-        Assert.Equal("-ERR unknown subcommand 'tracking'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "tracking", "on"));
+        Assert.Equal("-ERR unknown subcommand 'trackingx'. Try CLIENT HELP.\r\n", c.Call("CLIENT", "trackingx", "on"));
         Assert.Equal("-ERR wrong number of arguments for 'client' command\r\n", c.Call("CLIENT"));
         Assert.Equal(Pong, c.Call("PING"));
     }

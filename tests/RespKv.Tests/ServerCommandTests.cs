@@ -478,7 +478,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "commandstats"))).Sections);
         Assert.Equal(["CPU", "Commandstats", "Errorstats"], ParseInfo(Payload(c.Call("INFO", "errorstats", "commandstats", "cpu"))).Sections);
         string clients = Payload(c.Call("INFO", "clients"));
-        Assert.Matches(@"^# Clients\r\nconnected_clients:\d+\r\nmaxclients:10000\r\nblocked_clients:0\r\n$", clients);
+        Assert.Matches(@"^# Clients\r\nconnected_clients:\d+\r\nmaxclients:10000\r\nblocked_clients:0\r\ntracking_clients:0\r\n$", clients);
         Assert.Equal("$0\r\n\r\n", c.Call("INFO", "nosuch"));
         Assert.Equal("$0\r\n\r\n", c.Call("INFO", "nosuch", "other"));
         Assert.Equal(Pong, c.Call("PING"));

@@ -169,6 +169,7 @@ public static class ConfigParameters
         Typed("maxmemory-samples", new NumberKind(1, IntMax), o => o.MaxMemorySamples, (o, x) => o.MaxMemorySamples = (int)x),
         Typed("slowlog-log-slower-than", new NumberKind(-1, LongMax), o => o.SlowlogLogSlowerThan, (o, x) => o.SlowlogLogSlowerThan = x),
         Typed("slowlog-max-len", NonNegativeLong, o => o.SlowlogMaxLen, (o, x) => o.SlowlogMaxLen = x),
+        Typed("tracking-table-max-keys", NonNegativeLong, o => o.TrackingTableMaxKeys, (o, x) => o.TrackingTableMaxKeys = x),
         Typed("latency-monitor-threshold", NonNegativeLong, o => o.LatencyMonitorThreshold, (o, x) => o.LatencyMonitorThreshold = x),
 
         // Encoding thresholds: OBJECT ENCODING reads them.
@@ -301,7 +302,6 @@ public static class ConfigParameters
         Stored("active-defrag-ignore-bytes", new NumberKind(1, LongMax, NumberForm.Memory), 100L << 20),
         Stored("stream-node-max-bytes", Bytes, 4096),
         Stored("hll-sparse-max-bytes", Bytes, 3000),
-        Stored("tracking-table-max-keys", NonNegativeLong, 1_000_000),
         Stored("client-query-buffer-limit", new NumberKind(1024 * 1024, LongMax, NumberForm.Memory), 1024L * 1024 * 1024),
         Stored("maxmemory-clients", new NumberKind(-100, LongMax, NumberForm.MemoryOrPercent), 0),
         Stored("repl-backlog-ttl", NonNegativeLong, 3600),

@@ -119,6 +119,13 @@ public sealed class ServerOptions
     /// <summary>Entries the slow log keeps (<c>slowlog-max-len</c>). Default 128.</summary>
     public long SlowlogMaxLen { get; set; } = 128;
 
+    /// <summary>
+    /// Most keys the client-side caching tracking table remembers (<c>tracking-table-max-keys</c>, default 1,000,000;
+    /// 0 = no limit): over it, random keys are forgotten and their clients sent invalidations, as Redis's
+    /// <c>trackingLimitUsedSlots</c> (https://redis.io/docs/manual/client-side-caching/).
+    /// </summary>
+    public long TrackingTableMaxKeys { get; set; } = 1_000_000;
+
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
 

@@ -158,6 +158,7 @@ public sealed class ClientConnection
             if (client.Blocking != null) client.Server.BlockedClients.Leave(client.Blocking);
             client.DiscardTransaction();
             client.UnsubscribeAll();
+            client.Server.Tracking.Disable(client);
             await input.CompleteAsync().ConfigureAwait(false);
             await output.CompleteAsync(_overLimit ? new Microsoft.AspNetCore.Connections.ConnectionAbortedException("output buffer limit") : null).ConfigureAwait(false);
         }
@@ -178,6 +179,8 @@ public sealed class ClientConnection
         finally
         {
             _client.Executor.EndBatch();
+            // BCAST invalidations of the keys the batch changed (Redis sends them in beforeSleep), then the wake-ups.
+            _client.Server.Tracking.FlushBroadcasts();
             DeferredWakes.Exit();
         }
     }
@@ -197,6 +200,9 @@ public sealed class ClientConnection
                     // A blocked command re-run and answered (served, timed out, an error): it leaves the key queues.
                     if (client.Blocking is { Active: true } blocking) client.Server.BlockedClients.Leave(blocking);
                     client.AdvanceReplyMode();
+                    // Invalidations its own command caused follow its reply (after EXEC's for a transaction); CACHING ends.
+                    if (client.Tracking.Pending.Count != 0) client.Server.Tracking.SendPending(client);
+                    if (client.Tracking.Caching) client.Tracking.AfterCommand(client.Server.Commands.Lookup(args[0]), client.InMulti);
                     buffer = buffer.Slice(consumed);
                     CheckOutputBufferLimit(Environment.TickCount64);
                     break;

@@ -57,6 +57,9 @@ public sealed class ClientSession : CommandContext
     /// <summary>Out-of-band replies waiting for this client's loop (MONITOR lines; pub/sub messages next).</summary>
     public ClientOutbox Outbox { get; } = new();
 
+    /// <summary>This client's client-side caching state (CLIENT TRACKING; <see cref="ClientTracking"/>).</summary>
+    public TrackingState Tracking { get; } = new();
+
     /// <summary>This client's atomic unit: EXEC's lock set and record group, and any write spanning databases.</summary>
     public AtomicUnit Unit { get; }
 
@@ -137,9 +140,10 @@ public sealed class ClientSession : CommandContext
         return true;
     }
 
-    /// <summary>RESET's part: leaves MONITOR mode and CLIENT REPLY OFF/SKIP (Redis's clearClientConnectionState).</summary>
+    /// <summary>RESET's part: leaves MONITOR mode, CLIENT REPLY OFF/SKIP and CLIENT TRACKING (Redis's clearClientConnectionState).</summary>
     internal void ClearConnectionModes()
     {
+        Server.Tracking.Disable(this);
         if (IsMonitor)
         {
             Server.Clients.Monitors.Remove(this);

@@ -92,6 +92,11 @@ public sealed class CommandExecutor
         AdmissionGate[] gates = AdmissionGates.InOrder;
         for (int i = 0; i < gates.Length; i++)
             if (!gates[i].Admit(_client, command, args)) return;
+        // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys, and
+        // invalidations of this client's keys that the gates' eviction caused go before the reply.
+        ClientTracking tracking = _client.Server.Tracking;
+        if (tracking.TrackingClients > 0) tracking.LimitUsedSlots();
+        if (_client.Tracking.Pending.Count != 0) tracking.SendPending(_client);
         Dispatch(command, args);
     }
 
@@ -157,8 +162,15 @@ public sealed class CommandExecutor
         AtomicUnit unit = client.Unit;
         if (!command.IsWrite)
         {
-            if ((command.Flags & CommandFlags.ReadsUnderLock) == 0 || unit.IsActive) command.Handler!(client, args);
-            else RunLocked(command, args);
+            // A tracking client's read remembers its keys under their shard locks (ClientTracking).
+            bool remember = client.Tracking.RemembersNextRead && (command.Flags & CommandFlags.ReadOnly) != 0 && command.HasKeys;
+            if (remember && !unit.IsActive) RunLocked(command, args, remember: true);
+            else if ((command.Flags & CommandFlags.ReadsUnderLock) == 0 || unit.IsActive)
+            {
+                command.Handler!(client, args);
+                if (remember) client.Server.Tracking.Remember(client, command, args);
+            }
+            else RunLocked(command, args, remember: false);
             return;
         }
         if (unit.IsActive)
@@ -203,12 +215,19 @@ public sealed class CommandExecutor
         records.Clear();
     }
 
-    /// <summary>A read of a value changed in place (<see cref="CommandFlags.ReadsUnderLock"/>): the handler runs holding its keys' shards.</summary>
-    private void RunLocked(CommandInfo command, in CommandArgs args)
+    /// <summary>
+    /// A read of a value changed in place (<see cref="CommandFlags.ReadsUnderLock"/>), or a tracking client's read that
+    /// <paramref name="remember"/>s its keys (<see cref="ClientTracking.Remember"/>): the handler runs holding its keys' shards.
+    /// </summary>
+    private void RunLocked(CommandInfo command, in CommandArgs args, bool remember)
     {
         ulong mask = AtomicUnit.ShardsOf(command, args, out bool multiKey);
         Database db = _client.Database;
-        using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask)) command.Handler!(_client, args);
+        using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask))
+        {
+            command.Handler!(_client, args);
+            if (remember) _client.Server.Tracking.Remember(_client, command, args);
+        }
     }
 
     /// <summary>Adds the request as its own record when it changed the keyspace, replied no error and was not replaced; nothing without a log.</summary>

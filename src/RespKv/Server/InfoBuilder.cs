@@ -128,7 +128,8 @@ public static class InfoBuilder
     private static void AppendClients(StringBuilder text, RespServer server) =>
         text.Field("connected_clients", server.Clients.Count)
             .Field("maxclients", server.Options.MaxClients)
-            .Field("blocked_clients", server.Clients.BlockedCount);
+            .Field("blocked_clients", server.Clients.BlockedCount)
+            .Field("tracking_clients", server.Tracking.TrackingClients);
 
     private static void AppendStats(StringBuilder text, RespServer server)
     {
@@ -151,6 +152,9 @@ public static class InfoBuilder
             .Field("pubsub_channels", server.PubSub.ChannelCount)
             .Field("pubsub_patterns", server.PubSub.PatternCount)
             .Field("pubsubshard_channels", server.PubSub.ShardChannelCount)
+            .Field("tracking_total_keys", server.Tracking.TotalKeys)
+            .Field("tracking_total_items", server.Tracking.TotalItems)
+            .Field("tracking_total_prefixes", server.Tracking.TotalPrefixes)
             .Field("total_error_replies", server.CommandStats.TotalErrorReplies);
     }
 

@@ -34,6 +34,9 @@ public sealed class RespServer
         // Every change to a key reaches keyspace notifications through the keyspace's one change hook.
         Notifications = new KeyspaceNotifications(options, PubSub);
         Keyspace.Lifetime.KeyChanged = Notifications.Notify;
+        // … and client-side caching invalidations, subscribed on their own.
+        Tracking = new ClientTracking(this);
+        Keyspace.Lifetime.KeyChanged += Tracking.OnKeyChanged;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
@@ -63,6 +66,9 @@ public sealed class RespServer
 
     /// <summary>Keyspace notifications (<c>notify-keyspace-events</c>), fed by the keyspace's change hook.</summary>
     public KeyspaceNotifications Notifications { get; }
+
+    /// <summary>Client-side caching: the tracking table, BCAST prefixes and invalidation messages (CLIENT TRACKING).</summary>
+    public ClientTracking Tracking { get; }
 
     /// <summary>Clients blocked on keys by BLPOP and the other blocking commands.</summary>
     public BlockedClients BlockedClients { get; } = new();

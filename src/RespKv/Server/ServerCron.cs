@@ -63,6 +63,9 @@ internal sealed class ServerCron : IDisposable
         keyspace.Lifetime.Tick();
         if (_server.Options.MaxMemory == 0 && keyspace.Lifetime.TrackingBytes) keyspace.TrackMemory(false);
         keyspace.ActiveExpiry.RunCycle(PeriodMs);
+        // Client-side caching: the table's size limit, and BCAST invalidations of keys expired here (Redis's serverCron, beforeSleep).
+        if (_server.Tracking.TrackingClients > 0) _server.Tracking.LimitUsedSlots();
+        _server.Tracking.FlushBroadcasts();
     }
 
     private void CloseIdleClients(long nowMs)

@@ -9,7 +9,7 @@ namespace RespKv.Server.Commands;
 
 /// <summary>
 /// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, UNBLOCK, REPLY,
-/// GETREDIR, HELP, with Redis's replies
+/// TRACKING, CACHING, GETREDIR, TRACKINGINFO (client-side caching, <see cref="ClientTracking"/>), HELP, with Redis's replies
 /// (https://redis.io/commands/client/). Unknown subcommands are answered centrally from the table.
 /// </summary>
 public static class ClientCommands
@@ -21,6 +21,7 @@ public static class ClientCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new SessionCommandInfo("client", -2, None, 0, 0, 0, "connection", "A container for client connection commands", null,
+            new SessionCommandInfo("caching", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server about tracking or not keys in the next request", Caching),
             new SessionCommandInfo("getredir", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get tracking notifications redirection client ID if any", GetRedir),
             new SessionCommandInfo("getname", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the current connection name", GetName),
             new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "connection", "Show helpful text about the different subcommands", Help),
@@ -34,6 +35,8 @@ public static class ClientCommands
             new SessionCommandInfo("pause", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Stop processing commands from clients for some time", Pause),
             new SessionCommandInfo("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
             new SessionCommandInfo("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
+            new SessionCommandInfo("tracking", -3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Enable or disable server assisted client side caching support", Tracking),
+            new SessionCommandInfo("trackinginfo", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Return information about server assisted client side caching for the current connection", TrackingInfo),
             new SessionCommandInfo("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
             new SessionCommandInfo("unblock", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Unblock a client blocked in a blocking command from a different connection", Unblock),
             new SessionCommandInfo("unpause", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Resume processing of clients that were paused", Unpause)),
@@ -126,8 +129,175 @@ public static class ClientCommands
         client.Writer.WriteOk();
     }
 
-    /// <summary><c>CLIENT GETREDIR</c>: <c>-1</c>, the reply for a client without client-side caching tracking (RespKv has no CLIENT TRACKING).</summary>
-    private static void GetRedir(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(-1);
+    /// <summary><c>CLIENT GETREDIR</c>: the client id invalidations are redirected to; <c>0</c> when tracking without REDIRECT, <c>-1</c> when tracking is off.</summary>
+    private static void GetRedir(ClientSession client, in CommandArgs args)
+    {
+        TrackingInfo info = client.Server.Tracking.Info(client);
+        client.Writer.WriteInteger(info.On ? info.Redirect : -1);
+    }
+
+    /// <summary>
+    /// <c>CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]</c>
+    /// (https://redis.io/commands/client-tracking/): turns client-side caching tracking on (again: the options replace the
+    /// previous ones, prefixes add up) or off; <c>+OK</c>. Errors in Redis 7.0's order: options first —
+    /// <c>-ERR A client can only redirect to a single other client</c>, a non-integer id (<c>-ERR value is not an integer or
+    /// out of range</c>), <c>-ERR The client ID you want redirect to does not exist</c>, <c>-ERR syntax error</c> (an unknown
+    /// option, or a keyword missing its value); then for ON: <c>-ERR PREFIX option requires BCAST mode to be enabled</c>,
+    /// <c>-ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a
+    /// different mode.</c>, <c>-ERR OPTIN and OPTOUT are not compatible with BCAST</c>, <c>-ERR You can't specify both OPTIN
+    /// mode and OPTOUT mode</c>, <c>-ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then
+    /// re-enabling it with a different mode.</c>, and the prefix overlap errors (<see cref="ClientTracking.PrefixCollision"/>);
+    /// neither ON nor OFF: <c>-ERR syntax error</c>. A RESP2 client may track without REDIRECT (its invalidations cannot be
+    /// delivered, as in Redis).
+    /// </summary>
+    private static void Tracking(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        long redirect = 0;
+        TrackingMode mode = TrackingMode.None;
+        var prefixes = new List<byte[]>();
+        for (int j = 3; j < args.Count; j++)
+        {
+            bool more = j + 1 < args.Count;
+            if (more && args.Is(j, "REDIRECT"u8))
+            {
+                j++;
+                if (redirect != 0)
+                {
+                    w.WriteError("ERR A client can only redirect to a single other client");
+                    return;
+                }
+                if (!RespInteger.TryParse(args[j], out redirect))
+                {
+                    w.WriteError(CommandErrors.NotInteger);
+                    return;
+                }
+                if (client.Server.Clients.Find(redirect) == null)
+                {
+                    w.WriteError("ERR The client ID you want redirect to does not exist");
+                    return;
+                }
+            }
+            else if (args.Is(j, "BCAST"u8)) mode |= TrackingMode.Bcast;
+            else if (args.Is(j, "OPTIN"u8)) mode |= TrackingMode.OptIn;
+            else if (args.Is(j, "OPTOUT"u8)) mode |= TrackingMode.OptOut;
+            else if (args.Is(j, "NOLOOP"u8)) mode |= TrackingMode.NoLoop;
+            else if (more && args.Is(j, "PREFIX"u8)) prefixes.Add(args[++j].ToArray());
+            else
+            {
+                w.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+        ClientTracking tracking = client.Server.Tracking;
+        if (args.Is(2, "OFF"u8))
+        {
+            tracking.Disable(client);
+            w.WriteOk();
+            return;
+        }
+        if (!args.Is(2, "ON"u8))
+        {
+            w.WriteError(CommandErrors.Syntax);
+            return;
+        }
+        TrackingInfo current = tracking.Info(client);
+        bool bcast = (mode & TrackingMode.Bcast) != 0;
+        string? error = null;
+        if (!bcast && prefixes.Count > 0) error = "ERR PREFIX option requires BCAST mode to be enabled";
+        else if (current.On && ((current.Mode & TrackingMode.Bcast) != 0) != bcast)
+            error = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+        else if (bcast && (mode & (TrackingMode.OptIn | TrackingMode.OptOut)) != 0) error = "ERR OPTIN and OPTOUT are not compatible with BCAST";
+        else if ((mode & (TrackingMode.OptIn | TrackingMode.OptOut)) == (TrackingMode.OptIn | TrackingMode.OptOut))
+            error = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+        else if (((mode & TrackingMode.OptIn) != 0 && (current.Mode & TrackingMode.OptOut) != 0)
+                 || ((mode & TrackingMode.OptOut) != 0 && (current.Mode & TrackingMode.OptIn) != 0))
+            error = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+        else if (bcast) error = tracking.PrefixCollision(client, prefixes);
+        if (error != null)
+        {
+            w.WriteError(error);
+            return;
+        }
+        tracking.Enable(client, redirect, mode, prefixes);
+        w.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>CLIENT CACHING YES|NO</c>: in OPTIN mode YES, in OPTOUT mode NO, makes the next command (or the next transaction)
+    /// remember, or not remember, its keys; <c>+OK</c>. Errors as Redis 7.0: <c>-ERR CLIENT CACHING can be called only when
+    /// the client is in tracking mode with OPTIN or OPTOUT mode enabled</c> (tracking off), <c>-ERR CLIENT CACHING YES is only
+    /// valid when tracking is enabled in OPTIN mode.</c>, <c>-ERR CLIENT CACHING NO is only valid when tracking is enabled in
+    /// OPTOUT mode.</c>, <c>-ERR syntax error</c>.
+    /// </summary>
+    private static void Caching(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        TrackingState state = client.Tracking;
+        if (!state.On)
+        {
+            w.WriteError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+            return;
+        }
+        if (args.Is(2, "YES"u8))
+        {
+            if (!state.OptIn)
+            {
+                w.WriteError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+                return;
+            }
+        }
+        else if (args.Is(2, "NO"u8))
+        {
+            if (!state.OptOut)
+            {
+                w.WriteError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+                return;
+            }
+        }
+        else
+        {
+            w.WriteError(CommandErrors.Syntax);
+            return;
+        }
+        state.SetCaching(client.CurrentCommand!.Parent);
+        w.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>CLIENT TRACKINGINFO</c>: a map (RESP2: a flat array) of <c>flags</c> — a set (RESP2 array) of <c>off</c>/<c>on</c>,
+    /// then <c>bcast</c>, <c>optin</c> and <c>caching-yes</c>, <c>optout</c> and <c>caching-no</c>, <c>noloop</c>,
+    /// <c>broken_redirect</c> as they apply —, <c>redirect</c> (-1 when off, 0 without REDIRECT) and <c>prefixes</c> (the BCAST
+    /// prefixes in byte order), as Redis 7.0.
+    /// </summary>
+    private static void TrackingInfo(ClientSession client, in CommandArgs args)
+    {
+        RespWriter w = client.Writer;
+        TrackingInfo info = client.Server.Tracking.Info(client);
+        var flags = new List<string> { info.On ? "on" : "off" };
+        if ((info.Mode & TrackingMode.Bcast) != 0) flags.Add("bcast");
+        if ((info.Mode & TrackingMode.OptIn) != 0)
+        {
+            flags.Add("optin");
+            if (info.Caching) flags.Add("caching-yes");
+        }
+        if ((info.Mode & TrackingMode.OptOut) != 0)
+        {
+            flags.Add("optout");
+            if (info.Caching) flags.Add("caching-no");
+        }
+        if ((info.Mode & TrackingMode.NoLoop) != 0) flags.Add("noloop");
+        if (info.BrokenRedirect) flags.Add("broken_redirect");
+        w.WriteMapHeader(3);
+        w.WriteBulkString("flags");
+        w.WriteSetHeader(flags.Count);
+        foreach (string flag in flags) w.WriteBulkString(flag);
+        w.WriteBulkString("redirect");
+        w.WriteInteger(info.On ? info.Redirect : -1);
+        w.WriteBulkString("prefixes");
+        w.WriteArrayHeader(info.Prefixes.Length);
+        foreach (byte[] prefix in info.Prefixes) w.WriteBulkString(prefix);
+    }
 
     /// <summary>
     /// <c>CLIENT KILL ip:port</c> (old form: <c>+OK</c>, or <c>-ERR No such client</c>; may kill the caller) and
@@ -383,7 +553,7 @@ public static class ClientCommands
     /// <item><c>flags</c>: <c>O</c> for a monitor, <c>P</c> while subscribed, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
     /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
     /// <item><c>sub</c>, <c>psub</c>, <c>ssub</c>: the client's channel, pattern and shard-channel subscriptions.</item>
-    /// <item><c>events=r user=default redir=-1</c>: true until ACL users and client tracking exist.</item>
+    /// <item><c>events=r user=default</c>: true until ACL users exist; <c>redir</c>: the tracking redirect (0 without one), -1 when tracking is off.</item>
     /// </list>
     /// </summary>
     private static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
@@ -394,19 +564,24 @@ public static class ClientCommands
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
             .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
-            .Append(inv, $" events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Writer.Protocol}")
+            .Append(inv, $" events=r cmd={c.LastCommand} user=default redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}")
             .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
     }
 
-    /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order.</summary>
+    /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order (<c>t</c> tracking, <c>R</c> broken redirect, <c>B</c> BCAST).</summary>
     private static string Flags(ClientSession c)
     {
-        string flags = (c.IsMonitor ? "O" : "") + (c.IsSubscribed ? "P" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "") + (c.NoEvict ? "e" : "");
+        TrackingState t = c.Tracking;
+        string flags = (c.IsMonitor ? "O" : "") + (c.IsSubscribed ? "P" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "")
+            + (t.On ? "t" : "") + (t.BrokenRedirect ? "R" : "") + (t.Bcast ? "B" : "") + (c.NoEvict ? "e" : "");
         return flags.Length == 0 ? "N" : flags;
     }
 
+    /// <summary><c>CLIENT HELP</c>: Redis 7.0.15's text (SETINFO, a Redis 7.2 subcommand RespKv also accepts, is not listed, as 7.0 lists it not).</summary>
     private static void Help(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("CLIENT",
     [
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
         "GETREDIR",
         "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
@@ -439,14 +614,15 @@ public static class ClientCommands
         "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
-        "SETINFO <option> <value>",
-        "    Set client meta attr. Options are:",
-        "    * LIB-NAME: the client lib name.",
-        "    * LIB-VER: the client lib version.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
     ]);

@@ -202,6 +202,7 @@ public static class ServerCommands
     {
         if (!IsFlushModeValid(client, args)) return;
         client.Database.Flush();
+        client.Server.Tracking.InvalidateAll();
         client.Writer.WriteOk();
     }
 
@@ -210,6 +211,7 @@ public static class ServerCommands
     {
         if (!IsFlushModeValid(client, args)) return;
         client.Server.Keyspace.FlushAll();
+        client.Server.Tracking.InvalidateAll();
         client.Writer.WriteOk();
     }
 
