@@ -1,4 +1,5 @@
 using RespKv.Protocol;
+using RespKv.Storage;
 
 namespace RespKv.Execution;
 
@@ -86,9 +87,11 @@ public enum CommandFlags
     /// </summary>
     AllowedWhileSubscribed = 1 << 29,
     /// <summary>
-    /// Replies before it notifies (Redis's EXPIRE family and HSET family call <c>addReply</c> before
-    /// <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes after this command's reply
-    /// rather than before it.
+    /// Replies before it notifies (Redis's HSET, LPUSH, ZADD and *STORE families, EXPIRE, LMOVE, SPOP call <c>addReply</c>
+    /// before <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes of its events after this
+    /// command's reply — except the events of <see cref="CommandInfo.EventsBeforeReply"/> (a key's creation, at
+    /// <c>dbAdd</c>, by default), which it gets at once, where they happen. A command without the flag gets every push at
+    /// once, in the order its handler changes keys and writes its reply.
     /// </summary>
     RepliesBeforeNotifying = 1 << 30,
 
@@ -191,6 +194,20 @@ public class CommandInfo
     /// Redis's getkeys procedure for the command decides them; null = the spec's flags as declared.
     /// </summary>
     public KeyFlagsResolver? VariableKeyFlags { get; init; }
+
+    /// <summary>
+    /// For a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>: the keyspace events whose pushes still come
+    /// at once, before the reply (default <c>new</c> and <c>keymiss</c>: Redis announces them inside the lookup or
+    /// <c>dbAdd</c>, before the command replies; LMOVE adds <c>lpush</c>/<c>rpush</c>, EXPIRE <c>del</c>, SPOP <c>spop</c>).
+    /// </summary>
+    public KeyEvent[] EventsBeforeReply { get; init; } = DefaultEventsBeforeReply;
+
+    /// <summary>The default of <see cref="EventsBeforeReply"/>: <c>new</c>, <c>keymiss</c>.</summary>
+    public static readonly KeyEvent[] DefaultEventsBeforeReply = [KeyEvent.New, KeyEvent.KeyMiss];
+
+    /// <summary>True when this command's push of <paramref name="keyEvent"/> (on its own connection) waits for its reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
+    public bool NotifiesAfterReply(KeyEvent keyEvent) =>
+        (Flags & CommandFlags.RepliesBeforeNotifying) != 0 && Array.IndexOf(EventsBeforeReply, keyEvent) < 0;
 
     /// <summary>Command tips (<c>nondeterministic_output</c>…) from <see cref="Metadata"/>, or none.</summary>
     public string[] Tips => Metadata?.Tips ?? [];

@@ -161,14 +161,14 @@ public sealed class ClientSession : CommandContext
     /// Delivers a Pub/Sub message published by <paramref name="publisher"/> (null for a keyspace notification), on the
     /// thread that published it: queued in the <see cref="Outbox"/> and this client's loop woken; when this client is the
     /// one running the command (a RESP3 client publishing to its own channel, or notified of its own write) it gets the
-    /// message at once, before the command's reply, as Redis writes it.
+    /// message at once, where Redis writes it: in its reply stream as the command runs, or after the reply for an event the
+    /// command announces after replying (<paramref name="keyEvent"/>, <see cref="CommandInfo.NotifiesAfterReply"/>).
     /// </summary>
-    internal void Deliver(OutboxItem message, ClientSession? publisher, bool beforeReply = false)
+    internal void Deliver(OutboxItem message, ClientSession? publisher, KeyEvent? keyEvent = null)
     {
         if (ReferenceEquals(publisher, this) || Executor.IsRunningOnCurrentThread)
         {
-            // The key's creation ("new") and a deletion come first; the command's own event follows its reply.
-            if (publisher == null && (CurrentCommand?.Flags & CommandFlags.RepliesBeforeNotifying) != 0 && !beforeReply) (_afterReply ??= new()).Add(message);
+            if (keyEvent != null && CurrentCommand is { } command && command.NotifiesAfterReply(keyEvent)) (_afterReply ??= new()).Add(message);
             else message.WriteTo(Writer);
         }
         else Enqueue(message, wake: true);
@@ -176,6 +176,9 @@ public sealed class ClientSession : CommandContext
 
     /// <summary>Notifications of this client's own write that Redis writes after the command's reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
     private List<OutboxItem>? _afterReply;
+
+    /// <inheritdoc/>
+    public override void WriteHeldNotifications() => WriteAfterReply();
 
     /// <summary>Writes the notifications held back until after the command's reply (the executor calls it once the handler returned).</summary>
     internal void WriteAfterReply()

@@ -34,6 +34,7 @@ public sealed class RespServer
         // Every change to a key reaches keyspace notifications through the keyspace's one change hook.
         Notifications = new KeyspaceNotifications(options, PubSub);
         Keyspace.Lifetime.KeyChanged = Notifications.Notify;
+        Keyspace.Lifetime.KeyMissed = Notifications.Notify;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
