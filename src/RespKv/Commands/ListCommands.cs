@@ -595,14 +595,16 @@ public static class ListCommands
             list.Drop(fromLeft);
             if (toLeft) list.PushHead(value);
             else list.PushTail(value);
-            Changed(db, sourceSlot, source, list, before, popEvent);
             db.Mutated(sourceSlot, source, toLeft ? LpushEvent : RpushEvent);
+            Changed(db, sourceSlot, source, list, before, popEvent);
         }
         else
         {
+            // Redis's lmoveGenericCommand announces the push (and the destination's creation) before the pop and the
+            // source's deletion: pushed first (the element is still in the source), then dropped.
+            PushAll(db, destinationSlot, destination, target, args, 0, toLeft, value);
             list.Drop(fromLeft);
             Changed(db, sourceSlot, source, list, before, popEvent);
-            PushAll(db, destinationSlot, destination, target, args, 0, toLeft, value);
         }
         if (blocking)
         {
