@@ -141,11 +141,9 @@ public sealed class KeyspaceNotificationTests
     public async Task EveryWriteCommandPublishesItsEvents()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
-        using var writer = new RespTestClient(host.Port);
-        using var subscriber = new RespTestClient(host.Port);
-        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", "EAn"));
-        subscriber.Call("PSUBSCRIBE", "__keyevent@*__:*");
-        subscriber.Call("SUBSCRIBE", "sync");
+        (RespTestClient writer, RespTestClient subscriber) = Listen(host, "EAn", "PSUBSCRIBE", "__keyevent@*__:*");
+        using var disposeWriter = writer;
+        using var disposeSubscriber = subscriber;
         var failures = new List<string>();
         foreach (string name in WriteCommands().Order())
         {
@@ -197,11 +195,9 @@ public sealed class KeyspaceNotificationTests
     public async Task LazyAndActiveExpiryPublishExpired()
     {
         await using RespKvHost host = await ServerFixture.StartFresh(o => o.EnableDebugCommand = RespKv.Configuration.ProtectedAction.Yes);
-        using var writer = new RespTestClient(host.Port);
-        using var subscriber = new RespTestClient(host.Port);
-        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", "KEx"));
-        subscriber.Call("PSUBSCRIBE", "__key*@0__:*");
-        subscriber.Call("SUBSCRIBE", "sync");
+        (RespTestClient writer, RespTestClient subscriber) = Listen(host, "KEx", "PSUBSCRIBE", "__key*@0__:*");
+        using var disposeWriter = writer;
+        using var disposeSubscriber = subscriber;
 
         // Lazy: the active cycle is off, so only the read finds the key expired.
         Assert.Equal("+OK\r\n", writer.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0"));
@@ -219,6 +215,20 @@ public sealed class KeyspaceNotificationTests
         Assert.Equal(":0\r\n", writer.Call("EXISTS", "active"));
     }
 
+    /// <summary>
+    /// A writer connection with <c>notify-keyspace-events</c> set to <paramref name="classes"/>, and a subscriber connection
+    /// subscribed (<paramref name="subscribe"/>: SUBSCRIBE or PSUBSCRIBE) to <paramref name="channel"/> and to <c>sync</c> (see <see cref="Drain"/>).
+    /// </summary>
+    private static (RespTestClient Writer, RespTestClient Subscriber) Listen(RespKvHost host, string classes, string subscribe, string channel)
+    {
+        var writer = new RespTestClient(host.Port);
+        var subscriber = new RespTestClient(host.Port);
+        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", classes));
+        subscriber.Call(subscribe, channel);
+        subscriber.Call("SUBSCRIBE", "sync");
+        return (writer, subscriber);
+    }
+
     private static string PMessage(string pattern, string channel, string message) =>
         $"*4\r\n$8\r\npmessage\r\n${pattern.Length}\r\n{pattern}\r\n${channel.Length}\r\n{channel}\r\n${message.Length}\r\n{message}\r\n";
 
@@ -226,11 +236,9 @@ public sealed class KeyspaceNotificationTests
     public async Task EvictionPublishesEvicted()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
-        using var writer = new RespTestClient(host.Port);
-        using var subscriber = new RespTestClient(host.Port);
-        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", "Ee"));
-        subscriber.Call("SUBSCRIBE", "__keyevent@0__:evicted");
-        subscriber.Call("SUBSCRIBE", "sync");
+        (RespTestClient writer, RespTestClient subscriber) = Listen(host, "Ee", "SUBSCRIBE", "__keyevent@0__:evicted");
+        using var disposeWriter = writer;
+        using var disposeSubscriber = subscriber;
         string value = new('v', 1000);
         for (int i = 0; i < 200; i++) writer.Call("SET", "old:" + i, value);
         Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-random", "maxmemory", "100kb"));
@@ -257,12 +265,11 @@ public sealed class KeyspaceNotificationTests
     public async Task ReadsOfMissingKeysPublishKeymissOnlyWithClassM()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
-        using var writer = new RespTestClient(host.Port);
-        using var subscriber = new RespTestClient(host.Port);
-        subscriber.Call("PSUBSCRIBE", "__keyevent@0__:*");
-        subscriber.Call("SUBSCRIBE", "sync");
+        (RespTestClient writer, RespTestClient subscriber) = Listen(host, "KEA", "PSUBSCRIBE", "__keyevent@0__:*");
+        using var disposeWriter = writer;
+        using var disposeSubscriber = subscriber;
         writer.Call("SET", "present", "1");
-        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", "KEA"));
+        Assert.Single(Drain(writer, subscriber));
         writer.Call("GET", "absent");
         Assert.Empty(Drain(writer, subscriber));
         Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "notify-keyspace-events", "Em"));
@@ -280,12 +287,10 @@ public sealed class KeyspaceNotificationTests
     public async Task ABlockedPopServedByAnotherClientsPushPublishesBoth()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();
-        using var pusher = new RespTestClient(host.Port);
+        (RespTestClient pusher, RespTestClient subscriber) = Listen(host, "EAn", "PSUBSCRIBE", "__keyevent@0__:*");
+        using var disposePusher = pusher;
+        using var disposeSubscriber = subscriber;
         using var waiter = new RespTestClient(host.Port);
-        using var subscriber = new RespTestClient(host.Port);
-        Assert.Equal("+OK\r\n", pusher.Call("CONFIG", "SET", "notify-keyspace-events", "EAn"));
-        subscriber.Call("PSUBSCRIBE", "__keyevent@0__:*");
-        subscriber.Call("SUBSCRIBE", "sync");
         waiter.SendRaw(RespTestClient.Encode("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"));
         for (int i = 0; i < 200 && !pusher.Call("CLIENT", "LIST").Contains("cmd=blmove"); i++) await Task.Delay(10);
         Assert.Equal(":1\r\n", pusher.Call("RPUSH", "src", "x"));
