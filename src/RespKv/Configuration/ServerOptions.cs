@@ -33,8 +33,8 @@ public sealed class ServerOptions
     public bool ProtectedMode { get; set; } = true;
 
     /// <summary>
-    /// <c>client-output-buffer-limit</c>, per client class. RespKv only has <c>normal</c> clients and enforces
-    /// that class; the <c>replica</c> and <c>pubsub</c> classes are kept for CONFIG GET/SET. Defaults as
+    /// <c>client-output-buffer-limit</c>, per client class: <c>normal</c> and <c>pubsub</c> (a client subscribed to anything)
+    /// are enforced; <c>replica</c> is kept for CONFIG GET/SET (RespKv has no replication). Defaults as
     /// Redis 7.0: <c>normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60</c>.
     /// </summary>
     public OutputBufferLimits ClientOutputBufferLimit { get; set; } = OutputBufferLimits.Default;

@@ -281,10 +281,20 @@ public sealed class ClientSession : CommandContext
         foreach (byte[] p in SubscribedPatterns()) PUnsubscribe(p);
     }
 
-    /// <summary>Closes the client for overcoming its output-buffer limit (logged as Redis does); its unsent replies are dropped.</summary>
-    internal void CloseForOutputLimit()
+    /// <summary>
+    /// Closes the client for overcoming its output-buffer limit; its unsent replies are dropped. Logged at warning as Redis
+    /// 7.0's <c>closeClientOnOutputBufferLimitReached</c> does, naming the client by its CLIENT LIST line:
+    /// <c>Client &lt;info&gt; scheduled to be closed ASAP for overcoming of output buffer limits.</c> when output added to it
+    /// (a reply, a published message: <paramref name="fromCron"/> false) crossed the limit, <c>Client &lt;info&gt; closed for
+    /// overcoming of output buffer limits.</c> when the server cron found it over (the soft limit's seconds passed while stalled).
+    /// </summary>
+    internal void CloseForOutputLimit(bool fromCron = false)
     {
-        Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
+        var info = new StringBuilder();
+        Commands.ClientCommands.AppendClientLine(info, this, 0);
+        string client = info.ToString(0, info.Length - 1);
+        if (fromCron) Server.Logger.LogWarning("Client {Client} closed for overcoming of output buffer limits.", client);
+        else Server.Logger.LogWarning("Client {Client} scheduled to be closed ASAP for overcoming of output buffer limits.", client);
         Connection.MarkOverLimit();
         Close();
     }
