@@ -344,7 +344,7 @@ public static class SetCommands
         SetValue?[] sets = ArrayPool<SetValue?>.Shared.Rent(n);
         try
         {
-            if (!TryLoad(context, args, firstKey, sets.AsSpan(0, n), countLookups: storeEvent == null)) return;
+            if (!TryLoad(context, args, firstKey, sets.AsSpan(0, n))) return;
             Span<SetValue?> sources = sets.AsSpan(0, n);
             if (storeEvent != null)
             {
@@ -384,15 +384,17 @@ public static class SetCommands
 
     /// <summary>
     /// Loads the sets named by <c>args[first..]</c> into <paramref name="sets"/> (null for a missing key); replies WRONGTYPE
-    /// and returns false at the first key holding another type. <paramref name="countLookups"/>: a read (keyspace hits/misses).
+    /// and returns false at the first key holding another type. Each is a read lookup (a keyspace hit or miss, a missing key
+    /// a <c>keymiss</c> event), the store commands' sources too: Redis 7.0's sinterGenericCommand and sunionDiffGenericCommand
+    /// read every source with <c>lookupKeyRead</c>.
     /// </summary>
-    private static bool TryLoad(CommandContext context, in CommandArgs args, int first, Span<SetValue?> sets, bool countLookups)
+    private static bool TryLoad(CommandContext context, in CommandArgs args, int first, Span<SetValue?> sets)
     {
         Database db = context.Database;
         for (int i = 0; i < sets.Length; i++)
         {
             KeyEntry? entry = db.Find(args[first + i]);
-            if (countLookups) context.CountLookup(entry != null, args[first + i]);
+            context.CountLookup(entry != null, args[first + i]);
             if (!TypedValue.TryGet(context, entry, out sets[i])) return false;
         }
         return true;
@@ -511,7 +513,7 @@ public static class SetCommands
         try
         {
             Span<SetValue?> sources = sets.AsSpan(0, n);
-            if (!TryLoad(context, args, 2, sources, countLookups: true)) return;
+            if (!TryLoad(context, args, 2, sources)) return;
             SetValue? driver = Smallest(sources);
             long matches = 0;
             if (driver != null)

@@ -799,7 +799,8 @@ public static class SortedSetCommands
         for (int i = 0; i < n; i++, j++)
         {
             KeyEntry? entry = context.Database.Find(args[j]);
-            if (!store) context.CountLookup(entry != null, args[j]);
+            // A read lookup for the store forms too (Redis 7.0's zunionInterDiffGenericCommand: lookupKeyRead).
+            context.CountLookup(entry != null, args[j]);
             if (!TypedValue.TryGet(context, entry, out sets[i])) return;
             weights[i] = 1;
         }
