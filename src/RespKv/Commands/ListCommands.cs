@@ -62,11 +62,11 @@ public static class ListCommands
     public static readonly KeyEvent RpopEvent = new("rpop", 'l');
 
     /// <summary>
-    /// LMOVE's family pushes the destination's events (its <c>new</c>, <c>lpush</c>/<c>rpush</c>) before its reply and the
+    /// LMOVE's family pushes the destination's events (<c>lpush</c>/<c>rpush</c>, after its <c>new</c>) before its reply and the
     /// source's (<c>lpop</c>/<c>rpop</c>, <c>del</c>) after it, as Redis's <c>lmoveHandlePush</c> (notify, then reply) and
     /// <c>lmoveGenericCommand</c> (pop events after it) order them.
     /// </summary>
-    private static readonly KeyEvent[] MoveEventsBeforeReply = [KeyEvent.New, KeyEvent.KeyMiss, LpushEvent, RpushEvent];
+    private static readonly KeyEvent[] MoveEventsBeforeReply = [LpushEvent, RpushEvent];
 
     /// <summary><c>linsert</c> (class <c>l</c>).</summary>
     public static readonly KeyEvent LinsertEvent = new("linsert", 'l');

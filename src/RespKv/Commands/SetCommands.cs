@@ -50,7 +50,7 @@ public static class SetCommands
         new("sismember", 3, Read | Fast, 1, 1, 1, "set", "Determine if a given value is a member of a set", SIsMember),
         new("smismember", -3, Read | Fast, 1, 1, 1, "set", "Returns the membership associated with the given elements for a set", SMIsMember),
         new("scard", 2, Read | Fast, 1, 1, 1, "set", "Get the number of members in a set", SCard),
-        new("spop", -2, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "set", "Remove and return one or multiple random members from a set", SPop) { EventsBeforeReply = [KeyEvent.New, KeyEvent.KeyMiss, Spop] },
+        new("spop", -2, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "set", "Remove and return one or multiple random members from a set", SPop) { EventsBeforeReply = [Spop] },
         new("srandmember", -2, Read, 1, 1, 1, "set", "Get one or multiple random members from a set", SRandMember),
         new("smove", 4, Write | Fast, 1, 2, 1, "set", "Move a member from one set to another", SMove),
         new("sinter", -2, Read, 1, -1, 1, "set", "Intersect multiple sets", (CommandContext c, in CommandArgs a) => Combine(c, a, 1, SetOperation.Inter, null)),

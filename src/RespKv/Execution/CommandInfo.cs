@@ -89,9 +89,9 @@ public enum CommandFlags
     /// <summary>
     /// Replies before it notifies (Redis's HSET, LPUSH, ZADD and *STORE families, EXPIRE, LMOVE, SPOP call <c>addReply</c>
     /// before <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes of its events after this
-    /// command's reply — except the events of <see cref="CommandInfo.EventsBeforeReply"/> (a key's creation, at
-    /// <c>dbAdd</c>, by default), which it gets at once, where they happen. A command without the flag gets every push at
-    /// once, in the order its handler changes keys and writes its reply.
+    /// command's reply — except the events of a key lookup or creation (<see cref="CommandInfo.AnnouncedAtLookup"/>) and those
+    /// of <see cref="CommandInfo.EventsBeforeReply"/>, which it gets at once, where they happen. A command without the flag
+    /// gets every push at once, in the order its handler changes keys and writes its reply.
     /// </summary>
     RepliesBeforeNotifying = 1 << 30,
 
@@ -196,18 +196,23 @@ public class CommandInfo
     public KeyFlagsResolver? VariableKeyFlags { get; init; }
 
     /// <summary>
-    /// For a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>: the keyspace events whose pushes still come
-    /// at once, before the reply (default <c>new</c> and <c>keymiss</c>: Redis announces them inside the lookup or
-    /// <c>dbAdd</c>, before the command replies; LMOVE adds <c>lpush</c>/<c>rpush</c>, EXPIRE <c>del</c>, SPOP <c>spop</c>).
+    /// For a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>: its own events whose pushes still come at once,
+    /// before the reply (LMOVE: the destination's <c>lpush</c>/<c>rpush</c>; EXPIRE: <c>del</c>; SPOP: <c>spop</c>). Events
+    /// of a key lookup or creation always come at once (<see cref="AnnouncedAtLookup"/>).
     /// </summary>
-    public KeyEvent[] EventsBeforeReply { get; init; } = DefaultEventsBeforeReply;
+    public KeyEvent[] EventsBeforeReply { get; init; } = [];
 
-    /// <summary>The default of <see cref="EventsBeforeReply"/>: <c>new</c>, <c>keymiss</c>.</summary>
-    public static readonly KeyEvent[] DefaultEventsBeforeReply = [KeyEvent.New, KeyEvent.KeyMiss];
+    /// <summary>
+    /// Events Redis announces while a command looks keys up or creates them, before any command replies: <c>new</c>
+    /// (<c>dbAdd</c>), <c>keymiss</c> and <c>expired</c> (<c>lookupKey</c>), <c>evicted</c> (before the command runs).
+    /// </summary>
+    public static bool AnnouncedAtLookup(KeyEvent keyEvent) =>
+        ReferenceEquals(keyEvent, KeyEvent.New) || ReferenceEquals(keyEvent, KeyEvent.KeyMiss)
+        || ReferenceEquals(keyEvent, KeyEvent.Expired) || ReferenceEquals(keyEvent, KeyEvent.Evicted);
 
     /// <summary>True when this command's push of <paramref name="keyEvent"/> (on its own connection) waits for its reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
     public bool NotifiesAfterReply(KeyEvent keyEvent) =>
-        (Flags & CommandFlags.RepliesBeforeNotifying) != 0 && Array.IndexOf(EventsBeforeReply, keyEvent) < 0;
+        (Flags & CommandFlags.RepliesBeforeNotifying) != 0 && !AnnouncedAtLookup(keyEvent) && Array.IndexOf(EventsBeforeReply, keyEvent) < 0;
 
     /// <summary>Command tips (<c>nondeterministic_output</c>…) from <see cref="Metadata"/>, or none.</summary>
     public string[] Tips => Metadata?.Tips ?? [];
