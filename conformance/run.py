@@ -36,7 +36,8 @@ A line may start with one directive that changes how its replies are compared:
 A command that RespKv does not support yet, or a deliberate difference, is listed in conformance/skip.txt
 (glob pattern | reason); a matching line is sent to neither server and reported as skipped.
 
-Prints "FAMILY: N passed, N failed, N skipped" per family and a total line; exits 1 on any failure.
+Prints "FAMILY: N passed, N failed, N skipped" per family and a total line; exits 1 on any failure. A failure shows
+both servers' replies cut to 300 characters; with CONFORMANCE_FULL=1 in the environment, in full.
 Python 3 standard library only (raw sockets), so it runs with Debian's /usr/bin/python3 and no packages.
 """
 import argparse
@@ -353,7 +354,8 @@ def mask_ints(value):
 
 
 def show(x, limit=300):
-    if os.environ.get("CONFORMANCE_FULL"): return repr(x)
+    if os.environ.get("CONFORMANCE_FULL"):
+        return repr(x)
     s = repr(x)
     return s if len(s) <= limit else s[:limit] + f"... ({len(s)} chars)"
 
