@@ -29,10 +29,15 @@ A line may start with one directive that changes how its replies are compared:
   !closed CMD     identical reply, and the server must then close the connection
   !raw "BYTES"    BYTES sent as they are; everything received until the connection closes or stays
                   quiet for a moment must be identical, and so must whether it closed
+  !push CMD       CMD is sent followed by PING "<sentinel>"; every byte received before the PING's reply
+                  must be identical: the pushes a (RESP3, subscribed) connection gets around the command's
+                  reply -- before it, after it, or between its elements (keyspace notifications of its own
+                  writes) -- and the reply itself, in the order the server wrote them
 A command that RespKv does not support yet, or a deliberate difference, is listed in conformance/skip.txt
 (glob pattern | reason); a matching line is sent to neither server and reported as skipped.
 
-Prints "FAMILY: N passed, N failed, N skipped" per family and a total line; exits 1 on any failure.
+Prints "FAMILY: N passed, N failed, N skipped" per family and a total line; exits 1 on any failure. A failure shows
+both servers' replies cut to 300 characters; with CONFORMANCE_FULL=1 in the environment, in full.
 Python 3 standard library only (raw sockets), so it runs with Debian's /usr/bin/python3 and no packages.
 """
 import argparse
@@ -94,7 +99,7 @@ def split_args(line):
         args.append(m.group(2) * int(m.group(1)) if m else bytes(cur))
 
 
-DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw")
+DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw", "push")
 
 
 class Step:
@@ -241,6 +246,26 @@ class Conn:
             return (t, [self._parse() for _ in range(2 * int(rest))])
         raise ValueError(f"unexpected reply type byte {line[:40]!r}")
 
+    PUSH_SENTINEL = b"conformance-push-sentinel"
+
+    def command_with_pushes(self, args):
+        """Sends args then PING <sentinel>; returns every byte received before the PING's reply (the pushes
+        around the command's reply and the reply itself, byte for byte, whatever their framing)."""
+        end = b"$%d\r\n%s\r\n" % (len(self.PUSH_SENTINEL), self.PUSH_SENTINEL)
+        out = bytearray()
+        for command in (args, [b"PING", self.PUSH_SENTINEL]):
+            out += b"*%d\r\n" % len(command)
+            for a in command:
+                out += b"$%d\r\n" % len(a) + a + b"\r\n"
+        self.send(bytes(out))
+        del self.buf[:self.pos]
+        self.pos = 0
+        while not self.buf.endswith(end):
+            self._fill()
+        data = bytes(self.buf[:-len(end)])
+        self.buf = bytearray()
+        return data
+
     def read_until_quiet(self):
         """Everything received until the server closes the connection or stays quiet; (bytes, closed)."""
         data = bytearray(self.buf[self.pos:])
@@ -329,6 +354,8 @@ def mask_ints(value):
 
 
 def show(x, limit=300):
+    if os.environ.get("CONFORMANCE_FULL"):
+        return repr(x)
     s = repr(x)
     return s if len(s) <= limit else s[:limit] + f"... ({len(s)} chars)"
 
@@ -363,6 +390,8 @@ class Side:
                 return ("raw", data, "closed" if closed else "open")
             if step.mode == "scan":
                 return ("scan", self._scan(conn, step.args))
+            if step.mode == "push":
+                return ("pushes and reply", conn.command_with_pushes(step.args))
             raw, value = conn.command(step.args)
             if step.mode == "unordered":
                 return encode(sort_arrays(value))

@@ -45,12 +45,30 @@ public sealed class PubSubTests(ServerFixture server) : IClassFixture<ServerFixt
         Assert.Equal("_\r\n", subscriber.ReadReply());
     }
 
+    /// <summary>A private server logging to <see cref="Log"/>, and a connection (<see cref="Admin"/>) that set its <c>client-output-buffer-limit</c>.</summary>
+    private sealed record LimitedServer(RespKvHost Host, RespTestClient Admin, CapturingLoggerProvider Log) : IAsyncDisposable
+    {
+        public static async Task<LimitedServer> Start(string limit)
+        {
+            var log = new CapturingLoggerProvider();
+            RespKvHost host = await ServerFixture.StartFresh(null, log);
+            var admin = new RespTestClient(host.Port);
+            Assert.Equal("+OK\r\n", admin.Call("CONFIG", "SET", "client-output-buffer-limit", limit));
+            return new LimitedServer(host, admin, log);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Admin.Dispose();
+            await Host.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task ASubscriberThatStopsReadingIsCutOffWhilePublishersGoOn()
     {
-        await using RespKvHost host = await ServerFixture.StartFresh();
-        using var admin = new RespTestClient(host.Port);
-        Assert.Equal("+OK\r\n", admin.Call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 256kb 128kb 60"));
+        await using LimitedServer server = await LimitedServer.Start("pubsub 256kb 128kb 60");
+        (RespKvHost host, RespTestClient admin, CapturingLoggerProvider log) = (server.Host, server.Admin, server.Log);
         using var slow = new RespTestClient(host.Port);
         Assert.Equal("*3\r\n$9\r\nsubscribe\r\n$4\r\nslow\r\n:1\r\n", slow.Call("SUBSCRIBE", "slow"));
         using var fast = new RespTestClient(host.Port);
@@ -71,6 +89,32 @@ public sealed class PubSubTests(ServerFixture server) : IClassFixture<ServerFixt
         Assert.True(toSlow < 512, $"{toSlow} messages were still addressed to the slow subscriber");
         Assert.Equal("*2\r\n$4\r\nslow\r\n:1\r\n", publisher.Call("PUBSUB", "NUMSUB", "slow"));
         Assert.Equal("*2\r\n$4\r\npong\r\n$0\r\n\r\n", fast.Call("PING"));
+        // Redis's line for a client closed as output is added to it (closeClientOnOutputBufferLimitReached, async).
+        Assert.Contains(log.Messages, m => Regex.IsMatch(m,
+            @"^Client id=\d+ addr=127\.0\.0\.1:\d+ laddr=\S+ fd=-1 name= age=\d+ idle=\d+ flags=P db=0 sub=1 psub=0 ssub=0 .* cmd=subscribe .*"
+            + @" scheduled to be closed ASAP for overcoming of output buffer limits\.$"));
+    }
+
+    [Fact]
+    public async Task ASubscriberStalledAboveThePubSubSoftLimitIsClosedAfterItsSeconds()
+    {
+        // No hard limit: only the soft limit (256 KB for over 1 s) may close it.
+        await using LimitedServer server = await LimitedServer.Start("pubsub 0 256kb 1");
+        (RespKvHost host, RespTestClient admin, CapturingLoggerProvider log) = (server.Host, server.Admin, server.Log);
+        using var stalled = new System.Net.Sockets.TcpClient();
+        stalled.ReceiveBufferSize = 4096;
+        stalled.Connect(System.Net.IPAddress.Loopback, host.Port);
+        stalled.GetStream().Write(RespTestClient.Encode("SUBSCRIBE", "soft"));
+        for (int i = 0; i < 200 && admin.Call("PUBSUB", "NUMSUB", "soft") != "*2\r\n$4\r\nsoft\r\n:1\r\n"; i++) await Task.Delay(10);
+        string payload = new('x', 64 * 1024);
+        // 8 MB the subscriber never reads: far above the soft limit once the socket buffers are full, never a hard limit.
+        for (int i = 0; i < 128; i++) admin.Call("PUBLISH", "soft", payload);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(15);
+        while (admin.Call("PUBSUB", "NUMSUB", "soft") != "*2\r\n$4\r\nsoft\r\n:0\r\n" && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal("*2\r\n$4\r\nsoft\r\n:0\r\n", admin.Call("PUBSUB", "NUMSUB", "soft"));
+        // Found over the soft limit by the server cron: Redis's synchronous form of the line.
+        Assert.Contains(log.Messages, m => Regex.IsMatch(m, @"^Client id=\d+ .* flags=P .* closed for overcoming of output buffer limits\.$"));
+        Assert.Equal("+PONG\r\n", admin.Call("PING"));
     }
 
     [Fact]

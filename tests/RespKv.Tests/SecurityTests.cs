@@ -341,14 +341,8 @@ public sealed class SecurityTests
     public async Task PasswordsAreNeverLogged()
     {
         var sink = new CapturingLoggerProvider();
-        var options = new ServerOptions { Port = 0, RequirePass = Password };
-        await using (RespKvHost host = RespKvHost.Create(options, logging =>
+        await using (RespKvHost host = await ServerFixture.StartFresh(o => o.RequirePass = Password, sink))
         {
-            logging.SetMinimumLevel(LogLevel.Trace);
-            logging.AddProvider(sink);
-        }))
-        {
-            await host.StartAsync();
             using var c = new RespTestClient(host.Port);
             Assert.Equal(WrongPass, c.Call("AUTH", "wrong-" + Password));
             Assert.Equal("+OK\r\n", c.Call("AUTH", Password));
@@ -358,16 +352,5 @@ public sealed class SecurityTests
         }
         Assert.NotEmpty(sink.Messages);
         Assert.DoesNotContain(sink.Messages, m => m.Contains(Password, StringComparison.Ordinal));
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider, ILogger
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
-        public ILogger CreateLogger(string categoryName) => this;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Enqueue(formatter(state, exception) + exception);
-        public void Dispose() { }
     }
 }

@@ -21,10 +21,10 @@ public static class ExpiryCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("expire", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set a key's time to live in seconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: true)),
-        new("pexpire", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set a key's time to live in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: true)),
-        new("expireat", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: false)),
-        new("pexpireat", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: false)),
+        new("expire", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set a key's time to live in seconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: true)) { EventsBeforeReply = [KeyEvent.Del] },
+        new("pexpire", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set a key's time to live in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: true)) { EventsBeforeReply = [KeyEvent.Del] },
+        new("expireat", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: true, relative: false)) { EventsBeforeReply = [KeyEvent.Del] },
+        new("pexpireat", -3, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", (CommandContext c, in CommandArgs a) => Expire(c, a, seconds: false, relative: false)) { EventsBeforeReply = [KeyEvent.Del] },
         new("ttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in seconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: false)),
         new("pttl", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the time to live for a key in milliseconds", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: true, absolute: false)),
         new("expiretime", 2, ReadOnly | Fast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", (CommandContext c, in CommandArgs a) => Ttl(c, a, milliseconds: false, absolute: true)),
@@ -154,7 +154,7 @@ public static class ExpiryCommands
     {
         Database db = context.Database;
         KeyEntry? entry = db.FindNoTouch(args[1]);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, args[1]);
         if (entry == null)
         {
             context.Writer.WriteInteger(-2);

@@ -80,7 +80,16 @@ public static class KeyspaceCommands
             for (int i = 1; i < s.Args.Count; i++)
                 if (s.Database.FindNoTouch(s.Args[i]) != null) s.Found++;
         });
-        for (long i = 0; i < args.Count - 1; i++) context.CountLookup(i < state.Found);
+        if (context.NotifiesKeyMiss)
+        {
+            // Each missing key is a keymiss event, in argument order (Redis looks each one up in turn): looked up again
+            // only while class m is on, so the common path stays one snapshot.
+            for (int i = 1; i < args.Count; i++) context.CountLookup(context.Database.FindNoTouch(args[i]) != null, args[i]);
+        }
+        else
+        {
+            for (long i = 0; i < args.Count - 1; i++) context.CountLookup(i < state.Found, default);
+        }
         context.Writer.WriteInteger(state.Found);
     }
 
@@ -88,7 +97,7 @@ public static class KeyspaceCommands
     private static void Type(CommandContext context, in CommandArgs args)
     {
         KeyEntry? entry = context.Database.FindNoTouch(args[1]);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, args[1]);
         context.Writer.WriteSimpleString(entry == null ? "none"u8 : entry.Kind.TypeNameBytes);
     }
 
@@ -175,12 +184,12 @@ public static class KeyspaceCommands
             if (e.ExpireAtMs != 0 && context.Database.FindNoTouch(e.Key) == null)
             {
                 // Expired: the lookup removed it; left out, as Redis's scanGenericCommand does (a TYPE lookup counts a miss).
-                if (useType) context.CountLookup(false);
+                if (useType) context.CountLookup(false, e.Key);
                 continue;
             }
             if (useType)
             {
-                context.CountLookup(true);
+                context.CountLookup(true, e.Key);
                 if (!System.Text.Ascii.EqualsIgnoreCase(type, e.Kind.TypeNameBytes)) continue;
             }
             found[kept++] = e;
@@ -240,8 +249,11 @@ public static class KeyspaceCommands
             else context.Writer.WriteOk();
             return;
         }
+        // Redis's renameGenericCommand: the destination replaced (dbDelete, silent) and added ("new"), the source deleted,
+        // then "rename_from" and "rename_to".
+        db.Set(newKey, entry.Value, entry.ExpireAtMs, KeyEvent.New);
         db.Remove(key, KeyEvent.RenameFrom);
-        db.Set(newKey, entry.Value, entry.ExpireAtMs, KeyEvent.RenameTo);
+        db.Announce(newKey, KeyEvent.RenameTo);
         if (nx) context.Writer.WriteInteger(1);
         else context.Writer.WriteOk();
     }
@@ -348,9 +360,14 @@ public static class KeyspaceCommands
             return;
         }
         KeyEntry? entry = source.Find(key);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, key);
         bool copied = entry != null && (replace || destination.Find(newKey) == null);
-        if (copied) destination.Set(newKey, entry!.Kind.Copy(entry.Value), entry.ExpireAtMs, KeyEvent.CopyTo);
+        if (copied)
+        {
+            // Redis's copyCommand: the destination replaced (silent dbDelete) and added ("new"), then "copy_to".
+            destination.Set(newKey, entry!.Kind.Copy(entry.Value), entry.ExpireAtMs, KeyEvent.New);
+            destination.Announce(newKey, KeyEvent.CopyTo);
+        }
         w.WriteInteger(copied ? 1 : 0);
     }
 
@@ -382,8 +399,10 @@ public static class KeyspaceCommands
         KeyEntry? entry = source.Find(key);
         if (entry != null && destination.Find(key) == null)
         {
+            // Redis's moveCommand: added to the destination ("new"), deleted from the source, then "move_from", "move_to".
+            destination.Set(key, entry.Value, entry.ExpireAtMs, KeyEvent.New);
             source.Remove(key, KeyEvent.MoveFrom);
-            destination.Set(key, entry.Value, entry.ExpireAtMs, KeyEvent.MoveTo);
+            destination.Announce(key, KeyEvent.MoveTo);
             moved = true;
         }
         w.WriteInteger(moved ? 1 : 0);
@@ -441,7 +460,7 @@ public static class KeyspaceCommands
         for (int i = 1; i < args.Count; i++)
         {
             bool exists = db.Find(args[i]) != null;
-            context.CountLookup(exists);
+            context.CountLookup(exists, args[i]);
             if (exists) found++;
         }
         context.Writer.WriteInteger(found);

@@ -25,27 +25,27 @@ public static class ListCommands
     /// <summary>This family's rows of the command table (as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("lpush", -3, Write | DenyOom | Fast, 1, 1, 1, "list", "Prepend one or multiple elements to a list", (CommandContext c, in CommandArgs a) => Push(c, a, head: true, onlyExisting: false)),
-        new("rpush", -3, Write | DenyOom | Fast, 1, 1, 1, "list", "Append one or multiple elements to a list", (CommandContext c, in CommandArgs a) => Push(c, a, head: false, onlyExisting: false)),
-        new("lpushx", -3, Write | DenyOom | Fast, 1, 1, 1, "list", "Prepend an element to a list, only if the list exists", (CommandContext c, in CommandArgs a) => Push(c, a, head: true, onlyExisting: true)),
-        new("rpushx", -3, Write | DenyOom | Fast, 1, 1, 1, "list", "Append an element to a list, only if the list exists", (CommandContext c, in CommandArgs a) => Push(c, a, head: false, onlyExisting: true)),
+        new("lpush", -3, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "list", "Prepend one or multiple elements to a list", (CommandContext c, in CommandArgs a) => Push(c, a, head: true, onlyExisting: false)),
+        new("rpush", -3, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "list", "Append one or multiple elements to a list", (CommandContext c, in CommandArgs a) => Push(c, a, head: false, onlyExisting: false)),
+        new("lpushx", -3, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "list", "Prepend an element to a list, only if the list exists", (CommandContext c, in CommandArgs a) => Push(c, a, head: true, onlyExisting: true)),
+        new("rpushx", -3, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "list", "Append an element to a list, only if the list exists", (CommandContext c, in CommandArgs a) => Push(c, a, head: false, onlyExisting: true)),
         new("lpop", -2, Write | Fast, 1, 1, 1, "list", "Remove and get the first elements in a list", (CommandContext c, in CommandArgs a) => Pop(c, a, head: true)),
         new("rpop", -2, Write | Fast, 1, 1, 1, "list", "Remove and get the last elements in a list", (CommandContext c, in CommandArgs a) => Pop(c, a, head: false)),
         new("llen", 2, ReadOnly | Fast | ReadsUnderLock, 1, 1, 1, "list", "Get the length of a list", LLen),
         new("lrange", 4, ReadOnly | ReadsUnderLock, 1, 1, 1, "list", "Get a range of elements from a list", LRange),
         new("lindex", 3, ReadOnly | ReadsUnderLock, 1, 1, 1, "list", "Get an element from a list by its index", LIndex),
-        new("lset", 4, Write | DenyOom, 1, 1, 1, "list", "Set the value of an element in a list by its index", LSet),
+        new("lset", 4, Write | DenyOom | RepliesBeforeNotifying, 1, 1, 1, "list", "Set the value of an element in a list by its index", LSet),
         new("linsert", 5, Write | DenyOom, 1, 1, 1, "list", "Insert an element before or after another element in a list", LInsert),
         new("lrem", 4, Write, 1, 1, 1, "list", "Remove elements from a list", LRem),
         new("ltrim", 4, Write, 1, 1, 1, "list", "Trim a list to the specified range", LTrim),
         new("lpos", -3, ReadOnly | ReadsUnderLock, 1, 1, 1, "list", "Return the index of matching elements on a list", LPos),
-        new("lmove", 5, Write | DenyOom, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.LMove)),
-        new("rpoplpush", 3, Write | DenyOom, 1, 2, 1, "list", "Remove the last element in a list, prepend it to another list and return it", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.RPopLPush)),
+        new("lmove", 5, Write | DenyOom | RepliesBeforeNotifying, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.LMove)) { EventsBeforeReply = MoveEventsBeforeReply },
+        new("rpoplpush", 3, Write | DenyOom | RepliesBeforeNotifying, 1, 2, 1, "list", "Remove the last element in a list, prepend it to another list and return it", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.RPopLPush)) { EventsBeforeReply = MoveEventsBeforeReply },
         new("lmpop", -4, Write | MovableKeys, 0, 0, 0, "list", "Pop elements from a list", (CommandContext c, in CommandArgs a) => MPop(c, a, blocking: false)),
         new("blpop", -3, Write | NoScript | Blocking, 1, -2, 1, "list", "Remove and get the first element in a list, or block until one is available", (CommandContext c, in CommandArgs a) => BPop(c, a, head: true)),
         new("brpop", -3, Write | NoScript | Blocking, 1, -2, 1, "list", "Remove and get the last element in a list, or block until one is available", (CommandContext c, in CommandArgs a) => BPop(c, a, head: false)),
-        new("blmove", 6, Write | DenyOom | NoScript | Blocking, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it; or block until one is available", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.BLMove)),
-        new("brpoplpush", 4, Write | DenyOom | NoScript | Blocking, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it; or block until one is available", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.BRPopLPush)),
+        new("blmove", 6, Write | DenyOom | NoScript | Blocking | RepliesBeforeNotifying, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it; or block until one is available", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.BLMove)) { EventsBeforeReply = MoveEventsBeforeReply },
+        new("brpoplpush", 4, Write | DenyOom | NoScript | Blocking | RepliesBeforeNotifying, 1, 2, 1, "list", "Pop an element from a list, push it to another list and return it; or block until one is available", (CommandContext c, in CommandArgs a) => Move(c, a, MoveForm.BRPopLPush)) { EventsBeforeReply = MoveEventsBeforeReply },
         new("blmpop", -5, Write | Blocking | MovableKeys, 0, 0, 0, "list", "Pop elements from a list, or block until one is available", (CommandContext c, in CommandArgs a) => MPop(c, a, blocking: true)),
     ];
 
@@ -60,6 +60,13 @@ public static class ListCommands
 
     /// <summary><c>rpop</c> (class <c>l</c>): elements removed from the tail.</summary>
     public static readonly KeyEvent RpopEvent = new("rpop", 'l');
+
+    /// <summary>
+    /// LMOVE's family pushes the destination's events (<c>lpush</c>/<c>rpush</c>, after its <c>new</c>) before its reply and the
+    /// source's (<c>lpop</c>/<c>rpop</c>, <c>del</c>) after it, as Redis's <c>lmoveHandlePush</c> (notify, then reply) and
+    /// <c>lmoveGenericCommand</c> (pop events after it) order them.
+    /// </summary>
+    private static readonly KeyEvent[] MoveEventsBeforeReply = [LpushEvent, RpushEvent];
 
     /// <summary><c>linsert</c> (class <c>l</c>).</summary>
     public static readonly KeyEvent LinsertEvent = new("linsert", 'l');
@@ -434,6 +441,8 @@ public static class ListCommands
                 }
                 Changed(context.Database, slot, key, list, figures, LtrimEvent);
             }
+            // Nothing trimmed: nothing to propagate, but Redis's ltrimCommand notifies (and signals WATCH) all the same.
+            else context.Database.Announce(slot, key, LtrimEvent);
         }
         context.Writer.WriteOk();
     }
@@ -586,14 +595,16 @@ public static class ListCommands
             list.Drop(fromLeft);
             if (toLeft) list.PushHead(value);
             else list.PushTail(value);
-            Changed(db, sourceSlot, source, list, before, popEvent);
             db.Mutated(sourceSlot, source, toLeft ? LpushEvent : RpushEvent);
+            Changed(db, sourceSlot, source, list, before, popEvent);
         }
         else
         {
+            // Redis's lmoveGenericCommand announces the push (and the destination's creation) before the pop and the
+            // source's deletion: pushed first (the element is still in the source), then dropped.
+            PushAll(db, destinationSlot, destination, target, args, 0, toLeft, value);
             list.Drop(fromLeft);
             Changed(db, sourceSlot, source, list, before, popEvent);
-            PushAll(db, destinationSlot, destination, target, args, 0, toLeft, value);
         }
         if (blocking)
         {

@@ -28,7 +28,7 @@ public static class ObjectCommands
     internal static KeyEntry? LookupOrReplyNull(CommandContext context, ReadOnlySpan<byte> key)
     {
         KeyEntry? entry = context.Database.FindNoTouch(key);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, key, notify: false);
         if (entry == null) context.Writer.WriteNullBulkString();
         return entry;
     }

@@ -50,16 +50,16 @@ public static class SetCommands
         new("sismember", 3, Read | Fast, 1, 1, 1, "set", "Determine if a given value is a member of a set", SIsMember),
         new("smismember", -3, Read | Fast, 1, 1, 1, "set", "Returns the membership associated with the given elements for a set", SMIsMember),
         new("scard", 2, Read | Fast, 1, 1, 1, "set", "Get the number of members in a set", SCard),
-        new("spop", -2, Write | Fast, 1, 1, 1, "set", "Remove and return one or multiple random members from a set", SPop),
+        new("spop", -2, Write | Fast | RepliesBeforeNotifying, 1, 1, 1, "set", "Remove and return one or multiple random members from a set", SPop) { EventsBeforeReply = [Spop] },
         new("srandmember", -2, Read, 1, 1, 1, "set", "Get one or multiple random members from a set", SRandMember),
         new("smove", 4, Write | Fast, 1, 2, 1, "set", "Move a member from one set to another", SMove),
         new("sinter", -2, Read, 1, -1, 1, "set", "Intersect multiple sets", (CommandContext c, in CommandArgs a) => Combine(c, a, 1, SetOperation.Inter, null)),
         new("sintercard", -3, Read | MovableKeys, 0, 0, 0, "set", "Intersect multiple sets and return the cardinality of the result", SInterCard),
-        new("sinterstore", -3, Write | DenyOom, 1, -1, 1, "set", "Intersect multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Inter, Sinterstore)),
+        new("sinterstore", -3, Write | DenyOom | RepliesBeforeNotifying, 1, -1, 1, "set", "Intersect multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Inter, Sinterstore)),
         new("sunion", -2, Read, 1, -1, 1, "set", "Add multiple sets", (CommandContext c, in CommandArgs a) => Combine(c, a, 1, SetOperation.Union, null)),
-        new("sunionstore", -3, Write | DenyOom, 1, -1, 1, "set", "Add multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Union, Sunionstore)),
+        new("sunionstore", -3, Write | DenyOom | RepliesBeforeNotifying, 1, -1, 1, "set", "Add multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Union, Sunionstore)),
         new("sdiff", -2, Read, 1, -1, 1, "set", "Subtract multiple sets", (CommandContext c, in CommandArgs a) => Combine(c, a, 1, SetOperation.Diff, null)),
-        new("sdiffstore", -3, Write | DenyOom, 1, -1, 1, "set", "Subtract multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Diff, Sdiffstore)),
+        new("sdiffstore", -3, Write | DenyOom | RepliesBeforeNotifying, 1, -1, 1, "set", "Subtract multiple sets and store the resulting set in a key", (CommandContext c, in CommandArgs a) => Combine(c, a, 2, SetOperation.Diff, Sdiffstore)),
         new("sscan", -3, Read, 1, 1, 1, "set", "Incrementally iterate Set elements", SScan),
     ];
 
@@ -79,7 +79,14 @@ public static class SetCommands
     /// </summary>
     private static void Changed(Database db, in KeySlot slot, ReadOnlySpan<byte> key, SetValue set, KeyEvent keyEvent, long bytesBefore, long memoryBefore)
     {
-        db.Mutated(slot, key, keyEvent, set.Bytes - bytesBefore, SetKind.Estimate(set) - memoryBefore);
+        db.Mutated(slot, key, keyEvent);
+        Resized(db, slot, key, set, bytesBefore, memoryBefore);
+    }
+
+    /// <summary>The byte totals of an in-place change already announced (and the key deleted when <paramref name="set"/> is left empty). Caller holds the shard lock.</summary>
+    private static void Resized(Database db, in KeySlot slot, ReadOnlySpan<byte> key, SetValue set, long bytesBefore, long memoryBefore)
+    {
+        db.Resized(slot, set.Bytes - bytesBefore, SetKind.Estimate(set) - memoryBefore);
         if (set.Count == 0) db.Remove(key);
     }
 
@@ -184,10 +191,11 @@ public static class SetCommands
             return;
         }
         PropagationBuffer? log = context.ReplacePropagation();
+        // Redis notifies "spop" before it replies (and "del" after, the command deferring it: RepliesBeforeNotifying).
+        db.Mutated(slot, key, Spop);
         if (withCount && count >= set.Count)
         {
             WriteMembers(w, set);
-            db.Mutated(slot, key, Spop);
             db.Remove(key);
             log?.Begin(db.Index, 2).Arg("DEL"u8).Arg(key);
             return;
@@ -205,7 +213,7 @@ public static class SetCommands
             log?.Arg(member);
             set.Remove(member);
         }
-        Changed(db, slot, key, set, Spop, bytes, memory);
+        Resized(db, slot, key, set, bytes, memory);
     }
 
     /// <summary>
@@ -336,11 +344,15 @@ public static class SetCommands
         SetValue?[] sets = ArrayPool<SetValue?>.Shared.Rent(n);
         try
         {
-            if (!TryLoad(context, args, firstKey, sets.AsSpan(0, n), countLookups: storeEvent == null)) return;
+            if (!TryLoad(context, args, firstKey, sets.AsSpan(0, n))) return;
             Span<SetValue?> sources = sets.AsSpan(0, n);
             if (storeEvent != null)
             {
-                Store(context, args[1], Compute(sources, operation, context.Options.SetMaxIntsetEntries), storeEvent);
+                long size = Store(context, args[1], Compute(sources, operation, context.Options.SetMaxIntsetEntries), storeEvent);
+                // An intersection with a missing key: Redis's sinterGenericCommand deletes the destination and notifies
+                // "del" before its reply (the computed path notifies after it).
+                if (operation == SetOperation.Inter && sources.Contains(null)) context.WriteHeldNotifications();
+                context.Writer.WriteInteger(size);
                 return;
             }
             RespWriter w = context.Writer;
@@ -372,15 +384,17 @@ public static class SetCommands
 
     /// <summary>
     /// Loads the sets named by <c>args[first..]</c> into <paramref name="sets"/> (null for a missing key); replies WRONGTYPE
-    /// and returns false at the first key holding another type. <paramref name="countLookups"/>: a read (keyspace hits/misses).
+    /// and returns false at the first key holding another type. Each is a read lookup (a keyspace hit or miss, a missing key
+    /// a <c>keymiss</c> event), the store commands' sources too: Redis 7.0's sinterGenericCommand and sunionDiffGenericCommand
+    /// read every source with <c>lookupKeyRead</c>.
     /// </summary>
-    private static bool TryLoad(CommandContext context, in CommandArgs args, int first, Span<SetValue?> sets, bool countLookups)
+    private static bool TryLoad(CommandContext context, in CommandArgs args, int first, Span<SetValue?> sets)
     {
         Database db = context.Database;
         for (int i = 0; i < sets.Length; i++)
         {
             KeyEntry? entry = db.Find(args[first + i]);
-            if (countLookups) context.CountLookup(entry != null);
+            context.CountLookup(entry != null, args[first + i]);
             if (!TypedValue.TryGet(context, entry, out sets[i])) return false;
         }
         return true;
@@ -415,14 +429,14 @@ public static class SetCommands
         return result;
     }
 
-    /// <summary>Stores a computed result under <paramref name="destination"/> (or deletes it when empty) and replies its size. Caller holds the locks.</summary>
-    private static void Store(CommandContext context, ReadOnlySpan<byte> destination, SetValue result, KeyEvent storeEvent)
+    /// <summary>Stores a computed result under <paramref name="destination"/> (or deletes it when empty); returns its size (the reply). Caller holds the locks.</summary>
+    private static long Store(CommandContext context, ReadOnlySpan<byte> destination, SetValue result, KeyEvent storeEvent)
     {
         Database db = context.Database;
         KeySlot slot = db.Locate(destination);
         if (result.Count > 0) db.Set(slot, destination, result, 0, storeEvent);
         else if (db.Find(slot, destination) != null) db.Remove(destination);
-        context.Writer.WriteInteger(result.Count);
+        return result.Count;
     }
 
     /// <summary>
@@ -499,7 +513,7 @@ public static class SetCommands
         try
         {
             Span<SetValue?> sources = sets.AsSpan(0, n);
-            if (!TryLoad(context, args, 2, sources, countLookups: true)) return;
+            if (!TryLoad(context, args, 2, sources)) return;
             SetValue? driver = Smallest(sources);
             long matches = 0;
             if (driver != null)

@@ -99,7 +99,7 @@ public static class SortCommands
             }
         }
         KeyEntry? entry = context.Database.Find(args[1]);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, args[1]);
         ISortableValue? source = null;
         if (entry != null && (source = entry.Value as ISortableValue) == null)
         {
@@ -267,7 +267,7 @@ public static class SortCommands
             element.CopyTo(key[star..]);
             after.CopyTo(key[(star + element.Length)..]);
             KeyEntry? entry = context.Database.Find(key);
-            context.CountLookup(entry != null);
+            context.CountLookup(entry != null, key);
             if (field.IsEmpty ? entry?.Value is not byte[] : entry?.Value is not SortedHash) return false;
             if (field.IsEmpty)
             {

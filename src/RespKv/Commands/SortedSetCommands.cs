@@ -32,8 +32,8 @@ public static class SortedSetCommands
     /// <summary>This family's rows of the command table (arity, flags and key positions as Redis 7.0's COMMAND INFO reports them).</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
-        new("zadd", -4, Write | DenyOom | Fast, 1, 1, 1, "sorted-set", "Add one or more members to a sorted set, or update its score if it already exists", (CommandContext c, in CommandArgs a) => ZAdd(c, a, incrby: false)),
-        new("zincrby", 4, Write | DenyOom | Fast, 1, 1, 1, "sorted-set", "Increment the score of a member in a sorted set", (CommandContext c, in CommandArgs a) => ZAdd(c, a, incrby: true)),
+        new("zadd", -4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "sorted-set", "Add one or more members to a sorted set, or update its score if it already exists", (CommandContext c, in CommandArgs a) => ZAdd(c, a, incrby: false)),
+        new("zincrby", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "sorted-set", "Increment the score of a member in a sorted set", (CommandContext c, in CommandArgs a) => ZAdd(c, a, incrby: true)),
         new("zrem", -3, Write | Fast, 1, 1, 1, "sorted-set", "Remove one or more members from a sorted set", ZRem),
         new("zcard", 2, ReadOnly | Fast | ReadsUnderLock, 1, 1, 1, "sorted-set", "Get the number of members in a sorted set", ZCard),
         new("zcount", 4, ReadOnly | Fast | ReadsUnderLock, 1, 1, 1, "sorted-set", "Count the members in a sorted set with scores within the given values", (CommandContext c, in CommandArgs a) => ZCount(c, a, RangeType.Score)),
@@ -43,7 +43,7 @@ public static class SortedSetCommands
         new("zrank", 3, ReadOnly | Fast | ReadsUnderLock, 1, 1, 1, "sorted-set", "Determine the index of a member in a sorted set", (CommandContext c, in CommandArgs a) => ZRank(c, a, reverse: false)),
         new("zrevrank", 3, ReadOnly | Fast | ReadsUnderLock, 1, 1, 1, "sorted-set", "Determine the index of a member in a sorted set, with scores ordered from high to low", (CommandContext c, in CommandArgs a) => ZRank(c, a, reverse: true)),
         new("zrange", -4, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Return a range of members in a sorted set", (CommandContext c, in CommandArgs a) => ZRange(c, a, 1, false, RangeType.Auto, Direction.Auto)),
-        new("zrangestore", -5, Write | DenyOom, 1, 2, 1, "sorted-set", "Store a range of members from sorted set into another key", (CommandContext c, in CommandArgs a) => ZRange(c, a, 2, true, RangeType.Auto, Direction.Auto)),
+        new("zrangestore", -5, Write | DenyOom | RepliesBeforeNotifying, 1, 2, 1, "sorted-set", "Store a range of members from sorted set into another key", (CommandContext c, in CommandArgs a) => ZRange(c, a, 2, true, RangeType.Auto, Direction.Auto)),
         new("zrevrange", -4, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Return a range of members in a sorted set, by index, with scores ordered from high to low", (CommandContext c, in CommandArgs a) => ZRange(c, a, 1, false, RangeType.Rank, Direction.Reverse)),
         new("zrangebyscore", -4, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Return a range of members in a sorted set, by score", (CommandContext c, in CommandArgs a) => ZRange(c, a, 1, false, RangeType.Score, Direction.Forward)),
         new("zrevrangebyscore", -4, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Return a range of members in a sorted set, by score, with scores ordered from high to low", (CommandContext c, in CommandArgs a) => ZRange(c, a, 1, false, RangeType.Score, Direction.Reverse)),
@@ -63,9 +63,9 @@ public static class SortedSetCommands
         new("zinter", -3, ReadOnly | MovableKeys | ReadsUnderLock, 0, 0, 0, "sorted-set", "Intersect multiple sorted sets", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Inter, store: false, cardinality: false)),
         new("zdiff", -3, ReadOnly | MovableKeys | ReadsUnderLock, 0, 0, 0, "sorted-set", "Subtract multiple sorted sets", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Diff, store: false, cardinality: false)),
         new("zintercard", -3, ReadOnly | MovableKeys | ReadsUnderLock, 0, 0, 0, "sorted-set", "Intersect multiple sorted sets and return the cardinality of the result", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Inter, store: false, cardinality: true)),
-        new("zunionstore", -4, Write | DenyOom | MovableKeys, 1, 1, 1, "sorted-set", "Add multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Union, store: true, cardinality: false)),
-        new("zinterstore", -4, Write | DenyOom | MovableKeys, 1, 1, 1, "sorted-set", "Intersect multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Inter, store: true, cardinality: false)),
-        new("zdiffstore", -4, Write | DenyOom | MovableKeys, 1, 1, 1, "sorted-set", "Subtract multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Diff, store: true, cardinality: false)),
+        new("zunionstore", -4, Write | DenyOom | MovableKeys | RepliesBeforeNotifying, 1, 1, 1, "sorted-set", "Add multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Union, store: true, cardinality: false)),
+        new("zinterstore", -4, Write | DenyOom | MovableKeys | RepliesBeforeNotifying, 1, 1, 1, "sorted-set", "Intersect multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Inter, store: true, cardinality: false)),
+        new("zdiffstore", -4, Write | DenyOom | MovableKeys | RepliesBeforeNotifying, 1, 1, 1, "sorted-set", "Subtract multiple sorted sets and store the resulting sorted set in a new key", (CommandContext c, in CommandArgs a) => SetOperation(c, a, SetOp.Diff, store: true, cardinality: false)),
         new("zscan", -3, ReadOnly | ReadsUnderLock, 1, 1, 1, "sorted-set", "Incrementally iterate sorted sets elements and associated scores", ZScan),
     ];
 
@@ -123,7 +123,14 @@ public static class SortedSetCommands
     /// <summary>Announces an in-place change of <paramref name="set"/> (and deletes the key when it is left empty). Caller holds the shard lock.</summary>
     private static void Changed(Database db, in KeySlot slot, ReadOnlySpan<byte> key, SortedSetValue set, in Footprint before, KeyEvent keyEvent)
     {
-        db.Mutated(slot, key, keyEvent, set.MemberBytes + 8 * set.Count - before.Value, set.MemoryBytes - before.Memory);
+        db.Mutated(slot, key, keyEvent);
+        Resized(db, slot, key, set, before);
+    }
+
+    /// <summary>The byte totals of an in-place change already announced (and the key deleted when <paramref name="set"/> is left empty). Caller holds the shard lock.</summary>
+    private static void Resized(Database db, in KeySlot slot, ReadOnlySpan<byte> key, SortedSetValue set, in Footprint before)
+    {
+        db.Resized(slot, set.MemberBytes + 8 * set.Count - before.Value, set.MemoryBytes - before.Memory);
         if (set.Count == 0) db.Remove(key);
     }
 
@@ -609,13 +616,17 @@ public static class SortedSetCommands
         }
         bool nested = shape is PopReply.Nested or PopReply.KeyNested;
         var before = new Footprint(set);
+        Database db = context.Database;
+        // Announced between the reply's header and its first member, where Redis's genericZpopCommand notifies (a RESP3
+        // client notified of its own pop gets the push there); "del" after the last member.
+        db.Mutated(slot, key, max ? Zpopmax : Zpopmin);
         for (long i = 0; i < n; i++)
         {
             Node node = (max ? set.Last : set.First)!;
             WritePair(w, node, withScores: true, nested);
             set.Remove(node);
         }
-        Changed(context.Database, slot, key, set, before, max ? Zpopmax : Zpopmin);
+        Resized(db, slot, key, set, before);
         return n;
     }
 
@@ -852,7 +863,8 @@ public static class SortedSetCommands
         for (int i = 0; i < n; i++, j++)
         {
             KeyEntry? entry = context.Database.Find(args[j]);
-            if (!store) context.CountLookup(entry != null);
+            // A read lookup for the store forms too (Redis 7.0's zunionInterDiffGenericCommand: lookupKeyRead).
+            context.CountLookup(entry != null, args[j]);
             if (entry?.Value is SetValue plain) sets[i] = WithScoresOfOne(plain);
             else if (!TypedValue.TryGet(context, entry, out sets[i])) return;
             weights[i] = 1;

@@ -198,7 +198,7 @@ public static class StringCommands
         byte[]? old = null;
         if (get)
         {
-            context.CountLookup(existing != null);
+            context.CountLookup(existing != null, key);
             if (!TryString(context, existing, out old)) return;
         }
         if (((options & StringOptions.Nx) != 0 && existing != null) || ((options & StringOptions.Xx) != 0 && existing == null))
@@ -208,6 +208,9 @@ public static class StringCommands
             return;
         }
         if ((options & StringOptions.KeepTtl) != 0) expireAt = existing?.ExpireAtMs ?? 0;
+        // GET's reply is written before the write, so its notifications follow it (Redis's setGenericCommand runs
+        // getGenericCommand first); a plain SET notifies, then replies +OK.
+        if (get) WriteBulkOrNull(context.Writer, old);
         if (expireAt != 0 && expireAt <= now) db.Remove(key);
         else
         {
@@ -216,8 +219,7 @@ public static class StringCommands
             if ((options & StringOptions.AnyExpire) != 0) db.Mutated(slot, key, KeyEvent.Expire);
         }
         RecordSet(context, args, options, key, value, expireAt);
-        if (get) WriteBulkOrNull(context.Writer, old);
-        else context.Writer.WriteOk();
+        if (!get) context.Writer.WriteOk();
     }
 
     /// <summary>
@@ -258,7 +260,7 @@ public static class StringCommands
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, key);
         if (!TryString(context, entry, out byte[]? value)) return;
         if (value == null)
         {
@@ -349,9 +351,10 @@ public static class StringCommands
         });
         RespWriter w = context.Writer;
         w.WriteArrayHeader(args.Count - 1);
-        foreach (KeyEntry? entry in state.Found)
+        for (int i = 0; i < state.Found.Count; i++)
         {
-            context.CountLookup(entry != null);
+            KeyEntry? entry = state.Found[i];
+            context.CountLookup(entry != null, args[i + 1]);
             WriteBulkOrNull(w, entry?.StringValue);
         }
         state.Found.Clear();
@@ -363,7 +366,7 @@ public static class StringCommands
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? existing = db.Find(slot, key);
-        context.CountLookup(existing != null);
+        context.CountLookup(existing != null, key);
         if (!TryString(context, existing, out byte[]? old)) return;
         // Reply, then write (its notifications follow the reply, as in Redis's getsetCommand).
         WriteBulkOrNull(context.Writer, old);
@@ -376,7 +379,7 @@ public static class StringCommands
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? existing = db.Find(slot, key);
-        context.CountLookup(existing != null);
+        context.CountLookup(existing != null, key);
         if (!TryString(context, existing, out byte[]? old)) return;
         // Reply, then delete (its "del" notification follows the reply, as in Redis's getdelCommand).
         WriteBulkOrNull(context.Writer, old);

@@ -330,8 +330,8 @@ public static class ConfigParameters
         Special("oom-score-adj-values", ConfigFlags.MultiArg, "0 200 800", SetOomScoreAdjValues),
         new("notify-keyspace-events", ConfigFlags.None, o => o.NotifyKeyspaceEvents, (o, v) =>
         {
-            (string? error, string value) = SetNotifyKeyspaceEvents(v);
-            if (error == null) o.NotifyKeyspaceEvents = value;
+            string? error = CheckNotifyKeyspaceEvents(v);
+            if (error == null) o.NotifyKeyspaceEvents = v;
             return error;
         }, ConfigFormat.Quoted),
         Special("replicaof", Immutable | ConfigFlags.MultiArg, "", SetReplicaOf, ConfigFormat.PlainUnlessEmpty, alias: "slaveof"),
@@ -467,32 +467,15 @@ public static class ConfigParameters
     }
 
     /// <summary>The keyspace event classes (notify.c), in the order <c>keyspaceEventsFlagsToString</c> prints them; <c>A</c> is <c>g$lshzxetd</c>.</summary>
-    private const string EventClasses = "g$lshzxetdn";
-
     /// <summary>
     /// <c>notify-keyspace-events</c> (notify.c <c>keyspaceEventsStringToFlags</c>): characters of <c>Ag$lshzxeKEtmdn</c>, else
-    /// <c>Invalid event class character. Use 'Ag$lshzxeKEtmdn'.</c>; printed normalized (<c>A</c> for all of <c>g$lshzxetd</c>, then K, E, m).
+    /// <c>Invalid event class character. Use 'Ag$lshzxeKEtmdn'.</c>; null when valid.
     /// </summary>
-    private static (string?, string) SetNotifyKeyspaceEvents(string v)
+    private static string? CheckNotifyKeyspaceEvents(string v)
     {
-        var set = new HashSet<char>();
         foreach (char c in v)
-        {
-            if (c == 'A') set.UnionWith("g$lshzxetd");
-            else if ("g$lshzxeKEtmdn".Contains(c)) set.Add(c);
-            else return ("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.", "");
-        }
-        var text = new StringBuilder();
-        // As notify.c: "A" stands for all of g$lshzxetd, and then n is not printed (Redis 7.0 drops it there too).
-        if ("g$lshzxetd".All(set.Contains)) text.Append('A');
-        else
-        {
-            foreach (char c in EventClasses)
-                if (set.Contains(c)) text.Append(c);
-        }
-        foreach (char c in "KEm")
-            if (set.Contains(c)) text.Append(c);
-        return (null, text.ToString());
+            if (!"Ag$lshzxeKEtmdn".Contains(c)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+        return null;
     }
 
     /// <summary>

@@ -16,9 +16,9 @@ public readonly record struct OutputBufferLimit(long HardBytes, long SoftBytes, 
 /// The <c>client-output-buffer-limit</c> setting: a limit per client class (normal, replica, pubsub), parsed
 /// and printed as Redis 7.0's config.c does (<c>setConfigClientOutputBufferLimitOption</c>).
 /// </summary>
-/// <param name="Normal">Limit of normal clients (the only class RespKv has, so the one it enforces).</param>
+/// <param name="Normal">Limit of normal clients (enforced).</param>
 /// <param name="Replica">Limit of replicas (kept for CONFIG GET; RespKv has no replication).</param>
-/// <param name="PubSub">Limit of Pub/Sub clients (kept for CONFIG GET; RespKv has no Pub/Sub).</param>
+/// <param name="PubSub">Limit of clients subscribed to any channel, pattern or shard channel (enforced: Redis's client type <c>pubsub</c>).</param>
 public sealed record OutputBufferLimits(OutputBufferLimit Normal, OutputBufferLimit Replica, OutputBufferLimit PubSub)
 {
     /// <summary>Redis 7.0's defaults: <c>normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60</c>.</summary>

@@ -33,8 +33,8 @@ public sealed class ServerOptions
     public bool ProtectedMode { get; set; } = true;
 
     /// <summary>
-    /// <c>client-output-buffer-limit</c>, per client class. RespKv only has <c>normal</c> clients and enforces
-    /// that class; the <c>replica</c> and <c>pubsub</c> classes are kept for CONFIG GET/SET. Defaults as
+    /// <c>client-output-buffer-limit</c>, per client class: <c>normal</c> and <c>pubsub</c> (a client subscribed to anything)
+    /// are enforced; <c>replica</c> is kept for CONFIG GET/SET (RespKv has no replication). Defaults as
     /// Redis 7.0: <c>normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60</c>.
     /// </summary>
     public OutputBufferLimits ClientOutputBufferLimit { get; set; } = OutputBufferLimits.Default;
@@ -203,8 +203,10 @@ public sealed class ServerOptions
     private string _notifyKeyspaceEvents = "";
 
     /// <summary>
-    /// <c>notify-keyspace-events</c> as CONFIG GET prints it (normalized: <c>A</c> for all of <c>g$lshzxetd</c>, then
-    /// <c>K</c>, <c>E</c>, <c>m</c>; default empty = off). Setting it also sets <see cref="NotifyKeyspaceEventFlags"/>.
+    /// <c>notify-keyspace-events</c>: set from the class characters (validated by CONFIG SET), read as CONFIG GET prints it,
+    /// normalized as notify.c's <c>keyspaceEventsFlagsToString</c> does: <c>A</c> when all of <c>g$lshzxetd</c> are on (and
+    /// then <c>n</c> is not printed, though it stays enabled), else each class in <c>g$lshzxetdn</c> order; then <c>K</c>,
+    /// <c>E</c>, <c>m</c>. Default empty = off. Setting it also sets <see cref="NotifyKeyspaceEventFlags"/>.
     /// </summary>
     public string NotifyKeyspaceEvents
     {
@@ -212,8 +214,18 @@ public sealed class ServerOptions
         set
         {
             int flags = 0;
-            foreach (char c in value) flags |= c == 'A' ? KeyspaceEventClass('A') : KeyspaceEventClass(c);
-            _notifyKeyspaceEvents = value;
+            foreach (char c in value) flags |= KeyspaceEventClass(c);
+            var text = new System.Text.StringBuilder();
+            int all = KeyspaceEventClass('A');
+            if ((flags & all) == all) text.Append('A');
+            else
+            {
+                foreach (char c in "g$lshzxetdn")
+                    if ((flags & KeyspaceEventClass(c)) != 0) text.Append(c);
+            }
+            foreach (char c in "KEm")
+                if ((flags & KeyspaceEventClass(c)) != 0) text.Append(c);
+            _notifyKeyspaceEvents = text.ToString();
             NotifyKeyspaceEventFlags = flags;
         }
     }

@@ -47,12 +47,35 @@ public abstract class CommandContext
     /// <summary>Failed key lookups (INFO <c>keyspace_misses</c>).</summary>
     public long KeyspaceMisses { get; private set; }
 
-    /// <summary>Counts a key lookup for INFO's hit/miss counters.</summary>
-    public void CountLookup(bool hit)
+    /// <summary>
+    /// Counts a read's lookup of <paramref name="key"/> for INFO's hit/miss counters; a miss is also a <c>keymiss</c>
+    /// keyspace notification when <c>notify-keyspace-events</c> has class <c>m</c> (Redis 7.0's <c>lookupKey</c>: both at the
+    /// same point, so a RESP3 client subscribed to its own misses gets the push where Redis writes it, e.g. between
+    /// MGET's elements). With the class off a miss costs one field read more. <paramref name="notify"/> false is Redis's
+    /// <c>LOOKUP_NONOTIFY</c> (OBJECT's lookups): counted, never announced.
+    /// </summary>
+    public void CountLookup(bool hit, ReadOnlySpan<byte> key, bool notify = true)
     {
         if (hit) KeyspaceHits++;
-        else KeyspaceMisses++;
+        else
+        {
+            KeyspaceMisses++;
+            if (notify && (Options.NotifyKeyspaceEventFlags & KeyMissClass) != 0)
+                Keyspace.Lifetime.KeyMissed?.Invoke(Database.Index, key, KeyEvent.KeyMiss);
+        }
     }
+
+    /// <summary>
+    /// Writes now the pushes of this client's own keyspace notifications that its command (flagged
+    /// <see cref="CommandFlags.RepliesBeforeNotifying"/>) holds until after its reply: for a path of the command where
+    /// Redis notifies before replying (SINTERSTORE with a missing source deletes the destination, "del", then replies).
+    /// </summary>
+    public virtual void WriteHeldNotifications() { }
+
+    /// <summary>True while <c>notify-keyspace-events</c> has class <c>m</c> (key-miss events).</summary>
+    public bool NotifiesKeyMiss => (Options.NotifyKeyspaceEventFlags & KeyMissClass) != 0;
+
+    private static readonly int KeyMissClass = ServerOptions.KeyspaceEventClass('m');
 
     /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
     internal List<KeyEntry> EntryScratch { get; } = new();

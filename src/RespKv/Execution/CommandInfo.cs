@@ -1,4 +1,5 @@
 using RespKv.Protocol;
+using RespKv.Storage;
 
 namespace RespKv.Execution;
 
@@ -86,9 +87,11 @@ public enum CommandFlags
     /// </summary>
     AllowedWhileSubscribed = 1 << 29,
     /// <summary>
-    /// Replies before it notifies (Redis's EXPIRE family and HSET family call <c>addReply</c> before
-    /// <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes after this command's reply
-    /// rather than before it.
+    /// Replies before it notifies (Redis's HSET, LPUSH, ZADD and *STORE families, EXPIRE, LMOVE, SPOP call <c>addReply</c>
+    /// before <c>notifyKeyspaceEvent</c>): a RESP3 client notified of its own write gets the pushes of its events after this
+    /// command's reply — except the events of a key lookup or creation (<see cref="CommandInfo.AnnouncedAtLookup"/>) and those
+    /// of <see cref="CommandInfo.EventsBeforeReply"/>, which it gets at once, where they happen. A command without the flag
+    /// gets every push at once, in the order its handler changes keys and writes its reply.
     /// </summary>
     RepliesBeforeNotifying = 1 << 30,
 
@@ -191,6 +194,25 @@ public class CommandInfo
     /// Redis's getkeys procedure for the command decides them; null = the spec's flags as declared.
     /// </summary>
     public KeyFlagsResolver? VariableKeyFlags { get; init; }
+
+    /// <summary>
+    /// For a command flagged <see cref="CommandFlags.RepliesBeforeNotifying"/>: its own events whose pushes still come at once,
+    /// before the reply (LMOVE: the destination's <c>lpush</c>/<c>rpush</c>; EXPIRE: <c>del</c>; SPOP: <c>spop</c>). Events
+    /// of a key lookup or creation always come at once (<see cref="AnnouncedAtLookup"/>).
+    /// </summary>
+    public KeyEvent[] EventsBeforeReply { get; init; } = [];
+
+    /// <summary>
+    /// Events Redis announces while a command looks keys up or creates them, before any command replies: <c>new</c>
+    /// (<c>dbAdd</c>), <c>keymiss</c> and <c>expired</c> (<c>lookupKey</c>), <c>evicted</c> (before the command runs).
+    /// </summary>
+    public static bool AnnouncedAtLookup(KeyEvent keyEvent) =>
+        ReferenceEquals(keyEvent, KeyEvent.New) || ReferenceEquals(keyEvent, KeyEvent.KeyMiss)
+        || ReferenceEquals(keyEvent, KeyEvent.Expired) || ReferenceEquals(keyEvent, KeyEvent.Evicted);
+
+    /// <summary>True when this command's push of <paramref name="keyEvent"/> (on its own connection) waits for its reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
+    public bool NotifiesAfterReply(KeyEvent keyEvent) =>
+        (Flags & CommandFlags.RepliesBeforeNotifying) != 0 && !AnnouncedAtLookup(keyEvent) && Array.IndexOf(EventsBeforeReply, keyEvent) < 0;
 
     /// <summary>Command tips (<c>nondeterministic_output</c>…) from <see cref="Metadata"/>, or none.</summary>
     public string[] Tips => Metadata?.Tips ?? [];

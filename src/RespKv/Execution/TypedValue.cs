@@ -16,7 +16,7 @@ internal static class TypedValue
     public static bool TryRead<T>(CommandContext context, ReadOnlySpan<byte> key, out T? value) where T : class
     {
         KeyEntry? entry = context.Database.Find(key);
-        context.CountLookup(entry != null);
+        context.CountLookup(entry != null, key);
         return TryGet(context, entry, out value);
     }
 

@@ -288,7 +288,7 @@ public sealed class ClientConnection
     /// stops reading its requests, so the backlog cannot grow past one batch, about 1 MB, plus transport buffers).
     /// Returns true when it closed the client.
     /// </summary>
-    internal bool CheckOutputBufferLimit(long nowMs)
+    internal bool CheckOutputBufferLimit(long nowMs, bool fromCron = false)
     {
         OutputBufferLimit limit = _client.OutputBufferLimit;
         if (limit.HardBytes == 0 && limit.SoftBytes == 0) return false;
@@ -301,10 +301,10 @@ public sealed class ClientConnection
         }
         else if (!exceeded) _softLimitSinceMs = 0;
         if (!exceeded || _client.CloseRequested) return false;
-        _client.CloseForOutputLimit();
+        _client.CloseForOutputLimit(fromCron);
         return true;
     }
 
     /// <summary>The cron's part of <see cref="CheckOutputBufferLimit"/>: only while the loop waits on a flush (it runs no command then).</summary>
-    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs);
+    internal bool CheckOutputBufferLimitWhileFlushing(long nowMs) => Volatile.Read(ref _flushingBytes) > 0 && CheckOutputBufferLimit(nowMs, fromCron: true);
 }

@@ -165,14 +165,14 @@ public sealed class ClientSession : CommandContext
     /// Delivers a Pub/Sub message published by <paramref name="publisher"/> (null for a keyspace notification), on the
     /// thread that published it: queued in the <see cref="Outbox"/> and this client's loop woken; when this client is the
     /// one running the command (a RESP3 client publishing to its own channel, or notified of its own write) it gets the
-    /// message at once, before the command's reply, as Redis writes it.
+    /// message at once, where Redis writes it: in its reply stream as the command runs, or after the reply for an event the
+    /// command announces after replying (<paramref name="keyEvent"/>, <see cref="CommandInfo.NotifiesAfterReply"/>).
     /// </summary>
-    internal void Deliver(OutboxItem message, ClientSession? publisher, bool beforeReply = false)
+    internal void Deliver(OutboxItem message, ClientSession? publisher, KeyEvent? keyEvent = null)
     {
         if (ReferenceEquals(publisher, this) || Executor.IsRunningOnCurrentThread)
         {
-            // The key's creation ("new") and a deletion come first; the command's own event follows its reply.
-            if (publisher == null && (CurrentCommand?.Flags & CommandFlags.RepliesBeforeNotifying) != 0 && !beforeReply) (_afterReply ??= new()).Add(message);
+            if (keyEvent != null && CurrentCommand is { } command && command.NotifiesAfterReply(keyEvent)) (_afterReply ??= new()).Add(message);
             else message.WriteTo(Writer);
         }
         else Enqueue(message, wake: true);
@@ -180,6 +180,9 @@ public sealed class ClientSession : CommandContext
 
     /// <summary>Notifications of this client's own write that Redis writes after the command's reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
     private List<OutboxItem>? _afterReply;
+
+    /// <inheritdoc/>
+    public override void WriteHeldNotifications() => WriteAfterReply();
 
     /// <summary>Writes the notifications held back until after the command's reply (the executor calls it once the handler returned).</summary>
     internal void WriteAfterReply()
@@ -282,10 +285,20 @@ public sealed class ClientSession : CommandContext
         foreach (byte[] p in SubscribedPatterns()) PUnsubscribe(p);
     }
 
-    /// <summary>Closes the client for overcoming its output-buffer limit (logged as Redis does); its unsent replies are dropped.</summary>
-    internal void CloseForOutputLimit()
+    /// <summary>
+    /// Closes the client for overcoming its output-buffer limit; its unsent replies are dropped. Logged at warning as Redis
+    /// 7.0's <c>closeClientOnOutputBufferLimitReached</c> does, naming the client by its CLIENT LIST line:
+    /// <c>Client &lt;info&gt; scheduled to be closed ASAP for overcoming of output buffer limits.</c> when output added to it
+    /// (a reply, a published message: <paramref name="fromCron"/> false) crossed the limit, <c>Client &lt;info&gt; closed for
+    /// overcoming of output buffer limits.</c> when the server cron found it over (the soft limit's seconds passed while stalled).
+    /// </summary>
+    internal void CloseForOutputLimit(bool fromCron = false)
     {
-        Server.Logger.LogWarning("Client id={Id} addr={Address} closed for overcoming of output buffer limits.", Id, RemoteAddress);
+        var info = new StringBuilder();
+        Commands.ClientCommands.AppendClientLine(info, this, 0);
+        string client = info.ToString(0, info.Length - 1);
+        if (fromCron) Server.Logger.LogWarning("Client {Client} closed for overcoming of output buffer limits.", client);
+        else Server.Logger.LogWarning("Client {Client} scheduled to be closed ASAP for overcoming of output buffer limits.", client);
         Connection.MarkOverLimit();
         Close();
     }

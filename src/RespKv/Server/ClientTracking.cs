@@ -389,7 +389,7 @@ public sealed class ClientTracking
             {
                 state.BrokenRedirect = true;
                 if (target.Writer.Protocol >= 3)
-                    target.Deliver(new OutboxItem(Frame(">2\r\n$21\r\ntracking-redir-broken\r\n"u8, RespInteger(redirect)), OutboxItemKind.Raw), null, beforeReply: true);
+                    target.Deliver(new OutboxItem(Frame(">2\r\n$21\r\ntracking-redir-broken\r\n"u8, RespInteger(redirect)), OutboxItemKind.Raw), null);
                 return;
             }
             destination = other;
@@ -399,7 +399,7 @@ public sealed class ClientTracking
         if (destination.Writer.Protocol >= 3) frame = Frame(">2\r\n$10\r\ninvalidate\r\n"u8, value);
         else if (redirect != 0 && destination.IsSubscribed) frame = Frame("*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"u8, value);
         else return; // RESP2 without a redirect: nothing can be delivered.
-        destination.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), null, beforeReply: true);
+        destination.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), null);
     }
 
     private static byte[] Frame(ReadOnlySpan<byte> head, ReadOnlySpan<byte> value)

@@ -20,11 +20,10 @@ public sealed class KeyspaceNotifications(ServerOptions options, PubSub pubSub)
         int flags = options.NotifyKeyspaceEventFlags;
         if (flags == 0 || (flags & ServerOptions.KeyspaceEventClass(keyEvent.Class)) == 0) return;
         byte[] name = Encoding.ASCII.GetBytes(keyEvent.Name);
-        bool beforeReply = keyEvent == KeyEvent.New || keyEvent == KeyEvent.Del;
         if ((flags & ServerOptions.KeyspaceEventClass('K')) != 0)
-            pubSub.Publish(Channel("__keyspace@", database, key), name, shard: false, publisher: null, beforeReply);
+            pubSub.Publish(Channel("__keyspace@", database, key), name, shard: false, publisher: null, keyEvent);
         if ((flags & ServerOptions.KeyspaceEventClass('E')) != 0)
-            pubSub.Publish(Channel("__keyevent@", database, name), key, shard: false, publisher: null, beforeReply);
+            pubSub.Publish(Channel("__keyevent@", database, name), key, shard: false, publisher: null, keyEvent);
     }
 
     /// <summary><c>prefix + db + "__:" + suffix</c>, e.g. <c>__keyspace@0__:mykey</c>.</summary>

@@ -86,9 +86,10 @@ public sealed class PubSub
     /// <param name="message">The payload.</param>
     /// <param name="shard">True for a shard channel (SPUBLISH).</param>
     /// <param name="publisher">The publishing client, or null for a keyspace notification.</param>
-    /// <param name="beforeReply">For a notification of a command flagged <see cref="Execution.CommandFlags.RepliesBeforeNotifying"/>:
-    /// true when Redis emits it before the reply all the same (a key's creation, a deletion).</param>
-    public long Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, bool shard, ClientSession? publisher, bool beforeReply = false)
+    /// <param name="keyEvent">For a keyspace notification, its event: a command flagged
+    /// <see cref="Execution.CommandFlags.RepliesBeforeNotifying"/> holds its own client's push of it until after its reply
+    /// (<see cref="Execution.CommandInfo.NotifiesAfterReply"/>).</param>
+    public long Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, bool shard, ClientSession? publisher, KeyEvent? keyEvent = null)
     {
         long receivers = 0;
         var encoded = new EncodedMessages();
@@ -98,7 +99,7 @@ public sealed class PubSub
             foreach (ClientSession subscriber in subscribers)
             {
                 byte[] frame = encoded.For(subscriber.Writer.Protocol, kind, channel, message);
-                subscriber.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, beforeReply);
+                subscriber.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, keyEvent);
                 receivers++;
             }
         }
@@ -108,7 +109,7 @@ public sealed class PubSub
             if (!GlobPattern.IsMatch(pattern, channel)) continue;
             // One frame per pattern: the pattern is part of the message.
             byte[] frame = EncodedMessages.Encode(client.Writer.Protocol, "pmessage"u8, pattern, channel, message, pattern: true);
-            client.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, beforeReply);
+            client.Deliver(new OutboxItem(frame, OutboxItemKind.Raw), publisher, keyEvent);
             receivers++;
         }
         return receivers;

@@ -37,6 +37,7 @@ public sealed class RespServer
         // … and client-side caching invalidations, subscribed on their own.
         Tracking = new ClientTracking(this);
         Keyspace.Lifetime.KeyChanged += Tracking.OnKeyChanged;
+        Keyspace.Lifetime.KeyMissed = Notifications.Notify;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);

@@ -237,8 +237,29 @@ public sealed class Database
     /// </summary>
     public void Mutated(in KeySlot slot, ReadOnlySpan<byte> key, KeyEvent keyEvent, long valueBytesDelta = 0, long memoryBytesDelta = 0)
     {
-        if ((valueBytesDelta | memoryBytesDelta) != 0) slot.Shard.AddBytes(valueBytesDelta, memoryBytesDelta);
+        Resized(slot, valueBytesDelta, memoryBytesDelta);
         slot.Shard.Mutated(key, keyEvent);
+    }
+
+    /// <summary>
+    /// Announces <paramref name="keyEvent"/> on <paramref name="key"/> (observers such as WATCH, and the change hook) without
+    /// counting a change to propagate: a command Redis notifies and signals even when it changed nothing (LTRIM of the whole
+    /// list: Redis's <c>ltrimCommand</c> adds 0 to <c>dirty</c> but still calls <c>signalModifiedKey</c> and
+    /// <c>notifyKeyspaceEvent</c>). Caller holds the key's shard lock.
+    /// </summary>
+    public void Announce(in KeySlot slot, ReadOnlySpan<byte> key, KeyEvent keyEvent) => slot.Shard.Announce(key, keyEvent);
+
+    /// <summary>As <see cref="Announce(in KeySlot, ReadOnlySpan{byte}, KeyEvent)"/>, locating the key.</summary>
+    public void Announce(ReadOnlySpan<byte> key, KeyEvent keyEvent) => Announce(Locate(key), key, keyEvent);
+
+    /// <summary>
+    /// Adds to the payload and memory totals of the key at <paramref name="slot"/>'s shard (either may be negative) for a value
+    /// changed in place whose change was already announced (<see cref="Mutated"/> before the change, where Redis notifies
+    /// first: ZPOPMIN announces after its reply's array header, SPOP before its reply). Caller holds the key's shard lock.
+    /// </summary>
+    public void Resized(in KeySlot slot, long valueBytesDelta, long memoryBytesDelta)
+    {
+        if ((valueBytesDelta | memoryBytesDelta) != 0) slot.Shard.AddBytes(valueBytesDelta, memoryBytesDelta);
     }
 
     /// <summary>Sum of <see cref="KeyspaceShard.Changes"/> over the shards in <paramref name="mask"/>: moves when a command holding them changed a key.</summary>

@@ -17,6 +17,13 @@ public sealed record KeyEvent(string Name, char Class)
     /// <summary><c>new</c> (class <c>n</c>, not part of <c>A</c>): a key was created (announced before the command's own event).</summary>
     public static readonly KeyEvent New = new("new", 'n');
 
+    /// <summary>
+    /// <c>keymiss</c> (class <c>m</c>, not part of <c>A</c>): a read command looked up a missing key (Redis 7.0's
+    /// <c>lookupKeyReadWithFlags</c>: once per lookup that counts a <c>keyspace_misses</c>); announced through
+    /// <see cref="KeyLifetime.KeyMissed"/>, not as a change.
+    /// </summary>
+    public static readonly KeyEvent KeyMiss = new("keymiss", 'm');
+
     /// <summary><c>del</c> (class <c>g</c>): a key deleted by a command; the default of <see cref="Database.Remove"/>.</summary>
     public static readonly KeyEvent Del = new("del", 'g');
 

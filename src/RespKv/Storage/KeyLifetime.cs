@@ -42,6 +42,12 @@ public sealed class KeyLifetime
     /// </summary>
     public KeyChangedHandler? KeyChanged { get; set; }
 
+    /// <summary>
+    /// Called for a read command's lookup of a missing key (<see cref="KeyEvent.KeyMiss"/>), only while
+    /// <c>notify-keyspace-events</c> enables class <c>m</c> (the caller checks that flag first): keyspace notifications.
+    /// </summary>
+    public KeyChangedHandler? KeyMissed { get; set; }
+
     /// <summary>Keys removed because their expiry passed (INFO <c>expired_keys</c>).</summary>
     public long ExpiredKeys => Interlocked.Read(ref _expiredKeys);
 

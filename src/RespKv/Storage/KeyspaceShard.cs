@@ -109,7 +109,7 @@ public sealed class KeyspaceShard
     }
 
     /// <summary>Tells observers and the change hook about <paramref name="key"/>, without counting a command's change (expiry, eviction).</summary>
-    private void Announce(ReadOnlySpan<byte> key, KeyEvent keyEvent)
+    internal void Announce(ReadOnlySpan<byte> key, KeyEvent keyEvent)
     {
         if (_observers != null) NotifyObservers(key);
         _lifetime.KeyChanged?.Invoke(_databaseIndex, key, keyEvent);
@@ -295,7 +295,9 @@ public sealed class KeyspaceShard
     }
 
     /// <summary>
-    /// Inserts or replaces <paramref name="key"/>'s entry. Caller holds the write lock.
+    /// Inserts or replaces <paramref name="key"/>'s entry, announced as <paramref name="keyEvent"/>, preceded by <c>new</c> when
+    /// the key is created. <see cref="KeyEvent.New"/> itself is Redis's <c>dbDelete</c> + <c>dbAdd</c> (RENAME, COPY, MOVE):
+    /// one <c>new</c> whether it creates or replaces, the caller announcing its own event afterwards. Caller holds the write lock.
     /// </summary>
     /// <returns>The entry it replaced, or null when the key was new.</returns>
     internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs, KeyEvent keyEvent)
@@ -328,8 +330,8 @@ public sealed class KeyspaceShard
         if (expireAtMs != 0) _volatileCount++;
         AddMemory(entry.MemoryBytes);
         if (++_count > buckets.Length) Grow();
-        // A created key is also a "new" event (Redis's dbAdd), before the command's own.
-        _lifetime.KeyChanged?.Invoke(_databaseIndex, key, KeyEvent.New);
+        // A created key is also a "new" event (Redis's dbAdd), before the command's own (announced once when that is "new").
+        if (keyEvent != KeyEvent.New) _lifetime.KeyChanged?.Invoke(_databaseIndex, key, KeyEvent.New);
         Mutated(key, keyEvent);
         return null;
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RespKv.Configuration;
 using RespKv.Server;
 
@@ -19,11 +20,18 @@ public sealed class ServerFixture : IAsyncLifetime
     public int Port => Host.Port;
 
     /// <summary>Starts a private server with <paramref name="configure"/> applied to default options.</summary>
-    public static async Task<RespKvHost> StartFresh(Action<ServerOptions>? configure = null)
+    public static async Task<RespKvHost> StartFresh(Action<ServerOptions>? configure = null) => await StartFresh(configure, log: null);
+
+    /// <summary>Starts a private server with <paramref name="configure"/> applied, logging every level to <paramref name="log"/> when given.</summary>
+    public static async Task<RespKvHost> StartFresh(Action<ServerOptions>? configure, CapturingLoggerProvider? log)
     {
         var options = new ServerOptions { Port = 0 };
         configure?.Invoke(options);
-        RespKvHost host = RespKvHost.Create(options);
+        RespKvHost host = log == null ? RespKvHost.Create(options) : RespKvHost.Create(options, logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(log);
+        });
         await host.StartAsync();
         return host;
     }

@@ -542,7 +542,8 @@ public static class ClientCommands
     }
 
     /// <summary>
-    /// Appends one client's line in Redis 7.0's field order, plus 7.2's <c>lib-name</c>/<c>lib-ver</c>.
+    /// Appends one client's line (ending in a newline) in Redis 7.0's field order (<c>catClientInfoString</c>: CLIENT LIST,
+    /// CLIENT INFO and the log lines that name a client), plus 7.2's <c>lib-name</c>/<c>lib-ver</c>.
     /// Fields RespKv cannot know exactly are honest approximations:
     /// <list type="bullet">
     /// <item><c>fd=-1</c>: Kestrel owns the socket and does not expose its descriptor (-1 is what Redis prints for a client without one).</item>
@@ -556,7 +557,7 @@ public static class ClientCommands
     /// <item><c>events=r user=default</c>: true until ACL users exist; <c>redir</c>: the tracking redirect (0 without one), -1 when tracking is off.</item>
     /// </list>
     /// </summary>
-    private static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
+    internal static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
     {
         long age = (long)(DateTime.UtcNow - c.ConnectedAt).TotalSeconds;
         long idle = (Environment.TickCount64 - c.LastInteractionMs) / 1000;

@@ -94,7 +94,7 @@ public static class DebugCommands
         {
             digest.Clear();
             KeyEntry? entry = client.Database.FindNoTouch(args[i]);
-            client.CountLookup(entry != null);
+            client.CountLookup(entry != null, args[i]);
             if (entry != null) RedisDigest.AddValue(digest, entry);
             client.Writer.WriteSimpleString(Hex(digest));
         }
