@@ -102,16 +102,19 @@ internal static class DeferredWakes
     /// <summary>A batch starts on this thread: wakes asked for until the matching <see cref="Exit"/> wait for it.</summary>
     public static void Enter() => t_depth++;
 
-    /// <summary>The batch ended: wakes each connection asked for during it, in order.</summary>
+    /// <summary>
+    /// The batch ended: wakes each connection asked for during it, in order, from one thread-pool work item — off this
+    /// thread, so this connection's replies go out first and messages of the batches that run meanwhile join the same
+    /// drain; one work item for all of them, so a fan-out to 1,000 subscribers costs one dispatch, not 1,000.
+    /// </summary>
     public static void Exit()
     {
         if (--t_depth != 0 || t_pending is not { Count: > 0 } pending) return;
-        // A loop woken here may run inline, on this thread, and defer wake-ups of its own: give it a fresh list.
-        t_pending = null;
-        foreach (ClientConnection connection in pending)
-            ThreadPool.UnsafeQueueUserWorkItem(static c => c.Wake(flushToo: false), connection, preferLocal: false);
-        pending.Clear();
-        t_pending ??= pending;
+        t_pending = null; // the list now belongs to the work item
+        ThreadPool.UnsafeQueueUserWorkItem(static list =>
+        {
+            foreach (ClientConnection connection in list) connection.Wake(flushToo: false);
+        }, pending, preferLocal: false);
     }
 
     /// <summary>Wakes <paramref name="connection"/>'s loop: at the end of this thread's batch, or now outside one (the cron, the AOF writer).</summary>
