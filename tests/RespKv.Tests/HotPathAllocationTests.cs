@@ -75,7 +75,8 @@ public sealed class HotPathAllocationTests
         for (int i = 0; i < 2000; i++) zadd.AddRange([(i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture), "member:" + i]);
         Allocations.PerCommand(session, output, 1, [.. zadd]);
 
-        // Below one byte per command, as for lists above: any allocation per command would be at least 24 bytes.
+        // Below 8 bytes per command: any allocation per command would be at least 24 bytes, while the runtime's one-off
+        // allocations during a batch (tiered compilation on a busy machine) have been seen to reach 1.2 bytes per command.
         (string Name, string[] Command)[] reads =
         [
             ("ZSCORE", ["ZSCORE", "z", "member:1500"]),
@@ -94,7 +95,7 @@ public sealed class HotPathAllocationTests
         foreach ((string name, string[] command) in reads)
         {
             double bytes = Allocations.PerCommand(session, output, Commands, command);
-            Assert.True(bytes < 1, $"{name} allocated {bytes} bytes per command");
+            Assert.True(bytes < 8, $"{name} allocated {bytes} bytes per command");
         }
     }
 

@@ -5,14 +5,18 @@ namespace RespKv.Storage;
 /// <summary>
 /// One of a sorted set's two indexes (<see cref="SortedSetValue"/>): a mutable order-statistic B+tree of packed
 /// (member, score) entries, ordered by (score, member) — Redis's order: the scores as doubles (so -0 ties +0), then the
-/// members as unsigned bytes, shorter first on a common prefix — or, for the member index, by member alone.
+/// members as unsigned bytes, shorter first on a common prefix — or, for the member index, by (32-bit hash of the member,
+/// member): an order that only serves lookups, spreads members evenly and routes on integers.
 /// <para>
 /// <b>Shape.</b> A leaf (<see cref="Leaf"/>) is one <c>byte[]</c> of entries packed in order,
-/// <c>[varint memberLength][member][8-byte little-endian score]</c> (19 bytes for a 10-byte member), with its count, its
+/// <c>[varint memberLength][member][8-byte little-endian score]</c> (19 bytes for a 10-byte member; the member index puts
+/// the 4-byte hash first), with its count, its
 /// used bytes and links to its neighbours; it holds up to the tree's leaf size (1 KB by default) unless a single entry is
 /// larger. Inner nodes hold up to 64 children, each child's entry count (so an entry's rank and the entry at a rank are
 /// found in O(log n)) and a separator per child but the first: a copy of an entry that is ≤ every entry of that child and
-/// &gt; every entry of the children before it. There is no object per entry: a member costs its packed entry plus its
+/// &gt; every entry of the children before it, with its 64-bit route key beside it (the score's order-preserving bits, or
+/// the hash) so that a descent compares integers in one array and reads a separator only on a tie. There is no object
+/// per entry: a member costs its packed entry plus its
 /// share of a leaf's header, of its parent's slot and separator, and of the leaf's free space.
 /// </para>
 /// <para>
@@ -40,6 +44,7 @@ internal sealed class ScoredMemberTree
     private const int MaxDepth = 64;
 
     private readonly bool _byScore;
+    private readonly int _header; // bytes before an entry's length: 4 (the hash) in the member index
     private readonly int _maxLeafBytes, _maxChildren;
     private readonly long _innerBytes;
     private Node _root;
@@ -53,9 +58,10 @@ internal sealed class ScoredMemberTree
     public ScoredMemberTree(bool byScore, int maxLeafBytes = DefaultMaxLeafBytes, int maxChildren = DefaultMaxChildren)
     {
         _byScore = byScore;
+        _header = byScore ? 0 : 4;
         _maxLeafBytes = maxLeafBytes;
         _maxChildren = maxChildren;
-        _innerBytes = 48 + 3 * KeyEntry.ArrayBytes(8 * (maxChildren + 1));
+        _innerBytes = 48 + 4 * KeyEntry.ArrayBytes(8 * (maxChildren + 1));
         var leaf = new Leaf([]);
         _root = _head = _tail = leaf;
         HeapBytes = TreeObjectBytes + LeafBytes(leaf);
@@ -78,11 +84,15 @@ internal sealed class ScoredMemberTree
         public Leaf? Prev, Next;
     }
 
-    /// <summary>An inner node: children [0, Length), their entry counts, and Keys[c] (c ≥ 1) the lower bound of child c (Keys[0] null).</summary>
+    /// <summary>
+    /// An inner node: children [0, Length), their entry counts, Keys[c] (c ≥ 1) the lower bound of child c (Keys[0] null)
+    /// and Routes[c] its route key.
+    /// </summary>
     private sealed class Inner(int capacity) : Node
     {
         public readonly Node[] Children = new Node[capacity];
         public readonly byte[]?[] Keys = new byte[]?[capacity];
+        public readonly ulong[] Routes = new ulong[capacity];
         public readonly long[] Counts = new long[capacity];
         public int Length;
 
@@ -99,47 +109,46 @@ internal sealed class ScoredMemberTree
 
     // ------------------------------------------------------------------------------------------------ entries
 
-    /// <summary>Packed bytes of an entry whose member is <paramref name="memberLength"/> bytes long.</summary>
-    public static int EntrySize(int memberLength) => Varint.Size(memberLength) + memberLength + 8;
+    /// <summary>Packed bytes of an entry of this tree whose member is <paramref name="memberLength"/> bytes long.</summary>
+    private int EntrySize(int memberLength) => _header + Varint.Size(memberLength) + memberLength + 8;
 
-    /// <summary>The member of the entry at <paramref name="p"/>.</summary>
+    /// <summary>The member of the entry at <paramref name="p"/> of a score-ordered tree.</summary>
     public static ReadOnlySpan<byte> MemberAt(byte[] data, int p)
     {
         int length = Varint.Read(data, ref p);
         return new ReadOnlySpan<byte>(data, p, length);
     }
 
-    /// <summary>The score of the entry at <paramref name="p"/>.</summary>
+    /// <summary>The score of the entry at <paramref name="p"/> of a score-ordered tree.</summary>
     public static double ScoreAt(byte[] data, int p)
     {
         int length = Varint.Read(data, ref p);
         return BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length));
     }
 
-    /// <summary>Reads the entry at <paramref name="p"/>; returns the offset of the next one.</summary>
-    private static int Read(byte[] data, int p, out ReadOnlySpan<byte> member, out double score)
-    {
-        int length = Varint.Read(data, ref p);
-        member = new ReadOnlySpan<byte>(data, p, length);
-        score = BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length));
-        return p + length + 8;
-    }
-
-    /// <summary>The offset of the entry after the one at <paramref name="p"/>.</summary>
+    /// <summary>The offset of the entry after the one at <paramref name="p"/> of a score-ordered tree.</summary>
     private static int Skip(byte[] data, int p)
     {
         int length = Varint.Read(data, ref p);
         return p + length + 8;
     }
 
-    private static void Write(byte[] data, int p, double score, ReadOnlySpan<byte> member)
+    /// <summary>The offset of the entry after the one at <paramref name="p"/> of this tree.</summary>
+    private int Next(byte[] data, int p) => Skip(data, p + _header);
+
+    private void Write(byte[] data, int p, in Probe key)
     {
-        Varint.Write(data, ref p, member.Length);
-        member.CopyTo(data.AsSpan(p));
-        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(p + member.Length), score);
+        if (!_byScore)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(p), key.Hash);
+            p += 4;
+        }
+        Varint.Write(data, ref p, key.Member.Length);
+        key.Member.CopyTo(data.AsSpan(p));
+        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(p + key.Member.Length), key.Score);
     }
 
-    /// <summary>The offset of entry <paramref name="index"/> of <paramref name="leaf"/> (a walk from its start).</summary>
+    /// <summary>The offset of entry <paramref name="index"/> of <paramref name="leaf"/> of a score-ordered tree (a walk from its start).</summary>
     private static int OffsetOf(Leaf leaf, int index)
     {
         int p = 0;
@@ -147,15 +156,70 @@ internal sealed class ScoredMemberTree
         return p;
     }
 
-    /// <summary>This tree's order: negative when entry (score, member) sorts before (<paramref name="probeScore"/>, <paramref name="probe"/>).</summary>
-    private int Compare(double score, ReadOnlySpan<byte> member, double probeScore, ReadOnlySpan<byte> probe)
+    /// <summary>A double's bits as a 64-bit integer whose unsigned order is the numeric order (-0 below +0; NaN excluded).</summary>
+    public static ulong OrderedBits(double value)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        return bits < 0 ? ~(ulong)bits : (ulong)bits | 0x8000_0000_0000_0000UL;
+    }
+
+    /// <summary>The double whose <see cref="OrderedBits"/> are <paramref name="ordered"/>.</summary>
+    public static double FromOrderedBits(ulong ordered) =>
+        BitConverter.Int64BitsToDouble((long)((ordered & 0x8000_0000_0000_0000UL) != 0 ? ordered & 0x7FFF_FFFF_FFFF_FFFFUL : ~ordered));
+
+    /// <summary>A key of this tree: its score, its member's hash (member index), the member, and its route key.</summary>
+    private readonly ref struct Probe
+    {
+        public readonly double Score;
+        public readonly uint Hash;
+        public readonly ReadOnlySpan<byte> Member;
+        public readonly ulong Route;
+
+        public Probe(bool byScore, double score, uint hash, ReadOnlySpan<byte> member)
+        {
+            Score = score;
+            Hash = hash;
+            Member = member;
+            // -0 and +0 tie in the order: one route key for both.
+            Route = byScore ? OrderedBits(score == 0 ? 0 : score) : hash;
+        }
+    }
+
+    /// <summary>The key (<paramref name="score"/>, <paramref name="member"/>), hashing the member for the member index.</summary>
+    private Probe KeyOf(double score, ReadOnlySpan<byte> member) =>
+        new(_byScore, score, _byScore ? 0 : (uint)KeyHash.Compute(member), member);
+
+    /// <summary>The key of the entry at <paramref name="p"/>.</summary>
+    private Probe KeyAt(byte[] data, int p)
+    {
+        uint hash = 0;
+        if (!_byScore)
+        {
+            hash = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(p));
+            p += 4;
+        }
+        int length = Varint.Read(data, ref p);
+        return new Probe(_byScore, BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length)), hash, new ReadOnlySpan<byte>(data, p, length));
+    }
+
+    /// <summary>This tree's order: negative when the entry at <paramref name="p"/> sorts before <paramref name="key"/>; <paramref name="next"/> is the next entry's offset.</summary>
+    private int CompareAt(byte[] data, int p, scoped in Probe key, out int next)
     {
         if (_byScore)
         {
-            if (score < probeScore) return -1;
-            if (score > probeScore) return 1;
+            int length = Varint.Read(data, ref p);
+            next = p + length + 8;
+            double score = BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length));
+            if (score < key.Score) return -1;
+            if (score > key.Score) return 1;
+            return new ReadOnlySpan<byte>(data, p, length).SequenceCompareTo(key.Member);
         }
-        return member.SequenceCompareTo(probe);
+        uint hash = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(p));
+        p += 4;
+        int size = Varint.Read(data, ref p);
+        next = p + size + 8;
+        if (hash != key.Hash) return hash < key.Hash ? -1 : 1;
+        return new ReadOnlySpan<byte>(data, p, size).SequenceCompareTo(key.Member);
     }
 
     private static long LeafBytes(Leaf leaf) => LeafObjectBytes + KeyEntry.ArrayBytes(leaf.Data.Length);
@@ -168,25 +232,30 @@ internal sealed class ScoredMemberTree
     private readonly ref struct AtOrBefore : IEntryBound
     {
         private readonly ScoredMemberTree _tree;
-        private readonly double _score;
-        private readonly ReadOnlySpan<byte> _member;
+        private readonly Probe _key;
 
-        public AtOrBefore(ScoredMemberTree tree, double score, ReadOnlySpan<byte> member)
+        public AtOrBefore(ScoredMemberTree tree, in Probe key)
         {
             _tree = tree;
-            _score = score;
-            _member = member;
+            _key = key;
         }
 
-        public bool Before(double score, ReadOnlySpan<byte> member) => _tree.Compare(score, member, _score, _member) <= 0;
+        public bool Route(ulong route, out bool before)
+        {
+            before = route < _key.Route;
+            return route != _key.Route;
+        }
+
+        public bool Before(byte[] data, int p) => _tree.CompareAt(data, p, _key, out _) <= 0;
     }
 
     /// <summary>
     /// Walks from the root to the leaf whose range holds the first entry <paramref name="bound"/> does not put before it:
-    /// in each inner node, the last child whose separator is before the bound. Adds the entries of the children passed over
-    /// to <paramref name="rank"/>; records the path (for a change) when <paramref name="record"/>.
+    /// in each inner node, the last child whose separator is before the bound. When <paramref name="ranked"/>, adds the
+    /// entries of the children passed over to <paramref name="rank"/> (else it stays 0: lookups leave the counts unread);
+    /// records the path (for a change) when <paramref name="record"/>.
     /// </summary>
-    private Leaf Descend<TBound>(scoped ref TBound bound, bool record, out int depth, out long rank) where TBound : IEntryBound, allows ref struct
+    private Leaf Descend<TBound>(scoped ref TBound bound, bool ranked, bool record, out int depth, out long rank) where TBound : IEntryBound, allows ref struct
     {
         Inner[]? path = null;
         int[]? indexes = null;
@@ -204,12 +273,15 @@ internal sealed class ScoredMemberTree
             while (lo <= hi)
             {
                 int mid = (lo + hi) >>> 1;
-                Read(inner.Keys[mid]!, 0, out ReadOnlySpan<byte> member, out double score);
-                if (bound.Before(score, member)) lo = mid + 1;
+                if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
+                if (before) lo = mid + 1;
                 else hi = mid - 1;
             }
             int c = lo - 1;
-            for (int i = 0; i < c; i++) rank += inner.Counts[i];
+            if (ranked)
+            {
+                for (int i = 0; i < c; i++) rank += inner.Counts[i];
+            }
             if (record)
             {
                 path![depth] = inner;
@@ -224,13 +296,11 @@ internal sealed class ScoredMemberTree
     /// <summary>The number of leading entries <paramref name="bound"/> puts before it (a monotone bound: true, then false): O(log n).</summary>
     public long CountBefore<TBound>(scoped ref TBound bound) where TBound : IEntryBound, allows ref struct
     {
-        Leaf leaf = Descend(ref bound, record: false, out _, out long rank);
+        Leaf leaf = Descend(ref bound, ranked: true, record: false, out _, out long rank);
         int p = 0, i = 0;
-        while (i < leaf.Count)
+        while (i < leaf.Count && bound.Before(leaf.Data, p))
         {
-            int next = Read(leaf.Data, p, out ReadOnlySpan<byte> member, out double score);
-            if (!bound.Before(score, member)) break;
-            p = next;
+            p = Next(leaf.Data, p);
             i++;
         }
         return rank + i;
@@ -239,25 +309,25 @@ internal sealed class ScoredMemberTree
     /// <summary>The number of entries at or before the key (<paramref name="score"/>, <paramref name="member"/>) in this tree's order.</summary>
     public long CountAtOrBefore(double score, ReadOnlySpan<byte> member)
     {
-        var bound = new AtOrBefore(this, score, member);
+        var bound = new AtOrBefore(this, KeyOf(score, member));
         return CountBefore(ref bound);
     }
 
     /// <summary>
     /// Finds the key: the leaf that holds it or would, the offset and index there of the first entry not before it,
-    /// its rank, and whether that entry is the key. Records the path when <paramref name="record"/>.
+    /// its rank (when <paramref name="ranked"/>; else its index in the leaf), and whether that entry is the key. Records the
+    /// path when <paramref name="record"/>.
     /// </summary>
-    private Leaf FindKey(double score, ReadOnlySpan<byte> member, bool record, out int depth, out int offset, out int index, out long rank, out bool found)
+    private Leaf FindKey(scoped in Probe key, bool record, out int depth, out int offset, out int index, out long rank, out bool found, bool ranked = false)
     {
-        var route = new AtOrBefore(this, score, member);
-        Leaf leaf = Descend(ref route, record, out depth, out rank);
+        var route = new AtOrBefore(this, key);
+        Leaf leaf = Descend(ref route, ranked, record, out depth, out rank);
         byte[] data = leaf.Data;
         int p = 0, i = 0;
         found = false;
         while (i < leaf.Count)
         {
-            int next = Read(data, p, out ReadOnlySpan<byte> m, out double s);
-            int cmp = Compare(s, m, score, member);
+            int cmp = CompareAt(data, p, key, out int next);
             if (cmp >= 0)
             {
                 found = cmp == 0;
@@ -277,15 +347,15 @@ internal sealed class ScoredMemberTree
     /// <summary>The score stored with the key (<paramref name="member"/>; <paramref name="score"/> too when ordered by score), or false.</summary>
     public bool TryGetScore(double score, ReadOnlySpan<byte> member, out double stored)
     {
-        Leaf leaf = FindKey(score, member, record: false, out _, out int offset, out _, out _, out bool found);
-        stored = found ? ScoreAt(leaf.Data, offset) : 0;
+        Leaf leaf = FindKey(KeyOf(score, member), record: false, out _, out int offset, out _, out _, out bool found);
+        stored = found ? ScoreAt(leaf.Data, offset + _header) : 0;
         return found;
     }
 
     /// <summary>The 0-based rank of the key, or -1 when absent.</summary>
     public long RankOf(double score, ReadOnlySpan<byte> member)
     {
-        FindKey(score, member, record: false, out _, out _, out _, out long rank, out bool found);
+        FindKey(KeyOf(score, member), record: false, out _, out _, out _, out long rank, out bool found, ranked: true);
         return found ? rank : -1;
     }
 
@@ -350,18 +420,36 @@ internal sealed class ScoredMemberTree
     /// <summary>Overwrites the score stored with <paramref name="member"/> (a member-ordered tree); false when absent.</summary>
     public bool TrySetScore(ReadOnlySpan<byte> member, double score)
     {
-        Leaf leaf = FindKey(0, member, record: false, out _, out int offset, out _, out _, out bool found);
+        Leaf leaf = FindKey(KeyOf(0, member), record: false, out _, out int offset, out _, out _, out bool found);
         if (!found) return false;
-        int p = offset;
+        int p = offset + _header;
         int length = Varint.Read(leaf.Data, ref p);
         BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(p + length), score);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives the entry (<paramref name="current"/>, <paramref name="member"/>) of a score-ordered tree the score
+    /// <paramref name="score"/> in place when that keeps it between the same neighbours of its leaf (or at an end of the
+    /// tree); false, changing nothing, when it would move (or is absent).
+    /// </summary>
+    public bool TryRescore(double current, ReadOnlySpan<byte> member, double score)
+    {
+        Leaf leaf = FindKey(KeyOf(current, member), record: false, out _, out int offset, out int index, out _, out bool found);
+        if (!found) return false;
+        Probe moved = KeyOf(score, member);
+        if (index > 0 ? CompareAt(leaf.Data, OffsetOf(leaf, index - 1), moved, out _) >= 0 : leaf.Prev != null) return false;
+        int next = Skip(leaf.Data, offset);
+        if (index + 1 < leaf.Count ? CompareAt(leaf.Data, next, moved, out _) <= 0 : leaf.Next != null) return false;
+        BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(next - 8), score);
         return true;
     }
 
     /// <summary>Inserts the entry (<paramref name="score"/>, <paramref name="member"/>), which must not be present.</summary>
     public void Insert(double score, ReadOnlySpan<byte> member)
     {
-        Leaf leaf = FindKey(score, member, record: true, out int depth, out int offset, out int index, out _, out bool found);
+        Probe key = KeyOf(score, member);
+        Leaf leaf = FindKey(key, record: true, out int depth, out int offset, out int index, out _, out bool found);
         if (found) throw new InvalidOperationException("entry already present");
         Inner[]? path = t_path;
         int[]? indexes = t_index;
@@ -371,17 +459,17 @@ internal sealed class ScoredMemberTree
         if (leaf.Used + size <= _maxLeafBytes || leaf.Count == 0)
         {
             EnsureCapacity(leaf, leaf.Used + size);
-            InsertAt(leaf, offset, size, score, member);
+            InsertAt(leaf, offset, size, key);
             return;
         }
-        SplitAndInsert(leaf, depth, offset, index, size, score, member);
+        SplitAndInsert(leaf, depth, offset, index, size, key);
     }
 
-    private static void InsertAt(Leaf leaf, int offset, int size, double score, ReadOnlySpan<byte> member)
+    private void InsertAt(Leaf leaf, int offset, int size, scoped in Probe key)
     {
         byte[] data = leaf.Data;
         data.AsSpan(offset, leaf.Used - offset).CopyTo(data.AsSpan(offset + size));
-        Write(data, offset, score, member);
+        Write(data, offset, key);
         leaf.Used += size;
         leaf.Count++;
     }
@@ -403,7 +491,7 @@ internal sealed class ScoredMemberTree
     /// at the leaf's end the new entry starts the new right leaf; at its start it stays alone on the left; else the bytes
     /// are halved.
     /// </summary>
-    private void SplitAndInsert(Leaf leaf, int depth, int offset, int index, int size, double score, ReadOnlySpan<byte> member)
+    private void SplitAndInsert(Leaf leaf, int depth, int offset, int index, int size, scoped in Probe key)
     {
         int n = leaf.Count, m, split;
         if (index == n)
@@ -422,7 +510,7 @@ internal sealed class ScoredMemberTree
             split = 0;
             do
             {
-                split = Skip(leaf.Data, split);
+                split = Next(leaf.Data, split);
                 m++;
             } while (m < n - 1 && split < leaf.Used / 2);
         }
@@ -434,24 +522,24 @@ internal sealed class ScoredMemberTree
         sibling.Count = n - m;
         leaf.Used = split;
         leaf.Count = m;
-        if (right) InsertAt(sibling, offset - split, size, score, member);
+        if (right) InsertAt(sibling, offset - split, size, key);
         else
         {
             EnsureCapacity(leaf, leaf.Used + size);
-            InsertAt(leaf, offset, size, score, member);
+            InsertAt(leaf, offset, size, key);
         }
         sibling.Prev = leaf;
         sibling.Next = leaf.Next;
         if (leaf.Next != null) leaf.Next.Prev = sibling;
         else _tail = sibling;
         leaf.Next = sibling;
-        byte[] key = sibling.Data.AsSpan(0, Skip(sibling.Data, 0)).ToArray();
-        HeapBytes += LeafBytes(sibling) + KeyEntry.ArrayBytes(key.Length);
-        InsertChild(depth, leaf, sibling, key);
+        byte[] separator = sibling.Data.AsSpan(0, Next(sibling.Data, 0)).ToArray();
+        HeapBytes += LeafBytes(sibling) + KeyEntry.ArrayBytes(separator.Length);
+        InsertChild(depth, leaf, sibling, separator, KeyAt(separator, 0).Route);
     }
 
     /// <summary>Puts <paramref name="right"/> (lower bound <paramref name="key"/>) after <paramref name="left"/>, the node at the end of the recorded path of <paramref name="depth"/> levels; splits full inner nodes upward.</summary>
-    private void InsertChild(int depth, Node left, Node right, byte[] key)
+    private void InsertChild(int depth, Node left, Node right, byte[] key, ulong route)
     {
         Inner[]? path = t_path;
         int[]? indexes = t_index;
@@ -463,6 +551,7 @@ internal sealed class ScoredMemberTree
                 root.Children[0] = left;
                 root.Children[1] = right;
                 root.Keys[1] = key;
+                root.Routes[1] = route;
                 root.Counts[0] = CountOf(left);
                 root.Counts[1] = CountOf(right);
                 root.Length = 2;
@@ -473,9 +562,11 @@ internal sealed class ScoredMemberTree
             int c = indexes![depth - 1], tail = parent.Length - c - 1;
             Array.Copy(parent.Children, c + 1, parent.Children, c + 2, tail);
             Array.Copy(parent.Keys, c + 1, parent.Keys, c + 2, tail);
+            Array.Copy(parent.Routes, c + 1, parent.Routes, c + 2, tail);
             Array.Copy(parent.Counts, c + 1, parent.Counts, c + 2, tail);
             parent.Children[c + 1] = right;
             parent.Keys[c + 1] = key;
+            parent.Routes[c + 1] = route;
             parent.Counts[c] = CountOf(left);
             parent.Counts[c + 1] = CountOf(right);
             parent.Length++;
@@ -484,12 +575,16 @@ internal sealed class ScoredMemberTree
             Inner sibling = NewInner();
             Array.Copy(parent.Children, m, sibling.Children, 0, n - m);
             Array.Copy(parent.Keys, m, sibling.Keys, 0, n - m);
+            Array.Copy(parent.Routes, m, sibling.Routes, 0, n - m);
             Array.Copy(parent.Counts, m, sibling.Counts, 0, n - m);
             sibling.Length = n - m;
             key = sibling.Keys[0]!;
+            route = sibling.Routes[0];
             sibling.Keys[0] = null;
+            sibling.Routes[0] = 0;
             Array.Clear(parent.Children, m, n - m);
             Array.Clear(parent.Keys, m, n - m);
+            Array.Clear(parent.Routes, m, n - m);
             Array.Clear(parent.Counts, m, n - m);
             parent.Length = m;
             left = parent;
@@ -507,13 +602,13 @@ internal sealed class ScoredMemberTree
     /// <summary>Removes the entry (<paramref name="score"/>, <paramref name="member"/>); false when absent.</summary>
     public bool Remove(double score, ReadOnlySpan<byte> member)
     {
-        Leaf leaf = FindKey(score, member, record: true, out int depth, out int offset, out _, out _, out bool found);
+        Leaf leaf = FindKey(KeyOf(score, member), record: true, out int depth, out int offset, out _, out _, out bool found);
         if (!found) return false;
         Inner[]? path = t_path;
         int[]? indexes = t_index;
         for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]--;
         Count--;
-        int size = Skip(leaf.Data, offset) - offset;
+        int size = Next(leaf.Data, offset) - offset;
         leaf.Data.AsSpan(offset + size, leaf.Used - offset - size).CopyTo(leaf.Data.AsSpan(offset));
         leaf.Used -= size;
         leaf.Count--;
@@ -567,8 +662,10 @@ internal sealed class ScoredMemberTree
         var b = (Inner)parent.Children[c + 1];
         Array.Copy(b.Children, 0, a.Children, a.Length, b.Length);
         Array.Copy(b.Keys, 0, a.Keys, a.Length, b.Length);
+        Array.Copy(b.Routes, 0, a.Routes, a.Length, b.Length);
         Array.Copy(b.Counts, 0, a.Counts, a.Length, b.Length);
         a.Keys[a.Length] = parent.Keys[c + 1];
+        a.Routes[a.Length] = parent.Routes[c + 1];
         a.Length += b.Length;
         parent.Counts[c] += parent.Counts[c + 1];
         parent.Keys[c + 1] = null; // moved down, not freed
@@ -584,12 +681,15 @@ internal sealed class ScoredMemberTree
         int tail = inner.Length - c - 1;
         Array.Copy(inner.Children, c + 1, inner.Children, c, tail);
         Array.Copy(inner.Keys, c + 1, inner.Keys, c, tail);
+        Array.Copy(inner.Routes, c + 1, inner.Routes, c, tail);
         Array.Copy(inner.Counts, c + 1, inner.Counts, c, tail);
         inner.Length--;
         inner.Children[inner.Length] = null!;
         inner.Keys[inner.Length] = null;
+        inner.Routes[inner.Length] = 0;
         inner.Counts[inner.Length] = 0;
         inner.Keys[0] = null;
+        inner.Routes[0] = 0;
     }
 
     /// <summary>After inner node path[<paramref name="d"/>] lost a child: drops empty inner nodes, merges those under a quarter full with a neighbour, shortens the root.</summary>
@@ -646,6 +746,7 @@ internal sealed class ScoredMemberTree
         var inner = (Inner)node;
         var result = new Inner(_maxChildren + 1) { Length = inner.Length };
         Array.Copy(inner.Keys, result.Keys, inner.Length);
+        Array.Copy(inner.Routes, result.Routes, inner.Length);
         Array.Copy(inner.Counts, result.Counts, inner.Length);
         for (int i = 0; i < inner.Length; i++) result.Children[i] = CopyOf(inner.Children[i], ref previous);
         return result;
@@ -670,7 +771,6 @@ internal sealed class ScoredMemberTree
     private struct ValidateState
     {
         public byte[]? Previous;
-        public double PreviousScore;
         public Leaf? LastLeaf;
         public int LeafDepth;
         public long Bytes;
@@ -689,14 +789,15 @@ internal sealed class ScoredMemberTree
             int p = 0;
             for (int i = 0; i < leaf.Count; i++)
             {
-                int start = p;
-                p = Read(leaf.Data, p, out ReadOnlySpan<byte> member, out double score);
-                if (state.Previous != null && Compare(score, member, state.PreviousScore, state.Previous) <= 0) throw new InvalidOperationException("entries out of order");
-                if (low != null && Compare(score, member, ScoreAt(low, 0), MemberAt(low, 0)) < 0) throw new InvalidOperationException("entry below its separator");
-                if (high != null && Compare(score, member, ScoreAt(high, 0), MemberAt(high, 0)) >= 0) throw new InvalidOperationException("entry at or above the next separator");
-                state.Previous = member.ToArray();
-                state.PreviousScore = score;
-                visit(score, state.Previous);
+                Probe entry = KeyAt(leaf.Data, p);
+                if (!_byScore && entry.Hash != (uint)KeyHash.Compute(entry.Member)) throw new InvalidOperationException("member hash");
+                if (state.Previous != null && CompareAt(state.Previous, 0, entry, out _) >= 0) throw new InvalidOperationException("entries out of order");
+                if (low != null && CompareAt(low, 0, entry, out _) > 0) throw new InvalidOperationException("entry below its separator");
+                if (high != null && CompareAt(high, 0, entry, out _) <= 0) throw new InvalidOperationException("entry at or above the next separator");
+                int next = Next(leaf.Data, p);
+                state.Previous = leaf.Data.AsSpan(p, next - p).ToArray();
+                visit(entry.Score, entry.Member.ToArray());
+                p = next;
             }
             if (p != leaf.Used || leaf.Used > leaf.Data.Length) throw new InvalidOperationException("used bytes");
             return leaf.Count;
@@ -708,7 +809,11 @@ internal sealed class ScoredMemberTree
         long total = 0;
         for (int c = 0; c < inner.Length; c++)
         {
-            if (c > 0) state.Bytes += KeyEntry.ArrayBytes(inner.Keys[c]!.Length);
+            if (c > 0)
+            {
+                state.Bytes += KeyEntry.ArrayBytes(inner.Keys[c]!.Length);
+                if (inner.Routes[c] != KeyAt(inner.Keys[c]!, 0).Route) throw new InvalidOperationException("route key");
+            }
             long n = ValidateNode(inner.Children[c], c == 0 ? low : inner.Keys[c], c + 1 < inner.Length ? inner.Keys[c + 1] : high, depth + 1, ref state, visit);
             if (n != inner.Counts[c]) throw new InvalidOperationException("child count");
             total += n;
@@ -725,6 +830,12 @@ internal sealed class ScoredMemberTree
 /// </summary>
 internal interface IEntryBound
 {
-    /// <summary>True when the entry (score, member) is before the bound.</summary>
-    bool Before(double score, ReadOnlySpan<byte> member);
+    /// <summary>
+    /// Decides from a separator's route key alone, when it can, whether that separator is before the bound: true with
+    /// <paramref name="before"/> set, or false to have <see cref="Before"/> read the separator.
+    /// </summary>
+    bool Route(ulong route, out bool before);
+
+    /// <summary>True when the entry at <paramref name="p"/> of <paramref name="data"/> is before the bound.</summary>
+    bool Before(byte[] data, int p);
 }

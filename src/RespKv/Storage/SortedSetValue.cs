@@ -8,8 +8,8 @@ namespace RespKv.Storage;
 /// ties +0, then the members as <c>sdscmp</c>: memcmp, shorter first on a common prefix). Two packed order-statistic
 /// B+trees (<see cref="ScoredMemberTree"/>) hold every (member, score) entry: one ordered by (score, member) — insert,
 /// delete, rank (<see cref="TryGetRank"/>), element by rank (<see cref="ByRank"/>) and the start of a score or lex range
-/// in O(log n) — and one ordered by member, the member index: <see cref="TryGetScore"/> in O(log n) compares, no hashing,
-/// no allocation. There is no object per member: 1,000,000 10-byte members take about 45 bytes each (two 19-byte packed
+/// in O(log n) — and the member index, ordered by (hash of the member, member): <see cref="TryGetScore"/> in O(log n)
+/// integer compares and one member compare, no allocation. There is no object per member: 1,000,000 10-byte members take about 45 bytes each (two 19-byte packed
 /// entries and the trees' share), where Redis 7.0's skiplist and dict take about 110.
 /// <para>
 /// Mutable: changed in place under its key's shard lock (<c>SortedSetKind.MutatedInPlace</c>), so every reader holds that
@@ -162,8 +162,11 @@ public sealed class SortedSetValue
     public double UpdateScore(ReadOnlySpan<byte> member, double current, double score)
     {
         if (IsListpack && score == 0) score = 0;
-        if (!_byScore.Remove(current, member)) throw new InvalidOperationException("member not in this sorted set with that score");
-        _byScore.Insert(score, member);
+        if (!_byScore.TryRescore(current, member, score))
+        {
+            if (!_byScore.Remove(current, member)) throw new InvalidOperationException("member not in this sorted set with that score");
+            _byScore.Insert(score, member);
+        }
         _byMember.TrySetScore(member, score);
         return score;
     }
@@ -238,28 +241,45 @@ public sealed class SortedSetValue
         return first <= last;
     }
 
+    // Score bounds decide from a separator's route key (its score's ordered bits) alone; lex bounds read the member.
     private readonly struct BelowMin(ScoreRange range) : IEntryBound
     {
-        public bool Before(double score, ReadOnlySpan<byte> member) => !range.AtLeastMin(score);
+        public bool Route(ulong route, out bool before)
+        {
+            before = !range.AtLeastMin(ScoredMemberTree.FromOrderedBits(route));
+            return true;
+        }
+
+        public bool Before(byte[] data, int p) => !range.AtLeastMin(ScoredMemberTree.ScoreAt(data, p));
     }
 
     private readonly struct AtMostMax(ScoreRange range) : IEntryBound
     {
-        public bool Before(double score, ReadOnlySpan<byte> member) => range.AtMostMax(score);
+        public bool Route(ulong route, out bool before)
+        {
+            before = range.AtMostMax(ScoredMemberTree.FromOrderedBits(route));
+            return true;
+        }
+
+        public bool Before(byte[] data, int p) => range.AtMostMax(ScoredMemberTree.ScoreAt(data, p));
     }
 
     private readonly ref struct LexBelowMin(LexRange range) : IEntryBound
     {
         private readonly LexRange _range = range;
 
-        public bool Before(double score, ReadOnlySpan<byte> member) => !_range.AtLeastMin(member);
+        public bool Route(ulong route, out bool before) => before = false;
+
+        public bool Before(byte[] data, int p) => !_range.AtLeastMin(ScoredMemberTree.MemberAt(data, p));
     }
 
     private readonly ref struct LexAtMostMax(LexRange range) : IEntryBound
     {
         private readonly LexRange _range = range;
 
-        public bool Before(double score, ReadOnlySpan<byte> member) => _range.AtMostMax(member);
+        public bool Route(ulong route, out bool before) => before = false;
+
+        public bool Before(byte[] data, int p) => _range.AtMostMax(ScoredMemberTree.MemberAt(data, p));
     }
 
     /// <summary>A deep copy (COPY, the AOF rewrite's snapshot): same members, scores, order, shape and encoding.</summary>
