@@ -13,18 +13,15 @@ namespace RespKv.Benchmarks;
 /// what it stores (the value array and the replacing keyspace node).
 /// </summary>
 [MemoryDiagnoser]
-public class CommandPipelineBenchmarks
+public class CommandPipelineBenchmarks : SessionBenchmarks
 {
-    private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
-    private ClientSession _client = null!;
     private ReadOnlySequence<byte> _get, _set, _mget, _incr, _ping;
 
     /// <summary>Builds a server with the keys the batches touch.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        var server = new RespServer(new ServerOptions { Port = 0 });
-        _client = new ClientSession(server, _replies);
+        StartServer();
         _set = Frames(i => ["SET", $"key:{i:D6}", new string('x', 100)]);
         _get = Frames(i => ["GET", $"key:{i:D6}"]);
         _mget = Frames(i => ["MGET", $"key:{i:D6}", $"key:{i + 1:D6}", $"key:{i + 2:D6}"]);
@@ -52,13 +49,25 @@ public class CommandPipelineBenchmarks
     /// <summary>16 × PING: parser, dispatch and writer alone.</summary>
     [Benchmark(Baseline = true)]
     public void Ping() => Run(_ping);
+}
 
-    private void Run(ReadOnlySequence<byte> frames)
+/// <summary>A client session of a new server (no sockets) and the running of request batches through it.</summary>
+public abstract class SessionBenchmarks
+{
+    private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
+    private ClientSession _client = null!;
+
+    /// <summary>Starts a new server and this benchmark's client of it.</summary>
+    protected void StartServer() => _client = new ClientSession(new RespServer(new ServerOptions { Port = 0 }), _replies);
+
+    /// <summary>Runs one received batch as the network loop would (<see cref="ClientSession.ProcessReceived"/>), replies into a reused buffer.</summary>
+    protected void Run(ReadOnlySequence<byte> frames)
     {
         _replies.ResetWrittenCount();
         _client.ProcessReceived(frames);
         _client.Writer.Commit();
     }
 
-    private static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
+    /// <summary>A batch of <see cref="Batches.Size"/> frames, one per <paramref name="command"/>(i).</summary>
+    protected static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
 }
