@@ -149,6 +149,23 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         Assert.Equal(model.Count, copy.Count);
     }
 
+    [Theory]
+    [InlineData(false, 56)]
+    [InlineData(true, 60)]
+    public void TenByteMembersTakeLittleMoreThanTheirTwoPackedEntries(bool shuffled, int bytesPerMember)
+    {
+        // Two entries of 19 and 23 bytes per member. Loaded in order the score tree's leaves fill up; the member index (hash
+        // order) and a shuffled load insert at random, where a full leaf first shares with a neighbour before splitting
+        // (splits alone leave leaves about 70% full: 62 bytes per member in order). Everything counted: leaves, inner
+        // nodes, separators.
+        var set = new SortedSetValue(listpack: false);
+        int[] order = Enumerable.Range(0, 50_000).ToArray();
+        if (shuffled) new Random(11).Shuffle(order);
+        foreach (int i in order) set.Add(B($"m{i:D9}"), i, 0, 0);
+        set.Validate();
+        Assert.InRange(set.MemoryBytes / (double)set.Count, 42, bytesPerMember);
+    }
+
     [Fact]
     public void LexRangesAmongEqualScoresAgreeWithAModel()
     {

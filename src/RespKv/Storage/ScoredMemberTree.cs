@@ -21,8 +21,9 @@ namespace RespKv.Storage;
 /// </para>
 /// <para>
 /// <b>Changes</b> happen in place (the sorted set is changed under its key's shard lock): an insert moves the tail of one
-/// leaf; a full leaf splits in two halves, or — when the new entry goes at its very end or start, as ascending or
-/// descending loads do — leaves the old leaf full and starts a new one, so such loads pack leaves and inner nodes full. A
+/// leaf; a full leaf first shares its entries with the emptier neighbour when both then have room (random loads keep
+/// leaves about 80% full), else splits in two halves, or — when the new entry goes at its very end or start, as ascending
+/// or descending loads do — leaves the old leaf full and starts a new one, so such loads pack leaves and inner nodes full. A
 /// delete moves the tail of one leaf; a leaf under a quarter full merges with a neighbour they both fit in, an empty leaf
 /// goes, and inner nodes under a quarter full merge the same way. Reads allocate nothing.
 /// </para>
@@ -451,18 +452,86 @@ internal sealed class ScoredMemberTree
         Probe key = KeyOf(score, member);
         Leaf leaf = FindKey(key, record: true, out int depth, out int offset, out int index, out _, out bool found);
         if (found) throw new InvalidOperationException("entry already present");
+        int size = EntrySize(member.Length);
+        bool fits = leaf.Used + size <= _maxLeafBytes || leaf.Count == 0;
+        if (!fits && depth > 0 && TryBalance(leaf, t_path![depth - 1], t_index![depth - 1], size))
+        {
+            Insert(score, member); // both leaves now have room: descend again
+            return;
+        }
         Inner[]? path = t_path;
         int[]? indexes = t_index;
         for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]++;
         Count++;
-        int size = EntrySize(member.Length);
-        if (leaf.Used + size <= _maxLeafBytes || leaf.Count == 0)
+        if (fits)
         {
             EnsureCapacity(leaf, leaf.Used + size);
             InsertAt(leaf, offset, size, key);
             return;
         }
         SplitAndInsert(leaf, depth, offset, index, size, key);
+    }
+
+    /// <summary>
+    /// Before splitting the full <paramref name="leaf"/> (child <paramref name="c"/> of <paramref name="parent"/>), moves
+    /// entries to the emptier neighbour under the same parent so that the two hold about half of their bytes each — when
+    /// both then have room for an entry of <paramref name="size"/> bytes (else false, nothing moved). The right one of the
+    /// two gets its new first entry as separator. Keeps random loads' leaves fuller than splits alone (about 70%).
+    /// </summary>
+    private bool TryBalance(Leaf leaf, Inner parent, int c, int size)
+    {
+        if (leaf.Count < 2) return false;
+        Leaf? left = c > 0 ? parent.Children[c - 1] as Leaf : null;
+        Leaf? right = c + 1 < parent.Length ? parent.Children[c + 1] as Leaf : null;
+        if (left != null && right != null && right.Used < left.Used) left = null;
+        Leaf? neighbour = left ?? right;
+        if (neighbour == null) return false;
+        int half = (leaf.Used + neighbour.Used) / 2, split = 0, kept = 0;
+        // Entries [0, kept) of the leaf (split bytes) stay, or go left; at least one entry moves and one stays.
+        if (left != null)
+        {
+            do
+            {
+                split = Next(leaf.Data, split);
+                kept++;
+            } while (kept < leaf.Count - 1 && left.Used + split < half);
+        }
+        else
+        {
+            while (kept < leaf.Count - 1 && (kept == 0 || split < half))
+            {
+                split = Next(leaf.Data, split);
+                kept++;
+            }
+        }
+        int moved = left != null ? split : leaf.Used - split, count = left != null ? kept : leaf.Count - kept;
+        if (neighbour.Used + moved + size > _maxLeafBytes || leaf.Used - moved + size > _maxLeafBytes) return false;
+        EnsureCapacity(neighbour, neighbour.Used + moved);
+        if (left != null)
+        {
+            leaf.Data.AsSpan(0, moved).CopyTo(left.Data.AsSpan(left.Used));
+            leaf.Data.AsSpan(moved, leaf.Used - moved).CopyTo(leaf.Data);
+            parent.Counts[c - 1] += count;
+            parent.Counts[c] -= count;
+        }
+        else
+        {
+            right!.Data.AsSpan(0, right.Used).CopyTo(right.Data.AsSpan(moved));
+            leaf.Data.AsSpan(split, moved).CopyTo(right.Data);
+            parent.Counts[c] -= count;
+            parent.Counts[c + 1] += count;
+        }
+        neighbour.Used += moved;
+        neighbour.Count += count;
+        leaf.Used -= moved;
+        leaf.Count -= count;
+        Leaf second = left != null ? leaf : right!;
+        int child = left != null ? c : c + 1;
+        byte[] separator = second.Data.AsSpan(0, Next(second.Data, 0)).ToArray();
+        HeapBytes += KeyEntry.ArrayBytes(separator.Length) - KeyEntry.ArrayBytes(parent.Keys[child]!.Length);
+        parent.Keys[child] = separator;
+        parent.Routes[child] = KeyAt(separator, 0).Route;
+        return true;
     }
 
     private void InsertAt(Leaf leaf, int offset, int size, scoped in Probe key)
