@@ -37,7 +37,7 @@ internal sealed class ScoredMemberTree
     public const int DefaultMaxChildren = 64;
 
     /// <summary>Estimated heap bytes of this object.</summary>
-    public const long TreeObjectBytes = 72;
+    public const long TreeObjectBytes = 80;
 
     /// <summary>Estimated heap bytes of a <see cref="Leaf"/> object (its array counted apart).</summary>
     private const long LeafObjectBytes = 48;
@@ -62,7 +62,7 @@ internal sealed class ScoredMemberTree
         _header = byScore ? 0 : 4;
         _maxLeafBytes = maxLeafBytes;
         _maxChildren = maxChildren;
-        _innerBytes = 48 + 4 * KeyEntry.ArrayBytes(8 * (maxChildren + 1));
+        _innerBytes = 56 + 4 * KeyEntry.ArrayBytes(8 * (maxChildren + 1));
         var leaf = new Leaf([]);
         _root = _head = _tail = leaf;
         HeapBytes = TreeObjectBytes + LeafBytes(leaf);
