@@ -20,7 +20,7 @@ public class CollectionPipelineBenchmarks : SessionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        CreateSession();
+        StartServer();
         _lpush = Frames(_ => ["LPUSH", "mylist", "xxx"]);
         _rpop = Frames(_ => ["RPOP", "mylist"]);
         _sadd = Frames(i => ["SADD", "myset", $"element:{i:D12}"]);

@@ -21,7 +21,7 @@ public class CommandPipelineBenchmarks : SessionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        CreateSession();
+        StartServer();
         _set = Frames(i => ["SET", $"key:{i:D6}", new string('x', 100)]);
         _get = Frames(i => ["GET", $"key:{i:D6}"]);
         _mget = Frames(i => ["MGET", $"key:{i:D6}", $"key:{i + 1:D6}", $"key:{i + 2:D6}"]);
@@ -51,23 +51,16 @@ public class CommandPipelineBenchmarks : SessionBenchmarks
     public void Ping() => Run(_ping);
 }
 
-/// <summary>
-/// The shared frame of the pipeline benchmarks: one in-process <see cref="ClientSession"/> whose replies go to a reusable
-/// buffer, and <see cref="Run"/>, which hands it one received batch as the network loop does.
-/// </summary>
+/// <summary>A client session of a new server (no sockets) and the running of request batches through it.</summary>
 public abstract class SessionBenchmarks
 {
     private readonly ArrayBufferWriter<byte> _replies = new(64 * 1024);
     private ClientSession _client = null!;
 
-    /// <summary>Creates the server and the session the batches run on (call first in the benchmark's setup).</summary>
-    protected void CreateSession()
-    {
-        var server = new RespServer(new ServerOptions { Port = 0 });
-        _client = new ClientSession(server, _replies);
-    }
+    /// <summary>Starts a new server and this benchmark's client of it.</summary>
+    protected void StartServer() => _client = new ClientSession(new RespServer(new ServerOptions { Port = 0 }), _replies);
 
-    /// <summary>Runs one received batch: parse, execute, reply into the buffer, commit.</summary>
+    /// <summary>Runs one received batch as the network loop would (<see cref="ClientSession.ProcessReceived"/>), replies into a reused buffer.</summary>
     protected void Run(ReadOnlySequence<byte> frames)
     {
         _replies.ResetWrittenCount();
@@ -75,6 +68,6 @@ public abstract class SessionBenchmarks
         _client.Writer.Commit();
     }
 
-    /// <summary>A batch of 16 frames, one per <paramref name="command"/>(i).</summary>
+    /// <summary>A batch of <see cref="Batches.Size"/> frames, one per <paramref name="command"/>(i).</summary>
     protected static ReadOnlySequence<byte> Frames(Func<int, string[]> command) => new(Batches.Frames(command));
 }

@@ -4,7 +4,7 @@ using RespKv.Protocol;
 using RespKv.Storage;
 using RespKv.Storage.Kinds;
 using static RespKv.Execution.CommandFlags;
-using Node = RespKv.Storage.SortedSetValue.Node;
+using Position = RespKv.Storage.SortedSetValue.Position;
 
 namespace RespKv.Commands;
 
@@ -146,11 +146,11 @@ public static class SortedSetCommands
     /// <summary>An empty set, as Redis 7.0 creates one for <paramref name="context"/>'s thresholds.</summary>
     private static SortedSetValue NewSet(CommandContext context) => new(listpack: context.Options.ZsetMaxListpackEntries > 0);
 
-    private static Node Add(CommandContext context, SortedSetValue set, ReadOnlySpan<byte> member, double score) =>
+    private static double Add(CommandContext context, SortedSetValue set, ReadOnlySpan<byte> member, double score) =>
         set.Add(member, score, context.Options.ZsetMaxListpackEntries, context.Options.ZsetMaxListpackValue);
 
     /// <summary>A member and its score as a reply element: RESP2 two bulk strings, RESP3 (when <paramref name="nested"/>) a [member, double] array.</summary>
-    private static void WritePair(RespWriter w, Node node, bool withScores, bool nested)
+    private static void WritePair(RespWriter w, Position node, bool withScores, bool nested)
     {
         if (nested) w.WriteArrayHeader(2);
         w.WriteBulkString(node.Member);
@@ -253,11 +253,9 @@ public static class SortedSetCommands
         {
             DoubleText.TryParse(args[j], out double score);
             ReadOnlySpan<byte> member = args[j + 1];
-            Node? node = set.Find(member);
-            if (node != null)
+            if (set.TryGetScore(member, out double current))
             {
                 if (nx) continue;
-                double current = node.Score;
                 if (incr)
                 {
                     score += current;
@@ -272,14 +270,14 @@ public static class SortedSetCommands
                 lastScore = score;
                 if (score != current)
                 {
-                    lastScore = set.UpdateScore(node, score).Score;
+                    lastScore = set.UpdateScore(member, current, score);
                     updated++;
                 }
             }
             else
             {
                 if (xx) continue;
-                lastScore = Add(context, set, member, score).Score;
+                lastScore = Add(context, set, member, score);
                 processed++;
                 added++;
             }
@@ -342,13 +340,11 @@ public static class SortedSetCommands
     private static void ZRank(CommandContext context, in CommandArgs args, bool reverse)
     {
         if (!TryRead(context, args[1], out SortedSetValue? set)) return;
-        Node? node = set?.Find(args[2]);
-        if (node == null)
+        if (set == null || !set.TryGetRank(args[2], out long rank))
         {
             context.Writer.WriteNullBulkString();
             return;
         }
-        long rank = set!.RankOf(node);
         context.Writer.WriteInteger(reverse ? set.Count - 1 - rank : rank);
     }
 
@@ -376,9 +372,8 @@ public static class SortedSetCommands
             w.WriteInteger(0);
             return;
         }
-        Node? first = type == RangeType.Score ? set.FirstInRange(score) : set.FirstInLexRange(lex);
-        Node? last = first == null ? null : type == RangeType.Score ? set.LastInRange(score) : set.LastInLexRange(lex);
-        w.WriteInteger(first == null || last == null ? 0 : Math.Max(0, set.RankOf(last) - set.RankOf(first) + 1));
+        bool any = type == RangeType.Score ? set.TryGetRankRange(score, out long first, out long last) : set.TryGetRankRange(lex, out first, out last);
+        w.WriteInteger(any ? last - first + 1 : 0);
     }
 
     // ------------------------------------------------------------------------------------------------ ranges
@@ -407,11 +402,8 @@ public static class SortedSetCommands
             start = reverse ? size - 1 - rankStart : rankStart;
             return;
         }
-        Node? first = type == RangeType.Score ? set.FirstInRange(score) : set.FirstInLexRange(lex);
-        if (first == null) return;
-        Node? last = type == RangeType.Score ? set.LastInRange(score) : set.LastInLexRange(lex);
-        if (last == null) return;
-        long firstRank = set.RankOf(first), lastRank = set.RankOf(last);
+        bool any = type == RangeType.Score ? set.TryGetRankRange(score, out long firstRank, out long lastRank) : set.TryGetRankRange(lex, out firstRank, out lastRank);
+        if (!any) return;
         long inRange = lastRank - firstRank + 1;
         if (inRange <= 0 || offset < 0 || offset >= inRange) return;
         count = inRange - offset;
@@ -506,8 +498,8 @@ public static class SortedSetCommands
             SortedSetValue result = NewSet(context);
             if (count > 0)
             {
-                Node? node = set!.ByRank(start);
-                for (long k = 0; k < count && node != null; k++, node = reverse ? node.Previous : node.Next) Add(context, result, node.Member, node.Score);
+                Position node = set!.ByRank(start);
+                for (long k = 0; k < count && node.Exists; k++, node = reverse ? node.Previous : node.Next) Add(context, result, node.Member, node.Score);
             }
             StoreResult(context, args[1], result, Zrangestore);
             return;
@@ -515,8 +507,8 @@ public static class SortedSetCommands
         bool nested = withScores && w.Protocol >= 3;
         w.WriteArrayHeader(withScores && !nested ? count * 2 : count);
         if (count == 0) return;
-        Node? n = set!.ByRank(start);
-        for (long k = 0; k < count && n != null; k++, n = reverse ? n.Previous : n.Next) WritePair(w, n, withScores, nested);
+        Position n = set!.ByRank(start);
+        for (long k = 0; k < count && n.Exists; k++, n = reverse ? n.Previous : n.Next) WritePair(w, n, withScores, nested);
     }
 
     /// <summary>
@@ -555,13 +547,7 @@ public static class SortedSetCommands
         if (count > 0)
         {
             var before = new Footprint(set);
-            Node? node = set.ByRank(start);
-            for (long k = 0; k < count && node != null; k++)
-            {
-                Node? next = node.Next;
-                set.Remove(node);
-                node = next;
-            }
+            for (long k = 0; k < count; k++) set.Remove(set.ByRank(start));
             Changed(db, slot, key, set, before, type == RangeType.Rank ? Zremrangebyrank : type == RangeType.Score ? Zremrangebyscore : Zremrangebylex);
         }
         w.WriteInteger(count);
@@ -622,7 +608,7 @@ public static class SortedSetCommands
         db.Mutated(slot, key, max ? Zpopmax : Zpopmin);
         for (long i = 0; i < n; i++)
         {
-            Node node = (max ? set.Last : set.First)!;
+            Position node = max ? set.Last : set.First;
             WritePair(w, node, withScores: true, nested);
             set.Remove(node);
         }
@@ -933,7 +919,7 @@ public static class SortedSetCommands
         {
             if (sets[0] is { Count: > 0 } smallest)
             {
-                for (Node? e = smallest.First; e != null; e = e.Next)
+                for (Position e = smallest.First; e.Exists; e = e.Next)
                 {
                     double score = weights[0] * e.Score;
                     if (double.IsNaN(score)) score = 0;
@@ -956,19 +942,21 @@ public static class SortedSetCommands
         else if (op == SetOp.Union)
         {
             var accumulator = new Dictionary<byte[], double>(ByteStringComparer.Instance);
+            var lookup = accumulator.GetAlternateLookup<ReadOnlySpan<byte>>();
             var order = new List<byte[]>();
             for (int i = 0; i < n; i++)
             {
                 if (sets[i] == null) continue;
-                for (Node? e = sets[i]!.First; e != null; e = e.Next)
+                for (Position e = sets[i]!.First; e.Exists; e = e.Next)
                 {
                     double score = weights[i] * e.Score;
                     if (double.IsNaN(score)) score = 0;
-                    if (accumulator.TryGetValue(e.Member, out double existing)) accumulator[e.Member] = AggregateScores(existing, score, aggregate);
+                    if (lookup.TryGetValue(e.Member, out double existing)) lookup[e.Member] = AggregateScores(existing, score, aggregate);
                     else
                     {
-                        accumulator.Add(e.Member, score);
-                        order.Add(e.Member);
+                        byte[] member = e.Member.ToArray();
+                        accumulator.Add(member, score);
+                        order.Add(member);
                     }
                 }
             }
@@ -976,10 +964,10 @@ public static class SortedSetCommands
         }
         else if (sets[0] != null)
         {
-            for (Node? e = sets[0]!.First; e != null; e = e.Next)
+            for (Position e = sets[0]!.First; e.Exists; e = e.Next)
             {
                 bool elsewhere = false;
-                for (int k = 1; k < n && !elsewhere; k++) elsewhere = sets[k] != null && sets[k]!.Find(e.Member) != null;
+                for (int k = 1; k < n && !elsewhere; k++) elsewhere = sets[k] != null && sets[k]!.Contains(e.Member);
                 if (!elsewhere) Add(context, result, e.Member, e.Score);
             }
         }
@@ -995,7 +983,7 @@ public static class SortedSetCommands
         }
         bool nested = withScores && w.Protocol >= 3;
         w.WriteArrayHeader(withScores && !nested ? result.Count * 2 : result.Count);
-        for (Node? e = result.First; e != null; e = e.Next) WritePair(w, e, withScores, nested);
+        for (Position e = result.First; e.Exists; e = e.Next) WritePair(w, e, withScores, nested);
     }
 
     // ------------------------------------------------------------------------------------------------ ZSCAN
@@ -1027,7 +1015,7 @@ public static class SortedSetCommands
             return;
         }
         if (!ScanOptions.TryParse(w, args, 3, allowType: false, out ScanOptions options)) return;
-        Node? start = set.First;
+        Position start = set.First;
         if (cursor != 0)
         {
             Span<byte> inline = stackalloc byte[HashScanCursors.MaxInlineLength];
@@ -1040,23 +1028,23 @@ public static class SortedSetCommands
         }
         long budget = set.IsListpack ? long.MaxValue : options.Count;
         long matches = 0;
-        Node? last = null, node = start;
-        for (; node != null && budget > 0; node = node.Next, budget--)
+        Position last = default, node = start;
+        for (; node.Exists && budget > 0; node = node.Next, budget--)
         {
             last = node;
             if (!options.UsePattern || GlobPattern.IsMatch(options.Pattern, node.Member)) matches++;
         }
         ulong next = 0;
-        if (node != null && last != null)
+        if (node.Exists && last.Exists)
         {
             byte[] position = new byte[8 + last.Member.Length];
             EncodeScore(last.Score, position);
-            last.Member.CopyTo(position, 8);
+            last.Member.CopyTo(position.AsSpan(8));
             next = HashScanCursors.Shared.Save(position);
         }
         WriteScanHeader(w, next, matches * 2);
         Span<byte> score = stackalloc byte[DoubleText.MaxLength];
-        for (Node? n = start; n != null && matches > 0; n = n.Next)
+        for (Position n = start; n.Exists && matches > 0; n = n.Next)
         {
             if (options.UsePattern && !GlobPattern.IsMatch(options.Pattern, n.Member)) continue;
             w.WriteBulkString(n.Member);

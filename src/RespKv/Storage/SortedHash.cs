@@ -458,17 +458,17 @@ public sealed class SortedHash
     private static void ReadEntry(byte[] leaf, int i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
         int p = EntryOffset(leaf, i);
-        int fieldLength = ReadVarint(leaf, ref p);
+        int fieldLength = Varint.Read(leaf, ref p);
         field = leaf.AsSpan(p, fieldLength);
         p += fieldLength;
-        int valueLength = ReadVarint(leaf, ref p);
+        int valueLength = Varint.Read(leaf, ref p);
         value = leaf.AsSpan(p, valueLength);
     }
 
     private static ReadOnlySpan<byte> FieldAt(byte[] leaf, int i)
     {
         int p = EntryOffset(leaf, i);
-        int fieldLength = ReadVarint(leaf, ref p);
+        int fieldLength = Varint.Read(leaf, ref p);
         return leaf.AsSpan(p, fieldLength);
     }
 
@@ -505,10 +505,10 @@ public sealed class SortedHash
         if (insert)
         {
             BinaryPrimitives.WriteInt32LittleEndian(result.AsSpan(HeaderBytes + 4 * entry++), data);
-            WriteVarint(result, ref data, field.Length);
+            Varint.Write(result, ref data, field.Length);
             field.CopyTo(result.AsSpan(data));
             data += field.Length;
-            WriteVarint(result, ref data, value.Length);
+            Varint.Write(result, ref data, value.Length);
             value.CopyTo(result.AsSpan(data));
             data += value.Length;
         }
@@ -554,43 +554,7 @@ public sealed class SortedHash
     }
 
     private static int EntrySize(int fieldLength, int valueLength) =>
-        VarintSize(fieldLength) + fieldLength + VarintSize(valueLength) + valueLength;
-
-    private static int VarintSize(int v)
-    {
-        int size = 1;
-        while ((uint)v >= 0x80)
-        {
-            v = (int)((uint)v >> 7);
-            size++;
-        }
-        return size;
-    }
-
-    private static void WriteVarint(byte[] target, ref int p, int v)
-    {
-        uint u = (uint)v;
-        while (u >= 0x80)
-        {
-            target[p++] = (byte)(u | 0x80);
-            u >>= 7;
-        }
-        target[p++] = (byte)u;
-    }
-
-    private static int ReadVarint(byte[] source, ref int p)
-    {
-        uint result = 0;
-        int shift = 0;
-        byte b;
-        do
-        {
-            b = source[p++];
-            result |= (uint)(b & 0x7F) << shift;
-            shift += 7;
-        } while ((b & 0x80) != 0);
-        return (int)result;
-    }
+        Varint.Size(fieldLength) + fieldLength + Varint.Size(valueLength) + valueLength;
 }
 
 /// <summary>Receives a hash's fields in order from <see cref="SortedHash.ForEach{TVisitor}"/>; return false to stop.</summary>

@@ -4,7 +4,7 @@ using RespKv.Protocol;
 namespace RespKv.Storage.Kinds;
 
 /// <summary>
-/// TYPE <c>zset</c>: a <see cref="SortedSetValue"/> (skiplist with spans plus a member dictionary), changed in place under
+/// TYPE <c>zset</c>: a <see cref="SortedSetValue"/> (two packed order-statistic B+trees: by score, by member), changed in place under
 /// its shard lock (<see cref="ValueKind.MutatedInPlace"/>: every change is announced with <see cref="Database.Mutated"/>;
 /// COPY and the AOF rewrite's snapshot deep-copy it). Encodings as Redis 7.0: <c>listpack</c> while the set has at most
 /// <c>zset-max-listpack-entries</c> (128) members and no member longer than <c>zset-max-listpack-value</c> (64) bytes,
@@ -35,7 +35,7 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
     {
         var batches = new RewriteBatches(output, Zadd, key, value.Count, argumentsPerItem: 2);
         Span<byte> score = stackalloc byte[DoubleText.MaxLength];
-        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next) batches.Add(score[..DoubleText.Format(n.Score, score)], n.Member);
+        for (SortedSetValue.Position n = value.First; n.Exists; n = n.Next) batches.Add(score[..DoubleText.Format(n.Score, score)], n.Member);
     }
 
     private static readonly byte[] Zadd = "ZADD"u8.ToArray();
@@ -53,11 +53,11 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
         if (!value.IsListpack)
         {
             long total = RdbLengthBytes(value.Count);
-            for (SortedSetValue.Node? n = value.First; n != null; n = n.Next) total += StringKind.RdbStringLength(n.Member) + 8;
+            for (SortedSetValue.Position n = value.First; n.Exists; n = n.Next) total += StringKind.RdbStringLength(n.Member) + 8;
             return total;
         }
         long listpack = 6 + 1;
-        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
+        for (SortedSetValue.Position n = value.First; n.Exists; n = n.Next)
             listpack += HashKind.ListpackBytes(n.Member) + HashKind.ListpackBytes(score[..DoubleText.Format(n.Score, score)]);
         return RdbLengthBytes(listpack) + listpack;
     }
@@ -67,7 +67,7 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
     {
         Span<byte> element = stackalloc byte[RedisDigest.Length];
         Span<byte> score = stackalloc byte[DoubleText.MaxLength];
-        for (SortedSetValue.Node? n = value.First; n != null; n = n.Next)
+        for (SortedSetValue.Position n = value.First; n.Exists; n = n.Next)
         {
             element.Clear();
             RedisDigest.Mix(element, n.Member);

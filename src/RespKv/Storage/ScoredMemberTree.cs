@@ -1,0 +1,910 @@
+using System.Buffers.Binary;
+
+namespace RespKv.Storage;
+
+/// <summary>
+/// One of a sorted set's two indexes (<see cref="SortedSetValue"/>): a mutable order-statistic B+tree of packed
+/// (member, score) entries, ordered by (score, member) — Redis's order: the scores as doubles (so -0 ties +0), then the
+/// members as unsigned bytes, shorter first on a common prefix — or, for the member index, by (32-bit hash of the member,
+/// member): an order that only serves lookups, spreads members evenly and routes on integers.
+/// <para>
+/// <b>Shape.</b> A leaf (<see cref="Leaf"/>) is one <c>byte[]</c> of entries packed in order,
+/// <c>[varint memberLength][member][8-byte little-endian score]</c> (19 bytes for a 10-byte member; the member index puts
+/// the 4-byte hash first), with its count, its
+/// used bytes and links to its neighbours; it holds up to the tree's leaf size (1 KB by default) unless a single entry is
+/// larger. Inner nodes hold up to 64 children, each child's entry count (so an entry's rank and the entry at a rank are
+/// found in O(log n)) and a separator per child but the first: a copy of an entry that is ≤ every entry of that child and
+/// &gt; every entry of the children before it, with its 64-bit route key beside it (the score's order-preserving bits, or
+/// the hash) so that a descent compares integers in one array and reads a separator only on a tie. There is no object
+/// per entry: a member costs its packed entry plus its
+/// share of a leaf's header, of its parent's slot and separator, and of the leaf's free space.
+/// </para>
+/// <para>
+/// <b>Changes</b> happen in place (the sorted set is changed under its key's shard lock): an insert moves the tail of one
+/// leaf; a full leaf first shares its entries with the emptier neighbour when both then have room (random loads keep
+/// leaves about 80% full), else splits in two halves, or — when the new entry goes at its very end or start, as ascending
+/// or descending loads do — leaves the old leaf full and starts a new one, so such loads pack leaves and inner nodes full. A
+/// delete moves the tail of one leaf; a leaf under a quarter full merges with a neighbour they both fit in, an empty leaf
+/// goes, and inner nodes under a quarter full merge the same way. Reads allocate nothing.
+/// </para>
+/// </summary>
+internal sealed class ScoredMemberTree
+{
+    /// <summary>Default leaf size in bytes: an insert that would make a leaf larger splits it.</summary>
+    public const int DefaultMaxLeafBytes = 1024;
+
+    /// <summary>Default most children of an inner node.</summary>
+    public const int DefaultMaxChildren = 64;
+
+    /// <summary>Estimated heap bytes of this object.</summary>
+    public const long TreeObjectBytes = 80;
+
+    /// <summary>Estimated heap bytes of a <see cref="Leaf"/> object (its array counted apart).</summary>
+    private const long LeafObjectBytes = 48;
+
+    private const int MaxDepth = 64;
+
+    private readonly bool _byScore;
+    private readonly int _header; // bytes before an entry's length: 4 (the hash) in the member index
+    private readonly int _maxLeafBytes, _maxChildren;
+    private readonly long _innerBytes;
+    private Node _root;
+    private Leaf _head, _tail;
+
+    // The path of the last FindKey(record: true): inner node and child index per level, root first.
+    [ThreadStatic] private static Inner[]? t_path;
+    [ThreadStatic] private static int[]? t_index;
+
+    /// <summary>An empty tree ordered by (score, member) when <paramref name="byScore"/>, else by member.</summary>
+    public ScoredMemberTree(bool byScore, int maxLeafBytes = DefaultMaxLeafBytes, int maxChildren = DefaultMaxChildren)
+    {
+        _byScore = byScore;
+        _header = byScore ? 0 : 4;
+        _maxLeafBytes = maxLeafBytes;
+        _maxChildren = maxChildren;
+        _innerBytes = 56 + 4 * KeyEntry.ArrayBytes(8 * (maxChildren + 1));
+        var leaf = new Leaf([]);
+        _root = _head = _tail = leaf;
+        HeapBytes = TreeObjectBytes + LeafBytes(leaf);
+    }
+
+    /// <summary>Number of entries.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Estimated heap bytes of the tree: this object, leaves and their arrays, inner nodes and their arrays, separators.</summary>
+    public long HeapBytes { get; private set; }
+
+    internal abstract class Node;
+
+    /// <summary>A leaf: <see cref="Data"/>[0..<see cref="Used"/>) holds <see cref="Count"/> packed entries in order.</summary>
+    internal sealed class Leaf(byte[] data) : Node
+    {
+        public byte[] Data = data;
+        public int Used;
+        public int Count;
+        public Leaf? Prev, Next;
+    }
+
+    /// <summary>
+    /// An inner node: children [0, Length), their entry counts, Keys[c] (c ≥ 1) the lower bound of child c (Keys[0] null)
+    /// and Routes[c] its route key.
+    /// </summary>
+    private sealed class Inner(int capacity) : Node
+    {
+        public readonly Node[] Children = new Node[capacity];
+        public readonly byte[]?[] Keys = new byte[]?[capacity];
+        public readonly ulong[] Routes = new ulong[capacity];
+        public readonly long[] Counts = new long[capacity];
+        public int Length;
+
+        public long Total
+        {
+            get
+            {
+                long total = 0;
+                for (int i = 0; i < Length; i++) total += Counts[i];
+                return total;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ entries
+
+    /// <summary>Packed bytes of an entry of this tree whose member is <paramref name="memberLength"/> bytes long.</summary>
+    private int EntrySize(int memberLength) => _header + Varint.Size(memberLength) + memberLength + 8;
+
+    /// <summary>The member of the entry at <paramref name="p"/> of a score-ordered tree.</summary>
+    public static ReadOnlySpan<byte> MemberAt(byte[] data, int p)
+    {
+        int length = Varint.Read(data, ref p);
+        return new ReadOnlySpan<byte>(data, p, length);
+    }
+
+    /// <summary>The score of the entry at <paramref name="p"/> of a score-ordered tree.</summary>
+    public static double ScoreAt(byte[] data, int p)
+    {
+        int length = Varint.Read(data, ref p);
+        return BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length));
+    }
+
+    /// <summary>The offset of the entry after the one at <paramref name="p"/> of a score-ordered tree.</summary>
+    private static int Skip(byte[] data, int p)
+    {
+        int length = Varint.Read(data, ref p);
+        return p + length + 8;
+    }
+
+    /// <summary>The offset of the entry after the one at <paramref name="p"/> of this tree.</summary>
+    private int Next(byte[] data, int p) => Skip(data, p + _header);
+
+    private void Write(byte[] data, int p, in Probe key)
+    {
+        if (!_byScore)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(p), key.Hash);
+            p += 4;
+        }
+        Varint.Write(data, ref p, key.Member.Length);
+        key.Member.CopyTo(data.AsSpan(p));
+        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(p + key.Member.Length), key.Score);
+    }
+
+    /// <summary>The offset of entry <paramref name="index"/> of <paramref name="leaf"/> of a score-ordered tree (a walk from its start).</summary>
+    private static int OffsetOf(Leaf leaf, int index)
+    {
+        int p = 0;
+        for (int i = 0; i < index; i++) p = Skip(leaf.Data, p);
+        return p;
+    }
+
+    /// <summary>A double's bits as a 64-bit integer whose unsigned order is the numeric order (-0 below +0; NaN excluded).</summary>
+    public static ulong OrderedBits(double value)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        return bits < 0 ? ~(ulong)bits : (ulong)bits | 0x8000_0000_0000_0000UL;
+    }
+
+    /// <summary>The double whose <see cref="OrderedBits"/> are <paramref name="ordered"/>.</summary>
+    public static double FromOrderedBits(ulong ordered) =>
+        BitConverter.Int64BitsToDouble((long)((ordered & 0x8000_0000_0000_0000UL) != 0 ? ordered & 0x7FFF_FFFF_FFFF_FFFFUL : ~ordered));
+
+    /// <summary>A key of this tree: its score, its member's hash (member index), the member, and its route key.</summary>
+    private readonly ref struct Probe
+    {
+        public readonly double Score;
+        public readonly uint Hash;
+        public readonly ReadOnlySpan<byte> Member;
+        public readonly ulong Route;
+
+        public Probe(bool byScore, double score, uint hash, ReadOnlySpan<byte> member)
+        {
+            Score = score;
+            Hash = hash;
+            Member = member;
+            // -0 and +0 tie in the order: one route key for both.
+            Route = byScore ? OrderedBits(score == 0 ? 0 : score) : hash;
+        }
+    }
+
+    /// <summary>The key (<paramref name="score"/>, <paramref name="member"/>), hashing the member for the member index.</summary>
+    private Probe KeyOf(double score, ReadOnlySpan<byte> member) =>
+        new(_byScore, score, _byScore ? 0 : (uint)KeyHash.Compute(member), member);
+
+    /// <summary>The key of the entry at <paramref name="p"/>.</summary>
+    private Probe KeyAt(byte[] data, int p)
+    {
+        uint hash = 0;
+        if (!_byScore)
+        {
+            hash = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(p));
+            p += 4;
+        }
+        int length = Varint.Read(data, ref p);
+        return new Probe(_byScore, BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length)), hash, new ReadOnlySpan<byte>(data, p, length));
+    }
+
+    /// <summary>This tree's order: negative when the entry at <paramref name="p"/> sorts before <paramref name="key"/>; <paramref name="next"/> is the next entry's offset.</summary>
+    private int CompareAt(byte[] data, int p, scoped in Probe key, out int next)
+    {
+        if (_byScore)
+        {
+            int length = Varint.Read(data, ref p);
+            next = p + length + 8;
+            double score = BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(p + length));
+            if (score < key.Score) return -1;
+            if (score > key.Score) return 1;
+            return new ReadOnlySpan<byte>(data, p, length).SequenceCompareTo(key.Member);
+        }
+        uint hash = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(p));
+        p += 4;
+        int size = Varint.Read(data, ref p);
+        next = p + size + 8;
+        if (hash != key.Hash) return hash < key.Hash ? -1 : 1;
+        return new ReadOnlySpan<byte>(data, p, size).SequenceCompareTo(key.Member);
+    }
+
+    private static long LeafBytes(Leaf leaf) => LeafObjectBytes + KeyEntry.ArrayBytes(leaf.Data.Length);
+
+    private static long CountOf(Node node) => node is Leaf leaf ? leaf.Count : ((Inner)node).Total;
+
+    // ------------------------------------------------------------------------------------------------ descents
+
+    /// <summary>Entries up to (and including) a key: routes an insert or a lookup to the one child that can hold the key.</summary>
+    private readonly ref struct AtOrBefore : IEntryBound
+    {
+        private readonly ScoredMemberTree _tree;
+        private readonly Probe _key;
+
+        public AtOrBefore(ScoredMemberTree tree, in Probe key)
+        {
+            _tree = tree;
+            _key = key;
+        }
+
+        public bool Route(ulong route, out bool before)
+        {
+            before = route < _key.Route;
+            return route != _key.Route;
+        }
+
+        public bool Before(byte[] data, int p) => _tree.CompareAt(data, p, _key, out _) <= 0;
+    }
+
+    /// <summary>
+    /// Walks from the root to the leaf whose range holds the first entry <paramref name="bound"/> does not put before it:
+    /// in each inner node, the last child whose separator is before the bound. When <paramref name="ranked"/>, adds the
+    /// entries of the children passed over to <paramref name="rank"/> (else it stays 0: lookups leave the counts unread);
+    /// records the path (for a change) when <paramref name="record"/>.
+    /// </summary>
+    private Leaf Descend<TBound>(scoped ref TBound bound, bool ranked, bool record, out int depth, out long rank) where TBound : IEntryBound, allows ref struct
+    {
+        Inner[]? path = null;
+        int[]? indexes = null;
+        if (record)
+        {
+            path = t_path ??= new Inner[MaxDepth];
+            indexes = t_index ??= new int[MaxDepth];
+        }
+        Node node = _root;
+        rank = 0;
+        depth = 0;
+        while (node is Inner inner)
+        {
+            int lo = 1, hi = inner.Length - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
+                if (before) lo = mid + 1;
+                else hi = mid - 1;
+            }
+            int c = lo - 1;
+            if (ranked)
+            {
+                for (int i = 0; i < c; i++) rank += inner.Counts[i];
+            }
+            if (record)
+            {
+                path![depth] = inner;
+                indexes![depth] = c;
+            }
+            depth++;
+            node = inner.Children[c];
+        }
+        return (Leaf)node;
+    }
+
+    /// <summary>The number of leading entries <paramref name="bound"/> puts before it (a monotone bound: true, then false): O(log n).</summary>
+    public long CountBefore<TBound>(scoped ref TBound bound) where TBound : IEntryBound, allows ref struct
+    {
+        Leaf leaf = Descend(ref bound, ranked: true, record: false, out _, out long rank);
+        int p = 0, i = 0;
+        while (i < leaf.Count && bound.Before(leaf.Data, p))
+        {
+            p = Next(leaf.Data, p);
+            i++;
+        }
+        return rank + i;
+    }
+
+    /// <summary>The number of entries at or before the key (<paramref name="score"/>, <paramref name="member"/>) in this tree's order.</summary>
+    public long CountAtOrBefore(double score, ReadOnlySpan<byte> member)
+    {
+        var bound = new AtOrBefore(this, KeyOf(score, member));
+        return CountBefore(ref bound);
+    }
+
+    /// <summary>
+    /// Finds the key: the leaf that holds it or would, the offset and index there of the first entry not before it,
+    /// its rank (when <paramref name="ranked"/>; else its index in the leaf), and whether that entry is the key. Records the
+    /// path when <paramref name="record"/>.
+    /// </summary>
+    private Leaf FindKey(scoped in Probe key, bool record, out int depth, out int offset, out int index, out long rank, out bool found, bool ranked = false)
+    {
+        var route = new AtOrBefore(this, key);
+        Leaf leaf = Descend(ref route, ranked, record, out depth, out rank);
+        byte[] data = leaf.Data;
+        int p = 0, i = 0;
+        found = false;
+        while (i < leaf.Count)
+        {
+            int cmp = CompareAt(data, p, key, out int next);
+            if (cmp >= 0)
+            {
+                found = cmp == 0;
+                break;
+            }
+            p = next;
+            i++;
+        }
+        offset = p;
+        index = i;
+        rank += i;
+        return leaf;
+    }
+
+    // ------------------------------------------------------------------------------------------------ reads
+
+    /// <summary>The score stored with the key (<paramref name="member"/>; <paramref name="score"/> too when ordered by score), or false.</summary>
+    public bool TryGetScore(double score, ReadOnlySpan<byte> member, out double stored)
+    {
+        Leaf leaf = FindKey(KeyOf(score, member), record: false, out _, out int offset, out _, out _, out bool found);
+        stored = found ? ScoreAt(leaf.Data, offset + _header) : 0;
+        return found;
+    }
+
+    /// <summary>The 0-based rank of the key, or -1 when absent.</summary>
+    public long RankOf(double score, ReadOnlySpan<byte> member)
+    {
+        FindKey(KeyOf(score, member), record: false, out _, out _, out _, out long rank, out bool found, ranked: true);
+        return found ? rank : -1;
+    }
+
+    /// <summary>The entry at 0-based <paramref name="rank"/> (0 ≤ rank &lt; <see cref="Count"/>): its leaf, offset and index there.</summary>
+    public Leaf ByRank(long rank, out int offset, out int index)
+    {
+        if ((ulong)rank >= (ulong)Count) throw new ArgumentOutOfRangeException(nameof(rank));
+        Node node = _root;
+        while (node is Inner inner)
+        {
+            int c = 0;
+            while (rank >= inner.Counts[c]) rank -= inner.Counts[c++];
+            node = inner.Children[c];
+        }
+        var leaf = (Leaf)node;
+        index = (int)rank;
+        offset = OffsetOf(leaf, index);
+        return leaf;
+    }
+
+    /// <summary>The first leaf (empty only when the tree is).</summary>
+    public Leaf Head => _head;
+
+    /// <summary>The last leaf.</summary>
+    public Leaf Tail => _tail;
+
+    /// <summary>Moves to the next entry in order; false (unchanged) after the last.</summary>
+    public static bool StepForward(ref Leaf leaf, ref int offset, ref int index)
+    {
+        if (index + 1 < leaf.Count)
+        {
+            offset = Skip(leaf.Data, offset);
+            index++;
+            return true;
+        }
+        if (leaf.Next is not { } next) return false;
+        leaf = next;
+        offset = 0;
+        index = 0;
+        return true;
+    }
+
+    /// <summary>Moves to the previous entry in order (a walk of its leaf from the start); false (unchanged) before the first.</summary>
+    public static bool StepBack(ref Leaf leaf, ref int offset, ref int index)
+    {
+        if (index == 0)
+        {
+            if (leaf.Prev is not { } prev) return false;
+            leaf = prev;
+            index = prev.Count;
+        }
+        index--;
+        offset = OffsetOf(leaf, index);
+        return true;
+    }
+
+    /// <summary>The offset of the last entry of <paramref name="leaf"/> (not empty).</summary>
+    public static int LastOffset(Leaf leaf) => OffsetOf(leaf, leaf.Count - 1);
+
+    // ------------------------------------------------------------------------------------------------ writes
+
+    /// <summary>Overwrites the score stored with <paramref name="member"/> (a member-ordered tree); false when absent.</summary>
+    public bool TrySetScore(ReadOnlySpan<byte> member, double score)
+    {
+        Leaf leaf = FindKey(KeyOf(0, member), record: false, out _, out int offset, out _, out _, out bool found);
+        if (!found) return false;
+        int p = offset + _header;
+        int length = Varint.Read(leaf.Data, ref p);
+        BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(p + length), score);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives the entry (<paramref name="current"/>, <paramref name="member"/>) of a score-ordered tree the score
+    /// <paramref name="score"/> in place when that keeps it between the same neighbours of its leaf (or at an end of the
+    /// tree); false, changing nothing, when it would move (or is absent).
+    /// </summary>
+    public bool TryRescore(double current, ReadOnlySpan<byte> member, double score)
+    {
+        Leaf leaf = FindKey(KeyOf(current, member), record: false, out _, out int offset, out int index, out _, out bool found);
+        if (!found) return false;
+        Probe moved = KeyOf(score, member);
+        if (index > 0 ? CompareAt(leaf.Data, OffsetOf(leaf, index - 1), moved, out _) >= 0 : leaf.Prev != null) return false;
+        int next = Skip(leaf.Data, offset);
+        if (index + 1 < leaf.Count ? CompareAt(leaf.Data, next, moved, out _) <= 0 : leaf.Next != null) return false;
+        BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(next - 8), score);
+        return true;
+    }
+
+    /// <summary>Inserts the entry (<paramref name="score"/>, <paramref name="member"/>), which must not be present.</summary>
+    public void Insert(double score, ReadOnlySpan<byte> member)
+    {
+        Probe key = KeyOf(score, member);
+        Leaf leaf = FindKey(key, record: true, out int depth, out int offset, out int index, out _, out bool found);
+        if (found) throw new InvalidOperationException("entry already present");
+        int size = EntrySize(member.Length);
+        bool fits = leaf.Used + size <= _maxLeafBytes || leaf.Count == 0;
+        if (!fits && depth > 0 && TryBalance(leaf, t_path![depth - 1], t_index![depth - 1], size))
+        {
+            Insert(score, member); // both leaves now have room: descend again
+            return;
+        }
+        Inner[]? path = t_path;
+        int[]? indexes = t_index;
+        for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]++;
+        Count++;
+        if (fits)
+        {
+            EnsureCapacity(leaf, leaf.Used + size);
+            InsertAt(leaf, offset, size, key);
+            return;
+        }
+        SplitAndInsert(leaf, depth, offset, index, size, key);
+    }
+
+    /// <summary>
+    /// Before splitting the full <paramref name="leaf"/> (child <paramref name="c"/> of <paramref name="parent"/>), moves
+    /// entries to the emptier neighbour under the same parent so that the two hold about half of their bytes each — when
+    /// both then have room for an entry of <paramref name="size"/> bytes (else false, nothing moved). The right one of the
+    /// two gets its new first entry as separator. Keeps random loads' leaves fuller than splits alone (about 70%).
+    /// </summary>
+    private bool TryBalance(Leaf leaf, Inner parent, int c, int size)
+    {
+        if (leaf.Count < 2) return false;
+        Leaf? left = c > 0 ? parent.Children[c - 1] as Leaf : null;
+        Leaf? right = c + 1 < parent.Length ? parent.Children[c + 1] as Leaf : null;
+        if (left != null && right != null && right.Used < left.Used) left = null;
+        Leaf? neighbour = left ?? right;
+        if (neighbour == null) return false;
+        int half = (leaf.Used + neighbour.Used) / 2, split = 0, kept = 0;
+        // Entries [0, kept) of the leaf (split bytes) stay, or go left; at least one entry moves and one stays.
+        if (left != null)
+        {
+            do
+            {
+                split = Next(leaf.Data, split);
+                kept++;
+            } while (kept < leaf.Count - 1 && left.Used + split < half);
+        }
+        else
+        {
+            while (kept < leaf.Count - 1 && (kept == 0 || split < half))
+            {
+                split = Next(leaf.Data, split);
+                kept++;
+            }
+        }
+        int moved = left != null ? split : leaf.Used - split, count = left != null ? kept : leaf.Count - kept;
+        if (neighbour.Used + moved + size > _maxLeafBytes || leaf.Used - moved + size > _maxLeafBytes) return false;
+        EnsureCapacity(neighbour, neighbour.Used + moved);
+        if (left != null)
+        {
+            leaf.Data.AsSpan(0, moved).CopyTo(left.Data.AsSpan(left.Used));
+            leaf.Data.AsSpan(moved, leaf.Used - moved).CopyTo(leaf.Data);
+            parent.Counts[c - 1] += count;
+            parent.Counts[c] -= count;
+        }
+        else
+        {
+            right!.Data.AsSpan(0, right.Used).CopyTo(right.Data.AsSpan(moved));
+            leaf.Data.AsSpan(split, moved).CopyTo(right.Data);
+            parent.Counts[c] -= count;
+            parent.Counts[c + 1] += count;
+        }
+        neighbour.Used += moved;
+        neighbour.Count += count;
+        leaf.Used -= moved;
+        leaf.Count -= count;
+        Leaf second = left != null ? leaf : right!;
+        int child = left != null ? c : c + 1;
+        byte[] separator = second.Data.AsSpan(0, Next(second.Data, 0)).ToArray();
+        HeapBytes += KeyEntry.ArrayBytes(separator.Length) - KeyEntry.ArrayBytes(parent.Keys[child]!.Length);
+        parent.Keys[child] = separator;
+        parent.Routes[child] = KeyAt(separator, 0).Route;
+        return true;
+    }
+
+    private void InsertAt(Leaf leaf, int offset, int size, scoped in Probe key)
+    {
+        byte[] data = leaf.Data;
+        data.AsSpan(offset, leaf.Used - offset).CopyTo(data.AsSpan(offset + size));
+        Write(data, offset, key);
+        leaf.Used += size;
+        leaf.Count++;
+    }
+
+    /// <summary>Grows <paramref name="leaf"/>'s array to hold <paramref name="needed"/> bytes (doubling up to the leaf size: small sets stay small).</summary>
+    private void EnsureCapacity(Leaf leaf, int needed)
+    {
+        if (needed <= leaf.Data.Length) return;
+        int capacity = Math.Max(needed, Math.Min(_maxLeafBytes, Math.Max(32, leaf.Data.Length * 2)));
+        capacity = (capacity + 7) & ~7;
+        byte[] data = GC.AllocateUninitializedArray<byte>(capacity);
+        leaf.Data.AsSpan(0, leaf.Used).CopyTo(data);
+        HeapBytes += KeyEntry.ArrayBytes(capacity) - KeyEntry.ArrayBytes(leaf.Data.Length);
+        leaf.Data = data;
+    }
+
+    /// <summary>
+    /// Splits a full leaf and inserts the new entry (index <paramref name="index"/>, offset <paramref name="offset"/>):
+    /// at the leaf's end the new entry starts the new right leaf; at its start it stays alone on the left; else the bytes
+    /// are halved.
+    /// </summary>
+    private void SplitAndInsert(Leaf leaf, int depth, int offset, int index, int size, scoped in Probe key)
+    {
+        int n = leaf.Count, m, split;
+        if (index == n)
+        {
+            m = n;
+            split = leaf.Used;
+        }
+        else if (index == 0)
+        {
+            m = 0;
+            split = 0;
+        }
+        else
+        {
+            m = 0;
+            split = 0;
+            do
+            {
+                split = Next(leaf.Data, split);
+                m++;
+            } while (m < n - 1 && split < leaf.Used / 2);
+        }
+        bool right = index > m || m == n;
+        int moved = leaf.Used - split;
+        var sibling = new Leaf(GC.AllocateUninitializedArray<byte>(Math.Max(_maxLeafBytes, (moved + (right ? size : 0) + 7) & ~7)));
+        leaf.Data.AsSpan(split, moved).CopyTo(sibling.Data);
+        sibling.Used = moved;
+        sibling.Count = n - m;
+        leaf.Used = split;
+        leaf.Count = m;
+        if (right) InsertAt(sibling, offset - split, size, key);
+        else
+        {
+            EnsureCapacity(leaf, leaf.Used + size);
+            InsertAt(leaf, offset, size, key);
+        }
+        sibling.Prev = leaf;
+        sibling.Next = leaf.Next;
+        if (leaf.Next != null) leaf.Next.Prev = sibling;
+        else _tail = sibling;
+        leaf.Next = sibling;
+        byte[] separator = sibling.Data.AsSpan(0, Next(sibling.Data, 0)).ToArray();
+        HeapBytes += LeafBytes(sibling) + KeyEntry.ArrayBytes(separator.Length);
+        InsertChild(depth, leaf, sibling, separator, KeyAt(separator, 0).Route);
+    }
+
+    /// <summary>Puts <paramref name="right"/> (lower bound <paramref name="key"/>) after <paramref name="left"/>, the node at the end of the recorded path of <paramref name="depth"/> levels; splits full inner nodes upward.</summary>
+    private void InsertChild(int depth, Node left, Node right, byte[] key, ulong route)
+    {
+        Inner[]? path = t_path;
+        int[]? indexes = t_index;
+        while (true)
+        {
+            if (depth == 0)
+            {
+                Inner root = NewInner();
+                root.Children[0] = left;
+                root.Children[1] = right;
+                root.Keys[1] = key;
+                root.Routes[1] = route;
+                root.Counts[0] = CountOf(left);
+                root.Counts[1] = CountOf(right);
+                root.Length = 2;
+                _root = root;
+                return;
+            }
+            Inner parent = path![depth - 1];
+            int c = indexes![depth - 1], tail = parent.Length - c - 1;
+            Array.Copy(parent.Children, c + 1, parent.Children, c + 2, tail);
+            Array.Copy(parent.Keys, c + 1, parent.Keys, c + 2, tail);
+            Array.Copy(parent.Routes, c + 1, parent.Routes, c + 2, tail);
+            Array.Copy(parent.Counts, c + 1, parent.Counts, c + 2, tail);
+            parent.Children[c + 1] = right;
+            parent.Keys[c + 1] = key;
+            parent.Routes[c + 1] = route;
+            parent.Counts[c] = CountOf(left);
+            parent.Counts[c + 1] = CountOf(right);
+            parent.Length++;
+            if (parent.Length <= _maxChildren) return;
+            int n = parent.Length, m = c + 2 == n ? n - 1 : n / 2;
+            Inner sibling = NewInner();
+            Array.Copy(parent.Children, m, sibling.Children, 0, n - m);
+            Array.Copy(parent.Keys, m, sibling.Keys, 0, n - m);
+            Array.Copy(parent.Routes, m, sibling.Routes, 0, n - m);
+            Array.Copy(parent.Counts, m, sibling.Counts, 0, n - m);
+            sibling.Length = n - m;
+            key = sibling.Keys[0]!;
+            route = sibling.Routes[0];
+            sibling.Keys[0] = null;
+            sibling.Routes[0] = 0;
+            Array.Clear(parent.Children, m, n - m);
+            Array.Clear(parent.Keys, m, n - m);
+            Array.Clear(parent.Routes, m, n - m);
+            Array.Clear(parent.Counts, m, n - m);
+            parent.Length = m;
+            left = parent;
+            right = sibling;
+            depth--;
+        }
+    }
+
+    private Inner NewInner()
+    {
+        HeapBytes += _innerBytes;
+        return new Inner(_maxChildren + 1);
+    }
+
+    /// <summary>Removes the entry (<paramref name="score"/>, <paramref name="member"/>); false when absent.</summary>
+    public bool Remove(double score, ReadOnlySpan<byte> member)
+    {
+        Leaf leaf = FindKey(KeyOf(score, member), record: true, out int depth, out int offset, out _, out _, out bool found);
+        if (!found) return false;
+        Inner[]? path = t_path;
+        int[]? indexes = t_index;
+        for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]--;
+        Count--;
+        int size = Next(leaf.Data, offset) - offset;
+        leaf.Data.AsSpan(offset + size, leaf.Used - offset - size).CopyTo(leaf.Data.AsSpan(offset));
+        leaf.Used -= size;
+        leaf.Count--;
+        if (depth == 0) return true;
+        Inner parent = path![depth - 1];
+        int c = indexes![depth - 1];
+        if (leaf.Count == 0)
+        {
+            Unlink(leaf);
+            RemoveChild(parent, c);
+        }
+        else if (leaf.Used < _maxLeafBytes / 4)
+        {
+            if (c > 0 && parent.Children[c - 1] is Leaf before && before.Used + leaf.Used <= _maxLeafBytes) MergeLeaves(parent, c - 1);
+            else if (c + 1 < parent.Length && parent.Children[c + 1] is Leaf after && leaf.Used + after.Used <= _maxLeafBytes) MergeLeaves(parent, c);
+            else return true;
+        }
+        else return true;
+        Rebalance(depth - 1);
+        return true;
+    }
+
+    private void Unlink(Leaf leaf)
+    {
+        if (leaf.Prev != null) leaf.Prev.Next = leaf.Next;
+        else _head = leaf.Next!;
+        if (leaf.Next != null) leaf.Next.Prev = leaf.Prev;
+        else _tail = leaf.Prev!;
+        leaf.Prev = leaf.Next = null;
+        HeapBytes -= LeafBytes(leaf);
+    }
+
+    /// <summary>Appends child c+1 (a leaf) to child c and drops it.</summary>
+    private void MergeLeaves(Inner parent, int c)
+    {
+        var a = (Leaf)parent.Children[c];
+        var b = (Leaf)parent.Children[c + 1];
+        EnsureCapacity(a, a.Used + b.Used);
+        b.Data.AsSpan(0, b.Used).CopyTo(a.Data.AsSpan(a.Used));
+        a.Used += b.Used;
+        a.Count += b.Count;
+        parent.Counts[c] += parent.Counts[c + 1];
+        Unlink(b);
+        RemoveChild(parent, c + 1);
+    }
+
+    /// <summary>Appends child c+1 (an inner node) to child c, the separator between them moving down, and drops it.</summary>
+    private void MergeInners(Inner parent, int c)
+    {
+        var a = (Inner)parent.Children[c];
+        var b = (Inner)parent.Children[c + 1];
+        Array.Copy(b.Children, 0, a.Children, a.Length, b.Length);
+        Array.Copy(b.Keys, 0, a.Keys, a.Length, b.Length);
+        Array.Copy(b.Routes, 0, a.Routes, a.Length, b.Length);
+        Array.Copy(b.Counts, 0, a.Counts, a.Length, b.Length);
+        a.Keys[a.Length] = parent.Keys[c + 1];
+        a.Routes[a.Length] = parent.Routes[c + 1];
+        a.Length += b.Length;
+        parent.Counts[c] += parent.Counts[c + 1];
+        parent.Keys[c + 1] = null; // moved down, not freed
+        HeapBytes -= _innerBytes;
+        RemoveChild(parent, c + 1);
+    }
+
+    /// <summary>Drops child <paramref name="c"/> and the separator that no longer bounds anything (its own, or child 1's when c is 0).</summary>
+    private void RemoveChild(Inner inner, int c)
+    {
+        int dropped = c == 0 ? 1 : c;
+        if (dropped < inner.Length && inner.Keys[dropped] is { } key) HeapBytes -= KeyEntry.ArrayBytes(key.Length);
+        int tail = inner.Length - c - 1;
+        Array.Copy(inner.Children, c + 1, inner.Children, c, tail);
+        Array.Copy(inner.Keys, c + 1, inner.Keys, c, tail);
+        Array.Copy(inner.Routes, c + 1, inner.Routes, c, tail);
+        Array.Copy(inner.Counts, c + 1, inner.Counts, c, tail);
+        inner.Length--;
+        inner.Children[inner.Length] = null!;
+        inner.Keys[inner.Length] = null;
+        inner.Routes[inner.Length] = 0;
+        inner.Counts[inner.Length] = 0;
+        inner.Keys[0] = null;
+        inner.Routes[0] = 0;
+    }
+
+    /// <summary>After inner node path[<paramref name="d"/>] lost a child: drops empty inner nodes, merges those under a quarter full with a neighbour, shortens the root.</summary>
+    private void Rebalance(int d)
+    {
+        Inner[] path = t_path!;
+        int[] indexes = t_index!;
+        for (; d > 0; d--)
+        {
+            Inner inner = path[d], parent = path[d - 1];
+            int c = indexes[d - 1];
+            if (inner.Length == 0)
+            {
+                HeapBytes -= _innerBytes;
+                RemoveChild(parent, c);
+                continue;
+            }
+            if (inner.Length >= _maxChildren / 4) break;
+            if (c > 0 && parent.Children[c - 1] is Inner before && before.Length + inner.Length <= _maxChildren) MergeInners(parent, c - 1);
+            else if (c + 1 < parent.Length && parent.Children[c + 1] is Inner after && inner.Length + after.Length <= _maxChildren) MergeInners(parent, c);
+            else break;
+        }
+        while (_root is Inner { Length: 1 } single)
+        {
+            _root = single.Children[0];
+            HeapBytes -= _innerBytes;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ copy and checks
+
+    /// <summary>A deep copy: the same shape, leaves copied (separators, never written once made, are shared).</summary>
+    public ScoredMemberTree Clone()
+    {
+        var copy = new ScoredMemberTree(_byScore, _maxLeafBytes, _maxChildren);
+        Leaf? previous = null;
+        copy._root = copy.CopyOf(_root, ref previous);
+        copy._tail = previous!;
+        copy.Count = Count;
+        copy.HeapBytes = HeapBytes;
+        return copy;
+    }
+
+    private Node CopyOf(Node node, ref Leaf? previous)
+    {
+        if (node is Leaf leaf)
+        {
+            var copy = new Leaf((byte[])leaf.Data.Clone()) { Used = leaf.Used, Count = leaf.Count, Prev = previous };
+            if (previous != null) previous.Next = copy;
+            else _head = copy;
+            previous = copy;
+            return copy;
+        }
+        var inner = (Inner)node;
+        var result = new Inner(_maxChildren + 1) { Length = inner.Length };
+        Array.Copy(inner.Keys, result.Keys, inner.Length);
+        Array.Copy(inner.Routes, result.Routes, inner.Length);
+        Array.Copy(inner.Counts, result.Counts, inner.Length);
+        for (int i = 0; i < inner.Length; i++) result.Children[i] = CopyOf(inner.Children[i], ref previous);
+        return result;
+    }
+
+    /// <summary>
+    /// Verifies the invariants — entries strictly in order and within their separators, counts, used bytes, leaf links,
+    /// one depth for every leaf, no empty leaf but an empty root, node sizes, <see cref="HeapBytes"/> — and calls
+    /// <paramref name="visit"/> for every entry in order. Throws <see cref="InvalidOperationException"/>. For tests.
+    /// </summary>
+    internal void Validate(Action<double, byte[]> visit)
+    {
+        var state = new ValidateState { Bytes = TreeObjectBytes };
+        long count = ValidateNode(_root, null, null, 0, ref state, visit);
+        if (count != Count) throw new InvalidOperationException($"Count {Count} but {count} entries");
+        if (state.LastLeaf != _tail) throw new InvalidOperationException("tail");
+        if (_head.Prev != null || _tail.Next != null) throw new InvalidOperationException("end links");
+        if (state.Bytes != HeapBytes) throw new InvalidOperationException($"HeapBytes {HeapBytes} but {state.Bytes}");
+        if (_root is Inner { Length: < 2 }) throw new InvalidOperationException("root with one child");
+    }
+
+    private struct ValidateState
+    {
+        public byte[]? Previous;
+        public Leaf? LastLeaf;
+        public int LeafDepth;
+        public long Bytes;
+    }
+
+    private long ValidateNode(Node node, byte[]? low, byte[]? high, int depth, ref ValidateState state, Action<double, byte[]> visit)
+    {
+        if (node is Leaf leaf)
+        {
+            if (state.LastLeaf == null) state.LeafDepth = depth;
+            else if (state.LeafDepth != depth) throw new InvalidOperationException("leaves at different depths");
+            if (leaf.Prev != state.LastLeaf || (state.LastLeaf == null ? leaf != _head : state.LastLeaf.Next != leaf)) throw new InvalidOperationException("leaf links");
+            if (leaf.Count == 0 && leaf != _root) throw new InvalidOperationException("empty leaf below the root");
+            state.LastLeaf = leaf;
+            state.Bytes += LeafBytes(leaf);
+            int p = 0;
+            for (int i = 0; i < leaf.Count; i++)
+            {
+                Probe entry = KeyAt(leaf.Data, p);
+                if (!_byScore && entry.Hash != (uint)KeyHash.Compute(entry.Member)) throw new InvalidOperationException("member hash");
+                if (state.Previous != null && CompareAt(state.Previous, 0, entry, out _) >= 0) throw new InvalidOperationException("entries out of order");
+                if (low != null && CompareAt(low, 0, entry, out _) > 0) throw new InvalidOperationException("entry below its separator");
+                if (high != null && CompareAt(high, 0, entry, out _) <= 0) throw new InvalidOperationException("entry at or above the next separator");
+                int next = Next(leaf.Data, p);
+                state.Previous = leaf.Data.AsSpan(p, next - p).ToArray();
+                visit(entry.Score, entry.Member.ToArray());
+                p = next;
+            }
+            if (p != leaf.Used || leaf.Used > leaf.Data.Length) throw new InvalidOperationException("used bytes");
+            return leaf.Count;
+        }
+        var inner = (Inner)node;
+        if (inner.Length < 1 || inner.Length > _maxChildren) throw new InvalidOperationException("inner node size");
+        if (inner.Keys[0] != null) throw new InvalidOperationException("first separator");
+        state.Bytes += _innerBytes;
+        long total = 0;
+        for (int c = 0; c < inner.Length; c++)
+        {
+            if (c > 0)
+            {
+                state.Bytes += KeyEntry.ArrayBytes(inner.Keys[c]!.Length);
+                if (inner.Routes[c] != KeyAt(inner.Keys[c]!, 0).Route) throw new InvalidOperationException("route key");
+            }
+            long n = ValidateNode(inner.Children[c], c == 0 ? low : inner.Keys[c], c + 1 < inner.Length ? inner.Keys[c + 1] : high, depth + 1, ref state, visit);
+            if (n != inner.Counts[c]) throw new InvalidOperationException("child count");
+            total += n;
+        }
+        for (int c = inner.Length; c < inner.Children.Length; c++)
+            if (inner.Children[c] != null || inner.Keys[c] != null) throw new InvalidOperationException("stale slot");
+        return total;
+    }
+}
+
+/// <summary>
+/// A monotone bound over a <see cref="ScoredMemberTree"/>'s order: true for the entries before it, false from the first
+/// entry at or after it on (<see cref="ScoredMemberTree.CountBefore{TBound}"/> counts the former).
+/// </summary>
+internal interface IEntryBound
+{
+    /// <summary>
+    /// Decides from a separator's route key alone, when it can, whether that separator is before the bound: true with
+    /// <paramref name="before"/> set, or false to have <see cref="Before"/> read the separator.
+    /// </summary>
+    bool Route(ulong route, out bool before);
+
+    /// <summary>True when the entry at <paramref name="p"/> of <paramref name="data"/> is before the bound.</summary>
+    bool Before(byte[] data, int p);
+}
