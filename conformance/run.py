@@ -33,6 +33,13 @@ A line may start with one directive that changes how its replies are compared:
                   must be identical: the pushes a (RESP3, subscribed) connection gets around the command's
                   reply -- before it, after it, or between its elements (keyspace notifications of its own
                   writes) -- and the reply itself, in the order the server wrote them
+  !read           (no command) everything the connection receives until it stays quiet for a moment must be
+                  identical: messages, pushes and invalidations other connections' commands sent it
+A line may start with @N (N = 1..9, before any directive) to run on the script's N-th connection, opened on first
+use (default @1, the one the script starts with, after FLUSHALL): multi-connection scripts such as a subscriber on
+@2 reading (!read) what @1 publishes. In a command, $IDN stands for connection N's CLIENT ID on each server
+(CLIENT TRACKING on REDIRECT $ID2, CLIENT KILL ID $ID2), and in what is compared an integer equal to such an id reads
+:$IDN (a tracking-redir-broken push, CLIENT TRACKINGINFO's redirect).
 A command that RespKv does not support yet, or a deliberate difference, is listed in conformance/skip.txt
 (glob pattern | reason); a matching line is sent to neither server and reported as skipped.
 
@@ -99,12 +106,13 @@ def split_args(line):
         args.append(m.group(2) * int(m.group(1)) if m else bytes(cur))
 
 
-DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw", "push")
+DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw", "push", "read")
 
 
 class Step:
-    def __init__(self, family, script, lineno, text, mode, args):
+    def __init__(self, family, script, lineno, text, mode, args, conn=1):
         self.family, self.script, self.lineno, self.text, self.mode, self.args = family, script, lineno, text, mode, args
+        self.conn = conn
 
     def where(self):
         return f"{self.family}.txt:{self.lineno} [{self.script}]"
@@ -125,12 +133,20 @@ def load_corpus(path, family):
             if current is None:
                 current = ("(top)", [])
                 scripts.append(current)
-            mode, body = "exact", text
-            if text.startswith("!"):
-                word, _, body = text[1:].partition(" ")
+            mode, body, conn = "exact", text, 1
+            m = re.match(r"@([1-9])\s+(.*)$", body)
+            if m:
+                conn, body = int(m.group(1)), m.group(2)
+            if body.startswith("!"):
+                word, _, body = body[1:].partition(" ")
                 if word not in DIRECTIVES:
                     raise SystemExit(f"{path}:{lineno}: unknown directive !{word}")
                 mode, body = word, body.strip()
+            if mode == "read":
+                if body:
+                    raise SystemExit(f"{path}:{lineno}: !read takes no command")
+                current[1].append(Step(family, current[0], lineno, text, mode, [], conn))
+                continue
             try:
                 args = split_args(body)
             except ValueError as e:
@@ -139,7 +155,7 @@ def load_corpus(path, family):
                 raise SystemExit(f"{path}:{lineno}: expected {'one quoted byte string' if mode == 'raw' else 'a command'}")
             if mode == "raw":  # %N*text% repeats inside raw bytes too
                 args = [re.sub(rb"%(\d+)\*([^%]*)%", lambda m: m.group(2) * int(m.group(1)), args[0])]
-            current[1].append(Step(family, current[0], lineno, text, mode, args))
+            current[1].append(Step(family, current[0], lineno, text, mode, args, conn))
     return scripts
 
 
@@ -362,28 +378,68 @@ def show(x, limit=300):
 
 # ---------------------------------------------------------------------------------------------- running
 class Side:
-    """One server under test: its port and the current connection of the running script."""
+    """One server under test: its port and the connections of the running script (@1 first)."""
 
     def __init__(self, name, port):
-        self.name, self.port, self.conn = name, port, None
+        self.name, self.port, self.conns, self.ids = name, port, {}, {}
+
+    @property
+    def conn(self):
+        return self.conns.get(1)
+
+    def close_all(self):
+        for c in self.conns.values():
+            c.close()
+        self.conns, self.ids = {}, {}
 
     def fresh(self):
-        if self.conn:
-            self.conn.close()
-        self.conn = Conn(self.port)
-        raw, _ = self.conn.command([b"FLUSHALL"])
+        self.close_all()
+        self.conns[1] = Conn(self.port)
+        raw, _ = self.conns[1].command([b"FLUSHALL"])
         if raw != b"+OK\r\n":
             raise RuntimeError(f"{self.name}: FLUSHALL answered {raw!r}")
 
-    def ensure(self):
-        if self.conn is None or self.conn.closed:
-            self.conn = Conn(self.port)
-        return self.conn
+    def ensure(self, n=1):
+        conn = self.conns.get(n)
+        if conn is None or conn.closed:
+            conn = self.conns[n] = Conn(self.port)
+            self.ids.pop(n, None)
+        return conn
+
+    def client_id(self, n):
+        """Connection n's CLIENT ID, asked on a connection of its own the first time (its CLIENT LIST line names it)."""
+        if n not in self.ids:
+            conn = self.ensure(n)
+            port = conn.sock.getsockname()[1]
+            probe = Conn(self.port)
+            _, value = probe.command([b"CLIENT", b"LIST"])
+            probe.close()
+            for line in value[1].decode().splitlines():
+                fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+                if fields.get("addr", "").endswith(f":{port}"):
+                    self.ids[n] = fields["id"].encode()
+            if n not in self.ids:
+                raise RuntimeError(f"{self.name}: no CLIENT LIST line for connection @{n}")
+        return self.ids[n]
+
+    def substitute(self, args):
+        return [re.sub(rb"\$ID([1-9])", lambda m: self.client_id(int(m.group(1))), a) if b"$ID" in a else a for a in args]
+
+    def unsubstitute(self, data):
+        """data with each RESP integer that is a known connection's id (one a $IDN named) written as :$IDN."""
+        for n, cid in self.ids.items():
+            data = data.replace(b":" + cid + b"\r\n", b":$ID%d\r\n" % n)
+        return data
 
     def run(self, step):
         """The comparable outcome of one step on this server."""
-        conn = self.ensure()
+        conn = self.ensure(step.conn)
         try:
+            if step.mode == "read":
+                data, closed = conn.read_until_quiet()
+                return ("received", self.unsubstitute(data), "closed" if closed else "open")
+            if step.mode != "raw":
+                step = Step(step.family, step.script, step.lineno, step.text, step.mode, self.substitute(step.args), step.conn)
             if step.mode == "raw":
                 conn.send(step.args[0])
                 data, closed = conn.read_until_quiet()
@@ -405,7 +461,7 @@ class Side:
                 return encode(mask_ints(value))
             if step.mode == "closed":
                 return (raw, "closed" if conn.is_closed_soon() else "open")
-            return raw
+            return self.unsubstitute(raw)
         except (Closed, ConnectionError) as e:
             conn.closed = True
             return ("connection lost", type(e).__name__)
@@ -452,9 +508,7 @@ def run_family(family, scripts, skips, redis, respkv, verbose):
                       f"     redis-server: {show(expected)}\n"
                       f"     respkv:       {show(actual)}")
     for side in (redis, respkv):
-        if side.conn:
-            side.conn.close()
-            side.conn = None
+        side.close_all()
     return passed, failed, skipped
 
 
