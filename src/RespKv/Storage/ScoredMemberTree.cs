@@ -7,6 +7,7 @@ namespace RespKv.Storage;
 /// (member, score) entries, ordered by (score, member) — Redis's order: the scores as doubles (so -0 ties +0), then the
 /// members as unsigned bytes, shorter first on a common prefix — or, for the member index, by (32-bit hash of the member,
 /// member): an order that only serves lookups, spreads members evenly and routes on integers.
+/// A member index whose scores are all 0 is also a set's hashtable encoding (<see cref="SetValue"/>).
 /// <para>
 /// <b>Shape.</b> A leaf (<see cref="Leaf"/>) is one <c>byte[]</c> of entries packed in order,
 /// <c>[varint memberLength][member][8-byte little-endian score]</c> (19 bytes for a 10-byte member; the member index puts
