@@ -135,16 +135,20 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
     }
 
     [Fact]
-    public void SScanOfALargeSetReturnsEveryMemberOnceInByteOrder()
+    public void SScanOfALargeSetReturnsEveryMemberOnceInTheSetsOrder()
     {
         using RespTestClient c = server.Connect();
         string[] members = [.. Enumerable.Range(0, 3000).Select(i => "m" + i)];
         Load(c, "sc:large", members);
         (List<string> got, int calls) = ScanAll(c, "sc:large", "COUNT", "7");
-        Assert.Equal(members.Order(StringComparer.Ordinal), got);
+        // The set's own (hash, member) order, which SMEMBERS lists too; every member once.
+        Assert.Equal(Bulks(c.Call("SMEMBERS", "sc:large")), got);
+        Assert.Equal(members.Order(StringComparer.Ordinal), got.Order(StringComparer.Ordinal));
         Assert.InRange(calls, 3000 / 7, 3000 / 7 + 2);
-        (List<string> prefixed, _) = ScanAll(c, "sc:large", "MATCH", "m12*", "COUNT", "5");
-        Assert.Equal(members.Where(m => m.StartsWith("m12", StringComparison.Ordinal)).Order(StringComparer.Ordinal), prefixed);
+        // MATCH filters what each call examined (no seek in hash order): every call examines COUNT members, as Redis's.
+        (List<string> prefixed, int matchCalls) = ScanAll(c, "sc:large", "MATCH", "m12*", "COUNT", "5");
+        Assert.Equal(members.Where(m => m.StartsWith("m12", StringComparison.Ordinal)).Order(StringComparer.Ordinal), prefixed.Order(StringComparer.Ordinal));
+        Assert.InRange(matchCalls, 3000 / 5, 3000 / 5 + 2);
         Assert.Equal("-ERR invalid cursor\r\n", c.Call("SSCAN", "sc:large", "12345678"));
     }
 
@@ -210,9 +214,15 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
 
         public string Name => Hashtable ? "hashtable" : "intset";
 
-        /// <summary>The listing RespKv gives: numeric order for an intset, unsigned byte order for a hashtable.</summary>
-        public IEnumerable<string> Listing(IEnumerable<string> members) =>
-            Hashtable ? members.Order(StringComparer.Ordinal) : members.OrderBy(long.Parse);
+        /// <summary>
+        /// Asserts <paramref name="reply"/> lists exactly <paramref name="members"/>: in numeric order for an intset (as
+        /// Redis); in any order for a hashtable (its (hash, member) order has a per-process random seed).
+        /// </summary>
+        public void AssertListing(IEnumerable<string> members, string reply)
+        {
+            if (Hashtable) Assert.Equal(members.Order(StringComparer.Ordinal), Bulks(reply).Order(StringComparer.Ordinal));
+            else Assert.Equal(Arr([.. members.OrderBy(long.Parse)]), reply);
+        }
     }
 
     [Fact]
@@ -276,7 +286,7 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
                     var dest = new Model();
                     dest.Add(union);
                     if (union.Count > 0) Assert.Equal(Bulk(dest.Name), c.Call("OBJECT", "ENCODING", "m:{t}dest"));
-                    Assert.Equal(Arr([.. dest.Listing(union)]), c.Call("SMEMBERS", "m:{t}dest"));
+                    dest.AssertListing(union, c.Call("SMEMBERS", "m:{t}dest"));
                     break;
                 }
                 case 10:
@@ -305,7 +315,7 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
                 foreach (string key in keys)
                 {
                     Model m = models[key];
-                    Assert.Equal(Arr([.. m.Listing(m.Members)]), c.Call("SMEMBERS", key));
+                    m.AssertListing(m.Members, c.Call("SMEMBERS", key));
                     if (m.Members.Count > 0) Assert.Equal(Bulk(m.Name), c.Call("OBJECT", "ENCODING", key));
                 }
             }
@@ -378,7 +388,7 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(Int(1), c.Call("SREM", "g:s", "a"));
         Assert.Equal(Int(3), c.Call("SCARD", "g:copy")); // a deep copy
         Assert.Equal("+OK\r\n", c.Call("RENAME", "g:copy", "g:renamed"));
-        Assert.Equal(Arr("a", "b", "c"), c.Call("SMEMBERS", "g:renamed"));
+        Assert.Equal(["a", "b", "c"], Bulks(c.Call("SMEMBERS", "g:renamed")).Order(StringComparer.Ordinal));
         Assert.StartsWith(":", c.Call("MEMORY", "USAGE", "g:renamed"));
         Assert.Equal(Int(1), c.Call("SADD", "g:i", "5"));
         Assert.Equal(Int(1), c.Call("COPY", "g:i", "g:i2"));
@@ -401,6 +411,42 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         Assert.Contains(" encoding:intset serializedlength:15 ", c.Call("DEBUG", "OBJECT", "i"));
         Assert.Contains(" encoding:intset serializedlength:17 ", c.Call("DEBUG", "OBJECT", "ww"));
         Assert.Contains(" encoding:hashtable serializedlength:1675 ", c.Call("DEBUG", "OBJECT", "big"));
+
+        // DEBUG reads a value under its key's shard lock (outside a transaction; inside one, under the transaction's locks):
+        // the in-place tree is never walked mid-change. A digest is order-independent: the same members, the same digest.
+        Load(c, "h", Enumerable.Range(0, 5000).Select(i => "member:" + i));
+        string digest = c.Call("DEBUG", "DIGEST-VALUE", "h");
+        Assert.Equal("+OK\r\n", c.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", c.Call("DEBUG", "DIGEST-VALUE", "h"));
+        Assert.Equal("+QUEUED\r\n", c.Call("DEBUG", "DIGEST"));
+        Assert.StartsWith("*2\r\n" + digest, c.Call("EXEC"));
+        using var done = new CancellationTokenSource();
+        Task mutator = Task.Factory.StartNew(() =>
+        {
+            using var m = new RespTestClient(host.Port);
+            var random = new Random(3);
+            while (!done.IsCancellationRequested)
+            {
+                string[] members = [.. Enumerable.Range(0, 50).Select(_ => "x:" + random.Next(20_000))];
+                Assert.StartsWith(":", m.Call(["SADD", "h", .. members]));
+                Assert.StartsWith(":", m.Call(["SREM", "h", .. members]));
+            }
+        }, TaskCreationOptions.LongRunning);
+        try
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.StartsWith("*1\r\n+", c.Call("DEBUG", "DIGEST-VALUE", "h"));
+                Assert.Contains(" encoding:hashtable ", c.Call("DEBUG", "OBJECT", "h"));
+                if (i % 20 == 0) Assert.StartsWith("+", c.Call("DEBUG", "DIGEST"));
+            }
+        }
+        finally
+        {
+            done.Cancel();
+            await mutator;
+        }
+        Assert.Equal(digest, c.Call("DEBUG", "DIGEST-VALUE", "h"));
     }
 
     [Fact]
@@ -453,21 +499,29 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
             Assert.Equal(0, PerCommand("SADD", key, member));
             Assert.Equal(0, PerCommand("SREM", key, "absent"));
         }
-        // An intset changed in place: removing and re-adding a member allocates nothing (the array keeps its size).
-        string toggle = $"*3\r\n$4\r\nSREM\r\n$4\r\nints\r\n$1\r\n7\r\n*3\r\n$4\r\nSADD\r\n$4\r\nints\r\n$1\r\n7\r\n";
-        var pairs = new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(toggle, 500))));
-        session.ProcessReceived(pairs);
-        session.Writer.Commit();
-        output.ResetWrittenCount();
-        long start = GC.GetAllocatedBytesForCurrentThread();
-        session.ProcessReceived(pairs);
-        session.Writer.Commit();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - start;
-        if (!withLog) Assert.Equal(0, allocated);
-        // With a log, every toggle is recorded (the recording log itself allocates) and nothing before them was: the reads
-        // and no-op writes above changed nothing.
-        else Assert.Equal(2 * 1000, log.Units.Count(u => u.Commands.Single() is "db0 SREM ints 7" or "db0 SADD ints 7"));
-        Assert.Equal(withLog ? 2 + 2 * 1000 : 0, log.Units.Count);
+        // Sets changed in place: removing and re-adding a member allocates nothing — an intset's array keeps its size, and
+        // a hashtable's tree (here 5,000 members: many leaves under an inner node) changes one leaf where it lies.
+        PerCommand(["SADD", "big", .. Enumerable.Range(0, 5000).Select(i => "member:" + i)]);
+        int logged = log.Units.Count;
+        foreach ((string key, string member) in new[] { ("ints", "7"), ("strs", "m7"), ("big", "member:4321") })
+        {
+            string toggle = $"*3\r\n$4\r\nSREM\r\n${key.Length}\r\n{key}\r\n${member.Length}\r\n{member}\r\n"
+                + $"*3\r\n$4\r\nSADD\r\n${key.Length}\r\n{key}\r\n${member.Length}\r\n{member}\r\n";
+            var pairs = new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(toggle, 500))));
+            session.ProcessReceived(pairs);
+            session.Writer.Commit();
+            output.ResetWrittenCount();
+            long start = GC.GetAllocatedBytesForCurrentThread();
+            session.ProcessReceived(pairs);
+            session.Writer.Commit();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - start;
+            if (!withLog) Assert.True(allocated == 0, $"SREM/SADD of {key} allocated {allocated} bytes for 1,000 commands");
+            // With a log, every toggle is recorded (the recording log itself allocates) and nothing before them was: the
+            // reads and no-op writes above changed nothing.
+            else Assert.Equal(2 * 1000, log.Units.Count(u => u.Commands.Single() == $"db0 SREM {key} {member}" || u.Commands.Single() == $"db0 SADD {key} {member}"));
+        }
+        Assert.Equal(withLog ? 3 + 3 * 2 * 1000 : 0, log.Units.Count);
+        Assert.Equal(withLog ? 3 : 0, logged);
     }
 
     [Fact]
@@ -499,7 +553,9 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         var listed = new List<string>();
         var collector = new Collector(listed);
         set.ForEach(ref collector);
-        Assert.Equal(model.Order(StringComparer.Ordinal), listed);
+        Assert.Equal(model.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+        Span<byte> rankScratch = stackalloc byte[SetValue.MaxIntegerLength];
+        for (int r = 0; r < listed.Count; r++) Assert.Equal(listed[r], Encoding.ASCII.GetString(set.ElementAt(r, rankScratch)));
         SetValue copy = set.Copy();
         Assert.True(copy.Add("new"u8, 512));
         Assert.False(set.Contains("new"u8));
@@ -516,12 +572,115 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(SetKind.Instance.MemoryBytes(ints), SetKind.Estimate(ints));
     }
 
-    private readonly struct Collector(List<string> into) : IHashVisitor
+    /// <summary>
+    /// The hashtable encoding against a <see cref="HashSet{T}"/> over 30,000 random operations, on trees with small leaves
+    /// (128 bytes) and inner nodes (4 children) so that splits, shares, merges and root changes all happen: SADD, SREM,
+    /// SPOP (a random rank), SISMEMBER; SSCAN-style walks resumed after a member while the set changes between steps (a
+    /// member present for the whole walk is seen exactly once, nothing is seen twice); every rank maps to a distinct member
+    /// (so a random rank is a uniform member); the tree's invariants, <see cref="SetKind.Estimate"/> equal to the tree's
+    /// own size, and a deep <see cref="SetValue.Copy"/>.
+    /// </summary>
+    [Fact]
+    public void HashtableEncodingMatchesAHashSetModel()
     {
+        var random = new Random(2026);
+        var set = new SetValue(new ScoredMemberTree(byScore: false, maxLeafBytes: 128, maxChildren: 4));
+        var model = new HashSet<string>();
+        string Member() => random.Next(8) == 0 ? new string('x', random.Next(1, 90)) + random.Next(50) : "m" + random.Next(3000);
+        byte[] B(string m) => Encoding.ASCII.GetBytes(m);
+        Span<byte> scratch = stackalloc byte[SetValue.MaxIntegerLength];
+        // An SSCAN-like walk in progress: the members present since it began, those it has returned, where it stands.
+        HashSet<string>? stable = null;
+        var seen = new HashSet<string>();
+        string? after = null;
+        int walks = 0;
+        for (int op = 0; op < 30_000; op++)
+        {
+            switch (random.Next(10))
+            {
+                case < 4:
+                {
+                    string m = Member();
+                    Assert.Equal(model.Add(m), set.Add(B(m), 512));
+                    break;
+                }
+                case < 6:
+                {
+                    string m = model.Count > 0 && random.Next(2) == 0 ? model.ElementAt(random.Next(model.Count)) : Member();
+                    bool removed = model.Remove(m);
+                    Assert.Equal(removed, set.Remove(B(m)));
+                    stable?.Remove(m);
+                    break;
+                }
+                case 6 when model.Count > 0:
+                {
+                    string popped = Encoding.ASCII.GetString(set.ElementAt(random.NextInt64(set.Count), scratch));
+                    Assert.True(model.Remove(popped), $"{popped} is not a member");
+                    Assert.True(set.Remove(B(popped)));
+                    stable?.Remove(popped);
+                    break;
+                }
+                case 7:
+                {
+                    string m = Member();
+                    Assert.Equal(model.Contains(m), set.Contains(B(m)));
+                    break;
+                }
+                default:
+                {
+                    // One step of the walk: up to 7 members strictly after the last one returned (or from the start).
+                    stable ??= [.. model];
+                    var step = new Collector([], 7);
+                    set.ForEachFrom(after == null ? default : B(after), exclusive: after != null, ref step);
+                    foreach (string m in step.Into)
+                    {
+                        Assert.True(seen.Add(m), $"{m} returned twice by one walk");
+                        Assert.Contains(m, model);
+                    }
+                    if (step.Into.Count < 7)
+                    {
+                        Assert.Empty(stable.Except(seen));
+                        stable = null;
+                        seen.Clear();
+                        after = null;
+                        walks++;
+                    }
+                    else after = step.Into[^1];
+                    break;
+                }
+            }
+            Assert.Equal(model.Count, set.Count);
+            if (op % 500 == 0 || op == 29_999)
+            {
+                var listed = new List<string>();
+                set.Table!.Validate((_, member) => listed.Add(Encoding.ASCII.GetString(member)));
+                Assert.Equal(model.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+                for (int r = 0; r < listed.Count; r++) Assert.Equal(listed[r], Encoding.ASCII.GetString(set.ElementAt(r, scratch)));
+                Assert.Equal(model.Sum(m => (long)m.Length), set.Bytes);
+                Assert.Equal(SetKind.ObjectBytes + set.Table.HeapBytes, SetKind.Estimate(set));
+                SetValue copy = set.Copy();
+                copy.Table!.Validate((_, _) => { });
+                Assert.True(copy.Add("only-in-the-copy"u8, 512));
+                Assert.False(set.Contains("only-in-the-copy"u8));
+                if (listed.Count > 0)
+                {
+                    Assert.True(copy.Remove(B(listed[0])));
+                    Assert.True(set.Contains(B(listed[0])));
+                }
+            }
+        }
+        Assert.True(walks > 5, $"only {walks} walks completed");
+        Assert.False(set.IsIntset);
+    }
+
+    private readonly struct Collector(List<string> into, int limit = int.MaxValue) : IHashVisitor
+    {
+        public List<string> Into => into;
+
         public bool Visit(ReadOnlySpan<byte> member, ReadOnlySpan<byte> value)
         {
             into.Add(Encoding.Latin1.GetString(member));
-            return true;
+            return into.Count < limit;
         }
     }
 

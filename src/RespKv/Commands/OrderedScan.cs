@@ -4,11 +4,12 @@ using RespKv.Storage;
 namespace RespKv.Commands;
 
 /// <summary>
-/// One call of a SCAN-family command over a collection kept in byte order (SSCAN; HSCAN has the same walk): the cursor is a
-/// position ("after element E", issued by <see cref="HashScanCursors"/>), so an element present for the whole scan is
-/// returned exactly once whatever is inserted or deleted meanwhile. A call examines at most COUNT elements (all of them
-/// when the collection is to be returned whole, as Redis returns a small encoding); MATCH filters what was examined, and a
-/// pattern with a literal prefix seeks straight to it and ends the scan past it.
+/// One call of a SCAN-family command over a collection kept in a stable total order (<see cref="IOrderedSource"/>: SSCAN,
+/// whose sets are in (hash, member) order; HSCAN's byte order would do too): the cursor is a position ("after element E",
+/// issued by <see cref="HashScanCursors"/>), so an element present for the whole scan is returned exactly once whatever
+/// is inserted or deleted meanwhile. A call examines at most COUNT elements (all of them when the collection is to be
+/// returned whole, as Redis returns a small encoding); MATCH filters what was examined, and in a collection in byte order
+/// (<see cref="IOrderedSource.InByteOrder"/>) a pattern with a literal prefix seeks straight to it and ends the scan past it.
 /// </summary>
 internal static class OrderedScan
 {
@@ -29,7 +30,7 @@ internal static class OrderedScan
             return;
         }
         ReadOnlySpan<byte> pattern = options.Pattern;
-        ReadOnlySpan<byte> prefix = options.UsePattern && !whole ? GlobPattern.LiteralPrefix(pattern) : default;
+        ReadOnlySpan<byte> prefix = options.UsePattern && !whole && source.InByteOrder ? GlobPattern.LiteralPrefix(pattern) : default;
         // Start strictly after the cursor's element, or at the prefix when that lies further on; a whole walk from the start.
         bool exclusive = cursor != 0 && !whole;
         scoped ReadOnlySpan<byte> start = whole ? default : after;
@@ -77,7 +78,7 @@ internal static class OrderedScan
 
         public bool Visit(ReadOnlySpan<byte> element, ReadOnlySpan<byte> value)
         {
-            // Elements are sorted: the first without the prefix ends the prefix's range (and the scan).
+            // Elements are in byte order when there is a prefix: the first without it ends the prefix's range (and the scan).
             if (!element.StartsWith(_prefix)) return false;
             if (_budget == 0)
             {

@@ -15,7 +15,8 @@ namespace RespKv.Commands;
 /// these reads (<see cref="CommandFlags.ReadsUnderLock"/>); each change is announced with <see cref="Database.Mutated"/>
 /// (event and memory delta), and a set emptied by a command is deleted (a further <c>del</c> event), as Redis does.
 /// Listings (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count) are RESP3 sets (<c>~</c>), in the set's order
-/// (numeric for an intset, unsigned byte order for a hashtable; Redis's hashtable order is unspecified).
+/// (numeric for an intset; for a hashtable the (hash, member) order of its tree, pseudo-random like Redis's unspecified
+/// hashtable order).
 /// Read commands count a keyspace hit or miss per key; writes do not (Redis's <c>lookupKeyWrite</c>).
 /// </para>
 /// </summary>
@@ -207,7 +208,8 @@ public static class SetCommands
         for (long popped = 0; popped < count; popped++)
         {
             if (popped % PopBatch == 0) log?.Begin(db.Index, 2 + (int)Math.Min(PopBatch, count - popped)).Arg("SREM"u8).Arg(key);
-            // A hashtable member is a view into a leaf the persistent tree no longer changes; an intset's is in scratch.
+            // A hashtable member is a view into a leaf, read (written, logged) before the removal changes that leaf; an
+            // intset's is in scratch.
             ReadOnlySpan<byte> member = set.ElementAt(random.NextInt64(set.Count), scratch);
             w.WriteBulkString(member);
             log?.Arg(member);
@@ -552,10 +554,10 @@ public static class SetCommands
     /// <c>SSCAN key cursor [MATCH pattern] [COUNT count]</c>: <c>*2</c> of the next cursor (a bulk string, "0" when done)
     /// and an array of members (<see cref="OrderedScan"/>).
     /// <para>
-    /// An intset is returned whole in one call (cursor 0), as Redis does. A hashtable's cursor is a position in member
-    /// order ("after member M"): a member present for the whole scan is returned exactly once, whatever other clients add or
-    /// remove. One call examines at most COUNT members; MATCH filters what was examined (a call may return none with a
-    /// non-zero cursor); a pattern with a literal prefix seeks straight to it and ends the scan past it.
+    /// An intset is returned whole in one call (cursor 0), as Redis does. A hashtable's cursor is a position in the set's
+    /// (hash, member) order ("after member M"): a member present for the whole scan is returned exactly once, whatever
+    /// other clients add or remove. One call examines at most COUNT members; MATCH filters what was examined (a call may
+    /// return none with a non-zero cursor), as Redis's.
     /// </para>
     /// <para>
     /// Errors, in Redis's order: <c>-ERR invalid cursor</c> (also for a cursor RespKv never issued or has forgotten, as

@@ -7,6 +7,7 @@ namespace RespKv.Storage;
 /// (member, score) entries, ordered by (score, member) — Redis's order: the scores as doubles (so -0 ties +0), then the
 /// members as unsigned bytes, shorter first on a common prefix — or, for the member index, by (32-bit hash of the member,
 /// member): an order that only serves lookups, spreads members evenly and routes on integers.
+/// A member index whose scores are all 0 is also a set's hashtable encoding (<see cref="SetValue"/>).
 /// <para>
 /// <b>Shape.</b> A leaf (<see cref="Leaf"/>) is one <c>byte[]</c> of entries packed in order,
 /// <c>[varint memberLength][member][8-byte little-endian score]</c> (19 bytes for a 10-byte member; the member index puts
@@ -150,10 +151,13 @@ internal sealed class ScoredMemberTree
     }
 
     /// <summary>The offset of entry <paramref name="index"/> of <paramref name="leaf"/> of a score-ordered tree (a walk from its start).</summary>
-    private static int OffsetOf(Leaf leaf, int index)
+    private static int OffsetOf(Leaf leaf, int index) => OffsetOf(leaf, index, 0);
+
+    /// <summary>The offset of entry <paramref name="index"/> of <paramref name="leaf"/> whose entries start with <paramref name="header"/> bytes (4 in the member index).</summary>
+    private static int OffsetOf(Leaf leaf, int index, int header)
     {
         int p = 0;
-        for (int i = 0; i < index; i++) p = Skip(leaf.Data, p);
+        for (int i = 0; i < index; i++) p = Skip(leaf.Data, p + header);
         return p;
     }
 
@@ -373,7 +377,7 @@ internal sealed class ScoredMemberTree
         }
         var leaf = (Leaf)node;
         index = (int)rank;
-        offset = OffsetOf(leaf, index);
+        offset = OffsetOf(leaf, index, _header);
         return leaf;
     }
 
@@ -383,12 +387,20 @@ internal sealed class ScoredMemberTree
     /// <summary>The last leaf.</summary>
     public Leaf Tail => _tail;
 
-    /// <summary>Moves to the next entry in order; false (unchanged) after the last.</summary>
-    public static bool StepForward(ref Leaf leaf, ref int offset, ref int index)
+    /// <summary>Moves to the next entry in order of a score-ordered tree; false (unchanged) after the last.</summary>
+    public static bool StepForward(ref Leaf leaf, ref int offset, ref int index) => StepForward(ref leaf, ref offset, ref index, 0);
+
+    /// <summary>Moves to the next entry in this tree's order (either order); false (unchanged) after the last.</summary>
+    public bool Advance(ref Leaf leaf, ref int offset, ref int index) => StepForward(ref leaf, ref offset, ref index, _header);
+
+    /// <summary>The member of the entry at <paramref name="offset"/> of <paramref name="leaf"/> of this tree (either order).</summary>
+    public ReadOnlySpan<byte> MemberOf(Leaf leaf, int offset) => MemberAt(leaf.Data, offset + _header);
+
+    private static bool StepForward(ref Leaf leaf, ref int offset, ref int index, int header)
     {
         if (index + 1 < leaf.Count)
         {
-            offset = Skip(leaf.Data, offset);
+            offset = Skip(leaf.Data, offset + header);
             index++;
             return true;
         }

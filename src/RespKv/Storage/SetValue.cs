@@ -12,14 +12,18 @@ namespace RespKv.Storage;
 /// <c>long[]</c> searched by binary search, 8 bytes per member; members are listed in numeric order, as Redis lists an
 /// intset.</item>
 /// <item><b>hashtable</b>: otherwise, for good (Redis 7.0 never converts back, even when the set empties to integers) —
-/// the members as the fields of a <see cref="SortedHash"/> with empty values, a B+tree of packed leaves in unsigned byte
-/// order. That order is what lets SSCAN's cursor be a position ("after member M", <see cref="HashScanCursors"/>), so a
-/// member present for the whole scan is returned exactly once whatever is added or removed meanwhile (Redis's
-/// reverse-binary cursor promises at least once). The tree is persistent: the set's own reference to it is what changes,
-/// so <see cref="Copy"/> shares it safely.</item>
+/// the members in a <see cref="ScoredMemberTree"/> in member-index mode (the one a sorted set looks its members up in),
+/// every score 0: a mutable order-statistic B+tree of packed entries <c>[4-byte hash][varint length][member][8-byte
+/// score]</c> ordered by (32-bit hash of the member, member bytes). SADD, SREM and SPOP change one leaf in place and
+/// allocate only when a leaf splits or grows; lookups compare integers and one member. The order is a total order that
+/// does not change while a member is present, so SSCAN's cursor is a position in it ("after member M": after
+/// (hash(M), M), <see cref="HashScanCursors"/>) and a member present for the whole scan is returned exactly once whatever
+/// is added or removed meanwhile (Redis's reverse-binary cursor promises at least once). Members are listed in that
+/// order — pseudo-random, as Redis's hashtable order is (the hash has a per-process random seed). The counts give
+/// SPOP/SRANDMEMBER a uniform random member by rank in O(log n).</item>
 /// </list>
 /// Visitors (<see cref="IHashVisitor"/>) receive each member as the field and an empty value. Not thread-safe: callers
-/// hold the key's shard lock (writes, and reads flagged <c>ReadsUnderLock</c>).
+/// hold the key's shard lock (writes, and reads flagged <c>ReadsUnderLock</c>); <see cref="Copy"/> is a deep copy.
 /// </summary>
 public sealed class SetValue : IOrderedSource, ISortableValue
 {
@@ -32,12 +36,17 @@ public sealed class SetValue : IOrderedSource, ISortableValue
 
     private long[] _ints;
     private int _intCount;
-    private SortedHash? _table;
+    private ScoredMemberTree? _table;
 
     /// <summary>An empty set in the intset encoding (Redis's <c>createIntsetObject</c>; SADD of a non-integer converts it at once).</summary>
     public SetValue() => _ints = [];
 
-    private SetValue(long[] ints, int intCount, SortedHash? table, long bytes)
+    /// <summary>An empty set in the hashtable encoding on <paramref name="table"/>, an empty member-index tree (tests use small leaves and inner nodes).</summary>
+    internal SetValue(ScoredMemberTree table) : this([], 0, table, 0)
+    {
+    }
+
+    private SetValue(long[] ints, int intCount, ScoredMemberTree? table, long bytes)
     {
         _ints = ints;
         _intCount = intCount;
@@ -58,7 +67,7 @@ public sealed class SetValue : IOrderedSource, ISortableValue
     public int IntCapacity => _table == null ? _ints.Length : 0;
 
     /// <summary>The hashtable encoding's tree (null for an intset): memory figures and tests.</summary>
-    internal SortedHash? Table => _table;
+    internal ScoredMemberTree? Table => _table;
 
     /// <summary>
     /// Adds <paramref name="member"/>; false when it was already there. An intset becomes a hashtable when the member is
@@ -79,9 +88,8 @@ public sealed class SetValue : IOrderedSource, ISortableValue
             }
             ConvertToTable();
         }
-        // A member already there changes nothing: no leaf is copied (SortedHash.Set would rewrite its empty value).
-        if (_table!.Contains(member)) return false;
-        _table = _table.Set(member, default, out _);
+        if (_table!.TryGetScore(0, member, out _)) return false;
+        _table.Insert(0, member);
         Bytes += member.Length;
         return true;
     }
@@ -102,9 +110,9 @@ public sealed class SetValue : IOrderedSource, ISortableValue
 
     private void ConvertToTable()
     {
-        SortedHash table = SortedHash.Empty;
+        var table = new ScoredMemberTree(byScore: false);
         Span<byte> text = stackalloc byte[MaxIntegerLength];
-        for (int i = 0; i < _intCount; i++) table = table.Set(Format(_ints[i], text), default, out _);
+        for (int i = 0; i < _intCount; i++) table.Insert(0, Format(_ints[i], text));
         _table = table;
         _ints = [];
         _intCount = 0;
@@ -115,9 +123,9 @@ public sealed class SetValue : IOrderedSource, ISortableValue
     {
         if (_table != null)
         {
-            _table = _table.Remove(member, out bool removed);
-            if (removed) Bytes -= member.Length;
-            return removed;
+            if (!_table.Remove(0, member)) return false;
+            Bytes -= member.Length;
+            return true;
         }
         if (!RespInteger.TryParse(member, out long n)) return false;
         int i = Array.BinarySearch(_ints, 0, _intCount, n);
@@ -132,13 +140,14 @@ public sealed class SetValue : IOrderedSource, ISortableValue
     /// <summary>True when <paramref name="member"/> is in the set (SISMEMBER).</summary>
     public bool Contains(ReadOnlySpan<byte> member)
     {
-        if (_table != null) return _table.Contains(member);
+        if (_table != null) return _table.TryGetScore(0, member, out _);
         return RespInteger.TryParse(member, out long n) && Array.BinarySearch(_ints, 0, _intCount, n) >= 0;
     }
 
     /// <summary>
-    /// The member at 0-based <paramref name="rank"/> in the set's order (numeric for an intset, byte order for a hashtable),
-    /// in O(log n); an intset member is formatted into <paramref name="scratch"/> (at least <see cref="MaxIntegerLength"/> bytes).
+    /// The member at 0-based <paramref name="rank"/> in the set's order (numeric for an intset, (hash, member) for a
+    /// hashtable), in O(log n); an intset member is formatted into <paramref name="scratch"/> (at least
+    /// <see cref="MaxIntegerLength"/> bytes). A hashtable member is a view into the set, valid until it next changes.
     /// </summary>
     public ReadOnlySpan<byte> ElementAt(long rank, Span<byte> scratch)
     {
@@ -147,8 +156,8 @@ public sealed class SetValue : IOrderedSource, ISortableValue
             if ((ulong)rank >= (ulong)_intCount) throw new ArgumentOutOfRangeException(nameof(rank));
             return Format(_ints[rank], scratch);
         }
-        _table.ElementAt(rank, out ReadOnlySpan<byte> member, out _);
-        return member;
+        ScoredMemberTree.Leaf leaf = _table.ByRank(rank, out int offset, out _);
+        return _table.MemberOf(leaf, offset);
     }
 
     /// <summary>Calls <paramref name="visitor"/> with every member (and an empty value) in the set's order until it returns false.</summary>
@@ -156,12 +165,12 @@ public sealed class SetValue : IOrderedSource, ISortableValue
     {
         if (_table != null)
         {
-            _table.ForEach(ref visitor);
+            if (_table.Count > 0) VisitFrom(_table.Head, 0, 0, ref visitor);
             return;
         }
         // A visitor may hold on to the member span for the walk's duration (a ref struct cannot be handed stack memory).
         byte[] text = t_walkText ??= new byte[MaxIntegerLength];
-        // Read once: a lock-free reader of the kind (DEBUG DIGEST-VALUE) then never indexes past a replaced array.
+        // Read once: a lock-free reader of the kind then never indexes past a replaced array.
         long[] ints = _ints;
         int count = Math.Min(_intCount, ints.Length);
         for (int i = 0; i < count; i++)
@@ -170,20 +179,45 @@ public sealed class SetValue : IOrderedSource, ISortableValue
         }
     }
 
+    /// <summary>Visits the hashtable's members from the entry at (<paramref name="leaf"/>, <paramref name="offset"/>, <paramref name="index"/>) on, in order.</summary>
+    private void VisitFrom<TVisitor>(ScoredMemberTree.Leaf leaf, int offset, int index, ref TVisitor visitor)
+        where TVisitor : IHashVisitor, allows ref struct
+    {
+        ScoredMemberTree table = _table!;
+        do
+        {
+            if (!visitor.Visit(table.MemberOf(leaf, offset), default)) return;
+        } while (table.Advance(ref leaf, ref offset, ref index));
+    }
+
     /// <summary>
-    /// A hashtable's members at or after <paramref name="start"/> (strictly after when <paramref name="exclusive"/>), in byte
-    /// order, to <paramref name="visitor"/> (SSCAN's resumable walk, <see cref="SortedHash.ForEachFrom"/>). An intset
-    /// visits every member (SSCAN returns an intset whole, as Redis does).
+    /// A hashtable's members at or after <paramref name="start"/>'s position in the set's (hash, member) order (strictly
+    /// after when <paramref name="exclusive"/>; <paramref name="start"/> need not be a member; an empty start that is not
+    /// exclusive means the first member), in that order, to
+    /// <paramref name="visitor"/> (SSCAN's resumable walk: two O(log n) descents to the start). An intset visits every
+    /// member (SSCAN returns an intset whole, as Redis does).
     /// </summary>
     public void ForEachFrom<TVisitor>(scoped ReadOnlySpan<byte> start, bool exclusive, ref TVisitor visitor)
         where TVisitor : IHashVisitor, allows ref struct
     {
-        if (_table != null) _table.ForEachFrom(start, exclusive, ref visitor);
-        else ForEach(ref visitor);
+        // From the first member: an empty non-exclusive start (the empty member's own position is elsewhere in hash order).
+        if (_table == null || (!exclusive && start.IsEmpty))
+        {
+            ForEach(ref visitor);
+            return;
+        }
+        long rank = _table.CountAtOrBefore(0, start);
+        if (!exclusive && rank > 0 && _table.TryGetScore(0, start, out _)) rank--;
+        if (rank >= _table.Count) return;
+        ScoredMemberTree.Leaf leaf = _table.ByRank(rank, out int offset, out int index);
+        VisitFrom(leaf, offset, index, ref visitor);
     }
 
-    /// <summary>A set equal to this one sharing no mutable state (COPY, the AOF rewrite's snapshot): the intset's array is copied, the hashtable's persistent tree shared.</summary>
-    public SetValue Copy() => new(_ints.AsSpan(0, _intCount).ToArray(), _intCount, _table, Bytes);
+    /// <inheritdoc />
+    public bool InByteOrder => false;
+
+    /// <summary>A set equal to this one sharing no mutable state (COPY, the AOF rewrite's snapshot): the intset's array or the hashtable's tree is copied.</summary>
+    public SetValue Copy() => new(_ints.AsSpan(0, _intCount).ToArray(), _intCount, _table?.Clone(), Bytes);
 
     private static ReadOnlySpan<byte> Format(long n, Span<byte> text)
     {

@@ -67,6 +67,7 @@ public static class DebugCommands
     /// </summary>
     private static void Object(ClientSession client, ReadOnlySpan<byte> key)
     {
+        using ShardWriteScope locked = LockForRead(client.Database, key);
         KeyEntry? entry = client.Database.FindNoTouch(key);
         if (entry == null)
         {
@@ -93,12 +94,21 @@ public static class DebugCommands
         for (int i = 2; i < args.Count; i++)
         {
             digest.Clear();
+            using ShardWriteScope locked = LockForRead(client.Database, args[i]);
             KeyEntry? entry = client.Database.FindNoTouch(args[i]);
             client.CountLookup(entry != null, args[i]);
             if (entry != null) RedisDigest.AddValue(digest, entry);
             client.Writer.WriteSimpleString(Hex(digest));
         }
     }
+
+    /// <summary>
+    /// The shard lock of <paramref name="key"/> for a read of its value (DEBUG is keyless to the executor, which runs it
+    /// without locks, while lists, sets and sorted sets change in place under that lock); nothing inside a transaction,
+    /// whose lock set the executor fixed beforehand.
+    /// </summary>
+    private static ShardWriteScope LockForRead(Database db, ReadOnlySpan<byte> key) =>
+        TransactionLocks.HeldByCurrentThread ? default : db.LockKey(key);
 
     /// <summary>Lower-case hex digits of <paramref name="bytes"/> (ASCII).</summary>
     private static byte[] Hex(ReadOnlySpan<byte> bytes) => System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(bytes));

@@ -48,7 +48,8 @@ public static class RedisDigest
     /// <summary>
     /// Redis's <c>computeDatasetDigest</c> over <paramref name="keyspace"/>: per non-empty database its number (big-endian
     /// 32 bits) is mixed in, then each key's digest (key mixed, then <see cref="AddValue"/>) is XORed in with <see cref="Xor"/>. All zeros when
-    /// every database is empty. Reads lock-free, shard by shard (a concurrent write may or may not be included).
+    /// every database is empty. Reads shard by shard, each under its lock (values of lists, sets and sorted sets change in
+    /// place under it; inside a transaction, whose lock set is fixed, without), so a concurrent write may or may not be included.
     /// </summary>
     public static byte[] Dataset(Keyspace keyspace)
     {
@@ -60,8 +61,10 @@ public static class RedisDigest
             if (db.Count == 0) continue;
             BinaryPrimitives.WriteInt32BigEndian(id, d);
             Mix(final, id);
-            foreach (KeyspaceShard shard in db.Shards)
+            for (int i = 0; i < db.Shards.Length; i++)
             {
+                KeyspaceShard shard = db.Shards[i];
+                using ShardWriteScope locked = TransactionLocks.HeldByCurrentThread ? default : db.LockKeyShard(1UL << i);
                 shard.ForEach(ref final, static (ref byte[] f, KeyEntry e) =>
                 {
                     Span<byte> digest = stackalloc byte[Length];

@@ -35,19 +35,12 @@ public sealed class SetKind : ValueKind<SetValue>
     /// <summary>
     /// Estimated heap bytes of <paramref name="value"/> (its <see cref="ValueKind.MemoryBytes"/>, which handlers changing a set
     /// compare before and after for <see cref="Database.Mutated"/>'s delta): an intset its object and its <c>long[]</c>
-    /// (8 bytes per slot); a hashtable its object, the tree's object, each member's bytes plus 6 (leaf offset and two
-    /// length bytes), and a tenth more for the leaves' free space, headers and the inner nodes. Measured live heap for
-    /// 1,000,000 members of 10 bytes: 17.6 bytes per member loaded in order, 17.1 shuffled; this estimate says 17.6.
+    /// (8 bytes per slot); a hashtable its object and its tree as laid out (<see cref="ScoredMemberTree.HeapBytes"/>:
+    /// the tree object, leaves and their arrays — 23 bytes per 10-byte member packed, plus free space — inner nodes
+    /// and separators).
     /// </summary>
-    public static long Estimate(SetValue value)
-    {
-        if (value.IsIntset) return ObjectBytes + KeyEntry.ArrayBytes(8 * value.IntCapacity);
-        long bytes = value.Bytes + 6 * value.Count;
-        return ObjectBytes + TreeBytes + bytes + bytes / 10;
-    }
-
-    /// <summary>Bytes of a <see cref="SortedHash"/> object and its first leaf's header.</summary>
-    private const long TreeBytes = 48;
+    public static long Estimate(SetValue value) =>
+        value.Table is { } table ? ObjectBytes + table.HeapBytes : ObjectBytes + KeyEntry.ArrayBytes(8 * value.IntCapacity);
 
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, SetValue value, IAofRewriteOutput output)
@@ -89,7 +82,7 @@ public sealed class SetKind : ValueKind<SetValue>
         }
     }
 
-    /// <summary>A deep copy (<see cref="SetValue.Copy"/>): sets change in place.</summary>
+    /// <summary>A deep copy (<see cref="SetValue.Copy"/>): sets change in place (COPY, the AOF rewrite's snapshot).</summary>
     protected override SetValue Copy(SetValue value) => value.Copy();
 
     /// <summary>
