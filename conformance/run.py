@@ -33,6 +33,8 @@ A line may start with one directive that changes how its replies are compared:
                   must be identical: the pushes a (RESP3, subscribed) connection gets around the command's
                   reply -- before it, after it, or between its elements (keyspace notifications of its own
                   writes) -- and the reply itself, in the order the server wrote them
+  !send CMD       CMD is sent and its reply not awaited (a blocking command: BLPOP, a SUBSCRIBE's later messages);
+                  a later !read on that connection compares what arrived
   !read           (no command) everything the connection receives until it stays quiet for a moment must be
                   identical: messages, pushes and invalidations other connections' commands sent it
 A line may start with @N (N = 1..9, before any directive) to run on the script's N-th connection, opened on first
@@ -53,12 +55,14 @@ import os
 import re
 import socket
 import sys
+import time
 
 import respkv_server
 
 HERE = respkv_server.HERE
 ROOT = respkv_server.ROOT
 QUIET_SECONDS = 0.25
+SEND_SETTLE_SECONDS = 0.1
 REPLY_TIMEOUT = 30.0
 
 
@@ -106,7 +110,7 @@ def split_args(line):
         args.append(m.group(2) * int(m.group(1)) if m else bytes(cur))
 
 
-DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw", "push", "read")
+DIRECTIVES = ("unordered", "unordered-pairs", "keys", "scan", "shape", "noint", "closed", "raw", "push", "read", "send")
 
 
 class Step:
@@ -440,6 +444,11 @@ class Side:
                 return ("received", self.unsubstitute(data), "closed" if closed else "open")
             if step.mode != "raw":
                 step = Step(step.family, step.script, step.lineno, step.text, step.mode, self.substitute(step.args), step.conn)
+            if step.mode == "send":
+                conn.send(b"*%d\r\n" % len(step.args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in step.args))
+                # Give the server time to run it (block the client) before the next step, maybe on another connection.
+                time.sleep(SEND_SETTLE_SECONDS)
+                return ("sent",)
             if step.mode == "raw":
                 conn.send(step.args[0])
                 data, closed = conn.read_until_quiet()
