@@ -220,6 +220,11 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData(1.5e-7, "1.4999999999999999e-07")]
     [InlineData(0.30000000000000004, "0.30000000000000004")]
     [InlineData(-0.0, "-0")]
+    [InlineData(0.0, "0")]
+    [InlineData(-42.0, "-42")]
+    [InlineData(99999999999999984.0, "99999999999999984")] // the largest double below 10^17: the integer fast path's edge
+    [InlineData(-1e16, "-10000000000000000")]
+    [InlineData(9007199254740994.0, "9007199254740994")]
     [InlineData(double.PositiveInfinity, "inf")]
     [InlineData(double.NegativeInfinity, "-inf")]
     public void ScoresPrintAsRedisPercent17g(double value, string expected)
@@ -239,10 +244,16 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData("inf", double.PositiveInfinity)]
     [InlineData("-Infinity", double.NegativeInfinity)]
     [InlineData("+INF", double.PositiveInfinity)]
+    [InlineData("-42", -42.0)]
+    [InlineData("007", 7.0)]
+    [InlineData("-0", -0.0)]
+    [InlineData("999999999999999", 999999999999999.0)] // 15 digits: the integer fast path's edge
+    [InlineData("9007199254740993", 9007199254740992.0)] // 16 digits, 2^53 + 1: rounded as strtod rounds
+    [InlineData("12345678901234567890123", 1.2345678901234568e22)]
     public void ScoresParseAsStrtod(string text, double expected)
     {
         Assert.True(DoubleText.TryParse(B(text), out double value));
-        Assert.Equal(expected, value);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(value));
     }
 
     [Theory]
