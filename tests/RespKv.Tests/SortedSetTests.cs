@@ -166,6 +166,42 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         Assert.InRange(set.MemoryBytes / (double)set.Count, 42, bytesPerMember);
     }
 
+    [Theory]
+    [InlineData(0.5)] // a member moves past a neighbour or two: within its leaf, or over a separator into the next
+    [InlineData(37.0)] // across many leaves: removed and inserted again
+    public void RescoresKeepBothIndexesInOrder(double step)
+    {
+        // Re-scores found through one member-index lookup (the spot then overwritten in place), as ZADD and ZINCRBY do them.
+        var set = new SortedSetValue(false, 128, 4);
+        var scores = new Dictionary<string, double>();
+        for (int i = 0; i < 2000; i++)
+        {
+            set.Add(B($"m{i}"), i % 200, long.MaxValue, long.MaxValue);
+            scores[$"m{i}"] = i % 200;
+        }
+        var random = new Random(3);
+        for (int k = 0; k < 20_000; k++)
+        {
+            string member = $"m{random.Next(2000)}";
+            SortedSetValue.MemberSpot spot = set.Find(B(member));
+            Assert.True(spot.Found);
+            Assert.Equal(scores[member], spot.Score);
+            double score = spot.Score + (random.Next(2) == 0 ? step : -step) * random.Next(1, 4);
+            Assert.Equal(score, set.UpdateScore(spot, B(member), score));
+            scores[member] = score;
+            if (k % 500 == 0) set.Validate();
+        }
+        set.Validate();
+        var expected = scores.Select(e => (e.Value, e.Key)).ToList();
+        expected.Sort(Order);
+        Assert.Equal(expected, Walk(set));
+        foreach ((string member, double score) in scores)
+        {
+            Assert.True(set.TryGetScore(B(member), out double stored));
+            Assert.Equal(score, stored);
+        }
+    }
+
     [Fact]
     public void LexRangesAmongEqualScoresAgreeWithAModel()
     {
