@@ -166,6 +166,42 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
         Assert.InRange(set.MemoryBytes / (double)set.Count, 42, bytesPerMember);
     }
 
+    [Theory]
+    [InlineData(0.5)] // a member moves past a neighbour or two: within its leaf, or over a separator into the next
+    [InlineData(37.0)] // across many leaves: removed and inserted again
+    public void RescoresKeepBothIndexesInOrder(double step)
+    {
+        // Re-scores found through one member-index lookup (the spot then overwritten in place), as ZADD and ZINCRBY do them.
+        var set = new SortedSetValue(false, 128, 4);
+        var scores = new Dictionary<string, double>();
+        for (int i = 0; i < 2000; i++)
+        {
+            set.Add(B($"m{i}"), i % 200, long.MaxValue, long.MaxValue);
+            scores[$"m{i}"] = i % 200;
+        }
+        var random = new Random(3);
+        for (int k = 0; k < 20_000; k++)
+        {
+            string member = $"m{random.Next(2000)}";
+            SortedSetValue.MemberSpot spot = set.Find(B(member));
+            Assert.True(spot.Found);
+            Assert.Equal(scores[member], spot.Score);
+            double score = spot.Score + (random.Next(2) == 0 ? step : -step) * random.Next(1, 4);
+            Assert.Equal(score, set.UpdateScore(spot, B(member), score));
+            scores[member] = score;
+            if (k % 500 == 0) set.Validate();
+        }
+        set.Validate();
+        var expected = scores.Select(e => (e.Value, e.Key)).ToList();
+        expected.Sort(Order);
+        Assert.Equal(expected, Walk(set));
+        foreach ((string member, double score) in scores)
+        {
+            Assert.True(set.TryGetScore(B(member), out double stored));
+            Assert.Equal(score, stored);
+        }
+    }
+
     [Fact]
     public void LexRangesAmongEqualScoresAgreeWithAModel()
     {
@@ -220,6 +256,11 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData(1.5e-7, "1.4999999999999999e-07")]
     [InlineData(0.30000000000000004, "0.30000000000000004")]
     [InlineData(-0.0, "-0")]
+    [InlineData(0.0, "0")]
+    [InlineData(-42.0, "-42")]
+    [InlineData(99999999999999984.0, "99999999999999984")] // the largest double below 10^17: the integer fast path's edge
+    [InlineData(-1e16, "-10000000000000000")]
+    [InlineData(9007199254740994.0, "9007199254740994")]
     [InlineData(double.PositiveInfinity, "inf")]
     [InlineData(double.NegativeInfinity, "-inf")]
     public void ScoresPrintAsRedisPercent17g(double value, string expected)
@@ -239,10 +280,16 @@ public sealed class SortedSetTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData("inf", double.PositiveInfinity)]
     [InlineData("-Infinity", double.NegativeInfinity)]
     [InlineData("+INF", double.PositiveInfinity)]
+    [InlineData("-42", -42.0)]
+    [InlineData("007", 7.0)]
+    [InlineData("-0", -0.0)]
+    [InlineData("999999999999999", 999999999999999.0)] // 15 digits: the integer fast path's edge
+    [InlineData("9007199254740993", 9007199254740992.0)] // 16 digits, 2^53 + 1: rounded as strtod rounds
+    [InlineData("12345678901234567890123", 1.2345678901234568e22)]
     public void ScoresParseAsStrtod(string text, double expected)
     {
         Assert.True(DoubleText.TryParse(B(text), out double value));
-        Assert.Equal(expected, value);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(value));
     }
 
     [Theory]

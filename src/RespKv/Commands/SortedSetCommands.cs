@@ -4,6 +4,7 @@ using RespKv.Protocol;
 using RespKv.Storage;
 using RespKv.Storage.Kinds;
 using static RespKv.Execution.CommandFlags;
+using MemberSpot = RespKv.Storage.SortedSetValue.MemberSpot;
 using Position = RespKv.Storage.SortedSetValue.Position;
 
 namespace RespKv.Commands;
@@ -108,6 +109,9 @@ public static class SortedSetCommands
     private const string MinMaxNotFloat = "ERR min or max is not a float";
     private const string NotStringRange = "ERR min or max not valid string range item";
     private const string NanScore = "ERR resulting score is not a number (NaN)";
+
+    /// <summary>ZADD's scores kept from its up-front check (on the stack); later ones are parsed again.</summary>
+    private const int ParsedScores = 8;
 
     // ------------------------------------------------------------------------------------------------ helpers
 
@@ -223,13 +227,16 @@ public static class SortedSetCommands
             w.WriteError("ERR INCR option supports a single increment-element pair");
             return;
         }
-        for (int j = i; j < args.Count; j += 2)
+        // Every score is checked before anything changes; the first few are kept (the rest parsed again below).
+        Span<double> parsed = stackalloc double[ParsedScores];
+        for (int j = i, k = 0; j < args.Count; j += 2, k++)
         {
-            if (!DoubleText.TryParse(args[j], out _))
+            if (!DoubleText.TryParse(args[j], out double value))
             {
                 w.WriteError(CommandErrors.NotFloat);
                 return;
             }
+            if (k < ParsedScores) parsed[k] = value;
         }
         ReadOnlySpan<byte> key = args[1];
         Database db = context.Database;
@@ -249,12 +256,16 @@ public static class SortedSetCommands
             set = NewSet(context);
         }
         var before = new Footprint(set);
-        for (int j = i; j < args.Count; j += 2)
+        for (int j = i, k = 0; j < args.Count; j += 2, k++)
         {
-            DoubleText.TryParse(args[j], out double score);
+            double score;
+            if (k < ParsedScores) score = parsed[k];
+            else DoubleText.TryParse(args[j], out score);
             ReadOnlySpan<byte> member = args[j + 1];
-            if (set.TryGetScore(member, out double current))
+            MemberSpot spot = set.Find(member);
+            if (spot.Found)
             {
+                double current = spot.Score;
                 if (nx) continue;
                 if (incr)
                 {
@@ -270,14 +281,14 @@ public static class SortedSetCommands
                 lastScore = score;
                 if (score != current)
                 {
-                    lastScore = set.UpdateScore(member, current, score);
+                    lastScore = set.UpdateScore(spot, member, score);
                     updated++;
                 }
             }
             else
             {
                 if (xx) continue;
-                lastScore = Add(context, set, member, score);
+                lastScore = set.Add(spot, member, score, context.Options.ZsetMaxListpackEntries, context.Options.ZsetMaxListpackValue);
                 processed++;
                 added++;
             }

@@ -62,11 +62,19 @@ public static class DoubleText
         // Decimal: digits [. digits] [e [sign] digits]; at least one digit in the mantissa.
         int q = 0, digits = 0;
         bool nonZero = false;
+        ulong integer = 0;
         while (q < rest.Length && IsDigit(rest[q]))
         {
             nonZero |= rest[q] != (byte)'0';
+            integer = integer * 10 + (uint)(rest[q] - '0'); // wraps past 19 digits: used only up to 15
             q++;
             digits++;
+        }
+        // Only digits, at most 15 of them: an integer below 2^53, exact as a double (the common score; -0 stays -0).
+        if (q == rest.Length && digits is > 0 and <= 15)
+        {
+            value = negative ? -(double)integer : integer;
+            return true;
         }
         if (q < rest.Length && rest[q] == (byte)'.')
         {
@@ -161,6 +169,13 @@ public static class DoubleText
         if (double.IsPositiveInfinity(value)) return Copy("inf"u8, destination);
         if (double.IsNegativeInfinity(value)) return Copy("-inf"u8, destination);
         if (double.IsNaN(value)) return Copy("nan"u8, destination);
+        // An integer below 10^17 in magnitude prints as its digits (%.17g uses no exponent there): integer formatting, far
+        // cheaper than G17. -0 is left to G17 ("-0").
+        if (Math.Abs(value) < 1e17 && value == Math.Truncate(value) && (value != 0 || !double.IsNegative(value)))
+        {
+            ((long)value).TryFormat(destination, out int digits, default, CultureInfo.InvariantCulture);
+            return digits;
+        }
         value.TryFormat(destination, out int n, "G17", CultureInfo.InvariantCulture);
         for (int i = 0; i < n; i++)
             if (destination[i] == (byte)'E') destination[i] = (byte)'e';

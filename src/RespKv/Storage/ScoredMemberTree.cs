@@ -52,9 +52,8 @@ internal sealed class ScoredMemberTree
     private Node _root;
     private Leaf _head, _tail;
 
-    // The path of the last FindKey(record: true): inner node and child index per level, root first.
-    [ThreadStatic] private static Inner[]? t_path;
-    [ThreadStatic] private static int[]? t_index;
+    // The path of this thread's last recording descent (one thread-static read per change).
+    [ThreadStatic] private static PathBuffer? t_path;
 
     /// <summary>An empty tree ordered by (score, member) when <paramref name="byScore"/>, else by member.</summary>
     public ScoredMemberTree(bool byScore, int maxLeafBytes = DefaultMaxLeafBytes, int maxChildren = DefaultMaxChildren)
@@ -106,6 +105,46 @@ internal sealed class ScoredMemberTree
                 for (int i = 0; i < Length; i++) total += Counts[i];
                 return total;
             }
+        }
+    }
+
+    /// <summary>
+    /// The path of a recording descent: inner node and child index per level, root first, and a stamp that every recording
+    /// descent and every change made from a <see cref="Spot"/> bumps (a spot is used only while its stamp is current).
+    /// </summary>
+    private sealed class PathBuffer
+    {
+        public readonly Inner[] Nodes = new Inner[MaxDepth];
+        public readonly int[] Indexes = new int[MaxDepth];
+        public long Stamp;
+    }
+
+    private static PathBuffer ThreadPath => t_path ??= new PathBuffer();
+
+    /// <summary>
+    /// Where <see cref="Find"/> found a key, or where it would go: valid for <see cref="SetScore"/> until this tree next
+    /// changes, and for <see cref="Insert(in Spot, double, ReadOnlySpan{byte})"/> / <see cref="Remove(in Spot, double, ReadOnlySpan{byte})"/>
+    /// while no other descent has recorded a path on this thread since (else they descend again).
+    /// </summary>
+    public readonly struct Spot
+    {
+        internal readonly Leaf Leaf;
+        internal readonly int Offset, Index, Depth;
+        internal readonly long Stamp;
+        internal readonly uint Hash;
+
+        /// <summary>True when the key is in the tree (at this spot).</summary>
+        public readonly bool Found;
+
+        internal Spot(Leaf leaf, int offset, int index, int depth, long stamp, uint hash, bool found)
+        {
+            Leaf = leaf;
+            Offset = offset;
+            Index = index;
+            Depth = depth;
+            Stamp = stamp;
+            Hash = hash;
+            Found = found;
         }
     }
 
@@ -258,16 +297,17 @@ internal sealed class ScoredMemberTree
     /// Walks from the root to the leaf whose range holds the first entry <paramref name="bound"/> does not put before it:
     /// in each inner node, the last child whose separator is before the bound. When <paramref name="ranked"/>, adds the
     /// entries of the children passed over to <paramref name="rank"/> (else it stays 0: lookups leave the counts unread);
-    /// records the path (for a change) when <paramref name="record"/>.
+    /// records the path (for a change) in <paramref name="record"/> when given, bumping its stamp.
     /// </summary>
-    private Leaf Descend<TBound>(scoped ref TBound bound, bool ranked, bool record, out int depth, out long rank) where TBound : IEntryBound, allows ref struct
+    private Leaf Descend<TBound>(scoped ref TBound bound, bool ranked, PathBuffer? record, out int depth, out long rank) where TBound : IEntryBound, allows ref struct
     {
         Inner[]? path = null;
         int[]? indexes = null;
-        if (record)
+        if (record != null)
         {
-            path = t_path ??= new Inner[MaxDepth];
-            indexes = t_index ??= new int[MaxDepth];
+            path = record.Nodes;
+            indexes = record.Indexes;
+            record.Stamp++;
         }
         Node node = _root;
         rank = 0;
@@ -287,9 +327,9 @@ internal sealed class ScoredMemberTree
             {
                 for (int i = 0; i < c; i++) rank += inner.Counts[i];
             }
-            if (record)
+            if (path != null)
             {
-                path![depth] = inner;
+                path[depth] = inner;
                 indexes![depth] = c;
             }
             depth++;
@@ -301,7 +341,7 @@ internal sealed class ScoredMemberTree
     /// <summary>The number of leading entries <paramref name="bound"/> puts before it (a monotone bound: true, then false): O(log n).</summary>
     public long CountBefore<TBound>(scoped ref TBound bound) where TBound : IEntryBound, allows ref struct
     {
-        Leaf leaf = Descend(ref bound, ranked: true, record: false, out _, out long rank);
+        Leaf leaf = Descend(ref bound, ranked: true, record: null, out _, out long rank);
         int p = 0, i = 0;
         while (i < leaf.Count && bound.Before(leaf.Data, p))
         {
@@ -321,9 +361,9 @@ internal sealed class ScoredMemberTree
     /// <summary>
     /// Finds the key: the leaf that holds it or would, the offset and index there of the first entry not before it,
     /// its rank (when <paramref name="ranked"/>; else its index in the leaf), and whether that entry is the key. Records the
-    /// path when <paramref name="record"/>.
+    /// path in <paramref name="record"/> when given.
     /// </summary>
-    private Leaf FindKey(scoped in Probe key, bool record, out int depth, out int offset, out int index, out long rank, out bool found, bool ranked = false)
+    private Leaf FindKey(scoped in Probe key, PathBuffer? record, out int depth, out int offset, out int index, out long rank, out bool found, bool ranked = false)
     {
         var route = new AtOrBefore(this, key);
         Leaf leaf = Descend(ref route, ranked, record, out depth, out rank);
@@ -352,7 +392,7 @@ internal sealed class ScoredMemberTree
     /// <summary>The score stored with the key (<paramref name="member"/>; <paramref name="score"/> too when ordered by score), or false.</summary>
     public bool TryGetScore(double score, ReadOnlySpan<byte> member, out double stored)
     {
-        Leaf leaf = FindKey(KeyOf(score, member), record: false, out _, out int offset, out _, out _, out bool found);
+        Leaf leaf = FindKey(KeyOf(score, member), record: null, out _, out int offset, out _, out _, out bool found);
         stored = found ? ScoreAt(leaf.Data, offset + _header) : 0;
         return found;
     }
@@ -360,7 +400,7 @@ internal sealed class ScoredMemberTree
     /// <summary>The 0-based rank of the key, or -1 when absent.</summary>
     public long RankOf(double score, ReadOnlySpan<byte> member)
     {
-        FindKey(KeyOf(score, member), record: false, out _, out _, out _, out long rank, out bool found, ranked: true);
+        FindKey(KeyOf(score, member), record: null, out _, out _, out _, out long rank, out bool found, ranked: true);
         return found ? rank : -1;
     }
 
@@ -430,50 +470,65 @@ internal sealed class ScoredMemberTree
 
     // ------------------------------------------------------------------------------------------------ writes
 
-    /// <summary>Overwrites the score stored with <paramref name="member"/> (a member-ordered tree); false when absent.</summary>
-    public bool TrySetScore(ReadOnlySpan<byte> member, double score)
+    /// <summary>
+    /// Looks up the key (<paramref name="member"/>; <paramref name="score"/> too when ordered by score), recording the path:
+    /// where it is (<see cref="Spot.Found"/>) or would go, for a change without a second descent.
+    /// </summary>
+    public Spot Find(double score, ReadOnlySpan<byte> member)
     {
-        Leaf leaf = FindKey(KeyOf(0, member), record: false, out _, out int offset, out _, out _, out bool found);
-        if (!found) return false;
-        int p = offset + _header;
-        int length = Varint.Read(leaf.Data, ref p);
-        BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(p + length), score);
-        return true;
+        PathBuffer path = ThreadPath;
+        Probe key = KeyOf(score, member);
+        Leaf leaf = FindKey(key, path, out int depth, out int offset, out int index, out _, out bool found);
+        return new Spot(leaf, offset, index, depth, path.Stamp, key.Hash, found);
     }
 
-    /// <summary>
-    /// Gives the entry (<paramref name="current"/>, <paramref name="member"/>) of a score-ordered tree the score
-    /// <paramref name="score"/> in place when that keeps it between the same neighbours of its leaf (or at an end of the
-    /// tree); false, changing nothing, when it would move (or is absent).
-    /// </summary>
-    public bool TryRescore(double current, ReadOnlySpan<byte> member, double score)
-    {
-        Leaf leaf = FindKey(KeyOf(current, member), record: false, out _, out int offset, out int index, out _, out bool found);
-        if (!found) return false;
-        Probe moved = KeyOf(score, member);
-        if (index > 0 ? CompareAt(leaf.Data, OffsetOf(leaf, index - 1), moved, out _) >= 0 : leaf.Prev != null) return false;
-        int next = Skip(leaf.Data, offset);
-        if (index + 1 < leaf.Count ? CompareAt(leaf.Data, next, moved, out _) <= 0 : leaf.Next != null) return false;
-        BinaryPrimitives.WriteDoubleLittleEndian(leaf.Data.AsSpan(next - 8), score);
-        return true;
-    }
+    /// <summary>The score stored in the entry at <paramref name="spot"/> (found, and the tree unchanged since).</summary>
+    public double ScoreAt(in Spot spot) => ScoreAt(spot.Leaf.Data, spot.Offset + _header);
+
+    /// <summary>Overwrites the score stored in the entry at <paramref name="spot"/> of a member-ordered tree (found, and the tree unchanged since).</summary>
+    public void SetScore(in Spot spot, double score) =>
+        BinaryPrimitives.WriteDoubleLittleEndian(spot.Leaf.Data.AsSpan(Next(spot.Leaf.Data, spot.Offset) - 8), score);
 
     /// <summary>Inserts the entry (<paramref name="score"/>, <paramref name="member"/>), which must not be present.</summary>
     public void Insert(double score, ReadOnlySpan<byte> member)
     {
+        PathBuffer path = ThreadPath;
         Probe key = KeyOf(score, member);
-        Leaf leaf = FindKey(key, record: true, out int depth, out int offset, out int index, out _, out bool found);
+        Leaf leaf = FindKey(key, path, out int depth, out int offset, out int index, out _, out bool found);
         if (found) throw new InvalidOperationException("entry already present");
-        int size = EntrySize(member.Length);
-        bool fits = leaf.Used + size <= _maxLeafBytes || leaf.Count == 0;
-        if (!fits && depth > 0 && TryBalance(leaf, t_path![depth - 1], t_index![depth - 1], size))
+        InsertFound(path, leaf, depth, offset, index, key);
+    }
+
+    /// <summary>
+    /// Inserts the entry (<paramref name="score"/>, <paramref name="member"/>) where <paramref name="spot"/> (not found: a
+    /// lookup of that key) says it goes — or by a new descent when another descent has recorded a path since.
+    /// </summary>
+    public void Insert(in Spot spot, double score, ReadOnlySpan<byte> member)
+    {
+        if (spot.Found) throw new InvalidOperationException("entry already present");
+        PathBuffer path = ThreadPath;
+        if (path.Stamp != spot.Stamp)
         {
-            Insert(score, member); // both leaves now have room: descend again
+            Insert(score, member);
             return;
         }
-        Inner[]? path = t_path;
-        int[]? indexes = t_index;
-        for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]++;
+        InsertFound(path, spot.Leaf, spot.Depth, spot.Offset, spot.Index, new Probe(_byScore, score, spot.Hash, member));
+    }
+
+    /// <summary>Inserts <paramref name="key"/> at <paramref name="offset"/> (entry <paramref name="index"/>) of <paramref name="leaf"/>, reached by the path just recorded in <paramref name="path"/>.</summary>
+    private void InsertFound(PathBuffer path, Leaf leaf, int depth, int offset, int index, scoped in Probe key)
+    {
+        path.Stamp++; // the path is about to go stale
+        int size = EntrySize(key.Member.Length);
+        bool fits = leaf.Used + size <= _maxLeafBytes || leaf.Count == 0;
+        if (!fits && depth > 0 && TryBalance(leaf, path.Nodes[depth - 1], path.Indexes[depth - 1], size))
+        {
+            Insert(key.Score, key.Member); // both leaves now have room: descend again
+            return;
+        }
+        Inner[] nodes = path.Nodes;
+        int[] indexes = path.Indexes;
+        for (int d = 0; d < depth; d++) nodes[d].Counts[indexes[d]]++;
         Count++;
         if (fits)
         {
@@ -481,7 +536,78 @@ internal sealed class ScoredMemberTree
             InsertAt(leaf, offset, size, key);
             return;
         }
-        SplitAndInsert(leaf, depth, offset, index, size, key);
+        SplitAndInsert(path, leaf, depth, offset, index, size, key);
+    }
+
+    /// <summary>
+    /// Gives the entry (<paramref name="current"/>, <paramref name="member"/>) of a score-ordered tree the score
+    /// <paramref name="score"/> (Redis's <c>zslUpdateScore</c>): when the new key still belongs in the entry's leaf (between
+    /// the separators around it) the entry moves within that leaf, else it is removed and inserted again. The member must
+    /// not be a view into this tree. Throws <see cref="InvalidOperationException"/> when the entry is absent.
+    /// </summary>
+    public void Move(double current, ReadOnlySpan<byte> member, double score)
+    {
+        PathBuffer path = ThreadPath;
+        Leaf leaf = FindKey(KeyOf(current, member), path, out int depth, out int offset, out _, out _, out bool found);
+        if (!found) throw new InvalidOperationException("entry not in this tree");
+        Probe moved = KeyOf(score, member);
+        if (!WithinLeafBounds(path, depth, moved))
+        {
+            RemoveFound(path, leaf, depth, offset);
+            Insert(score, member);
+            return;
+        }
+        byte[] data = leaf.Data;
+        int size = Next(data, offset) - offset, end = offset + size;
+        // The first other entry not before the new key: its offset (the leaf's end when there is none).
+        int p = 0;
+        for (int i = 0; i < leaf.Count; i++)
+        {
+            if (p == offset)
+            {
+                p = end;
+                continue;
+            }
+            if (CompareAt(data, p, moved, out int next) >= 0) break;
+            p = next;
+        }
+        if (p < offset)
+        {
+            data.AsSpan(p, offset - p).CopyTo(data.AsSpan(p + size));
+            Write(data, p, moved);
+        }
+        else if (p > end)
+        {
+            data.AsSpan(end, p - end).CopyTo(data.AsSpan(offset));
+            Write(data, p - size, moved);
+        }
+        else Write(data, offset, moved);
+    }
+
+    /// <summary>True when <paramref name="key"/> lies between the separators around the leaf at the end of the recorded path (at or after the lower one, before the upper one).</summary>
+    private bool WithinLeafBounds(PathBuffer path, int depth, scoped in Probe key)
+    {
+        Inner[] nodes = path.Nodes;
+        int[] indexes = path.Indexes;
+        bool low = false, high = false;
+        for (int d = depth - 1; d >= 0 && !(low && high); d--)
+        {
+            Inner inner = nodes[d];
+            int c = indexes[d];
+            if (!low && c > 0)
+            {
+                low = true;
+                ulong route = inner.Routes[c];
+                if (route > key.Route || (route == key.Route && CompareAt(inner.Keys[c]!, 0, key, out _) > 0)) return false;
+            }
+            if (!high && c + 1 < inner.Length)
+            {
+                high = true;
+                ulong route = inner.Routes[c + 1];
+                if (route < key.Route || (route == key.Route && CompareAt(inner.Keys[c + 1]!, 0, key, out _) <= 0)) return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
@@ -572,7 +698,7 @@ internal sealed class ScoredMemberTree
     /// at the leaf's end the new entry starts the new right leaf; at its start it stays alone on the left; else the bytes
     /// are halved.
     /// </summary>
-    private void SplitAndInsert(Leaf leaf, int depth, int offset, int index, int size, scoped in Probe key)
+    private void SplitAndInsert(PathBuffer path, Leaf leaf, int depth, int offset, int index, int size, scoped in Probe key)
     {
         int n = leaf.Count, m, split;
         if (index == n)
@@ -616,14 +742,14 @@ internal sealed class ScoredMemberTree
         leaf.Next = sibling;
         byte[] separator = sibling.Data.AsSpan(0, Next(sibling.Data, 0)).ToArray();
         HeapBytes += LeafBytes(sibling) + KeyEntry.ArrayBytes(separator.Length);
-        InsertChild(depth, leaf, sibling, separator, KeyAt(separator, 0).Route);
+        InsertChild(path, depth, leaf, sibling, separator, KeyAt(separator, 0).Route);
     }
 
     /// <summary>Puts <paramref name="right"/> (lower bound <paramref name="key"/>) after <paramref name="left"/>, the node at the end of the recorded path of <paramref name="depth"/> levels; splits full inner nodes upward.</summary>
-    private void InsertChild(int depth, Node left, Node right, byte[] key, ulong route)
+    private void InsertChild(PathBuffer recorded, int depth, Node left, Node right, byte[] key, ulong route)
     {
-        Inner[]? path = t_path;
-        int[]? indexes = t_index;
+        Inner[] path = recorded.Nodes;
+        int[] indexes = recorded.Indexes;
         while (true)
         {
             if (depth == 0)
@@ -639,8 +765,8 @@ internal sealed class ScoredMemberTree
                 _root = root;
                 return;
             }
-            Inner parent = path![depth - 1];
-            int c = indexes![depth - 1], tail = parent.Length - c - 1;
+            Inner parent = path[depth - 1];
+            int c = indexes[depth - 1], tail = parent.Length - c - 1;
             Array.Copy(parent.Children, c + 1, parent.Children, c + 2, tail);
             Array.Copy(parent.Keys, c + 1, parent.Keys, c + 2, tail);
             Array.Copy(parent.Routes, c + 1, parent.Routes, c + 2, tail);
@@ -683,19 +809,59 @@ internal sealed class ScoredMemberTree
     /// <summary>Removes the entry (<paramref name="score"/>, <paramref name="member"/>); false when absent.</summary>
     public bool Remove(double score, ReadOnlySpan<byte> member)
     {
-        Leaf leaf = FindKey(KeyOf(score, member), record: true, out int depth, out int offset, out _, out _, out bool found);
-        if (!found) return false;
-        Inner[]? path = t_path;
-        int[]? indexes = t_index;
-        for (int d = 0; d < depth; d++) path![d].Counts[indexes![d]]--;
+        PathBuffer path = ThreadPath;
+        Leaf leaf = FindKey(KeyOf(score, member), path, out int depth, out int offset, out _, out _, out bool found);
+        if (found) RemoveFound(path, leaf, depth, offset);
+        return found;
+    }
+
+    /// <summary>
+    /// Removes the entry at <paramref name="spot"/> (found by a lookup of (<paramref name="score"/>, <paramref name="member"/>)),
+    /// or by a new descent when another descent has recorded a path since.
+    /// </summary>
+    public void Remove(in Spot spot, double score, ReadOnlySpan<byte> member)
+    {
+        if (!spot.Found) throw new InvalidOperationException("entry not in this tree");
+        PathBuffer path = ThreadPath;
+        if (path.Stamp == spot.Stamp) RemoveFound(path, spot.Leaf, spot.Depth, spot.Offset);
+        else if (!Remove(score, member)) throw new InvalidOperationException("entry not in this tree");
+    }
+
+    /// <summary>Removes the first entry (the last when <paramref name="last"/>) of the tree, which is not empty: a descent along one edge, no comparisons.</summary>
+    public void RemoveEnd(bool last)
+    {
+        if (Count == 0) throw new InvalidOperationException("empty tree");
+        PathBuffer path = ThreadPath;
+        path.Stamp++;
+        Node node = _root;
+        int depth = 0;
+        while (node is Inner inner)
+        {
+            int c = last ? inner.Length - 1 : 0;
+            path.Nodes[depth] = inner;
+            path.Indexes[depth] = c;
+            depth++;
+            node = inner.Children[c];
+        }
+        var leaf = (Leaf)node;
+        RemoveFound(path, leaf, depth, last ? LastOffset(leaf) : 0);
+    }
+
+    /// <summary>Removes the entry at <paramref name="offset"/> of <paramref name="leaf"/>, reached by the path just recorded in <paramref name="recorded"/>; merges what went under a quarter full.</summary>
+    private void RemoveFound(PathBuffer recorded, Leaf leaf, int depth, int offset)
+    {
+        recorded.Stamp++; // the path is about to go stale
+        Inner[] path = recorded.Nodes;
+        int[] indexes = recorded.Indexes;
+        for (int d = 0; d < depth; d++) path[d].Counts[indexes[d]]--;
         Count--;
         int size = Next(leaf.Data, offset) - offset;
         leaf.Data.AsSpan(offset + size, leaf.Used - offset - size).CopyTo(leaf.Data.AsSpan(offset));
         leaf.Used -= size;
         leaf.Count--;
-        if (depth == 0) return true;
-        Inner parent = path![depth - 1];
-        int c = indexes![depth - 1];
+        if (depth == 0) return;
+        Inner parent = path[depth - 1];
+        int c = indexes[depth - 1];
         if (leaf.Count == 0)
         {
             Unlink(leaf);
@@ -705,11 +871,10 @@ internal sealed class ScoredMemberTree
         {
             if (c > 0 && parent.Children[c - 1] is Leaf before && before.Used + leaf.Used <= _maxLeafBytes) MergeLeaves(parent, c - 1);
             else if (c + 1 < parent.Length && parent.Children[c + 1] is Leaf after && leaf.Used + after.Used <= _maxLeafBytes) MergeLeaves(parent, c);
-            else return true;
+            else return;
         }
-        else return true;
-        Rebalance(depth - 1);
-        return true;
+        else return;
+        Rebalance(recorded, depth - 1);
     }
 
     private void Unlink(Leaf leaf)
@@ -774,10 +939,10 @@ internal sealed class ScoredMemberTree
     }
 
     /// <summary>After inner node path[<paramref name="d"/>] lost a child: drops empty inner nodes, merges those under a quarter full with a neighbour, shortens the root.</summary>
-    private void Rebalance(int d)
+    private void Rebalance(PathBuffer recorded, int d)
     {
-        Inner[] path = t_path!;
-        int[] indexes = t_index!;
+        Inner[] path = recorded.Nodes;
+        int[] indexes = recorded.Indexes;
         for (; d > 0; d--)
         {
             Inner inner = path[d], parent = path[d - 1];

@@ -67,6 +67,12 @@ public sealed class SortedSetValue : ISortableValue
         /// <summary>True at an entry; false past either end (the default value).</summary>
         public bool Exists => _leaf != null;
 
+        /// <summary>True at the first entry of the set.</summary>
+        internal bool IsFirst => _leaf != null && _index == 0 && _leaf.Prev == null;
+
+        /// <summary>True at the last entry of the set.</summary>
+        internal bool IsLast => _leaf != null && _index == _leaf.Count - 1 && _leaf.Next == null;
+
         /// <summary>The member's bytes (a view into the set: valid until it changes).</summary>
         public ReadOnlySpan<byte> Member => ScoredMemberTree.MemberAt(_leaf!.Data, _offset);
 
@@ -138,6 +144,36 @@ public sealed class SortedSetValue : ISortableValue
     /// <summary>True when <paramref name="member"/> is in the set.</summary>
     public bool Contains(ReadOnlySpan<byte> member) => _byMember.TryGetScore(0, member, out _);
 
+    /// <summary>
+    /// A member looked up for a change (<see cref="Find"/>): whether it is in the set, its score, and where it is (or would
+    /// go) in the member index, so that <see cref="Add(in MemberSpot, ReadOnlySpan{byte}, double, long, long)"/>,
+    /// <see cref="UpdateScore(in MemberSpot, ReadOnlySpan{byte}, double)"/> and <see cref="Remove(in MemberSpot, ReadOnlySpan{byte})"/>
+    /// need no second lookup. Valid until the set next changes.
+    /// </summary>
+    public readonly struct MemberSpot
+    {
+        internal readonly ScoredMemberTree.Spot Spot;
+
+        /// <summary>The member's score (0 when <see cref="Found"/> is false).</summary>
+        public readonly double Score;
+
+        internal MemberSpot(in ScoredMemberTree.Spot spot, double score)
+        {
+            Spot = spot;
+            Score = score;
+        }
+
+        /// <summary>True when the member is in the set.</summary>
+        public bool Found => Spot.Found;
+    }
+
+    /// <summary>Looks <paramref name="member"/> up for a change: one descent of the member index (O(log n)), no allocation.</summary>
+    public MemberSpot Find(ReadOnlySpan<byte> member)
+    {
+        ScoredMemberTree.Spot spot = _byMember.Find(0, member);
+        return new MemberSpot(spot, spot.Found ? _byMember.ScoreAt(spot) : 0);
+    }
+
     /// <summary>The 0-based rank of <paramref name="member"/> in ascending order (ZRANK), or false when it is not in the set.</summary>
     public bool TryGetRank(ReadOnlySpan<byte> member, out long rank)
     {
@@ -153,11 +189,18 @@ public sealed class SortedSetValue : ISortableValue
     /// than <paramref name="maxListpackEntries"/> members or the member is longer than <paramref name="maxListpackValue"/>
     /// bytes (Redis's conversion). A listpack set stores -0 as 0, as Redis's listpack does.
     /// </summary>
-    public double Add(ReadOnlySpan<byte> member, double score, long maxListpackEntries, long maxListpackValue)
+    public double Add(ReadOnlySpan<byte> member, double score, long maxListpackEntries, long maxListpackValue) =>
+        Add(Find(member), member, score, maxListpackEntries, maxListpackValue);
+
+    /// <summary>
+    /// <see cref="Add(ReadOnlySpan{byte}, double, long, long)"/> for a member <paramref name="spot"/> (<see cref="Find"/> of
+    /// <paramref name="member"/>, the set unchanged since) says is absent: its member-index insert needs no descent.
+    /// </summary>
+    public double Add(in MemberSpot spot, ReadOnlySpan<byte> member, double score, long maxListpackEntries, long maxListpackValue)
     {
         if (IsListpack && (Count + 1 > maxListpackEntries || member.Length > maxListpackValue)) IsListpack = false;
         if (IsListpack && score == 0) score = 0; // -0 → +0
-        _byMember.Insert(score, member);
+        _byMember.Insert(spot.Spot, score, member); // before the score tree's descent, which would make the spot's path stale
         _byScore.Insert(score, member);
         MemberBytes += member.Length;
         return score;
@@ -169,24 +212,42 @@ public sealed class SortedSetValue : ISortableValue
     /// </summary>
     public double UpdateScore(ReadOnlySpan<byte> member, double current, double score)
     {
+        MemberSpot spot = Find(member);
+        if (!spot.Found || spot.Score != current)
+            throw new InvalidOperationException("member not in this sorted set with that score");
+        return UpdateScore(spot, member, score);
+    }
+
+    /// <summary>
+    /// <see cref="UpdateScore(ReadOnlySpan{byte}, double, double)"/> for a member <paramref name="spot"/> (<see cref="Find"/> of
+    /// <paramref name="member"/>, the set unchanged since) found: the member index's score is overwritten where the lookup
+    /// found it, and the score order's entry moves within its leaf when it still belongs there. The member must not be a
+    /// view into this set.
+    /// </summary>
+    public double UpdateScore(in MemberSpot spot, ReadOnlySpan<byte> member, double score)
+    {
+        if (!spot.Found) throw new InvalidOperationException("member not in this sorted set");
         if (IsListpack && score == 0) score = 0;
-        if (!_byScore.TryRescore(current, member, score))
-        {
-            if (!_byScore.Remove(current, member)) throw new InvalidOperationException("member not in this sorted set with that score");
-            _byScore.Insert(score, member);
-        }
-        _byMember.TrySetScore(member, score);
+        _byScore.Move(spot.Score, member, score);
+        _byMember.SetScore(spot.Spot, score);
         return score;
     }
 
     /// <summary>Removes <paramref name="member"/>; false when it was not in the set.</summary>
     public bool Remove(ReadOnlySpan<byte> member)
     {
-        if (!_byMember.TryGetScore(0, member, out double score)) return false;
-        _byMember.Remove(score, member);
-        _byScore.Remove(score, member);
-        MemberBytes -= member.Length;
+        MemberSpot spot = Find(member);
+        if (!spot.Found) return false;
+        Remove(spot, member);
         return true;
+    }
+
+    /// <summary>Removes the member <paramref name="spot"/> (<see cref="Find"/> of <paramref name="member"/>, the set unchanged since) found.</summary>
+    public void Remove(in MemberSpot spot, ReadOnlySpan<byte> member)
+    {
+        _byMember.Remove(spot.Spot, spot.Score, member); // before the score tree's descent, which would make the spot's path stale
+        _byScore.Remove(spot.Score, member);
+        MemberBytes -= member.Length;
     }
 
     /// <summary>Removes the entry at <paramref name="position"/> (which, like every position, is invalid afterwards).</summary>
@@ -197,7 +258,9 @@ public sealed class SortedSetValue : ISortableValue
         double score = position.Score;
         int length = member.Length;
         _byMember.Remove(score, member);
-        _byScore.Remove(score, member);
+        if (position.IsFirst) _byScore.RemoveEnd(last: false);
+        else if (position.IsLast) _byScore.RemoveEnd(last: true);
+        else _byScore.Remove(score, member);
         MemberBytes -= length;
     }
 
