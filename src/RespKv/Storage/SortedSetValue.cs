@@ -119,7 +119,7 @@ public sealed class SortedSetValue : ISortableValue
     public long MemoryBytes => ObjectBytes + _byScore.HeapBytes + _byMember.HeapBytes;
 
     /// <summary>
-    /// True while Redis 7.0 would hold this set as a <c>listpack</c>: set false for good by <see cref="Add"/> once the set
+    /// True while Redis 7.0 would hold this set as a <c>listpack</c>: set false for good by <see cref="Add(ReadOnlySpan{byte}, double, long, long)"/> once the set
     /// outgrows <c>zset-max-listpack-entries</c> or gets a member longer than <c>zset-max-listpack-value</c>.
     /// </summary>
     public bool IsListpack { get; set; }
