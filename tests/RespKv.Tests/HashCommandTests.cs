@@ -363,23 +363,8 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
     }
 
     /// <summary>Runs a whole HSCAN with the given options and returns the fields in the order returned, and the call count.</summary>
-    private static (List<string> Fields, int Calls) ScanAll(RespTestClient c, string key, params string[] options)
-    {
-        var fields = new List<string>();
-        string cursor = "0";
-        int calls = 0;
-        do
-        {
-            string raw = c.Call([.. new[] { "HSCAN", key, cursor }, .. options]);
-            Assert.StartsWith("*2\r\n", raw);
-            List<string> reply = Replies.Bulks(raw);
-            cursor = reply[0];
-            Assert.True(long.TryParse(cursor, out long asLong) && asLong >= 0, $"cursor {cursor} must fit a signed 64-bit integer");
-            for (int i = 1; i < reply.Count; i += 2) fields.Add(reply[i]);
-            calls++;
-        } while (cursor != "0");
-        return (fields, calls);
-    }
+    private static (List<string> Fields, int Calls) ScanAll(RespTestClient c, string key, params string[] options) =>
+        KeyScans.ScanAll(c, "HSCAN", key, 2, options);
 
     [Fact]
     public void HScanLargeHashReturnsEveryFieldOnceInOrderWithCountBoundingEachCall()
@@ -422,40 +407,13 @@ public sealed class HashCommandTests(ServerFixture server) : IClassFixture<Serve
         using RespTestClient scanner = server.Connect();
         // Stable fields s:000000..s:099999; the mutator adds and removes s:NNNNNN:x (interleaved in order) and new:*.
         Load(scanner, k, Enumerable.Range(0, stable).Select(i => $"s:{i:D6}"), "v");
-        using var done = new CancellationTokenSource();
-        long mutations = 0;
-        Task mutator = Task.Factory.StartNew(() =>
-        {
-            using RespTestClient m = server.Connect();
-            var random = new Random(7);
-            while (!done.IsCancellationRequested)
+        await KeyScans.AssertStableNamesReturnedExactlyOnce(server.Connect, () => ScanAll(scanner, k, "COUNT", "10").Fields, stable, 7,
+            (m, random, i) => random.Next(3) switch
             {
-                int i = random.Next(stable);
-                string reply = random.Next(3) switch
-                {
-                    0 => m.Call("HSET", k, $"s:{i:D6}:x", "t", $"a{i}", "t"),
-                    1 => m.Call("HDEL", k, $"s:{i:D6}:x", $"a{i}"),
-                    _ => m.Call("HSET", k, $"s:{i:D6}", "changed"), // updates a stable field's value
-                };
-                Assert.StartsWith(":", reply);
-                mutations++;
-            }
-        }, TaskCreationOptions.LongRunning); // a dedicated thread: never starved by blocking test loops
-        List<string> seen;
-        try
-        {
-            (seen, _) = ScanAll(scanner, k, "COUNT", "10");
-        }
-        finally
-        {
-            done.Cancel();
-            await mutator;
-        }
-        Assert.True(mutations > 100, $"only {mutations} concurrent mutations");
-        var counts = new Dictionary<string, int>();
-        foreach (string f in seen) counts[f] = counts.GetValueOrDefault(f) + 1;
-        Assert.All(counts, kv => Assert.Equal(1, kv.Value)); // nothing returned twice
-        for (int i = 0; i < stable; i++) Assert.True(counts.ContainsKey($"s:{i:D6}"), $"s:{i:D6} was never returned");
+                0 => m.Call("HSET", k, $"s:{i:D6}:x", "t", $"a{i}", "t"),
+                1 => m.Call("HDEL", k, $"s:{i:D6}:x", $"a{i}"),
+                _ => m.Call("HSET", k, $"s:{i:D6}", "changed"), // updates a stable field's value
+            });
         AssertPing(scanner);
     }
 

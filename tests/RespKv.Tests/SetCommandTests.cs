@@ -36,22 +36,8 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         foreach (string[] chunk in members.Chunk(perCommand)) Assert.StartsWith(":", c.Call([.. new[] { "SADD", key }, .. chunk]));
     }
 
-    private static (List<string> Members, int Calls) ScanAll(RespTestClient c, string key, params string[] options)
-    {
-        var members = new List<string>();
-        string cursor = "0";
-        int calls = 0;
-        do
-        {
-            string raw = c.Call([.. new[] { "SSCAN", key, cursor }, .. options]);
-            Assert.StartsWith("*2\r\n", raw);
-            List<string> reply = Bulks(raw);
-            cursor = reply[0];
-            members.AddRange(reply.Skip(1));
-            calls++;
-        } while (cursor != "0");
-        return (members, calls);
-    }
+    private static (List<string> Members, int Calls) ScanAll(RespTestClient c, string key, params string[] options) =>
+        KeyScans.ScanAll(c, "SSCAN", key, 1, options);
 
     [Fact]
     public void ExactRepliesOfRedis()
@@ -159,37 +145,10 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
         const int stable = 50_000;
         using RespTestClient scanner = server.Connect();
         Load(scanner, k, Enumerable.Range(0, stable).Select(i => $"s:{i:D6}"));
-        using var done = new CancellationTokenSource();
-        long mutations = 0;
-        Task mutator = Task.Factory.StartNew(() =>
-        {
-            using RespTestClient m = server.Connect();
-            var random = new Random(11);
-            while (!done.IsCancellationRequested)
-            {
-                int i = random.Next(stable);
-                string reply = random.Next(2) == 0
-                    ? m.Call("SADD", k, $"s:{i:D6}:x", $"a{i}", $"s:{i:D5}")
-                    : m.Call("SREM", k, $"s:{i:D6}:x", $"a{i}", $"s:{i:D5}");
-                Assert.StartsWith(":", reply);
-                mutations++;
-            }
-        }, TaskCreationOptions.LongRunning);
-        List<string> seen;
-        try
-        {
-            (seen, _) = ScanAll(scanner, k, "COUNT", "10");
-        }
-        finally
-        {
-            done.Cancel();
-            await mutator;
-        }
-        Assert.True(mutations > 100, $"only {mutations} concurrent mutations");
-        var counts = new Dictionary<string, int>();
-        foreach (string m in seen) counts[m] = counts.GetValueOrDefault(m) + 1;
-        Assert.All(counts, kv => Assert.Equal(1, kv.Value));
-        for (int i = 0; i < stable; i++) Assert.True(counts.ContainsKey($"s:{i:D6}"), $"s:{i:D6} was never returned");
+        await KeyScans.AssertStableNamesReturnedExactlyOnce(server.Connect, () => ScanAll(scanner, k, "COUNT", "10").Members, stable, 11,
+            (m, random, i) => random.Next(2) == 0
+                ? m.Call("SADD", k, $"s:{i:D6}:x", $"a{i}", $"s:{i:D5}")
+                : m.Call("SREM", k, $"s:{i:D6}:x", $"a{i}", $"s:{i:D5}"));
     }
 
     /// <summary>Redis's encoding rule: intset while every member ever added was an integer and the set never exceeded 512.</summary>

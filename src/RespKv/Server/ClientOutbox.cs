@@ -5,7 +5,8 @@ namespace RespKv.Server;
 
 /// <summary>
 /// A connection's out-of-band replies: what other clients' commands produce for it — MONITOR lines, pub/sub
-/// messages and client-side caching invalidations (blocked-command replies next). Any thread may
+/// messages, keyspace notifications and client-side caching invalidations (a blocked command is not served through
+/// it: the blocked client re-runs its command on its own loop). Any thread may
 /// <see cref="Enqueue"/>; only the connection's own loop <see cref="Drain"/>s, between batches, into its reply
 /// writer, so no other thread ever touches that writer. Each item is already encoded for the receiving connection
 /// (its RESP version is known when the item is made). The bytes queued count toward the client's output-buffer limit.

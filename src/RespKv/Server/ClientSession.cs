@@ -16,7 +16,7 @@ namespace RespKv.Server;
 /// <list type="bullet">
 /// <item><see cref="Connection"/>: the loop over its transport (read, parse, execute, drain, flush);</item>
 /// <item><see cref="Executor"/>: admission gates, locking, propagation and statistics of each command;</item>
-/// <item><see cref="Outbox"/>: out-of-band replies other clients' commands produce for it (MONITOR lines).</item>
+/// <item><see cref="Outbox"/>: out-of-band replies other clients' commands produce for it (MONITOR lines, pub/sub messages, notifications, invalidations).</item>
 /// </list>
 /// Command handlers receive it with the command's arguments.
 /// </summary>
