@@ -88,8 +88,9 @@ public sealed class SetValue : IOrderedSource, ISortableValue
             }
             ConvertToTable();
         }
-        if (_table!.TryGetScore(0, member, out _)) return false;
-        _table.Insert(0, member);
+        ScoredMemberTree.Spot spot = _table!.Find(0, member); // one descent: the lookup's path is where the insert goes
+        if (spot.Found) return false;
+        _table.Insert(spot, 0, member);
         Bytes += member.Length;
         return true;
     }
