@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Three-server comparison: redis-server 7.0, Garnet 2.2.8 and RespKv, side by side.
 
-Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV] [--rows strings|collections]
+Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV] [--rows strings|collections|scripting]
                                                 [--servers redis,garnet,respkv]
 
 --rows collections runs the list, set and sorted-set rows instead of the string and hash rows:
 redis-benchmark's own tests (-t lpush,rpush,lpop,rpop,sadd,spop,zadd,zpopmin and LRANGE mylist 0 99, its
 lrange_100) at -P 1 and -P 16; these use redis-benchmark's fixed keys (mylist, myset, myzset), so every client
 writes the same key. --servers picks the servers (RespKv always runs; Garnet is skipped when not named).
+
+--rows scripting runs the scripting rows of issue 18: EVALSHA of a small INCR script on one key (ctr:__rand_int__,
+loaded with SCRIPT LOAD before the rounds) at -P 1 and -P 16, and EVAL of a script running 10 commands (5 INCR, 5 GET
+of one key) at -P 1.
 
 --baseline REV adds a fourth server to the same interleaved rounds: RespKv built from git revision REV (a
 temporary worktree, published the same way), and a column RespKv/baseline — how a change moved RespKv's figures,
@@ -30,6 +34,7 @@ import datetime
 import os
 import platform
 import socket
+import hashlib
 import statistics
 import subprocess
 import sys
@@ -83,6 +88,15 @@ COLLECTION_ROWS = [
                        ("RPOP", ["-t", "rpop"]), ("SADD", ["-t", "sadd"]), ("SPOP", ["-t", "spop"]),
                        ("ZADD", ["-t", "zadd"]), ("ZPOPMIN", ["-t", "zpopmin"]),
                        ("LRANGE_100", ["LRANGE", "mylist", "0", "99"]))
+]
+# The scripting rows: EVALSHA of INCR_SCRIPT (loaded before the rounds) and EVAL of TEN_COMMAND_SCRIPT.
+INCR_SCRIPT = b"return redis.call('INCR', KEYS[1])"
+TEN_COMMAND_SCRIPT = ("local n = 0 for i = 1, 5 do n = n + redis.call('INCR', KEYS[1]) "
+                      "n = n + tonumber(redis.call('GET', KEYS[1])) end return n")
+SCRIPTING_ROWS = [
+    ("EVALSHA INCR -P 1", ["EVALSHA", hashlib.sha1(INCR_SCRIPT).hexdigest(), "1", "ctr:__rand_int__"], 1, 100_000),
+    ("EVALSHA INCR -P 16", ["EVALSHA", hashlib.sha1(INCR_SCRIPT).hexdigest(), "1", "ctr:__rand_int__"], 16, 1_000_000),
+    ("EVAL 10 commands -P 1", ["EVAL", TEN_COMMAND_SCRIPT, "1", "counter:__rand_int__"], 1, 100_000),
 ]
 LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
 CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
@@ -214,14 +228,16 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5: about 7 minutes)")
     ap.add_argument("--quick", action="store_true", help="one round of a tenth of the requests (smoke test)")
     ap.add_argument("--baseline", metavar="REV", help="also run RespKv built from this git revision, interleaved")
-    ap.add_argument("--rows", choices=("strings", "collections"), default="strings",
-                    help="strings: the string and hash rows and the per-key memory (default); collections: list, set, sorted-set rows")
+    ap.add_argument("--rows", choices=("strings", "collections", "scripting"), default="strings",
+                    help="strings: the string and hash rows and the per-key memory (default); collections: list, set, sorted-set rows; scripting: EVALSHA and EVAL rows")
     ap.add_argument("--servers", default="redis,garnet,respkv", help="comma-separated subset of redis, garnet, respkv")
     opts = ap.parse_args()
     global THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS, DATA_SIZE
     if opts.rows == "collections":
         THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS = COLLECTION_ROWS, "LPUSH -P 1", ["LPUSH -P 16", "SADD -P 16", "ZADD -P 16"]
         DATA_SIZE = 3
+    elif opts.rows == "scripting":
+        THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS = SCRIPTING_ROWS, "EVALSHA INCR -P 1", ["EVALSHA INCR -P 1", "EVALSHA INCR -P 16"]
     rounds = 1 if opts.quick else opts.rounds
     scale = 0.1 if opts.quick else 1.0
     log_dir = os.path.join(ROOT, "TestResults", "bench")
@@ -249,6 +265,14 @@ def main():
             load_keys(procs[s][1], KEYSPACE, HASH_FIELD_FORMAT, hash_key=HASH_KEY)  # so HGETs hit
             if opts.rows == "collections":
                 command(procs[s][1], b"RPUSH", b"mylist", *[b"x" * 3] * 600)
+            if opts.rows == "scripting":
+                command(procs[s][1], b"SCRIPT", b"LOAD", INCR_SCRIPT)
+                # redis-benchmark counts error replies as requests: each script must answer an integer first.
+                for check in ([b"EVALSHA", hashlib.sha1(INCR_SCRIPT).hexdigest().encode(), b"1", b"ctr:check"],
+                              [b"EVAL", TEN_COMMAND_SCRIPT.encode(), b"1", b"counter:check"]):
+                    reply = command(procs[s][1], *check)
+                    if not reply.startswith(b":"):
+                        raise RuntimeError(f"{s}: {check[0].decode()} answered {reply!r}, not an integer")
             for label, args, pipeline, requests in THROUGHPUT_ROWS:  # warm-up (JIT tiering), not counted
                 benchmark(procs[s][1], procs[s][0].pid, args, pipeline, max(1000, int(requests * scale / 2)))
         for r in range(rounds):
