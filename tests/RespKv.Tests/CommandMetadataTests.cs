@@ -294,6 +294,9 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
                 for (int i = legacy.First; i <= legacy.Last && row.FirstKey != 0; i += legacy.Step) expected.Add(i);
                 // Sharded Pub/Sub's channels sit at key positions but their specs are not_key: not keys to lock.
                 if (row.KeySpecs.Length > 0 && row.KeySpecs.All(spec => (spec.Flags & KeySpecFlags.NotKey) != 0)) expected.Clear();
+                // PFMERGE destkey alone: Redis 7.0's own specs do not apply either (its second spec begins past the end;
+                // COMMAND GETKEYS PFMERGE d answers "Invalid arguments specified for command"); the executor locks every shard.
+                if (count < 0 && row.FullName == "pfmerge" && argc == 2) continue;
                 if (count < 0) Assert.Fail($"{row.FullName} with {argc} arguments: the key specs do not apply");
                 Assert.True(expected.SequenceEqual(into[..count].Select(k => k.Index)),
                     $"{row.FullName} with {argc} arguments: key specs [{string.Join(' ', into[..count].Select(k => k.Index))}], first/last/step [{string.Join(' ', expected)}]");

@@ -36,16 +36,19 @@ public sealed class KeyspaceNotificationTests
         ["flushall"] = "flushallCommand empties every database without a per-key or per-database event",
         ["flushdb"] = "flushdbCommand empties the database without a per-key event",
         ["swapdb"] = "swapdbCommand swaps the databases without an event (it only signals WATCH and blocked clients)",
+        ["pfdebug"] = "pfdebugCommand converts a sparse HyperLogLog to dense (GETREG, TODENSE) with no notifyKeyspaceEvent",
     };
 
     /// <summary>
     /// Per write command (lower case): an invocation and the keyevents Redis 7.0 publishes for it, from the
     /// keyspace-notifications documentation's per-command list and Redis's source (t_string.c, t_list.c, t_set.c,
-    /// t_zset.c, t_hash.c, db.c, expire.c, sort.c) — not from RespKv's output.
+    /// t_zset.c, t_hash.c, db.c, expire.c, sort.c, bitops.c, hyperloglog.c) — not from RespKv's output.
     /// </summary>
     public static readonly Dictionary<string, Example> Examples = new()
     {
         ["append"] = E(["SET k a"], "APPEND k b", "append"),
+        ["bitfield"] = E("BITFIELD k SET u8 0 1 GET u8 0", "new", "setbit"),
+        ["bitop"] = E(["SET a x"], "BITOP NOT d a", "new", "set"),
         ["blmove"] = E(["RPUSH s a"], "BLMOVE s d LEFT RIGHT 0", "new", "rpush", "lpop", "del"),
         ["blmpop"] = E(["RPUSH l a"], "BLMPOP 0 1 l LEFT", "lpop", "del"),
         ["blpop"] = E(["RPUSH l a b"], "BLPOP l 0", "lpop"),
@@ -84,6 +87,8 @@ public sealed class KeyspaceNotificationTests
         ["persist"] = E(["SET k v EX 100"], "PERSIST k", "persist"),
         ["pexpire"] = E(["SET k v"], "PEXPIRE k 100000", "expire"),
         ["pexpireat"] = E(["SET k v"], "PEXPIREAT k 4000000000000", "expire"),
+        ["pfadd"] = E("PFADD h a b", "new", "pfadd"),
+        ["pfmerge"] = E(["PFADD a x"], "PFMERGE d a", "new", "pfadd"),
         ["psetex"] = E("PSETEX k 100000 v", "new", "set", "expire"),
         ["rename"] = E(["SET k v"], "RENAME k k2", "new", "rename_from", "rename_to"),
         ["renamenx"] = E(["SET k v"], "RENAMENX k k2", "new", "rename_from", "rename_to"),
@@ -94,6 +99,7 @@ public sealed class KeyspaceNotificationTests
         ["sadd"] = E("SADD s a", "new", "sadd"),
         ["sdiffstore"] = E(["SADD a x y", "SADD b y"], "SDIFFSTORE d a b", "new", "sdiffstore"),
         ["set"] = E("SET k v", "new", "set"),
+        ["setbit"] = E("SETBIT k 7 1", "new", "setbit"),
         ["setex"] = E("SETEX k 100 v", "new", "set", "expire"),
         ["setnx"] = E("SETNX k v", "new", "set"),
         ["setrange"] = E(["SET k abc"], "SETRANGE k 1 x", "setrange"),

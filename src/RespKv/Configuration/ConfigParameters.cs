@@ -301,7 +301,7 @@ public static class ConfigParameters
         Stored("cluster-link-sendbuf-limit", Bytes, 0),
         Stored("active-defrag-ignore-bytes", new NumberKind(1, LongMax, NumberForm.Memory), 100L << 20),
         Stored("stream-node-max-bytes", Bytes, 4096),
-        Stored("hll-sparse-max-bytes", Bytes, 3000),
+        Typed("hll-sparse-max-bytes", Bytes, o => o.HllSparseMaxBytes, (o, x) => o.HllSparseMaxBytes = x),
         Stored("client-query-buffer-limit", new NumberKind(1024 * 1024, LongMax, NumberForm.Memory), 1024L * 1024 * 1024),
         Stored("maxmemory-clients", new NumberKind(-100, LongMax, NumberForm.MemoryOrPercent), 0),
         Stored("repl-backlog-ttl", NonNegativeLong, 3600),

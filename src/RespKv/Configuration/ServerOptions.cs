@@ -138,6 +138,12 @@ public sealed class ServerOptions
     /// <summary><c>hash-max-listpack-value</c> (alias <c>hash-max-ziplist-value</c>, bytes, default 64): a hash with a longer field or value is a <c>hashtable</c>.</summary>
     public long HashMaxListpackValue { get; set; } = 64;
 
+    /// <summary>
+    /// <c>hll-sparse-max-bytes</c> (bytes, default 3000): a HyperLogLog in the sparse encoding whose value (16-byte header
+    /// included) would grow past this many bytes is converted to the dense encoding (Redis's <c>hllSparseSet</c>).
+    /// </summary>
+    public long HllSparseMaxBytes { get; set; } = 3000;
+
     /// <summary><c>set-max-intset-entries</c> (default 512): a set of integers only, with at most this many members, is an <c>intset</c>.</summary>
     public long SetMaxIntsetEntries { get; set; } = 512;
 

@@ -8,7 +8,8 @@ namespace RespKv.Storage.Kinds;
 /// Encodings as Redis 7.0's <c>tryObjectEncoding</c> leaves a value SET stored: <c>int</c> for a canonical 64-bit
 /// integer of at most 20 bytes (<c>string2ll</c>: no '+', no leading zero, not "-0"), <c>embstr</c> up to 44 bytes
 /// (<c>OBJ_ENCODING_EMBSTR_SIZE_LIMIT</c>), else <c>raw</c>. (Redis also answers <c>raw</c> for short strings that
-/// APPEND or SETRANGE built; RespKv judges the bytes alone.) AOF rewrite: <c>SET key value</c>.
+/// APPEND or SETRANGE built; RespKv judges the bytes alone.) Strings the bit and HyperLogLog commands build are
+/// <c>raw</c> whatever their bytes, as in Redis (<see cref="MarkRaw"/>). AOF rewrite: <c>SET key value</c>.
 /// </summary>
 public sealed class StringKind : ValueKind<byte[]>
 {
@@ -28,9 +29,30 @@ public sealed class StringKind : ValueKind<byte[]>
     /// <summary>True when Redis stores <paramref name="value"/> with the <c>int</c> encoding (a canonical 64-bit integer, ≤ 20 bytes).</summary>
     public static bool IsIntEncoded(ReadOnlySpan<byte> value, out long number) => RespInteger.TryParse(value, out number);
 
+    /// <summary>Short strings built as Redis builds a <c>raw</c> string (<see cref="MarkRaw"/>); held weakly, by array identity.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], object?> RawBuilt = new();
+
+    /// <summary>
+    /// Marks <paramref name="value"/> as a string Redis holds with the <c>raw</c> encoding whatever its bytes: one SETBIT,
+    /// BITOP, BITFIELD, PFADD or PFMERGE built (<c>createObject</c> of an sds) or only looked at for writing
+    /// (<c>dbUnshareStringValue</c> makes an <c>int</c>/<c>embstr</c> value raw even when the command then changes nothing),
+    /// which Redis never converts back until it is SET again. The mark is metadata beside the array: readers of the bytes
+    /// never see it, and an array COPY shared keeps it for both keys (Redis would unshare only one).
+    /// Only strings of at most <see cref="EmbstrSizeLimit"/> bytes need the mark (longer ones are <c>raw</c> anyway), so a
+    /// large bitmap costs nothing.
+    /// </summary>
+    public static void MarkRaw(byte[] value)
+    {
+        if (value.Length <= EmbstrSizeLimit) RawBuilt.AddOrUpdate(value, null);
+    }
+
+    /// <summary>True when <paramref name="value"/> was marked with <see cref="MarkRaw"/>.</summary>
+    private static bool IsRawBuilt(byte[] value) => value.Length <= EmbstrSizeLimit && RawBuilt.TryGetValue(value, out _);
+
     /// <inheritdoc />
     protected override string Encoding(byte[] value, ServerOptions options) =>
-        IsIntEncoded(value, out _) ? "int" : value.Length <= EmbstrSizeLimit ? "embstr" : "raw";
+        IsRawBuilt(value) ? "raw"
+        : IsIntEncoded(value, out _) ? "int" : value.Length <= EmbstrSizeLimit ? "embstr" : "raw";
 
     /// <inheritdoc />
     protected override long ValueBytes(byte[] value) => value.Length;
@@ -77,6 +99,6 @@ public sealed class StringKind : ValueKind<byte[]>
     {
         bool sharing = options.MaxMemory == 0 || !(options.MaxMemoryPolicy.EndsWith("-lru", StringComparison.Ordinal)
             || options.MaxMemoryPolicy.EndsWith("-lfu", StringComparison.Ordinal));
-        return sharing && IsIntEncoded(value, out long n) && n is >= 0 and < SharedIntegers ? SharedRefCount : 1;
+        return sharing && !IsRawBuilt(value) && IsIntEncoded(value, out long n) && n is >= 0 and < SharedIntegers ? SharedRefCount : 1;
     }
 }
