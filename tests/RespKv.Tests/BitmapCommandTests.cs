@@ -259,12 +259,7 @@ public sealed class BitmapCommandTests(ServerFixture server) : IClassFixture<Ser
             (["BITOP", "AND", "d", "missing"], ":0\r\n", []),
             (["BITCOUNT", "k"], ":2\r\n", []),
         ];
-        foreach ((string[] command, string reply, string[] logged) in cases)
-        {
-            int before = log.Units.Count;
-            Assert.Equal(reply, c.Call(command));
-            Assert.Equal(logged, log.Units.Skip(before).SelectMany(u => u.Commands).ToArray());
-        }
+        log.AssertEach(c, cases);
     }
 
     [Fact]

@@ -499,6 +499,20 @@ internal sealed class RecordingWriteLog : IWriteLog
         lock (Units) Units.Add(new Unit(records.IsTransaction, commands));
     }
 
+    /// <summary>
+    /// Runs each case's command through <paramref name="client"/> and checks its reply and the records it added to this log
+    /// (none for a command that must not be propagated).
+    /// </summary>
+    public void AssertEach(Support.RespTestClient client, IEnumerable<(string[] Command, string Reply, string[] Logged)> cases)
+    {
+        foreach ((string[] command, string reply, string[] logged) in cases)
+        {
+            int before = Units.Count;
+            Assert.Equal(reply, client.Call(command));
+            Assert.Equal(logged, Units.Skip(before).SelectMany(u => u.Commands).ToArray());
+        }
+    }
+
     public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key)
     {
         lock (Units) ExpiredDeletions.Add($"db{databaseIndex} DEL {System.Text.Encoding.Latin1.GetString(key)}");

@@ -54,12 +54,7 @@ public sealed class ExpiryPropagationTests
             (["SET", "k", "v"], "+OK\r\n", ["db0 SET k v"]),
             (["SET", "k", "v", "PXAT", "1"], "+OK\r\n", ["db0 SET k v PXAT 1"]), // deletes k, and replays to no key
         ];
-        foreach ((string[] command, string reply, string[] logged) in cases)
-        {
-            int before = log.Units.Count;
-            Assert.Equal(reply, c.Call(command));
-            Assert.Equal(logged, log.Units.Skip(before).SelectMany(u => u.Commands).ToArray());
-        }
+        log.AssertEach(c, cases);
         Assert.Equal(":0\r\n", c.Call("EXISTS", "k"));
         Assert.Empty(log.ExpiredDeletions);
         Assert.Equal("+PONG\r\n", c.Call("PING"));
