@@ -12,7 +12,7 @@ namespace RespKv.Tests;
 /// <summary>
 /// The command path allocates nothing of its own per command: a pipelined batch of reads (GET, EXISTS, PING, HGET, list and
 /// sorted-set reads)
-/// allocates nothing once warm, and a SET that replaces a key allocates only what it stores (the value's array and
+/// allocates nothing once warm (bitmap and HyperLogLog reads, and their writes that change nothing, too), and a SET that replaces a key allocates only what it stores (the value's array and
 /// the entry node). Measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/> around whole batches through the
 /// parser, the executor (admission gates, key specs, locks) and the handlers, AOF off and on.
 /// </summary>
@@ -100,6 +100,35 @@ public sealed class HotPathAllocationTests
     }
 
     /// <summary>A client of a new server (its write log a <see cref="NullLog"/> when <paramref name="withLog"/>) writing its replies into <paramref name="output"/>.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BitmapAndHyperLogLogReadsAndNoOpWritesAllocateNothing(bool withLog)
+    {
+        ClientSession session = NewSession(withLog, out ArrayBufferWriter<byte> output);
+        Allocations.PerCommand(session, output, 1, "SETBIT", "b", "100000", "1");
+        Allocations.PerCommand(session, output, 1, "PFADD", "h", "a", "b", "c");
+        Allocations.PerCommand(session, output, 1, "PFCOUNT", "h");
+        // Below one byte per command: any allocation per command would be at least 24 bytes (see above). A write that
+        // changes nothing (the bit already set, the field already holding the value, no register raised) stores nothing.
+        (string Name, string[] Command)[] commands =
+        [
+            ("GETBIT", ["GETBIT", "b", "100000"]),
+            ("BITCOUNT", ["BITCOUNT", "b", "0", "-1", "BIT"]),
+            ("BITPOS", ["BITPOS", "b", "1", "2", "-1"]),
+            ("BITFIELD_RO", ["BITFIELD_RO", "b", "GET", "i64", "99990", "GET", "u3", "#2"]),
+            ("SETBIT unchanged", ["SETBIT", "b", "100000", "1"]),
+            ("BITFIELD unchanged", ["BITFIELD", "b", "SET", "u8", "0", "0", "GET", "u8", "8"]),
+            ("PFCOUNT cached", ["PFCOUNT", "h"]),
+            ("PFADD unchanged", ["PFADD", "h", "a", "b"]),
+        ];
+        foreach ((string name, string[] command) in commands)
+        {
+            double bytes = Allocations.PerCommand(session, output, Commands, command);
+            Assert.True(bytes < 1, $"{name} allocated {bytes} bytes per command");
+        }
+    }
+
     private static ClientSession NewSession(bool withLog, out ArrayBufferWriter<byte> output)
     {
         var server = new RespServer(new ServerOptions());
