@@ -536,9 +536,11 @@ public static class BitmapCommands
 
     /// <summary>
     /// Runs BITFIELD's operations when at least one writes: looked up for writing (no hit/miss counted), a WRONGTYPE
-    /// answered before anything else. The next version of the string is made before the first change — at once when the
-    /// string must be created or grown to hold <paramref name="highestBit"/> (as Redis's <c>lookupStringForBitCommand</c>),
-    /// else at the first SET/INCRBY that changes a field — and stored after the reply.
+    /// answered before anything else. As Redis's <c>lookupStringForBitCommand</c>, a missing key is created at once,
+    /// zero-filled to <paramref name="highestBit"/> (its <c>new</c> event comes before the reply), and a shorter string is
+    /// grown; the next version of the string is made then, or at the first SET/INCRBY that changes a field, and stored after
+    /// the reply. As in Redis, once the string was created or grown every write that OVERFLOW FAIL did not refuse counts
+    /// as a change (<c>setbit</c>, propagated); when none does, the grown string is stored without an event.
     /// </summary>
     private static void WriteFields(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<FieldOp> ops, long highestBit)
     {
@@ -547,8 +549,15 @@ public static class BitmapCommands
         KeyEntry? entry = db.Find(slot, key);
         if (!StringCommands.TryString(context, entry, out byte[]? old)) return;
         long needed = (highestBit >> 3) + 1;
-        bool grows = old == null || needed > old.Length;
-        byte[]? next = grows ? NextVersion(old, needed) : null;
+        bool dirty = old == null || needed > old.Length;
+        byte[]? next = null;
+        if (old == null)
+        {
+            old = NextVersion(null, needed);
+            db.Set(slot, key, old, 0, KeyEvent.Unannounced);
+        }
+        else if (dirty) next = NextVersion(old, needed);
+        int changes = 0;
         RespWriter w = context.Writer;
         w.WriteArrayHeader(ops.Length);
         foreach (ref readonly FieldOp op in ops)
@@ -604,14 +613,17 @@ public static class BitmapCommands
             }
             w.WriteInteger(reply);
             ulong mask = op.Bits == 64 ? ulong.MaxValue : (1UL << op.Bits) - 1;
-            if (grows || (stored & mask) != raw)
+            if (dirty || (stored & mask) != raw) changes++;
+            if ((stored & mask) != raw)
             {
-                next ??= NextVersion(old, old!.Length);
+                next ??= NextVersion(old, old.Length);
                 WriteField(next, op.Offset, op.Bits, stored & mask);
             }
         }
-        if (next != null) db.Set(slot, key, next, entry?.ExpireAtMs ?? 0, Setbit);
-        else StringKind.MarkRaw(old!); // unshared (raw) by Redis even when nothing changed
+        long expireAt = entry?.ExpireAtMs ?? 0;
+        if (next != null) db.Set(slot, key, next, expireAt, changes > 0 ? Setbit : KeyEvent.Unannounced);
+        else if (changes > 0) db.Set(slot, key, old, expireAt, Setbit); // created, written with zeros: announce it
+        else StringKind.MarkRaw(old); // unshared (raw) by Redis even when nothing changed
     }
 
     /// <summary>

@@ -29,13 +29,6 @@ public static class HyperLogLogCommands
     /// <summary><c>pfadd</c> (class <c>$</c>): PFADD that raised a register or created the key, and every PFMERGE.</summary>
     public static readonly KeyEvent Pfadd = new("pfadd", '$');
 
-    /// <summary>
-    /// A value rewritten without a notification (Redis calls no <c>notifyKeyspaceEvent</c>): PFCOUNT's cached cardinality,
-    /// PFDEBUG's conversion to dense. Its class is no notification class, so it is never published; WATCH and client-side
-    /// caching still see the change.
-    /// </summary>
-    public static readonly KeyEvent Rewritten = new("hll-rewrite", '\0');
-
     /// <summary>This family's rows of the command table.</summary>
     public static IEnumerable<CommandInfo> Table =>
     [
@@ -172,7 +165,7 @@ public static class HyperLogLogCommands
         }
         byte[] next = (byte[])old.Clone();
         HyperLogLog.SetCachedCardinality(next, count);
-        Publish(db, slot, key, entry, next, Rewritten);
+        Publish(db, slot, key, entry, next, KeyEvent.Unannounced);
         context.Writer.WriteInteger(count);
     }
 
@@ -241,7 +234,7 @@ public static class HyperLogLogCommands
                 return;
             }
             value = hll.ToArray();
-            Publish(db, slot, key, entry, value, Rewritten);
+            Publish(db, slot, key, entry, value, KeyEvent.Unannounced);
             converted = true;
         }
         if (getReg)

@@ -24,6 +24,13 @@ public sealed record KeyEvent(string Name, char Class)
     /// </summary>
     public static readonly KeyEvent KeyMiss = new("keymiss", 'm');
 
+    /// <summary>
+    /// A change Redis makes without a keyspace notification (BITFIELD creating or growing a string before its writes,
+    /// PFCOUNT storing the cached cardinality, PFDEBUG converting to dense): its class is none of <c>notify-keyspace-events</c>,
+    /// so nothing is published, while WATCH, blocked clients, client-side caching and the AOF still see the change.
+    /// </summary>
+    public static readonly KeyEvent Unannounced = new("", '\0');
+
     /// <summary><c>del</c> (class <c>g</c>): a key deleted by a command; the default of <see cref="Database.Remove"/>.</summary>
     public static readonly KeyEvent Del = new("del", 'g');
 
