@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """redis-py 4.3 (Debian's python3-redis), unchanged, against the real RespKv executable on a loopback
 port: connect handshake (CLIENT SETNAME), pipelined writes, MGET, INFO, error handling, SCAN, CONFIG,
-CLIENT, databases, hashes (HSCAN) and transactions (MULTI/EXEC with WATCH). Each test_* method is one
+CLIENT, databases, hashes (HSCAN), bitmaps and HyperLogLog, and transactions (MULTI/EXEC with WATCH). Each test_* method is one
 workload; a new command family adds a method.
 
 Run: /usr/bin/python3 conformance/clients/python/test_redis_py.py   (or python3 -m unittest ...)
@@ -244,6 +244,43 @@ class RedisPyTests(unittest.TestCase):
         self.assertEqual(r.hdel(big, *fields), 1000)
         self.assertEqual(r.exists(big), 0)  # deleting the last field deletes the key
         self.assertEqual(list(r.hscan_iter(big)), [])
+
+    def test_bitmaps_and_hyperloglog(self):
+        r = self.client()
+        b = self.key("bits")
+        self.assertEqual(r.setbit(b, 7, 1), 0)
+        self.assertEqual(r.setbit(b, 7, 1), 1)
+        self.assertEqual(r.getbit(b, 7), 1)
+        self.assertEqual(r.get(b), b"\x01")
+        r.set(b, "foobar")
+        self.assertEqual(r.bitcount(b), 26)
+        self.assertEqual(r.bitcount(b, 1, 1), 6)
+        self.assertEqual(r.bitpos(b, 1), 1)
+        self.assertEqual(r.bitpos(b, 0, 2, -1), 16)
+        self.assertEqual(r.bitop("NOT", self.key("not"), b), 6)
+        self.assertEqual(r.bitop("AND", self.key("and"), b, self.key("not")), 6)
+        self.assertEqual(r.get(self.key("and")), b"\x00" * 6)
+        f = self.key("field")
+        self.assertEqual(r.bitfield(f).set("i8", 0, 100).incrby("u2", 100, 1).get("i8", 0).execute(), [0, 1, 100])
+        self.assertEqual(r.bitfield(f, default_overflow="FAIL").incrby("u2", 100, 5).execute(), [None])
+        self.assertEqual(r.bitfield(f, default_overflow="SAT").incrby("i8", 0, 100).execute(), [127])
+        with self.assertRaises(redis.ResponseError) as e:
+            r.setbit(b, -1, 1)
+        self.assertEqual(str(e.exception), "bit offset is not an integer or out of range")
+        h = self.key("hll")
+        self.assertEqual(r.pfadd(h, *[f"user-{i}" for i in range(1000)]), 1)
+        self.assertEqual(r.pfadd(h, "user-1"), 0)
+        self.assertEqual(r.pfcount(h), 1003)  # redis-server 7.0.15's estimate of these 1000 elements
+        h2 = self.key("hll2")
+        self.assertEqual(r.pfadd(h2, *[f"user-{i}" for i in range(500, 2500)]), 1)
+        self.assertEqual(r.pfcount(h, h2), 2504)  # of the 2500 in the union, as redis-server 7.0.15 estimates it
+        self.assertTrue(r.pfmerge(self.key("merged"), h, h2))
+        self.assertEqual(r.pfcount(self.key("merged")), 2504)
+        self.assertTrue(r.get(h).startswith(b"HYLL\x01"))
+        r.set(self.key("notahll"), "hello")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.pfadd(self.key("notahll"), "x")
+        self.assertEqual(str(e.exception), "WRONGTYPE Key is not a valid HyperLogLog string value.")
 
     def test_transaction_with_watch(self):
         r = self.client(decode_responses=True)
