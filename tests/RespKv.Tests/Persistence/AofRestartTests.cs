@@ -54,6 +54,34 @@ public sealed class AofRestartTests
     }
 
     [Fact]
+    public async Task RestartReplaysBitmapAndHyperLogLogWritesToTheSameBytes()
+    {
+        using var dir = new TempDir();
+        string[] keys = ["bits", "field", "op", "hll", "dense", "merged"];
+        string[] before;
+        await using (RespKvHost host = await Start(dir.Path))
+        {
+            using var c = new RespTestClient(host.Port);
+            Assert.Equal(":0\r\n", c.Call("SETBIT", "bits", "1000", "1"));
+            Assert.Equal(":1\r\n", c.Call("SETBIT", "bits", "1000", "1")); // no change: not logged
+            Assert.Equal("*2\r\n:0\r\n:127\r\n", c.Call("BITFIELD", "field", "SET", "i8", "3", "-5", "OVERFLOW", "SAT", "INCRBY", "i8", "20", "1000"));
+            Assert.Equal("*1\r\n:-5\r\n", c.Call("BITFIELD", "field", "GET", "i8", "3")); // only GETs: not logged
+            Assert.Equal(":126\r\n", c.Call("BITOP", "XOR", "op", "bits", "field"));
+            Assert.Equal(":1\r\n", c.Call("PFADD", "hll", "a", "b", "c"));
+            c.Call([.. new[] { "PFADD", "dense" }, .. Enumerable.Range(0, 5000).Select(i => "e" + i)]);
+            Assert.Equal("+OK\r\n", c.Call("PFMERGE", "merged", "hll", "dense"));
+            before = [.. keys.Select(k => c.Call("GET", k))];
+            Assert.Equal("+dense\r\n", c.Call("PFDEBUG", "ENCODING", "merged"));
+        }
+        await using (RespKvHost host = await Start(dir.Path))
+        {
+            using var c = new RespTestClient(host.Port);
+            Assert.Equal(before, keys.Select(k => c.Call("GET", k)));
+            Assert.Equal(":3\r\n", c.Call("PFCOUNT", "hll"));
+        }
+    }
+
+    [Fact]
     public async Task RestartKeepsEachKeysDeadlineAndDropsKeysThatExpiredMeanwhile()
     {
         using var dir = new TempDir();

@@ -43,7 +43,7 @@ public sealed class StringKind : ValueKind<byte[]>
     /// </summary>
     public static void MarkRaw(byte[] value)
     {
-        if (value.Length <= EmbstrSizeLimit) RawBuilt.AddOrUpdate(value, null);
+        if (value.Length <= EmbstrSizeLimit && !RawBuilt.TryGetValue(value, out _)) RawBuilt.AddOrUpdate(value, null);
     }
 
     /// <summary>True when <paramref name="value"/> was marked with <see cref="MarkRaw"/>.</summary>
