@@ -109,6 +109,7 @@ public sealed class HotPathAllocationTests
         Allocations.PerCommand(session, output, 1, "SETBIT", "b", "100000", "1");
         Allocations.PerCommand(session, output, 1, "PFADD", "h", "a", "b", "c");
         Allocations.PerCommand(session, output, 1, "PFCOUNT", "h");
+        Allocations.PerCommand(session, output, 1, [.. new[] { "PFADD", "hd" }, .. Enumerable.Range(0, 3000).Select(i => "e" + i)]);
         // Below one byte per command: any allocation per command would be at least 24 bytes (see above). A write that
         // changes nothing (the bit already set, the field already holding the value, no register raised) stores nothing.
         (string Name, string[] Command)[] commands =
@@ -121,6 +122,7 @@ public sealed class HotPathAllocationTests
             ("BITFIELD unchanged", ["BITFIELD", "b", "SET", "u8", "0", "0", "GET", "u8", "8"]),
             ("PFCOUNT cached", ["PFCOUNT", "h"]),
             ("PFADD unchanged", ["PFADD", "h", "a", "b"]),
+            ("PFADD dense unchanged", ["PFADD", "hd", "e1", "e2999"]),
         ];
         foreach ((string name, string[] command) in commands)
         {

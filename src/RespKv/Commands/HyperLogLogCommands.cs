@@ -98,6 +98,13 @@ public static class HyperLogLogCommands
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = db.Find(slot, key);
         if (!TryHll(context, entry, out byte[]? old)) return;
+        if (old != null && HyperLogLog.IsDense(old) && !RaisesARegister(old, args))
+        {
+            // The common case of a large HyperLogLog: nothing to change, nothing copied.
+            StringKind.MarkRaw(old);
+            context.Writer.WriteInteger(0);
+            return;
+        }
         HyperLogLog.Builder hll = HyperLogLog.Builder.ForThread;
         int updated = 0;
         if (old == null)
@@ -124,6 +131,18 @@ public static class HyperLogLogCommands
         }
         else StringKind.MarkRaw(old!);
         context.Writer.WriteInteger(updated > 0 ? 1 : 0);
+    }
+
+    /// <summary>True when one of the elements <paramref name="args"/>[2..] would raise a register of the dense value <paramref name="dense"/>.</summary>
+    private static bool RaisesARegister(byte[] dense, in CommandArgs args)
+    {
+        ReadOnlySpan<byte> registers = dense.AsSpan(HyperLogLog.HeaderSize);
+        for (int j = 2; j < args.Count; j++)
+        {
+            int count = HyperLogLog.PatternLength(args[j], out int index);
+            if (count > HyperLogLog.DenseGet(registers, index)) return true;
+        }
+        return false;
     }
 
     /// <summary>
