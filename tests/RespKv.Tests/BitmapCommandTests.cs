@@ -4,6 +4,7 @@ using RespKv.Commands;
 using RespKv.Server;
 using RespKv.Tests.Expiry;
 using RespKv.Tests.Support;
+using Xunit.Abstractions;
 
 namespace RespKv.Tests;
 
@@ -11,10 +12,11 @@ namespace RespKv.Tests;
 /// The bitmap commands (https://redis.io/commands/?group=bitmap) through a real socket: exact replies and errors of
 /// redis-server 7.0.15 (each sequence was run against it first; the <c>bitmaps</c> conformance family compares many more
 /// byte for byte), a seeded model-based randomized test of SETBIT/GETBIT/BITFIELD/BITCOUNT/BITPOS against a plain bit list
-/// whose overflow rules are computed with <see cref="BigInteger"/> (not with the server's code), what is propagated to the
+/// whose overflow rules are computed with <see cref="BigInteger"/> (not with the server's code), seeded random commands
+/// (valid and invalid) answered exactly as a fresh redis-server answers them when it is installed, what is propagated to the
 /// AOF (a BITFIELD of GETs and a SETBIT that changes nothing are not), and readers never seeing a half-written field.
 /// </summary>
-public sealed class BitmapCommandTests(ServerFixture server) : IClassFixture<ServerFixture>
+public sealed class BitmapCommandTests(ServerFixture server, ITestOutputHelper output) : IClassFixture<ServerFixture>
 {
     private static readonly Encoding Latin1 = Encoding.Latin1;
 
@@ -227,6 +229,48 @@ public sealed class BitmapCommandTests(ServerFixture server) : IClassFixture<Ser
             if (step % 100 == 0) Assert.Equal(Bulk(Latin1.GetString([.. model.Bytes])), c.Call("GET", key));
         }
         Assert.Equal(Bulk(Latin1.GetString([.. model.Bytes])), c.Call("GET", key));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RandomCommandsGiveRedisServersReplies(int seed)
+    {
+        ReferenceRedis.Run(output, redis =>
+        {
+            using RespTestClient ours = server.Connect();
+            var random = new Random(seed);
+            string[] keys = [.. Enumerable.Range(0, 3).Select(i => $"b:rnd{seed}:{i}")];
+            string Number(int range) => random.Next(range * 2) - range + "";
+            string Type() => (random.Next(2) == 0 ? "i" : "u") + random.Next(0, 66);
+            for (int step = 0; step < 1500; step++)
+            {
+                string key = keys[random.Next(keys.Length)];
+                string[] command = random.Next(12) switch
+                {
+                    0 or 1 => ["SETBIT", key, random.Next(-2, 700) + "", random.Next(-1, 3) + ""],
+                    2 => ["GETBIT", key, random.Next(-2, 800) + ""],
+                    3 => ["BITCOUNT", key, Number(120), Number(120), random.Next(3) switch { 0 => "BIT", 1 => "BYTE", _ => "bit" }],
+                    4 => ["BITCOUNT", key, Number(12), Number(12)],
+                    5 => ["BITPOS", key, random.Next(-1, 3) + "", Number(120), Number(120), random.Next(2) == 0 ? "BIT" : "BYTE"],
+                    6 => ["BITPOS", key, random.Next(2) + "", Number(12)],
+                    7 => [.. new[] { "BITOP", new[] { "AND", "OR", "XOR", "NOT" }[random.Next(4)], keys[random.Next(keys.Length)] },
+                        .. keys.OrderBy(_ => random.Next()).Take(random.Next(1, 4))],
+                    8 => ["BITFIELD_RO", key, "GET", Type(), random.Next(3) == 0 ? "#" + random.Next(40) : random.Next(700) + ""],
+                    _ => [.. new[] { "BITFIELD", key }, .. Enumerable.Range(0, random.Next(1, 4)).SelectMany(_ => random.Next(5) switch
+                    {
+                        0 => new[] { "OVERFLOW", new[] { "WRAP", "SAT", "FAIL" }[random.Next(3)] },
+                        1 => ["GET", Type(), random.Next(700) + ""],
+                        2 => ["SET", Type(), random.Next(3) == 0 ? "#" + random.Next(40) : random.Next(700) + "", random.NextInt64(long.MinValue, long.MaxValue) + ""],
+                        _ => ["INCRBY", Type(), random.Next(700) + "", random.Next(2) == 0 ? Number(300) : random.NextInt64(long.MinValue, long.MaxValue) + ""],
+                    })],
+                };
+                Assert.True(redis.Call(command) == ours.Call(command), $"seed {seed} step {step}: {string.Join(' ', command)}");
+                if (step % 50 == 0)
+                    foreach (string k in keys) Assert.Equal(redis.Call("GET", k), ours.Call("GET", k));
+            }
+            foreach (string k in keys) Assert.Equal(redis.Call("OBJECT", "ENCODING", k), ours.Call("OBJECT", "ENCODING", k));
+        });
     }
 
     /// <summary>A BITFIELD grows the string to its highest written bit even when OVERFLOW FAIL refuses the write: the model follows STRLEN.</summary>

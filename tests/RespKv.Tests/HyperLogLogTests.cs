@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using RespKv.Commands;
 using RespKv.Server;
 using RespKv.Storage;
-using RespKv.Tests.Persistence;
 using RespKv.Tests.Support;
 using Xunit.Abstractions;
 
@@ -12,13 +10,13 @@ namespace RespKv.Tests;
 /// <summary>
 /// HyperLogLog (https://redis.io/commands/?group=hyperloglog) against redis-server 7.0.15 when it is installed: the HLL
 /// strings each server builds for the same PFADDs and PFMERGEs are equal byte for byte, and a value copied from one to the
-/// other with GET/SET counts the same and keeps growing identically. Also: the estimate of 100,000 distinct elements within
+/// other with GET/SET counts the same and keeps growing identically, and seeded random PFADD/PFMERGE/PFCOUNT/PFDEBUG
+/// sequences (with <c>hll-sparse-max-bytes</c> changed on the way) leave the same bytes on both. Also: the estimate of 100,000 distinct elements within
 /// Redis's error bound, the sparse→dense promotion at the configured <c>hll-sparse-max-bytes</c>, corrupted values, the
 /// cached cardinality, and PFSELFTEST.
 /// </summary>
 public sealed class HyperLogLogTests(ServerFixture server, ITestOutputHelper output) : IClassFixture<ServerFixture>
 {
-    private static readonly string? RedisServer = AofTestSupport.FindTool("redis-server");
     private static readonly Encoding Latin1 = Encoding.Latin1;
 
     private static string Bulk(string s) => $"${Latin1.GetByteCount(s)}\r\n{s}\r\n";
@@ -36,26 +34,7 @@ public sealed class HyperLogLogTests(ServerFixture server, ITestOutputHelper out
         foreach (string[] chunk in elements.Chunk(perCommand)) Assert.StartsWith(":", c.Call([.. new[] { "PFADD", key }, .. chunk]));
     }
 
-    /// <summary>Runs <paramref name="test"/> with a client of a fresh redis-server, or logs that it was skipped.</summary>
-    private void WithRedis(Action<RespTestClient> test)
-    {
-        if (RedisServer == null)
-        {
-            output.WriteLine("SKIPPED: redis-server is not installed");
-            return;
-        }
-        using var dir = new TempDir();
-        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, dir.Path, "--appendonly", "no");
-        try
-        {
-            using var c = new RespTestClient(port);
-            test(c);
-        }
-        finally
-        {
-            AofTestSupport.Stop(redis);
-        }
-    }
+    private void WithRedis(Action<RespTestClient> test) => ReferenceRedis.Run(output, test);
 
     [Fact]
     public void BothServersBuildTheSameBytes()
@@ -110,6 +89,36 @@ public sealed class HyperLogLogTests(ServerFixture server, ITestOutputHelper out
                 Add(redis, back, more);
                 Add(ours, back, more);
                 Assert.Equal(ours.Call("GET", back), redis.Call("GET", back));
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task RandomOperationsGiveRedisServersBytes(int seed)
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh(); // its own: the test changes hll-sparse-max-bytes
+        WithRedis(redis =>
+        {
+            using var ours = new RespTestClient(host.Port);
+            var random = new Random(seed);
+            string[] keys = [.. Enumerable.Range(0, 4).Select(i => $"h:rnd{seed}:{i}")];
+            int[] limits = [40, 200, 1000, 3000];
+            for (int step = 0; step < 400; step++)
+            {
+                string[] command = random.Next(20) switch
+                {
+                    0 => ["CONFIG", "SET", "hll-sparse-max-bytes", limits[random.Next(limits.Length)].ToString()],
+                    1 or 2 => [.. new[] { "PFMERGE" }, .. keys.OrderBy(_ => random.Next()).Take(random.Next(1, 4))],
+                    3 or 4 => ["PFCOUNT", keys[random.Next(keys.Length)]],
+                    5 => [.. new[] { "PFCOUNT" }, .. keys.OrderBy(_ => random.Next()).Take(random.Next(2, 5))],
+                    6 => ["PFDEBUG", random.Next(2) == 0 ? "ENCODING" : "DECODE", keys[random.Next(keys.Length)]],
+                    _ => [.. new[] { "PFADD", keys[random.Next(keys.Length)] },
+                        .. Enumerable.Range(0, random.Next(1, random.Next(3) == 0 ? 300 : 8)).Select(_ => "e" + random.Next(50_000))],
+                };
+                Assert.True(redis.Call(command) == ours.Call(command), $"seed {seed} step {step}: {string.Join(' ', command.Take(6))}");
+                foreach (string key in keys) Assert.Equal(redis.Call("GET", key), ours.Call("GET", key));
             }
         });
     }
