@@ -95,8 +95,10 @@ public static class BitmapCommands
     private static byte[] NextVersion(byte[]? old, long length)
     {
         int oldLength = old?.Length ?? 0;
-        byte[] next = new byte[Math.Max(oldLength, length)];
+        // Not zeroed by the allocator: the copy fills the old part, only the grown tail is cleared (one pass over memory).
+        byte[] next = GC.AllocateUninitializedArray<byte>((int)Math.Max(oldLength, length));
         old?.CopyTo(next, 0);
+        next.AsSpan(oldLength).Clear();
         StringKind.MarkRaw(next);
         return next;
     }
@@ -377,8 +379,10 @@ public static class BitmapCommands
             context.Writer.WriteInteger(0);
             return;
         }
-        byte[] result = new byte[maxLength];
-        db.FindNoTouch(args[3])?.StringValue?.CopyTo(result, 0);
+        byte[] first = db.FindNoTouch(args[3])?.StringValue ?? [];
+        byte[] result = GC.AllocateUninitializedArray<byte>(maxLength);
+        first.CopyTo(result, 0);
+        result.AsSpan(first.Length).Clear();
         if (op == BitOperation.Not) Combine(result, result, op);
         for (int i = 4; i < args.Count; i++)
         {
