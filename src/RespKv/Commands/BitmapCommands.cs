@@ -90,7 +90,7 @@ public static class BitmapCommands
 
     /// <summary>
     /// A copy of <paramref name="old"/> (null: empty) zero-padded to at least <paramref name="length"/> bytes, marked
-    /// <c>raw</c>: the next version of a string a bit command writes.
+    /// <c>raw</c>: the next version of a string a bit command writes (and BITOP's result, from its first source).
     /// </summary>
     private static byte[] NextVersion(byte[]? old, long length)
     {
@@ -379,17 +379,13 @@ public static class BitmapCommands
             context.Writer.WriteInteger(0);
             return;
         }
-        byte[] first = db.FindNoTouch(args[3])?.StringValue ?? [];
-        byte[] result = GC.AllocateUninitializedArray<byte>(maxLength);
-        first.CopyTo(result, 0);
-        result.AsSpan(first.Length).Clear();
+        byte[] result = NextVersion(db.FindNoTouch(args[3])?.StringValue, maxLength);
         if (op == BitOperation.Not) Combine(result, result, op);
         for (int i = 4; i < args.Count; i++)
         {
             byte[] source = db.FindNoTouch(args[i])?.StringValue ?? [];
             Combine(result, source, op);
         }
-        StringKind.MarkRaw(result);
         db.Set(slot, destination, result);
         context.Writer.WriteInteger(maxLength);
     }
