@@ -80,14 +80,16 @@ public static class ScriptingCommands
 
     /// <summary>
     /// Reads NUMKEYS (<c>args[2]</c>) as Redis's <c>evalGenericCommand</c>/<c>fcallCommandGeneric</c>: an integer between 0 and
-    /// the number of arguments after it, else the error is written and false returned.
+    /// the number of arguments after it, else the error is written and false returned. Not an integer answers
+    /// <paramref name="notInteger"/> (EVAL's <c>-ERR value is not an integer or out of range</c> by default; FCALL's is
+    /// <c>-ERR Bad number of keys provided</c>).
     /// </summary>
-    public static bool TryParseKeyCount(ClientSession client, in CommandArgs args, out int keyCount)
+    public static bool TryParseKeyCount(ClientSession client, in CommandArgs args, out int keyCount, string notInteger = CommandErrors.NotInteger)
     {
         keyCount = 0;
         if (!RespInteger.TryParse(args[2], out long n))
         {
-            client.Writer.WriteError(CommandErrors.NotInteger);
+            client.Writer.WriteError(notInteger);
             return false;
         }
         if (n > args.Count - 3)

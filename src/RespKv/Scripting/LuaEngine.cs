@@ -21,7 +21,7 @@ namespace RespKv.Scripting;
 /// yielding (SCRIPT KILL) — Lua raises nothing through managed frames — and converts its result to the caller's reply.
 /// </para>
 /// </summary>
-public sealed unsafe class LuaEngine : IDisposable
+public sealed unsafe partial class LuaEngine : IDisposable
 {
     /// <summary>Default cap of a state's Lua heap (1 GB): an allocation beyond it fails the script with <c>not enough memory</c>.</summary>
     public const long DefaultHeapLimitBytes = 1L << 30;

@@ -53,6 +53,7 @@ public static class CommandFamilies
             .Concat(PubSubCommands.Table)
             .Concat(ClusterCommands.Table)
             .Concat(ScriptingCommands.Table)
+            .Concat(FunctionCommands.Table)
             .Concat(extra));
     }
 }

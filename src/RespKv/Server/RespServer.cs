@@ -38,6 +38,8 @@ public sealed class RespServer
         Tracking = new ClientTracking(this);
         Keyspace.Lifetime.KeyChanged += Tracking.OnKeyChanged;
         Keyspace.Lifetime.KeyMissed = Notifications.Notify;
+        // The AOF rewrite writes one FUNCTION LOAD per library before the keys (none until a library was loaded).
+        Keyspace.FunctionLibraries = () => Volatile.Read(ref _functions)?.Current.Codes ?? [];
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
@@ -99,6 +101,15 @@ public sealed class RespServer
 
     /// <summary>The scripting state if anything used it yet, else null (INFO and the BUSY gate do not create it).</summary>
     public Scripting.ScriptingState? ScriptingIfCreated => Volatile.Read(ref _scripting);
+
+    private Scripting.Functions.FunctionRegistry? _functions;
+
+    /// <summary>
+    /// The function libraries (FUNCTION, FCALL), server-wide, run by their own Lua state (created on first load) under the
+    /// scripting lock. The AOF rewrite reads their code through <see cref="Keyspace.FunctionLibraries"/>.
+    /// </summary>
+    public Scripting.Functions.FunctionRegistry Functions => LazyInitializer.EnsureInitialized(ref _functions,
+        () => new Scripting.Functions.FunctionRegistry(new Scripting.Functions.LuaFunctionEngine(Logger), Scripting.ExecutionLock));
 
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }

@@ -1,4 +1,5 @@
 using System.Text;
+using RespKv.Scripting;
 using RespKv.Scripting.Functions;
 
 namespace RespKv.Tests.Scripting;
@@ -40,7 +41,7 @@ public sealed class FunctionRegistryTests
     public void LoadReplaceAndCollisions()
     {
         var engine = new LineEngine();
-        var r = new FunctionRegistry(engine);
+        var r = new FunctionRegistry(engine, new object());
         Assert.Null(r.Load(Lib("a", "f1", "f2"), false, 0, out string? name));
         Assert.Equal("a", name);
         Assert.Equal("Library 'a' already exists", Load(r, Lib("a", "g")));
@@ -72,7 +73,7 @@ public sealed class FunctionRegistryTests
     public void DeleteAndFlush()
     {
         var engine = new LineEngine();
-        var r = new FunctionRegistry(engine);
+        var r = new FunctionRegistry(engine, new object());
         Assert.Null(Load(r, Lib("a", "f1")));
         Assert.Null(Load(r, Lib("b", "f2")));
         Assert.False(r.Delete("A")); // library names are exact
@@ -90,12 +91,12 @@ public sealed class FunctionRegistryTests
     public void RestorePolicies()
     {
         var engine = new LineEngine();
-        var source = new FunctionRegistry(engine);
+        var source = new FunctionRegistry(engine, new object());
         Assert.Null(Load(source, Lib("a", "fa")));
         Assert.Null(Load(source, Lib("b", "fb")));
         byte[] payload = source.Dump();
 
-        var r = new FunctionRegistry(engine);
+        var r = new FunctionRegistry(engine, new object());
         Assert.Null(r.Restore(payload, RestorePolicy.Append));
         Assert.Equal(["a", "b"], r.Current.Libraries.Select(l => l.Name).Order());
         Assert.Equal("Library a already exists", r.Restore(payload, RestorePolicy.Append));

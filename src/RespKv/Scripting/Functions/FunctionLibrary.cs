@@ -30,7 +30,14 @@ public sealed class FunctionLibrary
         Name = name;
         Engine = engine;
         Code = code;
+        NeedsEveryDatabase = ScriptingState.NamesOtherDatabases(code);
     }
+
+    /// <summary>
+    /// True when the code names a command reaching other databases (<see cref="ScriptingState.NamesOtherDatabases"/>): its
+    /// functions then run holding every database, as such an EVAL script does.
+    /// </summary>
+    public bool NeedsEveryDatabase { get; }
 
     /// <summary>The library's name.</summary>
     public string Name { get; }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace RespKv.Scripting.Functions;
 
 /// <summary>
@@ -40,7 +38,8 @@ public enum RestorePolicy
 /// The server-wide function libraries (Redis 7.0's <c>functions.c</c>; functions are not per database): loading,
 /// replacing, deleting, flushing and restoring libraries, each change atomic — a failure changes nothing — and published
 /// as a new immutable <see cref="FunctionSet"/> (<see cref="Current"/>). Every change runs under <see cref="Sync"/>, the
-/// lock of the functions' engine state, which FCALL also holds while a function runs.
+/// lock of the functions' engine state, which FCALL also holds while a function runs. Lock order: a change runs inside
+/// its command's shard locks (FUNCTION LOAD is a write), then takes <see cref="Sync"/> — as a script run does.
 /// </summary>
 public sealed class FunctionRegistry
 {
@@ -50,11 +49,19 @@ public sealed class FunctionRegistry
     private readonly IFunctionEngine _engine;
     private FunctionSet _current = FunctionSet.Empty;
 
-    /// <summary>A registry of libraries run by <paramref name="engine"/>.</summary>
-    public FunctionRegistry(IFunctionEngine engine) => _engine = engine;
+    /// <summary>
+    /// A registry of libraries run by <paramref name="engine"/>, changed under <paramref name="sync"/> (the server's
+    /// <see cref="ScriptingState.ExecutionLock"/>: a change runs library code in the engine's state, which FCALL uses
+    /// under that lock).
+    /// </summary>
+    public FunctionRegistry(IFunctionEngine engine, object sync)
+    {
+        _engine = engine;
+        Sync = sync;
+    }
 
     /// <summary>The lock every change (and the engine's use of its state) runs under.</summary>
-    public Lock Sync { get; } = new();
+    public object Sync { get; }
 
     /// <summary>The libraries now (read without a lock).</summary>
     public FunctionSet Current => Volatile.Read(ref _current);
