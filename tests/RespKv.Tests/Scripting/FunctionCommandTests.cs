@@ -15,16 +15,7 @@ public sealed class FunctionCommandTests
 
     private static async Task<RespKvHost> Start() => await ServerFixture.StartFresh(o => o.BusyReplyThreshold = 100);
 
-    /// <summary>Polls <paramref name="c"/> with PING until it answers <paramref name="busy"/> (bounded).</summary>
-    private static void AwaitBusy(RespTestClient c, string busy = BusyFunction)
-    {
-        for (int i = 0; i < 250; i++)
-        {
-            if (c.Call("PING") == busy) return;
-            Thread.Sleep(20);
-        }
-        Assert.Fail("the server never became busy");
-    }
+    private static void AwaitBusy(RespTestClient c, string busy = BusyFunction) => ScriptingBusyTests.AwaitBusy(c, busy);
 
     [Fact]
     public async Task LoadTimeApiAndLimit()

@@ -15,12 +15,12 @@ public sealed class ScriptingBusyTests
 
     private static async Task<RespKvHost> Start() => await ServerFixture.StartFresh(o => o.BusyReplyThreshold = 100);
 
-    /// <summary>Polls <paramref name="c"/> with PING until it answers BUSY (bounded).</summary>
-    private static void AwaitBusy(RespTestClient c)
+    /// <summary>Polls <paramref name="c"/> with PING until it answers BUSY (<paramref name="busy"/>: an EVAL script's by default) (bounded).</summary>
+    internal static void AwaitBusy(RespTestClient c, string busy = Busy)
     {
         for (int i = 0; i < 200; i++)
         {
-            if (c.Call("PING") == Busy) return;
+            if (c.Call("PING") == busy) return;
             Thread.Sleep(20);
         }
         Assert.Fail("the server never became busy");
