@@ -114,8 +114,14 @@ public sealed class RespServer
     /// The function libraries (FUNCTION, FCALL), server-wide, run by their own Lua state (created on first load) under the
     /// scripting lock. The AOF rewrite reads their code through <see cref="Keyspace.FunctionLibraries"/>.
     /// </summary>
-    public Scripting.Functions.FunctionRegistry Functions => LazyInitializer.EnsureInitialized(ref _functions,
-        () => new Scripting.Functions.FunctionRegistry(new Scripting.Functions.LuaFunctionEngine(Logger), Scripting.ExecutionLock));
+    public Scripting.Functions.FunctionRegistry Functions => Volatile.Read(ref _functions) ?? CreateFunctions();
+
+    private Scripting.Functions.FunctionRegistry CreateFunctions()
+    {
+        Interlocked.CompareExchange(ref _functions,
+            new Scripting.Functions.FunctionRegistry(new Scripting.Functions.LuaFunctionEngine(Logger), Scripting.ExecutionLock), null);
+        return _functions!;
+    }
 
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }

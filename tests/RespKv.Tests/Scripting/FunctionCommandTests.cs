@@ -1,4 +1,7 @@
+using System.Buffers;
+using RespKv.Configuration;
 using RespKv.Server;
+using RespKv.Storage;
 using RespKv.Tests.Support;
 
 namespace RespKv.Tests.Scripting;
@@ -187,5 +190,29 @@ public sealed class FunctionCommandTests
             other.Call("FUNCTION", "KILL"));
         Assert.Equal("$4\r\ndone\r\n", caller.ReadReply());
         Assert.Equal("$1\r\nx\r\n", other.Call("GET", "busy:w"));
+    }
+
+    [Fact]
+    public void FcallAllocatesOnlyWhatItsCommandsStore()
+    {
+        var server = new RespServer(new ServerOptions());
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        var session = new ClientSession(server, output);
+        Allocations.PerCommand(session, output, 1, "FUNCTION", "LOAD", "#!lua name=alloc\n" +
+            "redis.register_function{function_name='get', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}\n" +
+            "redis.register_function('incr', function(keys) return redis.call('incr', keys[1]) end)");
+        Allocations.PerCommand(session, output, 10, "SET", "k", "v");
+        Assert.Equal(2, server.Functions.Current.FunctionCount);
+
+        double read = Allocations.PerCommand(session, output, 2000, "FCALL", "get", "1", "k");
+        Assert.True(read < 4, $"FCALL of a GET function allocated {read} bytes per call");
+        double readOnly = Allocations.PerCommand(session, output, 2000, "FCALL_RO", "GET", "1", "k");
+        Assert.True(readOnly < 4, $"FCALL_RO of a GET function allocated {readOnly} bytes per call");
+        double write = Allocations.PerCommand(session, output, 2000, "FCALL", "incr", "1", "n");
+        Assert.True(write <= KeyEntry.NodeBytes + KeyEntry.ArrayBytes(4) + 4, $"FCALL of an INCR function allocated {write} bytes per call");
+        Allocations.PerCommand(session, output, 1, "FCALL", "get", "1", "k");
+        Assert.Equal("$1\r\nv\r\n", System.Text.Encoding.ASCII.GetString(output.WrittenSpan));
+        Allocations.PerCommand(session, output, 1, "FCALL", "incr", "1", "n");
+        Assert.Equal(":12006\r\n", System.Text.Encoding.ASCII.GetString(output.WrittenSpan)); // 6 runs of 2000, then 6 of 1
     }
 }
