@@ -39,7 +39,7 @@ public sealed class RespServer
         Keyspace.Lifetime.KeyChanged += Tracking.OnKeyChanged;
         Keyspace.Lifetime.KeyMissed = Notifications.Notify;
         // The AOF rewrite writes one FUNCTION LOAD per library before the keys (none until a library was loaded).
-        Keyspace.FunctionLibraries = () => Volatile.Read(ref _functions)?.Current.Codes ?? [];
+        Keyspace.FunctionLibraries = () => FunctionsIfCreated?.Current.Codes ?? [];
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
@@ -115,6 +115,9 @@ public sealed class RespServer
     /// scripting lock. The AOF rewrite reads their code through <see cref="Keyspace.FunctionLibraries"/>.
     /// </summary>
     public Scripting.Functions.FunctionRegistry Functions => Volatile.Read(ref _functions) ?? CreateFunctions();
+
+    /// <summary>The function libraries if anything used them yet, else null (INFO does not create them).</summary>
+    public Scripting.Functions.FunctionRegistry? FunctionsIfCreated => Volatile.Read(ref _functions);
 
     private Scripting.Functions.FunctionRegistry CreateFunctions()
     {

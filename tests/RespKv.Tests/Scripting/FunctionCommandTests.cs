@@ -46,6 +46,9 @@ public sealed class FunctionCommandTests
         // The state is still usable after the timeout.
         Assert.Equal("$1\r\nb\r\n", c.Call("FUNCTION", "LOAD", "#!lua name=b\nredis.register_function('vb', function(keys, args) return #keys + #args end)"));
         Assert.Equal(":3\r\n", c.Call("FCALL", "vb", "1", "k", "a1", "a2"));
+        string info = c.Call("INFO", "memory");
+        Assert.Contains("\r\nnumber_of_functions:2\r\n", info);
+        Assert.Matches("used_memory_vm_functions:[1-9][0-9]+\r\n", info);
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class FunctionRegistryTests
 
         public string Name => "LUA";
 
+        public long MemoryBytes => 0;
+
         public string? Create(FunctionLibrary library, ReadOnlySpan<byte> body, int timeoutMs)
         {
             foreach (string line in Encoding.ASCII.GetString(body).Split('\n', StringSplitOptions.RemoveEmptyEntries))

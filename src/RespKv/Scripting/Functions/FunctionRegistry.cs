@@ -19,6 +19,9 @@ public interface IFunctionEngine
 
     /// <summary>Releases what the engine holds for <paramref name="library"/>'s functions (a library dropped, replaced or never linked).</summary>
     void Free(FunctionLibrary library);
+
+    /// <summary>Bytes the engine's state holds (0 before it is created).</summary>
+    long MemoryBytes { get; }
 }
 
 /// <summary>What <c>FUNCTION RESTORE</c> does with the libraries already loaded.</summary>
@@ -65,6 +68,9 @@ public sealed class FunctionRegistry
 
     /// <summary>The libraries now (read without a lock).</summary>
     public FunctionSet Current => Volatile.Read(ref _current);
+
+    /// <summary>Bytes of the engine's state (INFO <c>used_memory_vm_functions</c>).</summary>
+    public long MemoryBytes => _engine.MemoryBytes;
 
     /// <summary>The engines by name (one: <c>LUA</c>).</summary>
     public IFunctionEngine Engine => _engine;

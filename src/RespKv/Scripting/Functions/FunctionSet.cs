@@ -26,7 +26,21 @@ public sealed class FunctionSet
             foreach (FunctionInfo f in library.Functions) _functions.Add(f.Name, f);
         _functionsByChars = _functions.GetAlternateLookup<ReadOnlySpan<char>>();
         Codes = [.. libraries.Values.Select(l => l.Code)];
+        foreach (FunctionLibrary library in libraries.Values)
+        {
+            OverheadBytes += EntryBytes + library.Name.Length + library.Code.Length;
+            foreach (FunctionInfo f in library.Functions) OverheadBytes += EntryBytes + f.Name.Length + (f.Description?.Length ?? 0);
+        }
     }
+
+    /// <summary>Bytes counted per library and per function besides their strings (objects and dictionary entries).</summary>
+    private const int EntryBytes = 96;
+
+    /// <summary>
+    /// Estimated bytes of the libraries outside the engine (INFO <c>used_memory_functions</c>, Redis's
+    /// <c>functionsMemoryOverhead</c>): code, names and descriptions, plus <see cref="EntryBytes"/> per library and function.
+    /// </summary>
+    public long OverheadBytes { get; }
 
     /// <summary>The libraries, in load order.</summary>
     public IReadOnlyCollection<FunctionLibrary> Libraries => _libraries.Values;

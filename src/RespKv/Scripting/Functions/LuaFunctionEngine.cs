@@ -127,6 +127,9 @@ return sealed({redis = sealed(api)})
     /// <inheritdoc />
     public string Name => "LUA";
 
+    /// <inheritdoc />
+    public long MemoryBytes => _lua?.MemoryBytes ?? 0;
+
     /// <summary>The functions' Lua state (created on first use; use it holding <see cref="ScriptingState.ExecutionLock"/>).</summary>
     public LuaEngine Lua => _lua ??= CreateState();
 
