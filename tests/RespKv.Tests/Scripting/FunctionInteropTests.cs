@@ -76,11 +76,12 @@ public sealed class FunctionInteropTests(ITestOutputHelper output)
             Assert.Equal("+OK\r\n", k.Call("FUNCTION", "RESTORE", fromRedis));
             Assert.Equal(Listing(r), Listing(k));
             Exercise(k);
-            Assert.Equal("-ERR Library greet already exists\r\n", k.Call("FUNCTION", "RESTORE", fromRedis));
+            // The first library of the payload that exists already is named; redis-server's payload lists them in hash order.
+            Assert.Matches("^-ERR Library (greet|counter) already exists\r\n$", k.Call("FUNCTION", "RESTORE", fromRedis));
 
             // RespKv → redis-server: after a flush there, the same libraries come back from RespKv's payload.
             string fromRespKv = Payload(k.Call("FUNCTION", "DUMP"));
-            Assert.Contains("hello hello hello hello", fromRespKv);
+            Assert.DoesNotContain("hello hello hello hello", fromRespKv);
             Assert.Equal("+OK\r\n", r.Call("FUNCTION", "FLUSH"));
             Assert.Equal("+OK\r\n", r.Call("FUNCTION", "RESTORE", fromRespKv));
             Assert.Equal(Listing(k), Listing(r));
@@ -89,6 +90,11 @@ public sealed class FunctionInteropTests(ITestOutputHelper output)
             string corrupt = fromRespKv[..^1] + (char)(fromRespKv[^1] ^ 1);
             Assert.Equal(r.Call("FUNCTION", "RESTORE", corrupt), k.Call("FUNCTION", "RESTORE", corrupt));
             Assert.Equal("-ERR DUMP payload version or checksum are wrong\r\n", k.Call("FUNCTION", "RESTORE", corrupt));
+
+            // One library on each: the payloads are the same bytes (code LZF-compressed alike).
+            Assert.Equal("+OK\r\n", r.Call("FUNCTION", "DELETE", "counter"));
+            Assert.Equal("+OK\r\n", k.Call("FUNCTION", "DELETE", "counter"));
+            Assert.Equal(r.Call("FUNCTION", "DUMP"), k.Call("FUNCTION", "DUMP"));
         }
         finally
         {

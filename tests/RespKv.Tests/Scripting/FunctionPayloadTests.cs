@@ -38,13 +38,51 @@ public sealed class FunctionPayloadTests
     }
 
     [Fact]
+    public void WritesTheSameBytesAsRedisServer()
+    {
+        // redis-server's payload of the same library: its code LZF-compressed by liblzf, which Lzf.Compress reproduces.
+        Assert.Equal(RedisDump, Convert.ToHexStringLower(FunctionPayload.Write([Encoding.UTF8.GetBytes(RedisDumpCode)])));
+        // A short library LZF cannot shrink by 4 bytes is stored as it is (redis-server's DUMP of it, RDB string 0x40 0x45).
+        byte[] shortCode = Encoding.ASCII.GetBytes("#!lua name=d\nredis.register_function('fd', function() return 'd' end)");
+        byte[] payload = FunctionPayload.Write([shortCode]);
+        Assert.Equal([FunctionPayload.OpcodeFunction2, 0x40, 0x45], payload[..3]);
+        Assert.Equal("0a0058257e0f396be8ae", Convert.ToHexStringLower(payload[^10..]));
+        // Strings of an integer's canonical text are integer-encoded, as rdbSaveRawString does.
+        var ints = new MemoryStream();
+        foreach (string text in new[] { "-128", "300", "-70000", "007", "2147483648" }) FunctionPayload.WriteString(ints, Encoding.ASCII.GetBytes(text));
+        Assert.Equal("c080c12c01c290eefeff03303037 0a32313437343833363438".Replace(" ", ""), Convert.ToHexStringLower(ints.ToArray()));
+    }
+
+    [Fact]
+    public void LzfRoundTripsWhatItCompresses()
+    {
+        var random = new Random(7);
+        string[] words = ["hello ", "world ", "redis ", "lua ", "function "];
+        foreach (int wordCount in new[] { 8, 100, 5000, 20_000 })
+        {
+            var text = new StringBuilder();
+            for (int i = 0; i < wordCount; i++) text.Append(words[random.Next(words.Length)]);
+            byte[] data = Encoding.ASCII.GetBytes(text.ToString());
+            int length = data.Length;
+            byte[] compressed = Lzf.Compress(data, length - 4)!;
+            Assert.NotNull(compressed);
+            var back = new byte[length];
+            Assert.Equal(length, Lzf.Decompress(compressed, back));
+            Assert.Equal(data, back);
+        }
+        byte[] noise = new byte[64];
+        random.NextBytes(noise);
+        Assert.Null(Lzf.Compress(noise, 60)); // incompressible: stored plain
+    }
+
+    [Fact]
     public void WritesWhatItReadsAndRedisFooter()
     {
         byte[] a = Encoding.ASCII.GetBytes("#!lua name=a\nredis.register_function('fa', function() return 1 end)");
         byte[] big = Encoding.ASCII.GetBytes("#!lua name=big\n--" + new string('x', 20_000) + "\nredis.register_function('fb', function() return 2 end)");
         byte[] payload = FunctionPayload.Write([a, big]);
         Assert.Equal(FunctionPayload.OpcodeFunction2, payload[0]);
-        Assert.Equal([0x40, (byte)a.Length], payload[1..3]); // a 14-bit length (67 bytes)
+        Assert.Equal([0x40, (byte)a.Length], payload[1..3]); // a 14-bit length (67 bytes), not compressible by 4 bytes
         Assert.Equal(10, BinaryPrimitives.ReadUInt16LittleEndian(payload.AsSpan(payload.Length - 10)));
         Assert.Equal(Crc64Jones.Compute(payload.AsSpan(0, payload.Length - 8)), BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(payload.Length - 8)));
         Assert.True(FunctionPayload.Verify(payload));

@@ -14,7 +14,8 @@ namespace RespKv.Scripting.Functions;
 /// length; 01: 14-bit length (the next byte is the low 8 bits); <c>0x80</c>: 32-bit big-endian length follows; <c>0x81</c>:
 /// 64-bit big-endian length follows — then the bytes; or, top bits 11, a special encoding: 0/1/2 an 8/16/32-bit
 /// little-endian signed integer written as its decimal text, 3 an LZF-compressed string (compressed length, uncompressed
-/// length, then the <see cref="Lzf"/> data). RespKv writes plain lengths; it reads every form redis-server writes.
+/// length, then the <see cref="Lzf"/> data). RespKv writes them as redis-server does (<see cref="WriteString"/>), so a
+/// DUMP has the same bytes on both servers, and reads every form.
 /// The pre-release 7.0 opcode <c>RDB_OPCODE_FUNCTION</c> (246: name, engine, description flag [and description], code)
 /// is read too, as <c>#!engine name=name\n</c> plus the code, as Redis does.
 /// </para>
@@ -40,12 +41,10 @@ public static class FunctionPayload
     public static byte[] Write(IEnumerable<byte[]> libraryCodes)
     {
         var output = new MemoryStream();
-        Span<byte> length = stackalloc byte[9];
         foreach (byte[] code in libraryCodes)
         {
             output.WriteByte(OpcodeFunction2);
-            output.Write(length[..WriteLength(length, (ulong)code.Length)]);
-            output.Write(code);
+            WriteString(output, code);
         }
         Span<byte> footer = stackalloc byte[FooterLength];
         BinaryPrimitives.WriteUInt16LittleEndian(footer, RdbVersion);
@@ -54,6 +53,50 @@ public static class FunctionPayload
         BinaryPrimitives.WriteUInt64LittleEndian(footer[2..], crc);
         output.Write(footer[2..]);
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as Redis's <c>rdbSaveRawString</c> does with <c>rdbcompression yes</c> (its default): a
+    /// string of up to 11 bytes that is a 32-bit integer's canonical text as that integer; one longer than 20 bytes
+    /// LZF-compressed (<see cref="Lzf.Compress"/>) when that saves at least 4 bytes; else its length and bytes.
+    /// </summary>
+    public static void WriteString(Stream output, ReadOnlySpan<byte> value)
+    {
+        Span<byte> header = stackalloc byte[9];
+        if (value.Length <= 11 && IsInt32Text(value, out int n))
+        {
+            if (n >= sbyte.MinValue && n <= sbyte.MaxValue)
+            {
+                output.Write([0xc0, (byte)n]);
+                return;
+            }
+            if (n >= short.MinValue && n <= short.MaxValue)
+            {
+                output.Write([0xc1, (byte)n, (byte)(n >> 8)]);
+                return;
+            }
+            output.Write([0xc2, (byte)n, (byte)(n >> 8), (byte)(n >> 16), (byte)(n >> 24)]);
+            return;
+        }
+        if (value.Length > 20 && Lzf.Compress(value, value.Length - 4) is { } compressed)
+        {
+            output.WriteByte(0xc3);
+            output.Write(header[..WriteLength(header, (ulong)compressed.Length)]);
+            output.Write(header[..WriteLength(header, (ulong)value.Length)]);
+            output.Write(compressed);
+            return;
+        }
+        output.Write(header[..WriteLength(header, (ulong)value.Length)]);
+        output.Write(value);
+    }
+
+    /// <summary>True when <paramref name="text"/> is a 32-bit integer's canonical decimal text (Redis's <c>string2ll</c>: no sign but '-', no leading zero).</summary>
+    private static bool IsInt32Text(ReadOnlySpan<byte> text, out int value)
+    {
+        value = 0;
+        if (!System.Buffers.Text.Utf8Parser.TryParse(text, out value, out int consumed) || consumed != text.Length) return false;
+        Span<byte> canonical = stackalloc byte[11];
+        return System.Buffers.Text.Utf8Formatter.TryFormat(value, canonical, out int written) && canonical[..written].SequenceEqual(text);
     }
 
     /// <summary>
