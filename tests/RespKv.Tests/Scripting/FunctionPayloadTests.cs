@@ -140,6 +140,8 @@ public sealed class FunctionPayloadTests
         var codes = new List<byte[]>();
         Assert.Equal("given type is not a function", FunctionPayload.Read(WithFooter([0, 1, (byte)'x']), codes));
         Assert.Equal("Failed loading library payload", FunctionPayload.Read(WithFooter([FunctionPayload.OpcodeFunction2, 0x80, 0, 0, 1, 0]), codes));
+        // An LZF string claiming 2 GB from 2 bytes is refused without allocating it.
+        Assert.Equal("Failed loading library payload", FunctionPayload.Read(WithFooter([FunctionPayload.OpcodeFunction2, 0xc3, 2, 0x80, 0x7f, 0xff, 0xff, 0xff, 0, 0]), codes));
         // A corrupt LZF string (back reference before the start).
         Assert.Equal("Failed loading library payload", FunctionPayload.Read(WithFooter([FunctionPayload.OpcodeFunction2, 0xc3, 2, 5, 0x20, 0x05]), codes));
         byte[] good = FunctionPayload.Write([Encoding.ASCII.GetBytes("#!lua name=x\n")]);

@@ -249,7 +249,9 @@ public static class FunctionPayload
                     return TryRead(4, out ReadOnlySpan<byte> i32) ? Decimal(BinaryPrimitives.ReadInt32LittleEndian(i32)) : null;
                 case 3:
                     if (!TryReadLength(out ulong compressed, out _) || !TryReadLength(out ulong original, out _)) return null;
-                    if (compressed > (ulong)(_data.Length - Position) || original > int.MaxValue) return null;
+                    // A back reference of 2-3 bytes expands to at most 264: a larger claimed length is corrupt, and is
+                    // refused before allocating it (Redis's ztrymalloc fails instead).
+                    if (compressed > (ulong)(_data.Length - Position) || original > compressed * 132 + 33) return null;
                     TryRead((int)compressed, out ReadOnlySpan<byte> lzf);
                     var value = new byte[original];
                     // lzf_decompress into 0 bytes returns 0 (E2BIG), which Redis takes as the expected length.
