@@ -64,6 +64,10 @@ public sealed class FunctionRegistryTests
         Assert.Equal(["a:f1,f2"], engine.Freed);
         Assert.Null(r.Current.Function("f1"u8));
         Assert.Equal("a", r.Current.Function("F3"u8)!.Library.Name);
+        // Names have no length limit.
+        string longName = new('n', 300);
+        Assert.Null(Load(r, Lib("long", longName)));
+        Assert.Equal(longName, r.Current.Function(System.Text.Encoding.ASCII.GetBytes(longName.ToUpperInvariant()))!.Name);
         // A failed REPLACE keeps the old library.
         Assert.Null(Load(r, Lib("other", "o1")));
         Assert.Equal("Function o1 already exists", Load(r, Lib("a", "o1"), replace: true));

@@ -57,9 +57,9 @@ public sealed class FunctionSet
     /// <summary>The function named <paramref name="name"/> (ASCII case-insensitive), or null; allocation-free.</summary>
     public FunctionInfo? Function(ReadOnlySpan<byte> name)
     {
-        // Valid names are at most as long as a request argument and ASCII: a longer or non-ASCII name matches nothing.
-        if (name.Length > 256 || !Ascii.IsValid(name)) return null;
-        Span<char> chars = stackalloc char[name.Length];
+        // Valid names are ASCII: a non-ASCII name matches nothing. (A name over 256 bytes, rare, is converted on the heap.)
+        if (!Ascii.IsValid(name)) return null;
+        Span<char> chars = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
         Encoding.ASCII.GetChars(name, chars);
         return _functionsByChars.TryGetValue(chars, out FunctionInfo? f) ? f : null;
     }
