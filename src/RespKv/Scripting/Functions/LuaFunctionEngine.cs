@@ -117,6 +117,7 @@ return sealed({redis = sealed(api)})
     private int _proxyMetaRef;
     private int _libraryGlobalsRef;
     private int _inFlight;
+    private int _pending;
 
     /// <summary>The library whose code is running at FUNCTION LOAD (its <c>redis.register_function</c> calls add to it), or null.</summary>
     [ThreadStatic] private static FunctionLibrary? t_loading;
@@ -209,6 +210,9 @@ return sealed({redis = sealed(api)})
     public void Free(FunctionLibrary library)
     {
         foreach (FunctionInfo f in library.Functions) _released.Add(f.Callback);
+        // A full fence: the set without the library (published before this call) and the pending count are visible
+        // before the in-flight count is read, as an FCALL increments it before reading the set (Dekker's pattern).
+        Interlocked.Exchange(ref _pending, _released.Count);
         if (Volatile.Read(ref _inFlight) == 0) ReleasePending();
     }
 
@@ -217,6 +221,7 @@ return sealed({redis = sealed(api)})
         if (_released.Count == 0 || _lua == null) return;
         foreach (int reference in _released) _lua.Release(reference);
         _released.Clear();
+        Volatile.Write(ref _pending, 0);
     }
 
     /// <summary>An FCALL is about to look a function up: its callback stays in the Lua registry until <see cref="ExitCall"/>.</summary>
@@ -225,7 +230,8 @@ return sealed({redis = sealed(api)})
     /// <summary>The FCALL ended: the last one out releases the callbacks of libraries dropped meanwhile (taking <paramref name="executionLock"/>).</summary>
     public void ExitCall(object executionLock)
     {
-        if (Interlocked.Decrement(ref _inFlight) != 0) return;
+        // The count is read without the lock: a release it misses happens at the next Free or the next last exit.
+        if (Interlocked.Decrement(ref _inFlight) != 0 || Volatile.Read(ref _pending) == 0) return;
         lock (executionLock)
         {
             if (_released.Count != 0 && Volatile.Read(ref _inFlight) == 0) ReleasePending();
