@@ -1,0 +1,86 @@
+using KeraLua;
+using RespKv.Scripting.Libraries;
+
+namespace RespKv.Tests.Scripting;
+
+/// <summary>How the bundled libraries sit in a Lua state: the globals <see cref="LuaLibraries.Open"/> creates, errors
+/// that leave the state as it was, and independent <c>cjson.new()</c> settings.</summary>
+public sealed class LuaLibrariesStateTests : IDisposable
+{
+    private readonly Lua _lua;
+
+    public LuaLibrariesStateTests()
+    {
+        _lua = new Lua();
+        _lua.OpenLibs();
+        LuaLibraries.Open(_lua);
+    }
+
+    public void Dispose() => _lua.Dispose();
+
+    private string Eval(string chunk)
+    {
+        Assert.Equal(LuaStatus.OK, _lua.LoadString(chunk, "@user_script"));
+        var status = _lua.PCall(0, 1, 0);
+        string text = _lua.ToString(-1);
+        _lua.SetTop(0);
+        return (status == LuaStatus.OK ? "" : "ERR ") + text;
+    }
+
+    [Fact]
+    public void OpenCreatesTheFourGlobalTablesAndNothingElse()
+    {
+        Assert.Equal("table table table table", Eval("return type(cjson)..' '..type(cmsgpack)..' '..type(bit)..' '..type(struct)"));
+        Assert.Equal("0", Eval("return tostring(#{})"));
+        Assert.Equal(0, _lua.GetTop());
+    }
+
+    [Fact]
+    public void ManyErrorsLeaveTheStackBalancedAndTheLibrariesWorking()
+    {
+        string result = Eval("""
+            local failures = 0
+            for i = 1, 20000 do
+              if not pcall(cjson.decode, '[1,') then failures = failures + 1 end
+              if not pcall(cmsgpack.unpack, '\193') then failures = failures + 1 end
+              if not pcall(struct.pack, 'q') then failures = failures + 1 end
+              if not pcall(bit.band, {}) then failures = failures + 1 end
+            end
+            return failures .. ' ' .. cjson.encode({1, 2}) .. ' ' .. bit.tohex(255, 2)
+            """);
+        Assert.Equal("80000 [1,2] ff", result);
+        Assert.Equal(0, _lua.GetTop());
+    }
+
+    [Fact]
+    public void AnErrorNamesTheCallingLineAsLuaErrorDoes()
+    {
+        Assert.Equal("ERR user_script:3: Expected value but found invalid token at character 1",
+            Eval("local a = 1\nlocal b = 2\nlocal c = cjson.decode('x')\nreturn c"));
+        // A tail call replaces the caller's frame in Lua 5.4: no position (README, Known differences).
+        Assert.Equal("ERR Expected value but found invalid token at character 1", Eval("return cjson.decode('x')"));
+    }
+
+    [Fact]
+    public void EachCjsonTableHasItsOwnSettings()
+    {
+        Assert.Equal("0.33 0.33333333333333 0.3", Eval("""
+            local a = cjson.new()
+            a.encode_number_precision(2)
+            local b = a.new()
+            b.encode_number_precision(1)
+            return a.encode(1/3) .. ' ' .. cjson.encode(1/3) .. ' ' .. b.encode(1/3)
+            """));
+    }
+
+    [Fact]
+    public void DeepInputsFailWithTheLibrariesErrorsInsteadOfOverflowingTheStack()
+    {
+        Assert.Equal("Found too many nested data structures (1001) at character 1001",
+            Eval("return select(2, pcall(cjson.decode, string.rep('[', 100000)))"));
+        Assert.Equal("stack overflow (in function mp_decode_to_lua_array)", // as redis-server 7.0.15 answers
+            Eval("return select(2, pcall(cmsgpack.unpack, string.rep('\\145', 100000)))"));
+        Assert.Equal("Cannot serialise, excessive nesting (1001)",
+            Eval("local t = {} local c = t for i = 1, 2000 do c[1] = {} c = c[1] end return select(2, pcall(cjson.encode, t))"));
+    }
+}
