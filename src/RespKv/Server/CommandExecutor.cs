@@ -160,6 +160,12 @@ public sealed class CommandExecutor
     {
         ClientSession client = _client;
         AtomicUnit unit = client.Unit;
+        if ((command.Flags & CommandFlags.RunsScript) != 0)
+        {
+            // A script makes itself atomic (ScriptingState.BeginUnit); its commands come back through Dispatch.
+            command.Handler!(client, args);
+            return;
+        }
         if (!command.IsWrite)
         {
             // A tracking client's read remembers its keys under their shard locks (ClientTracking).

@@ -52,6 +52,7 @@ public static class CommandFamilies
             .Concat(TransactionCommands.Table)
             .Concat(PubSubCommands.Table)
             .Concat(ClusterCommands.Table)
+            .Concat(ScriptingCommands.Table)
             .Concat(extra));
     }
 }

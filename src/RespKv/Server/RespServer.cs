@@ -92,6 +92,14 @@ public sealed class RespServer
     /// <summary>The server's logger.</summary>
     public ILogger Logger { get; }
 
+    private Scripting.ScriptingState? _scripting;
+
+    /// <summary>Scripting: the EVAL engine and script cache, the running-script record (created on first use).</summary>
+    public Scripting.ScriptingState Scripting => LazyInitializer.EnsureInitialized(ref _scripting, () => new Scripting.ScriptingState(this));
+
+    /// <summary>The scripting state if anything used it yet, else null (INFO and the BUSY gate do not create it).</summary>
+    public Scripting.ScriptingState? ScriptingIfCreated => Volatile.Read(ref _scripting);
+
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }
 
