@@ -33,22 +33,21 @@ internal static unsafe class CJson
 
     private static readonly (string Name, IntPtr Function)[] Functions =
     {
-        ("encode", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Encode),
-        ("decode", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Decode),
-        ("encode_sparse_array", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&EncodeSparseArray),
-        ("encode_max_depth", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&EncodeMaxDepth),
-        ("decode_max_depth", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&DecodeMaxDepth),
-        ("encode_number_precision", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&EncodeNumberPrecision),
-        ("encode_keep_buffer", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&EncodeKeepBuffer),
-        ("encode_invalid_numbers", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&EncodeInvalidNumbers),
-        ("decode_invalid_numbers", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&DecodeInvalidNumbers),
+        ("encode", (IntPtr)(delegate*<IntPtr, int>)&Encode),
+        ("decode", (IntPtr)(delegate*<IntPtr, int>)&Decode),
+        ("encode_sparse_array", (IntPtr)(delegate*<IntPtr, int>)&EncodeSparseArray),
+        ("encode_max_depth", (IntPtr)(delegate*<IntPtr, int>)&EncodeMaxDepth),
+        ("decode_max_depth", (IntPtr)(delegate*<IntPtr, int>)&DecodeMaxDepth),
+        ("encode_number_precision", (IntPtr)(delegate*<IntPtr, int>)&EncodeNumberPrecision),
+        ("encode_keep_buffer", (IntPtr)(delegate*<IntPtr, int>)&EncodeKeepBuffer),
+        ("encode_invalid_numbers", (IntPtr)(delegate*<IntPtr, int>)&EncodeInvalidNumbers),
+        ("decode_invalid_numbers", (IntPtr)(delegate*<IntPtr, int>)&DecodeInvalidNumbers),
     };
 
     /// <summary>The factory <see cref="LuaLibraries"/> calls for <c>cjson</c> and each <c>cjson.new()</c>: a table of
     /// the raw functions, all bound to one new settings userdata.</summary>
-    public static readonly IntPtr Factory = (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Create;
+    public static readonly IntPtr Factory = (IntPtr)(delegate*<IntPtr, int>)&Create;
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Create(IntPtr L)
     {
         LuaNative.lua_createtable(L, 0, Functions.Length);
@@ -62,14 +61,14 @@ internal static unsafe class CJson
         {
             LuaNative.PushBytes(L, System.Text.Encoding.ASCII.GetBytes(name));
             LuaNative.lua_pushvalue(L, -2);
-            LuaNative.lua_pushcclosure(L, (delegate* unmanaged[Cdecl]<IntPtr, int>)function, 1);
+            LuaLibraries.PushFunction(L, function, 1);
             LuaNative.lua_rawset(L, -4);
         }
         LuaNative.Pop(L, 1);
         return 1;
     }
 
-    private static Config* Settings(IntPtr L) => (Config*)LuaNative.lua_touserdata(L, LuaNative.UpValueIndex(1));
+    private static Config* Settings(IntPtr L) => (Config*)LuaNative.lua_touserdata(L, LuaNative.UpValueIndex(2));
 
     /// <summary>An error raised while encoding or decoding, carried to the callback's boundary.</summary>
     private sealed class JsonError(string message) : Exception(message);
@@ -130,7 +129,6 @@ internal static unsafe class CJson
         return -1;
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int EncodeSparseArray(IntPtr L)
     {
         const string name = "encode_sparse_array";
@@ -156,32 +154,25 @@ internal static unsafe class CJson
         return r < 0 ? 1 : r;
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int EncodeMaxDepth(IntPtr L) =>
         IntegerSetting(L, &Settings(L)->EncodeMaxDepth, 1, int.MaxValue, "encode_max_depth");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int DecodeMaxDepth(IntPtr L) =>
         IntegerSetting(L, &Settings(L)->DecodeMaxDepth, 1, int.MaxValue, "decode_max_depth");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int EncodeNumberPrecision(IntPtr L) =>
         IntegerSetting(L, &Settings(L)->NumberPrecision, 1, 14, "encode_number_precision");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int EncodeKeepBuffer(IntPtr L) => EnumSetting(L, &Settings(L)->KeepBuffer, OnOff, "encode_keep_buffer");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int EncodeInvalidNumbers(IntPtr L) =>
         EnumSetting(L, &Settings(L)->EncodeInvalidNumbers, OnOffNull, "encode_invalid_numbers");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int DecodeInvalidNumbers(IntPtr L) =>
         EnumSetting(L, &Settings(L)->DecodeInvalidNumbers, OnOff, "decode_invalid_numbers");
 
     // ------------------------------------------------------------------------------------------------ encoding
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Encode(IntPtr L)
     {
         try
@@ -195,10 +186,6 @@ internal static unsafe class CJson
         catch (JsonError e)
         {
             return LuaArgs.Fail(L, e.Message);
-        }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "cjson: " + e.Message);
         }
     }
 
@@ -304,7 +291,10 @@ internal static unsafe class CJson
                 break;
             case LuaNative.TTable:
                 depth++;
-                if (depth > cfg->EncodeMaxDepth || !LuaArgs.CheckStack(L, 3) || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                // Lua 5.1's json_check_encode_depth limit (3 slots within its C stack), and room for this level's
+                // key table, key, value and key copy on the real stack.
+                if (depth > cfg->EncodeMaxDepth || !LuaArgs.CheckStack(L, 3) || LuaNative.lua_checkstack(L, 6) == 0
+                    || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
                     throw new JsonError($"Cannot serialise, excessive nesting ({depth})");
                 int length = ArrayLength(L, cfg);
                 if (length > 0) AppendArray(L, cfg, depth, json, length);
@@ -435,7 +425,6 @@ internal static unsafe class CJson
         public readonly byte At(int at) => at < Data.Length ? Data[at] : (byte)0;
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Decode(IntPtr L)
     {
         try
@@ -455,10 +444,6 @@ internal static unsafe class CJson
         catch (JsonError e)
         {
             return LuaArgs.Fail(L, e.Message);
-        }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "cjson: " + e.Message);
         }
     }
 

@@ -25,37 +25,29 @@ internal static unsafe class CMsgPack
     /// <summary>The raw functions, by field name, for <see cref="LuaLibraries"/> to wrap.</summary>
     public static readonly (string Name, IntPtr Function)[] Functions =
     {
-        ("pack", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Pack),
-        ("unpack", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Unpack),
-        ("unpack_one", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&UnpackOne),
-        ("unpack_limit", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&UnpackLimit),
+        ("pack", (IntPtr)(delegate*<IntPtr, int>)&Pack),
+        ("unpack", (IntPtr)(delegate*<IntPtr, int>)&Unpack),
+        ("unpack_one", (IntPtr)(delegate*<IntPtr, int>)&UnpackOne),
+        ("unpack_limit", (IntPtr)(delegate*<IntPtr, int>)&UnpackLimit),
     };
 
     private const int MaxNesting = 16;
 
     // ------------------------------------------------------------------------------------------------ packing
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Pack(IntPtr L)
     {
-        try
+        int nargs = LuaNative.lua_gettop(L);
+        if (nargs == 0) return LuaArgs.ArgError(L, 0, "MessagePack pack needs input.", "pack");
+        if (!LuaArgs.CheckStack(L, nargs)) return LuaArgs.ArgError(L, 0, "Too many arguments for MessagePack pack.", "pack");
+        var buffer = ScratchBuffer.ForThread();
+        for (int i = 1; i <= nargs; i++)
         {
-            int nargs = LuaNative.lua_gettop(L);
-            if (nargs == 0) return LuaArgs.ArgError(L, 0, "MessagePack pack needs input.", "pack");
-            if (!LuaArgs.CheckStack(L, nargs)) return LuaArgs.ArgError(L, 0, "Too many arguments for MessagePack pack.", "pack");
-            var buffer = ScratchBuffer.ForThread();
-            for (int i = 1; i <= nargs; i++)
-            {
-                LuaNative.lua_pushvalue(L, i);
-                EncodeValue(L, buffer, 0);
-            }
-            buffer.PushTo(L);
-            return 1;
+            LuaNative.lua_pushvalue(L, i);
+            EncodeValue(L, buffer, 0);
         }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "cmsgpack: " + e.Message);
-        }
+        buffer.PushTo(L);
+        return 1;
     }
 
     /// <summary><c>mp_encode_lua_type</c>: encodes the value on top and pops it.</summary>
@@ -189,6 +181,8 @@ internal static unsafe class CMsgPack
 
     private static void EncodeTable(IntPtr L, ScratchBuffer buffer, int level)
     {
+        // luaL_checkstack of mp_encode_lua_table_as_map/array: a key, its value and a copy at each level.
+        if (LuaNative.lua_checkstack(L, 4) == 0) throw new InsufficientExecutionStackException("stack overflow");
         if (IsArray(L))
         {
             ulong len = LuaNative.lua_rawlen(L, -1);
@@ -247,10 +241,8 @@ internal static unsafe class CMsgPack
         }
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Unpack(IntPtr L) => UnpackFull(L, 0, 0, "unpack");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int UnpackOne(IntPtr L)
     {
         long offset = 0;
@@ -260,7 +252,6 @@ internal static unsafe class CMsgPack
         return UnpackFull(L, 1, offset, "unpack_one");
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int UnpackLimit(IntPtr L)
     {
         if (!LuaArgs.TryInteger(L, 2, out long limit)) return LuaArgs.TypeError(L, 2, "number", "unpack_limit");
@@ -312,10 +303,6 @@ internal static unsafe class CMsgPack
         catch (UnpackError e)
         {
             return LuaArgs.Fail(L, e.Message);
-        }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "cmsgpack: " + e.Message);
         }
     }
 

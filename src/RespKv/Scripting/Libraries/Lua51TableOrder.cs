@@ -44,8 +44,11 @@ internal static class Lua51TableOrder
     /// slots in Lua 5.1's visiting order.
     /// </summary>
     /// <returns>The number of keys.</returns>
+    /// <exception cref="InsufficientExecutionStackException">The Lua stack cannot grow by the few slots needed.</exception>
     public static unsafe int Push(IntPtr L, int table, out int[] order)
     {
+        // The key table, a key, its value and a copy; then the caller's key and value on top of the key table.
+        if (LuaNative.lua_checkstack(L, 6) == 0) throw new InsufficientExecutionStackException("stack overflow");
         int count = 0;
         LuaNative.lua_pushnil(L);
         while (LuaNative.lua_next(L, table) != 0)

@@ -23,6 +23,7 @@ internal static unsafe class LuaArgs
     public static int Fail(IntPtr L, string message)
     {
         string text = Where(L) + message;
+        LuaNative.lua_checkstack(L, 2);
         LuaNative.lua_pushlightuserdata(L, ErrorSentinel);
         int count = Encoding.UTF8.GetByteCount(text);
         Span<byte> bytes = count <= 512 ? stackalloc byte[count] : new byte[count];

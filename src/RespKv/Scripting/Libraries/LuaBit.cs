@@ -19,18 +19,18 @@ internal static unsafe class LuaBit
     /// <summary>The raw functions, by field name, for <see cref="LuaLibraries"/> to wrap.</summary>
     public static readonly (string Name, IntPtr Function)[] Functions =
     {
-        ("tobit", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&ToBit),
-        ("bnot", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&BNot),
-        ("band", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&BAnd),
-        ("bor", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&BOr),
-        ("bxor", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&BXor),
-        ("lshift", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&LShift),
-        ("rshift", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&RShift),
-        ("arshift", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&ArShift),
-        ("rol", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Rol),
-        ("ror", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Ror),
-        ("bswap", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&BSwap),
-        ("tohex", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&ToHex),
+        ("tobit", (IntPtr)(delegate*<IntPtr, int>)&ToBit),
+        ("bnot", (IntPtr)(delegate*<IntPtr, int>)&BNot),
+        ("band", (IntPtr)(delegate*<IntPtr, int>)&BAnd),
+        ("bor", (IntPtr)(delegate*<IntPtr, int>)&BOr),
+        ("bxor", (IntPtr)(delegate*<IntPtr, int>)&BXor),
+        ("lshift", (IntPtr)(delegate*<IntPtr, int>)&LShift),
+        ("rshift", (IntPtr)(delegate*<IntPtr, int>)&RShift),
+        ("arshift", (IntPtr)(delegate*<IntPtr, int>)&ArShift),
+        ("rol", (IntPtr)(delegate*<IntPtr, int>)&Rol),
+        ("ror", (IntPtr)(delegate*<IntPtr, int>)&Ror),
+        ("bswap", (IntPtr)(delegate*<IntPtr, int>)&BSwap),
+        ("tohex", (IntPtr)(delegate*<IntPtr, int>)&ToHex),
     };
 
     /// <summary>LuaBitOp's <c>barg</c>: the argument's low 32 bits after adding 2^52 + 2^51 to the double.</summary>
@@ -80,41 +80,29 @@ internal static unsafe class LuaBit
         });
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int ToBit(IntPtr L) => Arg(L, 1, out uint b) ? Return(L, b) : Bad(L, 1, "tobit");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int BNot(IntPtr L) => Arg(L, 1, out uint b) ? Return(L, ~b) : Bad(L, 1, "bnot");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int BAnd(IntPtr L) => Fold(L, Op.And, "band");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int BOr(IntPtr L) => Fold(L, Op.Or, "bor");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int BXor(IntPtr L) => Fold(L, Op.Xor, "bxor");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int LShift(IntPtr L) => Shifted(L, Shift.Left, "lshift");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int RShift(IntPtr L) => Shifted(L, Shift.Right, "rshift");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int ArShift(IntPtr L) => Shifted(L, Shift.Arithmetic, "arshift");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Rol(IntPtr L) => Shifted(L, Shift.RotateLeft, "rol");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Ror(IntPtr L) => Shifted(L, Shift.RotateRight, "ror");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int BSwap(IntPtr L) =>
         Arg(L, 1, out uint b) ? Return(L, System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(b)) : Bad(L, 1, "bswap");
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int ToHex(IntPtr L)
     {
         if (!Arg(L, 1, out uint b)) return Bad(L, 1, "tohex");

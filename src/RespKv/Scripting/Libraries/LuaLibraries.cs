@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using KeraLua;
 
 namespace RespKv.Scripting.Libraries;
@@ -8,26 +9,32 @@ namespace RespKv.Scripting.Libraries;
 /// tables of a KeraLua (Lua 5.4) state, returning what redis-server 7.0.15's versions return through <c>EVAL</c>.
 /// </summary>
 /// <remarks>
-/// <para>Each function is a C# callback (<c>[UnmanagedCallersOnly]</c>, pushed with <c>lua_pushcclosure</c>) working
-/// on the Lua stack and Lua's string memory directly. A C# callback cannot raise a Lua error (<c>lua_error</c> would
+/// <para>Each function is a C# method working on the Lua stack and Lua's string memory directly, pushed as a C closure
+/// of one <c>[UnmanagedCallersOnly]</c> trampoline (<see cref="PushFunction"/>) whose upvalue 1 is the method's address:
+/// the trampoline turns any exception into a Lua error and, under the scripting engine's heap cap
+/// (<see cref="LuaHeap"/>), lifts the cap while C# runs, so no allocation a method makes can fail and
+/// <c>longjmp</c> through it. A C# callback cannot raise a Lua error (<c>lua_error</c> would
 /// <c>longjmp</c> across managed frames), so each callback sits inside a small Lua function from one chunk compiled at
 /// <see cref="Open"/> (<see cref="ChunkName"/>): the callback returns an error sentinel and the finished message
 /// (<see cref="LuaArgs"/>), and the Lua function raises it with <c>error(message, 0)</c>. The message carries the calling
 /// line as lauxlib's <c>luaL_error</c> would (<c>user_script:1: bad argument #1 to 'decode' (…)</c>), except after a
-/// tail call (<c>return cjson.decode(x)</c>), which in Lua 5.4 leaves no caller frame to name.</para>
+/// tail call (<c>return cjson.decode(x)</c>) in code the engine did not compile, which in Lua 5.4 leaves no caller
+/// frame to name.</para>
 /// <para>Stack levels: an error handler walking the stack from such an error meets <c>error</c> (a C function) and
-/// then a frame of this chunk before the script's own frame; a handler that reports the script's line (Redis's
-/// <c>on @user_script:1.</c>) skips frames whose source is <see cref="ChunkName"/>.</para>
+/// then a frame of this chunk before the script's own frame; the engine, which reports the script's line (Redis's
+/// <c>on @user_script:1.</c>), skips frames whose source is <see cref="ChunkName"/>. The engine also compiles scripts
+/// without tail calls (<see cref="TailCalls"/>), so the calling frame is there to name.</para>
 /// <para>Lua 5.1 numbers: Redis's Lua has doubles only. Results a script prints come out as 5.1 prints them
 /// (<see cref="LuaArgs.PushNumber"/>: integral values below 10^14 are pushed as integers, so <c>tostring</c> gives
 /// <c>3</c>, not <c>3.0</c>), and arguments are read as doubles, so a Lua 5.4 integer packs, encodes and shifts as
 /// the same 5.1 double would.</para>
 /// </remarks>
-public static class LuaLibraries
+public static unsafe class LuaLibraries
 {
     /// <summary>Chunk name (<c>source</c> in <c>lua_Debug</c>, with its leading <c>=</c>) of the Lua glue around the
-    /// library functions.</summary>
-    public const string ChunkName = "=[respkv lualibs]";
+    /// library functions: the engine prelude's (<see cref="LuaPrelude.ChunkName"/>), whose frames the engine's error
+    /// position skips, as it must skip these.</summary>
+    public const string ChunkName = LuaPrelude.ChunkName;
 
     /// <summary>The Lua part: wraps each raw callback so that an error it returns is raised, and assembles the tables.
     /// Arguments: the error sentinel, <c>cjson.null</c>, the cjson factory, then the raw function tables of cmsgpack,
@@ -76,7 +83,7 @@ public static class LuaLibraries
             throw new InvalidOperationException("lualibs: " + state.ToString(-1));
         LuaNative.lua_pushlightuserdata(L, LuaArgs.ErrorSentinel);
         LuaNative.lua_pushlightuserdata(L, null);
-        LuaNative.lua_pushcclosure(L, (delegate* unmanaged[Cdecl]<IntPtr, int>)CJson.Factory, 0);
+        PushFunction(L, CJson.Factory, 0);
         PushRawTable(L, CMsgPack.Functions);
         PushRawTable(L, LuaBit.Functions);
         PushRawTable(L, LuaStruct.Functions);
@@ -98,8 +105,47 @@ public static class LuaLibraries
         foreach (var (name, function) in functions)
         {
             LuaNative.PushBytes(L, System.Text.Encoding.ASCII.GetBytes(name));
-            LuaNative.lua_pushcclosure(L, (delegate* unmanaged[Cdecl]<IntPtr, int>)function, 0);
+            PushFunction(L, function, 0);
             LuaNative.lua_rawset(L, -3);
+        }
+    }
+
+    /// <summary>
+    /// Pushes the library method at <paramref name="function"/> (a managed <c>delegate*&lt;IntPtr, int&gt;</c>) as a C
+    /// closure of <see cref="Trampoline"/>, with the <paramref name="upvalues"/> values on top of the stack as its
+    /// upvalues 2 and up (which it pops).
+    /// </summary>
+    internal static unsafe void PushFunction(IntPtr L, IntPtr function, int upvalues)
+    {
+        LuaNative.lua_pushlightuserdata(L, (void*)function);
+        if (upvalues > 0) LuaNative.Insert(L, -upvalues - 1);
+        LuaNative.lua_pushcclosure(L, &Trampoline, upvalues + 1);
+    }
+
+    private static readonly IntPtr EngineAllocator =
+        (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, nuint, nuint, IntPtr>)&LuaHeap.Allocate;
+
+    /// <summary>The C function every library method runs through: calls the method in upvalue 1 with the heap cap
+    /// lifted, and answers an exception as an error (the wrapper raises it).</summary>
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(System.Runtime.CompilerServices.CallConvCdecl) })]
+    private static unsafe int Trampoline(IntPtr L)
+    {
+        void* ud;
+        LuaHeap* heap = LuaNative.lua_getallocf(L, &ud) == EngineAllocator ? (LuaHeap*)ud : null;
+        int enforcing = heap != null ? heap->Enforcing : 0;
+        if (heap != null) heap->Enforcing = 0;
+        try
+        {
+            var method = (delegate*<IntPtr, int>)LuaNative.lua_touserdata(L, LuaNative.UpValueIndex(1));
+            return method(L);
+        }
+        catch (Exception e)
+        {
+            return LuaArgs.Fail(L, e is InsufficientExecutionStackException ? "stack overflow" : e.Message);
+        }
+        finally
+        {
+            if (heap != null) heap->Enforcing = enforcing;
         }
     }
 }

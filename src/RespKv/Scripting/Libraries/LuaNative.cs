@@ -44,6 +44,7 @@ internal static unsafe class LuaNative
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void lua_pushvalue(IntPtr L, int index);
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void lua_pushcclosure(IntPtr L, delegate* unmanaged[Cdecl]<IntPtr, int> fn, int n);
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void lua_createtable(IntPtr L, int narr, int nrec);
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern IntPtr lua_getallocf(IntPtr L, void** ud);
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void* lua_newuserdatauv(IntPtr L, nuint size, int nuvalue);
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern int lua_rawgeti(IntPtr L, int index, long n);
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void lua_rawseti(IntPtr L, int index, long n);

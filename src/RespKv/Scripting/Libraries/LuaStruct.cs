@@ -24,9 +24,9 @@ internal static unsafe class LuaStruct
     /// <summary>The raw functions, by field name, for <see cref="LuaLibraries"/> to wrap.</summary>
     public static readonly (string Name, IntPtr Function)[] Functions =
     {
-        ("pack", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Pack),
-        ("unpack", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Unpack),
-        ("size", (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int>)&Size),
+        ("pack", (IntPtr)(delegate*<IntPtr, int>)&Pack),
+        ("unpack", (IntPtr)(delegate*<IntPtr, int>)&Unpack),
+        ("size", (IntPtr)(delegate*<IntPtr, int>)&Size),
     };
 
     private const int MaxIntSize = 32;
@@ -122,7 +122,6 @@ internal static unsafe class LuaStruct
         return n;
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Pack(IntPtr L)
     {
         try
@@ -194,10 +193,6 @@ internal static unsafe class LuaStruct
         {
             return Fail(L, e, "pack");
         }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "struct: " + e.Message);
-        }
     }
 
     /// <summary>C's <c>(unsigned long)d</c> for d ≥ 0 on x86-64 (0 past 2^64, as the conversion's overflow gives).</summary>
@@ -225,7 +220,6 @@ internal static unsafe class LuaStruct
         return l;
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Unpack(IntPtr L)
     {
         try
@@ -310,13 +304,8 @@ internal static unsafe class LuaStruct
         {
             return Fail(L, e, "unpack");
         }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "struct: " + e.Message);
-        }
     }
 
-    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
     private static int Size(IntPtr L)
     {
         try
@@ -342,10 +331,6 @@ internal static unsafe class LuaStruct
         catch (StructError e)
         {
             return Fail(L, e, "size");
-        }
-        catch (Exception e)
-        {
-            return LuaArgs.Fail(L, "struct: " + e.Message);
         }
     }
 }
