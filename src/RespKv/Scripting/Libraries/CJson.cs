@@ -50,8 +50,8 @@ internal static unsafe class CJson
 
     private static int Create(IntPtr L)
     {
-        LuaNative.lua_createtable(L, 0, Functions.Length);
-        var cfg = (Config*)LuaNative.lua_newuserdatauv(L, (nuint)sizeof(Config), 0);
+        LuaNative.CreateTable(L, 0, Functions.Length);
+        var cfg = (Config*)LuaNative.NewUserDataUV(L, (nuint)sizeof(Config), 0);
         *cfg = new Config
         {
             SparseConvert = 0, SparseRatio = 2, SparseSafe = 10, EncodeMaxDepth = 1000, DecodeMaxDepth = 1000,
@@ -60,29 +60,29 @@ internal static unsafe class CJson
         foreach (var (name, function) in Functions)
         {
             LuaNative.PushBytes(L, System.Text.Encoding.ASCII.GetBytes(name));
-            LuaNative.lua_pushvalue(L, -2);
+            LuaNative.PushValue(L, -2);
             LuaLibraries.PushFunction(L, function, 1);
-            LuaNative.lua_rawset(L, -4);
+            LuaNative.RawSet(L, -4);
         }
         LuaNative.Pop(L, 1);
         return 1;
     }
 
-    private static Config* Settings(IntPtr L) => (Config*)LuaNative.lua_touserdata(L, LuaNative.UpValueIndex(2));
+    private static Config* Settings(IntPtr L) => (Config*)LuaNative.ToUserData(L, LuaNative.UpValueIndex(2));
 
     /// <summary>An error raised while encoding or decoding, carried to the callback's boundary.</summary>
     private sealed class JsonError(string message) : Exception(message);
 
     // ------------------------------------------------------------------------------------------- configuration
 
-    private static bool IsNil(IntPtr L, int index) => LuaNative.lua_type(L, index) <= LuaNative.TNil;
+    private static bool IsNil(IntPtr L, int index) => LuaNative.Type(L, index) <= LuaNative.TypeNil;
 
     /// <summary><c>json_arg_init</c>: false when there are more than <paramref name="args"/> arguments, else pads them
     /// with nils to that count (so the settings pushed after them do not take their places).</summary>
     private static bool ArgInit(IntPtr L, int args)
     {
-        if (LuaNative.lua_gettop(L) > args) return false;
-        LuaNative.lua_settop(L, args);
+        if (LuaNative.GetTop(L) > args) return false;
+        LuaNative.SetTop(L, args);
         return true;
     }
 
@@ -98,7 +98,7 @@ internal static unsafe class CJson
             if (value < min || value > max) return LuaArgs.ArgError(L, 1, $"expected integer between {min} and {max}", name);
             *setting = value;
         }
-        LuaNative.lua_pushinteger(L, *setting);
+        LuaNative.PushInteger(L, *setting);
         return -1;
     }
 
@@ -112,7 +112,7 @@ internal static unsafe class CJson
     {
         if (!IsNil(L, index))
         {
-            if (LuaNative.lua_type(L, index) == LuaNative.TBoolean) *setting = LuaNative.lua_toboolean(L, index);
+            if (LuaNative.Type(L, index) == LuaNative.TypeBoolean) *setting = LuaNative.ToBoolean(L, index);
             else
             {
                 Span<byte> scratch = stackalloc byte[CNumberText.MaxLength];
@@ -124,7 +124,7 @@ internal static unsafe class CJson
                 *setting = found;
             }
         }
-        if (*setting is 0 or 1) LuaNative.lua_pushboolean(L, *setting);
+        if (*setting is 0 or 1) LuaNative.PushBoolean(L, *setting);
         else LuaNative.PushBytes(L, System.Text.Encoding.ASCII.GetBytes(options[*setting]));
         return -1;
     }
@@ -177,7 +177,7 @@ internal static unsafe class CJson
     {
         try
         {
-            if (LuaNative.lua_gettop(L) != 1) return LuaArgs.ArgError(L, 1, "expected 1 argument", "encode");
+            if (LuaNative.GetTop(L) != 1) return LuaArgs.ArgError(L, 1, "expected 1 argument", "encode");
             var json = ScratchBuffer.ForThread();
             AppendValue(L, Settings(L), 0, json);
             json.PushTo(L);
@@ -226,7 +226,7 @@ internal static unsafe class CJson
 
     private static void AppendNumber(IntPtr L, Config* cfg, int index, ScratchBuffer json)
     {
-        double number = LuaNative.lua_tonumberx(L, index, null);
+        double number = LuaNative.ToNumberX(L, index, null);
         bool invalid = double.IsInfinity(number) || double.IsNaN(number);
         if (invalid)
         {
@@ -253,11 +253,11 @@ internal static unsafe class CJson
     private static int ArrayLength(IntPtr L, Config* cfg)
     {
         int max = 0, items = 0;
-        LuaNative.lua_pushnil(L);
-        while (LuaNative.lua_next(L, -2) != 0)
+        LuaNative.PushNil(L);
+        while (LuaNative.Next(L, -2) != 0)
         {
             double k;
-            if (LuaNative.lua_type(L, -2) == LuaNative.TNumber && (k = LuaNative.lua_tonumberx(L, -2, null)) != 0
+            if (LuaNative.Type(L, -2) == LuaNative.TypeNumber && (k = LuaNative.ToNumberX(L, -2, null)) != 0
                 && Math.Floor(k) == k && k >= 1)
             {
                 if (k > max) max = CInt(k);
@@ -278,36 +278,36 @@ internal static unsafe class CJson
 
     private static void AppendValue(IntPtr L, Config* cfg, int depth, ScratchBuffer json)
     {
-        switch (LuaNative.lua_type(L, -1))
+        switch (LuaNative.Type(L, -1))
         {
-            case LuaNative.TString:
+            case LuaNative.TypeString:
                 AppendString(LuaNative.StringAt(L, -1), json);
                 break;
-            case LuaNative.TNumber:
+            case LuaNative.TypeNumber:
                 AppendNumber(L, cfg, -1, json);
                 break;
-            case LuaNative.TBoolean:
-                json.Add(LuaNative.lua_toboolean(L, -1) != 0 ? "true"u8 : "false"u8);
+            case LuaNative.TypeBoolean:
+                json.Add(LuaNative.ToBoolean(L, -1) != 0 ? "true"u8 : "false"u8);
                 break;
-            case LuaNative.TTable:
+            case LuaNative.TypeTable:
                 depth++;
                 // Lua 5.1's json_check_encode_depth limit (3 slots within its C stack), and room for this level's
                 // key table, key, value and key copy on the real stack.
-                if (depth > cfg->EncodeMaxDepth || !LuaArgs.CheckStack(L, 3) || LuaNative.lua_checkstack(L, 6) == 0
+                if (depth > cfg->EncodeMaxDepth || !LuaArgs.CheckStack(L, 3) || LuaNative.CheckStack(L, 6) == 0
                     || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
                     throw new JsonError($"Cannot serialise, excessive nesting ({depth})");
                 int length = ArrayLength(L, cfg);
                 if (length > 0) AppendArray(L, cfg, depth, json, length);
                 else AppendObject(L, cfg, depth, json);
                 break;
-            case LuaNative.TNil:
+            case LuaNative.TypeNil:
                 json.Add("null"u8);
                 break;
-            case LuaNative.TLightUserData when LuaNative.lua_touserdata(L, -1) == null:
+            case LuaNative.TypeLightUserData when LuaNative.ToUserData(L, -1) == null:
                 json.Add("null"u8);
                 break;
             default:
-                throw new JsonError($"Cannot serialise {LuaArgs.TypeName(LuaNative.lua_type(L, -1))}: type not supported");
+                throw new JsonError($"Cannot serialise {LuaArgs.TypeName(LuaNative.Type(L, -1))}: type not supported");
         }
     }
 
@@ -317,7 +317,7 @@ internal static unsafe class CJson
         for (int i = 1; i <= length; i++)
         {
             if (i > 1) json.Add((byte)',');
-            LuaNative.lua_rawgeti(L, -1, i);
+            LuaNative.RawGetI(L, -1, i);
             AppendValue(L, cfg, depth, json);
             LuaNative.Pop(L, 1);
         }
@@ -328,24 +328,24 @@ internal static unsafe class CJson
     private static void AppendObject(IntPtr L, Config* cfg, int depth, ScratchBuffer json)
     {
         json.Add((byte)'{');
-        int table = LuaNative.lua_gettop(L);
+        int table = LuaNative.GetTop(L);
         int count = Lua51TableOrder.Push(L, table, out int[] order);
         try
         {
             for (int i = 0; i < count; i++)
             {
                 if (i > 0) json.Add((byte)',');
-                LuaNative.lua_rawgeti(L, table + 1, order[i]);
-                LuaNative.lua_pushvalue(L, -1);
-                LuaNative.lua_rawget(L, table);
-                int keyType = LuaNative.lua_type(L, -2);
-                if (keyType == LuaNative.TNumber)
+                LuaNative.RawGetI(L, table + 1, order[i]);
+                LuaNative.PushValue(L, -1);
+                LuaNative.RawGet(L, table);
+                int keyType = LuaNative.Type(L, -2);
+                if (keyType == LuaNative.TypeNumber)
                 {
                     json.Add((byte)'"');
                     AppendNumber(L, cfg, -2, json);
                     json.Add("\":"u8);
                 }
-                else if (keyType == LuaNative.TString)
+                else if (keyType == LuaNative.TypeString)
                 {
                     AppendString(LuaNative.StringAt(L, -2), json);
                     json.Add((byte)':');
@@ -429,7 +429,7 @@ internal static unsafe class CJson
     {
         try
         {
-            if (LuaNative.lua_gettop(L) != 1) return LuaArgs.ArgError(L, 1, "expected 1 argument", "decode");
+            if (LuaNative.GetTop(L) != 1) return LuaArgs.ArgError(L, 1, "expected 1 argument", "decode");
             Span<byte> scratch = stackalloc byte[CNumberText.MaxLength];
             if (!LuaArgs.TryString(L, 1, scratch, out var data)) return LuaArgs.TypeError(L, 1, "string", "decode");
             if (data.Length >= 2 && (data[0] == 0 || data[1] == 0))
@@ -632,7 +632,7 @@ internal static unsafe class CJson
     private static void ParseContainer(IntPtr L, ref Parser json, bool isObject)
     {
         Descend(L, ref json, isObject ? 3 : 2);
-        LuaNative.lua_createtable(L, 0, 0);
+        LuaNative.CreateTable(L, 0, 0);
         Token end = isObject ? Token.ObjEnd : Token.ArrEnd;
         NextToken(ref json);
         if (json.Type == end)
@@ -651,8 +651,8 @@ internal static unsafe class CJson
                 NextToken(ref json);
             }
             ProcessValue(L, ref json);
-            if (isObject) LuaNative.lua_rawset(L, -3);
-            else LuaNative.lua_rawseti(L, -2, i);
+            if (isObject) LuaNative.RawSet(L, -3);
+            else LuaNative.RawSetI(L, -2, i);
             NextToken(ref json);
             if (json.Type == end)
             {
@@ -675,14 +675,14 @@ internal static unsafe class CJson
                 LuaArgs.PushNumber(L, json.Number);
                 break;
             case Token.Boolean:
-                LuaNative.lua_pushboolean(L, json.Boolean ? 1 : 0);
+                LuaNative.PushBoolean(L, json.Boolean ? 1 : 0);
                 break;
             case Token.ObjBegin:
             case Token.ArrBegin:
                 ParseContainer(L, ref json, json.Type == Token.ObjBegin);
                 break;
             case Token.Null:
-                LuaNative.lua_pushlightuserdata(L, null);
+                LuaNative.PushLightUserData(L, null);
                 break;
             default:
                 ThrowParseError(ref json, "value");

@@ -37,13 +37,13 @@ internal static unsafe class CMsgPack
 
     private static int Pack(IntPtr L)
     {
-        int nargs = LuaNative.lua_gettop(L);
+        int nargs = LuaNative.GetTop(L);
         if (nargs == 0) return LuaArgs.ArgError(L, 0, "MessagePack pack needs input.", "pack");
         if (!LuaArgs.CheckStack(L, nargs)) return LuaArgs.ArgError(L, 0, "Too many arguments for MessagePack pack.", "pack");
         var buffer = ScratchBuffer.ForThread();
         for (int i = 1; i <= nargs; i++)
         {
-            LuaNative.lua_pushvalue(L, i);
+            LuaNative.PushValue(L, i);
             EncodeValue(L, buffer, 0);
         }
         buffer.PushTo(L);
@@ -53,23 +53,23 @@ internal static unsafe class CMsgPack
     /// <summary><c>mp_encode_lua_type</c>: encodes the value on top and pops it.</summary>
     private static void EncodeValue(IntPtr L, ScratchBuffer buffer, int level)
     {
-        int type = LuaNative.lua_type(L, -1);
-        if (type == LuaNative.TTable && level == MaxNesting) type = LuaNative.TNil;
+        int type = LuaNative.Type(L, -1);
+        if (type == LuaNative.TypeTable && level == MaxNesting) type = LuaNative.TypeNil;
         switch (type)
         {
-            case LuaNative.TString:
+            case LuaNative.TypeString:
                 EncodeBytes(LuaNative.StringAt(L, -1), buffer);
                 break;
-            case LuaNative.TBoolean:
-                buffer.Add(LuaNative.lua_toboolean(L, -1) != 0 ? (byte)0xc3 : (byte)0xc2);
+            case LuaNative.TypeBoolean:
+                buffer.Add(LuaNative.ToBoolean(L, -1) != 0 ? (byte)0xc3 : (byte)0xc2);
                 break;
-            case LuaNative.TNumber:
-                double n = LuaNative.lua_tonumberx(L, -1, null);
+            case LuaNative.TypeNumber:
+                double n = LuaNative.ToNumberX(L, -1, null);
                 long i = LuaArgs.TruncateToInt64(n);
                 if (!double.IsInfinity(n) && i == n) EncodeInteger(i, buffer);
                 else EncodeDouble(n, buffer);
                 break;
-            case LuaNative.TTable:
+            case LuaNative.TypeTable:
                 EncodeTable(L, buffer, level);
                 break;
             default:
@@ -162,12 +162,12 @@ internal static unsafe class CMsgPack
     private static bool IsArray(IntPtr L)
     {
         int count = 0, max = 0;
-        LuaNative.lua_pushnil(L);
-        while (LuaNative.lua_next(L, -2) != 0)
+        LuaNative.PushNil(L);
+        while (LuaNative.Next(L, -2) != 0)
         {
             LuaNative.Pop(L, 1);
             double n;
-            if (LuaNative.lua_type(L, -1) != LuaNative.TNumber || (n = LuaNative.lua_tonumberx(L, -1, null)) <= 0
+            if (LuaNative.Type(L, -1) != LuaNative.TypeNumber || (n = LuaNative.ToNumberX(L, -1, null)) <= 0
                 || !(n >= -2147483648.0 && n < 2147483648.0 && (int)n == n))
             {
                 LuaNative.Pop(L, 1);
@@ -182,29 +182,29 @@ internal static unsafe class CMsgPack
     private static void EncodeTable(IntPtr L, ScratchBuffer buffer, int level)
     {
         // luaL_checkstack of mp_encode_lua_table_as_map/array: a key, its value and a copy at each level.
-        if (LuaNative.lua_checkstack(L, 4) == 0) throw new InsufficientExecutionStackException("stack overflow");
+        if (LuaNative.CheckStack(L, 4) == 0) throw new InsufficientExecutionStackException("stack overflow");
         if (IsArray(L))
         {
-            ulong len = LuaNative.lua_rawlen(L, -1);
+            ulong len = LuaNative.RawLen(L, -1);
             EncodeCount(buffer, len, 0x90, 0xdc, 0xdd);
             for (ulong j = 1; j <= len; j++)
             {
-                LuaNative.lua_rawgeti(L, -1, (long)j);
+                LuaNative.RawGetI(L, -1, (long)j);
                 EncodeValue(L, buffer, level + 1);
             }
             return;
         }
-        int table = LuaNative.lua_gettop(L);
+        int table = LuaNative.GetTop(L);
         int count = Lua51TableOrder.Push(L, table, out int[] order);
         try
         {
             EncodeCount(buffer, (ulong)count, 0x80, 0xde, 0xdf);
             for (int i = 0; i < count; i++)
             {
-                LuaNative.lua_rawgeti(L, table + 1, order[i]);
-                LuaNative.lua_pushvalue(L, -1);
-                LuaNative.lua_rawget(L, table);
-                LuaNative.lua_pushvalue(L, -2);
+                LuaNative.RawGetI(L, table + 1, order[i]);
+                LuaNative.PushValue(L, -1);
+                LuaNative.RawGet(L, table);
+                LuaNative.PushValue(L, -2);
                 EncodeValue(L, buffer, level + 1);
                 EncodeValue(L, buffer, level + 1);
                 LuaNative.Pop(L, 1);
@@ -246,7 +246,7 @@ internal static unsafe class CMsgPack
     private static int UnpackOne(IntPtr L)
     {
         long offset = 0;
-        if (LuaNative.lua_type(L, 2) > LuaNative.TNil && !LuaArgs.TryInteger(L, 2, out offset))
+        if (LuaNative.Type(L, 2) > LuaNative.TypeNil && !LuaArgs.TryInteger(L, 2, out offset))
             return LuaArgs.TypeError(L, 2, "number", "unpack_one");
         KeepFirstArgument(L);
         return UnpackFull(L, 1, offset, "unpack_one");
@@ -256,7 +256,7 @@ internal static unsafe class CMsgPack
     {
         if (!LuaArgs.TryInteger(L, 2, out long limit)) return LuaArgs.TypeError(L, 2, "number", "unpack_limit");
         long offset = 0;
-        if (LuaNative.lua_type(L, 3) > LuaNative.TNil && !LuaArgs.TryInteger(L, 3, out offset))
+        if (LuaNative.Type(L, 3) > LuaNative.TypeNil && !LuaArgs.TryInteger(L, 3, out offset))
             return LuaArgs.TypeError(L, 3, "number", "unpack_limit");
         KeepFirstArgument(L);
         return UnpackFull(L, limit, offset, "unpack_limit");
@@ -265,7 +265,7 @@ internal static unsafe class CMsgPack
     /// <summary><c>lua_pop(L, lua_gettop(L) - 1)</c>: drops all but the first argument (none stays none).</summary>
     private static void KeepFirstArgument(IntPtr L)
     {
-        if (LuaNative.lua_gettop(L) > 1) LuaNative.lua_settop(L, 1);
+        if (LuaNative.GetTop(L) > 1) LuaNative.SetTop(L, 1);
     }
 
     /// <summary><c>mp_unpack_full</c>: up to <paramref name="limit"/> values from <paramref name="offset"/> (0 and 0:
@@ -294,7 +294,7 @@ internal static unsafe class CMsgPack
             if (!all)
             {
                 if (!LuaArgs.CheckStack(L, 1)) return LuaArgs.Fail(L, "stack overflow (in function mp_unpack_full)");
-                LuaNative.lua_pushinteger(L, cursor.Left == 0 ? -1 : cursor.Pos);
+                LuaNative.PushInteger(L, cursor.Left == 0 ? -1 : cursor.Pos);
                 LuaNative.Insert(L, 2);
                 count++;
             }
@@ -314,20 +314,20 @@ internal static unsafe class CMsgPack
 
     private static void DecodeArray(IntPtr L, ref Cursor c, long len)
     {
-        LuaNative.lua_createtable(L, 0, 0);
+        LuaNative.CreateTable(L, 0, 0);
         Check(L, "in function mp_decode_to_lua_array");
         for (long index = 1; len-- > 0; index++)
         {
-            LuaNative.lua_pushinteger(L, index);
+            LuaNative.PushInteger(L, index);
             DecodeValue(L, ref c);
             if (c.Error != CursorError.None) return;
-            LuaNative.lua_rawset(L, -3);
+            LuaNative.RawSet(L, -3);
         }
     }
 
     private static void DecodeMap(IntPtr L, ref Cursor c, long len)
     {
-        LuaNative.lua_createtable(L, 0, 0);
+        LuaNative.CreateTable(L, 0, 0);
         while (len-- > 0)
         {
             DecodeValue(L, ref c);
@@ -335,11 +335,11 @@ internal static unsafe class CMsgPack
             DecodeValue(L, ref c);
             if (c.Error != CursorError.None) return;
             // lua_settable's own errors on a fresh table, raised here instead (Lua must not longjmp through C#).
-            int keyType = LuaNative.lua_type(L, -2);
-            if (keyType == LuaNative.TNil) throw new UnpackError("table index is nil");
-            if (keyType == LuaNative.TNumber && double.IsNaN(LuaNative.lua_tonumberx(L, -2, null)))
+            int keyType = LuaNative.Type(L, -2);
+            if (keyType == LuaNative.TypeNil) throw new UnpackError("table index is nil");
+            if (keyType == LuaNative.TypeNumber && double.IsNaN(LuaNative.ToNumberX(L, -2, null)))
                 throw new UnpackError("table index is NaN");
-            LuaNative.lua_rawset(L, -3);
+            LuaNative.RawSet(L, -3);
         }
     }
 
@@ -395,12 +395,12 @@ internal static unsafe class CMsgPack
                 c.Pos += 9;
                 break;
             case 0xc0:
-                LuaNative.lua_pushnil(L);
+                LuaNative.PushNil(L);
                 c.Pos += 1;
                 break;
             case 0xc3:
             case 0xc2:
-                LuaNative.lua_pushboolean(L, p[0] == 0xc3 ? 1 : 0);
+                LuaNative.PushBoolean(L, p[0] == 0xc3 ? 1 : 0);
                 c.Pos += 1;
                 break;
             case 0xca:

@@ -48,28 +48,28 @@ internal static class Lua51TableOrder
     public static unsafe int Push(IntPtr L, int table, out int[] order)
     {
         // The key table, a key, its value and a copy; then the caller's key and value on top of the key table.
-        if (LuaNative.lua_checkstack(L, 6) == 0) throw new InsufficientExecutionStackException("stack overflow");
+        if (LuaNative.CheckStack(L, 6) == 0) throw new InsufficientExecutionStackException("stack overflow");
         int count = 0;
-        LuaNative.lua_pushnil(L);
-        while (LuaNative.lua_next(L, table) != 0)
+        LuaNative.PushNil(L);
+        while (LuaNative.Next(L, table) != 0)
         {
             LuaNative.Pop(L, 1);
             count++;
         }
-        LuaNative.lua_createtable(L, count, 0);
-        int keysIndex = LuaNative.lua_gettop(L);
+        LuaNative.CreateTable(L, count, 0);
+        int keysIndex = LuaNative.GetTop(L);
         Key[] keys = ArrayPool<Key>.Shared.Rent(Math.Max(count, 1));
         order = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
         try
         {
             int n = 0;
-            LuaNative.lua_pushnil(L);
-            while (LuaNative.lua_next(L, table) != 0)
+            LuaNative.PushNil(L);
+            while (LuaNative.Next(L, table) != 0)
             {
                 LuaNative.Pop(L, 1);
                 keys[n] = Describe(L, n + 1);
-                LuaNative.lua_pushvalue(L, -1);
-                LuaNative.lua_rawseti(L, keysIndex, ++n);
+                LuaNative.PushValue(L, -1);
+                LuaNative.RawSetI(L, keysIndex, ++n);
             }
             Layout(keys.AsSpan(0, count), order);
             return count;
@@ -83,21 +83,21 @@ internal static class Lua51TableOrder
     private static unsafe Key Describe(IntPtr L, int slot)
     {
         var key = new Key { Slot = slot, Kind = 3 };
-        switch (LuaNative.lua_type(L, -1))
+        switch (LuaNative.Type(L, -1))
         {
-            case LuaNative.TString:
+            case LuaNative.TypeString:
                 key.Kind = 0;
                 key.Hash = StringHash(LuaNative.StringAt(L, -1));
                 break;
-            case LuaNative.TNumber:
+            case LuaNative.TypeNumber:
                 key.Kind = 1;
-                key.Number = LuaNative.lua_tonumberx(L, -1, null);
+                key.Number = LuaNative.ToNumberX(L, -1, null);
                 ulong bits = (ulong)BitConverter.DoubleToInt64Bits(key.Number);
                 key.Hash = (uint)bits + (uint)(bits >> 32);
                 break;
-            case LuaNative.TBoolean:
+            case LuaNative.TypeBoolean:
                 key.Kind = 2;
-                key.Hash = (uint)LuaNative.lua_toboolean(L, -1);
+                key.Hash = (uint)LuaNative.ToBoolean(L, -1);
                 break;
         }
         return key;

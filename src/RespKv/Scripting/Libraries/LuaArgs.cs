@@ -15,6 +15,10 @@ namespace RespKv.Scripting.Libraries;
 /// </remarks>
 internal static unsafe class LuaArgs
 {
+    /// <summary>Lua 5.1's <c>LUAI_MAXCSTACK</c>: the stack slots a C function may use in Redis's Lua. Checks of the
+    /// bundled libraries (<c>luaL_checkstack</c>) fail beyond it there, with the errors this port reproduces.</summary>
+    public const int MaxCStack51 = 8000;
+
     /// <summary>The light userdata a callback returns first to report an error (see <see cref="Fail"/>).</summary>
     public static readonly void* ErrorSentinel = (void*)1;
 
@@ -23,8 +27,8 @@ internal static unsafe class LuaArgs
     public static int Fail(IntPtr L, string message)
     {
         string text = Where(L) + message;
-        LuaNative.lua_checkstack(L, 2);
-        LuaNative.lua_pushlightuserdata(L, ErrorSentinel);
+        LuaNative.CheckStack(L, 2);
+        LuaNative.PushLightUserData(L, ErrorSentinel);
         int count = Encoding.UTF8.GetByteCount(text);
         Span<byte> bytes = count <= 512 ? stackalloc byte[count] : new byte[count];
         Encoding.UTF8.GetBytes(text, bytes);
@@ -43,10 +47,10 @@ internal static unsafe class LuaArgs
     {
         LuaDebugInfo ar;
         string name = "?";
-        if (LuaNative.lua_getstack(L, 1, &ar) != 0)
+        if (LuaNative.GetStack(L, 1, &ar) != 0)
         {
             byte* what = stackalloc byte[] { (byte)'n', (byte)'t', 0 };
-            LuaNative.lua_getinfo(L, what, &ar);
+            LuaNative.GetInfo(L, what, &ar);
             if (ar.IsTailCall != 0) name = ownName;
             else if (ar.Name != null)
             {
@@ -63,19 +67,19 @@ internal static unsafe class LuaArgs
 
     /// <summary><c>luaL_typerror</c>: <c>bad argument #n to 'name' (number expected, got nil)</c>.</summary>
     public static int TypeError(IntPtr L, int arg, string expected, string ownName) =>
-        ArgError(L, arg, $"{expected} expected, got {TypeName(LuaNative.lua_type(L, arg))}", ownName);
+        ArgError(L, arg, $"{expected} expected, got {TypeName(LuaNative.Type(L, arg))}", ownName);
 
     /// <summary>Lua 5.1's <c>lua_typename</c>, with <c>no value</c> for a missing argument.</summary>
     public static string TypeName(int type) => type switch
     {
-        LuaNative.TNone => "no value",
-        LuaNative.TNil => "nil",
-        LuaNative.TBoolean => "boolean",
-        LuaNative.TLightUserData or LuaNative.TUserData => "userdata",
-        LuaNative.TNumber => "number",
-        LuaNative.TString => "string",
-        LuaNative.TTable => "table",
-        LuaNative.TFunction => "function",
+        LuaNative.TypeNone => "no value",
+        LuaNative.TypeNil => "nil",
+        LuaNative.TypeBoolean => "boolean",
+        LuaNative.TypeLightUserData or LuaNative.TypeUserData => "userdata",
+        LuaNative.TypeNumber => "number",
+        LuaNative.TypeString => "string",
+        LuaNative.TypeTable => "table",
+        LuaNative.TypeFunction => "function",
         _ => "thread",
     };
 
@@ -84,12 +88,12 @@ internal static unsafe class LuaArgs
     private static string Where(IntPtr L)
     {
         LuaDebugInfo ar;
-        if (LuaNative.lua_getstack(L, 1, &ar) == 0) return "";
+        if (LuaNative.GetStack(L, 1, &ar) == 0) return "";
         byte* tail = stackalloc byte[] { (byte)'t', 0 };
-        LuaNative.lua_getinfo(L, tail, &ar);
-        if (ar.IsTailCall != 0 || LuaNative.lua_getstack(L, 2, &ar) == 0) return "";
+        LuaNative.GetInfo(L, tail, &ar);
+        if (ar.IsTailCall != 0 || LuaNative.GetStack(L, 2, &ar) == 0) return "";
         byte* what = stackalloc byte[] { (byte)'S', (byte)'l', 0 };
-        LuaNative.lua_getinfo(L, what, &ar);
+        LuaNative.GetInfo(L, what, &ar);
         if (ar.CurrentLine <= 0) return "";
         return $"{Utf8(ar.ShortSource)}:{ar.CurrentLine}: ";
     }
@@ -103,7 +107,7 @@ internal static unsafe class LuaArgs
     public static bool TryNumber(IntPtr L, int arg, out double value)
     {
         int isNumber;
-        value = LuaNative.lua_tonumberx(L, arg, &isNumber);
+        value = LuaNative.ToNumberX(L, arg, &isNumber);
         return isNumber != 0;
     }
 
@@ -126,13 +130,13 @@ internal static unsafe class LuaArgs
     /// </summary>
     public static bool TryString(IntPtr L, int arg, Span<byte> scratch, out ReadOnlySpan<byte> text)
     {
-        switch (LuaNative.lua_type(L, arg))
+        switch (LuaNative.Type(L, arg))
         {
-            case LuaNative.TString:
+            case LuaNative.TypeString:
                 text = LuaNative.StringAt(L, arg);
                 return true;
-            case LuaNative.TNumber:
-                int n = CNumberText.FormatG(LuaNative.lua_tonumberx(L, arg, null), 14, scratch);
+            case LuaNative.TypeNumber:
+                int n = CNumberText.FormatG(LuaNative.ToNumberX(L, arg, null), 14, scratch);
                 text = scratch[..n];
                 return true;
             default:
@@ -149,13 +153,13 @@ internal static unsafe class LuaArgs
     public static void PushNumber(IntPtr L, double value)
     {
         if (value == Math.Floor(value) && Math.Abs(value) < 1e14 && (value != 0 || !double.IsNegative(value)))
-            LuaNative.lua_pushinteger(L, (long)value);
+            LuaNative.PushInteger(L, (long)value);
         else
-            LuaNative.lua_pushnumber(L, value);
+            LuaNative.PushNumber(L, value);
     }
 
     /// <summary>Lua 5.1's <c>luaL_checkstack</c> limit for a C function: false when <paramref name="extra"/> more slots
-    /// would pass <see cref="LuaNative.MaxCStack51"/> (or the 5.4 stack cannot grow).</summary>
+    /// would pass <see cref="LuaArgs.MaxCStack51"/> (or the 5.4 stack cannot grow).</summary>
     public static bool CheckStack(IntPtr L, int extra) =>
-        LuaNative.lua_gettop(L) + extra <= LuaNative.MaxCStack51 && LuaNative.lua_checkstack(L, extra) != 0;
+        LuaNative.GetTop(L) + extra <= LuaArgs.MaxCStack51 && LuaNative.CheckStack(L, extra) != 0;
 }

@@ -44,7 +44,7 @@ internal static unsafe class LuaBit
 
     private static int Return(IntPtr L, uint bits)
     {
-        LuaNative.lua_pushinteger(L, (int)bits);
+        LuaNative.PushInteger(L, (int)bits);
         return 1;
     }
 
@@ -55,7 +55,7 @@ internal static unsafe class LuaBit
     private static int Fold(IntPtr L, Op op, string name)
     {
         if (!Arg(L, 1, out uint b)) return Bad(L, 1, name);
-        for (int i = LuaNative.lua_gettop(L); i > 1; i--)
+        for (int i = LuaNative.GetTop(L); i > 1; i--)
         {
             if (!Arg(L, i, out uint x)) return Bad(L, i, name);
             b = op switch { Op.And => b & x, Op.Or => b | x, _ => b ^ x };
@@ -107,7 +107,7 @@ internal static unsafe class LuaBit
     {
         if (!Arg(L, 1, out uint b)) return Bad(L, 1, "tohex");
         int n = 8;
-        if (LuaNative.lua_type(L, 2) != LuaNative.TNone)
+        if (LuaNative.Type(L, 2) != LuaNative.TypeNone)
         {
             if (!Arg(L, 2, out uint count)) return Bad(L, 2, "tohex");
             n = (int)count;

@@ -81,8 +81,8 @@ public static unsafe class LuaLibraries
         int top = state.GetTop();
         if (state.LoadString(Glue, ChunkName) != LuaStatus.OK)
             throw new InvalidOperationException("lualibs: " + state.ToString(-1));
-        LuaNative.lua_pushlightuserdata(L, LuaArgs.ErrorSentinel);
-        LuaNative.lua_pushlightuserdata(L, null);
+        LuaNative.PushLightUserData(L, LuaArgs.ErrorSentinel);
+        LuaNative.PushLightUserData(L, null);
         PushFunction(L, CJson.Factory, 0);
         PushRawTable(L, CMsgPack.Functions);
         PushRawTable(L, LuaBit.Functions);
@@ -101,12 +101,12 @@ public static unsafe class LuaLibraries
 
     private static unsafe void PushRawTable(IntPtr L, (string Name, IntPtr Function)[] functions)
     {
-        LuaNative.lua_createtable(L, 0, functions.Length);
+        LuaNative.CreateTable(L, 0, functions.Length);
         foreach (var (name, function) in functions)
         {
             LuaNative.PushBytes(L, System.Text.Encoding.ASCII.GetBytes(name));
             PushFunction(L, function, 0);
-            LuaNative.lua_rawset(L, -3);
+            LuaNative.RawSet(L, -3);
         }
     }
 
@@ -117,9 +117,9 @@ public static unsafe class LuaLibraries
     /// </summary>
     internal static unsafe void PushFunction(IntPtr L, IntPtr function, int upvalues)
     {
-        LuaNative.lua_pushlightuserdata(L, (void*)function);
+        LuaNative.PushLightUserData(L, (void*)function);
         if (upvalues > 0) LuaNative.Insert(L, -upvalues - 1);
-        LuaNative.lua_pushcclosure(L, &Trampoline, upvalues + 1);
+        LuaNative.PushCClosure(L, &Trampoline, upvalues + 1);
     }
 
     private static readonly IntPtr EngineAllocator =
@@ -131,12 +131,12 @@ public static unsafe class LuaLibraries
     private static unsafe int Trampoline(IntPtr L)
     {
         void* ud;
-        LuaHeap* heap = LuaNative.lua_getallocf(L, &ud) == EngineAllocator ? (LuaHeap*)ud : null;
+        LuaHeap* heap = LuaNative.GetAllocF(L, &ud) == EngineAllocator ? (LuaHeap*)ud : null;
         int enforcing = heap != null ? heap->Enforcing : 0;
         if (heap != null) heap->Enforcing = 0;
         try
         {
-            var method = (delegate*<IntPtr, int>)LuaNative.lua_touserdata(L, LuaNative.UpValueIndex(1));
+            var method = (delegate*<IntPtr, int>)LuaNative.ToUserData(L, LuaNative.UpValueIndex(1));
             return method(L);
         }
         catch (Exception e)

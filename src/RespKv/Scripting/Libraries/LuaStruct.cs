@@ -184,7 +184,7 @@ internal static unsafe class LuaStruct
             b.PushTo(L);
             return 1;
         }
-        catch (StructError e) when (e.IsTypeError && e.Arg >= 2 && e.Arg == LuaNative.lua_gettop(L) + 1)
+        catch (StructError e) when (e.IsTypeError && e.Arg >= 2 && e.Arg == LuaNative.GetTop(L) + 1)
         {
             // b_pack pushes a nil marker after its arguments: a missing one reads as nil, not "no value".
             return LuaArgs.ArgError(L, e.Arg, $"{e.Message} expected, got nil", "pack");
@@ -230,7 +230,7 @@ internal static unsafe class LuaStruct
             if (!LuaArgs.TryString(L, 2, dataScratch, out var data)) throw new StructError("string", 2, typeError: true);
             ulong ld = (ulong)data.Length;
             ulong pos = 1;
-            if (LuaNative.lua_type(L, 3) > LuaNative.TNil)
+            if (LuaNative.Type(L, 3) > LuaNative.TypeNil)
             {
                 if (!LuaArgs.TryInteger(L, 3, out long p)) throw new StructError("number", 3, typeError: true);
                 pos = (ulong)p;
@@ -297,7 +297,7 @@ internal static unsafe class LuaStruct
                 }
                 pos += size;
             }
-            LuaNative.lua_pushinteger(L, (long)pos + 1);
+            LuaNative.PushInteger(L, (long)pos + 1);
             return n + 1;
         }
         catch (StructError e)
@@ -325,7 +325,7 @@ internal static unsafe class LuaStruct
                 if (!char.IsAsciiLetterOrDigit((char)opt)) ControlOptions(opt, fmt, ref at, ref h);
                 pos += size;
             }
-            LuaNative.lua_pushinteger(L, pos);
+            LuaNative.PushInteger(L, pos);
             return 1;
         }
         catch (StructError e)
