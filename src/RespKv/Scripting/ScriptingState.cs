@@ -54,8 +54,8 @@ public sealed class ScriptingState : IDisposable
         }
     }
 
-    /// <summary>Bytes of the EVAL Lua heap (INFO <c>used_memory_lua</c>/<c>used_memory_vm_eval</c>); a fresh state's size before first use.</summary>
-    public long EvalMemoryBytes => _engine?.MemoryBytes ?? 31744;
+    /// <summary>Bytes of the EVAL Lua heap (INFO <c>used_memory_lua</c>/<c>used_memory_vm_eval</c>); 0 before the state is created.</summary>
+    public long EvalMemoryBytes => _engine?.MemoryBytes ?? 0;
 
     /// <summary>Approximate bytes of the cache (INFO <c>used_memory_scripts_eval</c>, as Redis's <c>evalScriptsMemory</c> counts bodies and entries).</summary>
     public long EvalScriptsBytes

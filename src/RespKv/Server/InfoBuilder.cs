@@ -163,6 +163,8 @@ public static class InfoBuilder
     /// hash fields, per-entry nodes and hash tables (<see cref="Keyspace.MemoryBytes"/>), what maxmemory is checked
     /// against — not malloc'd bytes of the whole process as in Redis (it leaves out client buffers and the runtime);
     /// <c>used_memory_rss</c> is the process working set; the peak is sampled by the server cron and by INFO.
+    /// <c>used_memory_lua</c>/<c>used_memory_vm_eval</c> are the bytes the EVAL Lua state's allocator holds (0 before the
+    /// first script), <c>used_memory_scripts_eval</c> the cached script bodies and entries, <c>number_of_cached_scripts</c> the cache size.
     /// </summary>
     private static void AppendMemory(StringBuilder text, RespServer server)
     {
@@ -175,7 +177,15 @@ public static class InfoBuilder
             .Field("used_memory_rss", rss)
             .Field("used_memory_rss_human", BytesToHuman(rss))
             .Field("used_memory_peak", peak)
-            .Field("used_memory_peak_human", BytesToHuman(peak))
+            .Field("used_memory_peak_human", BytesToHuman(peak));
+        // Scripting (Redis 7.0's field names): the EVAL Lua heap, the script cache.
+        Scripting.ScriptingState? scripting = server.ScriptingIfCreated;
+        long lua = scripting?.EvalMemoryBytes ?? 0;
+        text.Field("used_memory_lua", lua)
+            .Field("used_memory_vm_eval", lua)
+            .Field("used_memory_lua_human", BytesToHuman(lua))
+            .Field("used_memory_scripts_eval", scripting?.EvalScriptsBytes ?? 0)
+            .Field("number_of_cached_scripts", scripting?.CachedScripts ?? 0)
             .Field("maxmemory", max)
             .Field("maxmemory_human", BytesToHuman(max))
             .Field("maxmemory_policy", server.Options.MaxMemoryPolicy)

@@ -95,7 +95,13 @@ public sealed class RespServer
     private Scripting.ScriptingState? _scripting;
 
     /// <summary>Scripting: the EVAL engine and script cache, the running-script record (created on first use).</summary>
-    public Scripting.ScriptingState Scripting => LazyInitializer.EnsureInitialized(ref _scripting, () => new Scripting.ScriptingState(this));
+    public Scripting.ScriptingState Scripting => Volatile.Read(ref _scripting) ?? CreateScripting();
+
+    private Scripting.ScriptingState CreateScripting()
+    {
+        Interlocked.CompareExchange(ref _scripting, new Scripting.ScriptingState(this), null);
+        return _scripting!;
+    }
 
     /// <summary>The scripting state if anything used it yet, else null (INFO and the BUSY gate do not create it).</summary>
     public Scripting.ScriptingState? ScriptingIfCreated => Volatile.Read(ref _scripting);
