@@ -83,4 +83,28 @@ public sealed class LuaLibrariesStateTests : IDisposable
         Assert.Equal("Cannot serialise, excessive nesting (1001)",
             Eval("local t = {} local c = t for i = 1, 2000 do c[1] = {} c = c[1] end return select(2, pcall(cjson.encode, t))"));
     }
+
+    /// <summary>A coroutine starts with a small stack (about 45 slots): each nesting level of an object or map pushes a
+    /// few values, so a library that did not call <c>lua_checkstack</c> would write past it and corrupt Lua's heap
+    /// (the server crashed this way on Redis's own circular-reference cmsgpack test before the checks).</summary>
+    [Fact]
+    public void DeepMapsInAFreshCoroutineStayWithinTheStack()
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            Lua co = _lua.NewThread();
+            Assert.Equal(LuaStatus.OK, co.LoadString("""
+                local a = {x = nil, y = 5} local b = {x = a} a.x = b
+                local packed = cmsgpack.pack(a)
+                local t = {} local c = t for i = 1, 200 do c.k = {v = i} c = c.k end
+                local json = cjson.encode(t)
+                collectgarbage('collect')
+                local back = cjson.decode(json)
+                return #packed .. ' ' .. #json .. ' ' .. back.k.k.v
+                """, "@user_script"));
+            Assert.Equal(LuaStatus.OK, co.Resume(null, 0, out _));
+            Assert.Equal("73 2693 2", co.ToString(-1)); // 73: redis-server 7.0.15's length for this cmsgpack.pack
+            _lua.SetTop(0);
+        }
+    }
 }
