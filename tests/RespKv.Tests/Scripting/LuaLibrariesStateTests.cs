@@ -107,4 +107,36 @@ public sealed class LuaLibrariesStateTests : IDisposable
             _lua.SetTop(0);
         }
     }
+
+    /// <summary>The libraries allocate no managed memory per call once their scratch buffers have grown: 5,000 rounds of
+    /// every library in one script allocate (managed) less than a single round's worth of small objects would.</summary>
+    [Fact]
+    public void CallsAllocateNothingManagedOnceWarm()
+    {
+        const string chunk = """
+            local n = ...
+            local r = 0
+            for i = 1, n do
+              local j = cjson.encode({id = i, name = 'x', tags = {1, 2, 3}})
+              local t = cjson.decode(j)
+              local p = cmsgpack.pack(t, i, 'abc')
+              local a, b, c = cmsgpack.unpack(p)
+              local s = struct.pack('>I2s', i, 'abc')
+              local u = struct.unpack('>I', s)
+              r = r + bit.band(i, 255) + bit.bxor(u, 1) + #bit.tohex(i) + b
+            end
+            return r
+            """;
+        Assert.Equal(LuaStatus.OK, _lua.LoadString(chunk, "@user_script"));
+        _lua.PushCopy(-1);
+        _lua.PushInteger(100);
+        Assert.Equal(LuaStatus.OK, _lua.PCall(1, 1, 0)); // warm-up: JIT, scratch buffers, pools
+        _lua.Pop(1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _lua.PushInteger(5000);
+        Assert.Equal(LuaStatus.OK, _lua.PCall(1, 1, 0));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        _lua.SetTop(0);
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated for 5,000 rounds");
+    }
 }
