@@ -110,13 +110,10 @@ public sealed unsafe class LuaEngine : IDisposable
     public long MemoryBytes => _heap->Used;
 
     /// <summary>
-    /// Opens the bundled libraries (<c>cjson</c>, <c>cmsgpack</c>, <c>bit</c>, <c>struct</c>) into <paramref name="lua"/>
-    /// — the call site of <c>Scripting/Libraries/LuaLibraries.Open</c>, which the bundled-libraries work provides.
+    /// Opens the bundled libraries (<c>cjson</c>, <c>cmsgpack</c>, <c>bit</c>, <c>struct</c>) into <paramref name="lua"/>:
+    /// <see cref="Libraries.LuaLibraries.Open"/>.
     /// </summary>
-    public static void OpenBundledLibraries(KeraLua.Lua lua)
-    {
-        // LuaLibraries.Open(lua) — wired in when Scripting/Libraries/ is merged.
-    }
+    public static void OpenBundledLibraries(KeraLua.Lua lua) => Libraries.LuaLibraries.Open(lua);
 
     /// <summary>
     /// Compiles <paramref name="body"/> under <paramref name="chunkName"/> (<c>@user_script</c> for EVAL, so positions read
