@@ -136,7 +136,8 @@ public sealed unsafe class LuaEngine : IDisposable
             }
             if (status != StatusOk)
             {
-                error = (StringAt(_L, -1) ?? "unknown error").Replace(" near <eof>", " near '<eof>'");
+                // Lua 5.4 prints the <eof> token bare; Lua 5.1 quoted it like every other token.
+                error = (StringAt(_L, -1) ?? "unknown error").Replace("'<eof>'", "<eof>").Replace("<eof>", "'<eof>'");
                 SetTop(_L, 0);
                 functionRef = 0;
                 return false;
@@ -328,7 +329,10 @@ public sealed unsafe class LuaEngine : IDisposable
         Pop(L, 1);
         if (Field(L, "double"u8) == TypeNumber)
         {
-            w.WriteDouble(ToNumberX(L, -1, null));
+            double d = ToNumberX(L, -1, null);
+            // glibc prints the NaN of 0/0 (sign bit set) as -nan, as Redis's %.17g reply shows it.
+            if (double.IsNaN(d) && double.IsNegative(d)) w.WriteRaw(w.Protocol >= 3 ? ",-nan\r\n"u8 : "$4\r\n-nan\r\n"u8);
+            else w.WriteDouble(d);
             Pop(L, 1);
             return;
         }
