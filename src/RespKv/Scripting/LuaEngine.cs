@@ -110,13 +110,10 @@ public sealed unsafe partial class LuaEngine : IDisposable
     public long MemoryBytes => _heap->Used;
 
     /// <summary>
-    /// Opens the bundled libraries (<c>cjson</c>, <c>cmsgpack</c>, <c>bit</c>, <c>struct</c>) into <paramref name="lua"/>
-    /// — the call site of <c>Scripting/Libraries/LuaLibraries.Open</c>, which the bundled-libraries work provides.
+    /// Opens the bundled libraries (<c>cjson</c>, <c>cmsgpack</c>, <c>bit</c>, <c>struct</c>) into <paramref name="lua"/>:
+    /// <see cref="Libraries.LuaLibraries.Open"/>.
     /// </summary>
-    public static void OpenBundledLibraries(KeraLua.Lua lua)
-    {
-        // LuaLibraries.Open(lua) — wired in when Scripting/Libraries/ is merged.
-    }
+    public static void OpenBundledLibraries(KeraLua.Lua lua) => Libraries.LuaLibraries.Open(lua);
 
     /// <summary>
     /// Compiles <paramref name="body"/> under <paramref name="chunkName"/> (<c>@user_script</c> for EVAL, so positions read
@@ -139,7 +136,8 @@ public sealed unsafe partial class LuaEngine : IDisposable
             }
             if (status != StatusOk)
             {
-                error = (StringAt(_L, -1) ?? "unknown error").Replace(" near <eof>", " near '<eof>'");
+                // Lua 5.4 prints the <eof> token bare; Lua 5.1 quoted it like every other token.
+                error = (StringAt(_L, -1) ?? "unknown error").Replace("'<eof>'", "<eof>").Replace("<eof>", "'<eof>'");
                 SetTop(_L, 0);
                 functionRef = 0;
                 return false;
@@ -331,7 +329,10 @@ public sealed unsafe partial class LuaEngine : IDisposable
         Pop(L, 1);
         if (Field(L, "double"u8) == TypeNumber)
         {
-            w.WriteDouble(ToNumberX(L, -1, null));
+            double d = ToNumberX(L, -1, null);
+            // glibc prints the NaN of 0/0 (sign bit set) as -nan, as Redis's %.17g reply shows it.
+            if (double.IsNaN(d) && double.IsNegative(d)) w.WriteRaw(w.Protocol >= 3 ? ",-nan\r\n"u8 : "$4\r\n-nan\r\n"u8);
+            else w.WriteDouble(d);
             Pop(L, 1);
             return;
         }

@@ -46,6 +46,12 @@ G.tostring = function(...)
   return tostring(...)
 end
 local tostring51 = G.tostring
+-- Lua 5.1's error adds the position to a number message too (it is a string to lua_isstring).
+G.error = function(message, level)
+  level = level == nil and 1 or level
+  if type(message) == 'number' and level > 0 then error(tostring51(message), level + 1) end
+  error(message, level > 0 and level + 1 or level)
+end
 -- Redis's pcall returns the message of an error table ({err=...}) rather than the table.
 G.pcall = function(f, ...)
   local r = pack(pcall(f, ...))
@@ -244,7 +250,7 @@ for name, v in pairs(G) do
 end
 local stringmeta = getmetatable('')
 stringmeta.__index = G.string
-stringmeta.__metatable = false
+stringmeta.__metatable = proxy(stringmeta)
 local globals = setmetatable({}, {
   __index = G, __newindex = readonly, __metatable = false,
   __pairs = function() return next, G, nil end,

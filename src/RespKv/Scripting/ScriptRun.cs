@@ -117,6 +117,8 @@ public sealed class ScriptRun
         ServerOptions options = caller.Server.Options;
         _oomAtStart = options.MaxMemory != 0 && !caller.Server.Keyspace.Limiter.MakeRoom(options.MaxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples);
         _start = Stopwatch.GetTimestamp();
+        KeyLifetime.FreezeNow(0);
+        KeyLifetime.FreezeNow(caller.Server.Keyspace.Lifetime.NowMs);
         t_current = this;
     }
 
@@ -124,6 +126,7 @@ public sealed class ScriptRun
     public void End()
     {
         t_current = null;
+        KeyLifetime.FreezeNow(0);
         if (_callerDatabase != null) Caller.Select(_callerDatabase.Index);
         Caller.CurrentCommand = _callerCommand;
         _callerDatabase = null;

@@ -49,6 +49,28 @@ public sealed class ScriptingBusyTests
     }
 
     [Fact]
+    public async Task EveryOtherConnectionIsAnsweredWhileAScriptLoops()
+    {
+        await using RespKvHost host = await Start();
+        // Connections opened before and after the script: whichever socket thread serves them, none may be stalled by it.
+        var before = Enumerable.Range(0, 8).Select(_ => new RespTestClient(host.Port)).ToList();
+        using var caller = new RespTestClient(host.Port);
+        caller.SendRaw(RespTestClient.Encode("EVAL", "while true do end", "0"));
+        var after = Enumerable.Range(0, 8).Select(_ => new RespTestClient(host.Port)).ToList();
+        try
+        {
+            foreach (RespTestClient c in before.Concat(after)) AwaitBusy(c);
+            Assert.Equal("+OK\r\n", after[0].Call("SCRIPT", "KILL"));
+            Assert.StartsWith("-ERR Script killed by user with SCRIPT KILL...", caller.ReadReply());
+            foreach (RespTestClient c in before.Concat(after)) Assert.Equal("+PONG\r\n", c.Call("PING"));
+        }
+        finally
+        {
+            foreach (RespTestClient c in before.Concat(after)) c.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task AScriptThatWroteIsUnkillableAndKeepsRunning()
     {
         await using RespKvHost host = await Start();
