@@ -689,7 +689,17 @@ public sealed unsafe partial class LuaEngine : IDisposable
             if (error == null)
             {
                 CommandArgs callArgs = run!.Arguments(argc);
-                error = run.Call(callArgs, out reply);
+                try
+                {
+                    error = run.Call(callArgs, out reply);
+                }
+                catch (Exception e)
+                {
+                    // A managed exception must not unwind into Lua's C frames (the process would die): it becomes the
+                    // command's error, and the server log says what happened.
+                    engine._logger?.LogError(e, "Command called from a script failed");
+                    error = "ERR " + e.Message;
+                }
             }
             SetTop(L, 0);
             bool isError;
@@ -811,7 +821,14 @@ public sealed unsafe partial class LuaEngine : IDisposable
         {
             int level = (int)ToIntegerX(L, 1, null);
             string message = StringAt(L, 2) ?? "";
-            engine._logger?.Log(level switch { 0 or 1 => LogLevel.Debug, 2 => LogLevel.Information, _ => LogLevel.Warning }, "{Message}", message);
+            try
+            {
+                engine._logger?.Log(level switch { 0 or 1 => LogLevel.Debug, 2 => LogLevel.Information, _ => LogLevel.Warning }, "{Message}", message);
+            }
+            catch (Exception)
+            {
+                // A failing log sink must not unwind into Lua's C frames.
+            }
             SetTop(L, 0);
             return 0;
         }

@@ -201,7 +201,7 @@ public sealed class ScriptRun
         RespServer server = Caller.Server;
         if (command.IsWrite && !_wrote && server.WriteLog is { WriteError: { } diskError }) return "MISCONF Errors writing to the AOF file: " + diskError;
         bool allowOom = (Flags & ScriptFlags.EvalCompatMode) == 0 && (Flags & ScriptFlags.AllowOom) != 0;
-        if (!allowOom && !_wrote && _oomAtStart && (command.Flags & CommandFlags.DenyOom) != 0) return "ERR " + CommandErrors.OutOfMemory;
+        if (!allowOom && !_wrote && _oomAtStart && (command.Flags & CommandFlags.DenyOom) != 0) return CommandErrors.OutOfMemory;
         if (!HoldsEveryDatabase && NeedsOtherDatabase(command, args))
             return "ERR RespKv locks every database only for scripts whose body names SELECT, FLUSHALL, SWAPDB, MOVE or COPY; this script did not";
         if (command.IsWrite) _wrote = true;

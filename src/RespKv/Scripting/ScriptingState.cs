@@ -224,20 +224,29 @@ public sealed class ScriptingState : IDisposable
     }
 
     /// <summary>
-    /// Redis 7.0's <c>scriptPrepareForRun</c> checks for a script that declared flags (a shebang, or a function): a
-    /// script that may write is refused on a <c>*_RO</c> command and while the AOF cannot be written; one without
-    /// <c>allow-oom</c>/<c>no-writes</c> is refused over <c>maxmemory</c>. Writes the refusal and returns false.
+    /// The refusals of a script that declared flags (a shebang, or a function), as Redis 7.0 answers them — its
+    /// <c>processCommand</c> treats such a call as a write (<c>-MISCONF Errors writing to the AOF file: …</c> while the AOF
+    /// cannot be written) and, without <c>allow-oom</c>/<c>no-writes</c>, as <c>denyoom</c> (<c>-OOM command not allowed
+    /// when used memory &gt; 'maxmemory'.</c>); <c>scriptPrepareForRun</c> refuses a write script on a <c>*_RO</c> command
+    /// (<c>-ERR Can not execute a script with write flag using *_ro command.</c>). Writes the refusal and returns false.
     /// </summary>
     public static bool MayRun(ClientSession client, ScriptFlags flags, bool readOnly)
     {
         if ((flags & ScriptFlags.EvalCompatMode) != 0) return true;
         RespServer server = client.Server;
+        var options = server.Options;
+        // Redis's processCommand refuses it first: without allow-oom/no-writes the shebang makes EVAL denyoom, and a write.
+        if (options.MaxMemory != 0 && (flags & (ScriptFlags.AllowOom | ScriptFlags.NoWrites)) == 0
+            && !server.Keyspace.Limiter.MakeRoom(options.MaxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples))
+        {
+            client.Writer.WriteError(CommandErrors.OutOfMemory);
+            return false;
+        }
         if ((flags & ScriptFlags.NoWrites) == 0)
         {
             if (server.WriteLog is { WriteError: { } diskError })
             {
-                client.Writer.WriteError("MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. " +
-                    "Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: " + diskError);
+                client.Writer.WriteError("MISCONF Errors writing to the AOF file: " + diskError);
                 return false;
             }
             if (readOnly)
@@ -245,13 +254,6 @@ public sealed class ScriptingState : IDisposable
                 client.Writer.WriteError("ERR Can not execute a script with write flag using *_ro command.");
                 return false;
             }
-        }
-        var options = server.Options;
-        if (options.MaxMemory != 0 && (flags & (ScriptFlags.AllowOom | ScriptFlags.NoWrites)) == 0
-            && !server.Keyspace.Limiter.MakeRoom(options.MaxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples))
-        {
-            client.Writer.WriteError("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-            return false;
         }
         return true;
     }

@@ -101,6 +101,25 @@ public sealed class ScriptingBusyTests
     }
 
     [Fact]
+    public async Task OverMaxmemoryScriptsFollowRedisOomRules()
+    {
+        await using RespKvHost host = await Start();
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal("+OK\r\n", c.Call("SET", "pre", "1"));
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory", "1"));
+        const string set = "return redis.call('set','x','y')";
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(set)));
+        // Without a shebang: a denyoom command fails while the script has not written yet; reads run.
+        Assert.Equal($"-OOM command not allowed when used memory > 'maxmemory'. script: {sha}, on @user_script:1.\r\n", c.Call("EVAL", set, "0"));
+        Assert.Equal("$1\r\n1\r\n", c.Call("EVAL", "return redis.call('get','pre')", "0"));
+        Assert.Equal("+OK\r\n", c.Call("EVAL", "redis.call('del','nokey') return redis.call('set','x','y')", "0"));
+        // With a shebang: refused at the start unless allow-oom or no-writes.
+        Assert.Equal("-OOM command not allowed when used memory > 'maxmemory'.\r\n", c.Call("EVAL", "#!lua\nreturn redis.call('get','pre')", "0"));
+        Assert.Equal("+OK\r\n", c.Call("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','x','y')", "0"));
+        Assert.Equal("$1\r\n1\r\n", c.Call("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','pre')", "0"));
+    }
+
+    [Fact]
     public async Task RunawayAllocationFailsTheScriptOnly()
     {
         await using RespKvHost host = await Start();
