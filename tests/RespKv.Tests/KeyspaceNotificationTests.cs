@@ -27,6 +27,9 @@ public sealed class KeyspaceNotificationTests
 
     private static string[] Split(string line) => line.Split(' ');
 
+    /// <summary>A function library for the FUNCTION examples.</summary>
+    private const string Library = "#!lua name=n\nredis.register_function('nf', function() return 1 end)";
+
     /// <summary>
     /// The write commands that publish no keyspace event in Redis 7.0, each with the reason (checked against
     /// <c>db.c</c>: none of these commands calls <c>notifyKeyspaceEvent</c>).
@@ -49,6 +52,12 @@ public sealed class KeyspaceNotificationTests
         ["append"] = E(["SET k a"], "APPEND k b", "append"),
         ["bitfield"] = E("BITFIELD k SET u8 0 1 GET u8 0", "new", "setbit"),
         ["bitop"] = E(["SET a x"], "BITOP NOT d a", "new", "set"),
+        // Functions change no key (functions.c notifies nothing); FLUSHALL keeps libraries, so each example starts from none.
+        ["function|delete"] = new([["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", Library]], ["FUNCTION", "DELETE", "n"], []),
+        ["function|flush"] = new([["FUNCTION", "LOAD", Library]], ["FUNCTION", "FLUSH"], []),
+        ["function|load"] = new([["FUNCTION", "FLUSH"]], ["FUNCTION", "LOAD", Library], []),
+        ["function|restore"] = new([["FUNCTION", "FLUSH"]],
+            ["FUNCTION", "RESTORE", System.Text.Encoding.Latin1.GetString(RespKv.Scripting.Functions.FunctionPayload.Write([System.Text.Encoding.ASCII.GetBytes(Library)]))], []),
         ["blmove"] = E(["RPUSH s a"], "BLMOVE s d LEFT RIGHT 0", "new", "rpush", "lpop", "del"),
         ["blmpop"] = E(["RPUSH l a"], "BLMPOP 0 1 l LEFT", "lpop", "del"),
         ["blpop"] = E(["RPUSH l a b"], "BLPOP l 0", "lpop"),

@@ -293,7 +293,7 @@ public static class ConfigParameters
         Stored("socket-mark-id", new NumberKind(0, uint.MaxValue), 0, Immutable),
         Stored("active-defrag-max-scan-fields", new NumberKind(1, LongMax), 1000),
         Stored("acllog-max-len", NonNegativeLong, 128),
-        Stored("busy-reply-threshold", NonNegativeLong, 5000, alias: "lua-time-limit"),
+        Typed("busy-reply-threshold", NonNegativeLong, o => o.BusyReplyThreshold, (o, x) => o.BusyReplyThreshold = x, alias: "lua-time-limit"),
         Stored("cluster-node-timeout", NonNegativeLong, 15000),
         Stored("proto-max-bulk-len", new NumberKind(1024 * 1024, LongMax, NumberForm.Memory), 512L * 1024 * 1024),
         Stored("stream-node-max-entries", NonNegativeLong, 100),

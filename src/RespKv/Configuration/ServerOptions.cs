@@ -130,6 +130,13 @@ public sealed class ServerOptions
     public long LatencyMonitorThreshold { get; set; }
 
     /// <summary>
+    /// Milliseconds a script (EVAL, FCALL) runs before the server counts as busy (<c>busy-reply-threshold</c>, alias
+    /// <c>lua-time-limit</c>; default 5000): other clients' commands then answer <c>-BUSY</c> except SCRIPT KILL, FUNCTION
+    /// KILL, SHUTDOWN NOSAVE and the other <c>allow-busy</c> commands. 0 never marks a script busy.
+    /// </summary>
+    public long BusyReplyThreshold { get; set; } = 5000;
+
+    /// <summary>
     /// <c>hash-max-listpack-entries</c> (alias <c>hash-max-ziplist-entries</c>, 0..9223372036854775807, default 512): a hash
     /// with more fields than this is no longer a listpack (OBJECT ENCODING <c>listpack</c> → <c>hashtable</c>).
     /// </summary>

@@ -56,12 +56,13 @@ public sealed class AtomicUnit
 
     /// <summary>
     /// Adds what <paramref name="command"/> writes when run in <paramref name="database"/>: every database for
-    /// <see cref="CommandFlags.AllDatabases"/>; for <see cref="CommandFlags.OtherDatabases"/> the key shards in every
+    /// <see cref="CommandFlags.AllDatabases"/> and for a script (<see cref="CommandFlags.RunsScript"/>: its undeclared keys
+    /// may be anywhere); for <see cref="CommandFlags.OtherDatabases"/> the key shards in every
     /// database; otherwise <see cref="ShardsOf(CommandInfo, in CommandArgs, out bool)"/> in <paramref name="database"/>.
     /// </summary>
     public void AddCommand(Keyspace keyspace, Database database, CommandInfo command, in CommandArgs args)
     {
-        if ((command.Flags & CommandFlags.AllDatabases) != 0)
+        if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.RunsScript)) != 0)
         {
             AddEveryDatabase(keyspace);
             return;

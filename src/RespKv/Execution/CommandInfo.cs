@@ -94,6 +94,12 @@ public enum CommandFlags
     /// gets every push at once, in the order its handler changes keys and writes its reply.
     /// </summary>
     RepliesBeforeNotifying = 1 << 30,
+    /// <summary>
+    /// Runs a script (EVAL, EVALSHA, their <c>_RO</c> forms, FCALL, FCALL_RO): its handler makes the script atomic itself
+    /// (every shard of the selected database, or of every database, in the client's <see cref="AtomicUnit"/>), and EXEC
+    /// locks every database for it, since a script may touch keys it did not declare.
+    /// </summary>
+    RunsScript = 1 << 31,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
     RespKvOwn = ~((1 << 20) - 1),

@@ -25,6 +25,9 @@ internal sealed class KeyspaceSnapshot
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
+    /// <summary>The code of each function library at <see cref="Collect"/> (<see cref="Keyspace.FunctionLibraries"/>).</summary>
+    public IReadOnlyList<byte[]> FunctionLibraries { get; private set; } = [];
+
     /// <summary>
     /// <paramref name="entry"/> as it is now: itself when its value is immutable; a node holding a deep copy
     /// (<see cref="ValueKind.Copy"/>) when its kind is <see cref="ValueKind.MutatedInPlace"/>, since the snapshot is written
@@ -41,6 +44,7 @@ internal sealed class KeyspaceSnapshot
     public void Collect(Keyspace keyspace)
     {
         NowMs = keyspace.Lifetime.NowMs;
+        FunctionLibraries = keyspace.FunctionLibraries?.Invoke() ?? [];
         _databases = new List<KeyEntry>[keyspace.DatabaseCount];
         for (int d = 0; d < keyspace.DatabaseCount; d++)
         {
@@ -53,7 +57,8 @@ internal sealed class KeyspaceSnapshot
 }
 
 /// <summary>
-/// Writes a compacted AOF (Redis's <c>rewriteAppendOnlyFileRio</c> without the RDB preamble): per non-empty database
+/// Writes a compacted AOF (Redis's <c>rewriteAppendOnlyFileRio</c> without the RDB preamble): first <c>FUNCTION LOAD code</c>
+/// per function library (Redis's <c>rewriteFunctions</c>), then per non-empty database
 /// <c>SELECT db</c>, then per key the commands its <see cref="ValueKind.Rewrite"/> emits (<c>SET key value</c> for a
 /// string, <c>HSET key f v …</c> in chunks of 64 pairs for a hash), and <c>PEXPIREAT key ms</c> after them when the key
 /// has an expiry. Keys already expired are skipped; a value of an unregistered kind fails the rewrite.
@@ -70,6 +75,11 @@ internal static class AofSnapshotWriter
         long nowMs = snapshot.NowMs;
         long keys = 0;
         int selected = -1;
+        foreach (byte[] code in snapshot.FunctionLibraries)
+        {
+            w.Begin(3).Arg("FUNCTION"u8).Arg("LOAD"u8).Arg(code);
+            w.EndRecord();
+        }
         for (int d = 0; d < snapshot.DatabaseCount; d++)
         {
             List<KeyEntry> entries = snapshot[d];

@@ -110,6 +110,15 @@ public sealed class PropagationBuffer
         if (_records.Length > RetainedBufferBytes / 16) _records = new RecordSlice[4];
     }
 
+    /// <summary>Drops the records after the first <paramref name="count"/> (a script's command run under <c>redis.set_repl(redis.REPL_NONE)</c>).</summary>
+    internal void TruncateTo(int count)
+    {
+        if (count >= _count) return;
+        _used = _records[count].Start;
+        _count = count;
+        _argsLeft = 0;
+    }
+
     /// <summary>Clears only the replaced mark, between commands of one EXEC (their records accumulate).</summary>
     internal void NextCommand() => Replaced = false;
 

@@ -22,8 +22,8 @@ public abstract class AdmissionGate
 /// <summary>
 /// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
 /// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
-/// (MISCONF) → RESP2 subscribed mode → loading →
-/// MULTI queueing. Later gates go in at their Redis position: NOSCRIPT and busy script checks, cluster redirections
+/// (MISCONF) → RESP2 subscribed mode → loading → busy script →
+/// MULTI queueing. Later gates go in at their Redis position: cluster redirections
 /// (<c>-MOVED</c>) after authentication.
 /// </summary>
 public static class AdmissionGates
@@ -39,6 +39,7 @@ public static class AdmissionGates
         new DiskErrorGate(),
         new SubscribedModeGate(),
         new LoadingGate(),
+        new BusyScriptGate(),
         new MultiQueueGate(),
     ];
 
@@ -162,6 +163,25 @@ public static class AdmissionGates
         {
             if (!client.Server.Loading || client.ReplaysAof || (command.Flags & CommandFlags.Loading) != 0) return true;
             client.Executor.Reject("LOADING RespKv is loading the dataset in memory"u8, command);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// While another client's script runs past <c>busy-reply-threshold</c> (Redis's <c>isInsideYieldingLongCommand</c>),
+    /// only <c>allow-busy</c> commands run (SCRIPT KILL, FUNCTION KILL/STATS, SHUTDOWN NOSAVE, MULTI, DISCARD, AUTH, …):
+    /// <c>-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.</c> for an EVAL script,
+    /// <c>… FUNCTION KILL or SHUTDOWN NOSAVE.</c> for a function.
+    /// </summary>
+    private sealed class BusyScriptGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (client.Server.ScriptingIfCreated?.Running is not { TimedOut: true } run || (command.Flags & CommandFlags.AllowBusy) != 0
+                || ReferenceEquals(run.Caller, client)) return true;
+            client.Executor.Reject(run.Kind == Scripting.ScriptKind.Eval
+                ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."u8
+                : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."u8, command);
             return false;
         }
     }

@@ -57,6 +57,23 @@ public sealed class ClientConnection
     /// <summary>Leaves the command just run unconsumed and waits for a wake-up before re-running it (<see cref="BlockedClients.Block"/>).</summary>
     internal void MarkBlocked() => Volatile.Write(ref _blocked, true);
 
+    /// <summary>Set when the command just parsed must run on the thread pool (<see cref="MoveOffSocketThread"/>).</summary>
+    private bool _offThread;
+
+    /// <summary>
+    /// Before a command that may run long (a script): when this loop runs on a socket thread (inline completions), leaves
+    /// the command unconsumed, moves the loop to the thread pool and returns true — the command is then run again there.
+    /// A script can run for seconds (until <c>busy-reply-threshold</c> and SCRIPT KILL); on a socket thread it would stall
+    /// every other connection that thread serves, which could then not even be answered <c>-BUSY</c>. False (run it here)
+    /// on a thread-pool thread and for a session without a transport (AOF replay, tests).
+    /// </summary>
+    internal bool MoveOffSocketThread()
+    {
+        if (_input == null || Thread.CurrentThread.IsThreadPoolThread) return false;
+        _offThread = true;
+        return true;
+    }
+
     /// <summary>Wakes the loop's pending read and flush (a close requested from another thread, or out-of-band output to write).</summary>
     internal void Wake(bool flushToo)
     {
@@ -106,7 +123,7 @@ public sealed class ClientConnection
                 client.NetInputBytes += buffer.Length - rest.Length;
                 // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
-                bool stoppedEarly = (StoppedForFlush || _postponed || _blocked) && !rest.IsEmpty;
+                bool stoppedEarly = (StoppedForFlush || _postponed || _blocked || _offThread) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 client.Outbox.Drain(client.Writer);
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
@@ -128,6 +145,12 @@ public sealed class ClientConnection
                     bool open = await WaitWhileBlockedAsync(input, cancellation).ConfigureAwait(false);
                     Volatile.Write(ref _blocked, false);
                     if (!open) break;
+                    continue;
+                }
+                if (_offThread)
+                {
+                    _offThread = false;
+                    await Task.Yield();
                     continue;
                 }
                 if (_postponed)
@@ -196,7 +219,7 @@ public sealed class ClientConnection
             {
                 case ParseStatus.Command:
                     client.Executor.Execute(args);
-                    if (_postponed || _blocked) return buffer.Start;
+                    if (_postponed || _blocked || _offThread) return buffer.Start;
                     // A blocked command re-run and answered (served, timed out, an error): it leaves the key queues.
                     if (client.Blocking is { Active: true } blocking) client.Server.BlockedClients.Leave(blocking);
                     client.AdvanceReplyMode();

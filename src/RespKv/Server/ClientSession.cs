@@ -173,9 +173,30 @@ public sealed class ClientSession : CommandContext
         if (ReferenceEquals(publisher, this) || Executor.IsRunningOnCurrentThread)
         {
             if (keyEvent != null && CurrentCommand is { } command && command.NotifiesAfterReply(keyEvent)) (_afterReply ??= new()).Add(message);
-            else message.WriteTo(Writer);
+            else message.WriteTo(_scriptOuterWriter ?? Writer);
         }
         else Enqueue(message, wake: true);
+    }
+
+    /// <summary>The client's writer while a command of its script runs with its reply captured (<see cref="BeginScriptCapture"/>), else null.</summary>
+    private RespWriter? _scriptOuterWriter;
+
+    /// <summary>
+    /// Before a script's <c>redis.call</c> runs on this client's executor: replies go to <paramref name="capture"/> (parsed
+    /// into Lua values), while out-of-band output of this client's own writes (its keyspace notifications) still goes to the
+    /// connection, before the script's reply, as Redis writes it.
+    /// </summary>
+    internal void BeginScriptCapture(RespWriter capture)
+    {
+        _scriptOuterWriter = Writer;
+        Writer = capture;
+    }
+
+    /// <summary>After the <c>redis.call</c>: replies go to the connection again.</summary>
+    internal void EndScriptCapture()
+    {
+        Writer = _scriptOuterWriter!;
+        _scriptOuterWriter = null;
     }
 
     /// <summary>Notifications of this client's own write that Redis writes after the command's reply (<see cref="CommandFlags.RepliesBeforeNotifying"/>).</summary>
@@ -188,7 +209,7 @@ public sealed class ClientSession : CommandContext
     internal void WriteAfterReply()
     {
         if (_afterReply is not { Count: > 0 } held) return;
-        foreach (OutboxItem item in held) item.WriteTo(Writer);
+        foreach (OutboxItem item in held) item.WriteTo(_scriptOuterWriter ?? Writer);
         held.Clear();
     }
 

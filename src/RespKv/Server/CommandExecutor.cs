@@ -89,6 +89,10 @@ public sealed class CommandExecutor
             Reject(CommandErrors.WrongArity(command), command);
             return;
         }
+        // A script (or EXEC of a transaction that queued one) may run long: not on a socket thread (ClientConnection.MoveOffSocketThread).
+        if (((command.Flags & CommandFlags.RunsScript) != 0
+             || ((command.Flags & CommandFlags.RunsQueue) != 0 && _client.InMulti && (_client.Transaction.QueuedFlags & CommandFlags.RunsScript) != 0))
+            && _client.Connection.MoveOffSocketThread()) return;
         AdmissionGate[] gates = AdmissionGates.InOrder;
         for (int i = 0; i < gates.Length; i++)
             if (!gates[i].Admit(_client, command, args)) return;
@@ -160,6 +164,12 @@ public sealed class CommandExecutor
     {
         ClientSession client = _client;
         AtomicUnit unit = client.Unit;
+        if ((command.Flags & CommandFlags.RunsScript) != 0)
+        {
+            // A script makes itself atomic (ScriptingState.BeginUnit); its commands come back through Dispatch.
+            command.Handler!(client, args);
+            return;
+        }
         if (!command.IsWrite)
         {
             // A tracking client's read remembers its keys under their shard locks (ClientTracking).

@@ -54,6 +54,8 @@ public static class CommandFamilies
             .Concat(TransactionCommands.Table)
             .Concat(PubSubCommands.Table)
             .Concat(ClusterCommands.Table)
+            .Concat(ScriptingCommands.Table)
+            .Concat(FunctionCommands.Table)
             .Concat(extra));
     }
 }

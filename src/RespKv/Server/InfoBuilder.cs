@@ -163,6 +163,11 @@ public static class InfoBuilder
     /// hash fields, per-entry nodes and hash tables (<see cref="Keyspace.MemoryBytes"/>), what maxmemory is checked
     /// against — not malloc'd bytes of the whole process as in Redis (it leaves out client buffers and the runtime);
     /// <c>used_memory_rss</c> is the process working set; the peak is sampled by the server cron and by INFO.
+    /// <c>used_memory_lua</c>/<c>used_memory_vm_eval</c> are the bytes the EVAL Lua state's allocator holds (0 before the
+    /// first script), <c>used_memory_scripts_eval</c> the cached script bodies and entries, <c>number_of_cached_scripts</c> the cache size.
+    /// <c>used_memory_vm_functions</c> is the functions' Lua heap (0 before the first FUNCTION LOAD), <c>used_memory_functions</c>
+    /// the libraries' code, names and descriptions with a fixed overhead per library and function, <c>number_of_functions</c>
+    /// the functions loaded; <c>used_memory_vm_total</c> and <c>used_memory_scripts</c> add the EVAL and function figures.
     /// </summary>
     private static void AppendMemory(StringBuilder text, RespServer server)
     {
@@ -175,7 +180,26 @@ public static class InfoBuilder
             .Field("used_memory_rss", rss)
             .Field("used_memory_rss_human", BytesToHuman(rss))
             .Field("used_memory_peak", peak)
-            .Field("used_memory_peak_human", BytesToHuman(peak))
+            .Field("used_memory_peak_human", BytesToHuman(peak));
+        // Scripting (Redis 7.0's field names): the EVAL Lua heap, the script cache.
+        Scripting.ScriptingState? scripting = server.ScriptingIfCreated;
+        long lua = scripting?.EvalMemoryBytes ?? 0;
+        text.Field("used_memory_lua", lua)
+            .Field("used_memory_vm_eval", lua)
+            .Field("used_memory_lua_human", BytesToHuman(lua))
+            .Field("used_memory_scripts_eval", scripting?.EvalScriptsBytes ?? 0)
+            .Field("number_of_cached_scripts", scripting?.CachedScripts ?? 0);
+        // Functions (Redis 7.0's field names): the functions' Lua heap, the libraries' code and names.
+        Scripting.Functions.FunctionRegistry? functions = server.FunctionsIfCreated;
+        long functionsLua = functions?.MemoryBytes ?? 0, functionsBytes = functions?.Current.OverheadBytes ?? 0;
+        long scripts = (scripting?.EvalScriptsBytes ?? 0) + functionsBytes;
+        text.Field("number_of_functions", functions?.Current.FunctionCount ?? 0)
+            .Field("used_memory_vm_functions", functionsLua)
+            .Field("used_memory_vm_total", lua + functionsLua)
+            .Field("used_memory_vm_total_human", BytesToHuman(lua + functionsLua))
+            .Field("used_memory_functions", functionsBytes)
+            .Field("used_memory_scripts", scripts)
+            .Field("used_memory_scripts_human", BytesToHuman(scripts))
             .Field("maxmemory", max)
             .Field("maxmemory_human", BytesToHuman(max))
             .Field("maxmemory_policy", server.Options.MaxMemoryPolicy)

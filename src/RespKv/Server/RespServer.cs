@@ -38,6 +38,8 @@ public sealed class RespServer
         Tracking = new ClientTracking(this);
         Keyspace.Lifetime.KeyChanged += Tracking.OnKeyChanged;
         Keyspace.Lifetime.KeyMissed = Notifications.Notify;
+        // The AOF rewrite writes one FUNCTION LOAD per library before the keys (none until a library was loaded).
+        Keyspace.FunctionLibraries = () => FunctionsIfCreated?.Current.Codes ?? [];
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("RespKv");
         CommandStats = new CommandStatistics(Commands);
@@ -91,6 +93,38 @@ public sealed class RespServer
 
     /// <summary>The server's logger.</summary>
     public ILogger Logger { get; }
+
+    private Scripting.ScriptingState? _scripting;
+
+    /// <summary>Scripting: the EVAL engine and script cache, the running-script record (created on first use).</summary>
+    public Scripting.ScriptingState Scripting => Volatile.Read(ref _scripting) ?? CreateScripting();
+
+    private Scripting.ScriptingState CreateScripting()
+    {
+        Interlocked.CompareExchange(ref _scripting, new Scripting.ScriptingState(this), null);
+        return _scripting!;
+    }
+
+    /// <summary>The scripting state if anything used it yet, else null (INFO and the BUSY gate do not create it).</summary>
+    public Scripting.ScriptingState? ScriptingIfCreated => Volatile.Read(ref _scripting);
+
+    private Scripting.Functions.FunctionRegistry? _functions;
+
+    /// <summary>
+    /// The function libraries (FUNCTION, FCALL), server-wide, run by their own Lua state (created on first load) under the
+    /// scripting lock. The AOF rewrite reads their code through <see cref="Keyspace.FunctionLibraries"/>.
+    /// </summary>
+    public Scripting.Functions.FunctionRegistry Functions => Volatile.Read(ref _functions) ?? CreateFunctions();
+
+    /// <summary>The function libraries if anything used them yet, else null (INFO does not create them).</summary>
+    public Scripting.Functions.FunctionRegistry? FunctionsIfCreated => Volatile.Read(ref _functions);
+
+    private Scripting.Functions.FunctionRegistry CreateFunctions()
+    {
+        Interlocked.CompareExchange(ref _functions,
+            new Scripting.Functions.FunctionRegistry(new Scripting.Functions.LuaFunctionEngine(Logger), Scripting.ExecutionLock), null);
+        return _functions!;
+    }
 
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }

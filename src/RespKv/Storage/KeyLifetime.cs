@@ -30,6 +30,18 @@ public sealed class KeyLifetime
     /// <summary>Now, in Unix milliseconds, by <see cref="Clock"/>.</summary>
     public long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>The time a key's expiry is judged against: <see cref="NowMs"/>, or the time a script started at on the thread running it (<see cref="FreezeNow"/>).</summary>
+    public long ExpiryNowMs => t_frozenNowMs != 0 ? t_frozenNowMs : NowMs;
+
+    [ThreadStatic] private static long t_frozenNowMs;
+
+    /// <summary>
+    /// Freezes <see cref="ExpiryNowMs"/> at <paramref name="nowMs"/> on the calling thread while a script runs (Redis 7.0's
+    /// <c>keyIsExpired</c> with <c>scriptTimeSnapshot</c>: a script judges every key's expiry against the time it started,
+    /// so a key does not expire midway; TTLs and new expiries still use the real clock, as in Redis 7.0); 0 unfreezes.
+    /// </summary>
+    public static void FreezeNow(long nowMs) => t_frozenNowMs = nowMs;
+
     /// <summary>
     /// Called for every key expiry (lazy or active) or eviction removes, holding its shard lock: the server
     /// logs a <c>DEL</c> there (<c>IWriteLog.AppendExpiredDeletion</c>). Null: nothing is told.

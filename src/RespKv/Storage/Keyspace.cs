@@ -24,6 +24,14 @@ public sealed class Keyspace
     /// <summary>The clock, access clock, memory estimate and expiry/eviction counters every database shares.</summary>
     public KeyLifetime Lifetime { get; } = new();
 
+    /// <summary>
+    /// The server-wide part of the dataset that is not keys: the whole code (shebang included) of each loaded function
+    /// library, read by the AOF rewrite under every shard lock, which writes one <c>FUNCTION LOAD code</c> per library before
+    /// the databases (Redis 7.0's <c>rewriteFunctions</c>). Set by the server (<c>Scripting.Functions.FunctionRegistry</c>);
+    /// null when there is none (storage alone).
+    /// </summary>
+    public Func<IReadOnlyList<byte[]>>? FunctionLibraries { get; set; }
+
     /// <summary>Estimated bytes held by every database (INFO <c>used_memory</c>'s data part; see <see cref="KeyspaceShard.MemoryBytes"/>).</summary>
     public long MemoryBytes
     {

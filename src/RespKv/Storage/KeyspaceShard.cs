@@ -179,7 +179,7 @@ public sealed class KeyspaceShard
     private KeyEntry? Accessed(KeyEntry entry, bool touch)
     {
         long expireAt = entry.ExpireAtMs;
-        if (expireAt != 0 && expireAt <= _lifetime.NowMs)
+        if (expireAt != 0 && expireAt <= _lifetime.ExpiryNowMs)
         {
             ExpireLazily(entry);
             return null;
@@ -207,7 +207,7 @@ public sealed class KeyspaceShard
     }
 
     /// <summary>True when <paramref name="entry"/> carries an expiry that has passed (Redis's <c>keyIsExpired</c>); removes nothing.</summary>
-    public bool IsExpired(KeyEntry entry) => entry.ExpireAtMs != 0 && entry.ExpireAtMs <= _lifetime.NowMs;
+    public bool IsExpired(KeyEntry entry) => entry.ExpireAtMs != 0 && entry.ExpireAtMs <= _lifetime.ExpiryNowMs;
 
     /// <summary>
     /// Removes an entry a lookup found expired. Under the shard lock when this thread holds it (a writer), else

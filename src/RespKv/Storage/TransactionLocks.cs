@@ -80,7 +80,8 @@ public sealed class TransactionLocks
         }
         else
         {
-            _masks.Sort(static (a, b) => a.Database.Index.CompareTo(b.Database.Index));
+            // List.Sort(Comparison) allocates its comparer: sort only when there is something to order.
+            if (_masks.Count > 1) _masks.Sort(static (a, b) => a.Database.Index.CompareTo(b.Database.Index));
             foreach ((Database database, ulong mask) in _masks) _scopes.Add(database.LockShards(mask));
         }
         t_held = true;

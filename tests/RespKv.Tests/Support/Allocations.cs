@@ -47,4 +47,11 @@ internal static class Allocations
             if (run >= 3) least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }
+
+    /// <summary>Loads <paramref name="script"/> with SCRIPT LOAD through <paramref name="session"/> and returns its SHA1.</summary>
+    public static string Sha(ClientSession session, ArrayBufferWriter<byte> output, string script)
+    {
+        PerCommand(session, output, 1, "SCRIPT", "LOAD", script);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(script)));
+    }
 }

@@ -302,6 +302,9 @@ public static class ServerCommands
         if (client.Server.Aof is { } aof && !aof.Flush(TimeSpan.FromSeconds(10)))
             log.LogWarning("SHUTDOWN: the append only file could not be flushed and fsynced: {Reason}", aof.WriteError ?? "timeout");
         client.CloseRequested = true;
+        // A running script (SHUTDOWN NOSAVE is allowed while busy) is stopped and its effects are not logged, as Redis
+        // exits without propagating the unfinished script.
+        client.Server.ScriptingIfCreated?.Running?.Abandon();
         stop();
     }
 
