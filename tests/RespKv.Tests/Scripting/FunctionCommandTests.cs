@@ -71,7 +71,7 @@ public sealed class FunctionCommandTests
         Assert.Equal("-ERR Function not found\r\n", c.Call("FCALL", "nope", "x"));
         // maxmemory: a function that may write is refused over the limit; no-writes runs.
         Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory", "1"));
-        Assert.Equal("-OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'\r\n", c.Call("FCALL", "undeclared", "0", "w"));
+        Assert.Equal("-OOM command not allowed when used memory > 'maxmemory'.\r\n", c.Call("FCALL", "undeclared", "0", "w"));
         Assert.Equal("$1\r\nv\r\n", c.Call("FCALL", "reader", "1", "not:declared"));
         Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory", "0"));
     }
