@@ -10,7 +10,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// Server commands: CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY (DOCTOR GRAPH HISTORY LATEST RESET), with Redis 7.0's
+/// Server commands: CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY (DOCTOR GRAPH HISTOGRAM HISTORY LATEST RESET), with Redis 7.0's
 /// replies (https://redis.io/commands/?group=server); COMMAND is <see cref="CommandCommands"/>. CONFIG reads and writes <see cref="ConfigParameters"/>.
 /// </summary>
 public static class ServerCommands
@@ -36,6 +36,8 @@ public static class ServerCommands
             new SessionCommandInfo("doctor", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return a human readable latency analysis report.", LatencyDoctor),
             new SessionCommandInfo("graph", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return a latency graph for the event.", LatencyGraph),
             new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands.", LatencyHelp),
+            new SessionCommandInfo("histogram", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the cumulative distribution of latencies of a subset of commands or all.",
+                (ClientSession c, in CommandArgs a) => c.Server.LatencyHistograms.WriteHistogram(c.Writer, a)),
             new SessionCommandInfo("history", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return timestamp-latency samples for the event.", LatencyHistory),
             new SessionCommandInfo("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
             new SessionCommandInfo("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
@@ -154,6 +156,7 @@ public static class ServerCommands
     {
         client.Server.Stats.Reset(client.Server.Clients);
         client.Server.CommandStats.Reset(client.Server.Clients);
+        client.Server.LatencyHistograms.Reset();
         client.Writer.WriteOk();
     }
 
@@ -472,5 +475,8 @@ public static class ServerCommands
         "    Return the latest latency samples for all events.",
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
-        "    (default: reset all data for all event classes)"]);
+        "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied."]);
 }
