@@ -45,7 +45,7 @@ public sealed class KeyspaceNotificationTests
     /// <summary>
     /// Per write command (lower case): an invocation and the keyevents Redis 7.0 publishes for it, from the
     /// keyspace-notifications documentation's per-command list and Redis's source (t_string.c, t_list.c, t_set.c,
-    /// t_zset.c, t_hash.c, db.c, expire.c, sort.c, bitops.c, hyperloglog.c) — not from RespKv's output.
+    /// t_zset.c, t_hash.c, db.c, expire.c, sort.c, bitops.c, hyperloglog.c, geo.c) — not from RespKv's output.
     /// </summary>
     public static readonly Dictionary<string, Example> Examples = new()
     {
@@ -97,6 +97,10 @@ public sealed class KeyspaceNotificationTests
         ["pexpire"] = E(["SET k v"], "PEXPIRE k 100000", "expire"),
         ["pexpireat"] = E(["SET k v"], "PEXPIREAT k 4000000000000", "expire"),
         ["pfadd"] = E("PFADD h a b", "new", "pfadd"),
+        ["geoadd"] = E("GEOADD g 13.361389 38.115556 p", "new", "zadd"),
+        ["georadius"] = E(["GEOADD g 13.361389 38.115556 p"], "GEORADIUS g 13 38 200 km STORE d", "new", "georadiusstore"),
+        ["georadiusbymember"] = E(["GEOADD g 13.361389 38.115556 p"], "GEORADIUSBYMEMBER g p 10 km STOREDIST d", "new", "georadiusstore"),
+        ["geosearchstore"] = E(["GEOADD g 13.361389 38.115556 p"], "GEOSEARCHSTORE d g FROMMEMBER p BYRADIUS 10 km", "new", "geosearchstore"),
         ["pfmerge"] = E(["PFADD a x"], "PFMERGE d a", "new", "pfadd"),
         ["psetex"] = E("PSETEX k 100000 v", "new", "set", "expire"),
         ["rename"] = E(["SET k v"], "RENAME k k2", "new", "rename_from", "rename_to"),

@@ -139,7 +139,7 @@ public static class SortedSetCommands
     }
 
     /// <summary>Stores a new value built by a store command (or deletes <paramref name="key"/> when it is empty), replying its size (Redis's <c>setKey</c> + <c>dbDelete</c>).</summary>
-    private static void StoreResult(CommandContext context, ReadOnlySpan<byte> key, SortedSetValue result, KeyEvent keyEvent)
+    internal static void StoreResult(CommandContext context, ReadOnlySpan<byte> key, SortedSetValue result, KeyEvent keyEvent)
     {
         Database db = context.Database;
         if (result.Count > 0) db.Set(db.Locate(key), key, result, 0, keyEvent);
@@ -148,9 +148,9 @@ public static class SortedSetCommands
     }
 
     /// <summary>An empty set, as Redis 7.0 creates one for <paramref name="context"/>'s thresholds.</summary>
-    private static SortedSetValue NewSet(CommandContext context) => new(listpack: context.Options.ZsetMaxListpackEntries > 0);
+    internal static SortedSetValue NewSet(CommandContext context) => new(listpack: context.Options.ZsetMaxListpackEntries > 0);
 
-    private static double Add(CommandContext context, SortedSetValue set, ReadOnlySpan<byte> member, double score) =>
+    internal static double Add(CommandContext context, SortedSetValue set, ReadOnlySpan<byte> member, double score) =>
         set.Add(member, score, context.Options.ZsetMaxListpackEntries, context.Options.ZsetMaxListpackValue);
 
     /// <summary>A member and its score as a reply element: RESP2 two bulk strings, RESP3 (when <paramref name="nested"/>) a [member, double] array.</summary>
@@ -190,7 +190,7 @@ public static class SortedSetCommands
     /// score that is not a float <c>-ERR value is not a valid float</c>; WRONGTYPE; an increment making NaN (inf + -inf)
     /// <c>-ERR resulting score is not a number (NaN)</c>. Logged as its request (it is deterministic).
     /// </summary>
-    private static void ZAdd(CommandContext context, in CommandArgs args, bool incrby)
+    internal static void ZAdd(CommandContext context, in CommandArgs args, bool incrby)
     {
         RespWriter w = context.Writer;
         bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = incrby;

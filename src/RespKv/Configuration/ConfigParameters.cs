@@ -228,7 +228,7 @@ public static class ConfigParameters
         Stored("disable-thp", YesNo, true, Immutable),
         Stored("cluster-allow-replica-migration", YesNo, true),
         Stored("replica-announced", YesNo, true),
-        Stored("latency-tracking", YesNo, true),
+        Typed("latency-tracking", YesNo, o => o.LatencyTracking, (o, x) => o.LatencyTracking = x),
         Stored("aof-disable-auto-gc", YesNo, false),
         Stored("replica-ignore-disk-write-errors", YesNo, false),
 

@@ -126,6 +126,9 @@ public sealed class ServerOptions
     /// </summary>
     public long TrackingTableMaxKeys { get; set; } = 1_000_000;
 
+    /// <summary><c>latency-tracking</c> (default yes): whether each command's run time is recorded in its latency histogram (LATENCY HISTOGRAM, INFO <c>latencystats</c>; <see cref="Server.LatencyHistograms"/>).</summary>
+    public bool LatencyTracking { get; set; } = true;
+
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
 

@@ -123,9 +123,10 @@ public sealed record KeySpec(KeySpecFlags Flags, BeginSearch BeginSearch, FindKe
     /// <paramref name="into"/> from position <paramref name="count"/>, as Redis 7.0's key-spec search does:
     /// returns the new count (which may exceed <c>into.Length</c>: positions past the span are counted, not
     /// written), or -1 when the spec cannot be applied to these arguments: unknown begin search or find keys,
-    /// keyword not found, a key count that is not a non-negative integer or lies past the arguments, or a
-    /// first or last key out of the arguments (Redis treats that as a syntax error the command reports, and its
-    /// COMMAND GETKEYS as <c>-ERR Invalid arguments specified for command</c>).
+    /// a key count that is not a non-negative integer or lies past the arguments, or a first or last key out of the
+    /// arguments (Redis treats that as a syntax error the command reports, and its COMMAND GETKEYS as <c>-ERR Invalid
+    /// arguments specified for command</c>). A keyword that is not found adds no key, as Redis's
+    /// <c>getKeysUsingKeySpecs</c> skips the spec (GEORADIUS without STORE names only its source key).
     /// </summary>
     public int AppendKeys(in CommandArgs args, Span<KeyRef> into, int count, KeySpecFlags flags)
     {
@@ -138,7 +139,7 @@ public sealed record KeySpec(KeySpecFlags Flags, BeginSearch BeginSearch, FindKe
                 break;
             case BeginSearchType.Keyword:
                 first = FindKeyword(args);
-                if (first == 0) return -1;
+                if (first == 0) return count; // keyword not found: the spec names no key (Redis's getKeysUsingKeySpecs "continue")
                 break;
             default:
                 return -1;

@@ -193,13 +193,19 @@ public static class DoubleText
     {
         Span<byte> text = stackalloc byte[MaxLength];
         int n = Format(value, text);
+        writer.WriteDoubleText(text[..n]);
+    }
+
+    /// <summary>A double already printed as <paramref name="text"/>: RESP3 <c>,text</c>, RESP2 a bulk string (Redis's <c>addReplyDouble</c>, <c>addReplyHumanLongDouble</c>).</summary>
+    public static void WriteDoubleText(this RespWriter writer, ReadOnlySpan<byte> text)
+    {
         if (writer.Protocol < 3)
         {
-            writer.WriteBulkString(text[..n]);
+            writer.WriteBulkString(text);
             return;
         }
         writer.WriteRaw(","u8);
-        writer.WriteRaw(text[..n]);
+        writer.WriteRaw(text);
         writer.WriteRaw("\r\n"u8);
     }
 }

@@ -44,15 +44,20 @@ public static class AdmissionGates
     ];
 
     /// <summary>
-    /// A protected command (DEBUG) runs only where <c>enable-debug-command</c> allows it (<c>yes</c>, or <c>local</c> for a
-    /// local client): <c>-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", …</c>.
+    /// A protected command runs only where its setting allows it (<c>yes</c>, or <c>local</c> for a local client), as Redis
+    /// 7.0's <c>processCommand</c>: DEBUG by <c>enable-debug-command</c> (<c>-ERR DEBUG command not allowed. If the
+    /// enable-debug-command option is set to "local", …</c>), MODULE LOAD/LOADEX/UNLOAD by <c>enable-module-command</c>
+    /// (<c>-ERR MODULE command not allowed. If the enable-module-command option is set to "local", …</c>).
     /// </summary>
     private sealed class ProtectedCommandGate : AdmissionGate
     {
         public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
         {
-            if ((command.Flags & CommandFlags.Protected) == 0 || ServerOptions.IsAllowed(client.Server.Options.EnableDebugCommand, client.IsLocal)) return true;
-            client.Executor.Reject(DebugCommands.NotAllowed, command);
+            if ((command.Flags & CommandFlags.Protected) == 0) return true;
+            bool module = command.Parent?.Name == "module";
+            ServerOptions options = client.Server.Options;
+            if (ServerOptions.IsAllowed(module ? options.EnableModuleCommand : options.EnableDebugCommand, client.IsLocal)) return true;
+            client.Executor.Reject(module ? ModuleCommands.NotAllowed : DebugCommands.NotAllowed, command);
             return false;
         }
     }

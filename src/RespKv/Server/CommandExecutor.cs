@@ -20,6 +20,8 @@ public sealed class CommandExecutor
     private readonly ClientSession _client;
     private readonly MonitorFeed _monitorFeed;
     private readonly LatencyMonitor _latency;
+    private readonly LatencyHistograms _histograms;
+    private readonly Configuration.ServerOptions _options;
 
     /// <summary>Stopwatch timestamp where the next command's time starts, while a batch runs (<see cref="BeginBatch"/>); 0 outside one.</summary>
     private long _commandClock;
@@ -33,6 +35,8 @@ public sealed class CommandExecutor
         _client = client;
         _monitorFeed = client.Server.Clients.Monitors;
         _latency = client.Server.Latency;
+        _histograms = client.Server.LatencyHistograms;
+        _options = client.Server.Options;
     }
 
     /// <summary>Managed thread id running this client's batch, or 0 outside one.</summary>
@@ -138,6 +142,7 @@ public sealed class CommandExecutor
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && client.Server.SlowLog.IsSlow(elapsed))
             client.Server.SlowLog.Add(client, args, elapsed);
         if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
+        if (_options.LatencyTracking) _histograms.Record(command, elapsed);
         if (_monitorFeed.Active) _monitorFeed.Feed(client, command, args);
     }
 

@@ -7,7 +7,7 @@ namespace RespKv.Server;
 
 /// <summary>
 /// The command table RespKv serves: every family's rows — the data families of <c>Commands/</c> (strings, hashes,
-/// lists, sets, sorted sets, SORT, bitmaps, HyperLogLog, keys, expiry, OBJECT, cluster), whose handlers see a <see cref="CommandContext"/>, and the connection and server families
+/// lists, sets, sorted sets, SORT, bitmaps, HyperLogLog, geo, LCS, LOLWUT, MODULE, keys, expiry, OBJECT, cluster), whose handlers see a <see cref="CommandContext"/>, and the connection and server families
 /// of <c>Server/Commands/</c>, whose handlers see the whole <see cref="ClientSession"/>. Adding a family is one line here;
 /// adding a value type is one line in <see cref="Types"/>.
 /// </summary>
@@ -44,6 +44,10 @@ public static class CommandFamilies
             .Concat(SortCommands.Table)
             .Concat(BitmapCommands.Table)
             .Concat(HyperLogLogCommands.Table)
+            .Concat(GeoCommands.Table)
+            .Concat(LcsCommand.Table)
+            .Concat(LolwutCommand.Table)
+            .Concat(ModuleCommands.Table)
             .Concat(ObjectCommands.Table)
             .Concat(ExpiryCommands.Table)
             .Concat(MemoryCommands.Table)

@@ -31,6 +31,8 @@ public enum InfoSections
     Commandstats = 1 << 7,
     /// <summary><c># Errorstats</c>: error replies per error code.</summary>
     Errorstats = 1 << 8,
+    /// <summary><c># Latencystats</c>: per-command latency percentiles (<c>latency-tracking</c>; not in <c>default</c>).</summary>
+    Latencystats = 1 << 11,
     /// <summary><c># Keyspace</c>: one line per non-empty database.</summary>
     Keyspace = 1 << 9,
     /// <summary><c># Keyspace_totals</c> (RespKv's own): keys, value bytes and key operations over all databases.</summary>
@@ -38,7 +40,7 @@ public enum InfoSections
     /// <summary>What <c>INFO</c> and <c>INFO default</c> print: every section but commandstats, as Redis 7.0.</summary>
     Default = Server | Clients | Memory | Persistence | Stats | Replication | Cpu | Errorstats | Keyspace | KeyspaceTotals,
     /// <summary>What <c>INFO all</c> and <c>INFO everything</c> print.</summary>
-    All = Default | Commandstats,
+    All = Default | Commandstats | Latencystats,
 }
 
 /// <summary>
@@ -67,6 +69,7 @@ public static class InfoBuilder
         if (Ascii.EqualsIgnoreCase(name, "cpu"u8)) return InfoSections.Cpu;
         if (Ascii.EqualsIgnoreCase(name, "commandstats"u8)) return InfoSections.Commandstats;
         if (Ascii.EqualsIgnoreCase(name, "errorstats"u8)) return InfoSections.Errorstats;
+        if (Ascii.EqualsIgnoreCase(name, "latencystats"u8)) return InfoSections.Latencystats;
         if (Ascii.EqualsIgnoreCase(name, "keyspace"u8)) return InfoSections.Keyspace;
         if (Ascii.EqualsIgnoreCase(name, "keyspace_totals"u8)) return InfoSections.KeyspaceTotals;
         if (Ascii.EqualsIgnoreCase(name, "default"u8)) return InfoSections.Default;
@@ -89,6 +92,12 @@ public static class InfoBuilder
             ? server.CommandStats.Snapshot(server.Clients) : null;
         if ((sections & InfoSections.Commandstats) != 0) AppendCommandstats(Begin(text, "Commandstats"), server, commandCounts!);
         if ((sections & InfoSections.Errorstats) != 0) AppendErrorstats(Begin(text, "Errorstats"), server);
+        if ((sections & InfoSections.Latencystats) != 0)
+        {
+            StringBuilder latency = Begin(text, "Latencystats");
+            if (server.Options.LatencyTracking)
+                server.LatencyHistograms.AppendInfo(latency, server.Options.AcceptedSettings.GetValueOrDefault("latency-tracking-info-percentiles", "50 99 99.9"));
+        }
         if ((sections & InfoSections.Keyspace) != 0) AppendKeyspace(Begin(text, "Keyspace"), server);
         if ((sections & InfoSections.KeyspaceTotals) != 0) AppendKeyspaceTotals(Begin(text, "Keyspace_totals"), server, commandCounts!);
         return text.ToString();

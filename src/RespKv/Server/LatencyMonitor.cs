@@ -95,16 +95,23 @@ public sealed class LatencyMonitor
     /// <summary><c>LATENCY HISTORY event</c>: the event's samples, oldest first (empty for an unknown event).</summary>
     public List<(long Time, long Latency)> History(string name)
     {
+        lock (_lock) return Find(name) is { } s ? SamplesOf(s) : [];
+    }
+
+    /// <summary>
+    /// Every event with its all-time maximum (ms) and its samples (Unix seconds, ms) in slot order (oldest first from the
+    /// write position, empty slots left out), for <c>LATENCY DOCTOR</c> and <c>LATENCY GRAPH</c> (<see cref="LatencyReport"/>).
+    /// </summary>
+    public List<(string Event, long Max, List<(long Time, long Latency)> Samples)> Snapshot()
+    {
         lock (_lock)
         {
-            var samples = new List<(long, long)>();
-            if (Find(name) is not { } s) return samples;
-            for (int j = 0; j < SamplesPerEvent; j++)
+            var events = new List<(string, long, List<(long, long)>)>(_events.Count);
+            foreach (Series s in _events)
             {
-                (long time, long latency) = s.Samples[(s.Index + j) % SamplesPerEvent];
-                if (time != 0) samples.Add((time, latency));
+                events.Add((s.Name, s.Max, SamplesOf(s)));
             }
-            return samples;
+            return events;
         }
     }
 
@@ -121,6 +128,18 @@ public sealed class LatencyMonitor
             }
             return Find(name) is { } s && _events.Remove(s) ? 1 : 0;
         }
+    }
+
+    /// <summary>The samples of <paramref name="s"/>, oldest first (empty slots left out). Caller holds the lock.</summary>
+    private static List<(long Time, long Latency)> SamplesOf(Series s)
+    {
+        var samples = new List<(long, long)>();
+        for (int j = 0; j < SamplesPerEvent; j++)
+        {
+            (long time, long latency) = s.Samples[(s.Index + j) % SamplesPerEvent];
+            if (time != 0) samples.Add((time, latency));
+        }
+        return samples;
     }
 
     private Series? Find(string name)

@@ -45,6 +45,7 @@ public sealed class RespServer
         CommandStats = new CommandStatistics(Commands);
         SlowLog = new SlowLog(options);
         Latency = new LatencyMonitor(options);
+        LatencyHistograms = new LatencyHistograms(Commands);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
@@ -87,6 +88,9 @@ public sealed class RespServer
 
     /// <summary>The latency monitor (LATENCY LATEST/HISTORY/RESET, <c>latency-monitor-threshold</c>).</summary>
     public LatencyMonitor Latency { get; }
+
+    /// <summary>The per-command latency histograms (<c>latency-tracking</c>: LATENCY HISTOGRAM, INFO <c>latencystats</c>).</summary>
+    public LatencyHistograms LatencyHistograms { get; }
 
     /// <summary>Logging.</summary>
     public ILoggerFactory LoggerFactory { get; }

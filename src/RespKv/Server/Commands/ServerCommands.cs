@@ -10,7 +10,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// Server commands: CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY, with Redis 7.0's
+/// Server commands: CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, INFO, SHUTDOWN, SLOWLOG, MONITOR, LATENCY (DOCTOR GRAPH HISTOGRAM HISTORY LATEST RESET), with Redis 7.0's
 /// replies (https://redis.io/commands/?group=server); COMMAND is <see cref="CommandCommands"/>. CONFIG reads and writes <see cref="ConfigParameters"/>.
 /// </summary>
 public static class ServerCommands
@@ -33,7 +33,11 @@ public static class ServerCommands
         new SessionCommandInfo("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
         new SessionCommandInfo("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
         new SessionCommandInfo("latency", -2, None, 0, 0, 0, "server", "A container for latency diagnostics commands", null,
+            new SessionCommandInfo("doctor", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return a human readable latency analysis report.", LatencyDoctor),
+            new SessionCommandInfo("graph", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return a latency graph for the event.", LatencyGraph),
             new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands.", LatencyHelp),
+            new SessionCommandInfo("histogram", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the cumulative distribution of latencies of a subset of commands or all.",
+                (ClientSession c, in CommandArgs a) => c.Server.LatencyHistograms.WriteHistogram(c.Writer, a)),
             new SessionCommandInfo("history", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return timestamp-latency samples for the event.", LatencyHistory),
             new SessionCommandInfo("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
             new SessionCommandInfo("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
@@ -152,6 +156,7 @@ public static class ServerCommands
     {
         client.Server.Stats.Reset(client.Server.Clients);
         client.Server.CommandStats.Reset(client.Server.Clients);
+        client.Server.LatencyHistograms.Reset();
         client.Writer.WriteOk();
     }
 
@@ -440,13 +445,41 @@ public static class ServerCommands
         client.Writer.WriteInteger(reset);
     }
 
+    /// <summary><c>LATENCY DOCTOR</c>: <see cref="LatencyReport.Doctor"/>'s text, a verbatim <c>txt</c> reply (RESP2: a bulk string).</summary>
+    private static void LatencyDoctor(ClientSession client, in CommandArgs args) =>
+        client.Writer.WriteVerbatimText(LatencyReport.Doctor(client.Server.Latency.Snapshot(), client.Server.Options,
+            DateTimeOffset.UtcNow.ToUnixTimeSeconds(), LatencyReport.HasAnonHugePages()));
+
+    /// <summary>
+    /// <c>LATENCY GRAPH event</c>: <see cref="LatencyReport.Graph"/>'s text (verbatim <c>txt</c>); an event without samples
+    /// <c>-ERR No samples available for event '&lt;event&gt;'</c>.
+    /// </summary>
+    private static void LatencyGraph(ClientSession client, in CommandArgs args)
+    {
+        string name = Encoding.UTF8.GetString(args[2]);
+        foreach ((string eventName, long max, List<(long Time, long Latency)> samples) in client.Server.Latency.Snapshot())
+        {
+            if (eventName != name) continue;
+            client.Writer.WriteVerbatimText(LatencyReport.Graph(eventName, max, samples, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+            return;
+        }
+        client.Writer.WriteError($"ERR No samples available for event '{name}'");
+    }
+
     /// <summary><c>LATENCY HELP</c>: Redis 7.0's lines for the subcommands RespKv implements.</summary>
     private static void LatencyHelp(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("LATENCY", [
+        "DOCTOR",
+        "    Return a human readable latency analysis report.",
+        "GRAPH <event>",
+        "    Return an ASCII latency graph for the <event> class.",
         "HISTORY <event>",
         "    Return time-latency samples for the <event> class.",
         "LATEST",
         "    Return the latest latency samples for all events.",
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
-        "    (default: reset all data for all event classes)"]);
+        "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied."]);
 }
