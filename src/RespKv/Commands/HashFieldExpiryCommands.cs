@@ -257,7 +257,7 @@ public static class HashFieldExpiryCommands
 
     /// <summary>
     /// <c>HGETDEL key FIELDS numfields field…</c> (Redis 8.0): the values (null for missing fields), then deletes those
-    /// fields; the key goes with its last field. Event <c>hdel</c> (and <c>del</c>); logged as <c>HDEL key field…</c>.
+    /// fields; the key goes with its last field. Event <c>hdel</c> (and <c>del</c>); logged as the request (deterministic).
     /// </summary>
     private static void HGetDel(CommandContext context, in CommandArgs args)
     {
