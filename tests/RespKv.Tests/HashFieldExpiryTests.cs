@@ -314,6 +314,21 @@ public sealed class HashFieldExpiryTests
         Assert.Equal("+PONG\r\n", c.Call("PING"));
     }
 
+    [Fact]
+    public async Task CommandInfoDocsAndGetKeysAnswerTheNewCommands()
+    {
+        await using Fresh fresh = await Fresh.StartAsync();
+        RespTestClient c = fresh.Client;
+        string info = c.Call("COMMAND", "INFO", "hexpire", "httl");
+        Assert.StartsWith("*2\r\n*10\r\n$7\r\nhexpire\r\n:-6\r\n*3\r\n+write\r\n+denyoom\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@hash\r\n+@fast\r\n", info);
+        Assert.Contains("$4\r\nhttl\r\n:-5\r\n*2\r\n+readonly\r\n+fast\r\n", info);
+        Assert.Contains("8.0.0", c.Call("COMMAND", "DOCS", "hsetex"));
+        Assert.Contains("KEEPTTL", c.Call("COMMAND", "DOCS", "hsetex"));
+        Check(c,
+            ("*1\r\n$1\r\nh\r\n", ["COMMAND", "GETKEYS", "HEXPIRE", "h", "10", "FIELDS", "1", "f"]),
+            ("*1\r\n$1\r\nh\r\n", ["COMMAND", "GETKEYS", "HSETEX", "h", "FIELDS", "1", "f", "v"]));
+    }
+
     /// <summary>Random HSET/HDEL/HEXPIRE/HPERSIST/HGETDEL/HSETEX and clock moves, compared after each step with a dictionary of (value, expiry).</summary>
     [Fact]
     public async Task RandomizedAgainstAModel()
