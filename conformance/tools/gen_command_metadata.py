@@ -5,7 +5,8 @@ local redis-server, which RespKv ships as an embedded resource (see CommandMetad
 
 Derived only from the running binary's replies: it starts redis-server (--save "" --appendonly no) on a free
 loopback port, sends HELLO 3, COMMAND INFO and COMMAND DOCS (no names: every command), and writes what they
-answer. Nothing of Redis's source is read.
+answer; then adds the commands the reference server lacks (hash-field expiry, Redis 7.4/8.0) from Redis's command JSON
+files kept in conformance/tools/commands-beyond-7.0/ (see add_beyond).
 
 Regenerate (from the repository root, with redis-server 7.0.x on PATH, e.g. Debian's 7.0.15):
     /usr/bin/python3 conformance/tools/gen_command_metadata.py
@@ -152,6 +153,74 @@ def collect(info, commands):
         collect(sub, commands)
 
 
+# Commands the reference redis-server (7.0) lacks but RespKv serves: their metadata comes from Redis's own command JSON
+# files (src/commands/*.json of Redis 7.4 for HEXPIRE and friends; HGETEX, HSETEX and HGETDEL of Redis 8.0 written in that
+# format from their documentation pages), kept in this folder and converted here to what COMMAND INFO/DOCS would answer.
+BEYOND = os.path.join(HERE, "commands-beyond-7.0")
+
+# Redis 7.0's orders when it prints command flags, ACL categories and key-spec flags (server.c's tables).
+COMMAND_FLAGS = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
+                 "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate", "sentinel",
+                 "only_sentinel", "no_mandatory_keys", "protected", "no_async_loading", "no_multi", "movablekeys",
+                 "allow_busy"]
+ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+                  "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
+                  "transaction", "scripting"]
+KEY_SPEC_FLAGS = ["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete",
+                  "variable_flags"]
+
+
+def beyond_argument(arg):
+    out = {"name": arg["name"], "type": arg["type"]}
+    for field in ("key_spec_index", "token", "since", "deprecated_since"):
+        if field in arg:
+            out[field] = arg[field]
+    flags = [f for f in ("optional", "multiple", "multiple_token") if arg.get(f)]
+    if flags:
+        out["flags"] = flags
+    if "arguments" in arg:
+        out["arguments"] = [beyond_argument(a) for a in arg["arguments"]]
+    return out
+
+
+def beyond_entry(doc):
+    """One Redis command JSON document as COMMAND INFO and COMMAND DOCS of a server that has it would give it."""
+    flags = [f.lower() for f in doc.get("command_flags", [])]
+    categories = {c.lower() for c in doc.get("acl_categories", [])}
+    # Redis's setImplicitACLCategories: write → @write, readonly → @read, fast → @fast, else @slow.
+    categories |= {"write"} if "write" in flags else set()
+    categories |= {"read"} if "readonly" in flags else set()
+    categories |= {"fast" if "fast" in flags else "slow"}
+    specs = []
+    for spec in doc.get("key_specs", []):
+        (begin_type, begin), = spec["begin_search"].items()
+        (find_type, find), = spec["find_keys"].items()
+        specs.append({"flags": sorted((f if f in ("RO", "RW", "OW", "RM") else f.lower() for f in spec["flags"]),
+                                      key=KEY_SPEC_FLAGS.index),
+                      "begin_search": {"type": begin_type, "index": begin["pos"]},
+                      "find_keys": {"type": find_type, "lastkey": find["lastkey"], "keystep": find["step"],
+                                    "limit": find["limit"]}})
+    docs_out = {"summary": doc["summary"], "since": doc["since"], "group": doc["group"],
+                "complexity": doc["complexity"]}
+    if doc.get("history"):
+        docs_out["history"] = doc["history"]
+    docs_out["arguments"] = [beyond_argument(a) for a in doc.get("arguments", [])]
+    first = specs[0]["begin_search"]["index"] if specs else 0
+    return {"arity": doc["arity"], "flags": sorted(flags, key=COMMAND_FLAGS.index), "first_key": first,
+            "last_key": first, "step": 1 if specs else 0,
+            "acl_categories": ["@" + c for c in sorted(categories, key=ACL_CATEGORIES.index)],
+            "tips": [t.lower() for t in doc.get("command_tips", [])], "key_specs": specs, "docs": docs_out}
+
+
+def add_beyond(commands):
+    """Adds each command of BEYOND that the reference server does not know (one it knows keeps the server's answer)."""
+    for file in sorted(os.listdir(BEYOND)):
+        with open(os.path.join(BEYOND, file), encoding="utf-8") as f:
+            (name, doc), = json.load(f).items()
+        if name.lower() not in commands:
+            commands[name.lower()] = beyond_entry(doc)
+
+
 def main():
     log_dir = tempfile.mkdtemp(prefix="gen-command-metadata-")
     proc, port = respkv_server.start_redis(log_dir)
@@ -175,6 +244,7 @@ def main():
             raise SystemExit(f"COMMAND DOCS lacks {missing}")
     finally:
         respkv_server.stop([proc])
+    add_beyond(commands)
     with open(OUT, "w", encoding="utf-8", newline="\n") as f:
         f.write(json.dumps({"redis_version": hello["version"]}, separators=(",", ":")) + "\n")
         for name, entry in sorted(commands.items()):

@@ -20,6 +20,8 @@ public sealed class AtomicUnitTests
 
         public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key) { }
 
+        public void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field) { }
+
         public string? WriteError => null;
     }
 

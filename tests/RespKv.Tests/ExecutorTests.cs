@@ -33,6 +33,9 @@ public sealed class ExecutorTests
 
         public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key) => Records.Add("expired " + Encoding.ASCII.GetString(key));
 
+        public void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field) =>
+            Records.Add("expired " + Encoding.ASCII.GetString(key) + " " + Encoding.ASCII.GetString(field));
+
         public string? WriteError => null;
     }
 

@@ -145,6 +145,8 @@ public sealed class HotPathAllocationTests
 
         public void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key) { }
 
+        public void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field) { }
+
         public string? WriteError => null;
     }
 }

@@ -73,6 +73,14 @@ public sealed class KeyspaceNotificationTests
         ["getex"] = E(["SET k v"], "GETEX k EX 100", "expire"),
         ["getset"] = E(["SET k v"], "GETSET k w", "set"),
         ["hdel"] = E(["HSET h f v g w"], "HDEL h f", "hdel"),
+        ["hexpire"] = E(["HSET h f v"], "HEXPIRE h 100 FIELDS 1 f", "hexpire"), // Redis 7.4 (t_hash.c hashTypeSetExDone)
+        ["hpexpire"] = E(["HSET h f v g w"], "HPEXPIRE h 0 FIELDS 1 f", "hdel"),
+        ["hexpireat"] = E(["HSET h f v"], "HEXPIREAT h 1 FIELDS 1 f", "hdel", "del"),
+        ["hpexpireat"] = E(["HSET h f v"], "HPEXPIREAT h 9999999999999 FIELDS 1 f", "hexpire"),
+        ["hpersist"] = E(["HSET h f v", "HEXPIRE h 100 FIELDS 1 f"], "HPERSIST h FIELDS 1 f", "hpersist"),
+        ["hgetdel"] = E(["HSET h f v"], "HGETDEL h FIELDS 1 f", "hdel", "del"), // Redis 8.0
+        ["hgetex"] = E(["HSET h f v"], "HGETEX h EX 100 FIELDS 1 f", "hexpire"),
+        ["hsetex"] = E("HSETEX h EX 100 FIELDS 1 f v", "new", "hset", "hexpire"),
         ["hincrby"] = E("HINCRBY h f 1", "new", "hincrby"),
         ["hincrbyfloat"] = E("HINCRBYFLOAT h f 1.5", "new", "hincrbyfloat"),
         ["hmset"] = E("HMSET h f v", "new", "hset"),

@@ -518,6 +518,11 @@ internal sealed class RecordingWriteLog : IWriteLog
         lock (Units) ExpiredDeletions.Add($"db{databaseIndex} DEL {System.Text.Encoding.Latin1.GetString(key)}");
     }
 
+    public void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field)
+    {
+        lock (Units) ExpiredDeletions.Add($"db{databaseIndex} HDEL {System.Text.Encoding.Latin1.GetString(key)} {System.Text.Encoding.Latin1.GetString(field)}");
+    }
+
     /// <summary>The arguments of one RESP multibulk (<c>*N\r\n$len\r\narg\r\n…</c>), which must be exactly one whole frame.</summary>
     public static List<string> DecodeMultibulk(ReadOnlySpan<byte> frame)
     {

@@ -10,6 +10,7 @@ Ends with "redis-py: N passed, N failed"; exits non-zero on any failure.
 """
 import os
 import sys
+import time
 import unittest
 
 import redis
@@ -244,6 +245,23 @@ class RedisPyTests(unittest.TestCase):
         self.assertEqual(r.hdel(big, *fields), 1000)
         self.assertEqual(r.exists(big), 0)  # deleting the last field deletes the key
         self.assertEqual(list(r.hscan_iter(big)), [])
+
+    def test_hash_field_expiry(self):
+        # redis-py 4.3 predates HEXPIRE (Redis 7.4) and HGETEX/HSETEX/HGETDEL (Redis 8.0): execute_command.
+        r = self.client(decode_responses=True)
+        h = self.key("h")
+        self.assertEqual(r.hset(h, mapping={"a": "1", "b": "2", "c": "3"}), 3)
+        self.assertEqual(r.execute_command("HPEXPIRE", h, 150, "FIELDS", 3, "a", "b", "zz"), [1, 1, -2])
+        self.assertEqual(r.execute_command("HPERSIST", h, "FIELDS", 1, "b"), [1])
+        self.assertEqual(r.execute_command("HTTL", h, "FIELDS", 2, "b", "c"), [-1, -1])
+        self.assertEqual(r.execute_command("HSETEX", h, "PX", 150, "FIELDS", 1, "d", "4"), 1)
+        self.assertEqual(r.execute_command("HGETDEL", h, "FIELDS", 1, "c"), ["3"])
+        deadline = time.time() + 10
+        while r.hlen(h) != 1 and time.time() < deadline:  # the active cycle reclaims a and d without any read
+            time.sleep(0.05)
+        self.assertEqual(r.hgetall(h), {"b": "2"})
+        self.assertEqual(r.execute_command("HGETEX", h, "PXAT", 1, "FIELDS", 1, "b"), ["2"])  # past: deleted
+        self.assertEqual(r.exists(h), 0)
 
     def test_bitmaps_and_hyperloglog(self):
         r = self.client()

@@ -8,7 +8,9 @@ namespace RespKv.Commands;
 
 /// <summary>
 /// Hash commands with Redis 7.0's replies and errors (https://redis.io/commands/?group=hash): HSET HSETNX
-/// HGET HMGET HMSET HGETALL HDEL HLEN HEXISTS HKEYS HVALS HSTRLEN HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+/// HGET HMGET HMSET HGETALL HDEL HLEN HEXISTS HKEYS HVALS HSTRLEN HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN. Fields whose expiry
+/// passed (<see cref="HashFieldExpiryCommands"/>) are invisible to every read but HLEN (as Redis 7.4) and reclaimed by writes:
+/// HSET, HMSET and HSETNX clear a field's expiry, HINCRBY and HINCRBYFLOAT keep it.
 /// <para>
 /// Values are <see cref="SortedHash"/>es: fields in unsigned byte order, so HGETALL, HKEYS, HVALS and HSCAN
 /// list fields sorted (Redis's order is unspecified). Reads are lock-free on the immutable hash version
@@ -40,8 +42,27 @@ public static class HashCommands
         new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
     ];
 
-    private static bool TryReadHash(CommandContext context, ReadOnlySpan<byte> key, out SortedHash? hash) =>
-        TypedValue.TryRead(context, key, out hash);
+    /// <summary>
+    /// Reads a hash lock-free as reads see it: without the fields whose expiry passed (not yet reclaimed); null when the key
+    /// is missing or every field has expired. Replies WRONGTYPE and returns false for another type. Reads the clock only
+    /// for a hash with field expiries, and allocates only when one of them has passed.
+    /// </summary>
+    private static bool TryReadHash(CommandContext context, ReadOnlySpan<byte> key, out SortedHash? hash)
+    {
+        if (!TypedValue.TryRead(context, key, out hash)) return false;
+        if (hash is { HasFieldExpiries: true })
+        {
+            hash = hash.WithoutExpired(context.Database.Lifetime.NowMs);
+            if (hash.Count == 0) hash = null;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A write's lookup of <paramref name="key"/>: its entry after reclaiming the hash's expired fields (Redis's lazy field
+    /// expiry on write: logged as <c>HDEL</c>, <c>hexpired</c>, the key deleted when none is left). Caller holds the shard lock.
+    /// </summary>
+    internal static KeyEntry? FindLive(Database db, in KeySlot slot, ReadOnlySpan<byte> key) => db.ReclaimExpiredFields(slot, db.Find(slot, key));
 
     private static bool TryHash(CommandContext context, KeyEntry? entry, out SortedHash? hash) =>
         TypedValue.TryGet(context, entry, out hash);
@@ -51,7 +72,7 @@ public static class HashCommands
     /// <paramref name="keyEvent"/> (<c>hset</c>, <c>hdel</c>, <c>hincrby</c>…), or — the hash left empty — announces the
     /// event and deletes the key (<c>del</c>), as Redis does. Caller holds the shard lock.
     /// </summary>
-    private static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash, KeyEvent keyEvent)
+    internal static void Store(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, SortedHash hash, KeyEvent keyEvent)
     {
         if (hash.Count == 0)
         {
@@ -76,7 +97,7 @@ public static class HashCommands
         Database db = context.Database;
         long added = 0;
         KeySlot slot = db.Locate(key);
-        KeyEntry? entry = db.Find(slot, key);
+        KeyEntry? entry = FindLive(db, slot, key);
         if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         for (int i = 2; i < args.Count; i += 2)
@@ -95,7 +116,7 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1];
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
-        KeyEntry? entry = db.Find(slot, key);
+        KeyEntry? entry = FindLive(db, slot, key);
         if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         if (hash.Contains(args[2]))
@@ -164,7 +185,7 @@ public static class HashCommands
         Database db = context.Database;
         long removed = 0;
         KeySlot slot = db.Locate(key);
-        KeyEntry? entry = db.Find(slot, key);
+        KeyEntry? entry = FindLive(db, slot, key);
         if (!TryHash(context, entry, out SortedHash? hash)) return;
         if (hash != null)
         {
@@ -178,10 +199,13 @@ public static class HashCommands
         context.Writer.WriteInteger(removed);
     }
 
-    /// <summary><c>HLEN key</c>: <c>:fields</c>, 0 for a missing key.</summary>
+    /// <summary>
+    /// <c>HLEN key</c>: <c>:fields</c>, 0 for a missing key. Fields whose expiry passed count until they are reclaimed (by
+    /// the active cycle or a write), as Redis 7.4's <c>hlenCommand</c> (<c>hashTypeLength(o, 0)</c>): O(1).
+    /// </summary>
     private static void HLen(CommandContext context, in CommandArgs args)
     {
-        if (TryReadHash(context, args[1], out SortedHash? hash)) context.Writer.WriteInteger(hash?.Count ?? 0);
+        if (TypedValue.TryRead(context, args[1], out SortedHash? hash)) context.Writer.WriteInteger(hash?.Count ?? 0);
     }
 
     /// <summary><c>HEXISTS key field</c>: <c>:1</c> or <c>:0</c>.</summary>
@@ -213,7 +237,7 @@ public static class HashCommands
         Database db = context.Database;
         long result;
         KeySlot slot = db.Locate(key);
-        KeyEntry? entry = db.Find(slot, key);
+        KeyEntry? entry = FindLive(db, slot, key);
         if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         long current = 0;
@@ -230,7 +254,7 @@ public static class HashCommands
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
-        Store(db, slot, key, entry, hash.Set(field, digits[..n], out _), KeyEvent.Hincrby);
+        Store(db, slot, key, entry, hash.Set(field, digits[..n], keepExpiry: true, out _), KeyEvent.Hincrby);
         context.Writer.WriteInteger(result);
     }
 
@@ -256,7 +280,7 @@ public static class HashCommands
         ReadOnlySpan<byte> key = args[1], field = args[2];
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
-        KeyEntry? entry = db.Find(slot, key);
+        KeyEntry? entry = FindLive(db, slot, key);
         if (!TryHash(context, entry, out SortedHash? hash)) return;
         hash ??= SortedHash.Empty;
         ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
@@ -272,7 +296,7 @@ public static class HashCommands
             return;
         }
         byte[] value = Encoding.ASCII.GetBytes(text);
-        Store(db, slot, key, entry, hash.Set(field, value, out _), KeyEvent.Hincrbyfloat);
+        Store(db, slot, key, entry, hash.Set(field, value, keepExpiry: true, out _), KeyEvent.Hincrbyfloat);
         // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
         context.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
         context.Writer.WriteBulkString(value);

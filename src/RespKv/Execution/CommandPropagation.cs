@@ -30,6 +30,12 @@ public interface IWriteLog
     void AppendExpiredDeletion(int databaseIndex, ReadOnlySpan<byte> key);
 
     /// <summary>
+    /// Appends <c>HDEL key field</c> in database <paramref name="databaseIndex"/> for a hash field that its expiry removed
+    /// (Redis 7.4's <c>propagateHashFieldDeletion</c>). Called holding the key's shard lock.
+    /// </summary>
+    void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field);
+
+    /// <summary>
     /// Null when writes may proceed; otherwise the reason the log cannot take them (the last write or
     /// fsync failed), which write commands answer as <c>-MISCONF Errors writing to the AOF file: &lt;reason&gt;</c>.
     /// </summary>

@@ -220,6 +220,17 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    public void AppendExpiredFieldDeletion(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field)
+    {
+        lock (_sync)
+        {
+            SelectLocked(databaseIndex);
+            AppendRecordLocked(_framing.Begin(databaseIndex, 3).Arg("HDEL"u8).Arg(key).Arg(field));
+            t_appendEnd = _appendOffset;
+        }
+    }
+
     /// <summary>Encodes the log's own records (SELECT, an expired key's DEL) with the one RESP multibulk encoder. Guarded by _sync.</summary>
     private readonly PropagationBuffer _framing = new();
 

@@ -21,7 +21,7 @@ public static class CommandFamilies
     public static IReadOnlyList<(ValueKind Kind, Func<IEnumerable<CommandInfo>> Commands)> Types { get; } =
     [
         (StringKind.Instance, () => StringCommands.Table),
-        (HashKind.Instance, () => HashCommands.Table),
+        (HashKind.Instance, () => HashCommands.Table.Concat(HashFieldExpiryCommands.Table)),
         (ListKind.Instance, () => ListCommands.Table),
         (SortedSetKind.Instance, () => SortedSetCommands.Table),
         (SetKind.Instance, () => SetCommands.Table),

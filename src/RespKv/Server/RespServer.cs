@@ -28,6 +28,8 @@ public sealed class RespServer
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
+        // … and each hash field its expiry removed as HDEL (Redis 7.4's propagateHashFieldDeletion).
+        Keyspace.Lifetime.FieldExpired = (database, key, field) => WriteLog?.AppendExpiredFieldDeletion(database, key, field);
         // Accesses update the LFU counter instead of the LRU clock while an LFU policy is selected (Redis's lookupKey).
         Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(options.MaxMemoryPolicy));
         options.MaxMemoryPolicyChanged += policy => Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(policy));

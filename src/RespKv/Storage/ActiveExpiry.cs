@@ -63,6 +63,7 @@ public sealed class ActiveExpiry
         for (int d = 0; d < _keyspace.DatabaseCount && !timedOut; d++)
         {
             Database db = _keyspace[d];
+            db.ActiveExpireFields(now);
             if (db.VolatileCount == 0)
             {
                 db.ClearAverageTtl(); // as Redis: no key with an expiry, no average

@@ -199,6 +199,29 @@ public sealed class Database
     public KeyEntry? Set(in KeySlot slot, ReadOnlySpan<byte> key, object value, long expireAtMs = 0, KeyEvent? keyEvent = null) =>
         slot.Shard.Upsert(key, slot.Hash, value, expireAtMs, keyEvent ?? KeyEvent.Set);
 
+    /// <summary>
+    /// A write's lazy reclaim of hash-field expiry: when <paramref name="entry"/> (the key at <paramref name="slot"/>) is a hash
+    /// with fields expired now, removes them (logged as <c>HDEL</c>, announced <c>hexpired</c>, the key deleted when none is
+    /// left) and returns the key's entry afterwards (null when deleted); else <paramref name="entry"/>. Caller holds the shard lock.
+    /// </summary>
+    public KeyEntry? ReclaimExpiredFields(in KeySlot slot, KeyEntry? entry) =>
+        entry == null ? null : slot.Shard.ReclaimExpiredFields(entry, Lifetime.NowMs);
+
+    /// <summary>Hashes whose earliest field expiry each shard reclaims per active expiry cycle, at most.</summary>
+    internal const int FieldExpiryKeysPerShard = 200;
+
+    /// <summary>
+    /// The field part of the active expiry cycle on this database (Redis 7.4's <c>hashTypeDbActiveExpire</c>): every shard
+    /// reclaims the expired fields of the hashes whose earliest field expiry has passed. Returns the fields removed. Only the
+    /// server cron calls it.
+    /// </summary>
+    internal long ActiveExpireFields(long nowMs)
+    {
+        long removed = 0;
+        foreach (KeyspaceShard shard in _shards) removed += shard.ActiveExpireFields(nowMs, FieldExpiryKeysPerShard);
+        return removed;
+    }
+
     /// <summary>Registers <paramref name="observer"/> on <paramref name="key"/> (WATCH, later a blocked client): every later change to the key tells it.</summary>
     /// <param name="key">A copy of the key, kept until <see cref="StopObserving"/>.</param>
     /// <param name="observer">The observer.</param>

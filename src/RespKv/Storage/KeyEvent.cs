@@ -67,6 +67,15 @@ public sealed record KeyEvent(string Name, char Class)
     /// <summary><c>hdel</c> (class <c>h</c>): hash fields deleted.</summary>
     public static readonly KeyEvent Hdel = new("hdel", 'h');
 
+    /// <summary><c>hexpire</c> (class <c>h</c>): hash-field expiries set (HEXPIRE, HPEXPIRE, HEXPIREAT, HPEXPIREAT, HGETEX with a time; Redis 7.4).</summary>
+    public static readonly KeyEvent Hexpire = new("hexpire", 'h');
+
+    /// <summary><c>hpersist</c> (class <c>h</c>): hash-field expiries removed (HPERSIST, HGETEX PERSIST).</summary>
+    public static readonly KeyEvent Hpersist = new("hpersist", 'h');
+
+    /// <summary><c>hexpired</c> (class <c>h</c>): hash fields removed because their expiry passed (Redis 7.4's active and lazy field expiry).</summary>
+    public static readonly KeyEvent Hexpired = new("hexpired", 'h');
+
     /// <summary><c>hincrby</c> (class <c>h</c>).</summary>
     public static readonly KeyEvent Hincrby = new("hincrby", 'h');
 

@@ -3,6 +3,9 @@ namespace RespKv.Storage;
 /// <summary>Called when expiry or eviction removes <paramref name="key"/> from database <paramref name="databaseIndex"/>, holding the key's shard lock.</summary>
 public delegate void KeyRemovedHandler(int databaseIndex, ReadOnlySpan<byte> key);
 
+/// <summary>A hash field of <paramref name="key"/> in database <paramref name="databaseIndex"/> was removed by its expiry.</summary>
+public delegate void FieldRemovedHandler(int databaseIndex, ReadOnlySpan<byte> key, ReadOnlySpan<byte> field);
+
 /// <summary>Called for every change to <paramref name="key"/> of database <paramref name="databaseIndex"/> (<see cref="KeyspaceShard.Mutated"/>, expiry, eviction), holding the key's shard lock.</summary>
 public delegate void KeyChangedHandler(int databaseIndex, ReadOnlySpan<byte> key, KeyEvent keyEvent);
 
@@ -47,6 +50,19 @@ public sealed class KeyLifetime
     /// logs a <c>DEL</c> there (<c>IWriteLog.AppendExpiredDeletion</c>). Null: nothing is told.
     /// </summary>
     public KeyRemovedHandler? KeyRemoved { get; set; }
+
+    /// <summary>
+    /// Called for every hash field whose expiry removed it (a write or the active cycle reclaiming it), holding its shard
+    /// lock: the server logs <c>HDEL key field</c> there (Redis 7.4's <c>propagateHashFieldDeletion</c>). Null: nothing is told.
+    /// </summary>
+    public FieldRemovedHandler? FieldExpired { get; set; }
+
+    /// <summary>Hash fields removed because their expiry passed (INFO <c>expired_subkeys</c>, Redis 7.4).</summary>
+    public long ExpiredFields => Interlocked.Read(ref _expiredFields);
+
+    private long _expiredFields;
+
+    internal void CountExpiredFields(int n) => Interlocked.Add(ref _expiredFields, n);
 
     /// <summary>
     /// Called for every change to a key, holding its shard lock: the hook keyspace notifications and client-side

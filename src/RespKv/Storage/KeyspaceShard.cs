@@ -44,6 +44,13 @@ public sealed class KeyspaceShard
     private int _volatileCount;
     private long _memoryBytes;
     private ulong _expireCursor;
+
+    /// <summary>
+    /// Hashes whose fields carry expiries, by their earliest field expiry (Unix ms): Redis 7.4's per-database
+    /// <c>hexpires</c>. A key is queued whenever a hash is stored with a new earliest expiry; entries made stale by later
+    /// writes or deletes are dropped when they come due. Null until a hash with field expiries is stored. Guarded by the write lock.
+    /// </summary>
+    private PriorityQueue<byte[], long>? _fieldExpiries;
     private readonly KeyLifetime _lifetime;
     private readonly int _databaseIndex;
 
@@ -319,6 +326,7 @@ public sealed class KeyspaceShard
             _valueBytes += replacement.ValueBytes - e.ValueBytes;
             _volatileCount += (expireAtMs != 0 ? 1 : 0) - (e.ExpireAtMs != 0 ? 1 : 0);
             AddMemory(replacement.MemoryBytes - e.MemoryBytes);
+            QueueFieldExpiries(e.Key, value, e.Value);
             Mutated(key, keyEvent);
             return e;
         }
@@ -330,6 +338,7 @@ public sealed class KeyspaceShard
         if (expireAtMs != 0) _volatileCount++;
         AddMemory(entry.MemoryBytes);
         if (++_count > buckets.Length) Grow();
+        QueueFieldExpiries(entry.Key, value, null);
         // A created key is also a "new" event (Redis's dbAdd), before the command's own (announced once when that is "new").
         if (keyEvent != KeyEvent.New) _lifetime.KeyChanged?.Invoke(_databaseIndex, key, KeyEvent.New);
         Mutated(key, keyEvent);
@@ -376,6 +385,7 @@ public sealed class KeyspaceShard
         _valueBytes = 0;
         _volatileCount = 0;
         _expireCursor = 0;
+        _fieldExpiries = null;
         AddMemory(EmptyTableBytes - _memoryBytes);
         return removed;
     }
@@ -396,6 +406,7 @@ public sealed class KeyspaceShard
         (_volatileCount, other._volatileCount) = (other._volatileCount, _volatileCount);
         (_memoryBytes, other._memoryBytes) = (other._memoryBytes, _memoryBytes);
         (_expireCursor, other._expireCursor) = (other._expireCursor, _expireCursor);
+        (_fieldExpiries, other._fieldExpiries) = (other._fieldExpiries, _fieldExpiries);
         // A change to both shards' contents (what the executor reads to log SWAPDB), even when both were empty.
         _changes++;
         other._changes++;
@@ -580,6 +591,70 @@ public sealed class KeyspaceShard
             }
         }
         scratch.Clear();
+    }
+
+    /// <summary>Queues <paramref name="key"/> for the field-expiry cycle when <paramref name="value"/> is a hash whose earliest field expiry is new. Caller holds the write lock.</summary>
+    private void QueueFieldExpiries(byte[] key, object value, object? previous)
+    {
+        if (value is not SortedHash { HasFieldExpiries: true } hash) return;
+        if (previous is SortedHash old && old.MinExpireAtMs == hash.MinExpireAtMs) return;
+        (_fieldExpiries ??= new PriorityQueue<byte[], long>()).Enqueue(key, hash.MinExpireAtMs);
+    }
+
+    /// <summary>
+    /// Removes the fields of <paramref name="entry"/>'s hash whose expiry passed at <paramref name="nowMs"/> (Redis 7.4's
+    /// <c>hashTypeDbActiveExpire</c> per key, and a write's lazy reclaim): each logged as <c>HDEL key field</c>
+    /// (<see cref="KeyLifetime.FieldExpired"/>) and counted, then <c>hexpired</c> announced; the key deleted (<c>del</c>)
+    /// when no field is left. Returns the key's entry afterwards (null when deleted; <paramref name="entry"/> itself when
+    /// nothing had expired). Caller holds the write lock.
+    /// </summary>
+    internal KeyEntry? ReclaimExpiredFields(KeyEntry entry, long nowMs)
+    {
+        if (entry.Value is not SortedHash hash || hash.MinExpireAtMs > nowMs) return entry;
+        var removed = new List<byte[]>();
+        SortedHash live = hash.WithoutExpired(nowMs, removed);
+        if (removed.Count == 0) return entry;
+        foreach (byte[] field in removed) _lifetime.FieldExpired?.Invoke(_databaseIndex, entry.Key, field);
+        _lifetime.CountExpiredFields(removed.Count);
+        if (live.Count > 0)
+        {
+            Upsert(entry.Key, entry.Hash, live, entry.ExpireAtMs, KeyEvent.Hexpired);
+            return FindUnchecked(entry.Key, entry.Hash);
+        }
+        Announce(entry.Key, KeyEvent.Hexpired);
+        Remove(entry.Key, entry.Hash, KeyEvent.Del);
+        return null;
+    }
+
+    /// <summary>
+    /// The field part of one active expiry cycle on this shard: reclaims the expired fields of every queued hash whose
+    /// earliest field expiry has come (at most <paramref name="maxKeys"/> hashes), under the shard lock. Returns the number
+    /// of fields removed. Only the server cron calls it.
+    /// </summary>
+    internal int ActiveExpireFields(long nowMs, int maxKeys)
+    {
+        if (Volatile.Read(ref _fieldExpiries) is not { Count: > 0 }) return 0;
+        long before = _lifetime.ExpiredFields;
+        using (WriteLock.EnterScope())
+        {
+            BeginWrite();
+            try
+            {
+                for (int n = 0; n < maxKeys && _fieldExpiries is { } queue && queue.TryPeek(out byte[]? key, out long due) && due <= nowMs; n++)
+                {
+                    queue.Dequeue();
+                    KeyEntry? entry = FindUnchecked(key, KeyHash.Compute(key));
+                    // Stale: the key is gone, or its earliest expiry moved (a newer queue entry holds it).
+                    if (entry?.Value is not SortedHash { HasFieldExpiries: true } hash || hash.MinExpireAtMs != due || IsExpired(entry)) continue;
+                    ReclaimExpiredFields(entry, nowMs);
+                }
+            }
+            finally
+            {
+                EndWrite();
+            }
+        }
+        return (int)(_lifetime.ExpiredFields - before);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace RespKv.Storage;
 /// </para>
 /// <para>
 /// <b>Concurrency.</b> Nothing reachable from a published <see cref="SortedHash"/> is ever written again:
-/// a write (<see cref="Set"/>, <see cref="Remove"/>) copies the leaf it changes and the inner nodes on the
+/// a write (<see cref="Set(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out bool)"/>, <see cref="Remove"/>) copies the leaf it changes and the inner nodes on the
 /// path to it (copy-on-write) and returns a new <see cref="SortedHash"/>, which the caller publishes by
 /// replacing the key's entry (<see cref="Database.Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/>) under the key's shard lock. Lock-free readers
 /// that loaded the old entry keep walking the old, intact version, so no reader can see a torn state and
@@ -55,12 +55,130 @@ public sealed class SortedHash
     /// <summary>The root: a leaf (<c>byte[]</c>) or an <see cref="Inner"/>.</summary>
     private readonly object _root;
 
-    private SortedHash(object root, long count, long bytes, bool isSmall)
+    /// <summary>
+    /// The fields that carry an expiry (Redis 7.4's hash-field expiration): a hash of the same shape mapping each such
+    /// field to its absolute expiry, 8 bytes little-endian Unix ms; null while no field has one, so a hash without field
+    /// TTLs pays one null reference and a field without a TTL pays nothing.
+    /// </summary>
+    private readonly SortedHash? _ttls;
+
+    private SortedHash(object root, long count, long bytes, bool isSmall, SortedHash? ttls = null, long minExpireAtMs = long.MaxValue)
     {
         _root = root;
         Count = count;
         Bytes = bytes;
         IsSmall = isSmall;
+        _ttls = ttls is { Count: > 0 } ? ttls : null;
+        MinExpireAtMs = _ttls == null ? long.MaxValue : minExpireAtMs;
+    }
+
+    /// <summary>The earliest field expiry, Unix ms (<see cref="long.MaxValue"/> when no field has one): no field is expired before it.</summary>
+    public long MinExpireAtMs { get; }
+
+    /// <summary>True when at least one field carries an expiry (<c>HEXPIRE</c> and friends; Redis's <c>listpackex</c> / HFE metadata).</summary>
+    public bool HasFieldExpiries => _ttls != null;
+
+    /// <summary>Number of fields that carry an expiry (expired ones not yet reclaimed included).</summary>
+    public long FieldExpiryCount => _ttls?.Count ?? 0;
+
+    /// <summary>
+    /// The fields with an expiry as a hash of field → 8-byte little-endian Unix ms (<see cref="ReadExpireAt"/>), null when none:
+    /// the AOF rewrite emits <c>HPEXPIREAT</c> from it.
+    /// </summary>
+    public SortedHash? FieldExpiries => _ttls;
+
+    /// <summary>A field is expired once the clock reaches its expiry (<c>now ≥ expireAt</c>, as keys: <see cref="KeyspaceShard.IsExpired"/>).</summary>
+    public static bool IsExpired(long expireAtMs, long nowMs) => expireAtMs <= nowMs;
+
+    /// <summary>Decodes a value of <see cref="FieldExpiries"/>: the expiry in Unix ms.</summary>
+    public static long ReadExpireAt(ReadOnlySpan<byte> encoded) => BinaryPrimitives.ReadInt64LittleEndian(encoded);
+
+    /// <summary>The absolute expiry of <paramref name="field"/> in Unix ms; false when it has none (or is absent).</summary>
+    public bool TryGetExpireAt(ReadOnlySpan<byte> field, out long expireAtMs)
+    {
+        expireAtMs = 0;
+        if (_ttls == null || !_ttls.TryGet(field, out ReadOnlySpan<byte> encoded)) return false;
+        expireAtMs = ReadExpireAt(encoded);
+        return true;
+    }
+
+    /// <summary>True when <paramref name="field"/> exists and its expiry has passed at <paramref name="nowMs"/> (present but no longer visible).</summary>
+    public bool IsFieldExpired(ReadOnlySpan<byte> field, long nowMs) =>
+        MinExpireAtMs <= nowMs && TryGetExpireAt(field, out long at) && IsExpired(at, nowMs);
+
+    /// <summary>
+    /// The hash with <paramref name="field"/> (which must exist) expiring at <paramref name="expireAtMs"/> Unix ms (&gt; 0);
+    /// this instance is unchanged.
+    /// </summary>
+    public SortedHash WithExpireAt(ReadOnlySpan<byte> field, long expireAtMs)
+    {
+        Span<byte> encoded = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(encoded, expireAtMs);
+        bool hadOne = TryGetExpireAt(field, out long previous);
+        SortedHash ttls = (_ttls ?? Empty).Set(field, encoded, out _);
+        long min = hadOne && previous == MinExpireAtMs && expireAtMs > previous ? MinOf(ttls) : Math.Min(MinExpireAtMs, expireAtMs);
+        return new SortedHash(_root, Count, Bytes, IsSmall, ttls, min);
+    }
+
+    /// <summary>The hash with <paramref name="field"/>'s expiry removed (HPERSIST); this instance when it had none.</summary>
+    public SortedHash WithoutExpireAt(ReadOnlySpan<byte> field)
+    {
+        SortedHash? ttls = DropExpiry(field, out long min);
+        return ReferenceEquals(ttls, _ttls) ? this : new SortedHash(_root, Count, Bytes, IsSmall, ttls, min);
+    }
+
+    /// <summary>The expiry map without <paramref name="field"/> and its new minimum (recomputed only when the field held it).</summary>
+    private SortedHash? DropExpiry(ReadOnlySpan<byte> field, out long min)
+    {
+        min = MinExpireAtMs;
+        if (!TryGetExpireAt(field, out long previous)) return _ttls;
+        SortedHash ttls = _ttls!.Remove(field, out _);
+        if (previous == MinExpireAtMs) min = MinOf(ttls);
+        return ttls;
+    }
+
+    private static long MinOf(SortedHash ttls)
+    {
+        var earliest = new Earliest { Min = long.MaxValue };
+        ttls.ForEach(ref earliest);
+        return earliest.Min;
+    }
+
+    private struct Earliest : IHashVisitor
+    {
+        public long Min;
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Min = Math.Min(Min, ReadExpireAt(value));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The hash without the fields expired at <paramref name="nowMs"/>: this same instance (no allocation) when none is
+    /// (<see cref="MinExpireAtMs"/> &gt; now). Each removed field is added to <paramref name="removed"/> when given (the
+    /// writer logs them as <c>HDEL</c>). Readers use it to hide expired fields, writers and the active cycle to reclaim them.
+    /// </summary>
+    public SortedHash WithoutExpired(long nowMs, List<byte[]>? removed = null)
+    {
+        if (MinExpireAtMs > nowMs) return this;
+        var due = new Due { Now = nowMs, Fields = new List<byte[]>() };
+        _ttls!.ForEach(ref due);
+        SortedHash result = this;
+        foreach (byte[] field in due.Fields) result = result.Remove(field, out _);
+        removed?.AddRange(due.Fields);
+        return result;
+    }
+
+    private struct Due : IHashVisitor
+    {
+        public long Now;
+        public List<byte[]> Fields;
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            if (IsExpired(ReadExpireAt(value), Now)) Fields.Add(field.ToArray());
+            return true;
+        }
     }
 
     /// <summary>
@@ -202,8 +320,18 @@ public sealed class SortedHash
     /// The hash with <paramref name="field"/> set to <paramref name="value"/> (this instance is unchanged).
     /// <paramref name="added"/> is true when the field was new.
     /// </summary>
-    public SortedHash Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, out bool added)
+    public SortedHash Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, out bool added) => Set(field, value, keepExpiry: false, out added);
+
+    /// <summary>
+    /// The hash with <paramref name="field"/> set to <paramref name="value"/>: its expiry is kept when
+    /// <paramref name="keepExpiry"/> (HINCRBY, HINCRBYFLOAT, HSETEX KEEPTTL: Redis's <c>HASH_SET_KEEP_TTL</c>), else
+    /// removed (HSET, HMSET, HSETNX).
+    /// </summary>
+    public SortedHash Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool keepExpiry, out bool added)
     {
+        SortedHash? ttls = _ttls;
+        long min = MinExpireAtMs;
+        if (!keepExpiry) ttls = DropExpiry(field, out min);
         Change change = SetIn(_root, field, value, out added, out int oldValueLength);
         object root = change.Right == null
             ? change.Node
@@ -211,7 +339,7 @@ public sealed class SortedHash
         long bytes = Bytes + value.Length + (added ? field.Length : -oldValueLength);
         long count = Count + (added ? 1 : 0);
         bool isSmall = IsSmall && count <= SmallMaxFields && field.Length <= SmallMaxLength && value.Length <= SmallMaxLength;
-        return new SortedHash(root, count, bytes, isSmall);
+        return new SortedHash(root, count, bytes, isSmall, ttls, min);
     }
 
     /// <summary>
@@ -223,7 +351,8 @@ public sealed class SortedHash
         object root = RemoveIn(_root, field, out removed, out int removedBytes);
         if (!removed) return this;
         while (root is Inner { Children.Length: 1 } single) root = single.Children[0];
-        return new SortedHash(root, Count - 1, Bytes - removedBytes, IsSmall);
+        SortedHash? ttls = DropExpiry(field, out long min);
+        return new SortedHash(root, Count - 1, Bytes - removedBytes, IsSmall, ttls, min);
     }
 
     /// <summary>A node after a change: itself, or two nodes split around <see cref="Separator"/>.</summary>

@@ -20,7 +20,9 @@ public sealed class HashKind : ValueKind<SortedHash>
     }
 
     /// <inheritdoc />
-    protected override string Encoding(SortedHash value, ServerOptions options) => IsListpack(value, options) ? "listpack" : "hashtable";
+    /// <remarks>A listpack hash with field expiries is <c>listpackex</c>, as Redis 7.4 names it (judged on the current value: RespKv does not remember that a hash once had field expiries).</remarks>
+    protected override string Encoding(SortedHash value, ServerOptions options) =>
+        !IsListpack(value, options) ? "hashtable" : value.HasFieldExpiries ? "listpackex" : "listpack";
 
     /// <summary>
     /// True when Redis 7.0 would hold <paramref name="value"/> as a listpack under <paramref name="options"/>' thresholds
@@ -54,14 +56,34 @@ public sealed class HashKind : ValueKind<SortedHash>
     protected override long ValueBytes(SortedHash value) => value.Bytes;
 
     /// <summary>Fields and values, 8 bytes of per-field bookkeeping, and one 2 KB leaf's overhead per 1.5 KB of data (see <see cref="SortedHash"/>).</summary>
-    protected override long MemoryBytes(SortedHash value) => 64 + value.Bytes + 8 * value.Count + 48 * (value.Bytes / 1536 + 1);
+    /// <remarks>Field expiries are a second hash of the same shape (field → 8-byte time), counted the same way.</remarks>
+    protected override long MemoryBytes(SortedHash value) =>
+        64 + value.Bytes + 8 * value.Count + 48 * (value.Bytes / 1536 + 1) + (value.FieldExpiries is { } ttls ? MemoryBytes(ttls) : 0);
 
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, SortedHash value, IAofRewriteOutput output)
     {
         var chunks = new HashChunks(output, key, value.Count);
         value.ForEach(ref chunks);
+        if (value.FieldExpiries is not { } ttls) return;
+        // Then each field's expiry, absolute, as Redis 7.4's rewriteHashObject: HPEXPIREAT key ms FIELDS 1 field.
+        var expiries = new ExpiryCommands(output, key);
+        ttls.ForEach(ref expiries);
     }
+
+    /// <summary>Emits <c>HPEXPIREAT key ms FIELDS 1 field</c> per field with an expiry.</summary>
+    private readonly struct ExpiryCommands(IAofRewriteOutput output, byte[] key) : IHashVisitor
+    {
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            output.Begin(6).Arg(Hpexpireat).Arg(key).Arg(SortedHash.ReadExpireAt(value)).Arg(Fields).Arg("1"u8).Arg(field);
+            output.EndRecord();
+            return true;
+        }
+    }
+
+    private static readonly byte[] Hpexpireat = "HPEXPIREAT"u8.ToArray();
+    private static readonly byte[] Fields = "FIELDS"u8.ToArray();
 
     /// <summary>Emits a hash's fields as <c>HSET key f v …</c> commands of at most <see cref="ValueKind.ItemsPerCommand"/> pairs.</summary>
     private struct HashChunks(IAofRewriteOutput output, byte[] key, long count) : IHashVisitor
