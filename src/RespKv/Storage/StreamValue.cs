@@ -146,7 +146,7 @@ public sealed class StreamValue
         int size = 1 + Varint.Size(msDelta) + Varint.Size(ZigZag(seqDelta)) + (same ? 0 : Varint.Size((ulong)pairs));
         for (int i = 0; i < 2 * pairs; i++)
             if (!same || (i & 1) == 1) size += Varint.Size((ulong)fieldsAndValues[i].Length) + fieldsAndValues[i].Length;
-        Reserve(tail, size);
+        Reserve(tail, size, nodeMaxEntries, nodeMaxBytes);
         byte[] d = tail.Data;
         int p = tail.Used;
         d[p++] = same ? SameFields : (byte)0;
@@ -191,7 +191,7 @@ public sealed class StreamValue
             lp += Kinds.HashKind.ListpackBytes(f);
         }
         node.ListpackBody = lp;
-        node.Data = new byte[Math.Max(64, size + 32)];
+        node.Data = new byte[size];
         _allocated += node.Data.Length;
         int p = 0;
         for (int i = 0; i < pairs; i++)
@@ -226,17 +226,27 @@ public sealed class StreamValue
         return true;
     }
 
-    private void Reserve(Node node, int bytes)
+    /// <summary>
+    /// Room for <paramref name="bytes"/> more in <paramref name="node"/>. A node's first entry sizes the array for a whole
+    /// node of such entries (<paramref name="nodeMaxEntries"/> of them, one byte more each for ID deltas that grow, within
+    /// <paramref name="nodeMaxBytes"/>), so a node is usually allocated once rather than grown by doubling (garbage).
+    /// </summary>
+    private void Reserve(Node node, int bytes, long nodeMaxEntries, long nodeMaxBytes)
     {
         if (node.Used + bytes <= node.Data.Length) return;
-        int capacity = Math.Max(node.Used + bytes, node.Data.Length * 2);
+        long estimate = node.Live + node.Deleted == 0
+            ? node.Used + (bytes + 1L) * (nodeMaxEntries > 0 ? nodeMaxEntries : 100)
+            : 2L * node.Data.Length;
+        long cap = nodeMaxBytes > 0 ? Math.Max(nodeMaxBytes, 256) : 1 << 16;
+        int capacity = (int)Math.Max(node.Used + bytes, Math.Min(estimate, Math.Max(cap, 2L * node.Data.Length)));
         _allocated += capacity - node.Data.Length;
         Array.Resize(ref node.Data, capacity);
     }
 
+    /// <summary>A full node gives back its spare room (Redis's <c>lpShrinkToFit</c>) when it is more than an eighth of what it uses.</summary>
     private void ShrinkToFit(Node node)
     {
-        if (node.Used == node.Data.Length) return;
+        if (node.Data.Length - node.Used <= node.Used / 8) return;
         _allocated -= node.Data.Length - node.Used;
         Array.Resize(ref node.Data, node.Used);
     }
