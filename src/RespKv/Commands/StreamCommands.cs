@@ -182,16 +182,6 @@ public static class StreamCommands
         for (int i = 0; i < args.Count; i++) record.Arg(i == i1 ? v1 : i == i2 ? v2 : i == i3 ? v3 : args[i]);
     }
 
-    /// <summary>A per-thread buffer for a reply whose length is known only once written (XCLAIM: Redis's deferred length).</summary>
-    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_replyBuffer;
-
-    private static RespWriter BufferedWriter(RespWriter w, out System.Buffers.ArrayBufferWriter<byte> buffer)
-    {
-        buffer = t_replyBuffer ??= new System.Buffers.ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        return new RespWriter(buffer) { Protocol = w.Protocol };
-    }
-
     // ------------------------------------------------------------------------------------------------ XADD / XTRIM
 
     private enum TrimStrategy { None, MaxLen, MinId }
@@ -416,9 +406,10 @@ public static class StreamCommands
         stream ??= new StreamValue();
         long dataBefore = stream.DataBytes, memoryBefore = stream.MemoryBytes;
         stream.Append(id, new ArgPairs(args, fieldPos), (args.Count - fieldPos) / 2, context.Options.StreamNodeMaxEntries, context.Options.StreamNodeMaxBytes);
+        // Redis creates the key ("new") before the reply and announces "xadd" after it.
+        if (created) context.Database.Set(slot, key, stream, 0, KeyEvent.New);
         WriteId(w, id);
-        if (created) context.Database.Set(slot, key, stream, 0, XaddEvent);
-        else Changed(context, slot, key, stream, dataBefore, memoryBefore, XaddEvent);
+        Changed(context, slot, key, stream, created ? stream.DataBytes : dataBefore, created ? stream.MemoryBytes : memoryBefore, XaddEvent);
         if (a.Strategy != TrimStrategy.None)
         {
             dataBefore = stream.DataBytes;
@@ -980,11 +971,11 @@ public static class StreamCommands
             context.Writer.WriteError("BUSYGROUP Consumer Group name already exists");
             return;
         }
+        if (created) context.Database.Set(slot, key, stream, 0, KeyEvent.New);
         long memoryBefore = stream.MemoryBytes;
         stream.CreateGroup(args[3], id, entriesRead);
         context.Writer.WriteOk();
-        if (created) context.Database.Set(slot, key, stream, 0, XgroupCreateEvent);
-        else Changed(context, slot, key, stream, stream.DataBytes, memoryBefore, XgroupCreateEvent);
+        Changed(context, slot, key, stream, stream.DataBytes, memoryBefore, XgroupCreateEvent);
     }
 
     /// <summary><c>XGROUP SETID key group id|$ [ENTRIESREAD n]</c>: <c>+OK</c> (the ID parsed non-strictly, as Redis does); 6 or more than 7 arguments: the subcommand syntax error.</summary>
@@ -1027,8 +1018,8 @@ public static class StreamCommands
         if (!TryXGroupPrologue(context, args, false, false, needsGroup: true, out KeySlot slot, out StreamValue? stream, out StreamGroup? group, out _, out _)) return;
         long memoryBefore = stream!.MemoryBytes;
         bool created = group!.CreateConsumer(args[4], NowMs(context)) != null;
-        context.Writer.WriteInteger(created ? 1 : 0);
         if (created) Changed(context, slot, args[2], stream, stream.DataBytes, memoryBefore, XgroupCreateConsumerEvent);
+        context.Writer.WriteInteger(created ? 1 : 0);
     }
 
     /// <summary><c>XGROUP DELCONSUMER key group consumer</c>: the number of entries the consumer had pending (0 when it did not exist).</summary>
@@ -1043,8 +1034,8 @@ public static class StreamCommands
         }
         long memoryBefore = stream!.MemoryBytes;
         long pending = group.DeleteConsumer(consumer);
-        context.Writer.WriteInteger(pending);
         Changed(context, slot, args[2], stream, stream.DataBytes, memoryBefore, XgroupDelConsumerEvent);
+        context.Writer.WriteInteger(pending);
     }
 
     /// <summary><c>XGROUP HELP</c>: Redis 7.0's help lines.</summary>
@@ -1384,8 +1375,30 @@ public static class StreamCommands
         }
         else deliveryTime = now;
         PropagationBuffer? record = context.ReplacePropagation();
-        RespWriter entries = BufferedWriter(w, out System.Buffers.ArrayBufferWriter<byte> buffer);
+        // Redis writes the array's length last (deferred) and a consumer created on the way is announced after the array's
+        // first bytes: count the claims first, replaying the loop's decisions (an ID named twice meets its own first claim).
         long claimed = 0;
+        List<StreamId>? claimedIds = null;
+        for (int k = 5; k <= lastIdArg; k++)
+        {
+            StreamId.TryParse(args[k], 0, true, false, out StreamId id, out _);
+            if (!stream.Contains(id)) continue;
+            bool again = claimedIds != null && claimedIds.Contains(id);
+            PendingEntry? pending = group.FindPending(id);
+            if (again)
+            {
+                if (minIdle != 0 && now - deliveryTime < minIdle) continue;
+            }
+            else
+            {
+                if (pending == null && !force) continue;
+                if (pending?.Consumer != null && minIdle != 0 && now - pending.DeliveryTime < minIdle) continue;
+            }
+            (claimedIds ??= []).Add(id);
+            claimed++;
+        }
+        w.WriteArrayHeader(claimed);
+        RespWriter entries = w;
         StreamConsumer? consumer = null;
         for (int k = 5; k <= lastIdArg; k++)
         {
@@ -1407,14 +1420,10 @@ public static class StreamCommands
             if (pending.Consumer != null && minIdle != 0 && now - pending.DeliveryTime < minIdle) continue;
             consumer ??= Claimant(context, slot, key, group, args[3], now);
             Claim(entries, stream, pending, consumer, deliveryTime, retryCount, justId);
-            claimed++;
             if (record != null) LogClaim(record, context.Database.Index, key, group, args[k], pending);
             propagateLastId = false;
             dirty = true;
         }
-        entries.Commit();
-        w.WriteArrayHeader(claimed);
-        w.WriteRaw(buffer.WrittenSpan);
         if (propagateLastId)
         {
             if (record != null) LogSetId(record, context.Database.Index, key, group);
