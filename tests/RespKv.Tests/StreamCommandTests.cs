@@ -73,6 +73,21 @@ public sealed class StreamCommandTests
     }
 
     [Fact]
+    public async Task AServedBlockedReadWithoutCountReturnsAtMostAThousandEntries()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient reader = new(host.Port), writer = new(host.Port);
+        Send(reader, "XREAD", "BLOCK", "0", "STREAMS", "s", "$");
+        WaitBlocked(writer, 1);
+        writer.Call("MULTI");
+        for (int i = 1; i <= 1200; i++) Assert.Equal("+QUEUED\r\n", writer.Call("XADD", "s", $"{i}-1", "f", "v"));
+        Assert.StartsWith("*1200\r\n", writer.Call("EXEC"));
+        Assert.StartsWith("*1\r\n*2\r\n$1\r\ns\r\n*1000\r\n*2\r\n$3\r\n1-1\r\n", reader.ReadReply());
+        // Not blocked, a read without COUNT has no such bound.
+        Assert.StartsWith("*1\r\n*2\r\n$1\r\ns\r\n*1200\r\n", reader.Call("XREAD", "STREAMS", "s", "0"));
+    }
+
+    [Fact]
     public async Task BlockedGroupReadersShareNewEntriesAndFailWhenTheirGroupOrKeyGoes()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();

@@ -143,6 +143,19 @@ public static class StreamCommands
         return TypedValue.TryGet(context, context.Database.Find(slot, key), out stream);
     }
 
+    /// <summary>
+    /// The stream at <paramref name="key"/> for a command that changes only group state and looks its key up as a read
+    /// (Redis's <c>lookupKeyRead</c> in XACK, XCLAIM, XAUTOCLAIM): the lookup counts a keyspace hit or miss; false after
+    /// replying WRONGTYPE.
+    /// </summary>
+    private static bool TryReadForGroupWrite(CommandContext context, ReadOnlySpan<byte> key, out KeySlot slot, out StreamValue? stream)
+    {
+        slot = context.Database.Locate(key);
+        KeyEntry? entry = context.Database.Find(slot, key);
+        context.CountLookup(entry != null, key);
+        return TypedValue.TryGet(context, entry, out stream);
+    }
+
     /// <summary>Announces an in-place change as <paramref name="keyEvent"/> with the memory delta since <paramref name="memoryBefore"/>.</summary>
     private static void Changed(CommandContext context, in KeySlot slot, ReadOnlySpan<byte> key, StreamValue stream, long dataBefore, long memoryBefore, KeyEvent keyEvent) =>
         context.Database.Mutated(slot, key, keyEvent, stream.DataBytes - dataBefore, stream.MemoryBytes - memoryBefore);
@@ -561,6 +574,9 @@ public static class StreamCommands
 
     // ------------------------------------------------------------------------------------------------ XREAD / XREADGROUP
 
+    /// <summary>Entries a served blocked XREAD/XREADGROUP without COUNT returns at most (Redis's <c>XREAD_BLOCKED_DEFAULT_COUNT</c>).</summary>
+    public const int XreadBlockedDefaultCount = 1000;
+
     /// <summary>What a blocked XREAD keeps for its re-runs: the ID each stream must exceed, as resolved when it blocked.</summary>
     private sealed class ReadBlock(StreamId[] ids)
     {
@@ -667,6 +683,8 @@ public static class StreamCommands
         }
         Database db = context.Database;
         bool resuming = context.ResumingBlock;
+        // A blocked read that is served reads at most 1000 entries without COUNT (Redis's XREAD_BLOCKED_DEFAULT_COUNT).
+        if (resuming && count == 0) count = XreadBlockedDefaultCount;
         var saved = context.BlockState as ReadBlock;
         if (resuming && group)
         {
@@ -694,6 +712,7 @@ public static class StreamCommands
             ReadOnlySpan<byte> idText = args[streamsArg + streamsCount + i];
             KeyEntry? entry = db.Find(key);
             StreamValue? stream = null;
+            context.CountLookup(entry != null, key);
             if (!resuming && !TypedValue.TryGet(context, entry, out stream)) return;
             if (resuming) stream = entry?.Value as StreamValue;
             if (group)
@@ -732,7 +751,10 @@ public static class StreamCommands
         Span<bool> serves = streamsCount <= 16 ? stackalloc bool[streamsCount] : new bool[streamsCount];
         for (int i = 0; i < streamsCount; i++)
         {
-            if (db.Find(args[streamsArg + i])?.Value is not StreamValue s) continue;
+            // Redis looks every key up again here (a second keyspace hit or miss).
+            KeyEntry? found = db.Find(args[streamsArg + i]);
+            context.CountLookup(found != null, args[streamsArg + i]);
+            if (found?.Value is not StreamValue s) continue;
             bool serve;
             if (group) serve = history[i] || (s.Length > 0 && s.EdgeId(first: false) > s.Group(args[groupArg])!.LastId);
             else serve = s.Length > 0 && s.EdgeId(first: false) > ids[i];
@@ -1140,7 +1162,7 @@ public static class StreamCommands
     private static void XAck(CommandContext context, in CommandArgs args)
     {
         ReadOnlySpan<byte> key = args[1];
-        if (!TryWriteStream(context, key, out KeySlot slot, out StreamValue? stream)) return;
+        if (!TryReadForGroupWrite(context, key, out KeySlot slot, out StreamValue? stream)) return;
         StreamGroup? group = stream?.Group(args[2]);
         if (group == null)
         {
@@ -1296,7 +1318,7 @@ public static class StreamCommands
     {
         RespWriter w = context.Writer;
         ReadOnlySpan<byte> key = args[1];
-        if (!TryWriteStream(context, key, out KeySlot slot, out StreamValue? stream)) return;
+        if (!TryReadForGroupWrite(context, key, out KeySlot slot, out StreamValue? stream)) return;
         StreamGroup? group = stream?.Group(args[2]);
         if (group == null)
         {
@@ -1505,7 +1527,7 @@ public static class StreamCommands
             }
         }
         ReadOnlySpan<byte> key = args[1];
-        if (!TryWriteStream(context, key, out KeySlot slot, out StreamValue? stream)) return;
+        if (!TryReadForGroupWrite(context, key, out KeySlot slot, out StreamValue? stream)) return;
         StreamGroup? group = stream?.Group(args[2]);
         if (group == null)
         {
