@@ -10,8 +10,8 @@ using RespKv.Tests.Support;
 namespace RespKv.Tests;
 
 /// <summary>
-/// The command path allocates nothing of its own per command: a pipelined batch of reads (GET, EXISTS, PING, HGET, list and
-/// sorted-set reads)
+/// The command path allocates nothing of its own per command: a pipelined batch of reads (GET, EXISTS, PING, HGET, list,
+/// sorted-set and stream reads)
 /// allocates nothing once warm (bitmap and HyperLogLog reads, and their writes that change nothing, too), and a SET that replaces a key allocates only what it stores (the value's array and
 /// the entry node). Measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/> around whole batches through the
 /// parser, the executor (admission gates, key specs, locks) and the handlers, AOF off and on.
@@ -39,6 +39,27 @@ public sealed class HotPathAllocationTests
         // same allowance for one-off runtime allocations as above: anything per command would add at least 24 bytes).
         double set = Allocations.PerCommand(session, output, Commands, "SET", "key:1", "value");
         Assert.True(set <= KeyEntry.NodeBytes + KeyEntry.ArrayBytes(5) + 4, $"SET allocated {set} bytes per command");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StreamReadsAllocateNothingAndAnAppendOnlyItsNodes(bool withLog)
+    {
+        ClientSession session = NewSession(withLog, out ArrayBufferWriter<byte> output);
+        Allocations.PerCommand(session, output, 300, "XADD", "s", "*", "f", "v");
+        foreach (string[] read in new[]
+                 {
+                     ["XLEN", "s"], ["XRANGE", "s", "-", "+", "COUNT", "5"], ["XREVRANGE", "s", "+", "-", "COUNT", "5"],
+                     ["XREAD", "COUNT", "5", "STREAMS", "s", "0"], new[] { "XRANGE", "s", "(0-1", "+", "COUNT", "1" },
+                 })
+        {
+            double bytes = Allocations.PerCommand(session, output, Commands, read);
+            Assert.True(bytes < 1, $"{string.Join(' ', read)} allocated {bytes} bytes per command");
+        }
+        // An append allocates only its node's share: one array and one node object per 100 entries (about 600 + 100 bytes).
+        double xadd = Allocations.PerCommand(session, output, Commands, "XADD", "s", "*", "f", "v");
+        Assert.True(xadd < 16, $"XADD allocated {xadd} bytes per command");
     }
 
     [Theory]

@@ -45,7 +45,7 @@ public sealed class KeyspaceNotificationTests
     /// <summary>
     /// Per write command (lower case): an invocation and the keyevents Redis 7.0 publishes for it, from the
     /// keyspace-notifications documentation's per-command list and Redis's source (t_string.c, t_list.c, t_set.c,
-    /// t_zset.c, t_hash.c, db.c, expire.c, sort.c, bitops.c, hyperloglog.c, geo.c) — not from RespKv's output.
+    /// t_zset.c, t_hash.c, t_stream.c, db.c, expire.c, sort.c, bitops.c, hyperloglog.c, geo.c) — not from RespKv's output.
     /// </summary>
     public static readonly Dictionary<string, Example> Examples = new()
     {
@@ -147,6 +147,20 @@ public sealed class KeyspaceNotificationTests
         ["zremrangebyrank"] = E(["ZADD z 1 a 2 b"], "ZREMRANGEBYRANK z 0 0", "zremrangebyrank"),
         ["zremrangebyscore"] = E(["ZADD z 1 a 2 b"], "ZREMRANGEBYSCORE z 1 1", "zremrangebyscore"),
         ["zunionstore"] = E(["ZADD a 1 x", "ZADD b 1 y"], "ZUNIONSTORE d 2 a b", "new", "zunionstore"),
+        ["xadd"] = E("XADD s 1-1 f v", "new", "xadd"),
+        ["xtrim"] = E(["XADD s 1-1 f v", "XADD s 2-1 f v"], "XTRIM s MAXLEN 1", "xtrim"),
+        ["xdel"] = E(["XADD s 1-1 f v"], "XDEL s 1-1", "xdel"),
+        ["xsetid"] = E(["XADD s 1-1 f v"], "XSETID s 5-0", "xsetid"),
+        ["xgroup|create"] = E("XGROUP CREATE s g $ MKSTREAM", "new", "xgroup-create"),
+        ["xgroup|createconsumer"] = E(["XGROUP CREATE s g $ MKSTREAM"], "XGROUP CREATECONSUMER s g c", "xgroup-createconsumer"),
+        ["xgroup|delconsumer"] = E(["XGROUP CREATE s g $ MKSTREAM", "XGROUP CREATECONSUMER s g c"], "XGROUP DELCONSUMER s g c", "xgroup-delconsumer"),
+        ["xgroup|destroy"] = E(["XGROUP CREATE s g $ MKSTREAM"], "XGROUP DESTROY s g", "xgroup-destroy"),
+        ["xgroup|setid"] = E(["XGROUP CREATE s g $ MKSTREAM"], "XGROUP SETID s g 0", "xgroup-setid"),
+        // XREADGROUP, XCLAIM and XAUTOCLAIM announce only the consumer they create (streamCreateConsumer); XACK nothing.
+        ["xreadgroup"] = E(["XADD s 1-1 f v", "XGROUP CREATE s g 0"], "XREADGROUP GROUP g c STREAMS s >", "xgroup-createconsumer"),
+        ["xclaim"] = E(["XADD s 1-1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >"], "XCLAIM s g d 0 1-1", "xgroup-createconsumer"),
+        ["xautoclaim"] = E(["XADD s 1-1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >"], "XAUTOCLAIM s g d 0 0", "xgroup-createconsumer"),
+        ["xack"] = E(["XADD s 1-1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >"], "XACK s g 1-1"),
     };
 
     /// <summary>Every command (and subcommand) of the table flagged <c>write</c>, by lower-case full name.</summary>

@@ -202,6 +202,36 @@ public sealed class StackExchangeRedisTests(ServerFixture server) : IClassFixtur
         Assert.Throws<RedisServerException>(() => db.StringGet("se:h")); // WRONGTYPE
     }
 
+    /// <summary>
+    /// Streams through <c>IDatabase.Execute</c>: StackExchange.Redis 1.2.6 predates <c>StreamAdd</c>/<c>StreamReadGroup</c>/
+    /// <c>StreamAcknowledge</c> (2.x), so the commands go as raw commands and their replies are read as <see cref="RedisResult"/>s.
+    /// </summary>
+    [Fact]
+    public void StreamsThroughRawCommands()
+    {
+        using ConnectionMultiplexer mux = Connect();
+        IDatabase db = mux.GetDatabase();
+        db.KeyDelete("se:s");
+        Assert.Equal("1-1", (string?)db.Execute("XADD", "se:s", "1-1", "order", "42"));
+        string? generated = (string?)db.Execute("XADD", "se:s", "*", "order", "43");
+        Assert.Matches(@"^\d+-0$", generated);
+        Assert.Equal("OK", (string?)db.Execute("XGROUP", "CREATE", "se:s", "billing", "0"));
+        var read = (RedisResult[])db.Execute("XREADGROUP", "GROUP", "billing", "worker-1", "COUNT", "10", "STREAMS", "se:s", ">")!;
+        var stream = (RedisResult[])read[0]!;
+        Assert.Equal("se:s", (string?)stream[0]);
+        var entries = (RedisResult[])stream[1]!;
+        Assert.Equal(2, entries.Length);
+        Assert.Equal("1-1", (string?)((RedisResult[])entries[0]!)[0]);
+        Assert.Equal(["order", "42"], ((string[])((RedisResult[])entries[0]!)[1]!));
+        Assert.Equal(1, (long)db.Execute("XACK", "se:s", "billing", "1-1"));
+        var pending = (RedisResult[])db.Execute("XPENDING", "se:s", "billing")!;
+        Assert.Equal(1, (long)pending[0]);
+        Assert.Equal(generated, (string?)pending[1]);
+        Assert.Equal(2, (long)db.Execute("XLEN", "se:s"));
+        var error = Assert.Throws<RedisServerException>(() => db.Execute("XGROUP", "CREATE", "se:s", "billing", "0"));
+        Assert.Equal("BUSYGROUP Consumer Group name already exists", error.Message);
+    }
+
     // CreateTransaction with conditions: SE.Redis sends WATCH, checks its conditions, then MULTI … EXEC (or
     // UNWATCH when a condition fails), and reads EXEC's null array as "not committed".
 

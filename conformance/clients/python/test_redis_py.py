@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """redis-py 4.3 (Debian's python3-redis), unchanged, against the real RespKv executable on a loopback
 port: connect handshake (CLIENT SETNAME), pipelined writes, MGET, INFO, error handling, SCAN, CONFIG,
-CLIENT, databases, hashes (HSCAN), bitmaps and HyperLogLog, and transactions (MULTI/EXEC with WATCH). Each test_* method is one
+CLIENT, databases, hashes (HSCAN), bitmaps and HyperLogLog, streams with consumer groups, and transactions (MULTI/EXEC with WATCH). Each test_* method is one
 workload; a new command family adds a method.
 
 Run: /usr/bin/python3 conformance/clients/python/test_redis_py.py   (or python3 -m unittest ...)
@@ -299,6 +299,43 @@ class RedisPyTests(unittest.TestCase):
         with self.assertRaises(redis.ResponseError) as e:
             r.pfadd(self.key("notahll"), "x")
         self.assertEqual(str(e.exception), "WRONGTYPE Key is not a valid HyperLogLog string value.")
+
+    def test_streams_with_consumer_groups(self):
+        r = self.client()
+        s = self.key("stream")
+        first = r.xadd(s, {"sensor": "a", "v": "1"})
+        self.assertRegex(first, rb"^\d+-\d+$")
+        self.assertEqual(r.xadd(s, {"v": "2"}, id="18446744073709551614-1"), b"18446744073709551614-1")
+        self.assertEqual(r.xlen(s), 2)
+        self.assertEqual(r.xrange(s, count=1), [(first, {b"sensor": b"a", b"v": b"1"})])
+        self.assertEqual(r.xread({s: 0}, count=1), [[s.encode(), [(first, {b"sensor": b"a", b"v": b"1"})]]])
+        self.assertEqual(r.xread({s: "$"}, block=50), [])
+        self.assertTrue(r.xgroup_create(s, "workers", id="0"))
+        with self.assertRaises(redis.ResponseError) as e:
+            r.xgroup_create(s, "workers", id="0")
+        self.assertEqual(str(e.exception), "BUSYGROUP Consumer Group name already exists")
+        got = r.xreadgroup("workers", "alice", {s: ">"}, count=10)
+        self.assertEqual([entry[0] for entry in got[0][1]], [first, b"18446744073709551614-1"])
+        pending = r.xpending(s, "workers")
+        self.assertEqual(pending["pending"], 2)
+        self.assertEqual(pending["consumers"], [{"name": b"alice", "pending": 2}])
+        self.assertEqual(r.xack(s, "workers", first), 1)
+        claimed = r.xclaim(s, "workers", "bob", 0, [b"18446744073709551614-1"], justid=True)
+        self.assertEqual(claimed, [b"18446744073709551614-1"])
+        detail = r.xpending_range(s, "workers", "-", "+", 10)
+        self.assertEqual([(d["message_id"], d["consumer"]) for d in detail], [(b"18446744073709551614-1", b"bob")])
+        auto = r.xautoclaim(s, "workers", "carol", 0, "0-0", justid=True)
+        self.assertEqual(auto, [b"18446744073709551614-1"])  # redis-py 4.3 returns the IDs of a JUSTID claim
+        info = r.xinfo_stream(s)
+        self.assertEqual(info["length"], 2)
+        self.assertEqual(info["groups"], 1)
+        self.assertEqual(info["first-entry"], (first, {b"sensor": b"a", b"v": b"1"}))
+        self.assertEqual(r.xinfo_groups(s)[0]["pending"], 1)
+        self.assertEqual(r.xtrim(s, maxlen=1), 0)  # redis-py trims with ~ by default: whole nodes only
+        self.assertEqual(r.xtrim(s, maxlen=1, approximate=False), 1)
+        self.assertEqual(r.xdel(s, b"18446744073709551614-1"), 1)
+        self.assertEqual(r.xlen(s), 0)
+        self.assertEqual(r.type(s), b"stream")
 
     def test_transaction_with_watch(self):
         r = self.client(decode_responses=True)

@@ -154,6 +154,18 @@ public sealed class ServerOptions
     /// </summary>
     public long HllSparseMaxBytes { get; set; } = 3000;
 
+    /// <summary>
+    /// <c>stream-node-max-entries</c> (default 100): a stream's packed node takes no more entries (live and deleted) than this
+    /// before XADD starts a new one (0 = no limit), as Redis's <c>streamAppendItem</c>.
+    /// </summary>
+    public long StreamNodeMaxEntries { get; set; } = 100;
+
+    /// <summary>
+    /// <c>stream-node-max-bytes</c> (bytes, default 4096): XADD starts a new stream node when the tail node's size as a Redis
+    /// listpack plus the new entry's field and value bytes would reach this (0 = Redis's 1 GB listpack bound).
+    /// </summary>
+    public long StreamNodeMaxBytes { get; set; } = 4096;
+
     /// <summary><c>set-max-intset-entries</c> (default 512): a set of integers only, with at most this many members, is an <c>intset</c>.</summary>
     public long SetMaxIntsetEntries { get; set; } = 512;
 

@@ -116,6 +116,24 @@ public abstract class CommandContext
     /// its original deadline. The default (no client behind the context) cannot block.
     /// </summary>
     public virtual BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy) => BlockOutcome.CannotBlock;
+
+    /// <summary>
+    /// As <see cref="BlockOnKeys(in CommandArgs, int, int, long, Type)"/>; with <paramref name="wakeOnAnyChange"/> the client is
+    /// also woken when a key is deleted or comes to hold another type (XREADGROUP, which then fails as Redis 7.0's
+    /// <c>unblockDeletedStreamReadgroupClients</c>), and <paramref name="state"/> is kept for the re-runs
+    /// (<see cref="BlockState"/>: the stream IDs XREAD resolved when it blocked).
+    /// </summary>
+    public virtual BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy, bool wakeOnAnyChange, object? state) =>
+        BlockOutcome.CannotBlock;
+
+    /// <summary>What the blocking command gave <see cref="BlockOnKeys(in CommandArgs, int, int, long, Type, bool, object?)"/> to keep, while <see cref="ResumingBlock"/>; else null.</summary>
+    public virtual object? BlockState => null;
+
+    /// <summary>
+    /// True when the command comes from the AOF being loaded (Redis's <c>mustObeyClient</c>): XADD and XTRIM then trim without
+    /// their LIMIT, as Redis does for a command from its master or AOF.
+    /// </summary>
+    public virtual bool ObeysSource => false;
 }
 
 /// <summary>What <see cref="CommandContext.BlockOnKeys"/> did, and so what the blocking handler replies.</summary>

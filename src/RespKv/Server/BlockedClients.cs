@@ -69,11 +69,20 @@ public sealed class BlockedClients
         {
             if (Turn != null || Waiters.First == null) return;
             object? value = Database.PeekValue(Key);
-            if (value == null) return;
-            for (LinkedListNode<BlockedClient>? node = Waiters.First; node != null; node = node.Next)
+            WakeFrom(Waiters.First, value);
+        }
+
+        /// <summary>
+        /// Gives the turn to the first waiter from <paramref name="node"/> on that the key's <paramref name="value"/> serves, or
+        /// that waits for any change (XREADGROUP: a deleted key or one of another type fails it).
+        /// </summary>
+        public void WakeFrom(LinkedListNode<BlockedClient>? node, object? value)
+        {
+            for (; node != null; node = node.Next)
             {
-                if (!node.Value.ServedBy.IsInstanceOfType(value)) continue;
-                Turn = node.Value;
+                BlockedClient waiter = node.Value;
+                if (!waiter.WakeOnAnyChange && (value == null || !waiter.ServedBy.IsInstanceOfType(value))) continue;
+                Turn = waiter;
                 Turn.Wake();
                 return;
             }
@@ -84,7 +93,8 @@ public sealed class BlockedClients
     /// Blocks <paramref name="client"/> on the keys (see <see cref="CommandContext.BlockOnKeys"/>). Called by the handler under
     /// the executor's locks of those keys.
     /// </summary>
-    internal BlockOutcome Block(ClientSession client, in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy)
+    internal BlockOutcome Block(ClientSession client, in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy,
+        bool wakeOnAnyChange, object? state)
     {
         if (client.ReplaysAof || client.ExecCommand != null || TransactionLocks.HeldByCurrentThread) return BlockOutcome.CannotBlock;
         BlockedClient blocked = client.Blocking ??= new BlockedClient(client);
@@ -107,17 +117,18 @@ public sealed class BlockedClients
             }
             // Still nothing to serve (no key holds a value of this command's type): keep the place in each queue, give the
             // turn back — to a waiter of another type behind this one when the key now holds that type.
-            foreach ((KeyQueue queue, _) in blocked.Queues)
+            // The turn goes to the waiters behind this one only: one the key does not serve now must not be woken again.
+            foreach ((KeyQueue queue, LinkedListNode<BlockedClient> node) in blocked.Queues)
             {
                 if (queue.Turn != blocked) continue;
                 queue.Turn = null;
-                queue.KeyChanged();
+                queue.WakeFrom(node.Next, queue.Database.PeekValue(queue.Key));
             }
             client.Connection.MarkBlocked();
             return BlockOutcome.Blocked;
         }
         Database db = client.Database;
-        blocked.Start(timeoutMs == 0 ? 0 : Environment.TickCount64 + timeoutMs, servedBy);
+        blocked.Start(timeoutMs == 0 ? 0 : Environment.TickCount64 + timeoutMs, servedBy, wakeOnAnyChange, state);
         for (int i = firstKey; i < firstKey + keyCount; i++)
         {
             ReadOnlySpan<byte> key = args[i];
@@ -200,6 +211,12 @@ public sealed class BlockedClients
         /// <summary>The value type that serves the blocked command (<c>QuickList</c> for the list pops, <c>SortedSetValue</c> for the sorted-set pops).</summary>
         public Type ServedBy = typeof(object);
 
+        /// <summary>True for a command that fails when a key it waits on is deleted or changes type (XREADGROUP).</summary>
+        public bool WakeOnAnyChange;
+
+        /// <summary>What the blocked command kept for its re-runs (<see cref="CommandContext.BlockState"/>).</summary>
+        public object? State;
+
         /// <summary>Set by CLIENT UNBLOCK.</summary>
         public volatile UnblockKind UnblockRequest;
 
@@ -213,12 +230,17 @@ public sealed class BlockedClients
         /// <summary>Completes when the client should re-run its command (continuations run on the thread pool, never under the waker's lock).</summary>
         public Task Signal => _signal.Task;
 
-        /// <summary>Begins a block that times out at <paramref name="deadlineMs"/> (0 = never), served by values of type <paramref name="servedBy"/>.</summary>
-        public void Start(long deadlineMs, Type servedBy)
+        /// <summary>
+        /// Begins a block that times out at <paramref name="deadlineMs"/> (0 = never), served by values of type <paramref name="servedBy"/>
+        /// (or woken by any change, <paramref name="wakeOnAnyChange"/>), keeping <paramref name="state"/> for the re-runs.
+        /// </summary>
+        public void Start(long deadlineMs, Type servedBy, bool wakeOnAnyChange, object? state)
         {
             Active = true;
             DeadlineMs = deadlineMs;
             ServedBy = servedBy;
+            WakeOnAnyChange = wakeOnAnyChange;
+            State = state;
             UnblockRequest = UnblockKind.None;
             _signal = NewSignal();
         }

@@ -338,7 +338,17 @@ public sealed class ClientSession : CommandContext
 
     /// <inheritdoc />
     public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy) =>
-        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs, servedBy);
+        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs, servedBy, wakeOnAnyChange: false, state: null);
+
+    /// <inheritdoc />
+    public override BlockOutcome BlockOnKeys(in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy, bool wakeOnAnyChange, object? state) =>
+        Server.BlockedClients.Block(this, args, firstKey, keyCount, timeoutMs, servedBy, wakeOnAnyChange, state);
+
+    /// <inheritdoc />
+    public override object? BlockState => Blocking is { Active: true } blocking ? blocking.State : null;
+
+    /// <inheritdoc />
+    public override bool ObeysSource => ReplaysAof;
 
     /// <summary>Holds the current command back until CLIENT PAUSE ends (the pause admission gate).</summary>
     internal void Postpone() => Connection.Postpone();

@@ -265,6 +265,18 @@ public sealed class Database
     }
 
     /// <summary>
+    /// Counts a change of the value at <paramref name="slot"/> made in place for propagation only (Redis's <c>server.dirty++</c>
+    /// without <c>signalModifiedKey</c> or a notification: XACK, XREADGROUP, XCLAIM changing a consumer group), its estimated
+    /// heap size having grown by <paramref name="memoryBytesDelta"/>; WATCH, blocked clients and the change hook are not told.
+    /// Caller holds the key's shard lock.
+    /// </summary>
+    public void Dirtied(in KeySlot slot, long memoryBytesDelta = 0)
+    {
+        Resized(slot, 0, memoryBytesDelta);
+        slot.Shard.CountChange();
+    }
+
+    /// <summary>
     /// Announces <paramref name="keyEvent"/> on <paramref name="key"/> (observers such as WATCH, and the change hook) without
     /// counting a change to propagate: a command Redis notifies and signals even when it changed nothing (LTRIM of the whole
     /// list: Redis's <c>ltrimCommand</c> adds 0 to <c>dirty</c> but still calls <c>signalModifiedKey</c> and

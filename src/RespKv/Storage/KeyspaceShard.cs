@@ -115,6 +115,9 @@ public sealed class KeyspaceShard
         Announce(key, keyEvent);
     }
 
+    /// <summary>Counts a command's change in <see cref="Changes"/> without telling observers or the change hook (<see cref="Database.Dirtied"/>). Caller holds <see cref="WriteLock"/>.</summary>
+    internal void CountChange() => _changes++;
+
     /// <summary>Tells observers and the change hook about <paramref name="key"/>, without counting a command's change (expiry, eviction).</summary>
     internal void Announce(ReadOnlySpan<byte> key, KeyEvent keyEvent)
     {
