@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Three-server comparison: redis-server 7.0, Garnet 2.2.8 and RespKv, side by side.
 
-Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV] [--rows strings|collections|scripting]
+Usage: /usr/bin/python3 bench/compare-servers.py [--rounds N] [--quick] [--baseline REV] [--rows strings|collections|scripting|data]
                                                 [--servers redis,garnet,respkv]
 
 --rows collections runs the list, set and sorted-set rows instead of the string and hash rows:
@@ -12,6 +12,10 @@ writes the same key. --servers picks the servers (RespKv always runs; Garnet is 
 --rows scripting runs the scripting rows of issue 18: EVALSHA of a small INCR script on one key (ctr:__rand_int__,
 loaded with SCRIPT LOAD before the rounds) at -P 1 and -P 16, and EVAL of a script running 10 commands (5 INCR, 5 GET
 of one key) at -P 1.
+
+--rows data runs issue 20's rows: XADD and XREADGROUP (one stream, one group reading the next entry), PFADD,
+SETBIT/BITCOUNT on one bitmap and GEOSEARCH over 10,000 points (DATA_ROWS); stream memory per entry is
+bench/stream-memory.py's.
 
 --baseline REV adds a fourth server to the same interleaved rounds: RespKv built from git revision REV (a
 temporary worktree, published the same way), and a column RespKv/baseline — how a change moved RespKv's figures,
@@ -97,6 +101,24 @@ SCRIPTING_ROWS = [
     ("EVALSHA INCR -P 1", ["EVALSHA", hashlib.sha1(INCR_SCRIPT).hexdigest(), "1", "ctr:__rand_int__"], 1, 100_000),
     ("EVALSHA INCR -P 16", ["EVALSHA", hashlib.sha1(INCR_SCRIPT).hexdigest(), "1", "ctr:__rand_int__"], 16, 1_000_000),
     ("EVAL 10 commands -P 1", ["EVAL", TEN_COMMAND_SCRIPT, "1", "counter:__rand_int__"], 1, 100_000),
+]
+# The data rows of issue 20: XADD onto one stream (DATA_STREAM), XREADGROUP of the next entry by one group
+# (created at 0 before the rounds; each round adds more entries than it reads), PFADD of random elements to one
+# HyperLogLog, SETBIT at random offsets below KEYSPACE (a 12.5 KB bitmap) and BITCOUNT of it, GEOSEARCH of the 10
+# nearest of GEO_POINTS points within 50 km (preloaded, a grid around 15°E 37°N).
+DATA_STREAM, GEO_KEY, GEO_POINTS = "bench:stream", "bench:geo", 10_000
+GEOSEARCH_ARGS = ["GEOSEARCH", GEO_KEY, "FROMLONLAT", "15", "37", "BYRADIUS", "50", "km", "ASC", "COUNT", "10"]
+DATA_ROWS = [
+    ("XADD -P 1", ["XADD", DATA_STREAM, "*", "field", "__rand_int__"], 1, 100_000),
+    ("XADD -P 16", ["XADD", DATA_STREAM, "*", "field", "__rand_int__"], 16, 1_000_000),
+    ("XREADGROUP -P 1", ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", DATA_STREAM, ">"], 1, 100_000),
+    ("XREADGROUP -P 16", ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", DATA_STREAM, ">"], 16, 500_000),
+    ("PFADD -P 1", ["PFADD", "bench:hll", "__rand_int__"], 1, 100_000),
+    ("PFADD -P 16", ["PFADD", "bench:hll", "__rand_int__"], 16, 1_000_000),
+    ("SETBIT -P 16", ["SETBIT", "bench:bits", "__rand_int__", "1"], 16, 1_000_000),
+    ("BITCOUNT -P 16", ["BITCOUNT", "bench:bits"], 16, 1_000_000),
+    ("GEOSEARCH -P 1", GEOSEARCH_ARGS, 1, 100_000),
+    ("GEOSEARCH -P 16", GEOSEARCH_ARGS, 16, 300_000),
 ]
 LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
 CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
@@ -228,8 +250,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5: about 7 minutes)")
     ap.add_argument("--quick", action="store_true", help="one round of a tenth of the requests (smoke test)")
     ap.add_argument("--baseline", metavar="REV", help="also run RespKv built from this git revision, interleaved")
-    ap.add_argument("--rows", choices=("strings", "collections", "scripting"), default="strings",
-                    help="strings: the string and hash rows and the per-key memory (default); collections: list, set, sorted-set rows; scripting: EVALSHA and EVAL rows")
+    ap.add_argument("--rows", choices=("strings", "collections", "scripting", "data"), default="strings",
+                    help="strings: the string and hash rows and the per-key memory (default); collections: list, set, sorted-set rows; scripting: EVALSHA and EVAL rows; data: stream, HyperLogLog, bitmap and geo rows")
     ap.add_argument("--servers", default="redis,garnet,respkv", help="comma-separated subset of redis, garnet, respkv")
     opts = ap.parse_args()
     global THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS, DATA_SIZE
@@ -238,6 +260,8 @@ def main():
         DATA_SIZE = 3
     elif opts.rows == "scripting":
         THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS = SCRIPTING_ROWS, "EVALSHA INCR -P 1", ["EVALSHA INCR -P 1", "EVALSHA INCR -P 16"]
+    elif opts.rows == "data":
+        THROUGHPUT_ROWS, LATENCY_ROW, CPU_ROWS = DATA_ROWS, "XADD -P 1", ["XADD -P 16", "XREADGROUP -P 16", "GEOSEARCH -P 16"]
     rounds = 1 if opts.quick else opts.rounds
     scale = 0.1 if opts.quick else 1.0
     log_dir = os.path.join(ROOT, "TestResults", "bench")
@@ -273,6 +297,16 @@ def main():
                     reply = command(procs[s][1], *check)
                     if not reply.startswith(b":"):
                         raise RuntimeError(f"{s}: {check[0].decode()} answered {reply!r}, not an integer")
+            if opts.rows == "data":
+                port = procs[s][1]
+                if not command(port, b"XGROUP", b"CREATE", DATA_STREAM.encode(), b"g", b"0", b"MKSTREAM").startswith(b"+OK"):
+                    raise RuntimeError(f"{s}: XGROUP CREATE failed")
+                points = [b"%.6f" % (13 + (i % 100) * 0.04) + b" " + b"%.6f" % (35.5 + (i // 100) * 0.03) + b" p%d" % i
+                          for i in range(GEO_POINTS)]
+                for i in range(0, GEO_POINTS, 1000):
+                    reply = command(port, b"GEOADD", GEO_KEY.encode(), *b" ".join(points[i:i + 1000]).split(b" "))
+                    if not reply.startswith(b":"):
+                        raise RuntimeError(f"{s}: GEOADD answered {reply!r}")
             for label, args, pipeline, requests in THROUGHPUT_ROWS:  # warm-up (JIT tiering), not counted
                 benchmark(procs[s][1], procs[s][0].pid, args, pipeline, max(1000, int(requests * scale / 2)))
         for r in range(rounds):

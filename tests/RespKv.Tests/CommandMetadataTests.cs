@@ -230,8 +230,9 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
         Assert.Equal(["a"], keys);
         Assert.Equal(2, Keys(XreadLike, "XREADLIKE STREAMS a b STREAMS c d", out keys, out _)); // the first STREAMS wins
         Assert.Equal(["a", "b"], keys);
-        Assert.Equal(-1, Keys(XreadLike, "XREADLIKE COUNT 1 a b", out _, out _)); // no keyword
-        Assert.Equal(-1, Keys(XreadLike, "XREADLIKE a b c STREAMS", out _, out _)); // keyword last: not searched
+        // Keyword not found: the spec names no key (Redis's getKeysUsingKeySpecs skips it).
+        Assert.Equal(0, Keys(XreadLike, "XREADLIKE COUNT 1 a b", out _, out _));
+        Assert.Equal(0, Keys(XreadLike, "XREADLIKE a b c STREAMS", out _, out _)); // keyword last: not searched
         CommandInfo backwards = Synthetic("backwards", -2, new KeySpec(KeySpecFlags.RO,
             new BeginSearch(BeginSearchType.Keyword, Keyword: "KEYS", StartFrom: -2), new FindKeys(FindKeysType.Range, LastKey: -1, KeyStep: 1)));
         Assert.Equal(2, Keys(backwards, "BACKWARDS KEYS x KEYS a b", out keys, out _)); // searched from the end: the last KEYS

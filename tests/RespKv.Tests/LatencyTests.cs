@@ -27,16 +27,27 @@ public sealed class LatencyTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
-    public void HelpListsTheImplementedSubcommandsInRedisWording()
+    public void HelpIsRedisText()
     {
         using RespTestClient c = server.Connect();
         Assert.Equal(
-            "*10\r\n+LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
-            + "+HISTORY <event>\r\n+    Return time-latency samples for the <event> class.\r\n"
-            + "+LATEST\r\n+    Return the latest latency samples for all events.\r\n"
-            + "+RESET [<event> ...]\r\n+    Reset latency data of one or more <event> classes.\r\n"
+            "*17\r\n+LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+            + "+DOCTOR\r\n"
+            + "+    Return a human readable latency analysis report.\r\n"
+            + "+GRAPH <event>\r\n"
+            + "+    Return an ASCII latency graph for the <event> class.\r\n"
+            + "+HISTORY <event>\r\n"
+            + "+    Return time-latency samples for the <event> class.\r\n"
+            + "+LATEST\r\n"
+            + "+    Return the latest latency samples for all events.\r\n"
+            + "+RESET [<event> ...]\r\n"
+            + "+    Reset latency data of one or more <event> classes.\r\n"
             + "+    (default: reset all data for all event classes)\r\n"
-            + "+HELP\r\n+    Prints this help.\r\n",
+            + "+HISTOGRAM [COMMAND ...]\r\n"
+            + "+    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.\r\n"
+            + "+    If no commands are specified then all histograms are replied.\r\n"
+            + "+HELP\r\n"
+            + "+    Prints this help.\r\n",
             c.Call("LATENCY", "HELP"));
         Assert.Equal("+PONG\r\n", c.Call("PING"));
     }

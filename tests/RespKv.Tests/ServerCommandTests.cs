@@ -472,8 +472,8 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         using RespTestClient c = server.Connect();
         Assert.Equal(["Clients", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "KEYSPACE", "clients"))).Sections);
         Assert.Equal(["Server"], ParseInfo(Payload(c.Call("INFO", "Server", "server", "nosuch"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Latencystats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Latencystats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
         Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "stats"))).Sections);
         Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "commandstats"))).Sections);
         Assert.Equal(["CPU", "Commandstats", "Errorstats"], ParseInfo(Payload(c.Call("INFO", "errorstats", "commandstats", "cpu"))).Sections);

@@ -335,7 +335,12 @@ public static class ConfigParameters
             return error;
         }, ConfigFormat.Quoted),
         Special("replicaof", Immutable | ConfigFlags.MultiArg, "", SetReplicaOf, ConfigFormat.PlainUnlessEmpty, alias: "slaveof"),
-        Special("latency-tracking-info-percentiles", ConfigFlags.MultiArg | ConfigFlags.AlwaysRewritten, "50 99 99.9", SetPercentiles),
+        new("latency-tracking-info-percentiles", ConfigFlags.MultiArg | ConfigFlags.AlwaysRewritten, o => o.LatencyTrackingInfoPercentiles, (o, text) =>
+        {
+            (string? error, string value) = SetPercentiles(text);
+            if (error == null) o.LatencyTrackingInfoPercentiles = value;
+            return error;
+        }, ConfigFormat.Plain),
     ];
 
     /// <summary>Every name CONFIG GET and CONFIG SET accept, lower-case: each setting's name, then its alias when it has one.</summary>

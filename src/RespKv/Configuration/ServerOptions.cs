@@ -129,6 +129,9 @@ public sealed class ServerOptions
     /// <summary><c>latency-tracking</c> (default yes): whether each command's run time is recorded in its latency histogram (LATENCY HISTOGRAM, INFO <c>latencystats</c>; <see cref="Server.LatencyHistograms"/>).</summary>
     public bool LatencyTracking { get; set; } = true;
 
+    /// <summary><c>latency-tracking-info-percentiles</c> (default <c>50 99 99.9</c>): the percentiles INFO <c>latencystats</c> prints, space-separated as CONFIG GET prints them ("" for none).</summary>
+    public string LatencyTrackingInfoPercentiles { get; set; } = "50 99 99.9";
+
     /// <summary>Commands running at least this many milliseconds add a latency sample (<c>latency-monitor-threshold</c>); 0 (default) disables the latency monitor.</summary>
     public long LatencyMonitorThreshold { get; set; }
 

@@ -96,7 +96,7 @@ public static class InfoBuilder
         {
             StringBuilder latency = Begin(text, "Latencystats");
             if (server.Options.LatencyTracking)
-                server.LatencyHistograms.AppendInfo(latency, server.Options.AcceptedSettings.GetValueOrDefault("latency-tracking-info-percentiles", "50 99 99.9"));
+                server.LatencyHistograms.AppendInfo(latency, server.Options.LatencyTrackingInfoPercentiles);
         }
         if ((sections & InfoSections.Keyspace) != 0) AppendKeyspace(Begin(text, "Keyspace"), server);
         if ((sections & InfoSections.KeyspaceTotals) != 0) AppendKeyspaceTotals(Begin(text, "Keyspace_totals"), server, commandCounts!);
