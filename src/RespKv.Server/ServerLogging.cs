@@ -57,12 +57,15 @@ public sealed class ServerLogging : IDisposable
     /// <summary>The current minimum level.</summary>
     public LogEventLevel MinimumLevel => _level.MinimumLevel;
 
-    /// <summary>Routes Microsoft.Extensions.Logging (the RespKv library, Kestrel) into this pipeline.</summary>
+    /// <summary>
+    /// Routes the host's Microsoft.Extensions.Logging (the RespKv library, Kestrel, the generic host) into this pipeline,
+    /// through Serilog.Extensions.Hosting's registration (<c>AddSerilog</c>: the logger factory and the diagnostic context).
+    /// </summary>
     public void Configure(ILoggingBuilder logging)
     {
         // Let every event reach Serilog; the level switch decides, so CONFIG SET loglevel can lower it later.
         logging.SetMinimumLevel(LogLevel.Trace);
-        logging.AddSerilog(Logger, dispose: false);
+        logging.Services.AddSerilog(Logger, dispose: false);
     }
 
     /// <summary>Re-levels the pipeline to the Redis level <paramref name="redisLevel"/> (see <see cref="ToSerilogLevel"/>).</summary>

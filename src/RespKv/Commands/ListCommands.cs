@@ -16,7 +16,7 @@ namespace RespKv.Commands;
 /// change with <see cref="Database.Mutated"/> (the list's event — <c>lpush</c>, <c>rpop</c>, <c>lset</c>… — and its byte
 /// deltas); a list left empty is deleted (announced <c>del</c> after the change, as Redis notifies). Reads carry
 /// <see cref="CommandFlags.ReadsUnderLock"/>, so they also run holding the key's shard. A blocking command with nothing
-/// to pop asks its context to block (<see cref="CommandContext.BlockOnKeys"/>) and writes no reply; the client re-runs
+/// to pop asks its context to block (<see cref="CommandContext.BlockOnKeys(in CommandArgs, int, int, long, Type)"/>) and writes no reply; the client re-runs
 /// it when a key it waits on changes, and a served blocking command is logged as its non-blocking form.
 /// </para>
 /// </summary>

@@ -24,7 +24,7 @@ namespace RespKv.Commands;
 /// <para>
 /// ZUNION/ZINTER/ZDIFF (and their STORE forms, ZINTERCARD) accept sorted sets, plain sets (each member with score 1, as
 /// Redis) and missing keys. A blocking pop with nothing to pop asks its context to block
-/// (<see cref="CommandContext.BlockOnKeys"/>, served by a sorted set) and writes no reply; the client re-runs it when a key
+/// (<see cref="CommandContext.BlockOnKeys(in CommandArgs, int, int, long, Type)"/>, served by a sorted set) and writes no reply; the client re-runs it when a key
 /// it waits on changes, and a served blocking pop is logged as <c>ZPOPMIN</c>/<c>ZPOPMAX</c>, as Redis propagates it.
 /// </para>
 /// </summary>

@@ -136,7 +136,7 @@ public abstract class CommandContext
     public virtual bool ObeysSource => false;
 }
 
-/// <summary>What <see cref="CommandContext.BlockOnKeys"/> did, and so what the blocking handler replies.</summary>
+/// <summary>What <see cref="CommandContext.BlockOnKeys(in CommandArgs, int, int, long, Type)"/> did, and so what the blocking handler replies.</summary>
 public enum BlockOutcome
 {
     /// <summary>

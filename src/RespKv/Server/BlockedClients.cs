@@ -9,7 +9,7 @@ namespace RespKv.Server;
 /// Clients blocked on keys by a blocking command (the list pops BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP and the sorted-set
 /// pops BZPOPMIN BZPOPMAX BZMPOP), Redis's <c>blocked.c</c> for key-blocked clients, without a thread per client:
 /// <list type="bullet">
-/// <item>A handler that finds nothing to serve calls <see cref="CommandContext.BlockOnKeys"/>; the client joins the FIFO
+/// <item>A handler that finds nothing to serve calls <see cref="CommandContext.BlockOnKeys(in CommandArgs, int, int, long, Type)"/>; the client joins the FIFO
 /// queue of each of its keys (<see cref="KeyQueue"/>, one per (database, key), a <see cref="KeyObserver"/> registered with
 /// <see cref="Database.Observe"/>) and its connection loop leaves the command unconsumed and awaits a wake-up, the
 /// deadline, CLIENT UNBLOCK or the peer closing (<see cref="ClientConnection"/>).</item>
@@ -90,7 +90,7 @@ public sealed class BlockedClients
     }
 
     /// <summary>
-    /// Blocks <paramref name="client"/> on the keys (see <see cref="CommandContext.BlockOnKeys"/>). Called by the handler under
+    /// Blocks <paramref name="client"/> on the keys (see <see cref="CommandContext.BlockOnKeys(in CommandArgs, int, int, long, Type)"/>). Called by the handler under
     /// the executor's locks of those keys.
     /// </summary>
     internal BlockOutcome Block(ClientSession client, in CommandArgs args, int firstKey, int keyCount, long timeoutMs, Type servedBy,
