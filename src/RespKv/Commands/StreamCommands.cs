@@ -517,7 +517,7 @@ public static class StreamCommands
     {
         long n = CountRange(stream, start, end, count, reverse);
         w.WriteArrayHeader(n);
-        StreamValue.RangeEnumerator e = stream.Range(start, end, reverse);
+        StreamValue.RangeEnumerator e = stream.Range(start, end, reverse, StreamSeek.HintedAndRemembered);
         for (long i = 0; i < n && e.MoveNext(); i++) WriteEntry(w, e.Current);
         e.Dispose();
         return n;
@@ -526,7 +526,7 @@ public static class StreamCommands
     private static long CountRange(StreamValue stream, StreamId start, StreamId end, long count, bool reverse)
     {
         long n = 0;
-        StreamValue.RangeEnumerator e = stream.Range(start, end, reverse);
+        StreamValue.RangeEnumerator e = stream.Range(start, end, reverse, StreamSeek.Hinted);
         while ((count == 0 || n < count) && e.MoveNext()) n++;
         e.Dispose();
         return n;
@@ -828,7 +828,7 @@ public static class StreamCommands
     {
         long n = CountRange(stream, start, StreamId.Max, count, reverse: false);
         w.WriteArrayHeader(n);
-        StreamValue.RangeEnumerator e = stream.Range(start, StreamId.Max);
+        StreamValue.RangeEnumerator e = stream.Range(start, StreamId.Max, seek: StreamSeek.HintedAndRemembered);
         bool propagateLastId = false;
         Span<byte> idText = stackalloc byte[StreamId.MaxTextLength];
         for (long i = 0; i < n && e.MoveNext(); i++)

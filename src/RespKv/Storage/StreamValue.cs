@@ -72,6 +72,14 @@ public sealed class StreamValue
 
     private Node[] _nodes = [];
     private int _head;
+
+    // The seek hint (StreamSeek.Hinted): the node of the last entry a hinted forward read returned, the offset just past
+    // that entry and its ID. Nodes only grow at their end (XDEL and trims flag entries in place), so while the node is
+    // still in the array every entry from that offset on has a greater ID: a forward read from any ID above it may start
+    // there instead of decoding the node from its first entry (XREADGROUP >, XREAD and XRANGE paging).
+    private Node? _hintNode;
+    private int _hintNext;
+    private StreamId _hintAfter;
     private int _nodeCount;
     private long _allocated;
 
@@ -362,8 +370,13 @@ public sealed class StreamValue
         return found;
     }
 
-    /// <summary>The live entries with IDs in [<paramref name="start"/>, <paramref name="end"/>], ascending or (<paramref name="reverse"/>) descending.</summary>
-    public RangeEnumerator Range(StreamId start, StreamId end, bool reverse = false) => new(this, start, end, reverse);
+    /// <summary>
+    /// The live entries with IDs in [<paramref name="start"/>, <paramref name="end"/>], ascending or (<paramref name="reverse"/>)
+    /// descending. <paramref name="seek"/> other than <see cref="StreamSeek.None"/> lets a forward read start from the seek hint
+    /// and (<see cref="StreamSeek.HintedAndRemembered"/>) move it: only for a caller holding the stream's shard lock.
+    /// </summary>
+    public RangeEnumerator Range(StreamId start, StreamId end, bool reverse = false, StreamSeek seek = StreamSeek.None) =>
+        new(this, start, end, reverse, reverse ? StreamSeek.None : seek);
 
     /// <summary>The live entry with <paramref name="id"/>, if any.</summary>
     public bool TryGet(StreamId id, out Entry entry)
@@ -402,8 +415,9 @@ public sealed class StreamValue
         private int[]? _offsets;
         private int _index;
         private bool _done;
+        private readonly bool _remember;
 
-        internal RangeEnumerator(StreamValue stream, StreamId start, StreamId end, bool reverse)
+        internal RangeEnumerator(StreamValue stream, StreamId start, StreamId end, bool reverse, StreamSeek seek)
         {
             _stream = stream;
             _start = start;
@@ -414,7 +428,11 @@ public sealed class StreamValue
             _offset = -1;
             _offsets = null;
             _index = -1;
+            _remember = seek == StreamSeek.HintedAndRemembered;
             Current = default;
+            if (seek != StreamSeek.None && !_done && stream._hintNode is { } hinted && ReferenceEquals(hinted, stream._nodes[_node])
+                && start > stream._hintAfter)
+                _offset = stream._hintNext;
         }
 
         /// <summary>The current entry.</summary>
@@ -445,6 +463,12 @@ public sealed class StreamValue
                     }
                     if (e.IsDeleted || e.Id < _start) continue;
                     Current = e;
+                    if (_remember)
+                    {
+                        s._hintNode = node;
+                        s._hintNext = e.Next;
+                        s._hintAfter = e.Id;
+                    }
                     return true;
                 }
                 _node++;
@@ -893,4 +917,17 @@ public sealed class PendingEntry(StreamId id, StreamConsumer? consumer)
         /// <inheritdoc />
         public int Compare(PendingEntry? x, PendingEntry? y) => x!.Id.CompareTo(y!.Id);
     }
+}
+
+/// <summary>Whether a forward <see cref="StreamValue.Range"/> may use the stream's seek hint (callers holding the shard lock only).</summary>
+public enum StreamSeek
+{
+    /// <summary>Decode the start node from its first entry (any caller).</summary>
+    None,
+
+    /// <summary>Start from the seek hint when it lies before the range (a counting pass).</summary>
+    Hinted,
+
+    /// <summary>As <see cref="Hinted"/>, and move the hint to each entry returned.</summary>
+    HintedAndRemembered,
 }
