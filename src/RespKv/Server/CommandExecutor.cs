@@ -190,12 +190,18 @@ public sealed class CommandExecutor
         }
         if (unit.IsActive)
         {
-            // Inside EXEC: the unit holds every lock; the records accumulate in it.
+            // Inside EXEC or a script: the unit holds every lock; the records accumulate in it. Whether the command changed
+            // a key is read from its own keys' shards (a script's unit holds all 64 of a database: summing them around each
+            // redis.call cost more than the call); a command whose keys its key specs cannot tell, or that may write another
+            // database, reads every held shard.
             client.Propagation.NextCommand();
-            long before = unit.Changes;
+            Storage.Database database = client.Database;
+            bool everyHeld = (command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0;
+            ulong keyShards = everyHeld ? 0 : AtomicUnit.ShardsOf(command, args, out _);
+            long before = everyHeld ? unit.Changes : database.ChangesIn(keyShards);
             long errors = client.Writer.ErrorsWritten;
             command.Handler!(client, args);
-            Record(log, args, unit.Changes != before, errors);
+            Record(log, args, (everyHeld ? unit.Changes : database.ChangesIn(keyShards)) != before, errors);
             return;
         }
         if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)

@@ -428,6 +428,8 @@ public readonly struct ShardWriteScope : IDisposable
         _database = database;
         _mask = mask;
         _multiKey = multiKey;
+        // Read once (a thread-static): a transaction's own Acquire locks up to 64 shards through here.
+        bool inTransaction = TransactionLocks.HeldByCurrentThread;
         for (ulong m = mask; m != 0; m &= m - 1)
         {
             int index = BitOperations.TrailingZeroCount(m);
@@ -438,7 +440,7 @@ public readonly struct ShardWriteScope : IDisposable
                 _nested |= 1UL << index;
                 continue;
             }
-            if (TransactionLocks.HeldByCurrentThread)
+            if (inTransaction)
             {
                 Release(database, mask & ((1UL << index) - 1), _nested, multiKey);
                 throw new InvalidOperationException(
