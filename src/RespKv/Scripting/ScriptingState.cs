@@ -32,6 +32,7 @@ public sealed class ScriptingState : IDisposable
     private LuaEngine? _engine;
     private volatile ScriptRun? _running;
     private long _bodyBytes;
+    private volatile EvalScript? _lastEval;
 
     /// <summary>The scripting state of <paramref name="server"/>; its Lua state is created on first use.</summary>
     public ScriptingState(RespServer server) => _server = server;
@@ -118,11 +119,13 @@ public sealed class ScriptingState : IDisposable
     /// </summary>
     public EvalScript? GetOrCompile(ReadOnlySpan<byte> body, out string? error)
     {
+        error = null;
+        // The same body as the last EVAL has the same SHA1: a client repeating one script skips hashing it (still cached?).
+        if (_lastEval is { } last && body.SequenceEqual(last.Body) && IsCached(last)) return last;
         Span<byte> sha = stackalloc byte[40];
         LuaEngine.Sha1Hex(body, sha);
-        error = null;
         EvalScript? script = Find(sha);
-        if (script != null) return script;
+        if (script != null) return _lastEval = script;
         if (!ScriptFlagParser.TryParseShebang(body, out ScriptFlags flags, out int shebangLength, out string? shebangError))
         {
             error = "ERR " + shebangError;
@@ -143,7 +146,7 @@ public sealed class ScriptingState : IDisposable
                 _scripts[script.Sha] = script;
                 _bodyBytes += script.Body.Length;
             }
-            return script;
+            return _lastEval = script;
         }
     }
 
@@ -157,6 +160,7 @@ public sealed class ScriptingState : IDisposable
                 _scripts.Clear();
                 _bodyBytes = 0;
             }
+            _lastEval = null;
             _engine?.Dispose();
             _engine = null;
         }
