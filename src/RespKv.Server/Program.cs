@@ -67,8 +67,9 @@ try
     using PosixSignalRegistration onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT,
         _ => log.Warning("Received SIGINT scheduling shutdown..."));
     host.Stopping.Register(() => log.Warning("User requested shutdown..."));
-    log.Information("RespKv version={Version}, redis_version={RedisVersion}, bits={Bits}, pid={ProcessId}, mode=standalone, port={Port}, tls-port={TlsPort}, bind={Bind}",
-        RespServer.Version, RespServer.RedisCompatibleVersion, IntPtr.Size * 8, Environment.ProcessId, host.Port, host.TlsPort, string.Join(' ', options.Bind));
+    log.Information("RespKv version={Version}, redis_version={RedisVersion}, bits={Bits}, pid={ProcessId}, mode=standalone, port={Port}, bind={Bind}",
+        RespServer.Version, RespServer.RedisCompatibleVersion, IntPtr.Size * 8, Environment.ProcessId, host.Port, string.Join(' ', options.Bind));
+    if (host.TlsPort != 0) log.Information("TLS on port {TlsPort}", host.TlsPort);
     bool pidFileWritten = PidFile.TryWrite(options.PidFile, log);
     log.Information("Ready to accept connections");
     await host.WaitForShutdownAsync();

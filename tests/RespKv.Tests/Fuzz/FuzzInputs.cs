@@ -93,7 +93,17 @@ public static class FuzzInputs
         return Latin1.GetBytes(sb.ToString());
     }
 
-    private static readonly Gen<byte[]> ValidMultibulk = CommandVector.Select(Multibulk);
+    /// <summary>
+    /// The frames of one command; a <c>blocking</c> one (BLPOP, XREAD, WAIT, …) inside MULTI/EXEC, where it answers at once
+    /// instead of blocking as designed.
+    /// </summary>
+    public static byte[] CommandFrames(string[] command)
+    {
+        bool blocking = Commands.Any(c => c.Blocking && c.Name[0].Equals(command[0], StringComparison.OrdinalIgnoreCase));
+        return blocking ? [.. Multibulk(["MULTI"]), .. Multibulk(command), .. Multibulk(["EXEC"])] : Multibulk(command);
+    }
+
+    private static readonly Gen<byte[]> ValidMultibulk = CommandVector.Select(CommandFrames);
 
     private static readonly Gen<byte[]> Inline = CommandVector.Select(v =>
         Latin1.GetBytes(string.Join(' ', v.Select(a => a.Length == 0 || a.Contains(' ') ? "\"" + a.Replace("\"", "\\\"") + "\"" : a)) + "\r\n"));

@@ -249,19 +249,8 @@ public sealed class FuzzTests
         Assert.True(reply.EndsWith("+RESET\r\n+PONG\r\n+OK\r\n", StringComparison.Ordinal) || client.CloseRequested, $"no PONG after the input: {Tail(reply)}");
     }
 
-    /// <summary>The frames of <paramref name="sequence"/>, a blocking command wrapped in MULTI/EXEC.</summary>
-    private static byte[] CommandBytes(string[][] sequence)
-    {
-        var bytes = new List<byte>();
-        foreach (string[] command in sequence)
-        {
-            bool blocking = FuzzInputs.Commands.Any(c => c.Blocking && c.Name[0].Equals(command[0], StringComparison.OrdinalIgnoreCase));
-            if (blocking) bytes.AddRange(FuzzInputs.Multibulk(["MULTI"]));
-            bytes.AddRange(FuzzInputs.Multibulk(command));
-            if (blocking) bytes.AddRange(FuzzInputs.Multibulk(["EXEC"]));
-        }
-        return bytes.ToArray();
-    }
+    /// <summary>The frames of <paramref name="sequence"/> (<see cref="FuzzInputs.CommandFrames"/>).</summary>
+    private static byte[] CommandBytes(string[][] sequence) => sequence.SelectMany(FuzzInputs.CommandFrames).ToArray();
 
     /// <summary>
     /// Sends <paramref name="input"/> on a new connection, then RESET and ECHO of a marker: the marker must come back within
@@ -290,8 +279,12 @@ public sealed class FuzzTests
         tcp.Connect("127.0.0.1", port);
         using NetworkStream stream = tcp.GetStream();
         stream.WriteTimeout = (int)ReplyTimeout.TotalMilliseconds;
-        // Replies are read while sending, so a large input's replies cannot stall the server's writes and ours.
-        var reader = Task.Run(() => ReadUntil(stream, Latin1.GetBytes(marker), markerExpected ? ReplyTimeout : TimeSpan.FromSeconds(1)));
+        string id = ClientId(stream);
+        // Replies are read while sending, so a large input's replies cannot stall the server's writes and ours. A blocking
+        // command that a mutation or a raw frame left outside MULTI blocks as designed (BRPOPLPUSH k 1000): while no marker
+        // comes, CLIENT UNBLOCK … ERROR from another connection ends such a block, so only a real hang runs out the time.
+        var reader = Task.Run(() => ReadUntil(stream, Latin1.GetBytes(marker), markerExpected ? ReplyTimeout : TimeSpan.FromSeconds(1),
+            () => Unblock(port, id)));
         try
         {
             stream.Write(input);
@@ -305,15 +298,53 @@ public sealed class FuzzTests
         if (markerExpected) Assert.True(found || closed, $"no reply within {ReplyTimeout.TotalSeconds} s (hang)");
     }
 
-    /// <summary>Reads until <paramref name="marker"/> appears (true, false), the peer closes (false, true) or the time is up (false, false).</summary>
-    private static (bool Found, bool Closed) ReadUntil(NetworkStream stream, byte[] marker, TimeSpan timeout)
+    /// <summary>The connection's CLIENT ID.</summary>
+    private static string ClientId(NetworkStream stream)
+    {
+        stream.ReadTimeout = (int)ReplyTimeout.TotalMilliseconds;
+        stream.Write(FuzzInputs.Multibulk(["CLIENT", "ID"]));
+        var reply = new StringBuilder();
+        while (!reply.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            int b = stream.ReadByte();
+            if (b < 0) throw new IOException("closed before CLIENT ID answered");
+            reply.Append((char)b);
+        }
+        return reply.ToString()[1..^2];
+    }
+
+    /// <summary>CLIENT UNBLOCK <paramref name="id"/> ERROR from a new connection (nothing happens when that client is not blocked).</summary>
+    private static void Unblock(int port, string id)
+    {
+        try
+        {
+            using var admin = new RespTestClient(port, (int)ReplyTimeout.TotalMilliseconds);
+            admin.Call("CLIENT", "UNBLOCK", id, "ERROR");
+        }
+        catch (IOException)
+        {
+            // A generated CLIENT KILL closed it: the next stall tries again.
+        }
+    }
+
+    /// <summary>
+    /// Reads until <paramref name="marker"/> appears (true, false), the peer closes (false, true) or the time is up (false, false),
+    /// calling <paramref name="onStall"/> after each second without the marker.
+    /// </summary>
+    private static (bool Found, bool Closed) ReadUntil(NetworkStream stream, byte[] marker, TimeSpan timeout, Action onStall)
     {
         var deadline = Stopwatch.StartNew();
         var window = new List<byte>();
         byte[] buffer = new byte[64 * 1024];
+        TimeSpan nextStall = TimeSpan.FromSeconds(1);
         while (deadline.Elapsed < timeout)
         {
-            stream.ReadTimeout = Math.Max(1, (int)(timeout - deadline.Elapsed).TotalMilliseconds);
+            if (deadline.Elapsed >= nextStall)
+            {
+                onStall();
+                nextStall = deadline.Elapsed + TimeSpan.FromSeconds(1);
+            }
+            stream.ReadTimeout = Math.Max(1, (int)Math.Min((timeout - deadline.Elapsed).TotalMilliseconds, 1000));
             int n;
             try
             {
@@ -321,7 +352,7 @@ public sealed class FuzzTests
             }
             catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut })
             {
-                return (false, false);
+                continue;
             }
             catch (IOException)
             {
