@@ -38,6 +38,13 @@ try
         host = RespKvHost.Create(options, logging.Configure);
         await host.StartAsync();
     }
+    catch (TlsConfigurationException e)
+    {
+        // Redis 7.0 server.c: the reason (tls.c's log line), then this, and exit 1.
+        log.Warning("{Reason}", e.Message);
+        log.Warning("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     catch (RespKv.Persistence.AofLoadException e)
     {
         // Never serve partial data: a corrupt, truncated (aof-load-truncated no) or unsupported AOF stops start-up.
@@ -62,6 +69,7 @@ try
     host.Stopping.Register(() => log.Warning("User requested shutdown..."));
     log.Information("RespKv version={Version}, redis_version={RedisVersion}, bits={Bits}, pid={ProcessId}, mode=standalone, port={Port}, bind={Bind}",
         RespServer.Version, RespServer.RedisCompatibleVersion, IntPtr.Size * 8, Environment.ProcessId, host.Port, string.Join(' ', options.Bind));
+    if (host.TlsPort != 0) log.Information("TLS on port {TlsPort}", host.TlsPort);
     bool pidFileWritten = PidFile.TryWrite(options.PidFile, log);
     log.Information("Ready to accept connections");
     await host.WaitForShutdownAsync();

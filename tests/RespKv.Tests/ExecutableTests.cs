@@ -124,6 +124,16 @@ public sealed partial class ExecutableTests
     }
 
     [Fact]
+    public void BrokenTlsSettingsStopStartUpAsRedis()
+    {
+        using var server = ServerProcess.Start("--port", "0", "--tls-port", "1", "--tls-cert-file", "/nonexistent/server.crt",
+            "--tls-key-file", "/nonexistent/server.key", "--tls-auth-clients", "no");
+        Assert.Equal(1, server.WaitForExit());
+        Assert.Contains("Failed to load certificate: /nonexistent/server.crt", server.Output);
+        Assert.Contains("Failed to configure TLS. Check logs for more info.", server.Output);
+    }
+
+    [Fact]
     public void UnknownOptionExitsOneNamingIt()
     {
         using var server = ServerProcess.Start("--port", "0", "--no-such-option", "1");

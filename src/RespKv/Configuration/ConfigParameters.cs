@@ -41,8 +41,13 @@ public enum ConfigFlags
 /// (CONFIG SET answers <c>-ERR CONFIG SET failed (possibly related to argument 'name') - reason</c>).</param>
 /// <param name="Format">How CONFIG REWRITE writes the value (<see cref="ConfigRewriter"/>).</param>
 /// <param name="Alias">The other name Redis 7.0 accepts for it (<c>hash-max-ziplist-entries</c> for <c>hash-max-listpack-entries</c>), or null.</param>
+/// <param name="Apply">
+/// Redis's <c>apply</c> function: run by CONFIG SET once after all its values are set (once per distinct function, so
+/// <c>tls-cert-file</c> and <c>tls-key-file</c> set together are applied together); returns null on success or the reason
+/// it failed, and then CONFIG SET restores every value it set. Null when setting the value is enough.
+/// </param>
 public sealed record ConfigParameter(string Name, ConfigFlags Flags, Func<ServerOptions, string> Get, Func<ServerOptions, string, string?> Set,
-    ConfigFormat Format = ConfigFormat.Plain, string? Alias = null)
+    ConfigFormat Format = ConfigFormat.Plain, string? Alias = null, Func<ServerOptions, string?>? Apply = null)
 {
     /// <summary>True when CONFIG SET may change it at runtime.</summary>
     public bool Mutable => (Flags & ConfigFlags.Immutable) == 0;
@@ -117,7 +122,11 @@ public static class ConfigParameters
     private static readonly EnumKind<ProtectedAction> ProtectedActions = new(("no", ProtectedAction.No), ("yes", ProtectedAction.Yes), ("local", ProtectedAction.Local));
     private static readonly FlagsKind ShutdownOnSignal = new([("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)],
         flags => (flags & 3) == 3 ? "shutdown options SAVE and NOSAVE can't be used simultaneously" : null);
+    private static readonly EnumKind<TlsAuthClients> TlsAuthClientsKind =
+        new(("no", TlsAuthClients.No), ("yes", TlsAuthClients.Yes), ("optional", TlsAuthClients.Optional));
     private static readonly NumberKind Port = new(0, 65535);
+    // Before All (static fields initialize in order): one delegate, so CONFIG SET runs it once for several TLS settings.
+    private static readonly Func<ServerOptions, string?> ApplyTlsFunction = ApplyTls;
     private static readonly NumberKind NonNegativeInt = new(0, IntMax);
     private static readonly NumberKind NonNegativeLong = new(0, LongMax);
     private static readonly NumberKind Bytes = new(0, LongMax, NumberForm.Memory);
@@ -306,26 +315,30 @@ public static class ConfigParameters
         Stored("maxmemory-clients", new NumberKind(-100, LongMax, NumberForm.MemoryOrPercent), 0),
         Stored("repl-backlog-ttl", NonNegativeLong, 3600),
 
-        Stored("tls-port", Port, 0),
+        // TLS (Redis 7.0 tls.c; RespKvHost's TLS listener). tls-port is immutable in RespKv like port; the settings of the
+        // listener are applied together by ApplyTls once CONFIG SET has set them all (Redis's applyTlsCfg), and then used by
+        // new connections. The others: no cluster or replication links, no SslStream switch (session cache size and timeout,
+        // server cipher preference, DH parameters: .NET negotiates ECDHE).
+        Typed("tls-port", Port, o => o.TlsPort, (o, x) => o.TlsPort = (int)x, Immutable),
         Stored("tls-session-cache-size", NonNegativeInt, 20 * 1024),
         Stored("tls-session-cache-timeout", NonNegativeInt, 300),
         Stored("tls-cluster", YesNo, false),
         Stored("tls-replication", YesNo, false),
-        Stored("tls-auth-clients", EnumKind.Of("no", "yes", "optional"), "yes"),
+        Tls(Typed("tls-auth-clients", TlsAuthClientsKind, o => o.TlsAuthClients, (o, x) => o.TlsAuthClients = x)),
         Stored("tls-prefer-server-ciphers", YesNo, false),
-        Stored("tls-session-caching", YesNo, true),
-        Stored("tls-cert-file", Optional, ""),
-        Stored("tls-key-file", Optional, ""),
-        Stored("tls-key-file-pass", Optional, ""),
+        Tls(Typed("tls-session-caching", YesNo, o => o.TlsSessionCaching, (o, x) => o.TlsSessionCaching = x)),
+        Tls(Typed("tls-cert-file", Optional, o => o.TlsCertFile, (o, x) => o.TlsCertFile = x)),
+        Tls(Typed("tls-key-file", Optional, o => o.TlsKeyFile, (o, x) => o.TlsKeyFile = x)),
+        Tls(Typed("tls-key-file-pass", Optional, o => o.TlsKeyFilePass, (o, x) => o.TlsKeyFilePass = x)),
         Stored("tls-client-cert-file", Optional, ""),
         Stored("tls-client-key-file", Optional, ""),
         Stored("tls-client-key-file-pass", Optional, ""),
         Stored("tls-dh-params-file", Optional, ""),
-        Stored("tls-ca-cert-file", Optional, ""),
-        Stored("tls-ca-cert-dir", Optional, ""),
-        Stored("tls-protocols", Optional, ""),
-        Stored("tls-ciphers", Optional, ""),
-        Stored("tls-ciphersuites", Optional, ""),
+        Tls(Typed("tls-ca-cert-file", Optional, o => o.TlsCaCertFile, (o, x) => o.TlsCaCertFile = x)),
+        Tls(Typed("tls-ca-cert-dir", Optional, o => o.TlsCaCertDir, (o, x) => o.TlsCaCertDir = x)),
+        Tls(Typed("tls-protocols", Optional, o => o.TlsProtocols, (o, x) => o.TlsProtocols = x)),
+        Tls(Typed("tls-ciphers", Optional, o => o.TlsCiphers, (o, x) => o.TlsCiphers = x)),
+        Tls(Typed("tls-ciphersuites", Optional, o => o.TlsCiphersuites, (o, x) => o.TlsCiphersuites = x)),
 
         Special("oom-score-adj-values", ConfigFlags.MultiArg, "0 200 800", SetOomScoreAdjValues),
         new("notify-keyspace-events", ConfigFlags.None, o => o.NotifyKeyspaceEvents, (o, v) =>
@@ -370,6 +383,16 @@ public static class ConfigParameters
     /// </summary>
     public static bool IsFileDirective(string name) =>
         name.ToLowerInvariant() is "include" or "rename-command" or "user" or "loadmodule" or "sentinel";
+
+    /// <summary>
+    /// Redis 7.0's <c>applyTlsCfg</c>, the apply function of the TLS listener's settings: while a TLS listener runs, rebuilds its
+    /// configuration (<see cref="ServerOptions.TlsSettingsChanged"/>); a failure is <c>Unable to update TLS configuration. Check
+    /// server logs.</c> (the reason is logged).
+    /// </summary>
+    private static string? ApplyTls(ServerOptions o) => o.TlsSettingsChanged?.Invoke();
+
+    /// <summary><paramref name="parameter"/> applied by <see cref="ApplyTls"/>.</summary>
+    private static ConfigParameter Tls(ConfigParameter parameter) => parameter with { Apply = ApplyTlsFunction };
 
     /// <summary>A setting RespKv acts on, read and written through a typed <see cref="ServerOptions"/> property whose setter may refuse a value (returns the reason).</summary>
     private static ConfigParameter Checked<T>(string name, ConfigValueKind<T> kind, Func<ServerOptions, T> get, Func<ServerOptions, T, string?> set,

@@ -217,6 +217,58 @@ public sealed class ServerOptions
     public string PidFile { get; set; } = "";
 
     /// <summary>
+    /// TLS port (<c>tls-port</c>, 0..65535, immutable in RespKv, default 0 = no TLS listener): a second listener on the
+    /// <see cref="Bind"/> addresses whose connections are TLS (.NET's <c>SslStream</c> through Kestrel's TLS connection
+    /// middleware) and then the same RESP sessions as the plain port. With a TLS port, <c>port 0</c> disables the plain
+    /// listener, as in Redis 7.0 (https://redis.io/docs/management/security/encryption/); without one, <c>port 0</c>
+    /// keeps RespKv's meaning "any free port" (tests).
+    /// </summary>
+    public int TlsPort { get; set; }
+
+    /// <summary>The server certificate, PEM (<c>tls-cert-file</c>); further certificates in the file are sent as its chain.</summary>
+    public string TlsCertFile { get; set; } = "";
+
+    /// <summary>The server certificate's private key, PEM (<c>tls-key-file</c>), PKCS#8 encrypted when <see cref="TlsKeyFilePass"/> is set.</summary>
+    public string TlsKeyFile { get; set; } = "";
+
+    /// <summary>The pass phrase of an encrypted <see cref="TlsKeyFile"/> (<c>tls-key-file-pass</c>); empty = not encrypted.</summary>
+    public string TlsKeyFilePass { get; set; } = "";
+
+    /// <summary>PEM file of the CA certificates that client certificates must chain to (<c>tls-ca-cert-file</c>).</summary>
+    public string TlsCaCertFile { get; set; } = "";
+
+    /// <summary>Directory of PEM CA certificates that client certificates may chain to (<c>tls-ca-cert-dir</c>); every file in it is read.</summary>
+    public string TlsCaCertDir { get; set; } = "";
+
+    /// <summary>
+    /// Client certificates (<c>tls-auth-clients</c>, default yes): <c>yes</c> requires one signed by the configured CA,
+    /// <c>optional</c> asks for one and checks it when sent, <c>no</c> does not ask.
+    /// </summary>
+    public TlsAuthClients TlsAuthClients { get; set; } = TlsAuthClients.Yes;
+
+    /// <summary>
+    /// Protocol versions (<c>tls-protocols</c>): space-separated <c>TLSv1 TLSv1.1 TLSv1.2 TLSv1.3</c> (any case); empty =
+    /// <c>TLSv1.2 TLSv1.3</c>, Redis 7.0's default.
+    /// </summary>
+    public string TlsProtocols { get; set; } = "";
+
+    /// <summary>TLS 1.2 cipher list (<c>tls-ciphers</c>): colon-separated OpenSSL or IANA suite names; empty = the system default.</summary>
+    public string TlsCiphers { get; set; } = "";
+
+    /// <summary>TLS 1.3 cipher suites (<c>tls-ciphersuites</c>): colon-separated names such as <c>TLS_AES_256_GCM_SHA384</c>; empty = the system default.</summary>
+    public string TlsCiphersuites { get; set; } = "";
+
+    /// <summary>TLS session resumption (<c>tls-session-caching</c>, default yes): off, every connection does a full handshake.</summary>
+    public bool TlsSessionCaching { get; set; } = true;
+
+    /// <summary>
+    /// Called after CONFIG SET changed a TLS setting (the host rebuilds its TLS configuration from the new values, used by
+    /// new connections); returns null on success or the reason it failed (CONFIG SET then restores the old values). Null
+    /// while no TLS listener runs, when nothing needs rebuilding (Redis applies them only while TLS is in use).
+    /// </summary>
+    public Func<string?>? TlsSettingsChanged { get; set; }
+
+    /// <summary>
     /// The settings RespKv accepts for compatibility but that change nothing in it (<c>tcp-backlog</c>, <c>hz</c>, <c>tls-*</c>,
     /// replication and cluster settings, …): name → value as CONFIG GET prints it. A setting absent here has its default
     /// (<see cref="ConfigParameter.Default"/>). Written only through <see cref="ConfigParameters"/>.
@@ -315,6 +367,19 @@ public sealed class ServerOptions
         value = text.Equals("yes", StringComparison.OrdinalIgnoreCase);
         return value || text.Equals("no", StringComparison.OrdinalIgnoreCase);
     }
+}
+
+/// <summary>The values of Redis 7.0's <c>tls-auth-clients</c> (config.c <c>tls_auth_clients_enum</c>).</summary>
+public enum TlsAuthClients
+{
+    /// <summary><c>no</c>: no client certificate is asked for.</summary>
+    No,
+
+    /// <summary><c>yes</c>: a client certificate signed by the configured CA is required (the default).</summary>
+    Yes,
+
+    /// <summary><c>optional</c>: a client certificate is asked for and checked when the client sends one.</summary>
+    Optional,
 }
 
 /// <summary>The values of Redis 7.0's <c>enable-debug-command</c>, <c>enable-protected-configs</c> and <c>enable-module-command</c> (config.c <c>protected_action_enum</c>).</summary>

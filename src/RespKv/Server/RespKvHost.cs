@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,14 +14,20 @@ using RespKv.Execution;
 namespace RespKv.Server;
 
 /// <summary>
-/// Hosts a <see cref="RespServer"/> on Kestrel: one TCP listener per <c>bind</c> address on <c>port</c>,
-/// each running <see cref="RespConnectionHandler"/>. Port 0 binds a free port (see <see cref="Port"/>),
+/// Hosts a <see cref="RespServer"/> on Kestrel: one TCP listener per <c>bind</c> address on <c>port</c>, and one on
+/// <c>tls-port</c> behind Kestrel's TLS middleware (<see cref="TlsConfiguration"/>) when it is set, each running
+/// <see cref="RespConnectionHandler"/>. Port 0 binds a free port (see <see cref="Port"/>),
 /// so tests and benchmarks run the real server in-process.
 /// </summary>
 public sealed class RespKvHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<ListenOptions> _listeners = new();
+    private readonly List<ListenOptions> _tlsListeners = new();
+    private volatile TlsConfiguration? _tls;
+
+    /// <summary>How long a TLS client has to complete its handshake before the connection is closed.</summary>
+    private static readonly TimeSpan TlsHandshakeTimeout = TimeSpan.FromSeconds(10);
     private ServerCron? _cron;
 
     private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands)
@@ -40,17 +47,37 @@ public sealed class RespKvHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // With a TLS port, "port 0" disables the plain listener as in Redis 7.0; without one it binds a free port.
+            bool plain = options.Port != 0 || options.TlsPort == 0;
             foreach (string address in options.Bind)
             {
                 IPAddress ip = ParseBindAddress(address);
                 // "-addr" is optional, as in Redis 7.0: skipped when this machine cannot bind it (no IPv6,
                 // address not on any interface) instead of failing start-up.
                 if (address.StartsWith('-') && !CanBind(ip)) continue;
-                kestrel.Listen(ip, options.Port, listen =>
+                if (plain)
                 {
-                    listen.UseConnectionHandler<RespConnectionHandler>();
-                    _listeners.Add(listen);
-                });
+                    kestrel.Listen(ip, options.Port, listen =>
+                    {
+                        listen.UseConnectionHandler<RespConnectionHandler>();
+                        _listeners.Add(listen);
+                    });
+                }
+                if (options.TlsPort != 0)
+                {
+                    kestrel.Listen(ip, options.TlsPort, listen =>
+                    {
+                        // Kestrel's TLS connection middleware (SslStream) in front of the same RESP handler; each handshake
+                        // takes the configuration in force when it starts, so CONFIG SET reaches new connections only.
+                        listen.UseHttps(new TlsHandshakeCallbackOptions
+                        {
+                            OnConnection = _ => ValueTask.FromResult(_tls!.CreateAuthenticationOptions()),
+                            HandshakeTimeout = TlsHandshakeTimeout,
+                        });
+                        listen.UseConnectionHandler<RespConnectionHandler>();
+                        _tlsListeners.Add(listen);
+                    });
+                }
             }
         });
         _app = builder.Build();
@@ -61,8 +88,14 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <summary>The served state.</summary>
     public RespServer Server { get; }
 
-    /// <summary>The port actually bound (after <see cref="StartAsync"/>).</summary>
+    /// <summary>The plain-text port actually bound (after <see cref="StartAsync"/>); 0 when only TLS is served (<c>port 0</c> with a <c>tls-port</c>).</summary>
     public int Port => Server.BoundPort;
+
+    /// <summary>The TLS port bound (after <see cref="StartAsync"/>), or 0 without <c>tls-port</c>.</summary>
+    public int TlsPort { get; private set; }
+
+    /// <summary>The TLS configuration new TLS connections use (rebuilt by CONFIG SET of a <c>tls-*</c> setting), or null without <c>tls-port</c>.</summary>
+    public TlsConfiguration? Tls => _tls;
 
     /// <summary>Completes when the host has stopped (SHUTDOWN, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
@@ -75,7 +108,9 @@ public sealed class RespKvHost : IAsyncDisposable
         new(options, configureLogging, commands);
 
     /// <summary>
-    /// Binds the listeners and starts accepting connections. With <c>appendonly yes</c> it then loads the AOF
+    /// Binds the listeners and starts accepting connections. With a <c>tls-port</c>, the TLS configuration is built first
+    /// (<see cref="TlsConfiguration.Build"/>; a <see cref="TlsConfigurationException"/> stops start-up, as Redis's
+    /// <c>Failed to configure TLS. Check logs for more info.</c>), and CONFIG SET of a TLS setting rebuilds it from then on. With <c>appendonly yes</c> it then loads the AOF
     /// (<see cref="AofPersistence.LoadAndOpen"/>): clients connecting meanwhile get
     /// <c>-LOADING RespKv is loading the dataset in memory</c>; the returned task completes once the AOF is loaded,
     /// rewritten and open for writes. A load failure stops the host and throws <see cref="Persistence.AofLoadException"/>.
@@ -83,9 +118,15 @@ public sealed class RespKvHost : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellation = default)
     {
         ServerOptions options = Server.Options;
+        if (options.TlsPort != 0)
+        {
+            _tls = TlsConfiguration.Build(options);
+            options.TlsSettingsChanged = ReconfigureTls;
+        }
         if (options.AppendOnly) Server.Loading = true;
         await _app.StartAsync(cancellation).ConfigureAwait(false);
         if (_listeners.Count > 0 && _listeners[0].IPEndPoint is { } endpoint) Server.BoundPort = endpoint.Port;
+        if (_tlsListeners.Count > 0 && _tlsListeners[0].IPEndPoint is { } tlsEndpoint) TlsPort = tlsEndpoint.Port;
         // "port 0" asked for any free port: from now on the setting is the port in effect (CONFIG GET port).
         if (options.Port == 0) options.Port = Server.BoundPort;
         _cron = ServerCron.Start(Server);
@@ -128,8 +169,27 @@ public sealed class RespKvHost : IAsyncDisposable
         ClosePersistence();
     }
 
+    /// <summary>
+    /// CONFIG SET of a TLS setting (<see cref="ServerOptions.TlsSettingsChanged"/>): builds the new configuration for new
+    /// connections; on failure logs the reason and keeps the old one (<see cref="TlsConfiguration.UpdateFailedError"/>).
+    /// </summary>
+    private string? ReconfigureTls()
+    {
+        try
+        {
+            _tls = TlsConfiguration.Build(Server.Options);
+            return null;
+        }
+        catch (TlsConfigurationException e)
+        {
+            Server.Logger.LogWarning("{Reason}", e.Message);
+            return TlsConfiguration.UpdateFailedError;
+        }
+    }
+
     private void ClosePersistence()
     {
+        Server.Options.TlsSettingsChanged = null;
         Server.Options.AppendOnlyChanged = null;
         AofPersistence.Disable(Server);
     }

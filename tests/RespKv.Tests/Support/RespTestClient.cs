@@ -12,7 +12,7 @@ public sealed class RespTestClient : IDisposable
 {
     private static readonly Encoding Latin1 = Encoding.Latin1;
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start, _end;
 
@@ -29,6 +29,33 @@ public sealed class RespTestClient : IDisposable
         _stream = _tcp.GetStream();
         _stream.ReadTimeout = timeoutMs;
         _stream.WriteTimeout = timeoutMs;
+    }
+
+    /// <summary>
+    /// Connects to 127.0.0.1:<paramref name="port"/> over TLS: <paramref name="authenticate"/> runs the client handshake on the
+    /// connection's stream (e.g. <c>ssl.AuthenticateAsClient(…)</c>) and the client then talks through that <see cref="System.Net.Security.SslStream"/>.
+    /// </summary>
+    public RespTestClient(int port, Action<System.Net.Security.SslStream> authenticate, int timeoutMs = 10_000)
+    {
+        _tcp = new TcpClient { NoDelay = true };
+        _tcp.Connect("127.0.0.1", port);
+        NetworkStream network = _tcp.GetStream();
+        network.ReadTimeout = timeoutMs;
+        network.WriteTimeout = timeoutMs;
+        var ssl = new System.Net.Security.SslStream(network, leaveInnerStreamOpen: false);
+        try
+        {
+            authenticate(ssl);
+        }
+        catch
+        {
+            ssl.Dispose();
+            _tcp.Dispose();
+            throw;
+        }
+        ssl.ReadTimeout = timeoutMs;
+        ssl.WriteTimeout = timeoutMs;
+        _stream = ssl;
     }
 
     /// <summary>Encodes <paramref name="args"/> (Latin-1, so "\xff" is one byte) as a multibulk frame.</summary>
@@ -142,5 +169,9 @@ public sealed class RespTestClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _tcp.Dispose();
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _tcp.Dispose();
+    }
 }

@@ -101,7 +101,9 @@ public static class ServerCommands
     /// <c>- can't set protected config</c> / <c>- duplicate parameter</c>); then the values are applied in order and,
     /// if one is invalid, every value already applied is restored and the reply is <c>-ERR CONFIG SET failed
     /// (possibly related to argument 'name') - reason</c>, naming the setting as it was found (an alias stays the
-    /// alias). As in Redis 7.0, a setting and its alias count as two parameters (no duplicate error).
+    /// alias); then each distinct apply function (<see cref="ConfigParameter.Apply"/>, e.g. the TLS listener's rebuild) runs
+    /// once, and a failure likewise restores every value (<c>- Unable to update TLS configuration. Check server logs.</c>).
+    /// As in Redis 7.0, a setting and its alias count as two parameters (no duplicate error).
     /// </summary>
     private static void ConfigSet(ClientSession client, in CommandArgs args)
     {
@@ -144,11 +146,31 @@ public static class ServerCommands
                     failedName = names[i];
                     for (int j = i - 1; j >= 0; j--) parameters[j].Set(options, previous[j]);
                 }
+                // Then each distinct apply function once (Redis 7.0's configSetCommand): on failure every value is restored
+                // and the apply functions run again on the restored values.
+                for (int i = 0; i < count && reason == null; i++)
+                {
+                    if (parameters[i].Apply is not { } apply || IndexOfApply(parameters, apply, i) < i) continue;
+                    reason = apply(options);
+                    if (reason == null) continue;
+                    failedName = names[i];
+                    for (int j = count - 1; j >= 0; j--) parameters[j].Set(options, previous[j]);
+                    for (int j = 0; j < count; j++)
+                        if (parameters[j].Apply is { } restore && IndexOfApply(parameters, restore, j) == j) restore(options);
+                }
             }
         }
         if (unknownName != null) client.Writer.WriteError($"ERR Unknown option or number of arguments for CONFIG SET - '{unknownName}'");
         else if (reason != null) client.Writer.WriteError($"ERR CONFIG SET failed (possibly related to argument '{failedName}') - {reason}");
         else client.Writer.WriteOk();
+    }
+
+    /// <summary>The first index of <paramref name="parameters"/> whose apply function is <paramref name="apply"/> (before <paramref name="limit"/>, else <paramref name="limit"/>).</summary>
+    private static int IndexOfApply(ConfigParameter[] parameters, Func<ServerOptions, string?> apply, int limit)
+    {
+        for (int i = 0; i < limit; i++)
+            if (ReferenceEquals(parameters[i].Apply, apply)) return i;
+        return limit;
     }
 
     /// <summary><c>CONFIG RESETSTAT</c>: restarts INFO's <c>stats</c> counters from zero; <c>+OK</c>.</summary>
