@@ -32,19 +32,27 @@ public static class RdbObjectReader
     public static object? Read(ReadOnlySpan<byte> data, ServerOptions options, long nowMs)
     {
         var reader = new RdbReader(data);
-        if (!reader.TryReadByte(out byte type)) return null;
+        return reader.TryReadByte(out byte type) ? ReadObject(ref reader, type, options, nowMs) : null;
+    }
+
+    /// <summary>
+    /// Reads the body of an object of RDB type <paramref name="type"/> (<c>rdbLoadObject</c>) at <paramref name="reader"/>'s
+    /// position, leaving it after the object (an RDB file's reader goes on with the next key); null when refused.
+    /// </summary>
+    public static object? ReadObject(ref RdbReader reader, byte type, ServerOptions options, long nowMs)
+    {
         try
         {
-            return ReadObject(ref reader, type, options, nowMs);
+            return ReadBody(ref reader, type, options, nowMs);
         }
         catch (Exception e) when (e is OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OutOfMemoryException)
         {
-            // Defence in depth: the checks above should refuse every malformed payload before a structure sees it.
+            // Defence in depth: the checks should refuse every malformed payload before a structure sees it.
             return null;
         }
     }
 
-    private static object? ReadObject(ref RdbReader r, byte type, ServerOptions options, long nowMs)
+    private static object? ReadBody(ref RdbReader r, byte type, ServerOptions options, long nowMs)
     {
         switch (type)
         {
@@ -216,6 +224,7 @@ public static class RdbObjectReader
         StreamId previous = default;
         bool any = false;
         long live = 0;
+        var tombstones = new List<StreamId>();
         for (ulong n = 0; n < nodes; n++)
         {
             if (r.ReadString() is not { Length: 16 } key) return null;
@@ -248,12 +257,14 @@ public static class RdbObjectReader
                 if (any && id <= previous) return null;
                 any = true;
                 previous = id;
+                // Tombstones are appended too (then deleted below, once every node is whole): the nodes keep Redis's layout
+                // (master entry, flags), so the value dumps to the bytes it came from.
                 if ((flags & StreamValue.DeletedFlag) != 0)
                 {
                     seenDeleted++;
-                    continue;
+                    tombstones.Add(id);
                 }
-                seenLive++;
+                else seenLive++;
                 if (same)
                 {
                     // Interleave the master fields with this entry's values.
@@ -271,7 +282,9 @@ public static class RdbObjectReader
             if (seenLive != liveCount || seenDeleted != deletedCount || seenLive + seenDeleted == 0) return null;
             live += seenLive;
         }
-        if (!r.TryReadLength(out ulong length) || (long)length != live) return null;
+        foreach (StreamId id in tombstones) stream.Delete(id);
+        if (tombstones.Count > 0) stream.UpdateFirstId(firstMayHaveGone: true);
+        if (!r.TryReadLength(out ulong length) || (long)length != live || stream.Length != live) return null;
         if (!TryReadId(ref r, out StreamId lastId)) return null;
         if (any && lastId < previous) return null;
         StreamId maxDeleted = default;
