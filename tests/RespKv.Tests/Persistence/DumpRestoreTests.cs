@@ -367,6 +367,47 @@ public sealed class DumpRestoreTests(DumpServerFixture fixture, ITestOutputHelpe
         }
     }
 
+    private static string Latin1Record(params string[] args)
+    {
+        var sb = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
+        foreach (string a in args) sb.Append('$').Append(Latin1.GetByteCount(a)).Append("\r\n").Append(a).Append("\r\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Propagation as Redis's restoreCommand: a relative TTL is logged as the absolute time with ABSTTL appended, other
+    /// RESTOREs as they came, a RESTORE … REPLACE whose time has passed as DEL; the file replays to the same keys.
+    /// </summary>
+    [Fact]
+    public async Task RestoreIsLoggedWithAnAbsoluteTtl()
+    {
+        using var dir = new TempDir();
+        string payload;
+        await using (RespKvHost host = await AofTestSupport.Start(dir.Path))
+        {
+            using var c = new RespTestClient(host.Port);
+            c.Call("RPUSH", "src", "a", "b");
+            payload = S(Bulk(c.Call("DUMP", "src"))!);
+            Assert.Equal("+OK\r\n", c.Call("RESTORE", "rel", "500000", payload));
+            string at = c.Call("PEXPIRETIME", "rel")[1..^2];
+            Assert.Equal("+OK\r\n", c.Call("RESTORE", "plain", "0", payload, "IDLETIME", "5"));
+            Assert.Equal("+OK\r\n", c.Call("RESTORE", "plain", "1", payload, "ABSTTL", "REPLACE"));
+            Assert.Equal("+OK\r\n", c.Call("RESTORE", "gone", "1", payload, "ABSTTL")); // nothing happens: not logged
+            Assert.Equal("+PONG\r\n", c.Call("PING"));
+            string expected = Latin1Record("SELECT", "0") + Latin1Record("RPUSH", "src", "a", "b")
+                + Latin1Record("RESTORE", "rel", at, payload, "ABSTTL")
+                + Latin1Record("RESTORE", "plain", "0", payload, "IDLETIME", "5") + Latin1Record("DEL", "plain");
+            Assert.Equal(expected, Latin1.GetString(await File.ReadAllBytesAsync(dir.Aof)));
+        }
+        await using (RespKvHost host = await AofTestSupport.Start(dir.Path))
+        {
+            using var c = new RespTestClient(host.Port);
+            Assert.Equal("*2\r\n$1\r\na\r\n$1\r\nb\r\n", c.Call("LRANGE", "rel", "0", "-1"));
+            Assert.Matches(@"^:\d{13}\r\n$", c.Call("PEXPIRETIME", "rel"));
+            Assert.Equal(":0\r\n", c.Call("EXISTS", "plain"));
+        }
+    }
+
     /// <summary>
     /// Corrupt payloads straight into the reader: every truncation of each case's object and thousands of random byte changes.
     /// The reader never throws; what it accepts is a whole value that serializes again.
