@@ -313,6 +313,9 @@ public sealed class DumpRestoreTests(DumpServerFixture fixture, ITestOutputHelpe
         Assert.Equal("-ERR Bad data format\r\n", c.Call("RESTORE", "dump:e2", "0", S(Frame([7, 1]))));
         Assert.Equal("-ERR Bad data format\r\n", c.Call("RESTORE", "dump:e2", "0", S(Frame([Rdb.TypeListQuicklist2, 0]))));
         Assert.Equal("-ERR Bad data format\r\n", c.Call("RESTORE", "dump:e2", "0", S(Frame([Rdb.TypeSet, 2, 1, (byte)'a', 1, (byte)'a']))));
+        // A count of 2^63 pairs (2 × count would wrap to 0) and 2^64-1 members: refused, never an empty value.
+        Assert.Equal("-ERR Bad data format\r\n", c.Call("RESTORE", "dump:e2", "0", S(Frame([Rdb.TypeHash, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0]))));
+        Assert.Equal("-ERR Bad data format\r\n", c.Call("RESTORE", "dump:e2", "0", S(Frame([Rdb.TypeSet, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))));
         Assert.Equal(":0\r\n", c.Call("EXISTS", "dump:e2"));
     }
 

@@ -45,9 +45,10 @@ public static class RdbObjectReader
         {
             return ReadBody(ref reader, type, options, nowMs);
         }
-        catch (Exception e) when (e is OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OutOfMemoryException)
+        catch (Exception)
         {
-            // Defence in depth: the checks should refuse every malformed payload before a structure sees it.
+            // Defence in depth: the checks should refuse every malformed payload before a structure sees it; if one slips
+            // through and a structure throws, the payload is refused rather than the connection failing.
             return null;
         }
     }
@@ -95,9 +96,10 @@ public static class RdbObjectReader
             {
                 if (!r.TryReadLength(out ulong count) || count == 0) return null;
                 var pairs = new List<byte[]>();
-                for (ulong i = 0; i < 2 * count; i++)
+                for (ulong i = 0; i < count; i++)
                 {
-                    if (r.ReadString() is not { } item) return null;
+                    if (r.ReadString() is not { } field || r.ReadString() is not { } item) return null;
+                    pairs.Add(field);
                     pairs.Add(item);
                 }
                 return Hash(pairs);
@@ -234,7 +236,7 @@ public static class RdbObjectReader
             if (!Listpack.TryRead(lp, items) || items.Count == 0) return null;
             // Master entry: live count, deleted count, field count, fields, 0.
             if (items.Count < 4 || !TryInteger(items[0], out long liveCount) || !TryInteger(items[1], out long deletedCount)
-                || !TryInteger(items[2], out long masterFields) || masterFields < 0 || 3 + masterFields + 1 > items.Count) return null;
+                || !TryInteger(items[2], out long masterFields) || masterFields < 0 || masterFields > items.Count || 3 + masterFields + 1 > items.Count) return null;
             int p = 3 + (int)masterFields;
             if (!TryInteger(items[p], out long terminator) || terminator != 0) return null;
             p++;
@@ -247,7 +249,7 @@ public static class RdbObjectReader
                 p += 3;
                 bool same = (flags & StreamValue.SameFields) != 0;
                 long fields = masterFields;
-                if (!same && (p >= items.Count || !TryInteger(items[p++], out fields) || fields < 0)) return null;
+                if (!same && (p >= items.Count || !TryInteger(items[p++], out fields) || fields < 0 || fields > items.Count)) return null;
                 long strings = same ? fields : 2 * fields;
                 if (p + strings + 1 > items.Count) return null;
                 int pairsStart = p;
