@@ -27,6 +27,10 @@ public sealed class KeyspaceNotificationTests
 
     private static string[] Split(string line) => line.Split(' ');
 
+    /// <summary>A DUMP payload of the string "v" for the RESTORE examples.</summary>
+    private static readonly string RestorePayload =
+        System.Text.Encoding.Latin1.GetString(RespKv.Commands.DumpCommands.Payload("v"u8.ToArray(), new RespKv.Configuration.ServerOptions()));
+
     /// <summary>A function library for the FUNCTION examples.</summary>
     private const string Library = "#!lua name=n\nredis.register_function('nf', function() return 1 end)";
 
@@ -64,6 +68,9 @@ public sealed class KeyspaceNotificationTests
         ["brpop"] = E(["RPUSH l a"], "BRPOP l 0", "rpop", "del"),
         ["brpoplpush"] = E(["RPUSH s a b"], "BRPOPLPUSH s d 0", "new", "lpush", "rpop"),
         ["copy"] = E(["SET k v"], "COPY k k2", "new", "copy_to"),
+        // restoreCommand: dbAdd ("new"), then "restore".
+        ["restore"] = new([], ["RESTORE", "k", "0", RestorePayload], ["new", "restore"]),
+        ["restore-asking"] = new([], ["RESTORE-ASKING", "k", "0", RestorePayload], ["new", "restore"]),
         ["decr"] = E(["SET n 5"], "DECR n", "incrby"),
         ["decrby"] = E(["SET n 5"], "DECRBY n 2", "incrby"),
         ["del"] = E(["SET k v"], "DEL k", "del"),

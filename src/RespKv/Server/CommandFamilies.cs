@@ -42,6 +42,7 @@ public static class CommandFamilies
             .Concat(AuthCommands.Table)
             .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
+            .Concat(DumpCommands.Table)
             .Concat(SortCommands.Table)
             .Concat(BitmapCommands.Table)
             .Concat(HyperLogLogCommands.Table)

@@ -52,6 +52,9 @@ public sealed record KeyEvent(string Name, char Class)
     /// <summary><c>rename_to</c> (class <c>g</c>): the destination key of RENAME/RENAMENX.</summary>
     public static readonly KeyEvent RenameTo = new("rename_to", 'g');
 
+    /// <summary><c>restore</c> (class <c>g</c>): a key RESTORE created (Redis's <c>restoreCommand</c>).</summary>
+    public static readonly KeyEvent Restore = new("restore", 'g');
+
     /// <summary><c>copy_to</c> (class <c>g</c>): the destination key of COPY.</summary>
     public static readonly KeyEvent CopyTo = new("copy_to", 'g');
 

@@ -134,6 +134,30 @@ public sealed class KeyLifetime
         entry.LruClock = (LfuMinutes() << 8) | counter;
     }
 
+    /// <summary>
+    /// Redis's <c>objectSetLRUOrLFU</c> (RESTORE's IDLETIME and FREQ): under an LFU policy, a <paramref name="frequency"/> of
+    /// 0..255 sets the counter (now in minutes &lt;&lt; 8 | frequency); otherwise an <paramref name="idleSeconds"/> ≥ 0 sets the
+    /// last access that many seconds ago (wrapping as Redis's 24-bit clock: a time before the clock's start becomes
+    /// (now + max/2) mod max). A negative argument leaves the entry's word as it is; so does a FREQ without LFU or an
+    /// IDLETIME under LFU, as in Redis.
+    /// </summary>
+    public void SetAccessHint(KeyEntry entry, long frequency, long idleSeconds)
+    {
+        if (Lfu)
+        {
+            if (frequency >= 0) entry.LruClock = (LfuMinutes() << 8) | (int)Math.Min(frequency, 255);
+            return;
+        }
+        if (idleSeconds < 0) return;
+        long ticks = Math.Min(idleSeconds, long.MaxValue / 1000) * 1000 / LruResolutionMs;
+        long clock = LruNow - ticks;
+        if (clock < 0) clock = (LruNow + LruClockMax / 2) % LruClockMax;
+        entry.LruClock = (int)clock;
+    }
+
+    /// <summary>The access word a new entry gets now (<see cref="NewAccessWord"/>; a replaced entry keeps its old word otherwise).</summary>
+    public void ResetAccess(KeyEntry entry) => entry.LruClock = NewAccessWord();
+
     /// <summary>Seconds since the last access of <paramref name="entry"/> under LRU (Redis's <c>estimateObjectIdleTime</c> / 1000): OBJECT IDLETIME.</summary>
     public long IdleSeconds(KeyEntry entry) => IdleTicks(entry) * LruResolutionMs / 1000;
 

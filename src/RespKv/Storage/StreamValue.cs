@@ -104,6 +104,9 @@ public sealed class StreamValue
     /// <summary>Nodes (XINFO <c>radix-tree-keys</c>).</summary>
     public int NodeCount => _nodeCount;
 
+    /// <summary>The nodes in ID order (the RDB writer walks them as Redis walks its radix tree).</summary>
+    internal ReadOnlySpan<Node> Nodes => _nodes.AsSpan(_head, _nodeCount);
+
     /// <summary>Bytes of field and value data held by live entries' nodes (INFO's value bytes; node arrays in use).</summary>
     public long DataBytes { get; private set; }
 
@@ -758,9 +761,9 @@ public sealed class StreamValue
 
     private static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
 
-    private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
+    internal static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
 
-    private static ReadOnlySpan<byte> ReadString(byte[] d, scoped ref int p)
+    internal static ReadOnlySpan<byte> ReadString(byte[] d, scoped ref int p)
     {
         int len = (int)Varint.Read64(d, ref p);
         var s = new ReadOnlySpan<byte>(d, p, len);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using RespKv.Scripting.Functions;
+using RespKv.Persistence.Rdb;
 
 namespace RespKv.Tests.Scripting;
 
@@ -49,7 +50,7 @@ public sealed class FunctionPayloadTests
         Assert.Equal("0a0058257e0f396be8ae", Convert.ToHexStringLower(payload[^10..]));
         // Strings of an integer's canonical text are integer-encoded, as rdbSaveRawString does.
         var ints = new MemoryStream();
-        foreach (string text in new[] { "-128", "300", "-70000", "007", "2147483648" }) FunctionPayload.WriteString(ints, Encoding.ASCII.GetBytes(text));
+        foreach (string text in new[] { "-128", "300", "-70000", "007", "2147483648" }) Rdb.WriteString(ints, Encoding.ASCII.GetBytes(text));
         Assert.Equal("c080c12c01c290eefeff03303037 0a32313437343833363438".Replace(" ", ""), Convert.ToHexStringLower(ints.ToArray()));
     }
 
@@ -109,7 +110,7 @@ public sealed class FunctionPayloadTests
     public void RdbLengthsInEachForm(ulong length, string hex)
     {
         Span<byte> buffer = stackalloc byte[9];
-        int n = FunctionPayload.WriteLength(buffer, length);
+        int n = Rdb.WriteLength(buffer, length);
         Assert.Equal(hex, Convert.ToHexStringLower(buffer[..n]));
     }
 

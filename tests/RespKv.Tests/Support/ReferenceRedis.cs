@@ -13,7 +13,10 @@ internal static class ReferenceRedis
     /// Runs <paramref name="test"/> with a client of a fresh redis-server (no persistence) and stops it after; when
     /// redis-server is not installed, writes <c>SKIPPED: …</c> to <paramref name="output"/> and returns false.
     /// </summary>
-    public static bool Run(ITestOutputHelper output, Action<RespTestClient> test)
+    public static bool Run(ITestOutputHelper output, Action<RespTestClient> test) => Run(output, [], test);
+
+    /// <summary><see cref="Run(ITestOutputHelper, Action{RespTestClient})"/> with <paramref name="extra"/> redis-server options (e.g. <c>--enable-debug-command yes</c>).</summary>
+    public static bool Run(ITestOutputHelper output, string[] extra, Action<RespTestClient> test)
     {
         if (RedisServer == null)
         {
@@ -21,7 +24,7 @@ internal static class ReferenceRedis
             return false;
         }
         using var dir = new TempDir();
-        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, dir.Path, "--appendonly", "no");
+        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, dir.Path, ["--appendonly", "no", .. extra]);
         try
         {
             using var c = new RespTestClient(port);

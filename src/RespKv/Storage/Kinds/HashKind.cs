@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -124,6 +125,43 @@ public sealed class HashKind : ValueKind<SortedHash>
 
     /// <summary>Hashes are immutable (persistent trees): the copy is the same tree.</summary>
     protected override SortedHash Copy(SortedHash value) => value;
+
+    /// <summary>
+    /// <c>RDB_TYPE_HASH_LISTPACK</c> for a hash Redis 7.0 holds as a listpack (<see cref="IsListpack"/>): field, value pairs in one
+    /// listpack as one RDB string; <c>RDB_TYPE_HASH</c> otherwise: the count, then each field and value as RDB strings. The
+    /// fields come in RespKv's order (Redis writes a listpack in insertion order and a dict in its own order: the bytes match
+    /// Redis's for a hash of one field, or fields inserted in RespKv's order). Redis 7.0's RDB has no field expiries: a field's
+    /// expiry (Redis 7.4's HEXPIRE) is not carried, and fields already expired are left out.
+    /// </summary>
+    protected override void WriteRdb(Stream output, SortedHash value, ServerOptions options)
+    {
+        if (value.HasFieldExpiries) value = value.WithoutExpired(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var pairs = new PairList { Pairs = new List<byte[]>((int)Math.Min(2 * value.Count, 1 << 16)) };
+        value.ForEach(ref pairs);
+        if (IsListpack(value, options))
+        {
+            output.WriteByte(Rdb.TypeHashListpack);
+            var lp = new Listpack.Builder();
+            foreach (byte[] item in pairs.Pairs) lp.Append(item);
+            Rdb.WriteString(output, lp.ToArray());
+            return;
+        }
+        output.WriteByte(Rdb.TypeHash);
+        Rdb.WriteLength(output, (ulong)value.Count);
+        foreach (byte[] item in pairs.Pairs) Rdb.WriteString(output, item);
+    }
+
+    private struct PairList : IHashVisitor
+    {
+        public List<byte[]> Pairs;
+
+        public bool Visit(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+        {
+            Pairs.Add(field.ToArray());
+            Pairs.Add(value.ToArray());
+            return true;
+        }
+    }
 
     /// <summary>A listpack hash: the listpack's bytes as one RDB string (<see cref="ListpackBytes"/>); a hashtable: a count and each field and value as RDB strings.</summary>
     protected override long SerializedLength(SortedHash value, ServerOptions options)

@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -75,6 +76,66 @@ public sealed class ListKind : ValueKind<QuickList>
             long lp = 6 + elements + 1;
             return 1 + RdbLengthBytes(lp) + lp;
         }
+    }
+
+    /// <summary>
+    /// <c>RDB_TYPE_LIST_QUICKLIST_2</c> (<c>rdbSaveObject</c>): the node count, then per node its container (2 packed: the node's
+    /// listpack as an RDB string; 1 plain: the element itself). Nodes are cut as Redis 7.0's quicklist fills them when the list is
+    /// built by pushes at the tail (<c>_quicklistNodeAllowInsert</c> with <c>list-max-listpack-size</c>: for −1..−5 a node grows
+    /// while its listpack bytes plus the new element plus 8 stay within 4/8/16/32/64 KB; for n &gt; 0 up to n elements within
+    /// 8 KB), an element of 1 GB or more (<c>packed_threshold</c>) taking a plain node of its own — so a list RPUSHed on both
+    /// servers dumps to the same bytes. (Redis's node boundaries also depend on the list's history: LPUSH, LINSERT and merges
+    /// may cut a multi-node list elsewhere; the elements are the same.) Compressed nodes (<c>list-compress-depth</c> &gt; 0) are
+    /// written uncompressed, as listpacks.
+    /// </summary>
+    protected override void WriteRdb(Stream output, QuickList value, ServerOptions options)
+    {
+        output.WriteByte(Rdb.TypeListQuicklist2);
+        var nodes = new List<(int Container, byte[] Bytes)>();
+        Listpack.Builder? node = null;
+        int fill = options.ListMaxListpackSize;
+        foreach (ReadOnlySpan<byte> element in value)
+        {
+            if (element.Length >= PackedThreshold)
+            {
+                if (node != null) nodes.Add((Rdb.ContainerPacked, node.ToArray()));
+                node = null;
+                nodes.Add((Rdb.ContainerPlain, element.ToArray()));
+                continue;
+            }
+            if (node != null && !AllowInsert(node.Bytes, node.Count, element.Length, fill))
+            {
+                nodes.Add((Rdb.ContainerPacked, node.ToArray()));
+                node = null;
+            }
+            node ??= new Listpack.Builder();
+            node.Append(element);
+        }
+        if (node != null) nodes.Add((Rdb.ContainerPacked, node.ToArray()));
+        Rdb.WriteLength(output, (ulong)nodes.Count);
+        foreach ((int container, byte[] bytes) in nodes)
+        {
+            Rdb.WriteLength(output, (ulong)container);
+            Rdb.WriteString(output, bytes);
+        }
+    }
+
+    /// <summary>Redis's <c>packed_threshold</c>: elements of this many bytes or more get a plain node (1 GB).</summary>
+    public const long PackedThreshold = 1L << 30;
+
+    private static readonly int[] OptimizationLevel = [4096, 8192, 16384, 32768, 65536];
+
+    /// <summary>
+    /// Redis 7.0's <c>_quicklistNodeAllowInsert</c>: whether a node of <paramref name="nodeBytes"/> listpack bytes and
+    /// <paramref name="nodeCount"/> elements takes one more element of <paramref name="size"/> bytes under <paramref name="fill"/>
+    /// (<c>list-max-listpack-size</c>).
+    /// </summary>
+    public static bool AllowInsert(long nodeBytes, int nodeCount, long size, int fill)
+    {
+        long newSize = nodeBytes + size + 8; // SIZE_ESTIMATE_OVERHEAD
+        if (fill < 0 && -fill - 1 < OptimizationLevel.Length && newSize <= OptimizationLevel[-fill - 1]) return true;
+        if (newSize > 8192) return false; // SIZE_SAFETY_LIMIT
+        return nodeCount < fill;
     }
 
     /// <summary>Each element mixed into the digest in order (Redis's <c>xorObjectDigest</c> for lists).</summary>

@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -84,6 +85,43 @@ public sealed class SetKind : ValueKind<SetValue>
 
     /// <summary>A deep copy (<see cref="SetValue.Copy"/>): sets change in place (COPY, the AOF rewrite's snapshot).</summary>
     protected override SetValue Copy(SetValue value) => value.Copy();
+
+    /// <summary>
+    /// <c>RDB_TYPE_SET_INTSET</c> for an intset set: the intset's bytes (<see cref="Intset.Write"/>, members ascending in the
+    /// narrowest width) as one RDB string, byte-identical to Redis's; <c>RDB_TYPE_SET</c> for a hashtable set: the member count
+    /// then each member as an RDB string, in RespKv's member order (Redis writes its dict's order, which differs run to run).
+    /// </summary>
+    protected override void WriteRdb(Stream output, SetValue value, ServerOptions options)
+    {
+        var members = new MemberList { Members = new List<byte[]>((int)Math.Min(value.Count, 1 << 16)) };
+        value.ForEach(ref members);
+        if (value.IsIntset)
+        {
+            output.WriteByte(Rdb.TypeSetIntset);
+            var ints = new List<long>(members.Members.Count);
+            foreach (byte[] m in members.Members)
+            {
+                RespInteger.TryParse(m, out long n);
+                ints.Add(n);
+            }
+            Rdb.WriteString(output, Intset.Write(ints));
+            return;
+        }
+        output.WriteByte(Rdb.TypeSet);
+        Rdb.WriteLength(output, (ulong)members.Members.Count);
+        foreach (byte[] m in members.Members) Rdb.WriteString(output, m);
+    }
+
+    private struct MemberList : IHashVisitor
+    {
+        public List<byte[]> Members;
+
+        public bool Visit(ReadOnlySpan<byte> member, ReadOnlySpan<byte> value)
+        {
+            Members.Add(member.ToArray());
+            return true;
+        }
+    }
 
     /// <summary>
     /// An intset: its bytes as one RDB string — an 8-byte header (encoding, length) and 2, 4 or 8 bytes per member, the

@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -42,6 +43,51 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
 
     /// <summary>A deep copy (the value is mutated in place).</summary>
     protected override SortedSetValue Copy(SortedSetValue value) => value.Clone();
+
+    /// <summary>
+    /// <c>RDB_TYPE_ZSET_LISTPACK</c> for a listpack set: member, score pairs in score order in one listpack (the score as Redis's
+    /// <c>d2string</c> text, <see cref="ScoreText"/>, stored as an integer when it is one), byte-identical to Redis's;
+    /// <c>RDB_TYPE_ZSET_2</c> for a skiplist set: the count, then from the greatest to the smallest each member as an RDB string
+    /// and its score as 8 bytes little-endian (<c>rdbSaveBinaryDoubleValue</c>), as Redis walks its skiplist backwards.
+    /// </summary>
+    protected override void WriteRdb(Stream output, SortedSetValue value, ServerOptions options)
+    {
+        if (value.IsListpack)
+        {
+            output.WriteByte(Rdb.TypeZsetListpack);
+            var lp = new Listpack.Builder();
+            Span<byte> text = stackalloc byte[32];
+            for (SortedSetValue.Position n = value.First; n.Exists; n = n.Next)
+            {
+                lp.Append(n.Member);
+                lp.Append(text[..ScoreText(n.Score, text)]);
+            }
+            Rdb.WriteString(output, lp.ToArray());
+            return;
+        }
+        output.WriteByte(Rdb.TypeZset2);
+        Rdb.WriteLength(output, (ulong)value.Count);
+        for (SortedSetValue.Position n = value.Last; n.Exists; n = n.Previous)
+        {
+            Rdb.WriteString(output, n.Member);
+            Rdb.WriteBinaryDouble(output, n.Score);
+        }
+    }
+
+    /// <summary>
+    /// Redis 7.0's <c>d2string</c>, the text a listpack sorted set stores a score as: <c>nan</c>, <c>inf</c>, <c>-inf</c>,
+    /// <c>0</c>/<c>-0</c>, an integral value within ±2⁶²−1 as its integer digits (<c>double2ll</c>), else <c>%.17g</c>.
+    /// Returns the bytes written into <paramref name="destination"/> (32 suffice).
+    /// </summary>
+    public static int ScoreText(double score, Span<byte> destination)
+    {
+        if (score != 0 && Math.Abs(score) <= long.MaxValue / 2 && score == Math.Truncate(score))
+        {
+            ((long)score).TryFormat(destination, out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
+            return digits;
+        }
+        return DoubleText.Format(score, destination);
+    }
 
     /// <summary>
     /// A listpack set: the listpack's bytes as one RDB string (member and score elements, the score as <c>%.17g</c> text or

@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -79,6 +80,109 @@ public sealed class StreamKind : ValueKind<StreamValue>
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <c>RDB_TYPE_STREAM_LISTPACKS_2</c>, as Redis 7.0's <c>rdbSaveObject</c>: the node count; per node its master ID (16 bytes,
+    /// ms and seq big-endian) and its listpack (<see cref="NodeListpack"/>) as RDB strings; the length, last ID, first ID,
+    /// greatest deleted ID (each ID as two RDB lengths) and entries added; the group count; per group (in name byte order) its
+    /// name, last-delivered ID, entries-read (−1 as 2⁶⁴−1), its PEL (count; per entry the 16-byte ID, delivery time in ms as 8
+    /// bytes little-endian, delivery count) and its consumers (count; per consumer its name, seen time in ms, and its PEL as
+    /// 16-byte IDs). RespKv's nodes are Redis's macro-nodes (same boundaries, master entries and tombstones), so the bytes match.
+    /// </summary>
+    protected override void WriteRdb(Stream output, StreamValue value, ServerOptions options)
+    {
+        output.WriteByte(Rdb.TypeStreamListpacks2);
+        ReadOnlySpan<StreamValue.Node> nodes = value.Nodes;
+        Rdb.WriteLength(output, (ulong)nodes.Length);
+        Span<byte> id = stackalloc byte[16];
+        foreach (StreamValue.Node node in nodes)
+        {
+            RawId(node.Master, id);
+            Rdb.WriteString(output, id);
+            Rdb.WriteString(output, NodeListpack(node));
+        }
+        Rdb.WriteLength(output, (ulong)value.Length);
+        WriteId(output, value.LastId);
+        WriteId(output, value.FirstId);
+        WriteId(output, value.MaxDeletedId);
+        Rdb.WriteLength(output, (ulong)value.EntriesAdded);
+        Rdb.WriteLength(output, (ulong)(value.Groups?.Count ?? 0));
+        if (value.Groups == null) return;
+        foreach (StreamGroup group in value.Groups.Values)
+        {
+            Rdb.WriteString(output, group.Name);
+            WriteId(output, group.LastId);
+            Rdb.WriteLength(output, unchecked((ulong)group.EntriesRead));
+            Rdb.WriteLength(output, (ulong)group.Pending.Count);
+            foreach (PendingEntry pending in group.Pending)
+            {
+                RawId(pending.Id, id);
+                output.Write(id);
+                Rdb.WriteMillisecondTime(output, pending.DeliveryTime);
+                Rdb.WriteLength(output, (ulong)pending.DeliveryCount);
+            }
+            Rdb.WriteLength(output, (ulong)group.Consumers.Count);
+            foreach (StreamConsumer consumer in group.Consumers.Values)
+            {
+                Rdb.WriteString(output, consumer.Name);
+                Rdb.WriteMillisecondTime(output, consumer.SeenTime);
+                Rdb.WriteLength(output, (ulong)consumer.Pending.Count);
+                foreach (PendingEntry pending in consumer.Pending)
+                {
+                    RawId(pending.Id, id);
+                    output.Write(id);
+                }
+            }
+        }
+    }
+
+    /// <summary>A stream ID as Redis keys its radix trees and PELs: ms then seq, 8 bytes big-endian each.</summary>
+    public static void RawId(StreamId id, Span<byte> destination)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination, id.Ms);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination[8..], id.Seq);
+    }
+
+    private static void WriteId(Stream output, StreamId id)
+    {
+        Rdb.WriteLength(output, id.Ms);
+        Rdb.WriteLength(output, id.Seq);
+    }
+
+    /// <summary>
+    /// A node as Redis's stream listpack (<c>t_stream.c</c> <c>streamAppendItem</c>): the master entry — live count, deleted
+    /// count, master field count, the master fields, 0 — then per entry its flags (1 deleted, 2 same fields), ms and seq
+    /// deltas from the master ID, then either the values alone (same fields) or the field count and the fields and values,
+    /// and last the entry's element count (the "lp-count" that lets Redis walk backwards).
+    /// </summary>
+    internal static byte[] NodeListpack(StreamValue.Node node)
+    {
+        var lp = new Listpack.Builder();
+        byte[] d = node.Data;
+        lp.AppendInteger(node.Live);
+        lp.AppendInteger(node.Deleted);
+        lp.AppendInteger(node.MasterFields);
+        int p = 0;
+        for (int i = 0; i < node.MasterFields; i++) lp.Append(StreamValue.ReadString(d, ref p));
+        lp.AppendInteger(0);
+        p = node.EntriesStart;
+        while (p < node.Used)
+        {
+            byte flags = d[p++];
+            ulong msDelta = Varint.Read64(d, ref p);
+            long seqDelta = StreamValue.UnZigZag(Varint.Read64(d, ref p));
+            lp.AppendInteger(flags);
+            lp.AppendInteger(unchecked((long)msDelta));
+            lp.AppendInteger(seqDelta);
+            bool same = (flags & StreamValue.SameFields) != 0;
+            int fields = same ? node.MasterFields : (int)Varint.Read64(d, ref p);
+            if (!same) lp.AppendInteger(fields);
+            int strings = same ? fields : 2 * fields;
+            for (int i = 0; i < strings; i++) lp.Append(StreamValue.ReadString(d, ref p));
+            lp.AppendInteger(3 + fields + (same ? 0 : fields + 1));
+        }
+        return lp.ToArray();
     }
 
     /// <summary>A deep copy (the value is mutated in place).</summary>

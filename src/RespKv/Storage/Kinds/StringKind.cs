@@ -1,3 +1,4 @@
+using RespKv.Persistence.Rdb;
 using RespKv.Configuration;
 using RespKv.Protocol;
 
@@ -72,6 +73,17 @@ public sealed class StringKind : ValueKind<byte[]>
 
     /// <summary>Strings are immutable: the copy is the same array.</summary>
     protected override byte[] Copy(byte[] value) => value;
+
+    /// <summary>
+    /// <c>RDB_TYPE_STRING</c> then the value as <c>rdbSaveStringObject</c> writes it (<see cref="Rdb.WriteString"/>): a 32-bit
+    /// integer's canonical text as that integer, a string over 20 bytes LZF-compressed when that saves 4 bytes, else plain.
+    /// HyperLogLogs and bitmaps are strings.
+    /// </summary>
+    protected override void WriteRdb(Stream output, byte[] value, ServerOptions options)
+    {
+        output.WriteByte(Rdb.TypeString);
+        Rdb.WriteString(output, value);
+    }
 
     /// <inheritdoc />
     protected override long SerializedLength(byte[] value, ServerOptions options) => RdbStringLength(value);

@@ -99,6 +99,16 @@ public abstract class ValueKind
     public abstract long SerializedLength(object value, ServerOptions options);
 
     /// <summary>
+    /// Writes <paramref name="value"/> as Redis 7.0's RDB object (<c>rdb.c</c> <c>rdbSaveObjectType</c> then
+    /// <c>rdbSaveObject</c>, RDB version 10): its type byte (<see cref="Persistence.Rdb.Rdb"/>'s <c>Type…</c> constants), then
+    /// its body, in the encoding redis-server 7.0 would hold it in under <paramref name="options"/>' thresholds, so DUMP (and
+    /// a future RDB file) carries the same bytes as Redis's for the same value where the layout is the same. A kind with no
+    /// RDB form throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public virtual void WriteRdb(Stream output, object value, ServerOptions options) =>
+        throw new NotSupportedException($"Values of type '{TypeName}' have no RDB form");
+
+    /// <summary>
     /// Mixes <paramref name="value"/> into <paramref name="digest"/> (20 bytes) as Redis 7.0's <c>xorObjectDigest</c> does for
     /// its type (after the type code; see <see cref="RedisDigest"/>): a string is mixed in whole (<see cref="RedisDigest.Mix"/>);
     /// a hash <see cref="RedisDigest.Xor"/>s in, per field, the field then the value mixed into 20 zero bytes.
@@ -153,6 +163,13 @@ public abstract class ValueKind<T> : ValueKind where T : class
 
     /// <inheritdoc cref="ValueKind.Digest"/>
     protected abstract void Digest(T value, Span<byte> digest);
+
+    /// <inheritdoc cref="ValueKind.WriteRdb"/>
+    protected virtual void WriteRdb(Stream output, T value, ServerOptions options) =>
+        throw new NotSupportedException($"Values of type '{TypeName}' have no RDB form");
+
+    /// <inheritdoc />
+    public sealed override void WriteRdb(Stream output, object value, ServerOptions options) => WriteRdb(output, (T)value, options);
 
     /// <inheritdoc />
     public sealed override string Encoding(object value, ServerOptions options) => Encoding((T)value, options);

@@ -1,4 +1,4 @@
-namespace RespKv.Scripting.Functions;
+namespace RespKv.Persistence.Rdb;
 
 /// <summary>
 /// Redis's CRC-64 (<c>src/crc64.c</c>, the "Jones" coefficients): reflected input and output, polynomial

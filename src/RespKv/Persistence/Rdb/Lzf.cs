@@ -1,4 +1,4 @@
-namespace RespKv.Scripting.Functions;
+namespace RespKv.Persistence.Rdb;
 
 /// <summary>
 /// LZF decompression (Marc Lehmann's liblzf, <c>src/lzf_d.c</c> in Redis), for RDB strings that redis-server stored
