@@ -7,7 +7,9 @@ namespace RespKv.Ecosystem.Tests.Support;
 /// <summary>
 /// The real respkv-server executable (respkv-server.dll, copied next to the tests by the project reference) run by the
 /// dotnet host as a child process on a free port (<c>--port 0</c>; the bound port is read from its start-up line), with
-/// the AOF off and a fresh working directory; killed, and its directory deleted, on dispose.
+/// the AOF off and a fresh working directory; killed, and its directory deleted, on dispose. With the environment variable
+/// <c>RESPKV_ECO_REFERENCE</c> set to a redis-server binary, that server runs instead (<c>--port N --save ''</c>): the same
+/// tests then show what Redis 7.0 does, to tell a RespKv incompatibility from a test's mistake.
 /// </summary>
 public sealed partial class RespKvProcess : IDisposable
 {
@@ -34,9 +36,10 @@ public sealed partial class RespKvProcess : IDisposable
     /// <summary>Starts the executable with <c>--port 0 --appendonly no</c> and <paramref name="args"/>; returns once it accepts connections.</summary>
     public static RespKvProcess Start(params string[] args)
     {
+        string? reference = Environment.GetEnvironmentVariable("RESPKV_ECO_REFERENCE");
         string dll = Path.Combine(AppContext.BaseDirectory, "respkv-server.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException("respkv-server.dll is not next to the tests", dll);
-        var info = new ProcessStartInfo(DotnetHost())
+        if (reference == null && !File.Exists(dll)) throw new FileNotFoundException("respkv-server.dll is not next to the tests", dll);
+        var info = new ProcessStartInfo(reference ?? DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -44,8 +47,10 @@ public sealed partial class RespKvProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Directory.CreateTempSubdirectory("respkv-eco-").FullName,
         };
-        info.ArgumentList.Add(dll);
-        foreach (string a in (string[])["--port", "0", "--bind", "127.0.0.1", "--appendonly", "no", .. args]) info.ArgumentList.Add(a);
+        if (reference == null) info.ArgumentList.Add(dll);
+        int port = reference == null ? 0 : FreePort();
+        foreach (string a in (string[])["--port", port.ToString(), "--bind", "127.0.0.1", "--appendonly", "no", "--save", "", .. args])
+            info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info };
         var server = new RespKvProcess(process, info.WorkingDirectory);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
@@ -56,7 +61,7 @@ public sealed partial class RespKvProcess : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            server.Port = server.WaitUntilReady();
+            server.Port = reference == null ? server.WaitUntilReady() : server.WaitUntilReferenceReady(port);
         }
         catch
         {
@@ -79,6 +84,24 @@ public sealed partial class RespKvProcess : IDisposable
             Thread.Sleep(20);
         }
         throw new TimeoutException($"respkv-server not ready within {StartTimeout}:\n{Output}");
+    }
+
+    private int WaitUntilReferenceReady(int port)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartTimeout && !_process.HasExited)
+        {
+            if (Output.Contains("Ready to accept connections", StringComparison.Ordinal)) return port;
+            Thread.Sleep(20);
+        }
+        throw new TimeoutException($"redis-server not ready within {StartTimeout}:\n{Output}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)
