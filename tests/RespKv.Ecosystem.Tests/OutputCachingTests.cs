@@ -40,22 +40,29 @@ public sealed class OutputCachingTests(RespKvFixture server) : IClassFixture<Res
         await using WebApplication hostB = await StartHost("B", instance, () => Interlocked.Increment(ref computedB));
         HttpClient clientA = hostA.GetTestClient(), clientB = hostB.GetTestClient();
 
+        using ConnectionMultiplexer mux = server.Connect();
+        IServer srv = mux.GetServer("127.0.0.1", server.Port);
+        // The store writes a response after it was sent: wait until the entry (key <instance>__MSOCV_<method,host,path…>) is in RespKv.
+        Task Stored(string path) => Eventually.True(() => srv.Keys(pattern: $"{instance}__MSOCV_*{path}*").Any(), TimeSpan.FromSeconds(10), $"{path} stored");
+
         Assert.Equal("A computed #1", await clientA.GetStringAsync("/products"));
+        await Stored("PRODUCTS");
         Assert.Equal("A computed #1", await clientA.GetStringAsync("/products")); // cached
         // Host B never ran the endpoint: its response comes from RespKv, where host A stored it.
         Assert.Equal("A computed #1", await clientB.GetStringAsync("/products"));
         Assert.Equal(0, computedB);
         Assert.Equal("B orders #1", await clientB.GetStringAsync("/orders"));
+        await Stored("ORDERS");
         Assert.Equal("B orders #1", await clientA.GetStringAsync("/orders"));
         Assert.Equal(1, computedA);
-        using ConnectionMultiplexer mux = server.Connect();
-        IServer srv = mux.GetServer("127.0.0.1", server.Port);
-        Assert.NotEmpty(srv.Keys(pattern: instance + "*"));
 
-        // Evicting the tag "products" (through host B's store) removes that response for both hosts, not the orders.
+        // Evicting the tag "products" (through host B's store) removes that entry from RespKv, for both hosts; not the orders.
         IOutputCacheStore store = hostB.Services.GetRequiredService<IOutputCacheStore>();
         await store.EvictByTagAsync("products", CancellationToken.None);
+        Assert.Empty(srv.Keys(pattern: $"{instance}__MSOCV_*PRODUCTS*"));
+        Assert.Single(srv.Keys(pattern: $"{instance}__MSOCV_*ORDERS*"));
         Assert.Equal("A computed #2", await clientA.GetStringAsync("/products"));
+        await Stored("PRODUCTS");
         Assert.Equal("A computed #2", await clientB.GetStringAsync("/products"));
         Assert.Equal("B orders #1", await clientA.GetStringAsync("/orders"));
         Assert.Equal(2, computedA);
