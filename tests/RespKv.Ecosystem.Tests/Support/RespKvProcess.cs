@@ -34,9 +34,16 @@ public sealed partial class RespKvProcess : IDisposable
     }
 
     /// <summary>Starts the executable with <c>--port 0 --appendonly no</c> and <paramref name="args"/>; returns once it accepts connections.</summary>
-    public static RespKvProcess Start(params string[] args)
+    public static RespKvProcess Start(params string[] args) => Start(Environment.GetEnvironmentVariable("RESPKV_ECO_REFERENCE"), args);
+
+    /// <summary>redis-server on PATH (the reference, 7.0.15 here), or null when it is not installed.</summary>
+    public static string? ReferenceRedisServer { get; } =
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Where(d => d.Length > 0)
+            .Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+
+    /// <summary>Starts <paramref name="reference"/> (a redis-server binary) when given, else the respkv-server executable.</summary>
+    public static RespKvProcess Start(string? reference, params string[] args)
     {
-        string? reference = Environment.GetEnvironmentVariable("RESPKV_ECO_REFERENCE");
         string dll = Path.Combine(AppContext.BaseDirectory, "respkv-server.dll");
         if (reference == null && !File.Exists(dll)) throw new FileNotFoundException("respkv-server.dll is not next to the tests", dll);
         var info = new ProcessStartInfo(reference ?? DotnetHost())
