@@ -62,18 +62,23 @@ public sealed class DistributedCacheTests(RespKvFixture server) : IClassFixture<
     {
         await using ServiceProvider app = Services("dc:sliding:");
         IDistributedCache cache = app.GetRequiredService<IDistributedCache>();
-        var options = new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(1500) };
-        await cache.SetStringAsync("k", "v", options);
-        // Read or refresh every 700 ms for 3.5 s: more than twice the window, yet the entry stays.
-        for (int i = 0; i < 5; i++)
+        var window = TimeSpan.FromSeconds(3);
+        await cache.SetStringAsync("k", "v", new DistributedCacheEntryOptions { SlidingExpiration = window });
+        // Read or refresh about every second for 6 s, twice the window: the entry stays, each access sliding it on.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan lastTouch = TimeSpan.Zero;
+        for (int i = 0; i < 6; i++)
         {
-            await Task.Delay(700);
+            await Task.Delay(1000);
+            TimeSpan now = clock.Elapsed;
+            Assert.True(now - lastTouch < window, $"the test itself was delayed {now - lastTouch} between accesses");
             if (i % 2 == 0) Assert.Equal("v", await cache.GetStringAsync("k"));
             else await cache.RefreshAsync("k");
+            lastTouch = now;
         }
         Assert.Equal("v", await cache.GetStringAsync("k"));
         // Untouched for longer than the window: gone.
-        await Task.Delay(2000);
+        await Task.Delay(window + TimeSpan.FromSeconds(1));
         Assert.Null(await cache.GetStringAsync("k"));
     }
 
@@ -82,20 +87,23 @@ public sealed class DistributedCacheTests(RespKvFixture server) : IClassFixture<
     {
         await using ServiceProvider app = Services("dc:absolute:");
         IDistributedCache cache = app.GetRequiredService<IDistributedCache>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await cache.SetStringAsync("k", "v", new DistributedCacheEntryOptions
         {
-            AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(2000),
-            SlidingExpiration = TimeSpan.FromMilliseconds(1000),
+            AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(3),
+            SlidingExpiration = TimeSpan.FromSeconds(2),
         });
-        await cache.SetStringAsync("plain", "p", new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddMilliseconds(1200) });
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 1700)
+        await cache.SetStringAsync("plain", "p", new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddSeconds(1.5) });
+        // Read every 300 ms for 2.4 s: each read slides the entry on, but never past its absolute limit.
+        while (clock.Elapsed < TimeSpan.FromSeconds(2.4))
         {
-            Assert.Equal("v", await cache.GetStringAsync("k")); // each read slides, but never past the absolute limit
+            Assert.Equal("v", await cache.GetStringAsync("k"));
             await Task.Delay(300);
         }
-        Assert.Null(await cache.GetStringAsync("plain"));
-        await Task.Delay(800);
+        Assert.Null(await cache.GetStringAsync("plain")); // past its absolute time
+        TimeSpan rest = TimeSpan.FromSeconds(3.5) - clock.Elapsed;
+        if (rest > TimeSpan.Zero) await Task.Delay(rest);
+        // Read 2.4 s in, with a 2 s sliding window, it would live to 4.4 s; its absolute limit ended it at 3 s.
         Assert.Null(await cache.GetStringAsync("k"));
     }
 
