@@ -89,7 +89,8 @@ public sealed class HangfireTests(RespKvFixture server) : IClassFixture<RespKvFi
         var recurringFrom = DateTime.UtcNow;
 
         await Eventually.True(() => Enumerable.Range(0, 40).All(i => HangfireJobs.Runs.ContainsKey($"{run}:now:{i}")), TimeSpan.FromSeconds(30), "every enqueued job ran");
-        Assert.All(enqueued, id => Assert.Equal(SucceededState.StateName, State(storageB, id)));
+        // A job's state moves to Succeeded once its method has returned.
+        await Eventually.True(() => enqueued.All(id => State(storageB, id) == SucceededState.StateName), TimeSpan.FromSeconds(10), "every enqueued job Succeeded");
         await Eventually.True(() => HangfireJobs.Runs.ContainsKey($"{run}:delayed"), TimeSpan.FromSeconds(20), "the delayed job ran");
         // Hangfire keeps a schedule as whole Unix seconds (its sorted-set score), so a job may start up to 1 s before its time.
         Assert.True(HangfireJobs.FirstRun[$"{run}:delayed"] - delayedAt >= TimeSpan.FromSeconds(1), "the delayed job ran before its time");
