@@ -28,10 +28,14 @@ public sealed class HandshakeTests
     [RedisServerFact]
     public void Resp3HandshakeRepliesAreRedis70s() => Compare(resp3: true);
 
-    private static void Compare(bool resp3)
+    /// <summary>With <c>allowAdmin=true</c> (what operators' tools set), whatever more it asks gets Redis 7.0's replies too.</summary>
+    [RedisServerFact]
+    public void AdminHandshakeRepliesAreRedis70s() => Compare(resp3: true, admin: true);
+
+    private static void Compare(bool resp3, bool admin = false)
     {
-        SortedDictionary<string, string> redis = Handshake(RespKvProcess.ReferenceRedisServer, resp3);
-        SortedDictionary<string, string> respkv = Handshake(null, resp3);
+        SortedDictionary<string, string> redis = Handshake(RespKvProcess.ReferenceRedisServer, resp3, admin);
+        SortedDictionary<string, string> respkv = Handshake(null, resp3, admin);
         // CLIENT SETINFO is Redis 7.2's: 7.0.15 answers "unknown subcommand", RespKv accepts it (a deliberate difference, see
         // conformance/skip.txt); the client ignores the reply either way.
         foreach (string setinfo in redis.Keys.Where(k => k.StartsWith("CLIENT SETINFO ", StringComparison.Ordinal)).ToList())
@@ -44,6 +48,10 @@ public sealed class HandshakeTests
         Assert.Contains(redis.Keys, k => k.StartsWith("HELLO ", StringComparison.Ordinal));
         Assert.Contains("INFO server", redis.Keys);
         Assert.Contains("CLUSTER NODES", redis.Keys);
+        Assert.Contains("CONFIG GET databases", redis.Keys);
+        Assert.Contains("ECHO <payload>", redis.Keys);
+        Assert.Contains("SUBSCRIBE __Booksleeve_MasterChanged", redis.Keys);
+        Assert.Contains("PING", redis.Keys);
         List<string> expected = Lines(redis), actual = Lines(respkv);
         Assert.True(expected.SequenceEqual(actual),
             "redis-server only:\n" + string.Join('\n', expected.Except(actual)) + "\nRespKv only:\n" + string.Join('\n', actual.Except(expected)));
@@ -52,11 +60,12 @@ public sealed class HandshakeTests
     private static List<string> Lines(SortedDictionary<string, string> replies) => replies.Select(kv => $"{kv.Key} => {kv.Value}").ToList();
 
     /// <summary>Connects through a recording proxy to a fresh server, pings, disconnects; returns each command's normalized reply.</summary>
-    private static SortedDictionary<string, string> Handshake(string? reference, bool resp3)
+    private static SortedDictionary<string, string> Handshake(string? reference, bool resp3, bool admin)
     {
         using RespKvProcess server = RespKvProcess.Start(reference);
         using var proxy = new RecordingProxy(server.Port);
-        string configuration = $"127.0.0.1:{proxy.Port},protocol={(resp3 ? "resp3" : "resp2")},abortConnect=false,connectTimeout=15000,syncTimeout=15000";
+        string configuration = $"127.0.0.1:{proxy.Port},protocol={(resp3 ? "resp3" : "resp2")},abortConnect=false,connectTimeout=15000,syncTimeout=15000"
+            + (admin ? ",allowAdmin=true" : "");
         using (ConnectionMultiplexer mux = ConnectionMultiplexer.Connect(configuration))
         {
             Assert.True(mux.IsConnected);
