@@ -118,6 +118,8 @@ public sealed class HangfireTests(RespKvFixture server) : IClassFixture<RespKvFi
         List<long> occurrences = HangfireJobs.Occurrences[$"{run}:recurring"].Order().ToList();
         Assert.InRange(occurrences.Count, 2, (int)(window / 2) + 2);
         Assert.Equal(occurrences.Distinct(), occurrences); // no occurrence twice
-        Assert.All(occurrences, t => Assert.Equal(0, t % 2)); // each on the schedule (even seconds)
+        // Each on the schedule (even seconds) — but the first: in its default (relaxed) misfire mode Hangfire may run a new
+        // recurring job's first occurrence at the moment it finds it due, which it records as that occurrence's time.
+        Assert.All(occurrences.Skip(1), t => Assert.Equal(0, t % 2));
     }
 }
