@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using RespKv.Commands;
+using RespKv.Configuration;
 using RespKv.Execution;
 using RespKv.Storage;
 
@@ -119,20 +120,46 @@ public static class InfoBuilder
     {
         long uptimeSeconds = (long)server.Uptime.Elapsed.TotalSeconds;
         long nowMicroseconds = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        // Redis 7.0's fields in its order (clients and exporters read them by name), plus respkv_version. Fields of how Redis was
+        // built say what RespKv is: no git build (sha1 00000000, as an unversioned Redis build prints), not built by GCC (0.0.0, as
+        // Redis prints then), the event loop of .NET's sockets (epoll on Linux, kqueue on macOS and BSD).
         text.Field("redis_version", RespServer.RedisCompatibleVersion)
             .Field("respkv_version", RespServer.Version)
+            .Field("redis_git_sha1", "00000000")
+            .Field("redis_git_dirty", 0)
+            .Field("redis_build_id", BuildId)
             .Field("redis_mode", "standalone")
             .Field("os", OsName)
             .Field("arch_bits", IntPtr.Size * 8)
+            .Field("monotonic_clock", "POSIX clock_gettime")
+            .Field("multiplexing_api", MultiplexingApi)
+            .Field("atomicvar_api", "c11-builtin")
+            .Field("gcc_version", "0.0.0")
             .Field("process_id", Environment.ProcessId)
+            .Field("process_supervised", "no")
             .Field("run_id", server.RunId)
             .Field("tcp_port", server.BoundPort)
             .Field("server_time_usec", nowMicroseconds)
             .Field("uptime_in_seconds", uptimeSeconds)
             .Field("uptime_in_days", uptimeSeconds / 86400)
+            .Field("hz", Setting(server, "hz"))
+            .Field("configured_hz", Setting(server, "hz"))
+            .Field("lru_clock", nowMicroseconds / 1_000_000 & ((1 << 24) - 1)) // Redis's LRU clock: Unix seconds, 24 bits
             .Field("executable", Environment.ProcessPath ?? "")
-            .Field("config_file", server.Options.ConfigFile);
+            .Field("config_file", server.Options.ConfigFile)
+            .Field("io_threads_active", 0);
     }
+
+    /// <summary>A stored setting's value as CONFIG GET prints it (e.g. <c>hz</c>, <c>repl-backlog-size</c>).</summary>
+    private static string Setting(RespServer server, string name) => ConfigParameters.Find(name)!.Get(server.Options);
+
+    /// <summary><c>redis_build_id</c>: 16 hex digits derived from RespKv's version, stable across runs of one build.</summary>
+    private static readonly string BuildId =
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.ASCII.GetBytes("respkv-" + RespServer.Version)))[..16];
+
+    /// <summary><c>multiplexing_api</c>: the readiness API under .NET's sockets on this system, named as Redis names its own.</summary>
+    private static string MultiplexingApi =>
+        OperatingSystem.IsLinux() ? "epoll" : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? "kqueue" : "select";
 
     private static void AppendClients(StringBuilder text, RespServer server) =>
         text.Field("connected_clients", server.Clients.Count)
@@ -269,7 +296,10 @@ public static class InfoBuilder
             .Field("master_replid2", new string('0', 40))
             .Field("master_repl_offset", 0)
             .Field("second_repl_offset", -1)
-            .Field("repl_backlog_active", 0);
+            .Field("repl_backlog_active", 0)
+            .Field("repl_backlog_size", Setting(server, "repl-backlog-size"))
+            .Field("repl_backlog_first_byte_offset", 0)
+            .Field("repl_backlog_histlen", 0);
 
     /// <summary>Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage).</summary>
     private static void AppendCpu(StringBuilder text)
