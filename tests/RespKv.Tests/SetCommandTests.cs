@@ -470,16 +470,23 @@ public sealed class SetCommandTests(ServerFixture server) : IClassFixture<Server
             session.ProcessReceived(pairs);
             session.Writer.Commit();
             output.ResetWrittenCount();
-            long start = GC.GetAllocatedBytesForCurrentThread();
-            session.ProcessReceived(pairs);
-            session.Writer.Commit();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - start;
+            // The least of three rounds, as Allocations.PerCommand takes: a one-time runtime allocation on this thread (the
+            // JIT tiering a method up mid-round on a loaded machine) is not a per-command cost.
+            long allocated = long.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                long start = GC.GetAllocatedBytesForCurrentThread();
+                session.ProcessReceived(pairs);
+                session.Writer.Commit();
+                allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - start);
+                output.ResetWrittenCount();
+            }
             if (!withLog) Assert.True(allocated == 0, $"SREM/SADD of {key} allocated {allocated} bytes for 1,000 commands");
             // With a log, every toggle is recorded (the recording log itself allocates) and nothing before them was: the
             // reads and no-op writes above changed nothing.
-            else Assert.Equal(2 * 1000, log.Units.Count(u => u.Commands.Single() == $"db0 SREM {key} {member}" || u.Commands.Single() == $"db0 SADD {key} {member}"));
+            else Assert.Equal(4 * 1000, log.Units.Count(u => u.Commands.Single() == $"db0 SREM {key} {member}" || u.Commands.Single() == $"db0 SADD {key} {member}"));
         }
-        Assert.Equal(withLog ? 3 + 3 * 2 * 1000 : 0, log.Units.Count);
+        Assert.Equal(withLog ? 3 + 3 * 4 * 1000 : 0, log.Units.Count);
         Assert.Equal(withLog ? 3 : 0, logged);
     }
 
