@@ -25,6 +25,9 @@ public sealed class RespServer
     {
         Options = options;
         Commands = commands ?? CommandFamilies.Table;
+        if (options.RenamedCommands.Count > 0)
+            Commands = CommandTable.WithRenames(Commands, options.RenamedCommands, out string? renameError)
+                ?? throw new ArgumentException(renameError, nameof(options));
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
@@ -48,6 +51,7 @@ public sealed class RespServer
         SlowLog = new SlowLog(options);
         Latency = new LatencyMonitor(options);
         LatencyHistograms = new LatencyHistograms(Commands);
+        Acl = new Security.AccessControl(this);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
@@ -63,6 +67,9 @@ public sealed class RespServer
 
     /// <summary>The command table.</summary>
     public CommandTable Commands { get; }
+
+    /// <summary>Users, permission checks, the ACL LOG and the ACL file.</summary>
+    public Security.AccessControl Acl { get; }
 
     /// <summary>Connected clients.</summary>
     public ClientRegistry Clients { get; } = new();
