@@ -34,7 +34,11 @@ public sealed class AccessControl
 
     private CommandTable Table => _server.Commands.Original;
 
-    private bool PubsubAll => _server.Options.AclPubsubDefaultAll;
+    private bool ReadPubsubAll() => _server.Options.AclPubsubDefaultAll;
+
+    private Func<bool> PubsubAll => _pubsubAll ??= ReadPubsubAll;
+
+    private Func<bool>? _pubsubAll;
 
     /// <summary>The <c>default</c> user (new connections start as it).</summary>
     public AclUser Default { get; private set; }
@@ -398,7 +402,7 @@ public sealed class AccessControl
         if (already.Any(u => u[0] == argv[1])) return $"Error in user declaration '{argv[1]}': {ErrorText(AclError.Duplicate)}";
         List<string>? rules = MergeSelectors(argv.Skip(2).ToList(), out int invalid);
         if (rules == null) return $"Error in user declaration '{argv[invalid]}': {ErrorText(AclError.Syntax)}";
-        var fake = new AclRules(RespKv.Server.CommandFamilies.Table, pubsubAll: false);
+        var fake = new AclRules(RespKv.Server.CommandFamilies.Table, static () => false);
         for (int j = 0; j < rules.Count; j++)
             if (fake.Apply(rules[j]) is { } error and not AclError.UnknownCommand)
                 return $"Error in user declaration '{argv[j]}': {ErrorText(error)}";

@@ -13,14 +13,17 @@ namespace RespKv.Security;
 public sealed class AclRules
 {
     private readonly CommandTable _table;
-    private readonly bool _pubsubAll;
+    private readonly Func<bool> _pubsubAll;
 
-    /// <summary>A new user's rules (Redis's <c>ACLCreateUser</c>): off, no password, a root selector with nothing allowed.</summary>
-    internal AclRules(CommandTable table, bool pubsubAll)
+    /// <summary>
+    /// A new user's rules (Redis's <c>ACLCreateUser</c>): off, no password, a root selector with nothing allowed;
+    /// <paramref name="pubsubAll"/> reads <c>acl-pubsub-default</c> when a selector is created or <c>reset</c> runs.
+    /// </summary>
+    internal AclRules(CommandTable table, Func<bool> pubsubAll)
     {
         _table = table;
         _pubsubAll = pubsubAll;
-        Selectors.Add(new AclSelector(table, root: true, allChannels: pubsubAll));
+        Selectors.Add(new AclSelector(table, root: true, allChannels: pubsubAll()));
     }
 
     /// <summary><c>on</c>: the user may authenticate.</summary>
@@ -135,7 +138,7 @@ public sealed class AclRules
         }
         else if (op[0] == '(' && op[^1] == ')')
         {
-            var selector = new AclSelector(_table, root: false, allChannels: _pubsubAll);
+            var selector = new AclSelector(_table, root: false, allChannels: _pubsubAll());
             List<string>? rules = Protocol.SdsText.SplitArgs(op[1..^1]);
             if (rules == null) return AclError.Syntax;
             foreach (string rule in rules)
@@ -149,7 +152,7 @@ public sealed class AclRules
             Passwords = [];
             Root.Apply("resetkeys");
             Root.Apply("resetchannels");
-            if (_pubsubAll) Root.Apply("allchannels");
+            if (_pubsubAll()) Root.Apply("allchannels");
             Enabled = false;
             Sanitize = "sanitize-payload";
             Selectors.RemoveRange(1, Selectors.Count - 1);
