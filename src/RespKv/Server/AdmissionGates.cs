@@ -21,7 +21,7 @@ public abstract class AdmissionGate
 
 /// <summary>
 /// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
-/// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
+/// protected commands (DEBUG) → authentication → ACL permissions (NOPERM) → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
 /// (MISCONF) → RESP2 subscribed mode → loading → busy script →
 /// MULTI queueing. Later gates go in at their Redis position: cluster redirections
 /// (<c>-MOVED</c>) after authentication.
