@@ -28,6 +28,8 @@ public sealed class RespServer
         if (options.RenamedCommands.Count > 0)
             Commands = CommandTable.WithRenames(Commands, options.RenamedCommands, out string? renameError)
                 ?? throw new ArgumentException(renameError, nameof(options));
+        // Before anything can create a client: every session starts as the default user.
+        Acl = new Security.AccessControl(this);
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
@@ -51,7 +53,6 @@ public sealed class RespServer
         SlowLog = new SlowLog(options);
         Latency = new LatencyMonitor(options);
         LatencyHistograms = new LatencyHistograms(Commands);
-        Acl = new Security.AccessControl(this);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
