@@ -280,4 +280,21 @@ public sealed class AclTests : IDisposable
         for (int i = 0; i < 100; i++) AccessControl.Check(user, get, new CommandArgs(buffer, slices), out _);
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
+
+    [Fact]
+    public async Task RedisCliLogsInAsAUserAndIsRefusedOutsideItsKeys()
+    {
+        if (RedisCli.Path == null) return; // redis-cli is installed wherever the suite runs in CI (the Dockerfile's test stage)
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.RequirePass = "adminpw");
+        Assert.Null(host.Server.Acl.SetUser("app", ["on", ">apppw", "~app:*", "&*", "+@all"]));
+        // redis-cli --user/--pass sends AUTH app apppw, as every current client library configured with a user.
+        var (code, output, _) = RedisCli.Run(host.Port, null, 15_000, "--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "v");
+        Assert.Equal(0, code);
+        Assert.Equal("OK", output.Trim());
+        (_, output, _) = RedisCli.Run(host.Port, null, 15_000, "--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "other", "v");
+        Assert.Equal("NOPERM this user has no permissions to access one of the keys used as arguments", output.Trim());
+        (_, output, _) = RedisCli.Run(host.Port, null, 15_000, "--user", "app", "--pass", "wrong", "--no-auth-warning", "PING");
+        // The failed AUTH is reported on stderr; the command then meets the unauthenticated connection.
+        Assert.Equal("NOAUTH Authentication required.", output.Trim());
+    }
 }
