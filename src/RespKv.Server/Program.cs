@@ -45,6 +45,12 @@ try
         log.Warning("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
+    catch (RespKv.Security.AclStartupException e)
+    {
+        // Redis exits when the configured users or the ACL file cannot be loaded (ACLLoadUsersAtStartup).
+        log.Error("{Reason}", e.Message);
+        return 1;
+    }
     catch (RespKv.Persistence.AofLoadException e)
     {
         // Never serve partial data: a corrupt, truncated (aof-load-truncated no) or unsupported AOF stops start-up.

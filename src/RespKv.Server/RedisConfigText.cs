@@ -29,9 +29,9 @@ public static class RedisConfigText
     /// directive overrides an earlier one). Returns null on success, or redis-server's fatal message:
     /// <c>Reading the configuration file, at line N\n&gt;&gt;&gt; 'line'\nreason</c> (without the banner line).
     /// Besides settings, it reads <c>include path</c> (a file, or a glob whose matches are read in order; an included
-    /// file's error names its own line), and refuses the directives RespKv cannot honour: <c>rename-command</c> (its
-    /// command table is fixed), <c>user</c> (only the default user exists), <c>loadmodule</c> and module settings (no
-    /// modules), <c>sentinel</c> (no Sentinel mode).
+    /// file's error names its own line), <c>rename-command old new</c> and <c>user name rules…</c> (ACL users, loaded at
+    /// start-up), and refuses the directives RespKv cannot honour: <c>loadmodule</c> and module settings (no modules),
+    /// <c>sentinel</c> (no Sentinel mode).
     /// </summary>
     public static string? Apply(ServerOptions options, string config) => Apply(options, config, new LoadState());
 
@@ -102,12 +102,15 @@ public static class RedisConfigText
                 included = true;
                 return Include(options, argv[1], state);
             case "rename-command" when argv.Count == 3:
-                // Redis answers this one for a command it does not have; RespKv's command table cannot be renamed.
-                return RespKv.Server.CommandFamilies.Table.Lookup(argv[1]) == null
-                    ? "No such command in rename-command"
-                    : "rename-command is not supported by RespKv (its command table is fixed): remove the line, or use ACLs in Redis";
+                // Redis's loader: the command must exist under its current name; an empty new name removes it.
+                return RenameCommand(options, argv[1], argv[2]);
             case "user" when argv.Count >= 2:
-                return "user directives are not supported by RespKv (it has only the default user; set requirepass)";
+            {
+                // Redis's ACLAppendUserForLoading: checked now, loaded when the server starts.
+                string? error = Security.AccessControl.ValidateConfigUser(argv, options.ConfigUsers, out string[] user);
+                if (error == null) options.ConfigUsers.Add(user);
+                return error;
+            }
             case "loadmodule" when argv.Count >= 2:
                 return "loadmodule is not supported by RespKv (it has no module API)";
             case "sentinel":
@@ -116,6 +119,19 @@ public static class RedisConfigText
         if (name.Contains('.'))
             return argv.Count < 2 ? "Module config specified without value" : "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting";
         return "Bad directive or wrong number of arguments";
+    }
+
+    /// <summary>
+    /// <c>rename-command old new</c> (config.c): <c>No such command in rename-command</c> when no command is called
+    /// <paramref name="from"/> after the renames so far; <c>Target command name already exists</c> when <paramref name="to"/>
+    /// is taken. The renames are applied to the served table when the server starts (<see cref="CommandTable.WithRenames"/>).
+    /// </summary>
+    private static string? RenameCommand(ServerOptions options, string from, string to)
+    {
+        var renames = new List<(string, string)>(options.RenamedCommands) { (from, to) };
+        if (CommandTable.WithRenames(RespKv.Server.CommandFamilies.Table, renames, out string? error) == null) return error;
+        options.RenamedCommands.Add((from, to));
+        return null;
     }
 
     /// <summary>

@@ -261,8 +261,17 @@ public sealed class ConfigParameterTests : IDisposable
         Assert.Equal("Reading the configuration file, at line 2\n>>> 'port x'\nargument couldn't be parsed into an integer",
             RedisConfigText.Apply(new ServerOptions(), $"# first\ninclude {included}\n"));
         Assert.EndsWith("\nNo such command in rename-command", RedisConfigText.Apply(new ServerOptions(), "rename-command nosuch x"));
-        Assert.EndsWith("\nrename-command is not supported by RespKv (its command table is fixed): remove the line, or use ACLs in Redis",
-            RedisConfigText.Apply(new ServerOptions(), "rename-command FLUSHALL \"\""));
+        var renamed = new ServerOptions();
+        Assert.Null(RedisConfigText.Apply(renamed, "rename-command FLUSHALL \"\"\nrename-command get fetch"));
+        Assert.Equal([("FLUSHALL", ""), ("get", "fetch")], renamed.RenamedCommands);
+        Assert.EndsWith("\nNo such command in rename-command", RedisConfigText.Apply(renamed, "rename-command get x"));
+        Assert.EndsWith("\nTarget command name already exists", RedisConfigText.Apply(new ServerOptions(), "rename-command get set"));
+        var users = new ServerOptions();
+        Assert.Null(RedisConfigText.Apply(users, "user alice on >pw ~k* +get\nuser bob (+set ~x*)"));
+        Assert.Equal([["alice", "on", ">pw", "~k*", "+get"], ["bob", "(+set ~x*)"]], users.ConfigUsers);
+        Assert.EndsWith("\nError in user declaration 'alice': Duplicate user found. A user can only be defined once in config files",
+            RedisConfigText.Apply(users, "user alice on"));
+        Assert.EndsWith("\nError in user declaration 'user': Syntax error", RedisConfigText.Apply(new ServerOptions(), "user carol bogus"));
         Assert.EndsWith("\nsentinel directive while not in sentinel mode", RedisConfigText.Apply(new ServerOptions(), "sentinel monitor x"));
         Assert.EndsWith("\nModule config specified without value", RedisConfigText.Apply(new ServerOptions(), "mod.x"));
         Assert.EndsWith("\nBad directive or wrong number of arguments", RedisConfigText.Apply(new ServerOptions(), "list-max-ziplist-entries 1 2"));

@@ -87,9 +87,20 @@ public static class SortCommands
             {
                 byIndex = ++j;
                 if (args[j].IndexOf((byte)'*') < 0) dontSort = true;
+                else if (!context.HasFullKeyReadAccess(args))
+                {
+                    // Redis 7.0's sortCommandGeneric: a BY pattern reads keys the ACL cannot check one by one.
+                    w.WriteError("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                    return;
+                }
             }
             else if (args.Is(j, "GET"u8) && left >= 1)
             {
+                if (!context.HasFullKeyReadAccess(args))
+                {
+                    w.WriteError("ERR GET option of SORT denied due to insufficient ACL permissions.");
+                    return;
+                }
                 getPatterns[gets++] = ++j;
             }
             else

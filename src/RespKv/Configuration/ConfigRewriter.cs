@@ -34,7 +34,13 @@ public static class ConfigRewriter
     /// Rewrites <see cref="ServerOptions.ConfigFile"/> from <paramref name="options"/>. Returns null on success,
     /// or the reason it failed (the caller logs it; Redis answers <c>-ERR Rewriting config file: reason</c>).
     /// </summary>
-    public static string? RewriteFile(ServerOptions options)
+    /// <param name="options">The settings.</param>
+    /// <param name="users">
+    /// The <c>user name rules</c> lines of every ACL user (Redis's <c>rewriteConfigUserOption</c>): they replace the file's
+    /// <c>user</c> lines and are appended after the settings; empty when an <c>aclfile</c> holds the users (the file's
+    /// <c>user</c> lines are then removed).
+    /// </param>
+    public static string? RewriteFile(ServerOptions options, IReadOnlyList<string>? users = null)
     {
         string path = options.ConfigFile;
         string old;
@@ -46,7 +52,7 @@ public static class ConfigRewriter
         {
             return SystemErrors.Describe(e, path);
         }
-        string content = Rewrite(old, options);
+        string content = Rewrite(old, options, users);
         string directory = Path.GetDirectoryName(path) ?? ".";
         string temp = Path.Combine(directory, $"tmp-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}.conf");
         try
@@ -75,7 +81,7 @@ public static class ConfigRewriter
     }
 
     /// <summary>The new text of a config file whose current text is <paramref name="old"/>, for the settings in <paramref name="options"/>.</summary>
-    public static string Rewrite(string old, ServerOptions options)
+    public static string Rewrite(string old, ServerOptions options, IReadOnlyList<string>? users = null)
     {
         var lines = new List<string>();
         var optionLines = new Dictionary<string, Queue<int>>(StringComparer.Ordinal);
@@ -94,6 +100,13 @@ public static class ConfigRewriter
             }
             List<string>? argv = SdsText.SplitArgs(line);
             ConfigParameter? parameter = argv is { Count: > 0 } ? ConfigParameters.Find(argv[0]) : null;
+            if (parameter == null && argv is { Count: > 0 } && argv[0].Equals("user", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!optionLines.TryGetValue("user", out Queue<int>? userAt)) optionLines["user"] = userAt = new Queue<int>();
+                userAt.Enqueue(lines.Count);
+                lines.Add(line);
+                continue;
+            }
             if (parameter == null)
             {
                 // Directives that are not settings (include, rename-command, …) stay as they are.
@@ -127,6 +140,23 @@ public static class ConfigRewriter
             if (optionLines.TryGetValue(parameter.Name, out Queue<int>? orphans))
                 while (orphans.Count > 0) lines[orphans.Dequeue()] = "";
         }
+
+        // Redis's rewriteConfigUserOption, after every setting: each user's line, forced; the file's other user lines go.
+        foreach (string user in users ?? [])
+        {
+            if (optionLines.TryGetValue("user", out Queue<int>? at) && at.Count > 0) lines[at.Dequeue()] = user;
+            else
+            {
+                if (!hasTail)
+                {
+                    lines.Add(Signature);
+                    hasTail = true;
+                }
+                lines.Add(user);
+            }
+        }
+        if (optionLines.TryGetValue("user", out Queue<int>? userOrphans))
+            while (userOrphans.Count > 0) lines[userOrphans.Dequeue()] = "";
 
         var text = new StringBuilder();
         bool wasEmpty = false;

@@ -24,7 +24,45 @@ public sealed class ServerOptions
     /// <c>AUTH</c> (or <c>HELLO … AUTH default pass</c>) before any command but AUTH, HELLO, QUIT and
     /// RESET; CONFIG GET prints it, as Redis does, but it is never logged.
     /// </summary>
-    public string RequirePass { get; set; } = "";
+    public string RequirePass
+    {
+        get => _requirePass;
+        set
+        {
+            _requirePass = value;
+            RequirePassChanged?.Invoke(value);
+        }
+    }
+
+    private string _requirePass = "";
+
+    /// <summary>
+    /// Called when <see cref="RequirePass"/> is set (CONFIG SET requirepass): the server's ACL sets the <c>default</c>
+    /// user's password from it, as Redis's <c>ACLUpdateDefaultUserPassword</c> (empty = <c>nopass</c>).
+    /// </summary>
+    public Action<string>? RequirePassChanged { get; set; }
+
+    /// <summary><c>aclfile</c>: the ACL file ACL LOAD and ACL SAVE read and write (empty = none; start-up only).</summary>
+    public string AclFile { get; set; } = "";
+
+    /// <summary><c>acl-pubsub-default</c>: true for <c>allchannels</c>, false for <c>resetchannels</c> (Redis 7.0's default): the channels a new user or <c>reset</c> starts with.</summary>
+    public bool AclPubsubDefaultAll { get; set; }
+
+    /// <summary><c>acllog-max-len</c>: entries ACL LOG keeps (default 128).</summary>
+    public long AclLogMaxLen { get; set; } = 128;
+
+    /// <summary>
+    /// The <c>user name rule…</c> directives read from config files, in order (each: the name, then its rules, selectors
+    /// merged), loaded into the ACL when the server starts (Redis's <c>UsersToLoad</c>).
+    /// </summary>
+    public List<string[]> ConfigUsers { get; } = [];
+
+    /// <summary>
+    /// The <c>rename-command old new</c> directives read from config files, in order: the command table is served with
+    /// each command under its new name (empty = removed), as Redis's <c>server.commands</c>; ACL rules still name commands
+    /// by their original names.
+    /// </summary>
+    public List<(string From, string To)> RenamedCommands { get; } = [];
 
     /// <summary>
     /// Protected mode (<c>protected-mode</c>, default yes): while no password is set, connections from

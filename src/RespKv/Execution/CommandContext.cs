@@ -72,6 +72,13 @@ public abstract class CommandContext
     /// </summary>
     public virtual void WriteHeldNotifications() { }
 
+    /// <summary>
+    /// Redis's <c>ACLUserCheckCmdWithUnrestrictedKeyAccess(c->user, cmd, argv, argc, CMD_KEY_ACCESS)</c>: true when the
+    /// client's user may run the current command with read access to every key (SORT's BY and GET patterns read keys
+    /// the arguments do not name). True where no user applies.
+    /// </summary>
+    public virtual bool HasFullKeyReadAccess(in CommandArgs args) => true;
+
     /// <summary>True while <c>notify-keyspace-events</c> has class <c>m</c> (key-miss events).</summary>
     public bool NotifiesKeyMiss => (Options.NotifyKeyspaceEventFlags & KeyMissClass) != 0;
 

@@ -234,6 +234,14 @@ public class CommandInfo
     /// </summary>
     public string[] AclCategories => Metadata?.AclCategories ?? (_derivedAclCategories ??= DeriveAclCategories());
 
+    private int _aclCategoryBits = -1;
+
+    /// <summary>
+    /// <see cref="AclCategories"/> as bits in Redis's category order (<see cref="Security.AclCategories.Names"/>): what
+    /// <c>+@category</c> rules and ACL CAT select by. Computed once.
+    /// </summary>
+    public int AclCategoryBits => _aclCategoryBits >= 0 ? _aclCategoryBits : (_aclCategoryBits = Security.AclCategories.BitsOf(AclCategories));
+
     /// <summary>The COMMAND DOCS document: <see cref="Metadata"/>'s, else this row's summary and group.</summary>
     public CommandDocs Docs => Metadata?.Docs ?? (_ownDocs ??= new CommandDocs { Summary = Summary, Group = Group });
 

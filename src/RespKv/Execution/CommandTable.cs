@@ -29,7 +29,49 @@ public sealed class CommandTable
                 foreach (CommandInfo sub in c.Subcommands) AddStatsRow(rows, sub);
         }
         StatsRows = rows.ToArray();
+        Original = this;
     }
+
+    /// <summary>
+    /// <paramref name="original"/> served under other names (config-file <c>rename-command old new</c>, Redis's
+    /// <c>server.commands</c> beside <c>server.orig_commands</c>): each renamed command is looked up by its new name only,
+    /// or not at all when the new name is empty. The rows, statistics indexes and metadata are the original's; ACL rules
+    /// and COMMAND still use the original names (<see cref="Original"/>). Returns null and an error as Redis words it:
+    /// <c>No such command in rename-command</c>, <c>Target command name already exists</c>.
+    /// </summary>
+    public static CommandTable? WithRenames(CommandTable original, IEnumerable<(string From, string To)> renames, out string? error)
+    {
+        error = null;
+        var names = new Dictionary<string, CommandInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach (CommandInfo c in original.All) names[c.Name] = c;
+        foreach ((string from, string to) in renames)
+        {
+            if (!names.Remove(from, out CommandInfo? command))
+            {
+                error = "No such command in rename-command";
+                return null;
+            }
+            if (to.Length == 0) continue;
+            if (!names.TryAdd(to, command))
+            {
+                error = "Target command name already exists";
+                return null;
+            }
+        }
+        return new CommandTable(original, names);
+    }
+
+    private CommandTable(CommandTable original, Dictionary<string, CommandInfo> names)
+    {
+        All = original.All;
+        StatsRows = original.StatsRows;
+        _subcommands = original._subcommands;
+        _commands = new CommandNameLookup(names);
+        Original = original;
+    }
+
+    /// <summary>The table under the commands' own names: itself, or the table a renamed one was made from (ACL rules name commands by it).</summary>
+    public CommandTable Original { get; }
 
     private static void AddStatsRow(List<CommandInfo> rows, CommandInfo row)
     {
@@ -65,6 +107,13 @@ public sealed class CommandTable
     {
         private readonly Dictionary<byte[], CommandInfo> _byName;
         private readonly Dictionary<byte[], CommandInfo>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+
+        public CommandNameLookup(Dictionary<string, CommandInfo> names)
+        {
+            _byName = new Dictionary<byte[], CommandInfo>(AsciiCaseInsensitiveComparer.Instance);
+            foreach (var (name, c) in names) _byName.Add(Encoding.UTF8.GetBytes(name), c);
+            _bySpan = _byName.GetAlternateLookup<ReadOnlySpan<byte>>();
+        }
 
         public CommandNameLookup(IEnumerable<CommandInfo> commands)
         {

@@ -45,4 +45,7 @@ public readonly ref struct CommandArgs
     /// <param name="index">Argument index.</param>
     /// <param name="upper">An upper-case ASCII token such as <c>"NX"u8</c>.</param>
     public bool Is(int index, ReadOnlySpan<byte> upper) => System.Text.Ascii.EqualsIgnoreCase(this[index], upper);
+
+    /// <summary>The arguments from <paramref name="start"/> on, as a command of their own (ACL DRYRUN's command).</summary>
+    public CommandArgs Slice(int start) => new(_buffer, _slices[start..]);
 }

@@ -744,7 +744,7 @@ public sealed unsafe partial class LuaEngine : IDisposable
         return true;
     }
 
-    /// <summary><c>redis.acl_check_cmd(cmd, ...)</c>: true for a known command (RespKv has no ACL users: the default user may run everything), else the error <c>Invalid command passed to redis.acl_check_cmd()</c>.</summary>
+    /// <summary><c>redis.acl_check_cmd(cmd, ...)</c>: whether the caller's ACL user may run the command with those arguments (a known command), else the error <c>Invalid command passed to redis.acl_check_cmd()</c>.</summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Known(IntPtr L)
     {
@@ -758,10 +758,11 @@ public sealed unsafe partial class LuaEngine : IDisposable
             else if (argc == 0) error = "Please specify at least one argument for this redis lib call";
             else if (!CopyArguments(L, run, argc)) error = "Lua redis lib command arguments must be strings or integers";
             else if (!IsKnown(run, argc)) error = "Invalid command passed to redis.acl_check_cmd()";
+            bool allowed = error == null && Allowed(run, argc);
             SetTop(L, 0);
             if (error == null)
             {
-                PushBoolean(L, 1);
+                PushBoolean(L, allowed ? 1 : 0);
                 return 1;
             }
             PushNil(L);
@@ -772,6 +773,17 @@ public sealed unsafe partial class LuaEngine : IDisposable
         {
             LeaveCallback(engine, running: ScriptRun.Current != null);
         }
+    }
+
+    /// <summary>Redis's <c>luaRedisAclCheckCmdPermissionsCommand</c>: the caller's user may run the command with these arguments.</summary>
+    private static bool Allowed(ScriptRun run, int argc)
+    {
+        CommandArgs args = run.Arguments(argc);
+        Security.AclUser user = run.Caller.User;
+        if (user.Rules.Unrestricted) return true;
+        Execution.CommandInfo? command = run.Lookup(args);
+        if (command == null || !command.AcceptsArgumentCount(args.Count)) return false;
+        return Security.AccessControl.Check(user, command, args, out _) == Security.AclDenial.None;
     }
 
     private static bool IsKnown(ScriptRun run, int argc)

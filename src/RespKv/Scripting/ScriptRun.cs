@@ -197,6 +197,16 @@ public sealed class ScriptRun
         if (command == null) return "ERR Unknown Redis command called from script";
         if (!command.AcceptsArgumentCount(args.Count) || command.Handler == null) return "ERR Wrong number of args calling Redis command from script";
         if ((command.Flags & CommandFlags.NoScript) != 0) return "ERR This Redis command is not allowed from script";
+        if (!Caller.User.Rules.Unrestricted && !Caller.ReplaysAof)
+        {
+            // Redis's scriptVerifyACL: checked with the calling client's user, logged with context "lua".
+            Security.AclDenial denial = Security.AccessControl.Check(Caller.User, command, args, out int position);
+            if (denial != Security.AclDenial.None)
+            {
+                AdmissionGates.LogDenial(Caller, denial, command, args, position, Security.AclLogContext.Lua);
+                return "ERR The user executing the script " + Security.AccessControl.DenialMessage(denial);
+            }
+        }
         if (ReadOnly && (command.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) return "ERR Write commands are not allowed from read-only scripts.";
         RespServer server = Caller.Server;
         if (command.IsWrite && !_wrote && server.WriteLog is { WriteError: { } diskError }) return "MISCONF Errors writing to the AOF file: " + diskError;

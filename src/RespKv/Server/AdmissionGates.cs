@@ -21,7 +21,7 @@ public abstract class AdmissionGate
 
 /// <summary>
 /// The admission pipeline: the gates every command passes, in order (Redis 7.0's <c>processCommand</c>):
-/// protected commands (DEBUG) → authentication → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
+/// protected commands (DEBUG) → authentication → ACL permissions (NOPERM) → MONITOR's keyspace ban → CLIENT PAUSE → maxmemory (OOM) → AOF write error
 /// (MISCONF) → RESP2 subscribed mode → loading → busy script →
 /// MULTI queueing. Later gates go in at their Redis position: cluster redirections
 /// (<c>-MOVED</c>) after authentication.
@@ -33,6 +33,7 @@ public static class AdmissionGates
     [
         new ProtectedCommandGate(),
         new AuthenticationGate(),
+        new AclGate(),
         new MonitorGate(),
         new PauseGate(),
         new OutOfMemoryGate(),
@@ -73,6 +74,33 @@ public static class AdmissionGates
             client.Executor.Reject(NoAuth, command);
             return false;
         }
+    }
+
+    /// <summary>
+    /// The client's ACL user must be allowed the command, its keys and its channels (Redis 7.0's <c>processCommand</c>
+    /// after authentication): else <c>-NOPERM this user has no permissions to run the 'cmd' command</c> (or to access one
+    /// of the keys / channels used as arguments) and an ACL LOG entry (context <c>multi</c> inside MULTI, where the
+    /// rejection also dooms the transaction: EXEC then answers <c>-EXECABORT</c>). A user allowed everything (the default
+    /// user) passes on one field read; the AOF replay is never checked (Redis's client without a user).
+    /// </summary>
+    private sealed class AclGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (client.User.Rules.Unrestricted || client.ReplaysAof) return true;
+            Security.AclDenial denial = Security.AccessControl.Check(client.User, command, args, out int position);
+            if (denial == Security.AclDenial.None) return true;
+            LogDenial(client, denial, command, args, position, client.InMulti ? Security.AclLogContext.Multi : Security.AclLogContext.TopLevel);
+            client.Executor.Reject(Security.AccessControl.DenialError(denial, command), command);
+            return false;
+        }
+    }
+
+    /// <summary>Adds the ACL LOG entry of a denial: the command's full name, or the key or channel argument at <paramref name="position"/>.</summary>
+    internal static void LogDenial(ClientSession client, Security.AclDenial denial, CommandInfo command, in CommandArgs args, int position, Security.AclLogContext context)
+    {
+        string obj = denial == Security.AclDenial.Command ? command.FullName : Security.AccessControl.Latin1(args[position]);
+        client.Server.Acl.Log.Add(client, denial, context, obj);
     }
 
     /// <summary>A client in MONITOR mode may not read or write keys: <c>-ERR Replica can't interact with the keyspace</c>.</summary>

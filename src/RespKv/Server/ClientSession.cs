@@ -37,7 +37,8 @@ public sealed class ClientSession : CommandContext
         LocalAddress = localAddress;
         // As Redis 7.0's createClient: a connection made while the default user has no password is
         // authenticated for good (setting requirepass later does not log it out).
-        Authenticated = server.Options.RequirePass.Length == 0;
+        User = server.Acl.Default;
+        Authenticated = server.Acl.DefaultNeedsNoAuth;
         CommandCounters = server.CommandStats.NewCounters();
         Writer.ErrorSink = server.CommandStats;
         Unit = new AtomicUnit(Propagation);
@@ -74,7 +75,13 @@ public sealed class ClientSession : CommandContext
     /// command without the <c>no_auth</c> flag answers <c>-NOAUTH Authentication required.</c>, and requests are
     /// limited to 10 arguments and 16 KB bulks.
     /// </summary>
-    public bool AuthRequired => !Authenticated && Server.Options.RequirePass.Length > 0;
+    public bool AuthRequired => !Authenticated && !Server.Acl.DefaultNeedsNoAuth;
+
+    /// <summary>
+    /// The ACL user this client runs as (Redis's <c>c->user</c>): <c>default</c> until AUTH or HELLO AUTH succeeds for
+    /// another; every command is checked against its rules (<see cref="Security.AccessControl.Check"/>).
+    /// </summary>
+    public Security.AclUser User { get; internal set; }
 
     /// <summary>This client's per-command counters (INFO commandstats), folded into <see cref="RespServer.CommandStats"/> at disconnect.</summary>
     public CommandCounters CommandCounters { get; }
@@ -204,6 +211,11 @@ public sealed class ClientSession : CommandContext
 
     /// <inheritdoc/>
     public override void WriteHeldNotifications() => WriteAfterReply();
+
+    /// <inheritdoc/>
+    public override bool HasFullKeyReadAccess(in CommandArgs args) =>
+        User.Rules.Unrestricted || ReplaysAof || CurrentCommand == null
+        || Security.AccessControl.HasUnrestrictedKeyAccess(User, CurrentCommand, args, Security.AclKeyPattern.Read);
 
     /// <summary>Writes the notifications held back until after the command's reply (the executor calls it once the handler returned).</summary>
     internal void WriteAfterReply()

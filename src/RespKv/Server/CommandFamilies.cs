@@ -40,6 +40,7 @@ public static class CommandFamilies
         foreach ((ValueKind kind, _) in Types) ValueKinds.Register(kind);
         return new CommandTable(ConnectionCommands.Table
             .Concat(AuthCommands.Table)
+            .Concat(AclCommands.Table)
             .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
             .Concat(DumpCommands.Table)

@@ -81,6 +81,7 @@ public sealed class MonitorFeed
         text.AddRange("] "u8);
         int redactFrom = int.MaxValue, redactA = -1, redactB = -1;
         if (command.Parent == null && command.Name == "auth") redactFrom = 1;
+        else if (command.Parent?.Name == "acl" && command.Name == "setuser") redactFrom = 2;
         else if (command.Parent == null && command.Name == "hello") FindHelloAuth(args, out redactA, out redactB);
         for (int i = 0; i < args.Count; i++)
         {

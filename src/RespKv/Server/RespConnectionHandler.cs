@@ -88,6 +88,6 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
     /// an IP peer (in-memory transports) are local.
     /// </summary>
     private bool IsProtectedFrom(System.Net.EndPoint? remote) =>
-        server.Options.ProtectedMode && server.Options.RequirePass.Length == 0
+        server.Options.ProtectedMode && server.Acl.Default.Rules.NoPass
         && remote is System.Net.IPEndPoint ip && !System.Net.IPAddress.IsLoopback(ip.Address);
 }

@@ -83,6 +83,7 @@ public sealed class RespKvHost : IAsyncDisposable
         _app = builder.Build();
         Server = _app.Services.GetRequiredService<RespServer>();
         Server.ShutdownRequested = () => _app.Lifetime.StopApplication();
+        if (Server.Acl.LoadAtStartup() is { } aclError) throw new Security.AclStartupException(aclError);
     }
 
     /// <summary>The served state.</summary>

@@ -25,6 +25,11 @@ public sealed class RespServer
     {
         Options = options;
         Commands = commands ?? CommandFamilies.Table;
+        if (options.RenamedCommands.Count > 0)
+            Commands = CommandTable.WithRenames(Commands, options.RenamedCommands, out string? renameError)
+                ?? throw new ArgumentException(renameError, nameof(options));
+        // Before anything can create a client: every session starts as the default user.
+        Acl = new Security.AccessControl(this);
         Keyspace = new Keyspace(options.Databases);
         // Expiry and eviction log each key they remove as DEL (Redis's deleteExpiredKeyAndPropagate), holding its shard lock.
         Keyspace.Lifetime.KeyRemoved = (database, key) => WriteLog?.AppendExpiredDeletion(database, key);
@@ -63,6 +68,9 @@ public sealed class RespServer
 
     /// <summary>The command table.</summary>
     public CommandTable Commands { get; }
+
+    /// <summary>Users, permission checks, the ACL LOG and the ACL file.</summary>
+    public Security.AccessControl Acl { get; }
 
     /// <summary>Connected clients.</summary>
     public ClientRegistry Clients { get; } = new();

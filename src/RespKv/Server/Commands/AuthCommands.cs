@@ -8,8 +8,8 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// Authentication: <c>AUTH [username] password</c> against the default user's <c>requirepass</c>, as Redis 7.0
-/// without ACL users (https://redis.io/commands/auth/). HELLO's <c>AUTH username password</c> option uses the
+/// Authentication: <c>AUTH [username] password</c> against the ACL users (https://redis.io/commands/auth/); the
+/// one-argument form names the <c>default</c> user, whose password <c>requirepass</c> sets. HELLO's <c>AUTH username password</c> option uses the
 /// same check (<see cref="TryAuthenticate"/>).
 /// </summary>
 public static class AuthCommands
@@ -40,39 +40,36 @@ public static class AuthCommands
         }
         if (args.Count == 2)
         {
-            if (client.Server.Options.RequirePass.Length == 0)
+            if (client.Server.Acl.Default.Rules.NoPass)
             {
                 client.Writer.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
                 return;
             }
-            if (TryAuthenticate(client, "default"u8, args[1])) client.Writer.WriteOk();
+            if (TryAuthenticate(client, "default"u8, args[1], args[0])) client.Writer.WriteOk();
             else client.Writer.WriteError(WrongPassError);
             return;
         }
-        if (TryAuthenticate(client, args[1], args[2])) client.Writer.WriteOk();
+        if (TryAuthenticate(client, args[1], args[2], args[0])) client.Writer.WriteOk();
         else client.Writer.WriteError(WrongPassError);
     }
 
     /// <summary>
-    /// Checks <paramref name="username"/>/<paramref name="password"/> against the only user, <c>default</c>
-    /// (compared byte for byte, case-sensitive, as Redis's ACL user names): without <c>requirepass</c> it is
-    /// <c>nopass</c> and any password passes; otherwise the password must equal <c>requirepass</c>, compared in
-    /// constant time (SHA-256 of both, <see cref="CryptographicOperations.FixedTimeEquals"/>, as Redis compares
-    /// password hashes). On success marks the client authenticated. Never logs either value.
+    /// Authenticates <paramref name="client"/> as <paramref name="username"/> (Redis 7.0's <c>ACLAuthenticateUser</c>): the
+    /// user must exist and be <c>on</c>, and <paramref name="password"/> must be one of its passwords (SHA-256 compared in
+    /// constant time) or the user <c>nopass</c>. On success the client runs as that user; on failure an ACL LOG entry of
+    /// reason <c>auth</c> records the command name and the user name tried — never the password.
     /// </summary>
-    internal static bool TryAuthenticate(ClientSession client, ReadOnlySpan<byte> username, ReadOnlySpan<byte> password)
+    internal static bool TryAuthenticate(ClientSession client, ReadOnlySpan<byte> username, ReadOnlySpan<byte> password, ReadOnlySpan<byte> commandName)
     {
-        if (!username.SequenceEqual("default"u8)) return false;
-        string required = client.Server.Options.RequirePass;
-        if (required.Length > 0)
+        Security.AclUser? user = client.Server.Acl.CheckCredentials(username, password);
+        if (user != null)
         {
-            Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-            Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(Encoding.UTF8.GetBytes(required), expected);
-            SHA256.HashData(password, given);
-            if (!CryptographicOperations.FixedTimeEquals(expected, given)) return false;
+            client.User = user;
+            client.Authenticated = true;
+            return true;
         }
-        client.Authenticated = true;
-        return true;
+        client.Server.Acl.Log.Add(client, Security.AclDenial.Auth, client.InMulti ? Security.AclLogContext.Multi : Security.AclLogContext.TopLevel,
+            Security.AccessControl.Latin1(commandName), Security.AccessControl.Latin1(username));
+        return false;
     }
 }

@@ -311,6 +311,7 @@ public static class ClientCommands
     private static void Kill(ClientSession client, in CommandArgs args)
     {
         string? addr = null, laddr = null;
+        Security.AclUser? user = null;
         long id = 0;
         string? type = null;
         bool skipMe = true;
@@ -345,8 +346,9 @@ public static class ClientCommands
                 else if (more && args.Is(i, "LADDR"u8)) laddr = Encoding.UTF8.GetString(args[i + 1]);
                 else if (more && args.Is(i, "USER"u8))
                 {
-                    // Only the default user exists (no ACL yet), and every client is authenticated as it; names are case-sensitive.
-                    if (!args[i + 1].SequenceEqual("default"u8))
+                    // Redis's ACLGetUserByName: names are case-sensitive.
+                    user = client.Server.Acl.Find(Security.AccessControl.Latin1(args[i + 1]));
+                    if (user == null)
                     {
                         client.Writer.WriteError($"ERR No such user '{Encoding.UTF8.GetString(args[i + 1])}'");
                         return;
@@ -375,7 +377,8 @@ public static class ClientCommands
         foreach (ClientSession c in client.Server.Clients.Snapshot())
         {
             if ((type != null && TypeOf(c) != type) || (addr != null && c.RemoteAddress != addr) || (laddr != null && c.LocalAddress != laddr)
-                || (id != 0 && c.Id != id) || (c == client && skipMe) || c.CloseRequested) continue;
+                || (id != 0 && c.Id != id) || (user != null && !ReferenceEquals(c.User, user))
+                || (c == client && skipMe) || c.CloseRequested) continue;
             if (c == client) closeSelf = true;
             else c.Close();
             killed++;
@@ -554,7 +557,7 @@ public static class ClientCommands
     /// <item><c>flags</c>: <c>O</c> for a monitor, <c>P</c> while subscribed, <c>x</c> inside MULTI, <c>b</c> while held back by CLIENT PAUSE, <c>e</c> with CLIENT NO-EVICT on, else <c>N</c>, in Redis's order; <c>multi</c>: queued commands inside MULTI, else -1;
     /// <c>multi-mem</c>: bytes of the queued arguments (Redis counts allocator sizes).</item>
     /// <item><c>sub</c>, <c>psub</c>, <c>ssub</c>: the client's channel, pattern and shard-channel subscriptions.</item>
-    /// <item><c>events=r user=default</c>: true until ACL users exist; <c>redir</c>: the tracking redirect (0 without one), -1 when tracking is off.</item>
+    /// <item><c>events=r</c>; <c>user</c>: the client's ACL user; <c>redir</c>: the tracking redirect (0 without one), -1 when tracking is off.</item>
     /// </list>
     /// </summary>
     internal static void AppendClientLine(StringBuilder text, ClientSession c, long argvMemory)
@@ -565,7 +568,7 @@ public static class ClientCommands
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
             .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
-            .Append(inv, $" events=r cmd={c.LastCommand} user=default redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}")
+            .Append(inv, $" events=r cmd={c.LastCommand} user={c.User.Name} redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}")
             .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
     }
 

@@ -88,7 +88,7 @@ public static class ConnectionCommands
         {
             if (args.Is(i, "AUTH"u8) && args.Count - i - 1 >= 2)
             {
-                if (!AuthCommands.TryAuthenticate(client, args[i + 1], args[i + 2]))
+                if (!AuthCommands.TryAuthenticate(client, args[i + 1], args[i + 2], args[0]))
                 {
                     client.Writer.WriteError(AuthCommands.WrongPassError);
                     return;
@@ -145,6 +145,9 @@ public static class ConnectionCommands
         client.Select(0);
         client.Writer.Protocol = 2;
         client.Name = null;
+        // Redis's clientSetDefaultAuth: back to the default user, authenticated only if it needs no password.
+        client.User = client.Server.Acl.Default;
+        client.Authenticated = client.Server.Acl.DefaultNeedsNoAuth;
         client.Writer.WriteSimpleString("RESET"u8);
     }
 }

@@ -196,7 +196,7 @@ public static class ServerCommands
             return;
         }
         string? error;
-        lock (ConfigSetLock) error = ConfigRewriter.RewriteFile(options);
+        lock (ConfigSetLock) error = ConfigRewriter.RewriteFile(options, options.AclFile.Length > 0 ? [] : client.Server.Acl.DescribeUsers());
         if (error != null)
         {
             client.Server.Logger.LogWarning("CONFIG REWRITE failed: {Reason}", error);

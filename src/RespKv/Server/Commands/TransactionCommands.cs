@@ -82,6 +82,28 @@ public static class TransactionCommands
     /// null array (RESP2 <c>*-1</c>, RESP3 <c>_</c>); otherwise an array of each queued command's reply, in order.
     /// The transaction ends and every WATCH is dropped in all cases.
     /// </summary>
+    /// <summary>
+    /// Redis 7.0's <c>execCommand</c> re-checks each queued command against the user's current rules (they may have changed
+    /// since it was queued): a denied one is not run, is logged (context <c>multi</c>) and answers <c>-NOPERM ACLs rules
+    /// changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for
+    /// the following reason: …</c> in its place.
+    /// </summary>
+    private static bool RecheckDenied(ClientSession client, CommandInfo command, in CommandArgs args)
+    {
+        Security.AclDenial denial = Security.AccessControl.Check(client.User, command, args, out int position);
+        if (denial == Security.AclDenial.None) return false;
+        string reason = denial switch
+        {
+            Security.AclDenial.Command => "no permission to execute the command or subcommand",
+            Security.AclDenial.Key => "no permission to touch the specified keys",
+            Security.AclDenial.Channel => "no permission to access one of the channels used as arguments",
+            _ => "no permission",
+        };
+        AdmissionGates.LogDenial(client, denial, command, args, position, Security.AclLogContext.Multi);
+        client.Writer.WriteError("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + reason);
+        return true;
+    }
+
     private static void Exec(ClientSession client, in CommandArgs args)
     {
         RespWriter w = client.Writer;
@@ -114,7 +136,13 @@ public static class TransactionCommands
             else
             {
                 w.WriteArrayHeader(transaction.Count);
-                for (int i = 0; i < transaction.Count; i++) client.Dispatch(transaction.CommandAt(i), transaction.ArgsAt(i));
+                for (int i = 0; i < transaction.Count; i++)
+                {
+                    CommandInfo queued = transaction.CommandAt(i);
+                    CommandArgs queuedArgs = transaction.ArgsAt(i);
+                    if (!client.User.Rules.Unrestricted && !client.ReplaysAof && RecheckDenied(client, queued, queuedArgs)) continue;
+                    client.Dispatch(queued, queuedArgs);
+                }
             }
         }
         finally
