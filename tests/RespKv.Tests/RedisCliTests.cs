@@ -1,11 +1,17 @@
+using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
+using RespKv.Server;
+using RespKv.Tests.Persistence;
 using RespKv.Tests.Support;
 
 namespace RespKv.Tests;
 
 /// <summary>
 /// The real <c>redis-cli</c> (7.0) against the in-process server: one-shot commands, whose output
-/// (not a terminal: raw mode) is what redis-server gives, and <c>--pipe</c> mass insertion.
+/// (not a terminal: raw mode) is what redis-server gives, <c>--pipe</c> mass insertion, and the helper modes
+/// (<c>--stat</c>, <c>--latency</c>, <c>--latency-history</c>, <c>--bigkeys</c>, <c>--memkeys</c>, <c>--hotkeys</c>,
+/// <c>--scan</c>, <c>-x</c>) compared with what they print against a fresh redis-server 7.0 when it is installed.
 /// </summary>
 public sealed class RedisCliTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -132,6 +138,173 @@ public sealed class RedisCliTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal("1\n2\n3\n", Cli("-n", "4", "-r", "3", "incr", "clih:repeat"));
         Assert.Equal("252\n", Cli("-n", "4", "dbsize"));
         Assert.Equal("+PONG\r\n", c.Call("PING"));
+    }
+
+    /// <summary>One key of each type (one per type, so SCAN order cannot change which key is the biggest).</summary>
+    private static void LoadOneKeyPerType(RespTestClient c)
+    {
+        Assert.Equal("+OK\r\n", c.Call("FLUSHALL"));
+        Assert.Equal("+OK\r\n", c.Call("SET", "s:1", "hello"));
+        Assert.Equal(":3\r\n", c.Call("RPUSH", "l:1", "a", "b", "c"));
+        Assert.Equal(":3\r\n", c.Call("SADD", "set:1", "a", "b", "c"));
+        Assert.Equal(":2\r\n", c.Call("HSET", "h:1", "f1", "v1", "f2", "v2"));
+        Assert.Equal(":2\r\n", c.Call("ZADD", "z:1", "1", "a", "2", "b"));
+        Assert.StartsWith("$", c.Call("XADD", "st:1", "1-1", "f", "v"));
+    }
+
+    /// <summary>Runs <paramref name="compare"/> against a fresh redis-server 7.0's port when it is installed (else nothing).</summary>
+    private static void AgainstRedis(Action<RespTestClient, int> compare)
+    {
+        string? redisServer = AofTestSupport.FindTool("redis-server");
+        if (redisServer == null) return;
+        using var dir = new TempDir();
+        (Process redis, int port) = AofTestSupport.StartRedis(redisServer, dir.Path, "--appendonly", "no");
+        try
+        {
+            using var c = new RespTestClient(port);
+            compare(c, port);
+        }
+        finally
+        {
+            AofTestSupport.Stop(redis);
+        }
+    }
+
+    /// <summary>The lines of <paramref name="output"/> with every number as N, sorted (SCAN order differs between servers).</summary>
+    private static List<string> Shape(string output) =>
+        output.Split('\n').Select(l => Regex.Replace(l, "[0-9]+", "N")).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// <c>--memkeys</c> (SCAN, TYPE, MEMORY USAGE per key): the biggest key of each type and the per-type totals, the same
+    /// lines as against redis-server with only the byte counts differing (RespKv's memory estimates are its own).
+    /// </summary>
+    [RedisCliFact]
+    public async Task MemkeysReportsEveryTypeLikeRedis()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using (var c = new RespTestClient(host.Port)) LoadOneKeyPerType(c);
+        (int exit, string output, string error) = RedisCli.Run(host.Port, null, 30_000, "--memkeys");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Sampled 6 keys in the keyspace!", output);
+        foreach ((string type, string key) in new[] { ("string", "s:1"), ("list", "l:1"), ("set", "set:1"), ("hash", "h:1"), ("zset", "z:1"), ("stream", "st:1") })
+        {
+            Match biggest = Regex.Match(output, $@"Biggest +{type} found '""{key}""' has (\d+) bytes");
+            Assert.True(biggest.Success, $"no biggest {type} in:\n{output}");
+            Assert.True(long.Parse(biggest.Groups[1].Value) > 0);
+            Assert.Matches($@"\n1 {type}s with {biggest.Groups[1].Value} bytes \(16\.67% of keys, avg size {biggest.Groups[1].Value}\.00\)\n", output);
+        }
+        AgainstRedis((c, port) =>
+        {
+            LoadOneKeyPerType(c);
+            (int redisExit, string redisOutput, _) = RedisCli.Run(port, null, 30_000, "--memkeys");
+            Assert.Equal(0, redisExit);
+            Assert.Equal(Shape(redisOutput), Shape(output));
+        });
+    }
+
+    /// <summary>
+    /// <c>--hotkeys</c> (OBJECT FREQ per key) under an LFU policy: the most read key comes first, as with redis-server;
+    /// without an LFU policy both refuse with the same error and exit 1.
+    /// </summary>
+    [RedisCliFact]
+    public async Task HotkeysFindsTheMostReadKeyUnderLfu()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        string Hotkeys(RespTestClient c, int port, out string refused)
+        {
+            LoadOneKeyPerType(c);
+            (int noLfuExit, _, string noLfuError) = RedisCli.Run(port, null, 30_000, "--hotkeys");
+            Assert.Equal(1, noLfuExit);
+            refused = noLfuError;
+            Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"));
+            Assert.Equal("+OK\r\n", c.Call("SET", "hot", "v"));
+            Assert.Equal("+OK\r\n", c.Call("SET", "warm", "v"));
+            for (int i = 0; i < 200; i++) c.Call("GET", "hot");
+            for (int i = 0; i < 20; i++) c.Call("GET", "warm");
+            (int exit, string output, string error) = RedisCli.Run(port, null, 30_000, "--hotkeys");
+            Assert.True(exit == 0, error);
+            return output;
+        }
+        string output;
+        string refusal;
+        using (var c = new RespTestClient(host.Port)) output = Hotkeys(c, host.Port, out refusal);
+        Assert.Equal("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            refusal.Trim().Replace("Error: ", "", StringComparison.Ordinal));
+        Assert.Contains("Sampled 8 keys in the keyspace!", output);
+        string summary = output[output.IndexOf("-------- summary -------", StringComparison.Ordinal)..];
+        Match first = Regex.Match(summary, "hot key found with counter: (\\d+)\tkeyname: \"([^\"]+)\"");
+        Assert.True(first.Success, output);
+        Assert.Equal("hot", first.Groups[2].Value);
+        Assert.True(int.Parse(first.Groups[1].Value) > 5, output); // above LFU_INIT_VAL after 200 reads
+        AgainstRedis((c, port) =>
+        {
+            string redisOutput = Hotkeys(c, port, out string redisRefusal);
+            Assert.Equal(redisRefusal, refusal);
+            string redisSummary = redisOutput[redisOutput.IndexOf("-------- summary -------", StringComparison.Ordinal)..];
+            Match redisFirst = Regex.Match(redisSummary, "hot key found with counter: (\\d+)\tkeyname: \"([^\"]+)\"");
+            Assert.Equal("hot", redisFirst.Groups[2].Value);
+            Assert.Equal(Regex.Replace(redisSummary, "[0-9]+", "N"), Regex.Replace(summary, "[0-9]+", "N"));
+        });
+    }
+
+    /// <summary>
+    /// <c>--stat</c> (INFO every interval): the header redis-server gets, then one row per interval with the key count,
+    /// clients, and a request counter that grows.
+    /// </summary>
+    [RedisCliFact]
+    public async Task StatPrintsRowsFromInfo()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using (var c = new RespTestClient(host.Port)) LoadOneKeyPerType(c);
+        string output = RedisCli.RunFor(host.Port, 2500, "--stat", "-i", "0.2");
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 4, output);
+        var row = new Regex(@"^(\d+) +(\d+(?:\.\d+)?[BKMGT]) +(\d+) +(\d+) +(\d+) \(\+(\d+)\) +(\d+) *$");
+        Match[] rows = lines.Select(l => row.Match(l)).Where(m => m.Success).ToArray();
+        Assert.True(rows.Length >= 2, output);
+        Assert.All(rows, r => Assert.Equal("6", r.Groups[1].Value)); // keys
+        Assert.All(rows, r => Assert.Equal("1", r.Groups[3].Value)); // clients: redis-cli itself
+        for (int i = 1; i < rows.Length; i++)
+            Assert.True(long.Parse(rows[i].Groups[5].Value) > long.Parse(rows[i - 1].Groups[5].Value), output);
+        AgainstRedis((c, port) =>
+        {
+            LoadOneKeyPerType(c);
+            string redisOutput = RedisCli.RunFor(port, 1200, "--stat", "-i", "0.2");
+            string[] redisLines = redisOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(redisLines[..2], lines[..2]); // the two header lines
+            Assert.Matches(row, redisLines[2]);
+        });
+    }
+
+    /// <summary>
+    /// <c>--latency</c> (PING in a loop; raw output prints one "min max avg samples" line after the interval and exits)
+    /// and <c>--latency-history</c> (one line per interval), in the shape redis-server gives.
+    /// </summary>
+    [RedisCliFact]
+    public void LatencyModesPrintMinMaxAverageSamples()
+    {
+        (int exit, string output, string error) = RedisCli.Run(server.Port, null, 30_000, "--latency", "-i", "1");
+        Assert.True(exit == 0, error);
+        var line = new Regex(@"^(\d+) (\d+) (\d+\.\d\d) (\d+)\n$");
+        Match m = line.Match(output);
+        Assert.True(m.Success, output);
+        Assert.True(long.Parse(m.Groups[1].Value) <= long.Parse(m.Groups[2].Value));
+        Assert.True(long.Parse(m.Groups[4].Value) > 0);
+        string history = RedisCli.RunFor(server.Port, 2500, "--latency-history", "-i", "1");
+        string[] lines = history.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Raw output: a "min max avg samples" line per sample, and " -- N.NN seconds range" when an interval ends.
+        Assert.All(lines, l => Assert.Matches(@"^(\d+ \d+ \d+\.\d\d \d+| -- \d+\.\d\d seconds range)$", l));
+        Assert.Contains(lines, l => l.StartsWith(" -- ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => char.IsDigit(l[0]));
+        AgainstRedis((_, redisPort) =>
+        {
+            (int redisExit, string redisOutput, string _) = RedisCli.Run(redisPort, null, 30_000, "--latency", "-i", "1");
+            Assert.Equal(0, redisExit);
+            Assert.Matches(line, redisOutput);
+            string[] redisHistory = RedisCli.RunFor(redisPort, 1500, "--latency-history", "-i", "1").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(redisHistory, l => Regex.IsMatch(l, @"^ -- \d+\.\d\d seconds range$"));
+            Assert.Contains(redisHistory, l => Regex.IsMatch(l, @"^\d+ \d+ \d+\.\d\d \d+$"));
+        });
     }
 
     [RedisCliFact]

@@ -441,7 +441,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         string reply = c.Call("INFO");
         Assert.StartsWith("$", reply);
         (List<string> sections, Dictionary<string, string> f) = ParseInfo(Payload(reply));
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats", "Keyspace", "Keyspace_totals"], sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Errorstats", "Cluster", "Keyspace", "Keyspace_totals"], sections);
         Assert.Equal("7.0.15", f["redis_version"]);
         Assert.Equal(RespServer.Version, f["respkv_version"]);
         Assert.Equal("standalone", f["redis_mode"]);
@@ -472,16 +472,60 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         using RespTestClient c = server.Connect();
         Assert.Equal(["Clients", "Keyspace"], ParseInfo(Payload(c.Call("INFO", "KEYSPACE", "clients"))).Sections);
         Assert.Equal(["Server"], ParseInfo(Payload(c.Call("INFO", "Server", "server", "nosuch"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Latencystats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Latencystats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "stats"))).Sections);
-        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Commandstats", "Errorstats", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "commandstats"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "everything"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "all"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Errorstats", "Cluster", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "stats"))).Sections);
+        Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Commandstats", "Errorstats", "Cluster", "Keyspace", "Keyspace_totals"], ParseInfo(Payload(c.Call("INFO", "default", "commandstats"))).Sections);
         Assert.Equal(["CPU", "Commandstats", "Errorstats"], ParseInfo(Payload(c.Call("INFO", "errorstats", "commandstats", "cpu"))).Sections);
         string clients = Payload(c.Call("INFO", "clients"));
-        Assert.Matches(@"^# Clients\r\nconnected_clients:\d+\r\nmaxclients:10000\r\nblocked_clients:0\r\ntracking_clients:0\r\n$", clients);
+        Assert.Matches(@"^# Clients\r\nconnected_clients:\d+\r\ncluster_connections:0\r\nmaxclients:10000\r\nclient_recent_max_input_buffer:0\r\n" +
+            @"client_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n$", clients);
+        Assert.Equal("$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n", c.Call("INFO", "CLUSTER"));
+        Assert.Equal("$11\r\n# Modules\r\n\r\n", c.Call("INFO", "modules"));
         Assert.Equal("$0\r\n\r\n", c.Call("INFO", "nosuch"));
         Assert.Equal("$0\r\n\r\n", c.Call("INFO", "nosuch", "other"));
         Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    /// <summary>
+    /// The field names of redis-server 7.0.15's INFO sections (appendonly no), in its order, as monitoring tools such as
+    /// prometheus-redis-exporter read them; RespKv adds only <c>respkv_version</c> (after <c>redis_build_id</c>).
+    /// </summary>
+    private static readonly Dictionary<string, string> Redis70InfoFields = new()
+    {
+        ["server"] = "redis_version redis_git_sha1 redis_git_dirty redis_build_id redis_mode os arch_bits monotonic_clock multiplexing_api atomicvar_api gcc_version process_id process_supervised run_id tcp_port server_time_usec uptime_in_seconds uptime_in_days hz configured_hz lru_clock executable config_file io_threads_active",
+        ["clients"] = "connected_clients cluster_connections maxclients client_recent_max_input_buffer client_recent_max_output_buffer blocked_clients tracking_clients clients_in_timeout_table",
+        ["memory"] = "used_memory used_memory_human used_memory_rss used_memory_rss_human used_memory_peak used_memory_peak_human used_memory_peak_perc used_memory_overhead used_memory_startup used_memory_dataset used_memory_dataset_perc allocator_allocated allocator_active allocator_resident total_system_memory total_system_memory_human used_memory_lua used_memory_vm_eval used_memory_lua_human used_memory_scripts_eval number_of_cached_scripts number_of_functions number_of_libraries used_memory_vm_functions used_memory_vm_total used_memory_vm_total_human used_memory_functions used_memory_scripts used_memory_scripts_human maxmemory maxmemory_human maxmemory_policy allocator_frag_ratio allocator_frag_bytes allocator_rss_ratio allocator_rss_bytes rss_overhead_ratio rss_overhead_bytes mem_fragmentation_ratio mem_fragmentation_bytes mem_not_counted_for_evict mem_replication_backlog mem_total_replication_buffers mem_clients_slaves mem_clients_normal mem_cluster_links mem_aof_buffer mem_allocator active_defrag_running lazyfree_pending_objects lazyfreed_objects",
+        ["persistence"] = "loading async_loading current_cow_peak current_cow_size current_cow_size_age current_fork_perc current_save_keys_processed current_save_keys_total rdb_changes_since_last_save rdb_bgsave_in_progress rdb_last_save_time rdb_last_bgsave_status rdb_last_bgsave_time_sec rdb_current_bgsave_time_sec rdb_saves rdb_last_cow_size rdb_last_load_keys_expired rdb_last_load_keys_loaded aof_enabled aof_rewrite_in_progress aof_rewrite_scheduled aof_last_rewrite_time_sec aof_current_rewrite_time_sec aof_last_bgrewrite_status aof_rewrites aof_rewrites_consecutive_failures aof_last_write_status aof_last_cow_size module_fork_in_progress module_fork_last_cow_size",
+        ["stats"] = "total_connections_received total_commands_processed instantaneous_ops_per_sec total_net_input_bytes total_net_output_bytes total_net_repl_input_bytes total_net_repl_output_bytes instantaneous_input_kbps instantaneous_output_kbps instantaneous_input_repl_kbps instantaneous_output_repl_kbps rejected_connections sync_full sync_partial_ok sync_partial_err expired_keys expired_stale_perc expired_time_cap_reached_count expire_cycle_cpu_milliseconds evicted_keys evicted_clients total_eviction_exceeded_time current_eviction_exceeded_time keyspace_hits keyspace_misses pubsub_channels pubsub_patterns pubsubshard_channels latest_fork_usec total_forks migrate_cached_sockets slave_expires_tracked_keys active_defrag_hits active_defrag_misses active_defrag_key_hits active_defrag_key_misses total_active_defrag_time current_active_defrag_time tracking_total_keys tracking_total_items tracking_total_prefixes unexpected_error_replies total_error_replies dump_payload_sanitizations total_reads_processed total_writes_processed io_threaded_reads_processed io_threaded_writes_processed reply_buffer_shrinks reply_buffer_expands",
+        ["replication"] = "role connected_slaves master_failover_state master_replid master_replid2 master_repl_offset second_repl_offset repl_backlog_active repl_backlog_size repl_backlog_first_byte_offset repl_backlog_histlen",
+        ["cpu"] = "used_cpu_sys used_cpu_user used_cpu_sys_children used_cpu_user_children used_cpu_sys_main_thread used_cpu_user_main_thread",
+        ["cluster"] = "cluster_enabled",
+    };
+
+    [Fact]
+    public async Task InfoHasEveryRedis70FieldInRedisOrder()
+    {
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.AppendOnly = false);
+        using var c = new RespTestClient(host.Port);
+        foreach ((string section, string names) in Redis70InfoFields)
+        {
+            string text = Payload(c.Call("INFO", section));
+            List<string> actual = text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')).Select(l => l[..l.IndexOf(':')]).ToList();
+            List<string> expected = names.Split(' ').ToList();
+            if (section == "server") expected.Insert(expected.IndexOf("redis_build_id") + 1, "respkv_version");
+            Assert.Equal(expected, actual);
+        }
+        (_, Dictionary<string, string> f) = ParseInfo(Payload(c.Call("INFO", "everything")));
+        Assert.Equal("10", f["hz"]);
+        Assert.Equal("1048576", f["repl_backlog_size"]);
+        Assert.Equal("no", f["process_supervised"]);
+        Assert.True(Number(f, "total_system_memory") > 0);
+        Assert.True(Number(f, "allocator_allocated") > 0);
+        Assert.True(Number(f, "total_reads_processed") >= 2, f["total_reads_processed"]); // this connection's INFO commands
+        Assert.True(Number(f, "total_writes_processed") >= Redis70InfoFields.Count, f["total_writes_processed"]);
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "hz", "50"));
+        Assert.Contains("\r\nhz:50\r\nconfigured_hz:50\r\n", Payload(c.Call("INFO", "server")));
     }
 
     [Fact]
@@ -566,7 +610,7 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         c.Call("HELLO", "3");
         string reply = c.Call("INFO", "server");
         Assert.StartsWith("=", reply);
-        Assert.Contains("\r\ntxt:# Server\r\nredis_version:7.0.15\r\nrespkv_version:", reply);
+        Assert.Contains("\r\ntxt:# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:", reply);
         Assert.Equal(["Server"], ParseInfo(Payload(reply)).Sections);
         Assert.Equal("=4\r\ntxt:\r\n", c.Call("INFO", "nosuch"));
         Assert.Equal(Pong, c.Call("PING"));

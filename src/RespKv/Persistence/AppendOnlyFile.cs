@@ -799,6 +799,9 @@ public sealed class AofRewriteStatus
     /// <summary>Rewrites completed or failed (<c>aof_rewrites</c>).</summary>
     public long Rewrites { get; private set; }
 
+    /// <summary>Rewrites that failed since the last successful one (<c>aof_rewrites_consecutive_failures</c>).</summary>
+    public long ConsecutiveFailures { get; private set; }
+
     internal void Started() => Volatile.Write(ref _startedTicks, Stopwatch.GetTimestamp());
 
     internal void Finished(bool ok)
@@ -806,6 +809,7 @@ public sealed class AofRewriteStatus
         long started = Interlocked.Exchange(ref _startedTicks, 0);
         LastRewriteSeconds = started == 0 ? 0 : (long)Stopwatch.GetElapsedTime(started).TotalSeconds;
         LastRewriteOk = ok;
+        ConsecutiveFailures = ok ? 0 : ConsecutiveFailures + 1;
         Rewrites++;
     }
 }

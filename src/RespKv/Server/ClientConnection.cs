@@ -121,6 +121,7 @@ public sealed class ClientConnection
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 client.NetInputBytes += buffer.Length - rest.Length;
+                if (!buffer.IsEmpty) client.ReadsProcessed++;
                 // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
                 bool stoppedEarly = (StoppedForFlush || _postponed || _blocked || _offThread) && !rest.IsEmpty;
@@ -136,6 +137,7 @@ public sealed class ClientConnection
                     Volatile.Write(ref _flushingBytes, replies.PendingBytes);
                     replies.Commit();
                     FlushResult flush = await output.FlushAsync(cancellation).ConfigureAwait(false);
+                    client.WritesProcessed++;
                     Volatile.Write(ref _flushingBytes, 0);
                     _softLimitSinceMs = 0;
                     if (flush.IsCompleted || flush.IsCanceled) break;

@@ -433,6 +433,12 @@ public sealed class ClientSession : CommandContext
     /// <summary>Bytes received.</summary>
     public long NetInputBytes { get; internal set; }
 
+    /// <summary>Reads from the socket that delivered input (INFO <c>total_reads_processed</c>).</summary>
+    public long ReadsProcessed { get; internal set; }
+
+    /// <summary>Flushes of replies to the socket (INFO <c>total_writes_processed</c>).</summary>
+    public long WritesProcessed { get; internal set; }
+
     /// <summary>Bytes of replies written.</summary>
     public long NetOutputBytes => Replies.BytesWritten;
 

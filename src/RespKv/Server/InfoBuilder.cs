@@ -38,8 +38,12 @@ public enum InfoSections
     Keyspace = 1 << 9,
     /// <summary><c># Keyspace_totals</c> (RespKv's own): keys, value bytes and key operations over all databases.</summary>
     KeyspaceTotals = 1 << 10,
-    /// <summary>What <c>INFO</c> and <c>INFO default</c> print: every section but commandstats, as Redis 7.0.</summary>
-    Default = Server | Clients | Memory | Persistence | Stats | Replication | Cpu | Errorstats | Keyspace | KeyspaceTotals,
+    /// <summary><c># Modules</c>: one line per loaded module; RespKv loads none, so the section is empty.</summary>
+    Modules = 1 << 12,
+    /// <summary><c># Cluster</c>: <c>cluster_enabled:0</c> (RespKv is a standalone server).</summary>
+    Cluster = 1 << 13,
+    /// <summary>What <c>INFO</c> and <c>INFO default</c> print: every section but commandstats and latencystats, as Redis 7.0.</summary>
+    Default = Server | Clients | Memory | Persistence | Stats | Replication | Cpu | Modules | Errorstats | Cluster | Keyspace | KeyspaceTotals,
     /// <summary>What <c>INFO all</c> and <c>INFO everything</c> print.</summary>
     All = Default | Commandstats | Latencystats,
 }
@@ -72,6 +76,8 @@ public static class InfoBuilder
         if (Ascii.EqualsIgnoreCase(name, "errorstats"u8)) return InfoSections.Errorstats;
         if (Ascii.EqualsIgnoreCase(name, "latencystats"u8)) return InfoSections.Latencystats;
         if (Ascii.EqualsIgnoreCase(name, "keyspace"u8)) return InfoSections.Keyspace;
+        if (Ascii.EqualsIgnoreCase(name, "modules"u8)) return InfoSections.Modules;
+        if (Ascii.EqualsIgnoreCase(name, "cluster"u8)) return InfoSections.Cluster;
         if (Ascii.EqualsIgnoreCase(name, "keyspace_totals"u8)) return InfoSections.KeyspaceTotals;
         if (Ascii.EqualsIgnoreCase(name, "default"u8)) return InfoSections.Default;
         if (Ascii.EqualsIgnoreCase(name, "all"u8) || Ascii.EqualsIgnoreCase(name, "everything"u8)) return InfoSections.All;
@@ -89,6 +95,7 @@ public static class InfoBuilder
         if ((sections & InfoSections.Stats) != 0) AppendStats(Begin(text, "Stats"), server);
         if ((sections & InfoSections.Replication) != 0) AppendReplication(Begin(text, "Replication"), server);
         if ((sections & InfoSections.Cpu) != 0) AppendCpu(Begin(text, "CPU"));
+        if ((sections & InfoSections.Modules) != 0) Begin(text, "Modules");
         long[]? commandCounts = (sections & (InfoSections.Commandstats | InfoSections.KeyspaceTotals)) != 0
             ? server.CommandStats.Snapshot(server.Clients) : null;
         if ((sections & InfoSections.Commandstats) != 0) AppendCommandstats(Begin(text, "Commandstats"), server, commandCounts!);
@@ -99,6 +106,7 @@ public static class InfoBuilder
             if (server.Options.LatencyTracking)
                 server.LatencyHistograms.AppendInfo(latency, server.Options.LatencyTrackingInfoPercentiles);
         }
+        if ((sections & InfoSections.Cluster) != 0) Begin(text, "Cluster").Field("cluster_enabled", 0);
         if ((sections & InfoSections.Keyspace) != 0) AppendKeyspace(Begin(text, "Keyspace"), server);
         if ((sections & InfoSections.KeyspaceTotals) != 0) AppendKeyspaceTotals(Begin(text, "Keyspace_totals"), server, commandCounts!);
         return text.ToString();
@@ -116,85 +124,143 @@ public static class InfoBuilder
     private static StringBuilder Field(this StringBuilder text, string name, long value) =>
         text.Field(name, value.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// Redis 7.0's server fields. <c>redis_git_sha1</c>/<c>redis_git_dirty</c> are what a Redis built outside git prints,
+    /// <c>redis_build_id</c> identifies this RespKv build (its assembly's module version id), <c>gcc_version</c> is
+    /// <c>0.0.0</c> as Redis prints when not compiled by GCC; <c>monotonic_clock</c> and <c>multiplexing_api</c> name what
+    /// .NET uses on Linux (<c>clock_gettime</c>, <c>epoll</c>); <c>hz</c>/<c>configured_hz</c> are the <c>hz</c> setting;
+    /// <c>lru_clock</c> is Redis's 24-bit seconds clock; RespKv has no I/O threads.
+    /// </summary>
     private static void AppendServer(StringBuilder text, RespServer server)
     {
         long uptimeSeconds = (long)server.Uptime.Elapsed.TotalSeconds;
         long nowMicroseconds = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
-        // Redis 7.0's fields in its order (clients and exporters read them by name), plus respkv_version. Fields of how Redis was
-        // built say what RespKv is: no git build (sha1 00000000, as an unversioned Redis build prints), not built by GCC (0.0.0, as
-        // Redis prints then), the event loop of .NET's sockets (epoll on Linux, kqueue on macOS and BSD).
+        string hz = Setting(server, "hz");
         text.Field("redis_version", RespServer.RedisCompatibleVersion)
-            .Field("respkv_version", RespServer.Version)
             .Field("redis_git_sha1", "00000000")
             .Field("redis_git_dirty", 0)
             .Field("redis_build_id", BuildId)
+            .Field("respkv_version", RespServer.Version)
             .Field("redis_mode", "standalone")
             .Field("os", OsName)
             .Field("arch_bits", IntPtr.Size * 8)
             .Field("monotonic_clock", "POSIX clock_gettime")
-            .Field("multiplexing_api", MultiplexingApi)
+            .Field("multiplexing_api", OperatingSystem.IsLinux() ? "epoll" : OperatingSystem.IsWindows() ? "iocp" : "kqueue")
             .Field("atomicvar_api", "c11-builtin")
             .Field("gcc_version", "0.0.0")
             .Field("process_id", Environment.ProcessId)
-            .Field("process_supervised", "no")
+            .Field("process_supervised", Supervised(server))
             .Field("run_id", server.RunId)
             .Field("tcp_port", server.BoundPort)
             .Field("server_time_usec", nowMicroseconds)
             .Field("uptime_in_seconds", uptimeSeconds)
             .Field("uptime_in_days", uptimeSeconds / 86400)
-            .Field("hz", Setting(server, "hz"))
-            .Field("configured_hz", Setting(server, "hz"))
-            .Field("lru_clock", nowMicroseconds / 1_000_000 & ((1 << 24) - 1)) // Redis's LRU clock: Unix seconds, 24 bits
+            .Field("hz", hz)
+            .Field("configured_hz", hz)
+            .Field("lru_clock", nowMicroseconds / 1_000_000 & ((1 << 24) - 1))
             .Field("executable", Environment.ProcessPath ?? "")
             .Field("config_file", server.Options.ConfigFile)
             .Field("io_threads_active", 0);
     }
 
-    /// <summary>A stored setting's value as CONFIG GET prints it (e.g. <c>hz</c>, <c>repl-backlog-size</c>).</summary>
-    private static string Setting(RespServer server, string name) => ConfigParameters.Find(name)!.Get(server.Options);
+    /// <summary>This build's id: the first 16 hex digits of RespKv's assembly module version id (new per build).</summary>
+    private static readonly string BuildId = Convert.ToHexStringLower(typeof(RespServer).Module.ModuleVersionId.ToByteArray())[..16];
 
-    /// <summary><c>redis_build_id</c>: 16 hex digits derived from RespKv's version, stable across runs of one build.</summary>
-    private static readonly string BuildId =
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.ASCII.GetBytes("respkv-" + RespServer.Version)))[..16];
+    /// <summary>CONFIG GET <paramref name="name"/>'s value.</summary>
+    private static string Setting(RespServer server, string name) =>
+        Configuration.ConfigParameters.Find(name)?.Get(server.Options) ?? "";
 
-    /// <summary><c>multiplexing_api</c>: the readiness API under .NET's sockets on this system, named as Redis names its own.</summary>
-    private static string MultiplexingApi =>
-        OperatingSystem.IsLinux() ? "epoll" : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? "kqueue" : "select";
+    /// <summary>Redis's <c>process_supervised</c>: the <c>supervised</c> mode in effect (<c>auto</c> is systemd when NOTIFY_SOCKET is set).</summary>
+    private static string Supervised(RespServer server) => Setting(server, "supervised") switch
+    {
+        "auto" => Environment.GetEnvironmentVariable("NOTIFY_SOCKET") != null ? "systemd" : "no",
+        "" => "no",
+        var mode => mode,
+    };
 
+    /// <summary>
+    /// Redis 7.0's client fields. No cluster bus (<c>cluster_connections:0</c>); input and reply buffers belong to each
+    /// connection's pipe and are not measured (as <c>qbuf=0</c>/<c>omem=0</c> in CLIENT LIST), so the recent maxima are 0;
+    /// <c>clients_in_timeout_table</c> counts the blocked clients (each blocked client is in the timeout table).
+    /// </summary>
     private static void AppendClients(StringBuilder text, RespServer server) =>
         text.Field("connected_clients", server.Clients.Count)
+            .Field("cluster_connections", 0)
             .Field("maxclients", server.Options.MaxClients)
+            .Field("client_recent_max_input_buffer", 0)
+            .Field("client_recent_max_output_buffer", 0)
             .Field("blocked_clients", server.Clients.BlockedCount)
-            .Field("tracking_clients", server.Tracking.TrackingClients);
+            .Field("tracking_clients", server.Tracking.TrackingClients)
+            .Field("clients_in_timeout_table", server.Clients.BlockedCount);
 
+    /// <summary>
+    /// Redis 7.0's stats fields. RespKv has no replication, forks, MIGRATE connection cache, defragmenter, client eviction
+    /// (<c>maxmemory-clients</c>), I/O threads or resizable reply buffers, so those counters stay 0.
+    /// <c>total_reads_processed</c> counts socket reads that delivered input, <c>total_writes_processed</c> reply flushes.
+    /// </summary>
     private static void AppendStats(StringBuilder text, RespServer server)
     {
         ServerStats stats = server.Stats;
         (long commands, long hits, long misses, long input, long output) = stats.Totals(server.Clients);
+        (long reads, long writes) = stats.IoTotals(server.Clients);
         text.Field("total_connections_received", stats.ConnectionsReceived)
             .Field("total_commands_processed", commands)
             .Field("instantaneous_ops_per_sec", stats.InstantaneousOpsPerSec)
             .Field("total_net_input_bytes", input)
             .Field("total_net_output_bytes", output)
+            .Field("total_net_repl_input_bytes", 0)
+            .Field("total_net_repl_output_bytes", 0)
             .Field("instantaneous_input_kbps", Kbps(stats.InstantaneousInputKbps))
             .Field("instantaneous_output_kbps", Kbps(stats.InstantaneousOutputKbps))
+            .Field("instantaneous_input_repl_kbps", Kbps(0))
+            .Field("instantaneous_output_repl_kbps", Kbps(0))
             .Field("rejected_connections", stats.RejectedConnections)
+            .Field("sync_full", 0)
+            .Field("sync_partial_ok", 0)
+            .Field("sync_partial_err", 0)
             .Field("expired_keys", server.Keyspace.Lifetime.ExpiredKeys)
             .Field("expired_stale_perc", (server.Keyspace.ActiveExpiry.StalePercent * 100).ToString("F2", CultureInfo.InvariantCulture))
             .Field("expired_time_cap_reached_count", server.Keyspace.ActiveExpiry.TimeCapReachedCount)
+            .Field("expire_cycle_cpu_milliseconds", server.Keyspace.ActiveExpiry.CycleMilliseconds)
             .Field("evicted_keys", server.Keyspace.Lifetime.EvictedKeys)
+            .Field("evicted_clients", 0)
+            .Field("total_eviction_exceeded_time", 0)
+            .Field("current_eviction_exceeded_time", 0)
             .Field("keyspace_hits", hits)
             .Field("keyspace_misses", misses)
             .Field("pubsub_channels", server.PubSub.ChannelCount)
             .Field("pubsub_patterns", server.PubSub.PatternCount)
             .Field("pubsubshard_channels", server.PubSub.ShardChannelCount)
+            .Field("latest_fork_usec", 0)
+            .Field("total_forks", 0)
+            .Field("migrate_cached_sockets", 0)
+            .Field("slave_expires_tracked_keys", 0)
+            .Field("active_defrag_hits", 0)
+            .Field("active_defrag_misses", 0)
+            .Field("active_defrag_key_hits", 0)
+            .Field("active_defrag_key_misses", 0)
+            .Field("total_active_defrag_time", 0)
+            .Field("current_active_defrag_time", 0)
             .Field("tracking_total_keys", server.Tracking.TotalKeys)
             .Field("tracking_total_items", server.Tracking.TotalItems)
             .Field("tracking_total_prefixes", server.Tracking.TotalPrefixes)
-            .Field("total_error_replies", server.CommandStats.TotalErrorReplies);
+            .Field("unexpected_error_replies", 0)
+            .Field("total_error_replies", server.CommandStats.TotalErrorReplies)
+            .Field("dump_payload_sanitizations", 0)
+            .Field("total_reads_processed", reads)
+            .Field("total_writes_processed", writes)
+            .Field("io_threaded_reads_processed", 0)
+            .Field("io_threaded_writes_processed", 0)
+            .Field("reply_buffer_shrinks", 0)
+            .Field("reply_buffer_expands", 0);
     }
 
     /// <summary>
+    /// <c>used_memory_startup</c> (and <c>used_memory_overhead</c>: RespKv counts no other overhead) is <c>used_memory</c> of
+    /// the empty server, <c>used_memory_dataset</c> the rest. The allocator fields describe the .NET GC heap:
+    /// <c>allocator_allocated</c> the bytes allocated on it, <c>allocator_active</c>/<c>allocator_resident</c> the bytes it has
+    /// committed; the ratios and differences follow Redis's formulas. RespKv keeps no replication backlog, replica or cluster
+    /// buffers and measures no client buffers, so those fields are 0; <c>mem_aof_buffer</c> is the AOF bytes not yet written.
     /// <c>used_memory</c> is RespKv's running estimate of the bytes its data holds on the managed heap — keys, values,
     /// hash fields, per-entry nodes and hash tables (<see cref="Keyspace.MemoryBytes"/>), what maxmemory is checked
     /// against — not malloc'd bytes of the whole process as in Redis (it leaves out client buffers and the runtime);
@@ -211,12 +277,25 @@ public static class InfoBuilder
         long peak = server.Stats.TrackMemoryPeak(used);
         long rss = Environment.WorkingSet;
         long max = server.Options.MaxMemory;
+        long startup = Math.Min(server.StartupMemory, used), dataset = used - startup;
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        long allocated = GC.GetTotalMemory(false), active = Math.Max(gc.TotalCommittedBytes, allocated), resident = active;
         text.Field("used_memory", used)
             .Field("used_memory_human", BytesToHuman(used))
             .Field("used_memory_rss", rss)
             .Field("used_memory_rss_human", BytesToHuman(rss))
             .Field("used_memory_peak", peak)
-            .Field("used_memory_peak_human", BytesToHuman(peak));
+            .Field("used_memory_peak_human", BytesToHuman(peak))
+            .Field("used_memory_peak_perc", Percent(used, peak))
+            .Field("used_memory_overhead", startup)
+            .Field("used_memory_startup", startup)
+            .Field("used_memory_dataset", dataset)
+            .Field("used_memory_dataset_perc", Percent(dataset, used - startup))
+            .Field("allocator_allocated", allocated)
+            .Field("allocator_active", active)
+            .Field("allocator_resident", resident)
+            .Field("total_system_memory", TotalSystemMemory)
+            .Field("total_system_memory_human", BytesToHuman(TotalSystemMemory));
         // Scripting (Redis 7.0's field names): the EVAL Lua heap, the script cache.
         Scripting.ScriptingState? scripting = server.ScriptingIfCreated;
         long lua = scripting?.EvalMemoryBytes ?? 0;
@@ -230,6 +309,7 @@ public static class InfoBuilder
         long functionsLua = functions?.MemoryBytes ?? 0, functionsBytes = functions?.Current.OverheadBytes ?? 0;
         long scripts = (scripting?.EvalScriptsBytes ?? 0) + functionsBytes;
         text.Field("number_of_functions", functions?.Current.FunctionCount ?? 0)
+            .Field("number_of_libraries", functions?.Current.Libraries.Count ?? 0)
             .Field("used_memory_vm_functions", functionsLua)
             .Field("used_memory_vm_total", lua + functionsLua)
             .Field("used_memory_vm_total_human", BytesToHuman(lua + functionsLua))
@@ -239,7 +319,56 @@ public static class InfoBuilder
             .Field("maxmemory", max)
             .Field("maxmemory_human", BytesToHuman(max))
             .Field("maxmemory_policy", server.Options.MaxMemoryPolicy)
-            .Field("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+            .Field("allocator_frag_ratio", Ratio(active, allocated))
+            .Field("allocator_frag_bytes", active - allocated)
+            .Field("allocator_rss_ratio", Ratio(resident, active))
+            .Field("allocator_rss_bytes", resident - active)
+            .Field("rss_overhead_ratio", Ratio(rss, resident))
+            .Field("rss_overhead_bytes", rss - resident)
+            .Field("mem_fragmentation_ratio", Ratio(rss, used))
+            .Field("mem_fragmentation_bytes", rss - used)
+            .Field("mem_not_counted_for_evict", 0)
+            .Field("mem_replication_backlog", 0)
+            .Field("mem_total_replication_buffers", 0)
+            .Field("mem_clients_slaves", 0)
+            .Field("mem_clients_normal", 0)
+            .Field("mem_cluster_links", 0)
+            .Field("mem_aof_buffer", server.Aof is { } aof ? Math.Max(0, aof.AppendOffset - aof.WrittenOffset) : 0)
+            .Field("mem_allocator", MemAllocator)
+            .Field("active_defrag_running", 0)
+            .Field("lazyfree_pending_objects", 0)
+            .Field("lazyfreed_objects", 0);
+    }
+
+    /// <summary>Redis's <c>%.2f%%</c> of <paramref name="part"/> in <paramref name="whole"/> (0 when the whole is 0).</summary>
+    private static string Percent(long part, long whole) =>
+        (whole <= 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Redis's <c>%.2f</c> of <paramref name="a"/> / <paramref name="b"/> (0 when <paramref name="b"/> is 0).</summary>
+    private static string Ratio(long a, long b) => (b <= 0 ? 0 : (double)a / b).ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>INFO <c>mem_allocator</c>: the .NET garbage collector of this runtime.</summary>
+    private static readonly string MemAllocator = "dotnet-gc-" + Environment.Version.ToString(3);
+
+    /// <summary>Physical memory (<c>MemTotal</c> of /proc/meminfo on Linux; else what the GC may use).</summary>
+    private static readonly long TotalSystemMemory = ReadTotalSystemMemory();
+
+    private static long ReadTotalSystemMemory()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux())
+                foreach (string line in File.ReadLines("/proc/meminfo"))
+                    if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
+                        return long.Parse(line.AsSpan(9).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+        }
+        catch (FormatException)
+        {
+        }
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
     }
 
     /// <summary>INFO <c>used_memory</c>: the keyspace's memory estimate (see <see cref="AppendMemory"/>).</summary>
@@ -261,8 +390,9 @@ public static class InfoBuilder
     }
 
     /// <summary>
-    /// Loading and AOF state, with Redis 7.0's field names (RespKv writes no RDB and forks no child, so the RDB and
-    /// copy-on-write fields are left out). Sizes in bytes, times in seconds (-1: none).
+    /// Loading and AOF state, with Redis 7.0's fields. RespKv writes no RDB and forks no child: the copy-on-write, fork and
+    /// RDB save fields say so (no save in progress, none done, <c>rdb_last_save_time</c> is the start time as in Redis before
+    /// its first save, no changes counted for a save). Sizes in bytes, times in seconds (-1: none).
     /// </summary>
     private static void AppendPersistence(StringBuilder text, RespServer server)
     {
@@ -270,6 +400,22 @@ public static class InfoBuilder
         Persistence.AofRewriteStatus? status = aof?.RewriteStatus;
         text.Field("loading", server.Loading ? 1 : 0)
             .Field("async_loading", 0)
+            .Field("current_cow_peak", 0)
+            .Field("current_cow_size", 0)
+            .Field("current_cow_size_age", 0)
+            .Field("current_fork_perc", "0.00")
+            .Field("current_save_keys_processed", 0)
+            .Field("current_save_keys_total", 0)
+            .Field("rdb_changes_since_last_save", 0)
+            .Field("rdb_bgsave_in_progress", 0)
+            .Field("rdb_last_save_time", server.StartedUnixSeconds)
+            .Field("rdb_last_bgsave_status", "ok")
+            .Field("rdb_last_bgsave_time_sec", -1)
+            .Field("rdb_current_bgsave_time_sec", -1)
+            .Field("rdb_saves", 0)
+            .Field("rdb_last_cow_size", 0)
+            .Field("rdb_last_load_keys_expired", 0)
+            .Field("rdb_last_load_keys_loaded", 0)
             .Field("aof_enabled", aof != null ? 1 : 0)
             .Field("aof_rewrite_in_progress", aof?.RewriteInProgress == true ? 1 : 0)
             .Field("aof_rewrite_scheduled", 0)
@@ -277,7 +423,11 @@ public static class InfoBuilder
             .Field("aof_current_rewrite_time_sec", status?.CurrentRewriteSeconds ?? -1)
             .Field("aof_last_bgrewrite_status", status?.LastRewriteOk == false ? "err" : "ok")
             .Field("aof_rewrites", status?.Rewrites ?? 0)
-            .Field("aof_last_write_status", aof?.WriteError != null ? "err" : "ok");
+            .Field("aof_rewrites_consecutive_failures", status?.ConsecutiveFailures ?? 0)
+            .Field("aof_last_write_status", aof?.WriteError != null ? "err" : "ok")
+            .Field("aof_last_cow_size", 0)
+            .Field("module_fork_in_progress", 0)
+            .Field("module_fork_last_cow_size", 0);
         if (aof == null) return;
         text.Field("aof_current_size", aof.CurrentSize)
             .Field("aof_base_size", aof.BaseSize)
@@ -301,12 +451,20 @@ public static class InfoBuilder
             .Field("repl_backlog_first_byte_offset", 0)
             .Field("repl_backlog_histlen", 0);
 
-    /// <summary>Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage).</summary>
+    /// <summary>
+    /// Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage). RespKv forks no children; it has
+    /// no main thread either (commands run on the socket threads), so the <c>_main_thread</c> fields are the process's time.
+    /// </summary>
     private static void AppendCpu(StringBuilder text)
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
-        text.Field("used_cpu_sys", Seconds(process.PrivilegedProcessorTime))
-            .Field("used_cpu_user", Seconds(process.UserProcessorTime));
+        string sys = Seconds(process.PrivilegedProcessorTime), user = Seconds(process.UserProcessorTime);
+        text.Field("used_cpu_sys", sys)
+            .Field("used_cpu_user", user)
+            .Field("used_cpu_sys_children", Seconds(TimeSpan.Zero))
+            .Field("used_cpu_user_children", Seconds(TimeSpan.Zero))
+            .Field("used_cpu_sys_main_thread", sys)
+            .Field("used_cpu_user_main_thread", user);
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture);

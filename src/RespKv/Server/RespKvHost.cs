@@ -29,6 +29,7 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <summary>How long a TLS client has to complete its handshake before the connection is closed.</summary>
     private static readonly TimeSpan TlsHandshakeTimeout = TimeSpan.FromSeconds(10);
     private ServerCron? _cron;
+    private string? _temporaryDir;
 
     private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands)
     {
@@ -98,6 +99,53 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <summary>The TLS configuration new TLS connections use (rebuilt by CONFIG SET of a <c>tls-*</c> setting), or null without <c>tls-port</c>.</summary>
     public TlsConfiguration? Tls => _tls;
 
+    /// <summary>
+    /// Where clients connect (after <see cref="StartAsync"/>): the first listener's address and <see cref="Port"/>, with
+    /// a wildcard bind address (<c>0.0.0.0</c>, <c>::</c>) given as the matching loopback address.
+    /// </summary>
+    public IPEndPoint EndPoint
+    {
+        get
+        {
+            IPAddress address = _listeners.Count > 0 && _listeners[0].IPEndPoint is { } bound ? bound.Address : IPAddress.Loopback;
+            if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
+            else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
+            return new IPEndPoint(address, Port);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="EndPoint"/> as <c>host:port</c> (<c>127.0.0.1:41234</c>, <c>[::1]:41234</c>): a StackExchange.Redis
+    /// configuration string, or the host and port of any other client.
+    /// </summary>
+    public string ConnectionString => EndPoint.ToString();
+
+    /// <summary>
+    /// Creates and starts a server for tests: defaults as in <see cref="ServerOptions"/> (no persistence) except a free
+    /// port on 127.0.0.1 (port 0) and, for the data directory, a new temporary directory; <paramref name="configure"/>
+    /// changes any of them (a directory it sets instead stays). Connect to <see cref="EndPoint"/>; <see cref="DisposeAsync"/> (or <see cref="StopAsync"/>)
+    /// stops it. Logging goes where <paramref name="configureLogging"/> sends it (nowhere by default).
+    /// </summary>
+    public static async Task<RespKvHost> StartNewAsync(Action<ServerOptions>? configure = null, Action<ILoggingBuilder>? configureLogging = null,
+        CancellationToken cancellation = default)
+    {
+        string temporary = Directory.CreateTempSubdirectory("respkv-").FullName;
+        var options = new ServerOptions { Port = 0, Bind = ["127.0.0.1"], Dir = temporary };
+        configure?.Invoke(options);
+        RespKvHost host = Create(options, configureLogging);
+        host._temporaryDir = temporary;
+        try
+        {
+            await host.StartAsync(cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return host;
+    }
+
     /// <summary>Completes when the host has stopped (SHUTDOWN, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
@@ -162,12 +210,26 @@ public sealed class RespKvHost : IAsyncDisposable
         ClosePersistence();
     }
 
-    /// <inheritdoc />
+    /// <summary>Stops the host as <see cref="StopAsync"/> does and releases it; a temporary data directory <see cref="StartNewAsync"/> created is deleted.</summary>
     public async ValueTask DisposeAsync()
     {
         StopCron();
         await _app.DisposeAsync().ConfigureAwait(false);
         ClosePersistence();
+        if (_temporaryDir != null)
+        {
+            try
+            {
+                Directory.Delete(_temporaryDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            _temporaryDir = null;
+        }
     }
 
     /// <summary>

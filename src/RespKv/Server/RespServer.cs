@@ -54,7 +54,14 @@ public sealed class RespServer
         Latency = new LatencyMonitor(options);
         LatencyHistograms = new LatencyHistograms(Commands);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        StartupMemory = Keyspace.MemoryBytes;
     }
+
+    /// <summary><c>used_memory</c> of the empty server, measured at construction (INFO <c>used_memory_startup</c>).</summary>
+    public long StartupMemory { get; }
+
+    /// <summary>When the server was constructed, in Unix seconds (INFO <c>rdb_last_save_time</c>: no RDB was saved since).</summary>
+    public long StartedUnixSeconds { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     /// <summary>RespKv's own version (INFO <c>respkv_version</c>).</summary>
     public static string Version { get; } =

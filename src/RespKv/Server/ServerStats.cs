@@ -18,6 +18,8 @@ public sealed class ServerStats
     private long _retiredMisses;
     private long _retiredInputBytes;
     private long _retiredOutputBytes;
+    private long _retiredReads;
+    private long _retiredWrites;
 
     private readonly Lock _resetLock = new();
     private Counters _baseline;
@@ -93,6 +95,8 @@ public sealed class ServerStats
         Interlocked.Add(ref _retiredHits, client.KeyspaceHits);
         Interlocked.Add(ref _retiredMisses, client.KeyspaceMisses);
         Interlocked.Add(ref _retiredInputBytes, client.NetInputBytes);
+        Interlocked.Add(ref _retiredReads, client.ReadsProcessed);
+        Interlocked.Add(ref _retiredWrites, client.WritesProcessed);
         Interlocked.Add(ref _retiredOutputBytes, client.NetOutputBytes);
         client.Server.CommandStats.Retire(client.CommandCounters);
     }
@@ -103,6 +107,16 @@ public sealed class ServerStats
         Counters now = Raw(clients), b = Baseline;
         return (now.Commands - b.Commands, now.Hits - b.Hits, now.Misses - b.Misses,
             now.InputBytes - b.InputBytes, now.OutputBytes - b.OutputBytes);
+    }
+
+    /// <summary>
+    /// Socket reads that delivered input and reply flushes over disconnected and connected clients since start or the
+    /// last <c>CONFIG RESETSTAT</c> (INFO <c>total_reads_processed</c>, <c>total_writes_processed</c>).
+    /// </summary>
+    public (long Reads, long Writes) IoTotals(ClientRegistry clients)
+    {
+        Counters now = Raw(clients), b = Baseline;
+        return (now.Reads - b.Reads, now.Writes - b.Writes);
     }
 
     /// <summary>
@@ -156,6 +170,8 @@ public sealed class ServerStats
                 Misses = Volatile.Read(ref _retiredMisses),
                 InputBytes = Volatile.Read(ref _retiredInputBytes),
                 OutputBytes = Volatile.Read(ref _retiredOutputBytes),
+                Reads = Volatile.Read(ref _retiredReads),
+                Writes = Volatile.Read(ref _retiredWrites),
             };
             foreach (ClientSession client in clients.Live)
             {
@@ -164,6 +180,8 @@ public sealed class ServerStats
                 c.Misses += client.KeyspaceMisses;
                 c.InputBytes += client.NetInputBytes;
                 c.OutputBytes += client.NetOutputBytes;
+                c.Reads += client.ReadsProcessed;
+                c.Writes += client.WritesProcessed;
             }
             return c;
         }
@@ -171,7 +189,7 @@ public sealed class ServerStats
 
     private struct Counters
     {
-        public long Connections, Rejected, Commands, Hits, Misses, InputBytes, OutputBytes;
+        public long Connections, Rejected, Commands, Hits, Misses, InputBytes, OutputBytes, Reads, Writes;
     }
 
     /// <summary>One rate: the last reading and the per-second rates of the last samples (a ring).</summary>

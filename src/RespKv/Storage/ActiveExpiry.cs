@@ -36,6 +36,11 @@ public sealed class ActiveExpiry
     /// <summary>Running estimate of the share (%) of keys with an expiry that are expired but not yet removed (INFO <c>expired_stale_perc</c>).</summary>
     public double StalePercent => Volatile.Read(ref _stalePercent);
 
+    private long _cycleTicks;
+
+    /// <summary>Time spent in active expiry cycles, in milliseconds (INFO <c>expire_cycle_cpu_milliseconds</c>).</summary>
+    public long CycleMilliseconds => Interlocked.Read(ref _cycleTicks) * 1000 / Stopwatch.Frequency;
+
     /// <summary>Cycles that stopped at their time limit (INFO <c>expired_time_cap_reached_count</c>).</summary>
     public long TimeCapReachedCount => Interlocked.Read(ref _timeCapReached);
 
@@ -87,6 +92,7 @@ public sealed class ActiveExpiry
             }
         }
         if (timedOut) Interlocked.Increment(ref _timeCapReached);
+        Interlocked.Add(ref _cycleTicks, Stopwatch.GetTimestamp() - start);
         double current = totalSampled == 0 ? 0 : (double)totalExpired / totalSampled;
         Volatile.Write(ref _stalePercent, current * 0.05 + _stalePercent * 0.95);
     }

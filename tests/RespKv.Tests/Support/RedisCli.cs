@@ -26,13 +26,32 @@ public static class RedisCli
     /// </summary>
     public static (int ExitCode, string Output, string Error) Run(int port, byte[]? stdin, int timeoutMs, params string[] args)
     {
-        var start = new ProcessStartInfo(Path ?? throw new InvalidOperationException("redis-cli is not installed"))
+        return Run(port, stdin, timeoutMs, killAfterTimeout: false, args);
+    }
+
+    /// <summary>
+    /// Runs a redis-cli mode that never ends by itself (<c>--stat</c>, <c>--latency-history</c>) for
+    /// <paramref name="durationMs"/>, then kills it; returns what it printed. Its standard output is made line-buffered
+    /// (coreutils' <c>stdbuf -oL</c>): redis-cli buffers a pipe fully and would lose the buffer when killed.
+    /// </summary>
+    public static string RunFor(int port, int durationMs, params string[] args) =>
+        Run(port, null, durationMs, killAfterTimeout: true, args).Output;
+
+    private static (int ExitCode, string Output, string Error) Run(int port, byte[]? stdin, int timeoutMs, bool killAfterTimeout, string[] args)
+    {
+        string cli = Path ?? throw new InvalidOperationException("redis-cli is not installed");
+        var start = new ProcessStartInfo(killAfterTimeout ? "stdbuf" : cli)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (killAfterTimeout)
+        {
+            start.ArgumentList.Add("-oL");
+            start.ArgumentList.Add(cli);
+        }
         start.ArgumentList.Add("-h");
         start.ArgumentList.Add("127.0.0.1");
         start.ArgumentList.Add("-p");
@@ -48,8 +67,9 @@ public static class RedisCli
         });
         if (!process.WaitForExit(timeoutMs))
         {
-            process.Kill();
-            Assert.Fail($"redis-cli {string.Join(' ', args)} did not finish within {timeoutMs} ms");
+            process.Kill(entireProcessTree: true);
+            if (!killAfterTimeout) Assert.Fail($"redis-cli {string.Join(' ', args)} did not finish within {timeoutMs} ms");
+            process.WaitForExit();
         }
         feed.Wait();
         return (process.ExitCode, output.Result, error.Result);
