@@ -114,14 +114,14 @@ DATA_ROWS = [
     ("XADD -P 1", ["XADD", DATA_STREAM, "*", "field", "__rand_int__"], 1, 100_000),
     ("XADD -P 16", ["XADD", DATA_STREAM, "*", "field", "__rand_int__"], 16, 1_000_000),
     ("XREADGROUP -P 1", ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", DATA_STREAM, ">"], 1, 100_000),
-    ("XREADGROUP -P 16", ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", DATA_STREAM, ">"], 16, 500_000),
+    ("XREADGROUP -P 16", ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", DATA_STREAM, ">"], 16, 300_000),
     ("PFADD -P 1", ["PFADD", "bench:hll", "__rand_int__"], 1, 100_000),
     ("PFADD -P 16", ["PFADD", "bench:hll", "__rand_int__"], 16, 1_000_000),
     ("SETBIT -P 1", ["SETBIT", "bench:bits", "99999", "1"], 1, 100_000),
     ("SETBIT -P 16", ["SETBIT", "bench:bits", "99999", "1"], 16, 1_000_000),
     ("BITCOUNT -P 16", ["BITCOUNT", "bench:bits"], 16, 1_000_000),
-    ("GEOSEARCH -P 1", GEOSEARCH_ARGS, 1, 100_000),
-    ("GEOSEARCH -P 16", GEOSEARCH_ARGS, 16, 300_000),
+    ("GEOSEARCH -P 1", GEOSEARCH_ARGS, 1, 10_000),
+    ("GEOSEARCH -P 16", GEOSEARCH_ARGS, 16, 20_000),
 ]
 LATENCY_ROW = "GET -P 1"                        # p50/p99 latency taken from this row's runs
 CPU_ROWS = ["GET -P 1", "SET -P 16", "GET -P 16"]  # server CPU per request shown for these rows
