@@ -114,6 +114,22 @@ public static class StreamCommands
         }
     }
 
+    /// <summary>
+    /// The trimming arguments' integers (Redis's <c>streamParseAddOrTrimArgsOrReply</c>): <c>-ERR value is not an integer or
+    /// out of range</c>, or <c>-ERR The &lt;name&gt; argument must be &gt;= 0.</c> for a negative one; false after the error.
+    /// </summary>
+    private static bool TryParseNonNegative(RespWriter w, ReadOnlySpan<byte> text, string name, out long value)
+    {
+        if (!RespInteger.TryParse(text, out value))
+        {
+            w.WriteError(CommandErrors.NotInteger);
+            return false;
+        }
+        if (value >= 0) return true;
+        w.WriteError($"ERR The {name} argument must be >= 0.");
+        return false;
+    }
+
     /// <summary>An ID argument, strict (no <c>-</c>/<c>+</c>) or not; replies <see cref="InvalidId"/> on failure.</summary>
     private static bool TryParseId(CommandContext context, ReadOnlySpan<byte> text, bool strict, ulong missingSeq, out StreamId id)
     {
@@ -247,16 +263,7 @@ public static class StreamCommands
                 else if (moreArgs >= 2 && next.SequenceEqual("="u8)) i++;
                 if (maxLen)
                 {
-                    if (!RespInteger.TryParse(args[i + 1], out a.MaxLen))
-                    {
-                        w.WriteError(CommandErrors.NotInteger);
-                        return -1;
-                    }
-                    if (a.MaxLen < 0)
-                    {
-                        w.WriteError("ERR The MAXLEN argument must be >= 0.");
-                        return -1;
-                    }
+                    if (!TryParseNonNegative(w, args[i + 1], "MAXLEN", out a.MaxLen)) return -1;
                 }
                 else if (!TryParseId(context, args[i + 1], strict: true, 0, out a.MinId)) return -1;
                 i++;
@@ -265,16 +272,7 @@ public static class StreamCommands
             }
             else if (args.Is(i, "LIMIT"u8) && moreArgs > 0)
             {
-                if (!RespInteger.TryParse(args[i + 1], out a.Limit))
-                {
-                    w.WriteError(CommandErrors.NotInteger);
-                    return -1;
-                }
-                if (a.Limit < 0)
-                {
-                    w.WriteError("ERR The LIMIT argument must be >= 0.");
-                    return -1;
-                }
+                if (!TryParseNonNegative(w, args[i + 1], "LIMIT", out a.Limit)) return -1;
                 limitGiven = true;
                 i++;
             }
