@@ -12,8 +12,8 @@ namespace RespKv.Server;
 /// command's run time, in whole microseconds times 1000 (nanoseconds, within 1 ns … 1 s), is recorded in the histogram of its
 /// command-table row (a subcommand its own), created at its first call and dropped by <c>CONFIG RESETSTAT</c>. The
 /// histograms are HDR histograms with Redis's parameters (<see cref="Histogram"/>), so <c>LATENCY HISTOGRAM</c>'s buckets and
-/// INFO <c>latencystats</c>' percentiles are computed as redis-server computes them. Recording is two interlocked increments
-/// on a shared array (no allocation after the first call of a command).
+/// INFO <c>latencystats</c>' percentiles are computed as redis-server computes them. Recording is one
+/// interlocked increment of a shared array (the call count is the counters' sum, derived when read) (no allocation after the first call of a command).
 /// </summary>
 public sealed class LatencyHistograms
 {
@@ -130,10 +130,18 @@ public sealed class LatencyHistograms
         private const long Lowest = 1, Highest = 1_000_000_000;
 
         private readonly long[] _counts = new long[CountsLength];
-        private long _total;
 
         /// <summary>Calls recorded.</summary>
-        public long TotalCount => Volatile.Read(ref _total);
+        public long TotalCount
+        {
+            get
+            {
+                // Derived when read (LATENCY HISTOGRAM, INFO), so a command pays one interlocked increment, not two.
+                long total = 0;
+                for (int i = 0; i < CountsLength; i++) total += Volatile.Read(ref _counts[i]);
+                return total;
+            }
+        }
 
         private static int BucketIndex(long value) => 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(value | SubBucketMask)) - (SubBucketHalfCountMagnitude + 1);
 
@@ -176,7 +184,6 @@ public sealed class LatencyHistograms
         {
             value = Math.Clamp(value, Lowest, Highest);
             Interlocked.Increment(ref _counts[CountsIndex(value)]);
-            Interlocked.Increment(ref _total);
         }
 
         /// <summary>Redis's <c>hdr_value_at_percentile</c>.</summary>
