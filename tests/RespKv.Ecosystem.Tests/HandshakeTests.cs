@@ -36,15 +36,8 @@ public sealed class HandshakeTests
     {
         SortedDictionary<string, string> redis = Handshake(RespKvProcess.ReferenceRedisServer, resp3, admin);
         SortedDictionary<string, string> respkv = Handshake(null, resp3, admin);
-        // CLIENT SETINFO is Redis 7.2's: 7.0.15 answers "unknown subcommand", RespKv accepts it (a deliberate difference, see
-        // conformance/skip.txt); the client ignores the reply either way.
-        foreach (string setinfo in redis.Keys.Where(k => k.StartsWith("CLIENT SETINFO ", StringComparison.Ordinal)).ToList())
-        {
-            Assert.StartsWith("-ERR unknown subcommand 'SETINFO'", redis[setinfo]);
-            Assert.Equal("+OK", respkv[setinfo]);
-            redis.Remove(setinfo);
-            respkv.Remove(setinfo);
-        }
+        // CLIENT SETINFO is Redis 7.2's: 7.0.15 answers "unknown subcommand" and so does RespKv; the client ignores it.
+        Assert.Contains(redis.Keys, k => k.StartsWith("CLIENT SETINFO ", StringComparison.Ordinal));
         Assert.Contains(redis.Keys, k => k.StartsWith("HELLO ", StringComparison.Ordinal));
         Assert.Contains("INFO server", redis.Keys);
         Assert.Contains("CLUSTER NODES", redis.Keys);

@@ -18,9 +18,6 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
     private static IEnumerable<CommandInfo> AllRows() =>
         CommandFamilies.Table.All.SelectMany(c => c.Subcommands == null ? [c] : c.Subcommands.Prepend(c));
 
-    /// <summary>Rows RespKv implements that redis-server 7.0.15 does not have (Redis 7.2 commands).</summary>
-    private static readonly string[] NotInRedis70 = ["client|setinfo"];
-
     [Fact]
     public void MetadataLoadsEveryRedis70Command()
     {
@@ -70,7 +67,7 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
             TimeSpan index = watch.Elapsed;
             int found = rows.Count(name => parsed.Find(name) != null);
             watch.Stop();
-            Assert.Equal(rows.Length - NotInRedis70.Length, found);
+            Assert.Equal(rows.Length, found);
             Assert.Equal(CommandMetadata.Shipped.Count, parsed.Count);
             if (watch.Elapsed < best) best = watch.Elapsed;
             if (index < bestIndex) bestIndex = index;
@@ -103,7 +100,7 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
             CommandMetadata? m = row.Metadata;
             if (m == null)
             {
-                if (!NotInRedis70.Contains(row.FullName)) problems.Add($"{row.FullName}: no Redis 7.0 metadata");
+                problems.Add($"{row.FullName}: no Redis 7.0 metadata");
                 continue;
             }
             string[] printed = CommandFlagNames.Printed.Where(f => (row.Flags & f.Flag) != 0).Select(f => f.Name).ToArray();
@@ -117,16 +114,9 @@ public sealed class CommandMetadataTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ARowRedisLacksDerivesItsCategoriesAndDocs()
+    public void AclCategoriesAreRedisOwn()
     {
-        CommandInfo setinfo = CommandFamilies.Table.Lookup("client|setinfo")!;
-        Assert.Null(setinfo.Metadata);
-        // Redis 7.2's COMMAND INFO client|setinfo: @slow @connection.
-        Assert.Equal(["@slow", "@connection"], setinfo.AclCategories);
-        Assert.Equal((setinfo.Summary, "connection"), (setinfo.Docs.Summary, setinfo.Docs.Group));
-        Assert.Null(setinfo.Docs.Since);
-        Assert.Empty(setinfo.KeySpecs);
-        // A row with metadata prints Redis's categories, including explicit ones no flag implies.
+        // Redis's categories, including explicit ones no flag implies.
         Assert.Equal(["@keyspace", "@read", "@slow", "@dangerous"], CommandFamilies.Table.Lookup("keys")!.AclCategories);
     }
 

@@ -133,8 +133,7 @@ public delegate void CommandHandler(CommandContext context, in CommandArgs args)
 /// holds them (https://redis.io/commands/command/), plus the handler. This data answers arity errors,
 /// COMMAND/COMMAND INFO/COMMAND DOCS, and later which commands MULTI queues and which shards a
 /// command must lock. When the table is built, each row gets Redis 7.0's <see cref="CommandMetadata"/> of
-/// the same full name (key specs, ACL categories, tips, docs); a row Redis 7.0 lacks (CLIENT SETINFO) keeps
-/// what the row itself declares.
+/// the same full name (key specs, ACL categories, tips, docs); every row has one (CommandMetadataTests checks it).
 /// </summary>
 public class CommandInfo
 {
@@ -223,16 +222,10 @@ public class CommandInfo
     /// <summary>Command tips (<c>nondeterministic_output</c>…) from <see cref="Metadata"/>, or none.</summary>
     public string[] Tips => Metadata?.Tips ?? [];
 
-    private string[]? _derivedAclCategories;
     private CommandDocs? _ownDocs;
 
-    /// <summary>
-    /// ACL categories as COMMAND prints them (<c>@write</c>, <c>@string</c>…): <see cref="Metadata"/>'s; for a row
-    /// Redis 7.0 lacks (CLIENT SETINFO, a Redis 7.2 command), derived as Redis derives the implicit ones
-    /// (server.c <c>setImplicitACLCategories</c>): <c>@write</c>/<c>@read</c>/<c>@admin</c> and <c>@dangerous</c>
-    /// from the flags, <c>@fast</c> or else <c>@slow</c>, and the group's category, in acl.c's order.
-    /// </summary>
-    public string[] AclCategories => Metadata?.AclCategories ?? (_derivedAclCategories ??= DeriveAclCategories());
+    /// <summary>ACL categories as COMMAND prints them (<c>@write</c>, <c>@string</c>…), from <see cref="Metadata"/>.</summary>
+    public string[] AclCategories => Metadata?.AclCategories ?? [];
 
     private int _aclCategoryBits = -1;
 
@@ -244,36 +237,6 @@ public class CommandInfo
 
     /// <summary>The COMMAND DOCS document: <see cref="Metadata"/>'s, else this row's summary and group.</summary>
     public CommandDocs Docs => Metadata?.Docs ?? (_ownDocs ??= new CommandDocs { Summary = Summary, Group = Group });
-
-    /// <summary>Redis's ACL categories, in its bit order (acl.c <c>ACLCommandCategories</c>), the order COMMAND prints them in.</summary>
-    private static readonly string[] AclCategoryNames =
-    [
-        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
-        "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
-        "transaction", "scripting",
-    ];
-
-    private string[] DeriveAclCategories()
-    {
-        CommandFlags f = Flags;
-        var names = new List<string>();
-        foreach (string name in AclCategoryNames)
-        {
-            bool has = name switch
-            {
-                "write" => (f & CommandFlags.Write) != 0,
-                "read" => (f & CommandFlags.ReadOnly) != 0,
-                "admin" or "dangerous" => (f & CommandFlags.Admin) != 0,
-                "fast" => (f & CommandFlags.Fast) != 0,
-                "slow" => (f & CommandFlags.Fast) == 0,
-                "keyspace" => Group == "generic",
-                "transaction" => Group == "transactions",
-                _ => Group == name,
-            };
-            if (has) names.Add("@" + name);
-        }
-        return names.ToArray();
-    }
 
     /// <summary>
     /// True when some key spec names keys (one not flagged <c>not_key</c>): COMMAND GETKEYS answers

@@ -371,12 +371,6 @@ public sealed class ClientSession : CommandContext
     /// <summary>Client name (CLIENT SETNAME / HELLO SETNAME), or null.</summary>
     public string? Name { get; set; }
 
-    /// <summary>Library name and version (CLIENT SETINFO LIB-NAME / LIB-VER), or null.</summary>
-    public string? LibName { get; set; }
-
-    /// <summary>Library version (CLIENT SETINFO LIB-VER), or null.</summary>
-    public string? LibVersion { get; set; }
-
     /// <summary>Peer address, <c>ip:port</c>.</summary>
     public string RemoteAddress { get; }
 

@@ -39,8 +39,8 @@ for (const RESP of [2, 3]) describe(`node-redis 6 (RESP${RESP}) against RespKv`,
     const list = await client.clientList();
     assert.ok(list.some((c) => c.name === 'node-suite'), 'CLIENT LIST names this connection');
     const info = await client.sendCommand(['CLIENT', 'INFO']);
-    assert.match(info, /lib-name=node-redis/); // sent by node-redis as CLIENT SETINFO during the handshake
-    assert.match(info, new RegExp(` resp=${RESP} `)); // RESP3: negotiated with HELLO 3
+    // node-redis sends CLIENT SETINFO during the handshake; Redis 7.0 (and RespKv) answer "unknown subcommand", which it ignores.
+    assert.match(info, new RegExp(` resp=${RESP}\n`)); // RESP3: negotiated with HELLO 3
   });
 
   it('sets, gets and runs string commands', async () => {

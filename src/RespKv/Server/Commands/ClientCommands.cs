@@ -8,7 +8,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// CLIENT subcommands: SETNAME, GETNAME, ID, SETINFO, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, UNBLOCK, REPLY,
+/// CLIENT subcommands: SETNAME, GETNAME, ID, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, UNBLOCK, REPLY,
 /// TRACKING, CACHING, GETREDIR, TRACKINGINFO (client-side caching, <see cref="ClientTracking"/>), HELP, with Redis's replies
 /// (https://redis.io/commands/client/). Unknown subcommands are answered centrally from the table.
 /// </summary>
@@ -29,12 +29,9 @@ public static class ClientCommands
             new SessionCommandInfo("info", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Returns information about the current client connection.", Info),
             new SessionCommandInfo("kill", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Kill the connection of a client", Kill),
             new SessionCommandInfo("list", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Get the list of client connections", List),
-            // CLIENT SETINFO is Redis 7.2's (7.0.15 answers "unknown subcommand"); RespKv has it because
-            // current client libraries send it on connect. Row and replies follow Redis 7.2.
             new SessionCommandInfo("no-evict", 3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client eviction mode for the current connection", NoEvict),
             new SessionCommandInfo("pause", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "connection", "Stop processing commands from clients for some time", Pause),
             new SessionCommandInfo("reply", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Instruct the server whether to reply to commands", Reply),
-            new SessionCommandInfo("setinfo", 4, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set client or connection specific info", SetInfo),
             new SessionCommandInfo("tracking", -3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Enable or disable server assisted client side caching support", Tracking),
             new SessionCommandInfo("trackinginfo", 2, NoScript | Loading | Stale, 0, 0, 0, "connection", "Return information about server assisted client side caching for the current connection", TrackingInfo),
             new SessionCommandInfo("setname", 3, NoScript | Loading | Stale, 0, 0, 0, "connection", "Set the current connection name", SetName),
@@ -103,31 +100,6 @@ public static class ClientCommands
 
     /// <summary><c>CLIENT ID</c>: the connection's id.</summary>
     private static void Id(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(client.Id);
-
-    /// <summary>
-    /// <c>CLIENT SETINFO LIB-NAME|LIB-VER value</c> (Redis 7.2): records the client library's name or
-    /// version for CLIENT LIST; an empty value clears it. Errors as Redis 7.2:
-    /// <c>-ERR Unrecognized option 'x'</c>, <c>-ERR lib-name cannot contain spaces, newlines or special characters.</c>
-    /// (the option as the client spelled it).
-    /// </summary>
-    private static void SetInfo(ClientSession client, in CommandArgs args)
-    {
-        bool name = args.Is(2, "LIB-NAME"u8);
-        if (!name && !args.Is(2, "LIB-VER"u8))
-        {
-            client.Writer.WriteError($"ERR Unrecognized option '{Encoding.UTF8.GetString(args[2])}'");
-            return;
-        }
-        if (!IsValidClientName(args[3]))
-        {
-            client.Writer.WriteError($"ERR {Encoding.UTF8.GetString(args[2])} cannot contain spaces, newlines or special characters.");
-            return;
-        }
-        string? value = args[3].IsEmpty ? null : Encoding.ASCII.GetString(args[3]);
-        if (name) client.LibName = value;
-        else client.LibVersion = value;
-        client.Writer.WriteOk();
-    }
 
     /// <summary><c>CLIENT GETREDIR</c>: the client id invalidations are redirected to; <c>0</c> when tracking without REDIRECT, <c>-1</c> when tracking is off.</summary>
     private static void GetRedir(ClientSession client, in CommandArgs args)
@@ -546,7 +518,7 @@ public static class ClientCommands
 
     /// <summary>
     /// Appends one client's line (ending in a newline) in Redis 7.0's field order (<c>catClientInfoString</c>: CLIENT LIST,
-    /// CLIENT INFO and the log lines that name a client), plus 7.2's <c>lib-name</c>/<c>lib-ver</c>.
+    /// CLIENT INFO and the log lines that name a client).
     /// Fields RespKv cannot know exactly are honest approximations:
     /// <list type="bullet">
     /// <item><c>fd=-1</c>: Kestrel owns the socket and does not expose its descriptor (-1 is what Redis prints for a client without one).</item>
@@ -568,8 +540,7 @@ public static class ClientCommands
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
             .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
-            .Append(inv, $" events=r cmd={c.LastCommand} user={c.User.Name} redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}")
-            .Append(inv, $" lib-name={c.LibName} lib-ver={c.LibVersion}\n");
+            .Append(inv, $" events=r cmd={c.LastCommand} user={c.User.Name} redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}\n");
     }
 
     /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order (<c>t</c> tracking, <c>R</c> broken redirect, <c>B</c> BCAST).</summary>
@@ -581,7 +552,7 @@ public static class ClientCommands
         return flags.Length == 0 ? "N" : flags;
     }
 
-    /// <summary><c>CLIENT HELP</c>: Redis 7.0.15's text (SETINFO, a Redis 7.2 subcommand RespKv also accepts, is not listed, as 7.0 lists it not).</summary>
+    /// <summary><c>CLIENT HELP</c>: Redis 7.0.15's text.</summary>
     private static void Help(ClientSession client, in CommandArgs args) => client.Writer.WriteHelp("CLIENT",
     [
         "CACHING (YES|NO)",
