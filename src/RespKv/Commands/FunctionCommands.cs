@@ -207,7 +207,7 @@ public static class FunctionCommands
                 return;
             }
         }
-        if (client.Server.Functions.Restore(args[2], policy) is { } error)
+        if (client.Server.Functions.Restore(args[2], policy, client.Server.Options.SkipChecksumValidation) is { } error)
         {
             client.Writer.WriteError("ERR " + error);
             return;

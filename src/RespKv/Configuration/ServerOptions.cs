@@ -222,6 +222,27 @@ public sealed class ServerOptions
     /// </summary>
     public int ListMaxListpackSize { get; set; } = -2;
 
+    /// <summary>Redis's default <c>packed_threshold</c>: 1 GB.</summary>
+    public const long DefaultQuicklistPackedThreshold = 1L << 30;
+
+    /// <summary>
+    /// Bytes from which a list element takes a plain quicklist node of its own in RDB output (Redis's <c>packed_threshold</c>,
+    /// default <see cref="DefaultQuicklistPackedThreshold"/>). No config name: set by <c>DEBUG QUICKLIST-PACKED-THRESHOLD</c>.
+    /// </summary>
+    public long QuicklistPackedThreshold { get; set; } = DefaultQuicklistPackedThreshold;
+
+    /// <summary>
+    /// RESTORE and FUNCTION RESTORE skip the payload's CRC64 check (Redis's <c>skip_checksum_validation</c>). No config name:
+    /// set by <c>DEBUG SET-SKIP-CHECKSUM-VALIDATION</c>.
+    /// </summary>
+    public bool SkipChecksumValidation { get; set; }
+
+    /// <summary>
+    /// Scripts may call commands flagged <c>noscript</c> (Redis's <c>script_disable_deny_script</c>). No config name: set by
+    /// <c>DEBUG SET-DISABLE-DENY-SCRIPTS</c>.
+    /// </summary>
+    public bool DisableDenyScripts { get; set; }
+
     /// <summary><c>list-compress-depth</c> (default 0): quicklist nodes left uncompressed at each end; 0 = no compression.</summary>
     public int ListCompressDepth { get; set; }
 

@@ -196,7 +196,7 @@ public sealed class ScriptRun
         CommandInfo? command = Lookup(args);
         if (command == null) return "ERR Unknown Redis command called from script";
         if (!command.AcceptsArgumentCount(args.Count) || command.Handler == null) return "ERR Wrong number of args calling Redis command from script";
-        if ((command.Flags & CommandFlags.NoScript) != 0) return "ERR This Redis command is not allowed from script";
+        if ((command.Flags & CommandFlags.NoScript) != 0 && !Caller.Server.Options.DisableDenyScripts) return "ERR This Redis command is not allowed from script";
         if (!Caller.User.Rules.Unrestricted && !Caller.ReplaysAof)
         {
             // Redis's scriptVerifyACL: checked with the calling client's user, logged with context "lua".

@@ -180,6 +180,15 @@ public sealed class RespServer
 
     private bool _loading;
 
+    /// <summary>True after <c>DEBUG PAUSE-CRON 1</c>: the server cron (<see cref="ServerCron"/>) skips its ticks until <c>DEBUG PAUSE-CRON 0</c>.</summary>
+    public bool CronPaused
+    {
+        get => Volatile.Read(ref _cronPaused);
+        set => Volatile.Write(ref _cronPaused, value);
+    }
+
+    private bool _cronPaused;
+
     /// <summary>The append-only file while <c>appendonly yes</c> (also <see cref="WriteLog"/>), else null.</summary>
     public Persistence.AppendOnlyFile? Aof { get; set; }
 

@@ -36,7 +36,7 @@ internal sealed class ServerCron : IDisposable
     private void Tick()
     {
         // Timer callbacks may overlap when one runs late; samples must be taken in order, so skip instead.
-        if (Interlocked.Exchange(ref _ticking, 1) == 1) return;
+        if (_server.CronPaused || Interlocked.Exchange(ref _ticking, 1) == 1) return;
         try
         {
             long now = Environment.TickCount64;

@@ -54,6 +54,34 @@ public sealed class AofRestartTests
     }
 
     [Fact]
+    public async Task DebugLoadAofReplacesTheDatasetWithTheFilesContents()
+    {
+        // Redis's DEBUG LOADAOF (debug.c): flush the AOF, empty the dataset, load the AOF back. Keys made by DEBUG POPULATE
+        // are not propagated, so the reload drops them; everything logged comes back, functions included.
+        using var dir = new TempDir();
+        await using RespKvHost host = await Start(dir.Path, "everysec", o => o.EnableDebugCommand = RespKv.Configuration.ProtectedAction.Yes);
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal(":3\r\n", c.Call("RPUSH", "l", "a", "b", "c"));
+        Assert.Equal("+OK\r\n", c.Call("SET", "s", "v", "PX", "100000"));
+        Assert.Equal("+OK\r\n", c.Call("SELECT", "2"));
+        Assert.Equal(":1\r\n", c.Call("SADD", "set", "m"));
+        Assert.Equal("$3\r\nlib\r\n", c.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)"));
+        Assert.Equal("+OK\r\n", c.Call("DEBUG", "POPULATE", "5"));
+        Assert.Equal(":6\r\n", c.Call("DBSIZE"));
+        Assert.Equal("+OK\r\n", c.Call("DEBUG", "LOADAOF"));
+        Assert.Equal(":1\r\n", c.Call("DBSIZE"));
+        Assert.Equal(":1\r\n", c.Call("FCALL", "f", "0"));
+        Assert.Equal("+OK\r\n", c.Call("SELECT", "0"));
+        Assert.Equal("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", c.Call("LRANGE", "l", "0", "-1"));
+        Assert.Matches(@"^:\d{5,6}\r\n$", c.Call("PTTL", "s"));
+        // Writes after the reload are still logged.
+        Assert.Equal(":1\r\n", c.Call("DEL", "l"));
+        Assert.Equal("+OK\r\n", c.Call("DEBUG", "LOADAOF"));
+        Assert.Equal(":1\r\n", c.Call("DBSIZE"));
+        Assert.Equal(":0\r\n", c.Call("EXISTS", "l"));
+    }
+
+    [Fact]
     public async Task RestartReplaysBitmapAndHyperLogLogWritesToTheSameBytes()
     {
         using var dir = new TempDir();

@@ -46,7 +46,7 @@ public static class FunctionPayload
     }
 
     /// <summary>True when <paramref name="payload"/> has a footer Redis accepts (<see cref="Rdb.Verify"/>).</summary>
-    public static bool Verify(ReadOnlySpan<byte> payload) => Rdb.Verify(payload);
+    public static bool Verify(ReadOnlySpan<byte> payload, bool skipChecksum = false) => Rdb.Verify(payload, skipChecksum);
 
     /// <summary>
     /// Reads the libraries of a payload that passed <see cref="Verify"/> into <paramref name="codes"/> (each library's

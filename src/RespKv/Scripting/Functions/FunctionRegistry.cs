@@ -124,10 +124,11 @@ public sealed class FunctionRegistry
     /// <c>ERR </c>): <see cref="FunctionPayload.VersionOrChecksumWrong"/>, the payload's (<see cref="FunctionPayload.Read"/>), a
     /// library's as <see cref="Load"/> gives it (two libraries of one name in the payload: <c>Library 'x' already exists</c>),
     /// then <c>Library x already exists</c> (no quotes, under APPEND) or <c>Function x already exists</c>. Nothing changes on error.
+    /// The CRC64 is not checked when <paramref name="skipChecksum"/> (DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
     /// </summary>
-    public string? Restore(ReadOnlySpan<byte> payload, RestorePolicy policy)
+    public string? Restore(ReadOnlySpan<byte> payload, RestorePolicy policy, bool skipChecksum = false)
     {
-        if (!FunctionPayload.Verify(payload)) return FunctionPayload.VersionOrChecksumWrong;
+        if (!FunctionPayload.Verify(payload, skipChecksum)) return FunctionPayload.VersionOrChecksumWrong;
         var codes = new List<byte[]>();
         if (FunctionPayload.Read(payload, codes) is { } readError) return readError;
         lock (Sync)

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using RespKv.Configuration;
 using RespKv.Execution;
+using RespKv.Persistence;
 using RespKv.Protocol;
 using RespKv.Server;
 using RespKv.Storage.Kinds;
@@ -13,8 +14,9 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// <c>DEBUG</c> (https://redis.io/commands/debug/): the subcommands Redis's own test suite and client test suites use —
-/// OBJECT, DIGEST, DIGEST-VALUE, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
+/// <c>DEBUG</c> (https://redis.io/commands/debug/, Redis 7.0's <c>debug.c</c>): the subcommands Redis's own test suite and
+/// client test suites use — OBJECT, DIGEST, DIGEST-VALUE, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, LOADAOF, POPULATE, PROTOCOL,
+/// QUICKLIST-PACKED-THRESHOLD, SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS, PAUSE-CRON, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
 /// the wrong number of arguments: <c>-ERR unknown subcommand or wrong number of arguments for '&lt;sub&gt;'. Try DEBUG HELP.</c>
 /// <para>
 /// Gated by <c>enable-debug-command</c> (<see cref="ServerOptions.EnableDebugCommand"/>) as Redis 7.0: <c>no</c> (default)
@@ -55,6 +57,25 @@ public static class DebugCommands
         else if (args.Count == 3 && args.Is(1, "ERROR"u8)) w.WriteError(args[2]);
         else if (args.Count == 2 && args.Is(1, "DIGEST"u8)) w.WriteSimpleString(Hex(RedisDigest.Dataset(client.Server.Keyspace)));
         else if (args.Is(1, "DIGEST-VALUE"u8)) DigestValue(client, args);
+        else if (args.Count == 2 && args.Is(1, "LOADAOF"u8)) LoadAof(client);
+        else if (args.Count is >= 3 and <= 5 && args.Is(1, "POPULATE"u8)) Populate(client, args);
+        else if (args.Count == 3 && args.Is(1, "PROTOCOL"u8)) Protocol(w, args[2]);
+        else if (args.Count == 3 && args.Is(1, "QUICKLIST-PACKED-THRESHOLD"u8)) PackedThreshold(client, args[2]);
+        else if (args.Count == 3 && args.Is(1, "SET-SKIP-CHECKSUM-VALIDATION"u8))
+        {
+            client.Server.Options.SkipChecksumValidation = ParseLeadingInt(args[2]) != 0;
+            w.WriteOk();
+        }
+        else if (args.Count == 3 && args.Is(1, "SET-DISABLE-DENY-SCRIPTS"u8))
+        {
+            client.Server.Options.DisableDenyScripts = ParseLeadingInt(args[2]) != 0;
+            w.WriteOk();
+        }
+        else if (args.Count == 3 && args.Is(1, "PAUSE-CRON"u8))
+        {
+            client.Server.CronPaused = ParseLeadingInt(args[2]) != 0;
+            w.WriteOk();
+        }
         else w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{System.Text.Encoding.UTF8.GetString(args[1])}'. Try DEBUG HELP.");
     }
 
@@ -100,6 +121,179 @@ public static class DebugCommands
             if (entry != null) RedisDigest.AddValue(digest, entry);
             client.Writer.WriteSimpleString(Hex(digest));
         }
+    }
+
+    /// <summary>
+    /// <c>DEBUG LOADAOF</c>: fsyncs the AOF (when on), empties every database and the function libraries, and loads the AOF
+    /// files back (<see cref="AofLoader.FindFiles"/>: RespKv's file or a redis-server <c>appendonlydir/</c>; none loads
+    /// nothing) as at start-up, without logging the replay again. Other clients get <c>-LOADING</c> meanwhile; commands that
+    /// were already running finish first. <c>+OK</c>; a file that cannot be loaded answers <c>-ERR</c> with the loader's
+    /// reason (Redis exits instead).
+    /// </summary>
+    private static void LoadAof(ClientSession client)
+    {
+        RespServer server = client.Server;
+        server.Aof?.Flush(TimeSpan.FromSeconds(30));
+        server.Loading = true;
+        try
+        {
+            var locks = new TransactionLocks();
+            locks.AddEveryDatabase(server.Keyspace);
+            locks.Acquire(); // waits for writes admitted before Loading was set
+            try
+            {
+                server.Keyspace.FlushAll();
+                server.FunctionsIfCreated?.Flush();
+            }
+            finally
+            {
+                locks.Release();
+            }
+            IReadOnlyList<string> files = AofLoader.FindFiles(server.Options);
+            if (files.Count > 0) AofLoader.Load(new AofReplayClient(server), server.Keyspace, server.Logger, files, server.Options.AofLoadTruncated);
+            server.Tracking.InvalidateAll();
+            server.Logger.LogWarning("Append Only File loaded by DEBUG LOADAOF");
+            client.Writer.WriteOk();
+        }
+        catch (AofLoadException e)
+        {
+            client.Writer.WriteError("ERR " + e.Message);
+        }
+        finally
+        {
+            server.Loading = false;
+        }
+    }
+
+    /// <summary>
+    /// <c>DEBUG POPULATE count [prefix] [size]</c>: creates string keys <c>prefix:N</c> (prefix <c>key</c>) for N from 0 to
+    /// count − 1 in the selected database, each valued <c>value:N</c> — or, with <c>size</c>, a value of exactly that many
+    /// bytes starting with <c>value:N</c> and padded with zero bytes; keys that exist are left alone. Not propagated
+    /// (Redis: "These are not propagated to replicas"). A count or size that is not a non-negative integer:
+    /// <c>-ERR value is out of range, must be positive</c>.
+    /// </summary>
+    private static void Populate(ClientSession client, in CommandArgs args)
+    {
+        long size = 0;
+        if (!TryPositive(client, args[2], out long count) || (args.Count == 5 && !TryPositive(client, args[4], out size))) return;
+        byte[] prefix = args.Count >= 4 ? args[3].ToArray() : "key"u8.ToArray();
+        Database db = client.Database;
+        Span<byte> key = stackalloc byte[prefix.Length + 21];
+        prefix.CopyTo(key);
+        key[prefix.Length] = (byte)':';
+        Span<byte> text = stackalloc byte[32];
+        "value:"u8.CopyTo(text);
+        for (long j = 0; j < count; j++)
+        {
+            j.TryFormat(key[(prefix.Length + 1)..], out int digits, provider: CultureInfo.InvariantCulture);
+            ReadOnlySpan<byte> name = key[..(prefix.Length + 1 + digits)];
+            j.TryFormat(text[6..], out int valueDigits, provider: CultureInfo.InvariantCulture);
+            ReadOnlySpan<byte> valueText = text[..(6 + valueDigits)];
+            using ShardWriteScope locked = TransactionLocks.HeldByCurrentThread ? default : db.LockKey(name);
+            if (db.FindNoTouch(name) != null) continue;
+            byte[] value = size == 0 ? valueText.ToArray() : new byte[size];
+            if (size != 0) valueText[..(int)Math.Min(size, valueText.Length)].CopyTo(value);
+            db.Set(name, value);
+        }
+        client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// Redis's <c>getPositiveLongFromObjectOrReply</c> without a message: a non-negative integer, else
+    /// <c>-ERR value is out of range, must be positive</c> (for text that is no integer too).
+    /// </summary>
+    private static bool TryPositive(ClientSession client, ReadOnlySpan<byte> text, out long value)
+    {
+        if (RespInteger.TryParse(text, out value) && value >= 0) return true;
+        client.Writer.WriteError("ERR value is out of range, must be positive");
+        return false;
+    }
+
+    /// <summary>
+    /// <c>DEBUG PROTOCOL type</c>: a sample reply of each RESP type, as Redis 7.0 writes it (RESP2 gets the RESP2 form):
+    /// string <c>Hello World</c>, integer 12345, double 3.141, bignum 1234567999999999999999999999999999999, null, array
+    /// [0 1 2], set {0 1 2}, map {0:false 1:true 2:false}, attrib (RESP3 only: <c>key-popularity</c> → [key:123 90]) then a
+    /// bulk string, push (RESP3 only; RESP2 <c>-ERR RESP2 is not supported by this command</c>) then a bulk string,
+    /// verbatim <c>txt</c>, true, false. Another name: <c>-ERR Wrong protocol type name. Please use one of the following:
+    /// string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false</c>.
+    /// </summary>
+    private static void Protocol(RespWriter w, ReadOnlySpan<byte> type)
+    {
+        bool resp3 = w.Protocol >= 3;
+        switch (System.Text.Encoding.ASCII.GetString(type).ToLowerInvariant())
+        {
+            case "string": w.WriteBulkString("Hello World"); break;
+            case "integer": w.WriteInteger(12345); break;
+            case "double": w.WriteDouble(3.141); break;
+            case "bignum":
+                if (resp3) w.WriteRaw("(1234567999999999999999999999999999999\r\n"u8);
+                else w.WriteBulkString("1234567999999999999999999999999999999");
+                break;
+            case "null": w.WriteNullBulkString(); break;
+            case "array":
+                w.WriteArrayHeader(3);
+                for (int j = 0; j < 3; j++) w.WriteInteger(j);
+                break;
+            case "set":
+                w.WriteSetHeader(3);
+                for (int j = 0; j < 3; j++) w.WriteInteger(j);
+                break;
+            case "map":
+                w.WriteMapHeader(3);
+                for (int j = 0; j < 3; j++)
+                {
+                    w.WriteInteger(j);
+                    WriteBoolean(w, j == 1);
+                }
+                break;
+            case "attrib":
+                if (resp3) w.WriteRaw("|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"u8);
+                w.WriteBulkString("Some real reply following the attribute");
+                break;
+            case "push":
+                if (!resp3)
+                {
+                    w.WriteError("ERR RESP2 is not supported by this command");
+                    break;
+                }
+                w.WritePushHeader(2);
+                w.WriteBulkString("server-cpu-usage");
+                w.WriteInteger(42);
+                w.WriteBulkString("Some real reply following the push reply");
+                break;
+            case "true": WriteBoolean(w, true); break;
+            case "false": WriteBoolean(w, false); break;
+            case "verbatim": w.WriteVerbatimText("This is a verbatim\nstring"); break;
+            default:
+                w.WriteError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+                break;
+        }
+    }
+
+    /// <summary>A RESP3 boolean (<c>#t</c>/<c>#f</c>); RESP2 gets the integer 1 or 0 (Redis's <c>addReplyBool</c>).</summary>
+    private static void WriteBoolean(RespWriter w, bool value)
+    {
+        if (w.Protocol >= 3) w.WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);
+        else w.WriteInteger(value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// <c>DEBUG QUICKLIST-PACKED-THRESHOLD size</c> (a memory value: <c>100</c>, <c>1kb</c>, <c>1b</c>…): list elements of
+    /// that many bytes or more take a plain quicklist node of their own in RDB output (DUMP, snapshots), as Redis's
+    /// <c>packed_threshold</c> (<see cref="ServerOptions.QuicklistPackedThreshold"/>); 0 restores the default 1 GB. Redis applies
+    /// the threshold when an element is inserted, RespKv when the list is written out: a list filled under one threshold and
+    /// dumped under another is cut into nodes by the later one (same elements).
+    /// Above 4 GB − 1 MB or not a memory value: <c>-ERR argument must be a memory value bigger than 1 and smaller than 4gb</c>.
+    /// </summary>
+    private static void PackedThreshold(ClientSession client, ReadOnlySpan<byte> text)
+    {
+        if (!ServerOptions.TryParseMemory(System.Text.Encoding.ASCII.GetString(text), out long size) || size < 0 || size > (1L << 32) - (1 << 20))
+        {
+            client.Writer.WriteError("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+            return;
+        }
+        client.Server.Options.QuicklistPackedThreshold = size == 0 ? ServerOptions.DefaultQuicklistPackedThreshold : size;
+        client.Writer.WriteOk();
     }
 
     /// <summary>
@@ -168,13 +362,31 @@ public static class DebugCommands
         "    unit tests to simulate Redis errors.",
         "LOG <message>",
         "    Write <message> to the server log.",
+        "LOADAOF",
+        "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. These are not propagated to",
+        "    replicas. Cluster slots are not respected so keys not belonging to the",
+        "    current node can be created in cluster mode.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
         "    default.",
+        "QUICKLIST-PACKED-THRESHOLD <size>",
+        "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+        "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+        "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+        "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
+        "PAUSE-CRON <0|1>",
+        "    Stop periodic cron job processing.",
     ]);
 }

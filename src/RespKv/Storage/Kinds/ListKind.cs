@@ -83,7 +83,8 @@ public sealed class ListKind : ValueKind<QuickList>
     /// listpack as an RDB string; 1 plain: the element itself). Nodes are cut as Redis 7.0's quicklist fills them when the list is
     /// built by pushes at the tail (<c>_quicklistNodeAllowInsert</c> with <c>list-max-listpack-size</c>: for −1..−5 a node grows
     /// while its listpack bytes plus the new element plus 8 stay within 4/8/16/32/64 KB; for n &gt; 0 up to n elements within
-    /// 8 KB), an element of 1 GB or more (<c>packed_threshold</c>) taking a plain node of its own — so a list RPUSHed on both
+    /// 8 KB), an element of <see cref="ServerOptions.QuicklistPackedThreshold"/> bytes or more (<c>packed_threshold</c>, 1 GB unless
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD changed it) taking a plain node of its own — so a list RPUSHed on both
     /// servers dumps to the same bytes. (Redis's node boundaries also depend on the list's history: LPUSH, LINSERT and merges
     /// may cut a multi-node list elsewhere; the elements are the same.) Compressed nodes (<c>list-compress-depth</c> &gt; 0) are
     /// written uncompressed, as listpacks.
@@ -96,7 +97,7 @@ public sealed class ListKind : ValueKind<QuickList>
         int fill = options.ListMaxListpackSize;
         foreach (ReadOnlySpan<byte> element in value)
         {
-            if (element.Length >= PackedThreshold)
+            if (element.Length >= options.QuicklistPackedThreshold)
             {
                 if (node != null) nodes.Add((Rdb.ContainerPacked, node.ToArray()));
                 node = null;
@@ -119,9 +120,6 @@ public sealed class ListKind : ValueKind<QuickList>
             Rdb.WriteString(output, bytes);
         }
     }
-
-    /// <summary>Redis's <c>packed_threshold</c>: elements of this many bytes or more get a plain node (1 GB).</summary>
-    public const long PackedThreshold = 1L << 30;
 
     private static readonly int[] OptimizationLevel = [4096, 8192, 16384, 32768, 65536];
 
