@@ -38,6 +38,24 @@ public sealed class BlockingListTests
     }
 
     [Fact]
+    public async Task ABlockedCommandCountsOneCallWhenItIsUnblocked()
+    {
+        // redis-server 7.0.15: BLPOP blocked, woken by a push that serves it: cmdstat_blpop calls=1 (updateStatsOnUnblock);
+        // a wake-up that does not serve it (the key pushed to another waiter first, or written with another type) adds nothing.
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        using RespTestClient c = new(host.Port), other = new(host.Port);
+        Send(c, "BLPOP", "k", "0");
+        WaitBlocked(other, 1);
+        Assert.Equal("+OK\r\n", other.Call("SET", "k", "string"));
+        Assert.Equal(":1\r\n", other.Call("DEL", "k"));
+        Assert.Equal(":1\r\n", other.Call("RPUSH", "k", "a"));
+        Assert.Equal(Pair("k", "a"), c.ReadReply());
+        Assert.Matches(@"cmdstat_blpop:calls=1,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=0\r\n", other.Call("INFO", "commandstats"));
+        Assert.Equal("*-1\r\n", c.Call("BLPOP", "k", "0.05"));
+        Assert.Contains("cmdstat_blpop:calls=2,", other.Call("INFO", "commandstats"));
+    }
+
+    [Fact]
     public async Task FractionalTimeoutsExpireWithANullArray()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();

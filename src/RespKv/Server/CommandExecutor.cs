@@ -117,6 +117,7 @@ public sealed class CommandExecutor
     /// <c>call()</c> alone with two clock reads. Outside a batch (direct <see cref="Execute"/>) it reads the clock twice.
     /// A call is failed when error replies were written since the previous command ran or was rejected (Redis 7.0's
     /// <c>incrCommandStatsOnError</c>: so EXEC is failed only for an error after its last queued command, e.g. EXECABORT).
+    /// A command that blocks is counted (calls, slow log, latency) once, by the run that unblocks it; MONITOR shows its first run.
     /// </remarks>
     internal void Dispatch(CommandInfo command, in CommandArgs args)
     {
@@ -131,11 +132,19 @@ public sealed class CommandExecutor
         }
         client.CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
+        bool resuming = client.Blocking is { Active: true };
         Run(command, args, client.Server.WriteLog);
         if ((command.Flags & CommandFlags.RepliesBeforeNotifying) != 0) client.WriteAfterReply();
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;
+        if (client.Connection.IsBlockedOnKeys)
+        {
+            // Blocked (again): Redis's call() counts a blocked command once, when it is unblocked (updateStatsOnUnblock),
+            // and MONITOR shows it once, when it first runs.
+            if (!resuming && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
+            return;
+        }
         long errors = client.ErrorsWritten;
         client.CommandCounters.Ran(command, elapsed, args.Count, errors != _errorMark);
         _errorMark = errors;
@@ -143,7 +152,7 @@ public sealed class CommandExecutor
             client.Server.SlowLog.Add(client, args, elapsed);
         if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
         if (_options.LatencyTracking) _histograms.Record(command, elapsed);
-        if (_monitorFeed.Active) _monitorFeed.Feed(client, command, args);
+        if (!resuming && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
     }
 
     /// <summary>
