@@ -278,6 +278,34 @@ public class CommandInfo
         return count;
     }
 
+    /// <summary>
+    /// The key arguments with their key-spec flags (Redis's <c>getKeysFromCommandWithSpecs</c>); SORT/SORT_RO, whose STORE
+    /// key Redis finds with <c>sortGetKeys</c>, are read here the same way (ACL key checks, COMMAND GETKEYS). Returns the count (more than
+    /// <c>into.Length</c>: call again with room), 0 when the arguments do not parse.
+    /// </summary>
+    public int FindKeysAsRedis(in CommandArgs args, Span<KeyRef> into)
+    {
+        if (Parent == null && Name is "sort" or "sort_ro")
+        {
+            // sortGetKeys: the sorted key, then the last STORE's key (options taking arguments are skipped past them);
+            // sortROGetKeys: the sorted key alone.
+            int n = 0, store = 0;
+            if (args.Count > 1 && into.Length > 0) into[n++] = new KeyRef(1, KeySpecFlags.RO | KeySpecFlags.Access);
+            for (int i = 2; Name == "sort" && i < args.Count; i++)
+            {
+                if (args.Is(i, "LIMIT"u8)) i += 2;
+                else if (args.Is(i, "GET"u8) || args.Is(i, "BY"u8)) i += 1;
+                else if (args.Is(i, "STORE"u8) && i + 1 < args.Count) store = i + 1;
+            }
+            if (store == 0) return n;
+            if (n < into.Length) into[n] = new KeyRef(store, KeySpecFlags.OW | KeySpecFlags.Update);
+            return n + 1;
+        }
+        if (KeySpecs.Length == 0) return 0;
+        int count = GetKeys(args, into);
+        return count < 0 ? 0 : count;
+    }
+
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }
 

@@ -262,11 +262,11 @@ public sealed class AccessControl
         if (rules.Unrestricted) return AclDenial.None;
         Span<KeyRef> keys = stackalloc KeyRef[16];
         KeyRef[]? rented = null;
-        int count = FindKeys(command, args, keys);
+        int count = command.FindKeysAsRedis(args, keys);
         if (count > keys.Length)
         {
             rented = ArrayPool<KeyRef>.Shared.Rent(count);
-            count = FindKeys(command, args, rented);
+            count = command.FindKeysAsRedis(args, rented);
             keys = rented;
         }
         try
@@ -294,35 +294,6 @@ public sealed class AccessControl
     }
 
     /// <summary>
-    /// The key arguments with their key-spec flags (Redis's <c>getKeysFromCommandWithSpecs</c>); SORT/SORT_RO, whose STORE
-    /// key Redis finds with <c>sortGetKeys</c>, are read here the same way. Returns the count (more than
-    /// <c>into.Length</c>: call again with room), 0 when the arguments do not parse.
-    /// </summary>
-    private static int FindKeys(CommandInfo command, in CommandArgs args, Span<KeyRef> into)
-    {
-        if (command.Parent == null && command.Name is "sort" or "sort_ro")
-        {
-            int n = 0;
-            if (args.Count > 1 && into.Length > 0) into[n++] = new KeyRef(1, KeySpecFlags.RO | KeySpecFlags.Access);
-            for (int i = 2; i < args.Count; i++)
-            {
-                if (args.Is(i, "LIMIT"u8)) i += 2;
-                else if (args.Is(i, "GET"u8) || args.Is(i, "BY"u8)) i += 1;
-                else if (args.Is(i, "STORE"u8) && i + 1 < args.Count)
-                {
-                    if (n < into.Length) into[n] = new KeyRef(i + 1, KeySpecFlags.OW | KeySpecFlags.Update);
-                    n++;
-                    i++;
-                }
-            }
-            return n;
-        }
-        if (command.KeySpecs.Length == 0) return 0;
-        int count = command.GetKeys(args, into);
-        return count < 0 ? 0 : count;
-    }
-
-    /// <summary>
     /// Redis's <c>ACLUserCheckCmdWithUnrestrictedKeyAccess</c> (SORT's BY and GET): true when a selector allows the command
     /// and grants <paramref name="needed"/> on every key (<c>~*</c>, <c>%R~*</c> or allkeys).
     /// </summary>
@@ -331,7 +302,7 @@ public sealed class AccessControl
         AclRules rules = user.Rules;
         if (rules.Unrestricted) return true;
         Span<KeyRef> keys = stackalloc KeyRef[16];
-        int count = Math.Min(FindKeys(command, args, keys), keys.Length);
+        int count = Math.Min(command.FindKeysAsRedis(args, keys), keys.Length);
         foreach (AclSelector selector in rules.Selectors)
             if (selector.Check(command, args, keys[..count], out _) == AclDenial.None && selector.HasUnrestrictedKeyAccess(needed)) return true;
         return false;

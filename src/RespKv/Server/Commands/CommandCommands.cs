@@ -375,12 +375,12 @@ public static class CommandCommands
         KeyRef[] keys = ArrayPool<KeyRef>.Shared.Rent(16);
         try
         {
-            int count = command.GetKeys(full, keys);
+            int count = command.FindKeysAsRedis(full, keys);
             if (count > keys.Length)
             {
                 ArrayPool<KeyRef>.Shared.Return(keys);
                 keys = ArrayPool<KeyRef>.Shared.Rent(count);
-                count = command.GetKeys(full, keys);
+                count = command.FindKeysAsRedis(full, keys);
             }
             if (count <= 0)
             {
