@@ -80,6 +80,13 @@ public sealed class ScriptRun
     /// <summary><c>redis.set_repl</c> flags: bit 1 AOF, bit 2 replicas (<c>REPL_ALL</c> = 3 at start).</summary>
     public int Replication { get; set; } = 3;
 
+    /// <summary>
+    /// True once the script ran a read-only command for a caller with client-side caching on: the caller then remembers the
+    /// keys the script declared (Redis 7.0's <c>call()</c> runs <c>trackingRememberKeys</c> on the script caller, whose
+    /// command is the EVAL/FCALL, for each read-only command a script calls; the keys the script read are not tracked).
+    /// </summary>
+    public bool CalledRead { get; set; }
+
     /// <summary>True once the script ran a write command (Redis's <c>SCRIPT_WRITE_DIRTY</c>: SCRIPT KILL then answers <c>-UNKILLABLE</c>).</summary>
     public bool Wrote => _wrote;
 
@@ -108,6 +115,7 @@ public sealed class ScriptRun
         Resp = 2;
         Replication = 3;
         _wrote = false;
+        CalledRead = false;
         _killed = false;
         _abandoned = false;
         _timedOut = false;

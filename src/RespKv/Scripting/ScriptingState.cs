@@ -212,6 +212,7 @@ public sealed class ScriptingState : IDisposable
                 try
                 {
                     engine!.Run(_run, functionRef, args, firstKey, keyCount, globals, client.Writer);
+                    if (_run.CalledRead && client.CurrentCommand is { } caller) client.Server.Tracking.Remember(client, caller, args);
                 }
                 finally
                 {

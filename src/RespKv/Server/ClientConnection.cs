@@ -117,7 +117,7 @@ public sealed class ClientConnection
                 // Out-of-band output queued before these commands arrived goes first (a message published before the
                 // client sent a command precedes that command's reply, as in Redis); what other clients queue while the
                 // batch runs follows its replies.
-                client.Outbox.Drain(client.Writer);
+                client.Outbox.Drain(client.PushWriter);
                 SequencePosition consumed = ProcessReceived(buffer);
                 ReadOnlySequence<byte> rest = buffer.Slice(consumed);
                 client.NetInputBytes += buffer.Length - rest.Length;
@@ -126,7 +126,7 @@ public sealed class ClientConnection
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
                 bool stoppedEarly = (StoppedForFlush || _postponed || _blocked || _offThread) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
-                client.Outbox.Drain(client.Writer);
+                client.Outbox.Drain(client.PushWriter);
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
                 // appendfsync always (group commit: the AOF writer thread writes everything pending, then resumes us).
                 if (aof != null && Persistence.AppendOnlyFile.ThreadAppendEnd is long appended and > 0)

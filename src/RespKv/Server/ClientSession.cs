@@ -118,6 +118,13 @@ public sealed class ClientSession : CommandContext
         else if (_replyMode == ClientReplyMode.SkipNext) SetReplyMode(ClientReplyMode.Skip);
     }
 
+    /// <summary>
+    /// Where pub/sub output goes — subscription confirmations, messages, tracking invalidations: <see cref="Writer"/>, except
+    /// that CLIENT REPLY OFF|SKIP does not silence it (Redis 7.0 writes these with <c>CLIENT_PUSHING</c>, which
+    /// <c>prepareClientToWrite</c> lets through in RESP2 and RESP3 alike).
+    /// </summary>
+    internal RespWriter PushWriter => ReferenceEquals(Writer, _discarded) ? Replies : Writer;
+
     private void UseWriter(bool discard)
     {
         RespWriter next = discard ? _discarded ??= new RespWriter(new DiscardingBufferWriter()) { ErrorSink = Server.CommandStats } : Replies;

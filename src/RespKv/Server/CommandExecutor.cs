@@ -133,6 +133,9 @@ public sealed class CommandExecutor
         client.CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
         bool resuming = client.Blocking is { Active: true };
+        // A script's command is shown before the commands its script runs (Redis's evalCommand/fcallCommand feed it first).
+        bool fedFirst = (command.Flags & CommandFlags.RunsScript) != 0;
+        if (fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
         Run(command, args, client.Server.WriteLog);
         if ((command.Flags & CommandFlags.RepliesBeforeNotifying) != 0) client.WriteAfterReply();
         long end = Stopwatch.GetTimestamp();
@@ -142,7 +145,7 @@ public sealed class CommandExecutor
         {
             // Blocked (again): Redis's call() counts a blocked command once, when it is unblocked (updateStatsOnUnblock),
             // and MONITOR shows it once, when it first runs.
-            if (!resuming && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
+            if (!resuming && !fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
             return;
         }
         long errors = client.ErrorsWritten;
@@ -152,7 +155,7 @@ public sealed class CommandExecutor
             client.Server.SlowLog.Add(client, args, elapsed);
         if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
         if (_options.LatencyTracking) _histograms.Record(command, elapsed);
-        if (!resuming && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
+        if (!resuming && !fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
     }
 
     /// <summary>
@@ -186,8 +189,15 @@ public sealed class CommandExecutor
         }
         if (!command.IsWrite)
         {
-            // A tracking client's read remembers its keys under their shard locks (ClientTracking).
-            bool remember = client.Tracking.RemembersNextRead && (command.Flags & CommandFlags.ReadOnly) != 0 && command.HasKeys;
+            // A tracking client's read remembers its keys under their shard locks (ClientTracking); a read inside a script
+            // makes the script's caller remember the keys the script declared instead (ScriptRun.CalledRead).
+            bool remember = client.Tracking.RemembersNextRead && (command.Flags & CommandFlags.ReadOnly) != 0;
+            if (remember && Scripting.ScriptRun.Current is { } script && ReferenceEquals(script.Caller, client))
+            {
+                script.CalledRead = true;
+                remember = false;
+            }
+            remember &= command.HasKeys;
             if (remember && !unit.IsActive) RunLocked(command, args, remember: true);
             else if ((command.Flags & CommandFlags.ReadsUnderLock) == 0 || unit.IsActive)
             {

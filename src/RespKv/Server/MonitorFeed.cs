@@ -8,7 +8,7 @@ namespace RespKv.Server;
 /// <summary>
 /// The clients in MONITOR mode (https://redis.io/commands/monitor/) and the feed of executed commands to them,
 /// as Redis 7.0's <c>replicationFeedMonitors</c>: after a command runs (also each command EXEC runs, before the
-/// EXEC line itself), every monitor receives
+/// EXEC line itself; a script's EVAL/FCALL before the commands the script runs, which show <c>lua</c> as their address), every monitor receives
 /// <c>+1700000000.123456 [db ip:port] "arg" "arg"…</c> — Unix time with microseconds, the database selected
 /// after the command, the client's address, each argument quoted as <c>sdscatrepr</c> does. Commands flagged
 /// <c>admin</c> (CONFIG, CLIENT LIST, MONITOR, SLOWLOG…) are not shown, nor rejected ones (unknown, wrong arity,
@@ -77,7 +77,9 @@ public sealed class MonitorFeed
         text.AddRange(" ["u8);
         AppendNumber(text, source.Database.Index, 0);
         text.Add((byte)' ');
-        foreach (char c in source.RemoteAddress) text.Add((byte)c);
+        // A command a script runs shows "lua" for its address (Redis's replicationFeedMonitors for a CLIENT_SCRIPT client).
+        if (Scripting.ScriptRun.Current is { } script && ReferenceEquals(script.Caller, source)) text.AddRange("lua"u8);
+        else foreach (char c in source.RemoteAddress) text.Add((byte)c);
         text.AddRange("] "u8);
         int redactFrom = int.MaxValue, redactA = -1, redactB = -1;
         if (command.Parent == null && command.Name == "auth") redactFrom = 1;

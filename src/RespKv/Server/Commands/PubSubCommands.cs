@@ -131,7 +131,7 @@ public static class PubSubCommands
 
     private static void Confirm(ClientSession client, ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name, bool nullName, long count)
     {
-        RespWriter w = client.Writer;
+        RespWriter w = client.PushWriter;
         w.WritePushHeader(3);
         w.WriteBulkString(kind);
         if (nullName) w.WriteNullBulkString();
