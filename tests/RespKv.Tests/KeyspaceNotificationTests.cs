@@ -313,6 +313,21 @@ public sealed class KeyspaceNotificationTests
     }
 
     [Fact]
+    public async Task LoweringMaxmemoryEvictsBeforeItsReply()
+    {
+        // Redis 7.0's updateMaxmemory runs performEvictions inside CONFIG SET: the evicted event comes with no other command.
+        await using RespKvHost host = await ServerFixture.StartFresh();
+        (RespTestClient writer, RespTestClient subscriber) = Listen(host, "Ee", "SUBSCRIBE", "__keyevent@0__:evicted");
+        using var disposeWriter = writer;
+        using var disposeSubscriber = subscriber;
+        Assert.Equal("+OK\r\n", writer.Call("SET", "foo", "bar"));
+        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
+        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "maxmemory", "1"));
+        Assert.Equal("*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:evicted\r\n$3\r\nfoo\r\n", subscriber.ReadReply());
+        Assert.Equal("+OK\r\n", writer.Call("CONFIG", "SET", "maxmemory", "0"));
+    }
+
+    [Fact]
     public async Task ReadsOfMissingKeysPublishKeymissOnlyWithClassM()
     {
         await using RespKvHost host = await ServerFixture.StartFresh();

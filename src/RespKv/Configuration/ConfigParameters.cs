@@ -160,7 +160,11 @@ public static class ConfigParameters
         Typed("appendfilename", new TextKind(EmptyIsNull: false, name => FileNameError("appendfilename", name, allowEmpty: false)),
             o => o.AppendFilename, (o, x) => o.AppendFilename = x, Immutable),
         new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg | ConfigFlags.NoEffect, o => o.Save, SetSave, ConfigFormat.Pairs),
-        Typed("maxmemory", Bytes, o => o.MaxMemory, (o, x) => o.MaxMemory = x),
+        Typed("maxmemory", Bytes, o => o.MaxMemory, (o, x) =>
+        {
+            o.MaxMemory = x;
+            o.MaxMemoryChanged?.Invoke(x);
+        }),
         // Redis prints the password in CONFIG GET (an authenticated client may read it); logs never do.
         Typed("requirepass", Optional, o => o.RequirePass, (o, x) => o.RequirePass = x),
         Typed("protected-mode", YesNo, o => o.ProtectedMode, (o, x) => o.ProtectedMode = x),

@@ -145,6 +145,9 @@ public sealed class ServerOptions
     /// <summary>Eviction policy (<c>maxmemory-policy</c>): noeviction (default), allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl.</summary>
     public string MaxMemoryPolicy { get; set; } = "noeviction";
 
+    /// <summary>Called after CONFIG SET sets <see cref="MaxMemory"/> (Redis's <c>updateMaxmemory</c> evicts at once, before any next command).</summary>
+    public Action<long>? MaxMemoryChanged { get; set; }
+
     /// <summary>Called after CONFIG SET changes <see cref="MaxMemoryPolicy"/> (the keyspace switches between LRU and LFU access tracking).</summary>
     public Action<string>? MaxMemoryPolicyChanged { get; set; }
 

@@ -38,6 +38,11 @@ public sealed class RespServer
         // Accesses update the LFU counter instead of the LRU clock while an LFU policy is selected (Redis's lookupKey).
         Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(options.MaxMemoryPolicy));
         options.MaxMemoryPolicyChanged += policy => Keyspace.Lifetime.Lfu = MemoryLimiter.IsLfu(MemoryLimiter.ParsePolicy(policy));
+        // A lower maxmemory evicts at once, as Redis's updateMaxmemory (performEvictions), so evicted keys go before the reply.
+        options.MaxMemoryChanged += max =>
+        {
+            if (max != 0) Keyspace.Limiter.MakeRoom(max, Options.MaxMemoryPolicy, Options.MaxMemorySamples);
+        };
         // Every change to a key reaches keyspace notifications through the keyspace's one change hook.
         Notifications = new KeyspaceNotifications(options, PubSub);
         Keyspace.Lifetime.KeyChanged = Notifications.Notify;
