@@ -29,8 +29,21 @@ public sealed class PubSub
     /// <summary>Shard channels with at least one subscriber (INFO <c>pubsubshard_channels</c>).</summary>
     public int ShardChannelCount => _shardChannels.Count;
 
-    /// <summary>Pattern subscriptions, counted per client and pattern (INFO <c>pubsub_patterns</c>, PUBSUB NUMPAT).</summary>
-    public int PatternCount => Volatile.Read(ref _patterns).Length;
+    /// <summary>
+    /// Distinct patterns with at least one subscriber (INFO <c>pubsub_patterns</c>, PUBSUB NUMPAT: Redis 7.0's
+    /// <c>dictSize(server.pubsub_patterns)</c>, so two clients on one pattern count once). O(subscriptions): read rarely.
+    /// </summary>
+    public int PatternCount
+    {
+        get
+        {
+            (byte[] Pattern, ClientSession Client)[] patterns = Volatile.Read(ref _patterns);
+            if (patterns.Length <= 1) return patterns.Length;
+            var distinct = new HashSet<byte[]>(ByteStringComparer.Instance);
+            foreach ((byte[] pattern, _) in patterns) distinct.Add(pattern);
+            return distinct.Count;
+        }
+    }
 
     private ConcurrentDictionary<byte[], ClientSession[]> Channels(bool shard) => shard ? _shardChannels : _channels;
 
