@@ -97,13 +97,18 @@ public sealed class CommandExecutor
         if (((command.Flags & CommandFlags.RunsScript) != 0
              || ((command.Flags & CommandFlags.RunsQueue) != 0 && _client.InMulti && (_client.Transaction.QueuedFlags & CommandFlags.RunsScript) != 0))
             && _client.Connection.MoveOffSocketThread()) return;
+        // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys (also
+        // for a command MULTI queues), and this client's own invalidations go before the reply — those of the trim, and
+        // those of the gates' eviction.
+        ClientTracking tracking = _client.Server.Tracking;
+        if (tracking.TrackingClients > 0)
+        {
+            tracking.LimitUsedSlots();
+            if (!_client.Outbox.IsEmpty) _client.Outbox.Drain(_client.PushWriter);
+        }
         AdmissionGate[] gates = AdmissionGates.InOrder;
         for (int i = 0; i < gates.Length; i++)
             if (!gates[i].Admit(_client, command, args)) return;
-        // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys, and
-        // invalidations of this client's keys that the gates' eviction caused go before the reply.
-        ClientTracking tracking = _client.Server.Tracking;
-        if (tracking.TrackingClients > 0) tracking.LimitUsedSlots();
         if (_client.Tracking.Pending.Count != 0) tracking.SendPending(_client);
         Dispatch(command, args);
     }
