@@ -214,14 +214,15 @@ public sealed class MigrateConnection : IDisposable
     public bool TimedOut { get; private set; }
 
     /// <summary>
-    /// Redis's <c>connBlockingConnect</c>: resolves <paramref name="host"/> (null when it does not resolve or
-    /// <paramref name="port"/> is -1) and starts a non-blocking connect to the first address that accepts the attempt, waiting
+    /// Redis's <c>connBlockingConnect</c>: resolves <paramref name="host"/> (null when it does not resolve — an empty name
+    /// or one with blanks included — or <paramref name="port"/> is -1) and starts a non-blocking connect to the first address that accepts the attempt, waiting
     /// up to <paramref name="timeoutMs"/> for it. As in Redis 7.0 a refusal or the wait running out is not reported here: the
     /// connection is returned and its first write fails (refused: a failure MIGRATE retries once; out of time: a timeout).
     /// </summary>
     internal static MigrateConnection? Connect(string name, string host, int port, long timeoutMs)
     {
-        if (port < 0) return null;
+        // getaddrinfo refuses an empty name and one with blanks or control characters (.NET would read "" as this host).
+        if (port < 0 || host.Length == 0 || host.Any(c => c <= ' ' || c == '\x7f')) return null;
         IPAddress[] addresses;
         try
         {

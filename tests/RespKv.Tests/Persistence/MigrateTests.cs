@@ -67,6 +67,7 @@ public sealed class MigrateTests(MigrateFixture fixture, ITestOutputHelper outpu
         ("string", [["SET", "K", "hello"]]),
         ("string-int", [["SET", "K", "12345"]]),
         ("string-long", [["SET", "K", string.Concat(Enumerable.Repeat("abcdefgh", 100))]]),
+        ("string-5mb", [["SET", "K", string.Concat(Enumerable.Range(0, 5 << 20).Select(i => (char)('a' + i * 7 % 26)))]]),
         ("list", [["RPUSH", "K", "a", "1", "-70000", "x y"]]),
         ("list-quicklist", [["RPUSH", "K", .. Enumerable.Range(0, 300).Select(i => $"element-{i}")]]),
         ("set-intset", [["SADD", "K", "1", "-2", "70000"]]),
@@ -172,6 +173,8 @@ public sealed class MigrateTests(MigrateFixture fixture, ITestOutputHelper outpu
         Src(Migrate("", "0", "KEYS", "nokey1", "nokey2"));
         Src("SET", "k", "v1");
         Src("MIGRATE", "127.0.0.1", "-1", "k", "0", "1000");  // no such port: the connection cannot start
+        Src("MIGRATE", "", port, "k", "0", "1000");           // nor without a host name
+        Src("MIGRATE", "127.0.0.1 ", port, "k", "0", "1000"); // nor with a blank in it
         Src("MIGRATE", "127.0.0.1", P(closedPort), "k", "0", "1000"); // refused (twice: the retry)
         Src("EXISTS", "k");
 
@@ -195,6 +198,11 @@ public sealed class MigrateTests(MigrateFixture fixture, ITestOutputHelper outpu
         Dst("GET", "k");
         Src(Migrate("k", "0", "REPLACE", "AUTH", "secret"));
         Src("EXISTS", "k");
+        // A key named twice: two RESTOREs; with REPLACE both succeed.
+        Src("SET", "twice", "1");
+        Src(Migrate("", "0", "AUTH", "secret", "REPLACE", "KEYS", "twice", "twice"));
+        Src("EXISTS", "twice");
+        Dst("GET", "twice");
         // KEYS: some missing, some there; one already on the target: the others move, the error is the target's.
         Src("MSET", "a", "1", "b", "2", "c", "3");
         Src("PEXPIRE", "c", "100000");

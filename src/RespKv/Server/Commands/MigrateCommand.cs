@@ -283,8 +283,9 @@ public static class MigrateCommand
             }
             else if (!copy)
             {
-                // Acknowledged: the key leaves this server ("del" event), propagated below as part of one DEL.
-                db.Remove(args[alive[j]]);
+                // Acknowledged: the key leaves this server ("del" event, even for a key named twice, as Redis notifies
+                // after each dbDelete), propagated below as part of one DEL.
+                if (db.Remove(args[alive[j]]) == null) db.Announce(args[alive[j]], KeyEvent.Del);
                 deleted.Add(alive[j]);
             }
         }
