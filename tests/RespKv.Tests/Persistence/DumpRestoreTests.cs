@@ -171,6 +171,10 @@ public sealed class DumpRestoreTests(DumpServerFixture fixture, ITestOutputHelpe
             // Redis's payload into RespKv, RespKv's into Redis.
             Assert.Equal("+OK\r\n", ours.Call("RESTORE", key + ":from-redis", "0", S(redisPayload), "REPLACE"));
             Assert.Equal(ourDigest, ours.Call("DEBUG", "DIGEST-VALUE", key + ":from-redis"));
+            // Where only the times differ (a stream's groups: delivery and seen times), Redis's payload restored here dumps
+            // to Redis's very bytes: every counter, PEL entry and consumer is kept.
+            if (value.SameBytes || name == "stream-groups")
+                Assert.Equal(Convert.ToHexString(redisPayload), Convert.ToHexString(Bulk(ours.Call("DUMP", key + ":from-redis"))!));
             Assert.Equal("+OK\r\n", redis.Call("RESTORE", key + ":from-respkv", "0", S(ourPayload), "REPLACE"));
             Assert.Equal(ourDigest, redis.Call("DEBUG", "DIGEST-VALUE", key + ":from-respkv"));
             // Both sides restore to the same encoding.
