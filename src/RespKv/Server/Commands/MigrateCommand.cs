@@ -180,7 +180,16 @@ public static class MigrateCommand
                 w.WriteError(ConnectError);
                 return;
             }
-            Outcome outcome = Exchange(client, args, cs, keys, copy, replace, username, password, dbid, timeout, ref mayRetry, propagation);
+            Outcome outcome;
+            try
+            {
+                outcome = Exchange(client, args, cs, keys, copy, replace, username, password, dbid, timeout, ref mayRetry, propagation);
+            }
+            catch
+            {
+                sockets.Close(cs); // never leave a cached connection lent out
+                throw;
+            }
             if (outcome == Outcome.Done)
             {
                 sockets.Return(cs);
