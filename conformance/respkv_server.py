@@ -133,3 +133,22 @@ def stop(procs):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+class Checks:
+    """The checks of a suite that .ci/run counts: check(name, ok, detail) prints "ok   name" or "FAIL name: detail";
+    summary() prints the closing line "SUITE: N passed, N failed" and returns the exit code (1 when a check failed or
+    none ran)."""
+
+    def __init__(self, suite):
+        self.suite = suite
+        self.results = []
+
+    def __call__(self, name, ok, detail=""):
+        self.results.append(bool(ok))
+        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+
+    def summary(self):
+        passed = sum(self.results)
+        print(f"{self.suite}: {passed} passed, {len(self.results) - passed} failed")
+        return 0 if self.results and all(self.results) else 1

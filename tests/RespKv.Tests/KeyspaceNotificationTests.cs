@@ -71,6 +71,8 @@ public sealed class KeyspaceNotificationTests
         // restoreCommand: dbAdd ("new"), then "restore".
         ["restore"] = new([], ["RESTORE", "k", "0", RestorePayload], ["new", "restore"]),
         ["restore-asking"] = new([], ["RESTORE-ASKING", "k", "0", RestorePayload], ["new", "restore"]),
+        // MIGRATE to this very server ($PORT), database 1: the target's RESTORE announces there, then the source deletes.
+        ["migrate"] = E(["SET k v"], "MIGRATE 127.0.0.1 $PORT k 1 5000", "new@1", "restore@1", "del"),
         ["decr"] = E(["SET n 5"], "DECR n", "incrby"),
         ["decrby"] = E(["SET n 5"], "DECRBY n 2", "incrby"),
         ["del"] = E(["SET k v"], "DEL k", "del"),
@@ -212,7 +214,7 @@ public sealed class KeyspaceNotificationTests
             Example example = Examples[name];
             foreach (string[] setup in example.Setup) Assert.False(writer.Call(setup).StartsWith('-'), string.Join(" ", setup));
             Drain(writer, subscriber);
-            string reply = writer.Call(example.Command);
+            string reply = writer.Call([.. example.Command.Select(a => a == "$PORT" ? host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) : a)]);
             Assert.False(reply.StartsWith('-'), $"{name}: {reply}");
             string[] events = Drain(writer, subscriber);
             if (!events.SequenceEqual(example.Events))

@@ -5,7 +5,7 @@ namespace RespKv.Execution;
 
 /// <summary>Command flags, named as Redis 7.0's COMMAND reply names them (server.h CMD_*).</summary>
 [Flags]
-public enum CommandFlags
+public enum CommandFlags : long
 {
     /// <summary>No flag.</summary>
     None = 0,
@@ -99,10 +99,19 @@ public enum CommandFlags
     /// (every shard of the selected database, or of every database, in the client's <see cref="AtomicUnit"/>), and EXEC
     /// locks every database for it, since a script may touch keys it did not declare.
     /// </summary>
-    RunsScript = 1 << 31,
+    RunsScript = 1L << 31,
+    /// <summary>
+    /// Waits on another server over the network while it runs (MIGRATE: connect, send, read the target's replies, each up to
+    /// its timeout, as Redis's synchronous <c>connSyncWrite</c>/<c>connSyncReadLine</c>): like a script it is run off the
+    /// socket thread (directly or queued in EXEC), so the other connections that thread serves are not stalled.
+    /// </summary>
+    WaitsOnNetwork = 1L << 32,
+
+    /// <summary>The flags of a command that may run long and so is never run on a socket thread (<see cref="RunsScript"/>, <see cref="WaitsOnNetwork"/>).</summary>
+    RunsLong = RunsScript | WaitsOnNetwork,
 
     /// <summary>Every RespKv-own flag (bit 20 and up): none is printed by COMMAND.</summary>
-    RespKvOwn = ~((1 << 20) - 1),
+    RespKvOwn = ~((1L << 20) - 1),
 }
 
 /// <summary>Redis's command flags as COMMAND INFO names them, in the order it prints them (server.c's reply of a command's flags).</summary>
@@ -260,7 +269,9 @@ public class CommandInfo
     /// (see <see cref="KeySpec.AppendKeys"/>: keyword missing, bad key count, keys past the arguments), where
     /// Redis's COMMAND GETKEYS answers <c>-ERR Invalid arguments specified for command</c> and the command itself
     /// a syntax error. Specs flagged <c>not_key</c> are skipped unless <paramref name="includeNotKeys"/>.
-    /// A <c>variable_flags</c> spec's keys get their flags from <see cref="VariableKeyFlags"/>.
+    /// A <c>variable_flags</c> spec's keys get their flags from <see cref="VariableKeyFlags"/>. As Redis 7.0's
+    /// <c>getKeysFromCommandWithSpecs</c>, a spec that cannot be applied, or an <c>incomplete</c> one that found keys,
+    /// hands the search to the command's <see cref="KeysProcedure"/> (its <c>getkeys_proc</c>) when it has one.
     /// </summary>
     public int GetKeys(in CommandArgs args, Span<KeyRef> into, bool includeNotKeys = false)
     {
@@ -272,15 +283,18 @@ public class CommandInfo
             if ((spec.Flags & KeySpecFlags.NotKey) != 0 && !includeNotKeys) continue;
             KeySpecFlags flags = spec.Flags;
             if ((flags & KeySpecFlags.VariableFlags) != 0 && VariableKeyFlags != null) flags = VariableKeyFlags(args, s, flags);
+            int before = count;
             count = spec.AppendKeys(args, into, count, flags);
-            if (count < 0) return -1;
+            if (count < 0 || ((spec.Flags & KeySpecFlags.Incomplete) != 0 && count != before))
+                return KeysProcedure != null ? KeysProcedure(args, into) : -1;
         }
         return count;
     }
 
     /// <summary>
     /// The key arguments with their key-spec flags (Redis's <c>getKeysFromCommandWithSpecs</c>); SORT/SORT_RO, whose STORE
-    /// key Redis finds with <c>sortGetKeys</c>, are read here the same way (ACL key checks, COMMAND GETKEYS). Returns the count (more than
+    /// key Redis finds with <c>sortGetKeys</c>, are read here the same way (ACL key checks, COMMAND GETKEYS) — not through
+    /// <see cref="KeysProcedure"/>, since SORT's BY and GET read keys no key finder names and it must lock every shard. Returns the count (more than
     /// <c>into.Length</c>: call again with room), 0 when the arguments do not parse.
     /// </summary>
     public int FindKeysAsRedis(in CommandArgs args, Span<KeyRef> into)
@@ -305,6 +319,13 @@ public class CommandInfo
         int count = GetKeys(args, into);
         return count < 0 ? 0 : count;
     }
+
+    /// <summary>
+    /// Redis's <c>getkeys_proc</c> for a command whose key specs may not find its keys (MIGRATE's <c>KEYS</c>, an
+    /// <c>incomplete</c> spec): finds them from the arguments themselves, with the same contract as <see cref="GetKeys"/>.
+    /// Null: the key specs decide alone.
+    /// </summary>
+    public KeysProcedure? KeysProcedure { get; init; }
 
     /// <summary>Index of the first key argument (0 = no keys).</summary>
     public int FirstKey { get; }
@@ -353,6 +374,13 @@ public class CommandInfo
         return new KeyIndexRange(FirstKey, last, Math.Max(Step, 1));
     }
 }
+
+/// <summary>
+/// A command's own key search (Redis's <c>getkeys_proc</c>): writes up to <c>into.Length</c> key arguments of
+/// <paramref name="args"/> (args[0] = the command's name) to <paramref name="into"/> and returns how many there are (more
+/// than <c>into.Length</c>: call again with room), 0 when the arguments name none, -1 when they cannot be read.
+/// </summary>
+public delegate int KeysProcedure(in CommandArgs args, Span<KeyRef> into);
 
 /// <summary>Indexes <c>First, First+Step, … ≤ Last</c> of a command's key arguments.</summary>
 /// <param name="First">First key index.</param>

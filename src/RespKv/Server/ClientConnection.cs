@@ -61,7 +61,7 @@ public sealed class ClientConnection
     private bool _offThread;
 
     /// <summary>
-    /// Before a command that may run long (a script): when this loop runs on a socket thread (inline completions), leaves
+    /// Before a command that may run long (a script, MIGRATE: <see cref="Execution.CommandFlags.RunsLong"/>): when this loop runs on a socket thread (inline completions), leaves
     /// the command unconsumed, moves the loop to the thread pool and returns true — the command is then run again there.
     /// A script can run for seconds (until <c>busy-reply-threshold</c> and SCRIPT KILL); on a socket thread it would stall
     /// every other connection that thread serves, which could then not even be answered <c>-BUSY</c>. False (run it here)

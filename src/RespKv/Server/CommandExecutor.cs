@@ -93,9 +93,9 @@ public sealed class CommandExecutor
             Reject(CommandErrors.WrongArity(command), command);
             return;
         }
-        // A script (or EXEC of a transaction that queued one) may run long: not on a socket thread (ClientConnection.MoveOffSocketThread).
-        if (((command.Flags & CommandFlags.RunsScript) != 0
-             || ((command.Flags & CommandFlags.RunsQueue) != 0 && _client.InMulti && (_client.Transaction.QueuedFlags & CommandFlags.RunsScript) != 0))
+        // A script or MIGRATE (or EXEC of a transaction that queued one) may run long: not on a socket thread (ClientConnection.MoveOffSocketThread).
+        if (((command.Flags & CommandFlags.RunsLong) != 0
+             || ((command.Flags & CommandFlags.RunsQueue) != 0 && _client.InMulti && (_client.Transaction.QueuedFlags & CommandFlags.RunsLong) != 0))
             && _client.Connection.MoveOffSocketThread()) return;
         // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys (also
         // for a command MULTI queues), and this client's own invalidations go before the reply — those of the trim, and

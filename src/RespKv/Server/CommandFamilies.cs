@@ -44,6 +44,7 @@ public static class CommandFamilies
             .Concat(Types.SelectMany(t => t.Commands()))
             .Concat(KeyspaceCommands.Table)
             .Concat(DumpCommands.Table)
+            .Concat(MigrateCommand.Table)
             .Concat(SortCommands.Table)
             .Concat(BitmapCommands.Table)
             .Concat(HyperLogLogCommands.Table)

@@ -194,7 +194,7 @@ public static class InfoBuilder
             .Field("clients_in_timeout_table", server.Clients.BlockedCount);
 
     /// <summary>
-    /// Redis 7.0's stats fields. RespKv has no replication, forks, MIGRATE connection cache, defragmenter, client eviction
+    /// Redis 7.0's stats fields. RespKv has no replication, forks, defragmenter, client eviction
     /// (<c>maxmemory-clients</c>), I/O threads or resizable reply buffers, so those counters stay 0.
     /// <c>total_reads_processed</c> counts socket reads that delivered input, <c>total_writes_processed</c> reply flushes.
     /// </summary>
@@ -233,7 +233,7 @@ public static class InfoBuilder
             .Field("pubsubshard_channels", server.PubSub.ShardChannelCount)
             .Field("latest_fork_usec", 0)
             .Field("total_forks", 0)
-            .Field("migrate_cached_sockets", 0)
+            .Field("migrate_cached_sockets", server.MigrateSockets.Count)
             .Field("slave_expires_tracked_keys", 0)
             .Field("active_defrag_hits", 0)
             .Field("active_defrag_misses", 0)

@@ -12,8 +12,7 @@ namespace RespKv.Server;
 /// <c>+1700000000.123456 [db ip:port] "arg" "arg"…</c> — Unix time with microseconds, the database selected
 /// after the command, the client's address, each argument quoted as <c>sdscatrepr</c> does. Commands flagged
 /// <c>admin</c> (CONFIG, CLIENT LIST, MONITOR, SLOWLOG…) are not shown, nor rejected ones (unknown, wrong arity,
-/// NOAUTH, queued inside MULTI). The arguments of AUTH, and HELLO's AUTH username and password, show as
-/// <c>"(redacted)"</c>. Lines are queued per monitor and written by that monitor's own session
+/// NOAUTH, queued inside MULTI). Passwords and ACL rules (<see cref="CommandRedaction"/>) show as <c>"(redacted)"</c>. Lines are queued per monitor and written by that monitor's own session
 /// (<see cref="ClientSession.EnqueueMonitorLine"/>), so commands on other threads never touch its writer.
 /// With no monitor attached the cost on the command path is one volatile read (<see cref="Active"/>).
 /// </summary>
@@ -81,39 +80,13 @@ public sealed class MonitorFeed
         if (Scripting.ScriptRun.Current is { } script && ReferenceEquals(script.Caller, source)) text.AddRange("lua"u8);
         else foreach (char c in source.RemoteAddress) text.Add((byte)c);
         text.AddRange("] "u8);
-        int redactFrom = int.MaxValue, redactA = -1, redactB = -1;
-        if (command.Parent == null && command.Name == "auth") redactFrom = 1;
-        else if (command.Parent?.Name == "acl" && command.Name == "setuser") redactFrom = 2;
-        else if (command.Parent == null && command.Name == "hello") FindHelloAuth(args, out redactA, out redactB);
+        bool[]? redacted = CommandRedaction.Of(command, args);
         for (int i = 0; i < args.Count; i++)
         {
             if (i > 0) text.Add((byte)' ');
-            bool redact = i >= redactFrom || i == redactA || i == redactB;
-            SdsText.AppendRepr(text, redact ? Redacted : args[i]);
+            SdsText.AppendRepr(text, redacted != null && redacted[i] ? Redacted : args[i]);
         }
         return text.ToArray();
-    }
-
-    /// <summary>
-    /// The positions of HELLO's AUTH username and password (Redis's helloCommand redacts them as it parses the
-    /// options). RespKv redacts them even when the protocol version is invalid, where Redis returns before
-    /// redacting and would show the password.
-    /// </summary>
-    private static void FindHelloAuth(in CommandArgs args, out int user, out int password)
-    {
-        user = password = -1;
-        for (int j = 2; j < args.Count; j++)
-        {
-            int more = args.Count - 1 - j;
-            if (args.Is(j, "AUTH"u8) && more >= 2)
-            {
-                user = j + 1;
-                password = j + 2;
-                j += 2;
-            }
-            else if (args.Is(j, "SETNAME"u8) && more >= 1) j++;
-            else return;
-        }
     }
 
     private static void AppendNumber(List<byte> text, long value, int digits)

@@ -252,6 +252,7 @@ public sealed class RespKvHost : IAsyncDisposable
 
     private void ClosePersistence()
     {
+        Server.MigrateSockets.CloseAll();
         Server.Options.TlsSettingsChanged = null;
         Server.Options.AppendOnlyChanged = null;
         AofPersistence.Disable(Server);

@@ -96,6 +96,9 @@ public sealed class RespServer
     /// <summary>Client-side caching: the tracking table, BCAST prefixes and invalidation messages (CLIENT TRACKING).</summary>
     public ClientTracking Tracking { get; }
 
+    /// <summary>MIGRATE's connections to its targets, cached per <c>host:port</c> (INFO stats <c>migrate_cached_sockets</c>).</summary>
+    public MigrateSockets MigrateSockets { get; } = new();
+
     /// <summary>Clients blocked on keys by BLPOP and the other blocking commands.</summary>
     public BlockedClients BlockedClients { get; } = new();
 

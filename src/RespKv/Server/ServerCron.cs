@@ -10,7 +10,8 @@ namespace RespKv.Server;
 /// and closes clients idle for longer than <c>timeout</c> seconds (Redis's <c>clientsCronHandleTimeout</c>)
 /// or over their output-buffer limit (Redis's <c>clientsCronHandleOutputBufferLimits</c> part of the cron);
 /// advances the LRU clock, runs the active expiry cycle (Redis's <c>databasesCron</c> → <c>activeExpireCycle</c>) and
-/// stops the shared memory counter when <c>maxmemory</c> went back to 0.
+/// stops the shared memory counter when <c>maxmemory</c> went back to 0; closes MIGRATE's cached connections idle for more than
+/// 10 seconds (Redis's <c>migrateCloseTimedoutSockets</c>).
 /// The host runs it from start to stop.
 /// </summary>
 internal sealed class ServerCron : IDisposable
@@ -45,6 +46,7 @@ internal sealed class ServerCron : IDisposable
             CloseIdleClients(now);
             KeyspaceCron();
             CheckOutputBufferLimits(now);
+            _server.MigrateSockets.CloseIdle();
         }
         catch (Exception e)
         {

@@ -61,15 +61,12 @@ public sealed class SlowLog
         if (maxLen == 0) return;
         int argc = Math.Min(args.Count, MaxArguments);
         var argv = new byte[argc][];
-        // Redis's redactClientCommandArgument: AUTH's arguments and ACL SETUSER's rules are logged as "(redacted)".
+        // Redis's redactClientCommandArgument: passwords and ACL rules are logged as "(redacted)".
         CommandInfo? command = client.CurrentCommand;
-        int redactFrom = command == null ? int.MaxValue
-            : command.Parent == null && command.Name == "auth" ? 1
-            : command.Parent?.Name == "acl" && command.Name == "setuser" ? 2
-            : int.MaxValue;
+        bool[]? redacted = command == null ? null : CommandRedaction.Of(command, args);
         for (int j = 0; j < argc; j++)
         {
-            if (j >= redactFrom && !(argc != args.Count && j == argc - 1))
+            if (redacted != null && redacted[j] && !(argc != args.Count && j == argc - 1))
             {
                 argv[j] = "(redacted)"u8.ToArray();
                 continue;

@@ -137,9 +137,11 @@ public sealed class KeyLifetime
     /// <summary>
     /// Redis's <c>objectSetLRUOrLFU</c> (RESTORE's IDLETIME and FREQ): under an LFU policy, a <paramref name="frequency"/> of
     /// 0..255 sets the counter (now in minutes &lt;&lt; 8 | frequency); otherwise an <paramref name="idleSeconds"/> ≥ 0 sets the
-    /// last access that many seconds ago (wrapping as Redis's 24-bit clock: a time before the clock's start becomes
-    /// (now + max/2) mod max). A negative argument leaves the entry's word as it is; so does a FREQ without LFU or an
-    /// IDLETIME under LFU, as in Redis.
+    /// last access that many seconds ago, wrapping as Redis 7.0.15's 24-bit clock does (a time before the clock's start gets
+    /// <c>LRU_CLOCK_MAX</c> added, and the field keeps the low 24 bits). A negative argument leaves the entry's word as it
+    /// is; so does a FREQ without LFU or an IDLETIME under LFU, as in Redis. RespKv's clock counts tenths of a second
+    /// (<see cref="LruResolutionMs"/>), so an IDLETIME beyond its 24 bits (about 19 days; Redis's seconds reach 194) wraps
+    /// sooner than in Redis.
     /// </summary>
     public void SetAccessHint(KeyEntry entry, long frequency, long idleSeconds)
     {
@@ -151,8 +153,8 @@ public sealed class KeyLifetime
         if (idleSeconds < 0) return;
         long ticks = Math.Min(idleSeconds, long.MaxValue / 1000) * 1000 / LruResolutionMs;
         long clock = LruNow - ticks;
-        if (clock < 0) clock = (LruNow + LruClockMax / 2) % LruClockMax;
-        entry.LruClock = (int)clock;
+        if (clock < 0) clock += LruClockMax;
+        entry.LruClock = (int)(clock & LruClockMax);
     }
 
     /// <summary>The access word a new entry gets now (<see cref="NewAccessWord"/>; a replaced entry keeps its old word otherwise).</summary>

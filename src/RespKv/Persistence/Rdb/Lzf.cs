@@ -28,7 +28,7 @@ public static class Lzf
     {
         int inEnd = input.Length;
         if (inEnd < 3 || outputLength <= 0) return null;
-        int[] table = new int[1 << HashLog]; // position + 1; 0 = empty
+        HashTable table = HashTable.ForThisThread();
         // A few bytes of slack: liblzf may write a run header at the end before it checks the length.
         var output = new byte[outputLength + 8];
         int outEnd = outputLength;
@@ -39,8 +39,8 @@ public static class Lzf
         {
             hval = (hval << 8) | input[ip + 2];
             int slot = Index(hval);
-            int reference = table[slot] - 1;
-            table[slot] = ip + 1;
+            int reference = table.Get(slot);
+            table.Set(slot, ip);
             int off = ip - reference - 1;
             if (reference > 0 && off >= 0 && off < MaxOffset
                 && input[reference + 2] == input[ip + 2] && input[reference] == input[ip] && input[reference + 1] == input[ip + 1])
@@ -84,10 +84,10 @@ public static class Lzf
                 ip -= 2;
                 hval = (uint)((input[ip] << 8) | input[ip + 1]);
                 hval = (hval << 8) | input[ip + 2];
-                table[Index(hval)] = ip + 1;
+                table.Set(Index(hval), ip);
                 ip++;
                 hval = (hval << 8) | input[ip + 2];
-                table[Index(hval)] = ip + 1;
+                table.Set(Index(hval), ip);
                 ip++;
             }
             else
@@ -150,5 +150,43 @@ public static class Lzf
             for (int i = 0; i < length; i++) output[op++] = output[reference++];
         }
         return op;
+    }
+
+    /// <summary>
+    /// liblzf's hash table (<c>LZF_HSLOT htab[1 &lt;&lt; HLOG]</c>, cleared at each call as its <c>INIT_HTAB</c> build) without
+    /// allocating or clearing 256 KB per call: one table per thread, whose slots count as empty unless written during the
+    /// current call (a generation stamp per slot). DUMP, MIGRATE and the RDB writer compress every string of more than 20
+    /// bytes, so a fresh table per string cost more than the compression.
+    /// </summary>
+    private sealed class HashTable
+    {
+        [ThreadStatic]
+        private static HashTable? t_table;
+
+        private readonly int[] _positions = new int[1 << HashLog];
+        private readonly int[] _stamps = new int[1 << HashLog];
+        private int _generation;
+
+        /// <summary>This thread's table, emptied for a new call.</summary>
+        public static HashTable ForThisThread()
+        {
+            HashTable table = t_table ??= new HashTable();
+            if (++table._generation == int.MaxValue)
+            {
+                Array.Clear(table._stamps);
+                table._generation = 1;
+            }
+            return table;
+        }
+
+        /// <summary>The input position last stored in <paramref name="slot"/> during this call, or -1.</summary>
+        public int Get(int slot) => _stamps[slot] == _generation ? _positions[slot] : -1;
+
+        /// <summary>Stores input position <paramref name="position"/> in <paramref name="slot"/>.</summary>
+        public void Set(int slot, int position)
+        {
+            _positions[slot] = position;
+            _stamps[slot] = _generation;
+        }
     }
 }
