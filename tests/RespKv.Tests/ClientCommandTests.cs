@@ -18,9 +18,9 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
 
     /// <summary>The whole CLIENT LIST line RespKv writes for a client, with the fields that vary as patterns.</summary>
     private static string LinePattern(long id, int port, string name = "", int db = 0, int argvMem = 10, string cmd = "client\\|info",
-        int resp = 2) =>
+        int resp = 2, int qbuf = 0) =>
         $@"id={id} addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:{port} fd=-1 name={name} age=\d+ idle=\d+ flags=N db={db} " +
-        $@"sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem={argvMem} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 " +
+        $@"sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free=0 argv-mem={argvMem} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 " +
         $@"tot-mem={argvMem} events=r cmd={cmd} user=default redir=-1 resp={resp}\n";
 
     [Fact]
@@ -73,7 +73,8 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
         long id = Id(c);
         string reply = c.Call("CLIENT", "INFO");
         string line = ServerCommandTests.Payload(reply);
-        Assert.Matches("^" + LinePattern(id, server.Port, cmd: @"client\|info") + "$", line);
+        // qbuf: the request being run, as Redis's sdslen(querybuf) (26 bytes of RESP for CLIENT INFO).
+        Assert.Matches("^" + LinePattern(id, server.Port, cmd: @"client\|info", qbuf: 26) + "$", line);
         Assert.Equal("-ERR wrong number of arguments for 'client|info' command\r\n", c.Call("CLIENT", "INFO", "x"));
         Assert.Equal(Pong, c.Call("PING"));
     }
@@ -88,7 +89,7 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
         c.Call("HELLO", "3");
         string reply = c.Call("CLIENT", "INFO");
         Assert.StartsWith("=", reply);
-        Assert.Matches("^" + LinePattern(id, server.Port, name: "info-fields", db: 3, resp: 3) + "$",
+        Assert.Matches("^" + LinePattern(id, server.Port, name: "info-fields", db: 3, resp: 3, qbuf: 26) + "$",
             ServerCommandTests.Payload(reply));
         Assert.Equal(Pong, c.Call("PING"));
     }
@@ -119,7 +120,7 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.EndsWith("\n", text);
         string[] lines = text[..^1].Split('\n');
         Assert.True(lines.Length >= 2, text);
-        Assert.Single(lines, l => Regex.IsMatch(l + "\n", "^" + LinePattern(ida, server.Port, cmd: @"client\|list") + "$"));
+        Assert.Single(lines, l => Regex.IsMatch(l + "\n", "^" + LinePattern(ida, server.Port, cmd: @"client\|list", qbuf: 26) + "$"));
         Assert.Single(lines, l => Regex.IsMatch(l + "\n", "^" + LinePattern(idb, server.Port, name: "list-b", argvMem: 0, cmd: @"client\|id") + "$"));
         Assert.Equal(Pong, a.Call("PING"));
         Assert.Equal(Pong, b.Call("PING"));
@@ -174,7 +175,8 @@ public sealed class ClientCommandTests(ServerFixture server) : IClassFixture<Ser
         long id = Id(c);
         c.Call("HELLO", "3");
         string reply = c.Call("CLIENT", "LIST", "ID", id.ToString(CultureInfo.InvariantCulture));
-        Assert.Matches("^=\\d+\r\ntxt:" + LinePattern(id, server.Port, argvMem: 12 + id.ToString(CultureInfo.InvariantCulture).Length, cmd: @"client\|list", resp: 3) + "\r\n$", reply);
+        Assert.Matches("^=\\d+\r\ntxt:" + LinePattern(id, server.Port, argvMem: 12 + id.ToString(CultureInfo.InvariantCulture).Length, cmd: @"client\|list", resp: 3,
+            qbuf: Persistence.AofTestSupport.Record("CLIENT", "LIST", "ID", id.ToString(CultureInfo.InvariantCulture)).Length) + "\r\n$", reply);
         Assert.Equal(Pong, c.Call("PING"));
     }
 

@@ -220,7 +220,9 @@ public sealed class ClientConnection
             switch (status)
             {
                 case ParseStatus.Command:
+                    client.QueryBufferBytes = buffer.Length;
                     client.Executor.Execute(args);
+                    client.QueryBufferBytes = 0;
                     if (_postponed || _blocked || _offThread) return buffer.Start;
                     // A blocked command re-run and answered (served, timed out, an error): it leaves the key queues.
                     if (client.Blocking is { Active: true } blocking) client.Server.BlockedClients.Leave(blocking);

@@ -375,6 +375,12 @@ public sealed class ClientSession : CommandContext
     /// <summary>Unique client id (CLIENT ID).</summary>
     public long Id { get; }
 
+    /// <summary>
+    /// Bytes of received requests not yet consumed, the running command's included, while a command read from the
+    /// connection runs; 0 between commands (CLIENT LIST <c>qbuf</c>, Redis's <c>sdslen(c-&gt;querybuf)</c>).
+    /// </summary>
+    internal long QueryBufferBytes;
+
     /// <summary>Client name (CLIENT SETNAME / HELLO SETNAME), or null.</summary>
     public string? Name { get; set; }
 

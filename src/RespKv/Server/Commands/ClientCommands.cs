@@ -522,7 +522,8 @@ public static class ClientCommands
     /// Fields RespKv cannot know exactly are honest approximations:
     /// <list type="bullet">
     /// <item><c>fd=-1</c>: Kestrel owns the socket and does not expose its descriptor (-1 is what Redis prints for a client without one).</item>
-    /// <item><c>qbuf=0 qbuf-free=0</c>: the receive buffer belongs to the connection's pipe and is not measured.</item>
+    /// <item><c>qbuf</c>: the received bytes not yet consumed while the client runs a command (its own CLIENT LIST/INFO
+    /// shows the request itself, as Redis), else 0; <c>qbuf-free=0</c>: the receive buffer belongs to the connection's pipe.</item>
     /// <item><c>argv-mem</c>: the byte length of the running command's arguments (only the caller has one); Redis counts allocator sizes.</item>
     /// <item><c>rbs=0 rbp=0 obl=0 oll=0 omem=0</c>: replies go straight into the pipe and are flushed once per read, so no per-client reply buffer exists to measure.</item>
     /// <item><c>tot-mem</c>: the memory accounted above (argv-mem).</item>
@@ -538,7 +539,7 @@ public static class ClientCommands
         long idle = (Environment.TickCount64 - c.LastInteractionMs) / 1000;
         CultureInfo inv = CultureInfo.InvariantCulture;
         text.Append(inv, $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd=-1 name={c.Name} age={age} idle={idle}")
-            .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf=0 qbuf-free=0")
+            .Append(inv, $" flags={Flags(c)} db={c.Database.Index} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Transaction.Count : -1)} qbuf={c.QueryBufferBytes} qbuf-free=0")
             .Append(inv, $" argv-mem={argvMemory} multi-mem={(c.InMulti ? c.Transaction.QueuedBytes : 0)} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={argvMemory}")
             .Append(inv, $" events=r cmd={c.LastCommand} user={c.User.Name} redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}\n");
     }
