@@ -605,6 +605,12 @@ public static class StreamCommands
             int moreArgs = args.Count - i - 1;
             if (args.Is(i, "BLOCK"u8) && moreArgs > 0)
             {
+                if (Scripting.ScriptRun.Current != null)
+                {
+                    // Redis 7.0's xreadCommand refuses BLOCK inside a script outright (the name as the script spelled it).
+                    w.WriteError($"ERR {System.Text.Encoding.UTF8.GetString(args[0])} command is not allowed with BLOCK option from scripts");
+                    return;
+                }
                 i++;
                 if (!RespInteger.TryParse(args[i], out timeout))
                 {
