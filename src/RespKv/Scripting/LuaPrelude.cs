@@ -251,11 +251,16 @@ end
 local stringmeta = getmetatable('')
 stringmeta.__index = G.string
 stringmeta.__metatable = proxy(stringmeta)
-local globals = setmetatable({}, {
-  __index = G, __newindex = readonly, __metatable = false,
+local globalsmeta = {
+  __index = G, __newindex = readonly,
   __pairs = function() return next, G, nil end,
-})
+}
+local globals = setmetatable({}, globalsmeta)
 protected[globals] = true
+-- getmetatable(_G) gives a read-only view of its metatable, as Redis 7.0's read-only _G metatable.
+local metaview = setmetatable({}, {__index = globalsmeta, __newindex = readonly, __metatable = false})
+protected[metaview] = true
+globalsmeta.__metatable = metaview
 rawset(G, '_G', globals)
 setmetatable(G, {__index = function(_, name)
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
