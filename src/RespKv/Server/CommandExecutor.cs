@@ -311,9 +311,14 @@ public sealed class CommandExecutor
         Reject(Encoding.UTF8.GetBytes(error), command);
     }
 
-    /// <summary>As <see cref="Reject(string, CommandInfo?)"/> for a command that is not EXEC, or an unknown one.</summary>
+    /// <summary>As <see cref="Reject(string, CommandInfo?)"/> (an EXEC is handed to it: its EXECABORT, e.g. for BUSY).</summary>
     internal void Reject(ReadOnlySpan<byte> error, CommandInfo? command = null)
     {
+        if (command != null && (command.Flags & CommandFlags.RunsQueue) != 0)
+        {
+            Reject(Encoding.UTF8.GetString(error), command);
+            return;
+        }
         ClientSession client = _client;
         client.Writer.WriteError(error);
         if (command != null) client.CommandCounters.CountRejection(command);

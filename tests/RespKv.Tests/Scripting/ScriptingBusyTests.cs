@@ -49,6 +49,27 @@ public sealed class ScriptingBusyTests
     }
 
     [Fact]
+    public async Task ExecDuringABusyScriptAbortsTheTransaction()
+    {
+        // Redis 7.0's rejectCommand: a queued command refused with BUSY dooms the transaction, and EXEC itself, refused
+        // with BUSY, answers EXECABORT with that reason and leaves MULTI (multi.tcl "EXEC and script timeout").
+        await using RespKvHost host = await Start();
+        using var caller = new RespTestClient(host.Port);
+        using var other = new RespTestClient(host.Port);
+        Assert.Equal("+OK\r\n", other.Call("SET", "xx", "1"));
+        Assert.Equal("+OK\r\n", other.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", other.Call("INCR", "xx"));
+        caller.SendRaw(RespTestClient.Encode("EVAL", "while true do end", "0"));
+        using (var poller = new RespTestClient(host.Port)) AwaitBusy(poller);
+        Assert.Equal(Busy, other.Call("INCR", "xx"));
+        Assert.Equal("-EXECABORT Transaction discarded because of: " + Busy[1..], other.Call("EXEC"));
+        Assert.Equal("+OK\r\n", other.Call("SCRIPT", "KILL"));
+        Assert.StartsWith("-ERR Script killed by user with SCRIPT KILL...", caller.ReadReply());
+        Assert.Equal("$4\r\nasdf\r\n", other.Call("PING", "asdf"));
+        Assert.Equal("$1\r\n1\r\n", other.Call("GET", "xx"));
+    }
+
+    [Fact]
     public async Task EveryOtherConnectionIsAnsweredWhileAScriptLoops()
     {
         await using RespKvHost host = await Start();
