@@ -22,6 +22,17 @@ internal sealed class KeyspaceSnapshot
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
 
+    /// <summary>Entries collected, in every database (expired ones included).</summary>
+    public long KeyCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (List<KeyEntry> list in _databases) n += list.Count;
+            return n;
+        }
+    }
+
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
@@ -41,6 +52,29 @@ internal sealed class KeyspaceSnapshot
         if (entry.Value is byte[]) return entry;
         ValueKind kind = entry.Kind;
         return kind.MutatedInPlace ? new KeyEntry(entry.Key, entry.Hash, kind.Copy(entry.Value), entry.ExpireAtMs, null) : entry;
+    }
+
+    /// <summary>
+    /// A snapshot collected under every shard lock of every database (<see cref="TransactionLocks"/>: writes wait, lock-free
+    /// reads go on); <paramref name="whileLocked"/>, when given, runs before the locks are released (to read state that must
+    /// belong to the same instant, e.g. a replication offset or change counters). Takes time proportional to the key count.
+    /// </summary>
+    public static KeyspaceSnapshot CollectLocked(Keyspace keyspace, Action? whileLocked = null)
+    {
+        var snapshot = new KeyspaceSnapshot();
+        var locks = new TransactionLocks();
+        locks.AddEveryDatabase(keyspace);
+        locks.Acquire();
+        try
+        {
+            snapshot.Collect(keyspace);
+            whileLocked?.Invoke();
+        }
+        finally
+        {
+            locks.Release();
+        }
+        return snapshot;
     }
 
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>

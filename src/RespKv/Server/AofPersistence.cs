@@ -160,18 +160,7 @@ public static class AofPersistence
         {
             try
             {
-                var snapshot = new KeyspaceSnapshot();
-                var locks = new TransactionLocks();
-                locks.AddEveryDatabase(server.Keyspace);
-                locks.Acquire();
-                try
-                {
-                    snapshot.Collect(server.Keyspace);
-                }
-                finally
-                {
-                    locks.Release();
-                }
+                KeyspaceSnapshot snapshot = KeyspaceSnapshot.CollectLocked(server.Keyspace);
                 Directory.CreateDirectory(server.Options.Dir);
                 (long keys, long bytes) = AofSnapshotWriter.WriteFile(snapshot, Path.Combine(server.Options.Dir, server.Options.AppendFilename));
                 server.Logger.LogInformation("Background append only file rewriting (AOF off) wrote {Keys} keys, {Bytes} bytes", keys, bytes);
