@@ -105,10 +105,25 @@ internal static class AofSnapshotWriter
 {
     /// <summary>
     /// Writes <paramref name="snapshot"/> to <paramref name="output"/>; ends with <c>SELECT <paramref name="finalDatabase"/></c>
-    /// when that is not the last database selected (records appended afterwards assume it). Returns keys written.
+    /// when that is not the last database selected (records appended afterwards assume it). Returns keys written. With
+    /// <paramref name="preamble"/> (<c>aof-use-rdb-preamble yes</c>) the data is written as an RDB file instead
+    /// (<see cref="Rdb.RdbFileWriter"/>, aux <c>aof-base</c> 1), as Redis's <c>rewriteAppendOnlyFile</c> with the preamble.
     /// </summary>
-    public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase)
+    public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase, Rdb.RdbWriteOptions? preamble = null)
     {
+        if (preamble != null)
+        {
+            // aof-use-rdb-preamble yes: the data as an RDB file (aux aof-base 1), then AOF records from database 0 on (the
+            // replay client starts there; the RDB's SELECTDB opcodes do not move it).
+            long written = Rdb.RdbFileWriter.Write(snapshot, output, preamble with { AofBase = true }).Keys;
+            if (finalDatabase > 0)
+            {
+                var tail = new RecordWriter(output);
+                tail.Select(finalDatabase);
+                tail.Flush();
+            }
+            return written;
+        }
         var w = new RecordWriter(output);
         long nowMs = snapshot.NowMs;
         long keys = 0;
@@ -177,10 +192,11 @@ internal static class AofSnapshotWriter
 
     /// <summary>
     /// Writes <paramref name="snapshot"/> to a temporary file beside <paramref name="path"/>, fsyncs it, renames it over
-    /// <paramref name="path"/> and fsyncs the directory (start-up rewrite, and BGREWRITEAOF while the AOF is off).
+    /// <paramref name="path"/> and fsyncs the directory (start-up rewrite, and BGREWRITEAOF while the AOF is off); with
+    /// <paramref name="preamble"/> the data is an RDB preamble (see <see cref="Write"/>).
     /// Returns the keys written and the new file's size in bytes.
     /// </summary>
-    public static (long Keys, long Bytes) WriteFile(KeyspaceSnapshot snapshot, string path)
+    public static (long Keys, long Bytes) WriteFile(KeyspaceSnapshot snapshot, string path, Rdb.RdbWriteOptions? preamble = null)
     {
         string temp = TempPathFor(path);
         try
@@ -188,7 +204,7 @@ internal static class AofSnapshotWriter
             long keys, bytes;
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                keys = Write(snapshot, file, -1);
+                keys = Write(snapshot, file, -1, preamble);
                 file.Flush(flushToDisk: true);
                 bytes = file.Length;
             }
@@ -252,7 +268,7 @@ internal sealed class AofRewrite(AppendOnlyFile aof)
             long keys;
             using (var file = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
             {
-                keys = AofSnapshotWriter.Write(snapshot, file, database);
+                keys = AofSnapshotWriter.Write(snapshot, file, database, aof.Preamble);
                 BaseBytes = file.Length;
                 // Most of what was appended meanwhile is copied here, off the writer thread; the rest at the switch.
                 long upTo = aof.WrittenOffset;
