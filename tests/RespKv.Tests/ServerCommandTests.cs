@@ -660,10 +660,13 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     [Fact]
     public async Task ShutdownSaveForceStopsTheServer()
     {
-        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var dir = new Persistence.TempDir();
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.Dir = dir.Path);
         using var c = new RespTestClient(host.Port);
         c.SendRaw(RespTestClient.Encode("SHUTDOWN", "SAVE", "FORCE"));
         Assert.True(c.IsClosedByServer());
         Assert.True(host.Stopping.IsCancellationRequested);
+        // SAVE writes the dataset before stopping, as Redis's prepareForShutdown.
+        Assert.True(File.Exists(Path.Combine(dir.Path, "dump.rdb")));
     }
 }
