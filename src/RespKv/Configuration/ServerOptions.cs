@@ -151,6 +151,12 @@ public sealed class ServerOptions
     /// </summary>
     public bool StopWritesOnBgsaveError { get; set; } = true;
 
+    /// <summary>
+    /// <c>DEBUG SET-SKIP-CHECKSUM-VALIDATION 1</c> (Redis's <c>server.skip_checksum_validation</c>; not a config parameter): RESTORE
+    /// and RDB loading do not check CRC64 checksums.
+    /// </summary>
+    public bool SkipChecksumValidation { get; set; }
+
     /// <summary><c>aof-use-rdb-preamble</c> (default yes): an AOF rewrite writes its base as an RDB file.</summary>
     public bool AofUseRdbPreamble { get; set; } = true;
 

@@ -207,7 +207,7 @@ public static class RdbFileLoader
             ulong expected = input.Checksum;
             long trailerAt = input.Offset;
             ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(input.ReadBytes(8, "reading the CRC64 checksum"));
-            if (options.Server.RdbChecksum)
+            if (options.Server.RdbChecksum && !options.Server.SkipChecksumValidation)
             {
                 if (stored == 0) log?.LogWarning("RDB file was saved with checksum disabled: no check performed.");
                 else if (stored != expected)

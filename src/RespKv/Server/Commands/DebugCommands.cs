@@ -14,7 +14,7 @@ namespace RespKv.Server.Commands;
 
 /// <summary>
 /// <c>DEBUG</c> (https://redis.io/commands/debug/): the subcommands Redis's own test suite and client test suites use —
-/// OBJECT, DIGEST, DIGEST-VALUE, RELOAD, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
+/// OBJECT, DIGEST, DIGEST-VALUE, RELOAD, SET-SKIP-CHECKSUM-VALIDATION, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
 /// the wrong number of arguments: <c>-ERR unknown subcommand or wrong number of arguments for '&lt;sub&gt;'. Try DEBUG HELP.</c>
 /// <para>
 /// Gated by <c>enable-debug-command</c> (<see cref="ServerOptions.EnableDebugCommand"/>) as Redis 7.0: <c>no</c> (default)
@@ -56,6 +56,12 @@ public static class DebugCommands
         else if (args.Count == 2 && args.Is(1, "DIGEST"u8)) w.WriteSimpleString(Hex(RedisDigest.Dataset(client.Server.Keyspace)));
         else if (args.Is(1, "DIGEST-VALUE"u8)) DigestValue(client, args);
         else if (args.Is(1, "RELOAD"u8)) Reload(client, args);
+        else if (args.Count == 3 && args.Is(1, "SET-SKIP-CHECKSUM-VALIDATION"u8))
+        {
+            // RESTORE and RDB loading stop comparing CRC64s (Redis's server.skip_checksum_validation, atoi of the argument).
+            client.Server.Options.SkipChecksumValidation = ParseLeadingInt(args[2]) != 0;
+            w.WriteOk();
+        }
         else w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{System.Text.Encoding.UTF8.GetString(args[1])}'. Try DEBUG HELP.");
     }
 
