@@ -400,7 +400,7 @@ public sealed class GenericCommandTests
         Assert.Equal("+OK\r\n", c.Call("DEBUG", "LOG", "hello"));
         Assert.Equal("-ERR unknown subcommand or wrong number of arguments for 'Nosuch'. Try DEBUG HELP.\r\n", c.Call("DEBUG", "Nosuch"));
         Assert.Equal("-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n", c.Call("DEBUG", "object"));
-        Assert.StartsWith("*38\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n", c.Call("DEBUG", "HELP"));
+        Assert.StartsWith("*51\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n", c.Call("DEBUG", "HELP"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("+OK\r\n", c.Call("DEBUG", "SLEEP", "0.2"));
         Assert.InRange(clock.ElapsedMilliseconds, 190, 5000);

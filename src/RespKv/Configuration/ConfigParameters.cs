@@ -159,7 +159,7 @@ public static class ConfigParameters
         Typed("appendfsync", FsyncPolicies, o => o.AppendFsync, (o, x) => o.AppendFsync = x),
         Typed("appendfilename", new TextKind(EmptyIsNull: false, name => FileNameError("appendfilename", name, allowEmpty: false)),
             o => o.AppendFilename, (o, x) => o.AppendFilename = x, Immutable),
-        new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg | ConfigFlags.NoEffect, o => o.Save, SetSave, ConfigFormat.Pairs),
+        new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg, o => o.Save, SetSave, ConfigFormat.Pairs),
         Typed("maxmemory", Bytes, o => o.MaxMemory, (o, x) =>
         {
             o.MaxMemory = x;
@@ -202,13 +202,13 @@ public static class ConfigParameters
         Typed("pidfile", Optional, o => o.PidFile, (o, x) => o.PidFile = x, Immutable),
 
         // Accepted, no effect in RespKv (Redis 7.0 config.c's static_configs, in its order).
-        Stored("rdbchecksum", YesNo, true, Immutable),
+        Typed("rdbchecksum", YesNo, o => o.RdbChecksum, (o, x) => o.RdbChecksum = x, Immutable),
         Stored("io-threads-do-reads", YesNo, false, Immutable),
         Stored("always-show-logo", YesNo, false, Immutable),
-        Stored("rdbcompression", YesNo, true),
+        Typed("rdbcompression", YesNo, o => o.RdbCompression, (o, x) => o.RdbCompression = x),
         Stored("rdb-del-sync-files", YesNo, false),
         Stored("activerehashing", YesNo, true),
-        Stored("stop-writes-on-bgsave-error", YesNo, true),
+        Typed("stop-writes-on-bgsave-error", YesNo, o => o.StopWritesOnBgsaveError, (o, x) => o.StopWritesOnBgsaveError = x),
         Stored("set-proc-title", YesNo, true, Immutable),
         Stored("dynamic-hz", YesNo, true),
         Stored("lazyfree-lazy-eviction", YesNo, false),
@@ -222,7 +222,7 @@ public static class ConfigParameters
         Stored("no-appendfsync-on-rewrite", YesNo, false),
         Stored("cluster-require-full-coverage", YesNo, true),
         Stored("rdb-save-incremental-fsync", YesNo, true),
-        Stored("aof-use-rdb-preamble", YesNo, true),
+        Typed("aof-use-rdb-preamble", YesNo, o => o.AofUseRdbPreamble, (o, x) => o.AofUseRdbPreamble = x),
         Stored("aof-timestamp-enabled", YesNo, false),
         Stored("cluster-replica-no-failover", YesNo, false, alias: "cluster-slave-no-failover"),
         Stored("replica-lazy-flush", YesNo, false, alias: "slave-lazy-flush"),
@@ -253,7 +253,7 @@ public static class ConfigParameters
         Stored("cluster-config-file", AllowEmpty, "nodes.conf", Immutable),
         Stored("cluster-announce-hostname", new TextKind(Check: AnnouncedHostnameError), ""),
         Stored("syslog-ident", AllowEmpty, "redis", Immutable),
-        Stored("dbfilename", new TextKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), "dump.rdb", Protected),
+        Typed("dbfilename", new TextKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), o => o.DbFilename, (o, x) => o.DbFilename = x, Protected),
         Stored("appenddirname", new TextKind(EmptyIsNull: false, name => FileNameError("appenddirname", name, allowEmpty: false)), "appendonlydir", Immutable),
         Stored("server_cpulist", Optional, "", Immutable),
         Stored("bio_cpulist", Optional, "", Immutable),
@@ -457,7 +457,7 @@ public static class ConfigParameters
 
     /// <summary>
     /// <c>save</c> (config.c <c>setConfigSaveOption</c>): <c>""</c> clears it, else <c>seconds changes</c> pairs with seconds ≥ 1 and
-    /// changes ≥ 0, else <c>Invalid save parameters</c>; stored normalized (<c>3600 1 300 100</c>). RespKv writes no RDB.
+    /// changes ≥ 0, else <c>Invalid save parameters</c>; stored normalized (<c>3600 1 300 100</c>): the save points of <see cref="Server.RdbPersistence"/>.
     /// </summary>
     private static string? SetSave(ServerOptions o, string v)
     {

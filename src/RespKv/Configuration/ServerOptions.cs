@@ -129,11 +129,36 @@ public sealed class ServerOptions
     public string AppendFilename { get; set; } = "appendonly.aof";
 
     /// <summary>
-    /// RDB snapshot schedule (<c>save</c>): <c>seconds changes</c> pairs, space-separated, or empty. Accepted and stored as Redis
-    /// validates it (<c>Invalid save parameters</c>), but RespKv writes no RDB snapshots (it persists with the AOF), so it has no
-    /// effect; RespKv's default is empty where Redis's is <c>3600 1 300 100 60 10000</c>.
+    /// RDB snapshot schedule (<c>save</c>): <c>seconds changes</c> pairs, space-separated, or empty for none; Redis 7.0's default
+    /// <c>3600 1 300 100 60 10000</c>. A background save starts when at least <c>changes</c> changes happened and more than
+    /// <c>seconds</c> passed since the last save (<see cref="Server.RdbPersistence.Cron"/>); with save points, SHUTDOWN and
+    /// FLUSHALL save too.
     /// </summary>
-    public string Save { get; set; } = "";
+    public string Save { get; set; } = "3600 1 300 100 60 10000";
+
+    /// <summary>RDB file name inside <see cref="Dir"/> (<c>dbfilename</c>, default <c>dump.rdb</c>; empty is allowed, as in Redis).</summary>
+    public string DbFilename { get; set; } = "dump.rdb";
+
+    /// <summary><c>rdbcompression</c> (default yes): RDB files (SAVE, BGSAVE, full sync) LZF-compress strings over 20 bytes.</summary>
+    public bool RdbCompression { get; set; } = true;
+
+    /// <summary><c>rdbchecksum</c> (default yes, set at start-up only): RDB files end with their CRC64 (else 0), and loading checks it.</summary>
+    public bool RdbChecksum { get; set; } = true;
+
+    /// <summary>
+    /// <c>stop-writes-on-bgsave-error</c> (default yes): while the last background save failed and save points are configured,
+    /// write commands answer <c>-MISCONF</c> (Redis's <c>writeCommandsDeniedByDiskError</c>).
+    /// </summary>
+    public bool StopWritesOnBgsaveError { get; set; } = true;
+
+    /// <summary>
+    /// <c>DEBUG SET-SKIP-CHECKSUM-VALIDATION 1</c> (Redis's <c>server.skip_checksum_validation</c>; not a config parameter): RESTORE,
+    /// FUNCTION RESTORE and RDB loading do not check CRC64 checksums.
+    /// </summary>
+    public bool SkipChecksumValidation { get; set; }
+
+    /// <summary><c>aof-use-rdb-preamble</c> (default yes): an AOF rewrite writes its base as an RDB file.</summary>
+    public bool AofUseRdbPreamble { get; set; } = true;
 
     /// <summary>
     /// Memory limit in bytes (<c>maxmemory</c>); 0 = none. Compared before each command with the estimated memory of
@@ -233,12 +258,6 @@ public sealed class ServerOptions
     /// default <see cref="DefaultQuicklistPackedThreshold"/>). No config name: set by <c>DEBUG QUICKLIST-PACKED-THRESHOLD</c>.
     /// </summary>
     public long QuicklistPackedThreshold { get; set; } = DefaultQuicklistPackedThreshold;
-
-    /// <summary>
-    /// RESTORE and FUNCTION RESTORE skip the payload's CRC64 check (Redis's <c>skip_checksum_validation</c>). No config name:
-    /// set by <c>DEBUG SET-SKIP-CHECKSUM-VALIDATION</c>.
-    /// </summary>
-    public bool SkipChecksumValidation { get; set; }
 
     /// <summary>
     /// Scripts may call commands flagged <c>noscript</c> (Redis's <c>script_disable_deny_script</c>). No config name: set by

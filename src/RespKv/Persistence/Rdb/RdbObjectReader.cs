@@ -53,6 +53,60 @@ public static class RdbObjectReader
         }
     }
 
+    /// <summary>
+    /// True when the object of RDB type <paramref name="type"/> at the start of <paramref name="data"/> is well formed but empty
+    /// (a count of 0, a quicklist whose every node is empty, or an empty ziplist/listpack/intset/zipmap: Redis's
+    /// <c>RDB_LOAD_ERR_EMPTY_KEY</c>, which an RDB file's
+    /// loader skips); <paramref name="length"/> is then its length in bytes.
+    /// </summary>
+    public static bool IsEmptyObject(ReadOnlySpan<byte> data, byte type, out int length)
+    {
+        length = 0;
+        var r = new RdbReader(data);
+        bool empty;
+        switch (type)
+        {
+            case Rdb.TypeList or Rdb.TypeSet or Rdb.TypeZset or Rdb.TypeZset2 or Rdb.TypeHash:
+                empty = r.TryReadLength(out ulong count) && count == 0;
+                break;
+            case Rdb.TypeListQuicklist or Rdb.TypeListQuicklist2:
+            {
+                // Redis skips a node whose container is empty; a quicklist left with no element is an empty key.
+                if (!r.TryReadLength(out ulong nodes)) return false;
+                var elements = new List<byte[]>();
+                for (ulong i = 0; i < nodes; i++)
+                {
+                    ulong container = Rdb.ContainerPacked;
+                    if (type == Rdb.TypeListQuicklist2 && (!r.TryReadLength(out container) || container != Rdb.ContainerPacked)) return false;
+                    if (r.ReadString() is not { Length: > 0 } node) return false;
+                    elements.Clear();
+                    if (!(type == Rdb.TypeListQuicklist2 ? Listpack.TryRead(node, elements) : Ziplist.TryRead(node, elements)) || elements.Count > 0) return false;
+                }
+                empty = true;
+                break;
+            }
+            case Rdb.TypeListZiplist or Rdb.TypeZsetZiplist or Rdb.TypeHashZiplist or Rdb.TypeZsetListpack or Rdb.TypeHashListpack
+                or Rdb.TypeHashZipmap or Rdb.TypeSetIntset:
+            {
+                if (r.ReadString() is not { } blob) return false;
+                var items = new List<byte[]>();
+                var numbers = new List<long>();
+                empty = type switch
+                {
+                    Rdb.TypeSetIntset => Intset.TryRead(blob, numbers) && numbers.Count == 0,
+                    Rdb.TypeHashZipmap => Zipmap.TryRead(blob, items) && items.Count == 0,
+                    Rdb.TypeZsetListpack or Rdb.TypeHashListpack => Listpack.TryRead(blob, items) && items.Count == 0,
+                    _ => Ziplist.TryRead(blob, items) && items.Count == 0,
+                };
+                break;
+            }
+            default:
+                return false;
+        }
+        length = r.Position;
+        return empty;
+    }
+
     private static object? ReadBody(ref RdbReader r, byte type, ServerOptions options, long nowMs)
     {
         switch (type)
