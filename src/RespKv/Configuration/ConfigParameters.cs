@@ -222,8 +222,8 @@ public static class ConfigParameters
         Stored("aof-timestamp-enabled", YesNo, false),
         Stored("cluster-replica-no-failover", YesNo, false, alias: "cluster-slave-no-failover"),
         Stored("replica-lazy-flush", YesNo, false, alias: "slave-lazy-flush"),
-        Stored("replica-serve-stale-data", YesNo, true, alias: "slave-serve-stale-data"),
-        Stored("replica-read-only", YesNo, true, alias: "slave-read-only"),
+        Typed("replica-serve-stale-data", YesNo, o => o.ReplicaServeStaleData, (o, x) => o.ReplicaServeStaleData = x, alias: "slave-serve-stale-data"),
+        Typed("replica-read-only", YesNo, o => o.ReplicaReadOnly, (o, x) => o.ReplicaReadOnly = x, alias: "slave-read-only"),
         Stored("replica-ignore-maxmemory", YesNo, true, alias: "slave-ignore-maxmemory"),
         Stored("jemalloc-bg-thread", YesNo, true),
         // Redis refuses activedefrag yes unless built with its own jemalloc (Debian's is); RespKv has no allocator to defragment.
@@ -294,8 +294,8 @@ public static class ConfigParameters
         Stored("repl-ping-replica-period", new NumberKind(1, IntMax), 10, alias: "repl-ping-slave-period"),
         Stored("active-expire-effort", new NumberKind(1, 10), 1),
         Stored("hz", NonNegativeInt, 10),
-        Stored("min-replicas-to-write", NonNegativeInt, 0, alias: "min-slaves-to-write"),
-        Stored("min-replicas-max-lag", NonNegativeInt, 10, alias: "min-slaves-max-lag"),
+        Typed("min-replicas-to-write", NonNegativeInt, o => o.MinReplicasToWrite, (o, x) => o.MinReplicasToWrite = (int)x, alias: "min-slaves-to-write"),
+        Typed("min-replicas-max-lag", NonNegativeInt, o => o.MinReplicasMaxLag, (o, x) => o.MinReplicasMaxLag = (int)x, alias: "min-slaves-max-lag"),
         Stored("shutdown-timeout", NonNegativeInt, 10),
         Stored("repl-diskless-sync-max-replicas", NonNegativeInt, 0),
         Stored("unixsocketperm", new NumberKind(0, 511, NumberForm.Octal), 0, Immutable),
@@ -508,7 +508,7 @@ public static class ConfigParameters
 
     /// <summary>
     /// <c>replicaof host port</c> (config.c <c>setConfigReplicaOfOption</c>): <c>no one</c> clears it; a port outside 0..65535 is
-    /// <c>Invalid master port</c>. RespKv has no replication: the value is only stored.
+    /// <c>Invalid master port</c>. Read at start-up (the server then replicates from it); REPLICAOF changes the role at run time.
     /// </summary>
     private static (string?, string) SetReplicaOf(string v)
     {

@@ -136,7 +136,7 @@ public static class AofPersistence
         {
             aof = server.Aof;
             server.Aof = null;
-            if (ReferenceEquals(server.WriteLog, aof)) server.WriteLog = null;
+            if (ReferenceEquals(server.AofWriteLog, aof)) server.WriteLog = null;
         }
         finally
         {

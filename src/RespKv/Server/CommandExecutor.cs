@@ -98,8 +98,9 @@ public sealed class CommandExecutor
              || ((command.Flags & CommandFlags.RunsQueue) != 0 && _client.InMulti && (_client.Transaction.QueuedFlags & CommandFlags.RunsScript) != 0))
             && _client.Connection.MoveOffSocketThread()) return;
         AdmissionGate[] gates = AdmissionGates.InOrder;
+        bool master = _client.IsMaster;
         for (int i = 0; i < gates.Length; i++)
-            if (!gates[i].Admit(_client, command, args)) return;
+            if ((!master || gates[i].AppliesToMaster) && !gates[i].Admit(_client, command, args)) return;
         // Client-side caching, as Redis's processCommand: the tracking table is kept within tracking-table-max-keys, and
         // invalidations of this client's keys that the gates' eviction caused go before the reply.
         ClientTracking tracking = _client.Server.Tracking;
@@ -132,6 +133,8 @@ public sealed class CommandExecutor
         client.CommandsProcessed++;
         long start = _commandClock != 0 ? _commandClock : Stopwatch.GetTimestamp();
         Run(command, args, client.Server.WriteLog);
+        // The stream position after this command's records (Redis's c->woff), for WAIT.
+        if (Replication.ReplicationFeed.TakeThreadAppendEnd() is long woff and > 0) client.ReplicationWriteOffset = woff;
         if ((command.Flags & CommandFlags.RepliesBeforeNotifying) != 0) client.WriteAfterReply();
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
@@ -201,7 +204,7 @@ public sealed class CommandExecutor
             long before = everyHeld ? unit.Changes : database.ChangesIn(keyShards);
             long errors = client.Writer.ErrorsWritten;
             command.Handler!(client, args);
-            Record(log, args, (everyHeld ? unit.Changes : database.ChangesIn(keyShards)) != before, errors);
+            Record(unit.Log, args, (everyHeld ? unit.Changes : database.ChangesIn(keyShards)) != before, errors);
             return;
         }
         if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)
@@ -213,7 +216,7 @@ public sealed class CommandExecutor
                 long before = unit.Changes;
                 long errors = client.Writer.ErrorsWritten;
                 command.Handler!(client, args);
-                Record(log, args, unit.Changes != before, errors);
+                Record(unit.Log, args, unit.Changes != before, errors);
             }
             finally
             {
@@ -227,6 +230,8 @@ public sealed class CommandExecutor
         Database db = client.Database;
         using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask))
         {
+            // Read again under the locks: a log installed while every shard was locked (a replica's snapshot) is seen here.
+            if (!client.ReplaysAof) log = client.Server.WriteLog;
             long before = db.ChangesIn(mask);
             long errors = client.Writer.ErrorsWritten;
             command.Handler!(client, args);
