@@ -135,6 +135,21 @@ public sealed class ServerOptions
     /// </summary>
     public string Save { get; set; } = "";
 
+    /// <summary><c>rdbcompression</c> (default yes): RDB files (SAVE, BGSAVE, full sync) LZF-compress strings over 20 bytes.</summary>
+    public bool RdbCompression { get; set; } = true;
+
+    /// <summary><c>rdbchecksum</c> (default yes, set at start-up only): RDB files end with their CRC64 (else 0), and loading checks it.</summary>
+    public bool RdbChecksum { get; set; } = true;
+
+    /// <summary>
+    /// <c>stop-writes-on-bgsave-error</c> (default yes): while the last background save failed and save points are configured,
+    /// write commands answer <c>-MISCONF</c> (Redis's <c>writeCommandsDeniedByDiskError</c>).
+    /// </summary>
+    public bool StopWritesOnBgsaveError { get; set; } = true;
+
+    /// <summary><c>aof-use-rdb-preamble</c> (default yes): an AOF rewrite writes its base as an RDB file.</summary>
+    public bool AofUseRdbPreamble { get; set; } = true;
+
     /// <summary>
     /// Memory limit in bytes (<c>maxmemory</c>); 0 = none. Compared before each command with the estimated memory of
     /// the data (INFO <c>used_memory</c>): over it, keys are evicted by <see cref="MaxMemoryPolicy"/>, or commands

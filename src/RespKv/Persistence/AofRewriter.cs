@@ -25,6 +25,9 @@ internal sealed class KeyspaceSnapshot
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
+    /// <summary>Estimated bytes of the data at <see cref="Collect"/> (<see cref="Keyspace.MemoryBytes"/>; the RDB aux field <c>used-mem</c>).</summary>
+    public long UsedMemory { get; private set; }
+
     /// <summary>The code of each function library at <see cref="Collect"/> (<see cref="Keyspace.FunctionLibraries"/>).</summary>
     public IReadOnlyList<byte[]> FunctionLibraries { get; private set; } = [];
 
@@ -44,6 +47,7 @@ internal sealed class KeyspaceSnapshot
     public void Collect(Keyspace keyspace)
     {
         NowMs = keyspace.Lifetime.NowMs;
+        UsedMemory = keyspace.MemoryBytes;
         FunctionLibraries = keyspace.FunctionLibraries?.Invoke() ?? [];
         _databases = new List<KeyEntry>[keyspace.DatabaseCount];
         for (int d = 0; d < keyspace.DatabaseCount; d++)

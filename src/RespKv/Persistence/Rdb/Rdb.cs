@@ -62,6 +62,34 @@ public static class Rdb
     /// <summary><c>RDB_TYPE_STREAM_LISTPACKS_2</c>: the stream's nodes, counters, consumer groups.</summary>
     public const byte TypeStreamListpacks2 = 19;
 
+    /// <summary><c>RDB_TYPE_MODULE</c> (module values, Redis 4.0 RCs; refused without the module).</summary>
+    public const byte TypeModule = 6;
+    /// <summary><c>RDB_TYPE_MODULE_2</c> (module values; refused without the module).</summary>
+    public const byte TypeModule2 = 7;
+
+    /// <summary><c>RDB_OPCODE_FUNCTION2</c>: a function library's code follows as a string.</summary>
+    public const byte OpcodeFunction2 = 245;
+    /// <summary><c>RDB_OPCODE_FUNCTION</c> (Redis 7.0 rc1/rc2): library name, engine, description flag and description, code.</summary>
+    public const byte OpcodeFunction = 246;
+    /// <summary><c>RDB_OPCODE_MODULE_AUX</c>: module data outside the keyspace.</summary>
+    public const byte OpcodeModuleAux = 247;
+    /// <summary><c>RDB_OPCODE_IDLE</c>: the next key's LRU idle time in seconds (a length).</summary>
+    public const byte OpcodeIdle = 248;
+    /// <summary><c>RDB_OPCODE_FREQ</c>: the next key's LFU counter (one byte).</summary>
+    public const byte OpcodeFreq = 249;
+    /// <summary><c>RDB_OPCODE_AUX</c>: an aux field, two strings.</summary>
+    public const byte OpcodeAux = 250;
+    /// <summary><c>RDB_OPCODE_RESIZEDB</c>: the database's key count and keys-with-expiry count (lengths).</summary>
+    public const byte OpcodeResizeDb = 251;
+    /// <summary><c>RDB_OPCODE_EXPIRETIME_MS</c>: the next key's expiry, Unix ms as 8 bytes little-endian.</summary>
+    public const byte OpcodeExpireTimeMs = 252;
+    /// <summary><c>RDB_OPCODE_EXPIRETIME</c>: the next key's expiry, Unix seconds as 4 bytes little-endian (old files).</summary>
+    public const byte OpcodeExpireTime = 253;
+    /// <summary><c>RDB_OPCODE_SELECTDB</c>: the database of the keys that follow (a length).</summary>
+    public const byte OpcodeSelectDb = 254;
+    /// <summary><c>RDB_OPCODE_EOF</c>: the end of the data; the 8-byte CRC64 trailer follows (RDB version ≥ 5).</summary>
+    public const byte OpcodeEof = 255;
+
     /// <summary><c>QUICKLIST_NODE_CONTAINER_PLAIN</c>: a quicklist node holding one element as it is.</summary>
     public const int ContainerPlain = 1;
     /// <summary><c>QUICKLIST_NODE_CONTAINER_PACKED</c>: a quicklist node holding a listpack.</summary>
@@ -103,9 +131,10 @@ public static class Rdb
     }
 
     /// <summary>
-    /// Writes <paramref name="value"/> as Redis's <c>rdbSaveRawString</c> does with <c>rdbcompression yes</c> (its default): a
-    /// string of up to 11 bytes that is a 32-bit integer's canonical text as that integer; one longer than 20 bytes
-    /// LZF-compressed (<see cref="Lzf.Compress"/>) when that saves at least 4 bytes; else its length and bytes.
+    /// Writes <paramref name="value"/> as Redis's <c>rdbSaveRawString</c> does: a string of up to 11 bytes that is a 32-bit
+    /// integer's canonical text as that integer; one longer than 20 bytes LZF-compressed (<see cref="Lzf.Compress"/>) when that
+    /// saves at least 4 bytes — unless <paramref name="output"/> is an <see cref="RdbOutputStream"/> written with
+    /// <c>rdbcompression no</c> (<see cref="RdbOutputStream.Compress"/>); else its length and bytes.
     /// </summary>
     public static void WriteString(Stream output, ReadOnlySpan<byte> value)
     {
@@ -125,7 +154,7 @@ public static class Rdb
             output.Write([0xc2, (byte)n, (byte)(n >> 8), (byte)(n >> 16), (byte)(n >> 24)]);
             return;
         }
-        if (value.Length > 20 && Lzf.Compress(value, value.Length - 4) is { } compressed)
+        if (value.Length > 20 && output is not RdbOutputStream { Compress: false } && Lzf.Compress(value, value.Length - 4) is { } compressed)
         {
             output.WriteByte(0xc3);
             output.Write(header[..WriteLength(header, (ulong)compressed.Length)]);
@@ -204,11 +233,24 @@ public ref struct RdbReader(ReadOnlySpan<byte> data)
     /// <summary>Bytes left to read.</summary>
     public readonly int Remaining => _data.Length - Position;
 
+    /// <summary>
+    /// True once a read failed because the buffer ended (rather than because the data is malformed): an RDB file's streaming
+    /// reader then reads more of the file and tries again, or reports the file truncated.
+    /// </summary>
+    public bool HitEnd { get; private set; }
+
+    /// <summary>Records a read that failed at the end of the buffer (<see cref="HitEnd"/>); returns false.</summary>
+    private bool End()
+    {
+        HitEnd = true;
+        return false;
+    }
+
     /// <summary>One byte.</summary>
     public bool TryReadByte(out byte value)
     {
         value = 0;
-        if (Position >= _data.Length) return false;
+        if (Position >= _data.Length) return End();
         value = _data[Position++];
         return true;
     }
@@ -217,7 +259,8 @@ public ref struct RdbReader(ReadOnlySpan<byte> data)
     public bool TryRead(int count, out ReadOnlySpan<byte> bytes)
     {
         bytes = default;
-        if (count < 0 || count > _data.Length - Position) return false;
+        if (count < 0) return false;
+        if (count > _data.Length - Position) return End();
         bytes = _data.Slice(Position, count);
         Position += count;
         return true;
@@ -303,7 +346,15 @@ public ref struct RdbReader(ReadOnlySpan<byte> data)
     public byte[]? ReadString()
     {
         if (!TryReadLength(out ulong length, out bool encoded)) return null;
-        if (!encoded) return length <= (ulong)(_data.Length - Position) && TryRead((int)length, out ReadOnlySpan<byte> plain) ? plain.ToArray() : null;
+        if (!encoded)
+        {
+            if (length > (ulong)(_data.Length - Position))
+            {
+                End();
+                return null;
+            }
+            return TryRead((int)length, out ReadOnlySpan<byte> plain) ? plain.ToArray() : null;
+        }
         switch (length)
         {
             case 0:
@@ -316,7 +367,12 @@ public ref struct RdbReader(ReadOnlySpan<byte> data)
                 if (!TryReadLength(out ulong compressed, out _) || !TryReadLength(out ulong original, out _)) return null;
                 // A back reference of 2-3 bytes expands to at most 264: a larger claimed length is corrupt, and is
                 // refused before allocating it (Redis's ztrymalloc fails instead).
-                if (compressed > (ulong)(_data.Length - Position) || original > compressed * 132 + 33) return null;
+                if (original > compressed * 132 + 33) return null;
+                if (compressed > (ulong)(_data.Length - Position))
+                {
+                    End();
+                    return null;
+                }
                 TryRead((int)compressed, out ReadOnlySpan<byte> lzf);
                 var value = new byte[original];
                 // lzf_decompress into 0 bytes returns 0 (E2BIG), which Redis takes as the expected length.

@@ -53,6 +53,43 @@ public static class RdbObjectReader
         }
     }
 
+    /// <summary>
+    /// True when the object of RDB type <paramref name="type"/> at the start of <paramref name="data"/> is well formed but empty
+    /// (a count of 0, or an empty ziplist/listpack/intset/zipmap: Redis's <c>RDB_LOAD_ERR_EMPTY_KEY</c>, which an RDB file's
+    /// loader skips); <paramref name="length"/> is then its length in bytes.
+    /// </summary>
+    public static bool IsEmptyObject(ReadOnlySpan<byte> data, byte type, out int length)
+    {
+        length = 0;
+        var r = new RdbReader(data);
+        bool empty;
+        switch (type)
+        {
+            case Rdb.TypeList or Rdb.TypeSet or Rdb.TypeZset or Rdb.TypeZset2 or Rdb.TypeHash or Rdb.TypeListQuicklist or Rdb.TypeListQuicklist2:
+                empty = r.TryReadLength(out ulong count) && count == 0;
+                break;
+            case Rdb.TypeListZiplist or Rdb.TypeZsetZiplist or Rdb.TypeHashZiplist or Rdb.TypeZsetListpack or Rdb.TypeHashListpack
+                or Rdb.TypeHashZipmap or Rdb.TypeSetIntset:
+            {
+                if (r.ReadString() is not { } blob) return false;
+                var items = new List<byte[]>();
+                var numbers = new List<long>();
+                empty = type switch
+                {
+                    Rdb.TypeSetIntset => Intset.TryRead(blob, numbers) && numbers.Count == 0,
+                    Rdb.TypeHashZipmap => Zipmap.TryRead(blob, items) && items.Count == 0,
+                    Rdb.TypeZsetListpack or Rdb.TypeHashListpack => Listpack.TryRead(blob, items) && items.Count == 0,
+                    _ => Ziplist.TryRead(blob, items) && items.Count == 0,
+                };
+                break;
+            }
+            default:
+                return false;
+        }
+        length = r.Position;
+        return empty;
+    }
+
     private static object? ReadBody(ref RdbReader r, byte type, ServerOptions options, long nowMs)
     {
         switch (type)
