@@ -140,6 +140,9 @@ public sealed class ReplicationBuffer
         }
     }
 
+    /// <summary>Stream position after the last byte; caller holds <see cref="Locked"/>.</summary>
+    internal long EndLocked => _end;
+
     /// <summary>The buffer's lock, for a writer that appends several pieces as one unit (the feed's SELECT + record).</summary>
     internal object Locked => _sync;
 

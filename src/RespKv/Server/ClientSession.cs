@@ -372,6 +372,9 @@ public sealed class ClientSession : CommandContext
     /// <summary>Stream position after this client's last propagated write (Redis's <c>c->woff</c>): what WAIT waits for.</summary>
     public long ReplicationWriteOffset { get; internal set; }
 
+    /// <summary>What this connection declared with REPLCONF (listening port, address, capabilities), before SYNC/PSYNC.</summary>
+    internal Replication.ReplicaHandshake? ReplicaInfo { get; set; }
+
     /// <summary>Set by SYNC/PSYNC: the connection becomes this replica's link once the batch's replies are flushed.</summary>
     internal Replication.ReplicaLink? ReplicaHandoff { get; set; }
 

@@ -437,19 +437,8 @@ public static class InfoBuilder
             .Field("aof_delayed_fsync", 0);
     }
 
-    /// <summary>RespKv has no replication: always a master with no replicas and an empty stream.</summary>
-    private static void AppendReplication(StringBuilder text, RespServer server) =>
-        text.Field("role", "master")
-            .Field("connected_slaves", 0)
-            .Field("master_failover_state", "no-failover")
-            .Field("master_replid", server.ReplicationId)
-            .Field("master_replid2", new string('0', 40))
-            .Field("master_repl_offset", 0)
-            .Field("second_repl_offset", -1)
-            .Field("repl_backlog_active", 0)
-            .Field("repl_backlog_size", Setting(server, "repl-backlog-size"))
-            .Field("repl_backlog_first_byte_offset", 0)
-            .Field("repl_backlog_histlen", 0);
+    /// <summary>Redis 7.0's <c># Replication</c> section (<see cref="Replication.ReplicationState.AppendInfo"/>).</summary>
+    private static void AppendReplication(StringBuilder text, RespServer server) => server.Replication.AppendInfo(text);
 
     /// <summary>
     /// Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage). RespKv forks no children; it has

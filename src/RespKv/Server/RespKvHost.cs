@@ -191,6 +191,10 @@ public sealed class RespKvHost : IAsyncDisposable
                 throw;
             }
         }
+        // replicaof host port (config file or --replicaof): replicate from it from the start, as Redis.
+        string replicaOf = Configuration.ConfigParameters.Find("replicaof")?.Get(options) ?? "";
+        if (replicaOf.Split(' ') is [var masterHost, var masterPort] && int.TryParse(masterPort, out int port))
+            Server.Replication.SetMaster(masterHost, port);
         options.AppendOnlyChanged = on =>
         {
             if (on) return AofPersistence.Enable(Server);
@@ -254,6 +258,7 @@ public sealed class RespKvHost : IAsyncDisposable
     {
         Server.Options.TlsSettingsChanged = null;
         Server.Options.AppendOnlyChanged = null;
+        Server.Replication.Shutdown();
         AofPersistence.Disable(Server);
     }
 
