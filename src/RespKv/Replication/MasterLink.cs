@@ -59,7 +59,7 @@ public sealed class MasterLink
     private long _appliedOffset;
     private long _readOffset;
     private long _lastIoMs = Environment.TickCount64;
-    private long _downSinceMs = Environment.TickCount64;
+    private long _downSinceMs;
     private long _transferSize = -1;
     private long _transferRead;
     private string? _cachedReplId;
@@ -107,8 +107,8 @@ public sealed class MasterLink
     /// <summary>Seconds since the last data from the primary.</summary>
     public long LastIoSecondsAgo => (Environment.TickCount64 - Interlocked.Read(ref _lastIoMs)) / 1000;
 
-    /// <summary>Seconds since the link went down (INFO <c>master_link_down_since_seconds</c>).</summary>
-    public long DownSinceSeconds => (Environment.TickCount64 - Interlocked.Read(ref _downSinceMs)) / 1000;
+    /// <summary>Seconds since the link went down (INFO <c>master_link_down_since_seconds</c>), -1 when it was never up.</summary>
+    public long DownSinceSeconds => Interlocked.Read(ref _downSinceMs) is var since and > 0 ? (Environment.TickCount64 - since) / 1000 : -1;
 
     private ILogger Log => _server.Logger;
 

@@ -313,9 +313,10 @@ public sealed class ReplicationState
     /// <summary>
     /// REPLICAOF <paramref name="host"/> <paramref name="port"/> (Redis's <c>replicationSetMaster</c>): drops this server's own
     /// replicas (they reconnect and learn the new history), and starts the link; a former primary offers its own replication ID
-    /// and offset in its first PSYNC (<c>replicationCacheMasterUsingMyself</c>), so it can continue partially.
+    /// and offset in its first PSYNC (<c>replicationCacheMasterUsingMyself</c>), so it can continue partially — unless
+    /// <paramref name="offerOwnHistory"/> is false (start-up with <c>replicaof</c>: <c>PSYNC ? -1</c>).
     /// </summary>
-    public void SetMaster(string host, int port)
+    public void SetMaster(string host, int port, bool offerOwnHistory = true)
     {
         MasterLink? old;
         string replId;
@@ -326,7 +327,8 @@ public sealed class ReplicationState
             replId = old?.CachedReplId ?? _replId;
             offset = old?.CachedOffset ?? (_buffer?.End ?? _offsetWithoutBacklog);
             bool wasMaster = old == null;
-            _master = new MasterLink(_server, this, host, port, wasMaster || old!.CachedReplId != null ? replId : null, offset);
+            bool history = wasMaster ? offerOwnHistory : old!.CachedReplId != null;
+            _master = new MasterLink(_server, this, host, port, history ? replId : null, offset);
             if (wasMaster)
             {
                 // The stream from now on is the new primary's: writes are no longer fed from commands.

@@ -194,7 +194,7 @@ public sealed class RespKvHost : IAsyncDisposable
         // replicaof host port (config file or --replicaof): replicate from it from the start, as Redis.
         string replicaOf = Configuration.ConfigParameters.Find("replicaof")?.Get(options) ?? "";
         if (replicaOf.Split(' ') is [var masterHost, var masterPort] && int.TryParse(masterPort, out int port))
-            Server.Replication.SetMaster(masterHost, port);
+            Server.Replication.SetMaster(masterHost, port, offerOwnHistory: false);
         options.AppendOnlyChanged = on =>
         {
             if (on) return AofPersistence.Enable(Server);

@@ -160,8 +160,8 @@ public static class ReplicationCommands
             {
                 if (!RespInteger.TryParse(value, out long rdbOnly) || rdbOnly < 0 || rdbOnly > 1)
                 {
-                    client.Writer.WriteError(rdbOnly is < 0 or > 1 && RespInteger.TryParse(value, out _)
-                        ? "ERR value is out of range, must be positive" : CommandErrors.NotInteger);
+                    client.Writer.WriteError(RespInteger.TryParse(value, out _)
+                        ? "ERR value is out of range, value must between 0 and 1" : CommandErrors.NotInteger);
                     return;
                 }
             }
