@@ -65,8 +65,11 @@ public sealed class MasterLink
     private string? _cachedReplId;
     private bool _hasHistory;
 
-    internal MasterLink(RespServer server, ReplicationState state, string host, int port, string? cachedReplId, long cachedOffset)
+    private readonly bool _failover;
+
+    internal MasterLink(RespServer server, ReplicationState state, string host, int port, string? cachedReplId, long cachedOffset, bool failover = false)
     {
+        _failover = failover;
         _server = server;
         _state = state;
         Host = host;
@@ -251,9 +254,21 @@ public sealed class MasterLink
         if (reply.StartsWith('-')) Log.LogInformation("(Non critical) Master does not understand REPLCONF capa: {Reply}", reply);
         string? replId = CachedReplId;
         long psyncOffset = replId == null ? -1 : AppliedOffset + 1;
-        SendCommand("PSYNC", replId ?? "?", psyncOffset.ToString(CultureInfo.InvariantCulture));
+        bool failover = _failover && _state.Failover == FailoverState.InProgress;
+        if (failover) SendCommand("PSYNC", replId ?? "?", psyncOffset.ToString(CultureInfo.InvariantCulture), "FAILOVER");
+        else SendCommand("PSYNC", replId ?? "?", psyncOffset.ToString(CultureInfo.InvariantCulture));
         do reply = await ReadLineAsync(input, stop).ConfigureAwait(false);
         while (reply.Length == 0);
+        if (failover)
+        {
+            // The target promoted itself and continues (or resyncs) us: the failover is done. Anything else aborts it.
+            if (reply.StartsWith("+CONTINUE", StringComparison.Ordinal) || reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal)) _state.ClearFailover();
+            else
+            {
+                _ = Task.Run(() => _state.AbortFailover("Failover target rejected psync request"));
+                throw new IOException($"Failover target rejected psync request: {reply}");
+            }
+        }
         if (reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             string[] parts = reply.Split(' ');

@@ -6,6 +6,17 @@ using RespKv.Server;
 
 namespace RespKv.Replication;
 
+/// <summary>A coordinated failover's state (Redis 7.0's <c>failover_state</c>).</summary>
+public enum FailoverState
+{
+    /// <summary><c>no-failover</c>.</summary>
+    None,
+    /// <summary><c>waiting-for-sync</c>: writes paused, waiting for the target's ACK of the whole stream.</summary>
+    WaitForSync,
+    /// <summary><c>failover-in-progress</c>: this server is connecting to the target as its replica.</summary>
+    InProgress,
+}
+
 /// <summary>
 /// A server's replication (Redis 7.0 replication.c): its role, the replication IDs (<c>master_replid</c>,
 /// <c>master_replid2</c> valid up to <c>second_repl_offset</c>, as PSYNC2), the offset, the backlog, the replicas attached to
@@ -40,6 +51,11 @@ public sealed class ReplicationState
     private long _lastAckSentMs;
     private readonly List<ClientSession> _waiting = new();
     private long _fullSyncs, _partialOk, _partialErr;
+    private volatile FailoverState _failover = FailoverState.None;
+    private string? _failoverHost;
+    private int _failoverPort;
+    private long _failoverEndMs;
+    private bool _failoverForce;
 
     internal ReplicationState(RespServer server) => _server = server;
 
@@ -314,9 +330,10 @@ public sealed class ReplicationState
     /// REPLICAOF <paramref name="host"/> <paramref name="port"/> (Redis's <c>replicationSetMaster</c>): drops this server's own
     /// replicas (they reconnect and learn the new history), and starts the link; a former primary offers its own replication ID
     /// and offset in its first PSYNC (<c>replicationCacheMasterUsingMyself</c>), so it can continue partially — unless
-    /// <paramref name="offerOwnHistory"/> is false (start-up with <c>replicaof</c>: <c>PSYNC ? -1</c>).
+    /// <paramref name="offerOwnHistory"/> is false (start-up with <c>replicaof</c>: <c>PSYNC ? -1</c>). With <paramref name="failover"/>
+    /// (a coordinated FAILOVER) its PSYNC carries <c>FAILOVER</c>, which promotes the target.
     /// </summary>
-    public void SetMaster(string host, int port, bool offerOwnHistory = true)
+    public void SetMaster(string host, int port, bool offerOwnHistory = true, bool failover = false)
     {
         MasterLink? old;
         string replId;
@@ -328,7 +345,7 @@ public sealed class ReplicationState
             offset = old?.CachedOffset ?? (_buffer?.End ?? _offsetWithoutBacklog);
             bool wasMaster = old == null;
             bool history = wasMaster ? offerOwnHistory : old!.CachedReplId != null;
-            _master = new MasterLink(_server, this, host, port, history ? replId : null, offset);
+            _master = new MasterLink(_server, this, host, port, history ? replId : null, offset, failover);
             if (wasMaster)
             {
                 // The stream from now on is the new primary's: writes are no longer fed from commands.
@@ -424,6 +441,109 @@ public sealed class ReplicationState
         foreach (ReplicaLink r in Replicas) r.Close();
     }
 
+    // ------------------------------------------------------------------ FAILOVER
+
+    /// <summary>The coordinated failover's state (INFO <c>master_failover_state</c>).</summary>
+    public FailoverState Failover => _failover;
+
+    /// <summary>
+    /// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (Redis 7.0's <c>failoverCommand</c>), after its checks: pauses writes and
+    /// waits (<see cref="Cron"/>) for the target — or any replica — to acknowledge the whole stream, then becomes its replica
+    /// with <c>PSYNC … FAILOVER</c>, which makes the target a primary. Returns null, or Redis's error.
+    /// </summary>
+    internal string? StartFailover(string? host, int port, long timeoutMs, bool force)
+    {
+        if (_failover != FailoverState.None) return "ERR FAILOVER already in progress.";
+        if (_master != null) return "ERR FAILOVER is not valid when server is a replica.";
+        ReplicaLink[] replicas = Replicas.ToArray();
+        if (replicas.Length == 0) return "ERR FAILOVER requires connected replicas.";
+        if (force && (timeoutMs == 0 || host == null)) return "ERR FAILOVER with force option requires both a timeout and target HOST and IP.";
+        if (host != null)
+        {
+            ReplicaLink? target = FindReplica(host, port);
+            if (target == null) return "ERR FAILOVER target HOST and PORT is not a replica.";
+            if (target.State != ReplicaState.Online) return "ERR FAILOVER target replica is not online.";
+            Log.LogInformation("FAILOVER requested to {Host}:{Port}.", host, port);
+        }
+        else Log.LogInformation("FAILOVER requested to any replica.");
+        lock (_sync)
+        {
+            _failoverHost = host;
+            _failoverPort = port;
+            _failoverEndMs = timeoutMs > 0 ? Environment.TickCount64 + timeoutMs : 0;
+            _failoverForce = force;
+            _failover = FailoverState.WaitForSync;
+        }
+        _server.Clients.Pause.Pause(long.MaxValue, ClientPauseKind.Write);
+        return null;
+    }
+
+    /// <summary>FAILOVER ABORT (and a failed failover): back to a primary, writes unpaused. False when none is in progress.</summary>
+    internal bool AbortFailover(string reason)
+    {
+        FailoverState state = _failover;
+        if (state == FailoverState.None) return false;
+        Log.LogInformation("FAILOVER to {Target} aborted: {Reason}", _failoverHost != null ? $"{_failoverHost}:{_failoverPort}" : "any replica", reason);
+        if (state == FailoverState.InProgress) UnsetMaster();
+        ClearFailover();
+        return true;
+    }
+
+    /// <summary>The failover is done (the target answered the PSYNC FAILOVER) or over: writes are unpaused.</summary>
+    internal void ClearFailover()
+    {
+        if (_failover == FailoverState.None) return;
+        lock (_sync)
+        {
+            _failoverHost = null;
+            _failoverPort = 0;
+            _failoverEndMs = 0;
+            _failoverForce = false;
+            _failover = FailoverState.None;
+        }
+        _server.Clients.Pause.Unpause();
+    }
+
+    private ReplicaLink? FindReplica(string host, int port)
+    {
+        foreach (ReplicaLink r in Replicas)
+            if (string.Equals(r.Address, host, StringComparison.OrdinalIgnoreCase) && r.ListeningPort == port) return r;
+        return null;
+    }
+
+    /// <summary>Redis's <c>updateFailoverStatus</c>: times out (or forces), or starts the switch once the target caught up.</summary>
+    private void UpdateFailover(long nowMs)
+    {
+        if (_failover != FailoverState.WaitForSync) return;
+        if (_failoverEndMs != 0 && _failoverEndMs <= nowMs)
+        {
+            if (_failoverForce)
+            {
+                Log.LogInformation("FAILOVER to {Host}:{Port} time out exceeded, failing over.", _failoverHost, _failoverPort);
+                SwitchToTarget();
+            }
+            else AbortFailover("Replica never caught up before timeout");
+            return;
+        }
+        long offset = MasterReplOffset;
+        ReplicaLink? target = _failoverHost != null ? FindReplica(_failoverHost, _failoverPort)
+            : Replicas.FirstOrDefault(r => r.AckOffset == offset);
+        if (target == null || target.AckOffset != offset) return;
+        lock (_sync)
+        {
+            _failoverHost = target.Address;
+            _failoverPort = (int)target.ListeningPort;
+        }
+        Log.LogInformation("Failover target {Host}:{Port} is synced, failing over.", _failoverHost, _failoverPort);
+        SwitchToTarget();
+    }
+
+    private void SwitchToTarget()
+    {
+        _failover = FailoverState.InProgress;
+        SetMaster(_failoverHost!, _failoverPort, offerOwnHistory: true, failover: true);
+    }
+
     // ------------------------------------------------------------------ cron
 
     /// <summary>
@@ -434,6 +554,7 @@ public sealed class ReplicationState
     /// </summary>
     internal void Cron(long nowMs)
     {
+        UpdateFailover(nowMs);
         MasterLink? master = _master;
         if (master != null)
         {
@@ -464,7 +585,8 @@ public sealed class ReplicationState
         }
         if (master != null) return;
         int period = ParseInt("repl-ping-replica-period", 10);
-        if (replicas > 0 && nowMs - _lastPingMs >= period * 1000L)
+        // No PING while a failover waits for a replica to acknowledge the whole stream (it would move the offset, as in Redis).
+        if (replicas > 0 && nowMs - _lastPingMs >= period * 1000L && _failover == FailoverState.None)
         {
             _lastPingMs = nowMs;
             Feed?.AppendPing();
@@ -552,7 +674,12 @@ public sealed class ReplicationState
             backlogFirst = _buffer != null ? _buffer.BacklogStart + 1 : 0;
             histlen = _buffer?.BacklogLength ?? 0;
         }
-        Line(text, "master_failover_state", "no-failover");
+        Line(text, "master_failover_state", _failover switch
+        {
+            FailoverState.WaitForSync => "waiting-for-sync",
+            FailoverState.InProgress => "failover-in-progress",
+            _ => "no-failover",
+        });
         Line(text, "master_replid", replId);
         Line(text, "master_replid2", replId2);
         Line(text, "master_repl_offset", offset);

@@ -150,6 +150,8 @@ public static class AdmissionGates
         {
             ServerOptions options = client.Server.Options;
             long maxMemory = options.MaxMemory;
+            // A replica with replica-ignore-maxmemory yes neither evicts nor refuses: its primary's DELs keep it in line (Redis's performEvictions).
+            if (maxMemory != 0 && client.Server.Replication.IsReplica && client.Server.Replication.Setting("replica-ignore-maxmemory") == "yes") return true;
             if (maxMemory == 0 || client.Server.Keyspace.Limiter.MakeRoom(maxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples)
                 || !Refused(client, command)) return true;
             client.Executor.Reject(CommandErrors.OutOfMemory, command);

@@ -147,6 +147,36 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FailoverSwitchesPrimaryAndReplica()
+    {
+        using var dir = new TempDir();
+        await using RespKvHost primary = await StartPrimary(Path.Combine(dir.Path, "p"));
+        await using RespKvHost replica = await StartPrimary(Path.Combine(dir.Path, "r"));
+        using var p = new RespTestClient(primary.Port);
+        using var r = new RespTestClient(replica.Port);
+        Configure(p, "yes");
+        Assert.Equal("-ERR FAILOVER requires connected replicas.\r\n", p.Call("FAILOVER"));
+        Assert.Equal("-ERR No failover in progress.\r\n", p.Call("FAILOVER", "ABORT"));
+        WriteLoad(primary.Port, 300, seed: 10);
+        r.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString());
+        WaitCaughtUp(p, r);
+        Assert.Equal("-ERR FAILOVER target HOST and PORT is not a replica.\r\n", p.Call("FAILOVER", "TO", "127.0.0.1", "1"));
+        Assert.Equal("-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n", p.Call("FAILOVER", "FORCE"));
+        Assert.Equal("-ERR FAILOVER timeout must be greater than 0\r\n", p.Call("FAILOVER", "TIMEOUT", "0"));
+        Assert.Equal("-ERR FAILOVER is not valid when server is a replica.\r\n", r.Call("FAILOVER"));
+        SortedDictionary<string, string> before = Digest(p);
+        Assert.Equal("+OK\r\n", p.Call("FAILOVER", "TO", "127.0.0.1", replica.Port.ToString(), "TIMEOUT", "10000"));
+        WaitFor(() => InfoField(r, "role") == "master" && InfoField(p, "role") == "slave" && InfoField(p, "master_link_status") == "up"
+                      && InfoField(p, "master_failover_state") == "no-failover", "the failover to complete");
+        Assert.Equal(1, replica.Server.Replication.PartialSyncsAccepted);
+        AssertSameData(before, Digest(r));
+        Assert.Equal("+OK\r\n", r.Call("SET", "after", "failover"));
+        WaitCaughtUp(r, p);
+        AssertSameData(Digest(r), Digest(p));
+        Assert.Equal("-READONLY You can't write against a read only replica.\r\n", p.Call("SET", "x", "1"));
+    }
+
+    [Fact]
     public async Task WaitCountsOnlyRealAcks()
     {
         using var dir = new TempDir();

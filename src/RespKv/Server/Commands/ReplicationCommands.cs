@@ -9,7 +9,7 @@ using static RespKv.Execution.CommandFlags;
 namespace RespKv.Server.Commands;
 
 /// <summary>
-/// Replication commands, with Redis 7.0's replies (replication.c): REPLICAOF/SLAVEOF, SYNC, PSYNC, REPLCONF, WAIT, ROLE.
+/// Replication commands, with Redis 7.0's replies (replication.c): REPLICAOF/SLAVEOF, SYNC, PSYNC, REPLCONF, WAIT, FAILOVER, ROLE.
 /// The protocol itself is <see cref="ReplicationState"/>, <see cref="ReplicaLink"/> (primary side) and <see cref="MasterLink"/> (replica side).
 /// </summary>
 public static class ReplicationCommands
@@ -31,6 +31,8 @@ public static class ReplicationCommands
             "An internal command for configuring the replication stream", ReplConf),
         new SessionCommandInfo("wait", 3, NoScript, 0, 0, 0, "generic",
             "Wait for the synchronous replication of all the write commands sent in the context of the current connection", Wait),
+        new SessionCommandInfo("failover", -1, Admin | NoScript | Stale, 0, 0, 0, "server",
+            "Start a coordinated failover between this server and one of its replicas.", Failover),
         new SessionCommandInfo("role", 1, NoScript | Loading | Stale | Fast, 0, 0, 0, "server",
             "Return the role of the instance in the context of replication", (c, in _) => c.Server.Replication.WriteRole(c.Writer)),
     ];
@@ -43,6 +45,11 @@ public static class ReplicationCommands
     private static void ReplicaOf(ClientSession client, in CommandArgs args)
     {
         ReplicationState replication = client.Server.Replication;
+        if (replication.Failover != FailoverState.None)
+        {
+            client.Writer.WriteError("ERR REPLICAOF not allowed while failing over.");
+            return;
+        }
         if (args.Is(1, "NO"u8) && args.Is(2, "ONE"u8))
         {
             if (replication.IsReplica)
@@ -85,6 +92,28 @@ public static class ReplicationCommands
     {
         if (client.ReplicaHandoff != null) return;
         ReplicationState replication = client.Server.Replication;
+        if (args.Count > 3 && args.Is(3, "FAILOVER"u8))
+        {
+            // PSYNC replid offset FAILOVER: the primary of a coordinated FAILOVER asks this replica to take over.
+            client.Server.Logger.LogWarning("Failover request received for replid {ReplId}.", Encoding.UTF8.GetString(args[1]));
+            if (!replication.IsReplica)
+            {
+                client.Writer.WriteError("ERR PSYNC FAILOVER can't be sent to a master.");
+                return;
+            }
+            if (!Ascii.EqualsIgnoreCase(args[1], Encoding.ASCII.GetBytes(replication.ReplId)))
+            {
+                client.Writer.WriteError("ERR PSYNC FAILOVER replid must match my replid.");
+                return;
+            }
+            replication.UnsetMaster();
+            client.Server.Logger.LogInformation("MASTER MODE enabled (failover request from 'id={Id} addr={Address}')", client.Id, client.RemoteAddress);
+        }
+        if (replication.Failover != FailoverState.None)
+        {
+            client.Writer.WriteError("NOMASTERLINK Can't SYNC while failing over");
+            return;
+        }
         if (replication.IsReplica && !replication.LinkUp)
         {
             client.Writer.WriteError("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -181,6 +210,62 @@ public static class ReplicationCommands
             }
         }
         client.Writer.WriteSimpleString("OK"u8);
+    }
+
+    /// <summary>
+    /// <c>FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]</c> (Redis 7.0's <c>failoverCommand</c>): <c>+OK</c>
+    /// once started (<see cref="ReplicationState.StartFailover"/>); <c>ABORT</c> alone ends one (<c>-ERR No failover in
+    /// progress.</c> when none); errors <c>-ERR FAILOVER timeout must be greater than 0</c>, <c>-ERR syntax error</c>, and those
+    /// of <see cref="ReplicationState.StartFailover"/>.
+    /// </summary>
+    private static void Failover(ClientSession client, in CommandArgs args)
+    {
+        ReplicationState replication = client.Server.Replication;
+        if (args.Count == 2 && args.Is(1, "ABORT"u8))
+        {
+            if (!replication.AbortFailover("Failover manually aborted")) client.Writer.WriteError("ERR No failover in progress.");
+            else client.Writer.WriteSimpleString("OK"u8);
+            return;
+        }
+        long timeoutMs = 0, port = 0;
+        bool force = false;
+        string? host = null;
+        for (int j = 1; j < args.Count; j++)
+        {
+            if (args.Is(j, "TIMEOUT"u8) && j + 1 < args.Count && timeoutMs == 0)
+            {
+                if (!RespInteger.TryParse(args[j + 1], out timeoutMs))
+                {
+                    client.Writer.WriteError(CommandErrors.NotInteger);
+                    return;
+                }
+                if (timeoutMs <= 0)
+                {
+                    client.Writer.WriteError("ERR FAILOVER timeout must be greater than 0");
+                    return;
+                }
+                j++;
+            }
+            else if (args.Is(j, "TO"u8) && j + 2 < args.Count && host == null)
+            {
+                if (!RespInteger.TryParse(args[j + 2], out port))
+                {
+                    client.Writer.WriteError(CommandErrors.NotInteger);
+                    return;
+                }
+                host = Encoding.UTF8.GetString(args[j + 1]);
+                j += 2;
+            }
+            else if (args.Is(j, "FORCE"u8) && !force) force = true;
+            else
+            {
+                client.Writer.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+        string? error = replication.StartFailover(host, (int)Math.Clamp(port, int.MinValue, int.MaxValue), timeoutMs, force);
+        if (error != null) client.Writer.WriteError(error);
+        else client.Writer.WriteSimpleString("OK"u8);
     }
 
     /// <summary>
