@@ -109,7 +109,7 @@ def start_respkv(log_dir, port=None, cpu=None, env=None):
         os.remove(stale_aof)
     port = port or free_port()
     log = open(os.path.join(log_dir, f"respkv-server-{port}.log"), "wb")
-    proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir,
+    proc = subprocess.Popen(taskset(cpu) + ["dotnet", RESPKV_DLL, "--port", str(port), "--dir", log_dir, "--save", "",
                                            "--enable-debug-command", "yes"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
                             env=respkv_env(env))

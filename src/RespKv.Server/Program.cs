@@ -51,6 +51,12 @@ try
         log.Error("{Reason}", e.Message);
         return 1;
     }
+    catch (RespKv.Persistence.Rdb.RdbLoadException e)
+    {
+        // Redis's loadDataFromDisk: a dump.rdb that cannot be loaded stops start-up rather than serving part of it.
+        log.Error("Fatal error loading the DB: {Reason}. Exiting.", e.Message);
+        return 1;
+    }
     catch (RespKv.Persistence.AofLoadException e)
     {
         // Never serve partial data: a corrupt, truncated (aof-load-truncated no) or unsupported AOF stops start-up.
@@ -79,6 +85,15 @@ try
     bool pidFileWritten = PidFile.TryWrite(options.PidFile, log);
     log.Information("Ready to accept connections");
     await host.WaitForShutdownAsync();
+    // A signal's shutdown (SIGTERM/SIGINT) saves when save points are set, as Redis's prepareForShutdown; SHUTDOWN decided itself.
+    RespKv.Server.RdbPersistence snapshots = host.Server.Snapshots;
+    if (!snapshots.ShutdownHandled && snapshots.HasSavePoints)
+    {
+        log.Information("Saving the final RDB snapshot before exiting.");
+        snapshots.WaitForBackground(TimeSpan.FromSeconds(60));
+        if (snapshots.Save() is null) log.Information("DB saved on disk");
+        else log.Warning("Error trying to save the DB, can't exit.");
+    }
     if (pidFileWritten) PidFile.Remove(options.PidFile);
     log.Warning("RespKv is now ready to exit, bye bye...");
     return 0;

@@ -628,9 +628,22 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal("-ERR syntax error\r\n", c.Call("SHUTDOWN", "NOSAVE", "SAVE"));
         Assert.Equal("-ERR syntax error\r\n", c.Call("SHUTDOWN", "ABORT", "NOW"));
         Assert.Equal("-ERR syntax error\r\n", c.Call("SHUTDOWN", "NOSAVE", "NOSAVE", "ABORT"));
-        // RespKv cannot write the RDB snapshot SAVE asks for, so it refuses as a Redis whose save fails.
-        Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", c.Call("SHUTDOWN", "SAVE"));
         Assert.Equal(Pong, c.Call("PING"));
+    }
+
+    [Fact]
+    public async Task ShutdownRefusesWhenTheSaveFails()
+    {
+        // dir/dbfilename is a directory: the save fails, so SHUTDOWN (SAVE, or save points without NOSAVE) refuses, as Redis.
+        using var dir = new Persistence.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "dump.rdb"));
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.Dir = dir.Path);
+        using var c = new RespTestClient(host.Port);
+        Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", c.Call("SHUTDOWN", "SAVE"));
+        Assert.Equal("+OK\r\n", c.Call("CONFIG", "SET", "save", "60 1"));
+        Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", c.Call("SHUTDOWN"));
+        Assert.Equal(Pong, c.Call("PING"));
+        Assert.False(host.Stopping.IsCancellationRequested);
     }
 
     [Fact]
@@ -647,10 +660,13 @@ public sealed class ServerCommandTests(ServerFixture server) : IClassFixture<Ser
     [Fact]
     public async Task ShutdownSaveForceStopsTheServer()
     {
-        await using RespKvHost host = await ServerFixture.StartFresh();
+        using var dir = new Persistence.TempDir();
+        await using RespKvHost host = await ServerFixture.StartFresh(o => o.Dir = dir.Path);
         using var c = new RespTestClient(host.Port);
         c.SendRaw(RespTestClient.Encode("SHUTDOWN", "SAVE", "FORCE"));
         Assert.True(c.IsClosedByServer());
         Assert.True(host.Stopping.IsCancellationRequested);
+        // SAVE writes the dataset before stopping, as Redis's prepareForShutdown.
+        Assert.True(File.Exists(Path.Combine(dir.Path, "dump.rdb")));
     }
 }

@@ -91,7 +91,7 @@ def free_port():
 
 def start(data_dir, port, log_path, fsync="always"):
     log = open(log_path, "ab")
-    proc = subprocess.Popen(["dotnet", DLL, "--port", str(port), "--dir", data_dir, "--appendonly", "yes",
+    proc = subprocess.Popen(["dotnet", DLL, "--port", str(port), "--dir", data_dir, "--appendonly", "yes", "--save", "",
                              "--appendfsync", fsync, "--loglevel", "notice"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=data_dir)
     log.close()

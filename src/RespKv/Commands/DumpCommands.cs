@@ -140,7 +140,7 @@ public static class DumpCommands
             return;
         }
         ReadOnlySpan<byte> payload = args[3];
-        if (!Rdb.Verify(payload))
+        if (!Rdb.Verify(payload, context.Options.SkipChecksumValidation))
         {
             w.WriteError("ERR " + Rdb.VersionOrChecksumWrong);
             return;

@@ -159,7 +159,7 @@ public static class ConfigParameters
         Typed("appendfsync", FsyncPolicies, o => o.AppendFsync, (o, x) => o.AppendFsync = x),
         Typed("appendfilename", new TextKind(EmptyIsNull: false, name => FileNameError("appendfilename", name, allowEmpty: false)),
             o => o.AppendFilename, (o, x) => o.AppendFilename = x, Immutable),
-        new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg | ConfigFlags.NoEffect, o => o.Save, SetSave, ConfigFormat.Pairs),
+        new("save", ConfigFlags.AlwaysRewritten | ConfigFlags.MultiArg, o => o.Save, SetSave, ConfigFormat.Pairs),
         Typed("maxmemory", Bytes, o => o.MaxMemory, (o, x) => o.MaxMemory = x),
         // Redis prints the password in CONFIG GET (an authenticated client may read it); logs never do.
         Typed("requirepass", Optional, o => o.RequirePass, (o, x) => o.RequirePass = x),
@@ -249,7 +249,7 @@ public static class ConfigParameters
         Stored("cluster-config-file", AllowEmpty, "nodes.conf", Immutable),
         Stored("cluster-announce-hostname", new TextKind(Check: AnnouncedHostnameError), ""),
         Stored("syslog-ident", AllowEmpty, "redis", Immutable),
-        Stored("dbfilename", new TextKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), "dump.rdb", Protected),
+        Typed("dbfilename", new TextKind(EmptyIsNull: false, name => FileNameError("dbfilename", name, allowEmpty: true)), o => o.DbFilename, (o, x) => o.DbFilename = x, Protected),
         Stored("appenddirname", new TextKind(EmptyIsNull: false, name => FileNameError("appenddirname", name, allowEmpty: false)), "appendonlydir", Immutable),
         Stored("server_cpulist", Optional, "", Immutable),
         Stored("bio_cpulist", Optional, "", Immutable),
@@ -459,7 +459,7 @@ public static class ConfigParameters
 
     /// <summary>
     /// <c>save</c> (config.c <c>setConfigSaveOption</c>): <c>""</c> clears it, else <c>seconds changes</c> pairs with seconds ≥ 1 and
-    /// changes ≥ 0, else <c>Invalid save parameters</c>; stored normalized (<c>3600 1 300 100</c>). RespKv writes no RDB.
+    /// changes ≥ 0, else <c>Invalid save parameters</c>; stored normalized (<c>3600 1 300 100</c>): the save points of <see cref="Server.RdbPersistence"/>.
     /// </summary>
     private static string? SetSave(ServerOptions o, string v)
     {

@@ -129,11 +129,15 @@ public sealed class ServerOptions
     public string AppendFilename { get; set; } = "appendonly.aof";
 
     /// <summary>
-    /// RDB snapshot schedule (<c>save</c>): <c>seconds changes</c> pairs, space-separated, or empty. Accepted and stored as Redis
-    /// validates it (<c>Invalid save parameters</c>), but RespKv writes no RDB snapshots (it persists with the AOF), so it has no
-    /// effect; RespKv's default is empty where Redis's is <c>3600 1 300 100 60 10000</c>.
+    /// RDB snapshot schedule (<c>save</c>): <c>seconds changes</c> pairs, space-separated, or empty for none; Redis 7.0's default
+    /// <c>3600 1 300 100 60 10000</c>. A background save starts when at least <c>changes</c> changes happened and more than
+    /// <c>seconds</c> passed since the last save (<see cref="Server.RdbPersistence.Cron"/>); with save points, SHUTDOWN and
+    /// FLUSHALL save too.
     /// </summary>
-    public string Save { get; set; } = "";
+    public string Save { get; set; } = "3600 1 300 100 60 10000";
+
+    /// <summary>RDB file name inside <see cref="Dir"/> (<c>dbfilename</c>, default <c>dump.rdb</c>; empty is allowed, as in Redis).</summary>
+    public string DbFilename { get; set; } = "dump.rdb";
 
     /// <summary><c>rdbcompression</c> (default yes): RDB files (SAVE, BGSAVE, full sync) LZF-compress strings over 20 bytes.</summary>
     public bool RdbCompression { get; set; } = true;
@@ -146,6 +150,12 @@ public sealed class ServerOptions
     /// write commands answer <c>-MISCONF</c> (Redis's <c>writeCommandsDeniedByDiskError</c>).
     /// </summary>
     public bool StopWritesOnBgsaveError { get; set; } = true;
+
+    /// <summary>
+    /// <c>DEBUG SET-SKIP-CHECKSUM-VALIDATION 1</c> (Redis's <c>server.skip_checksum_validation</c>; not a config parameter): RESTORE
+    /// and RDB loading do not check CRC64 checksums.
+    /// </summary>
+    public bool SkipChecksumValidation { get; set; }
 
     /// <summary><c>aof-use-rdb-preamble</c> (default yes): an AOF rewrite writes its base as an RDB file.</summary>
     public bool AofUseRdbPreamble { get; set; } = true;

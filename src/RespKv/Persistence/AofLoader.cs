@@ -21,21 +21,24 @@ public sealed class AofLoadException(string message) : Exception(message);
 /// <param name="Elapsed">Time the load took.</param>
 /// <param name="Selects">How many of <paramref name="Commands"/> were SELECT.</param>
 /// <param name="Truncated">True when a torn tail was cut off.</param>
+/// <param name="RdbKeys">Keys loaded from RDB preambles / base files.</param>
 public sealed record AofLoadResult(IReadOnlyList<string> Files, long Bytes, long Commands, long FailedCommands, long Keys, TimeSpan Elapsed,
-    long Selects, bool Truncated)
+    long Selects, bool Truncated, long RdbKeys = 0)
 {
     /// <summary>
     /// True when compacting cannot shrink the file: every command but SELECT created a distinct key that still
-    /// exists (no overwrite, delete or transaction), as in a file a rewrite just produced.
+    /// exists (no overwrite, delete or transaction), and every key of an RDB preamble still exists, as in a file a rewrite just produced.
     /// </summary>
-    public bool AlreadyCompact => !Truncated && FailedCommands == 0 && Commands - Selects == Keys;
+    public bool AlreadyCompact => !Truncated && FailedCommands == 0 && Commands - Selects + RdbKeys == Keys;
 }
 
 /// <summary>
 /// Loads an AOF at start-up (Redis's <c>loadAppendOnlyFiles</c>): replays every command through an
 /// <see cref="IAofReplayTarget"/> — the server's normal executor with the write log off, its replies discarded. Sources, in order of preference: RespKv's single file <c>dir/appendfilename</c>; else a redis-server 7.0
 /// directory <c>dir/appendonlydir/</c> whose manifest <c>appendfilename.manifest</c> lists a base file and incr files
-/// (loaded base first, then the incr files in manifest order; a base file with an RDB preamble is refused).
+/// (loaded base first, then the incr files in manifest order). A file that starts with <c>REDIS</c> (a Redis 7.0
+/// <c>.base.rdb</c>, or an <c>aof-use-rdb-preamble</c> file of RespKv or Redis 4–6) is read as an RDB file
+/// (<see cref="Rdb.RdbFileLoader"/>), then as AOF records from where the RDB ends.
 /// <para>
 /// Recovery (Redis's rules): a record cut short by the end of the last file (a torn write) is dropped — with
 /// <c>aof-load-truncated yes</c> the file is truncated at the last whole record (a <c>MULTI</c> without its
@@ -56,7 +59,7 @@ public static class AofLoader
 
     /// <summary>
     /// The files to load for <paramref name="options"/>, in order (empty when there is no AOF yet). Throws
-    /// <see cref="AofLoadException"/> for an unreadable manifest or an RDB-preamble base file.
+    /// <see cref="AofLoadException"/> for an unreadable manifest or a missing file.
     /// </summary>
     public static IReadOnlyList<string> FindFiles(ServerOptions options)
     {
@@ -95,23 +98,20 @@ public static class AofLoader
             }
         }
         var files = new List<string>();
-        if (baseFile != null)
-        {
-            if (baseFile.EndsWith(".rdb", StringComparison.Ordinal) || StartsWithRdbPreamble(baseFile))
-                throw new AofLoadException($"RDB base files are not supported: {baseFile} (write the AOF with 'aof-use-rdb-preamble no' and run BGREWRITEAOF in redis-server)");
-            files.Add(baseFile);
-        }
+        if (baseFile != null) files.Add(baseFile);
         files.AddRange(incr);
         foreach (string f in files)
             if (!File.Exists(f)) throw new AofLoadException($"The AOF file {f} listed in {manifest} doesn't exist");
         return files;
     }
 
-    private static bool StartsWithRdbPreamble(string path)
+    /// <summary>True when <paramref name="file"/> (at its start) begins with <c>REDIS</c>: an RDB preamble; the position is left at 0.</summary>
+    private static bool StartsWithRdbPreamble(FileStream file)
     {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Read);
         Span<byte> head = stackalloc byte[5];
-        return f.ReadAtLeast(head, 5, throwOnEndOfStream: false) == 5 && head.SequenceEqual("REDIS"u8);
+        bool rdb = file.ReadAtLeast(head, 5, throwOnEndOfStream: false) == 5 && head.SequenceEqual("REDIS"u8);
+        file.Position = 0;
+        return rdb;
     }
 
     /// <summary>
@@ -125,7 +125,7 @@ public static class AofLoader
         var clock = Stopwatch.StartNew();
         bool noGc = SuspendGarbageCollection(files);
         logger.LogDebug("AOF load: no-GC region {State}", noGc ? "started" : "not available");
-        long bytes = 0, commands = 0, selects = 0;
+        long bytes = 0, commands = 0, selects = 0, rdbKeys = 0;
         bool truncated = false;
         long errorsBefore = target.ErrorsWritten;
         for (int i = 0; i < files.Count; i++)
@@ -134,11 +134,12 @@ public static class AofLoader
             bytes += f.Bytes;
             commands += f.Commands;
             selects += f.Selects;
+            rdbKeys += f.RdbKeys;
             truncated |= f.Truncated;
         }
         if (noGc) ResumeGarbageCollection();
         long failed = target.ErrorsWritten - errorsBefore;
-        return new AofLoadResult(files, bytes, commands, failed, keyspace.TotalKeys, clock.Elapsed, selects, truncated);
+        return new AofLoadResult(files, bytes, commands, failed, keyspace.TotalKeys, clock.Elapsed, selects, truncated, rdbKeys);
     }
 
     /// <summary>Largest no-GC region the loader asks for, in bytes.</summary>
@@ -180,7 +181,7 @@ public static class AofLoader
 
     private enum Parse { Complete, Incomplete, Malformed }
 
-    private readonly record struct FileLoad(long Bytes, long Commands, long Selects, bool Truncated);
+    private readonly record struct FileLoad(long Bytes, long Commands, long Selects, bool Truncated, long RdbKeys);
 
     private static FileLoad LoadFile(IAofReplayTarget session, ILogger log, string path, bool truncateTail, bool isLast)
     {
@@ -189,6 +190,27 @@ public static class AofLoader
         var slices = new ArgSlice[16];
         int start = 0, end = 0;
         long bufferOffset = 0; // file offset of buffer[0]
+        long rdbKeys = 0;
+        if (StartsWithRdbPreamble(file))
+        {
+            // An RDB base (Redis 7.0's appendonlydir/*.base.rdb) or preamble (aof-use-rdb-preamble): the data as an RDB file,
+            // then AOF records (Redis's loadSingleAppendOnlyFile). Expired keys are kept: the records after it expect them.
+            Rdb.RdbLoadResult rdb;
+            try
+            {
+                rdb = session.LoadRdb(file);
+            }
+            catch (Rdb.RdbLoadException e)
+            {
+                throw new AofLoadException($"Error reading the RDB preamble of the AOF file {path}, AOF loading aborted: {e.Message}");
+            }
+            log.LogInformation("Reading RDB base file on AOF loading... {Path}: {Keys} keys", path, rdb.KeysLoaded);
+            rdbKeys = rdb.KeysLoaded;
+            bufferOffset = rdb.Bytes;
+            if (rdb.Trailing.Length > buffer.Length) buffer = new byte[rdb.Trailing.Length * 2];
+            rdb.Trailing.Span.CopyTo(buffer);
+            end = rdb.Trailing.Length;
+        }
         bool eof = false;
         long commands = 0, selects = 0;
         long beforeMulti = -1; // file offset of the open MULTI, or -1
@@ -236,7 +258,7 @@ public static class AofLoader
         bool tornRecord = end > start;
         bool openMulti = session.InMulti;
         session.DiscardTransaction();
-        if (!tornRecord && !openMulti) return new FileLoad(fileLength, commands, selects, false);
+        if (!tornRecord && !openMulti) return new FileLoad(fileLength, commands, selects, false, rdbKeys);
         long cut = openMulti ? beforeMulti : validUpTo;
         string what = openMulti ? "a MULTI without its EXEC" : "a truncated record";
         if (!isLast || !truncateTail)
@@ -257,7 +279,7 @@ public static class AofLoader
             writable.Flush(flushToDisk: true);
         }
         log.LogWarning("AOF {Path} loaded anyway because aof-load-truncated is enabled", path);
-        return new FileLoad(cut, commands, selects, true);
+        return new FileLoad(cut, commands, selects, true, rdbKeys);
     }
 
     /// <summary>
@@ -372,4 +394,10 @@ public interface IAofReplayTarget
 
     /// <summary>Drops an open MULTI (a file that ends inside a transaction).</summary>
     void DiscardTransaction();
+
+    /// <summary>
+    /// Loads an RDB preamble / base file from <paramref name="input"/> (at its start) into the keyspace, function libraries
+    /// included, expired keys kept (<see cref="Rdb.RdbFileLoader"/>); throws <see cref="Rdb.RdbLoadException"/>.
+    /// </summary>
+    Rdb.RdbLoadResult LoadRdb(Stream input);
 }

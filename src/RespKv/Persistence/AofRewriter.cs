@@ -22,6 +22,17 @@ internal sealed class KeyspaceSnapshot
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
 
+    /// <summary>Entries collected, in every database (expired ones included).</summary>
+    public long KeyCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (List<KeyEntry> list in _databases) n += list.Count;
+            return n;
+        }
+    }
+
     /// <summary>The keyspace clock's time at <see cref="Collect"/>, in Unix ms: keys whose expiry is at or before it are left out.</summary>
     public long NowMs { get; private set; }
 
@@ -41,6 +52,29 @@ internal sealed class KeyspaceSnapshot
         if (entry.Value is byte[]) return entry;
         ValueKind kind = entry.Kind;
         return kind.MutatedInPlace ? new KeyEntry(entry.Key, entry.Hash, kind.Copy(entry.Value), entry.ExpireAtMs, null) : entry;
+    }
+
+    /// <summary>
+    /// A snapshot collected under every shard lock of every database (<see cref="TransactionLocks"/>: writes wait, lock-free
+    /// reads go on); <paramref name="whileLocked"/>, when given, runs before the locks are released (to read state that must
+    /// belong to the same instant, e.g. a replication offset or change counters). Takes time proportional to the key count.
+    /// </summary>
+    public static KeyspaceSnapshot CollectLocked(Keyspace keyspace, Action? whileLocked = null)
+    {
+        var snapshot = new KeyspaceSnapshot();
+        var locks = new TransactionLocks();
+        locks.AddEveryDatabase(keyspace);
+        locks.Acquire();
+        try
+        {
+            snapshot.Collect(keyspace);
+            whileLocked?.Invoke();
+        }
+        finally
+        {
+            locks.Release();
+        }
+        return snapshot;
     }
 
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
@@ -71,10 +105,25 @@ internal static class AofSnapshotWriter
 {
     /// <summary>
     /// Writes <paramref name="snapshot"/> to <paramref name="output"/>; ends with <c>SELECT <paramref name="finalDatabase"/></c>
-    /// when that is not the last database selected (records appended afterwards assume it). Returns keys written.
+    /// when that is not the last database selected (records appended afterwards assume it). Returns keys written. With
+    /// <paramref name="preamble"/> (<c>aof-use-rdb-preamble yes</c>) the data is written as an RDB file instead
+    /// (<see cref="Rdb.RdbFileWriter"/>, aux <c>aof-base</c> 1), as Redis's <c>rewriteAppendOnlyFile</c> with the preamble.
     /// </summary>
-    public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase)
+    public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase, Rdb.RdbWriteOptions? preamble = null)
     {
+        if (preamble != null)
+        {
+            // aof-use-rdb-preamble yes: the data as an RDB file (aux aof-base 1), then AOF records from database 0 on (the
+            // replay client starts there; the RDB's SELECTDB opcodes do not move it).
+            long written = Rdb.RdbFileWriter.Write(snapshot, output, preamble with { AofBase = true }).Keys;
+            if (finalDatabase > 0)
+            {
+                var tail = new RecordWriter(output);
+                tail.Select(finalDatabase);
+                tail.Flush();
+            }
+            return written;
+        }
         var w = new RecordWriter(output);
         long nowMs = snapshot.NowMs;
         long keys = 0;
@@ -143,10 +192,11 @@ internal static class AofSnapshotWriter
 
     /// <summary>
     /// Writes <paramref name="snapshot"/> to a temporary file beside <paramref name="path"/>, fsyncs it, renames it over
-    /// <paramref name="path"/> and fsyncs the directory (start-up rewrite, and BGREWRITEAOF while the AOF is off).
+    /// <paramref name="path"/> and fsyncs the directory (start-up rewrite, and BGREWRITEAOF while the AOF is off); with
+    /// <paramref name="preamble"/> the data is an RDB preamble (see <see cref="Write"/>).
     /// Returns the keys written and the new file's size in bytes.
     /// </summary>
-    public static (long Keys, long Bytes) WriteFile(KeyspaceSnapshot snapshot, string path)
+    public static (long Keys, long Bytes) WriteFile(KeyspaceSnapshot snapshot, string path, Rdb.RdbWriteOptions? preamble = null)
     {
         string temp = TempPathFor(path);
         try
@@ -154,7 +204,7 @@ internal static class AofSnapshotWriter
             long keys, bytes;
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                keys = Write(snapshot, file, -1);
+                keys = Write(snapshot, file, -1, preamble);
                 file.Flush(flushToDisk: true);
                 bytes = file.Length;
             }
@@ -218,7 +268,7 @@ internal sealed class AofRewrite(AppendOnlyFile aof)
             long keys;
             using (var file = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
             {
-                keys = AofSnapshotWriter.Write(snapshot, file, database);
+                keys = AofSnapshotWriter.Write(snapshot, file, database, aof.Preamble);
                 BaseBytes = file.Length;
                 // Most of what was appended meanwhile is copied here, off the writer thread; the rest at the switch.
                 long upTo = aof.WrittenOffset;

@@ -129,6 +129,13 @@ public sealed class AppendOnlyFile : IWriteLog, IDisposable
     /// <summary>The AOF's full path.</summary>
     public string Path { get; }
 
+    /// <summary>How a rewrite writes its data: as an RDB preamble under <c>aof-use-rdb-preamble yes</c> (read at each rewrite), else null (commands).</summary>
+    internal Rdb.RdbWriteOptions? Preamble => PreambleFor(_options, _keyspace);
+
+    /// <summary>The RDB preamble options <paramref name="options"/> ask for (<c>aof-use-rdb-preamble</c>, <c>rdbcompression</c>, <c>rdbchecksum</c>), or null.</summary>
+    internal static Rdb.RdbWriteOptions? PreambleFor(ServerOptions options, Keyspace keyspace) =>
+        options.AofUseRdbPreamble ? Rdb.RdbWriteOptions.From(options, keyspace.Lifetime, aofBase: true) : null;
+
     /// <summary>The fsync policy in effect (from <c>appendfsync</c>, read for each write so CONFIG SET applies at once).</summary>
     public FsyncPolicy Policy => ParsePolicy(_options.AppendFsync);
 

@@ -167,15 +167,19 @@ public static class AdmissionGates
     }
 
     /// <summary>
-    /// While the AOF cannot be written (Redis's <c>writeCommandsDeniedByDiskError</c>): write commands, PING, and EXEC of
-    /// a transaction that queued a write answer <c>-MISCONF Errors writing to the AOF file: &lt;reason&gt;</c>.
+    /// While the AOF cannot be written, or the last background save failed with <c>stop-writes-on-bgsave-error yes</c> and save
+    /// points set (Redis's <c>writeCommandsDeniedByDiskError</c>, the RDB condition first):
+    /// write commands, PING, and EXEC of a transaction that queued a write answer <c>-MISCONF Errors writing to the AOF file:
+    /// &lt;reason&gt;</c>, or <see cref="RdbPersistence.BgsaveError"/>.
     /// </summary>
     private sealed class DiskErrorGate : AdmissionGate
     {
         public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
         {
-            if (client.Server.WriteLog is not { WriteError: { } diskError } || !Refused(client, command)) return true;
-            client.Executor.Reject("MISCONF Errors writing to the AOF file: " + diskError, command);
+            string? error = client.Server.Snapshots.DeniesWrites ? RdbPersistence.BgsaveError
+                : client.Server.WriteLog is { WriteError: { } diskError } ? "MISCONF Errors writing to the AOF file: " + diskError : null;
+            if (error == null || !Refused(client, command)) return true;
+            client.Executor.Reject(error, command);
             return false;
         }
 

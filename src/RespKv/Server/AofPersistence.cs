@@ -63,7 +63,7 @@ public static class AofPersistence
             var snapshot = new KeyspaceSnapshot();
             snapshot.Collect(server.Keyspace); // nothing else writes: every write command answers -LOADING
             long before = files.Count > 0 ? files.Sum(f => new FileInfo(f).Length) : 0;
-            (long keys, long bytes) = WriteSnapshotFile(snapshot, path);
+            (long keys, long bytes) = WriteSnapshotFile(snapshot, path, AppendOnlyFile.PreambleFor(o, server.Keyspace));
             log.LogInformation("AOF rewritten at start-up in {Seconds:F3} seconds: {Keys} keys, {Before} bytes before, {After} bytes after",
                 clock.Elapsed.TotalSeconds, keys, before, bytes);
             var aof = new AppendOnlyFile(server.Options, server.Keyspace, server.Logger, path, bytes);
@@ -76,11 +76,11 @@ public static class AofPersistence
         }
     }
 
-    private static (long Keys, long Bytes) WriteSnapshotFile(KeyspaceSnapshot snapshot, string path)
+    private static (long Keys, long Bytes) WriteSnapshotFile(KeyspaceSnapshot snapshot, string path, Persistence.Rdb.RdbWriteOptions? preamble)
     {
         try
         {
-            return AofSnapshotWriter.WriteFile(snapshot, path);
+            return AofSnapshotWriter.WriteFile(snapshot, path, preamble);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -105,7 +105,7 @@ public static class AofPersistence
             Directory.CreateDirectory(server.Options.Dir);
             var snapshot = new KeyspaceSnapshot();
             snapshot.Collect(server.Keyspace);
-            (long _, long bytes) = AofSnapshotWriter.WriteFile(snapshot, path);
+            (long _, long bytes) = AofSnapshotWriter.WriteFile(snapshot, path, AppendOnlyFile.PreambleFor(server.Options, server.Keyspace));
             var aof = new AppendOnlyFile(server.Options, server.Keyspace, server.Logger, path, bytes);
             server.Aof = aof;
             server.WriteLog = aof;
@@ -160,20 +160,10 @@ public static class AofPersistence
         {
             try
             {
-                var snapshot = new KeyspaceSnapshot();
-                var locks = new TransactionLocks();
-                locks.AddEveryDatabase(server.Keyspace);
-                locks.Acquire();
-                try
-                {
-                    snapshot.Collect(server.Keyspace);
-                }
-                finally
-                {
-                    locks.Release();
-                }
+                KeyspaceSnapshot snapshot = KeyspaceSnapshot.CollectLocked(server.Keyspace);
                 Directory.CreateDirectory(server.Options.Dir);
-                (long keys, long bytes) = AofSnapshotWriter.WriteFile(snapshot, Path.Combine(server.Options.Dir, server.Options.AppendFilename));
+                (long keys, long bytes) = AofSnapshotWriter.WriteFile(snapshot, Path.Combine(server.Options.Dir, server.Options.AppendFilename),
+                    AppendOnlyFile.PreambleFor(server.Options, server.Keyspace));
                 server.Logger.LogInformation("Background append only file rewriting (AOF off) wrote {Keys} keys, {Bytes} bytes", keys, bytes);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

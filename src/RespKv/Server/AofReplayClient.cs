@@ -37,4 +37,8 @@ public sealed class AofReplayClient : IAofReplayTarget
 
     /// <inheritdoc />
     public void DiscardTransaction() => _session.DiscardTransaction();
+
+    /// <inheritdoc />
+    public Persistence.Rdb.RdbLoadResult LoadRdb(Stream input) =>
+        Persistence.Rdb.RdbFileLoader.Load(input, _server.Keyspace, _server.Snapshots.LoadOptions(skipExpired: false));
 }

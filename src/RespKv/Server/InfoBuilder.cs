@@ -392,14 +392,15 @@ public static class InfoBuilder
     }
 
     /// <summary>
-    /// Loading and AOF state, with Redis 7.0's fields. RespKv writes no RDB and forks no child: the copy-on-write, fork and
-    /// RDB save fields say so (no save in progress, none done, <c>rdb_last_save_time</c> is the start time as in Redis before
-    /// its first save, no changes counted for a save). Sizes in bytes, times in seconds (-1: none).
+    /// Loading, RDB snapshot (<see cref="RdbPersistence"/>) and AOF state, with Redis 7.0's fields. RespKv forks no child: the
+    /// copy-on-write and fork fields are 0 (a snapshot copies no pages; see <see cref="RdbPersistence"/>). Sizes in bytes, times
+    /// in seconds (-1: none).
     /// </summary>
     private static void AppendPersistence(StringBuilder text, RespServer server)
     {
         Persistence.AppendOnlyFile? aof = server.Aof;
         Persistence.AofRewriteStatus? status = aof?.RewriteStatus;
+        RdbPersistence rdb = server.Snapshots;
         text.Field("loading", server.Loading ? 1 : 0)
             .Field("async_loading", 0)
             .Field("current_cow_peak", 0)
@@ -407,17 +408,17 @@ public static class InfoBuilder
             .Field("current_cow_size_age", 0)
             .Field("current_fork_perc", "0.00")
             .Field("current_save_keys_processed", 0)
-            .Field("current_save_keys_total", 0)
-            .Field("rdb_changes_since_last_save", 0)
-            .Field("rdb_bgsave_in_progress", 0)
-            .Field("rdb_last_save_time", server.StartedUnixSeconds)
-            .Field("rdb_last_bgsave_status", "ok")
-            .Field("rdb_last_bgsave_time_sec", -1)
-            .Field("rdb_current_bgsave_time_sec", -1)
-            .Field("rdb_saves", 0)
+            .Field("current_save_keys_total", rdb.CurrentSaveKeysTotal)
+            .Field("rdb_changes_since_last_save", rdb.ChangesSinceLastSave)
+            .Field("rdb_bgsave_in_progress", rdb.BgsaveInProgress ? 1 : 0)
+            .Field("rdb_last_save_time", rdb.LastSaveUnix)
+            .Field("rdb_last_bgsave_status", rdb.LastBgsaveOk ? "ok" : "err")
+            .Field("rdb_last_bgsave_time_sec", rdb.LastBgsaveSeconds)
+            .Field("rdb_current_bgsave_time_sec", rdb.CurrentBgsaveSeconds)
+            .Field("rdb_saves", rdb.Saves)
             .Field("rdb_last_cow_size", 0)
-            .Field("rdb_last_load_keys_expired", 0)
-            .Field("rdb_last_load_keys_loaded", 0)
+            .Field("rdb_last_load_keys_expired", rdb.LastLoadKeysExpired)
+            .Field("rdb_last_load_keys_loaded", rdb.LastLoadKeysLoaded)
             .Field("aof_enabled", aof != null ? 1 : 0)
             .Field("aof_rewrite_in_progress", aof?.RewriteInProgress == true ? 1 : 0)
             .Field("aof_rewrite_scheduled", 0)

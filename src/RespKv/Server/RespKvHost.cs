@@ -172,24 +172,34 @@ public sealed class RespKvHost : IAsyncDisposable
             _tls = TlsConfiguration.Build(options);
             options.TlsSettingsChanged = ReconfigureTls;
         }
-        if (options.AppendOnly) Server.Loading = true;
+        if (options.AppendOnly || File.Exists(Server.Snapshots.FilePath)) Server.Loading = true;
         await _app.StartAsync(cancellation).ConfigureAwait(false);
         if (_listeners.Count > 0 && _listeners[0].IPEndPoint is { } endpoint) Server.BoundPort = endpoint.Port;
         if (_tlsListeners.Count > 0 && _tlsListeners[0].IPEndPoint is { } tlsEndpoint) TlsPort = tlsEndpoint.Port;
         // "port 0" asked for any free port: from now on the setting is the port in effect (CONFIG GET port).
         if (options.Port == 0) options.Port = Server.BoundPort;
         _cron = ServerCron.Start(Server);
-        if (options.AppendOnly)
+        try
         {
-            try
+            if (options.AppendOnly) await Task.Run(() => AofPersistence.LoadAndOpen(Server), cancellation).ConfigureAwait(false);
+            else if (File.Exists(Server.Snapshots.FilePath))
             {
-                await Task.Run(() => AofPersistence.LoadAndOpen(Server), cancellation).ConfigureAwait(false);
+                // Redis's loadDataFromDisk without an AOF: dir/dbfilename, clients answered -LOADING meanwhile.
+                Server.Loading = true;
+                try
+                {
+                    await Task.Run(Server.Snapshots.LoadAtStartup, cancellation).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Server.Loading = false;
+                }
             }
-            catch
-            {
-                await StopAsync().ConfigureAwait(false);
-                throw;
-            }
+        }
+        catch
+        {
+            await StopAsync().ConfigureAwait(false);
+            throw;
         }
         // replicaof host port (config file or --replicaof): replicate from it from the start, as Redis.
         string replicaOf = Configuration.ConfigParameters.Find("replicaof")?.Get(options) ?? "";

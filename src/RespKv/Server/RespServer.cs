@@ -225,6 +225,19 @@ public sealed class RespServer
     /// <summary>The append-only file while <c>appendonly yes</c> (also <see cref="WriteLog"/>), else null.</summary>
     public Persistence.AppendOnlyFile? Aof { get; set; }
 
+    private RdbPersistence? _snapshots;
+
+    /// <summary>RDB snapshots: SAVE, BGSAVE, the save points, the start-up load of <c>dbfilename</c> (<see cref="RdbPersistence"/>).</summary>
+    public RdbPersistence Snapshots
+    {
+        get
+        {
+            if (Volatile.Read(ref _snapshots) is { } s) return s;
+            Interlocked.CompareExchange(ref _snapshots, new RdbPersistence(this), null);
+            return _snapshots!;
+        }
+    }
+
     /// <summary>Asks the host to stop (SHUTDOWN); set by the host.</summary>
     public Action? ShutdownRequested { get; set; }
 }

@@ -44,6 +44,7 @@ internal sealed class ServerCron : IDisposable
             _server.Stats.TrackMemoryPeak(InfoBuilder.UsedMemory(_server));
             CloseIdleClients(now);
             KeyspaceCron();
+            _server.Snapshots.Cron();
             CheckOutputBufferLimits(now);
             _server.Replication.Cron(now);
         }

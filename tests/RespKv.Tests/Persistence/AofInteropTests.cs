@@ -174,7 +174,7 @@ public sealed class AofInteropTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AnRdbPreambleBaseFileIsRefusedClearly()
+    public async Task ATruncatedRdbBaseFileIsRefusedClearly()
     {
         using var dir = new TempDir();
         string aofDir = Path.Combine(dir.Path, "appendonlydir");
@@ -183,12 +183,14 @@ public sealed class AofInteropTests(ITestOutputHelper output)
         File.WriteAllText(Path.Combine(aofDir, "appendonly.aof.1.incr.aof"), "");
         File.WriteAllText(Path.Combine(aofDir, "appendonly.aof.manifest"),
             "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+        // The base file is RDB (Redis 7.0's aof-use-rdb-preamble yes) but cut short: refused with the file, offset and reason.
         var e = await Assert.ThrowsAsync<AofLoadException>(() => Start(dir.Path));
-        Assert.StartsWith("RDB base files are not supported", e.Message);
+        Assert.StartsWith("Error reading the RDB preamble of the AOF file", e.Message);
+        Assert.Contains("byte offset", e.Message);
 
         string dll = Path.Combine(AppContext.BaseDirectory, "respkv-server.dll");
         (int code, string text) = await Task.Run(() => Run("dotnet", dll, "--port", "0", "--dir", dir.Path));
         Assert.Equal(1, code);
-        Assert.Contains("RDB base files are not supported", text);
+        Assert.Contains("Error reading the RDB preamble of the AOF file", text);
     }
 }

@@ -250,7 +250,11 @@ public sealed class AofRestartTests
     public async Task BgRewriteAofWithTheAofOffWritesASnapshotFile()
     {
         using var dir = new TempDir();
-        await using RespKvHost host = await ServerFixture.StartFresh(o => o.Dir = dir.Path);
+        await using RespKvHost host = await ServerFixture.StartFresh(o =>
+        {
+            o.Dir = dir.Path;
+            o.AofUseRdbPreamble = false;
+        });
         using var c = new RespTestClient(host.Port);
         c.Call("SET", "k", "v");
         Assert.Equal("+Background append only file rewriting started\r\n", c.Call("BGREWRITEAOF"));

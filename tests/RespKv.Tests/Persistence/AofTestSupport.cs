@@ -32,11 +32,15 @@ internal sealed class TempDir : IDisposable
 /// <summary>Starting in-process servers with the AOF on, and reference redis-server instances.</summary>
 internal static class AofTestSupport
 {
-    /// <summary>A private in-process server with <c>appendonly yes</c> in <paramref name="dir"/>.</summary>
+    /// <summary>
+    /// A private in-process server with <c>appendonly yes</c> in <paramref name="dir"/>; its rewrites write commands
+    /// (<c>aof-use-rdb-preamble no</c>, which these tests read back) unless <paramref name="configure"/> turns the preamble on.
+    /// </summary>
     public static Task<RespKvHost> Start(string dir, string fsync = "always", Action<ServerOptions>? configure = null) =>
         ServerFixture.StartFresh(o =>
         {
             o.AppendOnly = true;
+            o.AofUseRdbPreamble = false;
             o.Dir = dir;
             o.AppendFsync = fsync;
             configure?.Invoke(o);

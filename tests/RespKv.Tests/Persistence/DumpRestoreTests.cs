@@ -58,7 +58,7 @@ public sealed class DumpRestoreTests(DumpServerFixture fixture, ITestOutputHelpe
     private static string[] Many(string command, int count, Func<int, string[]> items) =>
         [command, "K", .. Enumerable.Range(0, count).SelectMany(items)];
 
-    private static readonly Case[] Cases =
+    internal static readonly Case[] Cases =
     [
         new("string-short", true, [Args("SET", "K", "hello")]),
         new("string-int8", true, [Args("SET", "K", "-12")]),
@@ -107,7 +107,7 @@ public sealed class DumpRestoreTests(DumpServerFixture fixture, ITestOutputHelpe
 
     private static Case Get(string name) => Cases.Single(c => c.Name == name);
 
-    private static void Build(RespTestClient c, Case value, string key)
+    internal static void Build(RespTestClient c, Case value, string key)
     {
         c.Call("DEL", key);
         foreach (string[] command in value.Commands)

@@ -25,7 +25,8 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>Starts a private server with <paramref name="configure"/> applied, logging every level to <paramref name="log"/> when given.</summary>
     public static async Task<RespKvHost> StartFresh(Action<ServerOptions>? configure, CapturingLoggerProvider? log)
     {
-        var options = new ServerOptions { Port = 0 };
+        // No save points (Redis 7.0's default has them): a test server writes no dump.rdb unless its test asks for one.
+        var options = new ServerOptions { Port = 0, Save = "" };
         configure?.Invoke(options);
         RespKvHost host = log == null ? RespKvHost.Create(options) : RespKvHost.Create(options, logging =>
         {

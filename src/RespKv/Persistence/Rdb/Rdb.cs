@@ -207,13 +207,15 @@ public static class Rdb
 
     /// <summary>
     /// True when <paramref name="payload"/> has a footer Redis accepts (<c>verifyDumpPayload</c>): at least 10 bytes, an RDB
-    /// version not above <see cref="Version"/>, and the CRC64 of everything before the checksum.
+    /// version not above <see cref="Version"/>, and the CRC64 of everything before the checksum (not compared with
+    /// <paramref name="skipChecksum"/>: DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
     /// </summary>
-    public static bool Verify(ReadOnlySpan<byte> payload)
+    public static bool Verify(ReadOnlySpan<byte> payload, bool skipChecksum = false)
     {
         if (payload.Length < FooterLength) return false;
         ReadOnlySpan<byte> footer = payload[^FooterLength..];
         if (BinaryPrimitives.ReadUInt16LittleEndian(footer) > Version) return false;
+        if (skipChecksum) return true;
         return Crc64Jones.Compute(payload[..^8]) == BinaryPrimitives.ReadUInt64LittleEndian(footer[2..]);
     }
 }

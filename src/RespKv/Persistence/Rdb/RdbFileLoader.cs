@@ -29,7 +29,10 @@ public sealed class RdbLoadException(long offset, string reason) : Exception($"B
 /// <param name="LoadFunction">Loads one function library from its code (shebang included); returns null, or the error that fails the
 /// load (Redis: <c>Failed loading library, …</c>). Null: function libraries in the file fail the load.</param>
 /// <param name="Logger">Where the notices Redis logs go (version, age, unknown aux fields…); may be null.</param>
-public sealed record RdbLoadOptions(ServerOptions Server, bool SkipExpired = true, Func<byte[], string?>? LoadFunction = null, ILogger? Logger = null);
+/// <param name="AllowDuplicates">A key already in the keyspace is replaced (Redis's <c>RDBFLAGS_ALLOW_DUP</c>, DEBUG RELOAD MERGE);
+/// else it fails the load (<c>RDB has duplicated key '…' in DB n</c>).</param>
+public sealed record RdbLoadOptions(ServerOptions Server, bool SkipExpired = true, Func<byte[], string?>? LoadFunction = null, ILogger? Logger = null,
+    bool AllowDuplicates = false);
 
 /// <summary>What an RDB file held besides its keys, and what loading it did.</summary>
 /// <param name="Version">The file's RDB version (1 to 10).</param>
@@ -183,8 +186,9 @@ public static class RdbFileLoader
                         using (db.LockKey(key))
                         {
                             KeySlot slot = db.Locate(key);
-                            if (db.Find(slot, key) != null)
+                            if (db.Find(slot, key) != null && !options.AllowDuplicates)
                                 throw new RdbLoadException(at, $"RDB has duplicated key '{Printable(key)}' in DB {db.Index}");
+                            if (options.AllowDuplicates) db.Remove(key, KeyEvent.Unannounced);
                             db.Set(slot, key, value, expireAt == -1 ? 0 : expireAt, KeyEvent.Unannounced);
                             if (db.Find(slot, key) is { } entry && (lfuFrequency >= 0 || lruIdle >= 0))
                                 keyspace.Lifetime.SetAccessHint(entry, lfuFrequency, lruIdle);
@@ -203,7 +207,7 @@ public static class RdbFileLoader
             ulong expected = input.Checksum;
             long trailerAt = input.Offset;
             ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(input.ReadBytes(8, "reading the CRC64 checksum"));
-            if (options.Server.RdbChecksum)
+            if (options.Server.RdbChecksum && !options.Server.SkipChecksumValidation)
             {
                 if (stored == 0) log?.LogWarning("RDB file was saved with checksum disabled: no check performed.");
                 else if (stored != expected)

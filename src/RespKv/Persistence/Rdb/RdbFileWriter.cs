@@ -140,11 +140,13 @@ internal static class RdbFileWriter
     /// <summary>
     /// Writes <paramref name="snapshot"/> to <paramref name="path"/> as Redis's <c>rdbSave</c>: to <c>temp-PID.rdb</c> in the same
     /// directory, fsynced, renamed over <paramref name="path"/>, the directory fsynced; the temporary file is deleted on failure
-    /// (the exception propagates).
+    /// (the exception propagates). <paramref name="commit"/>, when given, is asked just before the rename: false abandons the
+    /// file (deleted; <see cref="OperationCanceledException"/>), as a background save FLUSHALL cancels. <paramref name="tempName"/>
+    /// replaces the temporary file's name (two saves may run at once: SAVE and a background one).
     /// </summary>
-    public static RdbWriteResult WriteFile(KeyspaceSnapshot snapshot, string path, RdbWriteOptions options)
+    public static RdbWriteResult WriteFile(KeyspaceSnapshot snapshot, string path, RdbWriteOptions options, Func<bool>? commit = null, string? tempName = null)
     {
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $"temp-{Environment.ProcessId}.rdb");
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, tempName ?? $"temp-{Environment.ProcessId}.rdb");
         try
         {
             RdbWriteResult result;
@@ -153,6 +155,7 @@ internal static class RdbFileWriter
                 result = Write(snapshot, file, options);
                 file.Flush(flushToDisk: true);
             }
+            if (commit != null && !commit()) throw new OperationCanceledException("the save was cancelled");
             File.Move(temp, path, overwrite: true);
             FileSync.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             return result;

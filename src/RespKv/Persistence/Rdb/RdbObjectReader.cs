@@ -55,7 +55,8 @@ public static class RdbObjectReader
 
     /// <summary>
     /// True when the object of RDB type <paramref name="type"/> at the start of <paramref name="data"/> is well formed but empty
-    /// (a count of 0, or an empty ziplist/listpack/intset/zipmap: Redis's <c>RDB_LOAD_ERR_EMPTY_KEY</c>, which an RDB file's
+    /// (a count of 0, a quicklist whose every node is empty, or an empty ziplist/listpack/intset/zipmap: Redis's
+    /// <c>RDB_LOAD_ERR_EMPTY_KEY</c>, which an RDB file's
     /// loader skips); <paramref name="length"/> is then its length in bytes.
     /// </summary>
     public static bool IsEmptyObject(ReadOnlySpan<byte> data, byte type, out int length)
@@ -65,9 +66,25 @@ public static class RdbObjectReader
         bool empty;
         switch (type)
         {
-            case Rdb.TypeList or Rdb.TypeSet or Rdb.TypeZset or Rdb.TypeZset2 or Rdb.TypeHash or Rdb.TypeListQuicklist or Rdb.TypeListQuicklist2:
+            case Rdb.TypeList or Rdb.TypeSet or Rdb.TypeZset or Rdb.TypeZset2 or Rdb.TypeHash:
                 empty = r.TryReadLength(out ulong count) && count == 0;
                 break;
+            case Rdb.TypeListQuicklist or Rdb.TypeListQuicklist2:
+            {
+                // Redis skips a node whose container is empty; a quicklist left with no element is an empty key.
+                if (!r.TryReadLength(out ulong nodes)) return false;
+                var elements = new List<byte[]>();
+                for (ulong i = 0; i < nodes; i++)
+                {
+                    ulong container = Rdb.ContainerPacked;
+                    if (type == Rdb.TypeListQuicklist2 && (!r.TryReadLength(out container) || container != Rdb.ContainerPacked)) return false;
+                    if (r.ReadString() is not { Length: > 0 } node) return false;
+                    elements.Clear();
+                    if (!(type == Rdb.TypeListQuicklist2 ? Listpack.TryRead(node, elements) : Ziplist.TryRead(node, elements)) || elements.Count > 0) return false;
+                }
+                empty = true;
+                break;
+            }
             case Rdb.TypeListZiplist or Rdb.TypeZsetZiplist or Rdb.TypeHashZiplist or Rdb.TypeZsetListpack or Rdb.TypeHashListpack
                 or Rdb.TypeHashZipmap or Rdb.TypeSetIntset:
             {

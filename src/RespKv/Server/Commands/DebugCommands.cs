@@ -14,7 +14,7 @@ namespace RespKv.Server.Commands;
 
 /// <summary>
 /// <c>DEBUG</c> (https://redis.io/commands/debug/): the subcommands Redis's own test suite and client test suites use —
-/// OBJECT, DIGEST, DIGEST-VALUE, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
+/// OBJECT, DIGEST, DIGEST-VALUE, RELOAD, SET-SKIP-CHECKSUM-VALIDATION, SLEEP, SET-ACTIVE-EXPIRE, LOG, ERROR, HELP — with Redis 7.0's replies. Another subcommand, or a known one with
 /// the wrong number of arguments: <c>-ERR unknown subcommand or wrong number of arguments for '&lt;sub&gt;'. Try DEBUG HELP.</c>
 /// <para>
 /// Gated by <c>enable-debug-command</c> (<see cref="ServerOptions.EnableDebugCommand"/>) as Redis 7.0: <c>no</c> (default)
@@ -55,6 +55,13 @@ public static class DebugCommands
         else if (args.Count == 3 && args.Is(1, "ERROR"u8)) w.WriteError(args[2]);
         else if (args.Count == 2 && args.Is(1, "DIGEST"u8)) w.WriteSimpleString(Hex(RedisDigest.Dataset(client.Server.Keyspace)));
         else if (args.Is(1, "DIGEST-VALUE"u8)) DigestValue(client, args);
+        else if (args.Is(1, "RELOAD"u8)) Reload(client, args);
+        else if (args.Count == 3 && args.Is(1, "SET-SKIP-CHECKSUM-VALIDATION"u8))
+        {
+            // RESTORE and RDB loading stop comparing CRC64s (Redis's server.skip_checksum_validation, atoi of the argument).
+            client.Server.Options.SkipChecksumValidation = ParseLeadingInt(args[2]) != 0;
+            w.WriteOk();
+        }
         else w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{System.Text.Encoding.UTF8.GetString(args[1])}'. Try DEBUG HELP.");
     }
 
@@ -80,6 +87,57 @@ public static class DebugCommands
         string text = string.Create(CultureInfo.InvariantCulture,
             $"Value at:0x{RuntimeHelpers.GetHashCode(entry.Value):x} refcount:{kind.RefCount(entry.Value, options)} encoding:{kind.Encoding(entry.Value, options)} serializedlength:{kind.SerializedLength(entry.Value, options)} lru:{entry.LruClock} lru_seconds_idle:{(lifetime.Lfu ? 0 : lifetime.IdleSeconds(entry))}");
         client.Writer.WriteSimpleString(System.Text.Encoding.ASCII.GetBytes(text));
+    }
+
+    /// <summary>
+    /// <c>DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]</c> (Redis 7.0's <c>debug.c</c>): saves the dataset to <c>dir/dbfilename</c> (unless
+    /// NOSAVE; a failed save answers <c>-ERR</c>), empties every database and the function libraries (unless NOFLUSH), and loads
+    /// the file back (MERGE: a key already present is replaced rather than failing the load); <c>+OK</c>, or <c>-ERR Error trying
+    /// to load the RDB dump</c> (logged with the offset and reason). Other clients get <c>-LOADING</c> meanwhile. Another option:
+    /// <c>-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.</c>.
+    /// </summary>
+    private static void Reload(ClientSession client, in CommandArgs args)
+    {
+        bool merge = false, flush = true, save = true;
+        for (int j = 2; j < args.Count; j++)
+        {
+            if (args.Is(j, "MERGE"u8)) merge = true;
+            else if (args.Is(j, "NOFLUSH"u8)) flush = false;
+            else if (args.Is(j, "NOSAVE"u8)) save = false;
+            else
+            {
+                client.Writer.WriteError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+        RespServer server = client.Server;
+        if (save && server.Snapshots.Save() is not null)
+        {
+            client.Writer.WriteError("ERR");
+            return;
+        }
+        server.Loading = true;
+        try
+        {
+            if (flush)
+            {
+                server.Keyspace.FlushAll();
+                server.FunctionsIfCreated?.Flush();
+            }
+            server.Snapshots.LoadFile(server.Snapshots.FilePath, skipExpired: true, allowDuplicates: merge);
+        }
+        catch (Exception e) when (e is Persistence.Rdb.RdbLoadException or IOException or UnauthorizedAccessException)
+        {
+            server.Logger.LogWarning("DEBUG RELOAD: {Reason}", e.Message);
+            client.Writer.WriteError("ERR Error trying to load the RDB dump");
+            return;
+        }
+        finally
+        {
+            server.Loading = false;
+        }
+        server.Logger.LogWarning("DB reloaded by DEBUG RELOAD");
+        client.Writer.WriteOk();
     }
 
     /// <summary>

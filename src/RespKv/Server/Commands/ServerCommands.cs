@@ -22,6 +22,7 @@ public static class ServerCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new SessionCommandInfo("bgrewriteaof", 1, Admin | NoScript | NoAsyncLoading, 0, 0, 0, "server", "Asynchronously rewrite the append-only file", BgRewriteAof),
+        new SessionCommandInfo("bgsave", -1, Admin | NoScript | NoAsyncLoading, 0, 0, 0, "server", "Asynchronously save the dataset to disk", BgSave),
         new SessionCommandInfo("config", -2, None, 0, 0, 0, "server", "A container for server configuration commands", null,
             new SessionCommandInfo("get", -3, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Get the values of configuration parameters", ConfigGet),
             new SessionCommandInfo("help", 2, Loading | Stale, 0, 0, 0, "server", "Show helpful text about the different subcommands", ConfigHelp),
@@ -31,6 +32,7 @@ public static class ServerCommands
         new SessionCommandInfo("dbsize", 1, ReadOnly | Fast, 0, 0, 0, "server", "Return the number of keys in the selected database", DbSize),
         new SessionCommandInfo("flushall", -1, Write | AllDatabases, 0, 0, 0, "server", "Remove all keys from all databases", FlushAll),
         new SessionCommandInfo("flushdb", -1, Write, 0, 0, 0, "server", "Remove all keys from the current database", FlushDb),
+        new SessionCommandInfo("lastsave", 1, Loading | Stale | Fast, 0, 0, 0, "server", "Get the UNIX time stamp of the last successful save to disk", LastSave),
         new SessionCommandInfo("info", -1, Loading | Stale, 0, 0, 0, "server", "Get information and statistics about the server", Info),
         new SessionCommandInfo("latency", -2, None, 0, 0, 0, "server", "A container for latency diagnostics commands", null,
             new SessionCommandInfo("doctor", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return a human readable latency analysis report.", LatencyDoctor),
@@ -42,6 +44,7 @@ public static class ServerCommands
             new SessionCommandInfo("latest", 2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Return the latest latency samples for all events.", LatencyLatest),
             new SessionCommandInfo("reset", -2, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Reset latency data for one or more events.", LatencyReset)),
         new SessionCommandInfo("monitor", 1, Admin | NoScript | Loading | Stale, 0, 0, 0, "server", "Listen for all requests received by the server in real time", Monitor),
+        new SessionCommandInfo("save", 1, Admin | NoScript | NoAsyncLoading | NoMulti, 0, 0, 0, "server", "Synchronously save the dataset to disk", Save),
         new SessionCommandInfo("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, 0, 0, 0, "server",
             "Synchronously save the dataset to disk and then shut down the server", Shutdown),
         new SessionCommandInfo("slowlog", -2, None, 0, 0, 0, "server", "A container for slow log commands", null,
@@ -237,7 +240,11 @@ public static class ServerCommands
     private static void FlushAll(ClientSession client, in CommandArgs args)
     {
         if (!IsFlushModeValid(client, args)) return;
+        long keys = client.Server.Keyspace.TotalKeys;
         client.Server.Keyspace.FlushAll();
+        client.Server.Snapshots.AddChanges(keys);
+        // With save points, Redis 7.0 saves the empty dataset at once (flushAllDataAndResetRDB); every shard lock is held here.
+        client.Server.Snapshots.SaveAfterFlushAll();
         client.Server.Tracking.InvalidateAll();
         client.Writer.WriteOk();
     }
@@ -309,16 +316,30 @@ public static class ServerCommands
         }
         // "User requested shutdown..." is logged by the host's stopping hook, for SHUTDOWN and signals alike.
         ILogger log = client.Server.Logger;
-        if (save)
+        if (client.Server.ShutdownRequested is null)
         {
-            log.LogWarning("SHUTDOWN SAVE: RespKv does not write RDB snapshots{Action}",
-                force ? "; FORCE given, shutting down anyway" : "; refusing to shut down (use NOSAVE, or FORCE)");
-            if (!force)
+            log.LogWarning("SHUTDOWN: this server has no host to stop");
+            client.Writer.WriteError(ShutdownFailed);
+            return;
+        }
+        // Redis's prepareForShutdown: SAVE, or save points without NOSAVE, save the dataset first; a failed save stops the
+        // shutdown unless FORCE is given.
+        RdbPersistence snapshots = client.Server.Snapshots;
+        if (save || (snapshots.HasSavePoints && !noSave))
+        {
+            log.LogInformation("Saving the final RDB snapshot before exiting.");
+            snapshots.WaitForBackground(TimeSpan.FromSeconds(60));
+            if (snapshots.Save() is not null)
             {
-                client.Writer.WriteError(ShutdownFailed);
-                return;
+                log.LogWarning("Error trying to save the DB, can't exit.");
+                if (!force)
+                {
+                    client.Writer.WriteError(ShutdownFailed);
+                    return;
+                }
             }
         }
+        snapshots.ShutdownHandled = true;
         if (client.Server.ShutdownRequested is not { } stop)
         {
             log.LogWarning("SHUTDOWN: this server has no host to stop");
@@ -336,6 +357,41 @@ public static class ServerCommands
     }
 
     private const string ShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+
+    /// <summary>
+    /// <c>SAVE</c>: writes the dataset to <c>dir/dbfilename</c> before answering <c>+OK</c> (<see cref="RdbPersistence.Save"/>);
+    /// <c>-ERR Background save already in progress</c> while a BGSAVE runs; <c>-ERR</c> when the file cannot be written.
+    /// </summary>
+    private static void Save(ClientSession client, in CommandArgs args)
+    {
+        if (client.Server.Snapshots.Save() is { } error) client.Writer.WriteError(error);
+        else client.Writer.WriteOk();
+    }
+
+    /// <summary>
+    /// <c>BGSAVE [SCHEDULE]</c> (Redis's <c>bgsaveCommand</c>): <c>+Background saving started</c>; <c>+Background saving scheduled</c>
+    /// when an AOF rewrite runs and SCHEDULE is given (or inside EXEC); errors in <see cref="RdbPersistence.StartBgsave"/>; another
+    /// argument: <c>-ERR syntax error</c>.
+    /// </summary>
+    private static void BgSave(ClientSession client, in CommandArgs args)
+    {
+        bool schedule = false;
+        if (args.Count > 1)
+        {
+            if (args.Count == 2 && args.Is(1, "SCHEDULE"u8)) schedule = true;
+            else
+            {
+                client.Writer.WriteError(CommandErrors.Syntax);
+                return;
+            }
+        }
+        (bool ok, string reply) = client.Server.Snapshots.StartBgsave(schedule, inExec: false);
+        if (ok) client.Writer.WriteSimpleString(Encoding.ASCII.GetBytes(reply));
+        else client.Writer.WriteError(reply);
+    }
+
+    /// <summary><c>LASTSAVE</c>: the Unix time in seconds of the last successful save (the start time before any), an integer.</summary>
+    private static void LastSave(ClientSession client, in CommandArgs args) => client.Writer.WriteInteger(client.Server.Snapshots.LastSaveUnix);
 
     /// <summary>
     /// <c>BGREWRITEAOF</c>: starts a background rewrite of the AOF (<see cref="AofPersistence.StartRewrite"/>) and
