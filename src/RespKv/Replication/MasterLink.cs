@@ -140,10 +140,12 @@ public sealed class MasterLink
     }
 
     /// <summary>Sends <c>REPLCONF ACK &lt;applied offset&gt;</c> while connected (the cron, once a second; GETACK).</summary>
-    internal void SendAck()
+    internal void SendAck() => SendAckAt(AppliedOffset);
+
+    private void SendAckAt(long offset)
     {
         if (_linkState != MasterLinkState.Connected) return;
-        SendCommand("REPLCONF", "ACK", AppliedOffset.ToString(CultureInfo.InvariantCulture));
+        SendCommand("REPLCONF", "ACK", offset.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>Drops the link when the primary sent nothing for <c>repl-timeout</c> seconds (Redis's replicationCron).</summary>
@@ -423,7 +425,7 @@ public sealed class MasterLink
             ReadOnlySequence<byte> buffer = result.Buffer;
             long before = buffer.Length;
             Touch();
-            ApplyFrames(parser, ref buffer, ref pending, ref pendingUsed);
+            lock (_state.ApplyLock) ApplyFrames(parser, ref buffer, ref pending, ref pendingUsed);
             Interlocked.Add(ref _readOffset, before - buffer.Length);
             input.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted) throw new IOException("connection with master lost");
@@ -432,11 +434,16 @@ public sealed class MasterLink
 
     /// <summary>
     /// Applies every whole command in <paramref name="buffer"/> (synchronously: expiry is frozen off on this thread meanwhile).
-    /// A command's bytes are collected in <paramref name="pending"/> until it completes outside MULTI, then counted in the
-    /// offset and appended to this server's buffer (what chained replicas and a later promotion continue from).
+    /// The bytes of the commands applied are copied once per batch to <paramref name="pending"/>; what ends outside MULTI is
+    /// counted in the offset and appended to this server's buffer (what chained replicas and a later promotion continue from)
+    /// in one piece, and the bytes of a transaction still open stay in <paramref name="pending"/> for the next batch.
     /// </summary>
     private void ApplyFrames(RespParser parser, ref ReadOnlySequence<byte> buffer, ref byte[] pending, ref int pendingUsed)
     {
+        ReadOnlySequence<byte> start = buffer;
+        long complete = -1; // bytes of this batch up to the end of the last command applied outside MULTI
+        long consumedTotal = 0;
+        long applied = AppliedOffset;
         KeyLifetime.FreezeNow(long.MinValue);
         try
         {
@@ -445,31 +452,34 @@ public sealed class MasterLink
                 ParseStatus status = parser.TryParse(buffer, out long consumed, out CommandArgs args, out string? error);
                 if (status == ParseStatus.Incomplete) break;
                 if (status != ParseStatus.Command && status != ParseStatus.Empty) throw new IOException("protocol error from master: " + error);
-                ReadOnlySequence<byte> raw = buffer.Slice(0, consumed);
                 if (status == ParseStatus.Command)
                 {
-                    if (args.Count >= 2 && args.Is(0, "REPLCONF"u8) && args.Is(1, "GETACK"u8)) SendAck();
-                    else
-                    {
-                        _session.Execute(args);
-                        _session.Writer.Commit();
-                    }
+                    // GETACK is answered with the offset applied before it (Redis's reploff is updated after a command).
+                    if (args.Count >= 2 && args.Is(0, "REPLCONF"u8) && args.Is(1, "GETACK"u8))
+                        SendAckAt(applied + (complete < 0 ? 0 : pendingUsed + complete));
+                    else _session.Execute(args);
                 }
-                if (pendingUsed + raw.Length > pending.Length) Array.Resize(ref pending, (int)Math.Max(pending.Length * 2L, pendingUsed + raw.Length));
-                raw.CopyTo(pending.AsSpan(pendingUsed));
-                pendingUsed += (int)raw.Length;
+                consumedTotal += consumed;
                 buffer = buffer.Slice(consumed);
-                if (_session.InMulti) continue;
-                _state.Buffer?.Append(pending.AsSpan(0, pendingUsed));
-                Interlocked.Add(ref _appliedOffset, pendingUsed);
-                pendingUsed = 0;
-                if (pending.Length > 1 << 20) pending = new byte[4096];
+                if (!_session.InMulti) complete = consumedTotal;
             }
         }
         finally
         {
             KeyLifetime.FreezeNow(0);
+            _session.Writer.Commit();
         }
+        if (consumedTotal == 0) return;
+        if (pendingUsed + consumedTotal > pending.Length) Array.Resize(ref pending, (int)Math.Max(pending.Length * 2L, pendingUsed + consumedTotal));
+        start.Slice(0, consumedTotal).CopyTo(pending.AsSpan(pendingUsed));
+        pendingUsed += (int)consumedTotal;
+        if (complete < 0) return;
+        int done = pendingUsed - (int)(consumedTotal - complete);
+        _state.Buffer?.Append(pending.AsSpan(0, done));
+        Interlocked.Add(ref _appliedOffset, done);
+        pending.AsSpan(done, pendingUsed - done).CopyTo(pending);
+        pendingUsed -= done;
+        if (pending.Length > 1 << 20 && pendingUsed < 4096) pending = pending[..4096];
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastIoMs, Environment.TickCount64);

@@ -301,15 +301,19 @@ public sealed class ReplicaLink
     {
         ReplicationBuffer buffer = _state.Buffer ?? throw new InvalidOperationException("the replication backlog was freed");
         ReplicationBuffer.Reader reader = Reader!;
-        const int chunk = 64 * 1024;
+        const int flushBytes = 64 * 1024;
+        int unflushed = 0;
         while (!token.IsCancellationRequested)
         {
-            int n = buffer.Read(reader, output.GetSpan(chunk));
+            // The transport's own pooled segment (no size hint: nothing is allocated per read); flushed every 64 KB and when idle.
+            int n = buffer.Read(reader, output.GetSpan());
             if (n < 0) throw new IOException("the replica fell behind beyond client-output-buffer-limit replica");
             if (n > 0)
             {
                 output.Advance(n);
-                if (n == chunk) continue;
+                unflushed += n;
+                if (unflushed < flushBytes && reader.Position < buffer.End) continue;
+                unflushed = 0;
                 FlushResult flushed = await output.FlushAsync(token).ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled) return;
                 continue;

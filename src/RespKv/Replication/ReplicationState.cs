@@ -250,6 +250,18 @@ public sealed class ReplicationState
     /// </summary>
     internal (Persistence.KeyspaceSnapshot Snapshot, string ReplId, long Offset, ReplicationBuffer.Reader Reader) TakeSnapshot()
     {
+        // On a replica the stream's bytes reach the buffer after their command applied: hold the apply loop between commands.
+        lock (ApplyLock) return TakeSnapshotLocked();
+    }
+
+    /// <summary>
+    /// Held by a replica's apply loop around each batch of commands it applies and appends to the buffer, and by a snapshot for
+    /// a chained replica, so the snapshot and the buffer's end agree (taken before any shard lock).
+    /// </summary>
+    internal object ApplyLock { get; } = new();
+
+    private (Persistence.KeyspaceSnapshot Snapshot, string ReplId, long Offset, ReplicationBuffer.Reader Reader) TakeSnapshotLocked()
+    {
         var snapshot = new Persistence.KeyspaceSnapshot();
         var locks = new Storage.TransactionLocks();
         locks.AddEveryDatabase(_server.Keyspace);

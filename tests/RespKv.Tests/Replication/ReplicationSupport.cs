@@ -64,12 +64,13 @@ internal static class ReplicationSupport
 
     /// <summary>
     /// <paramref name="operations"/> mixed writes (strings, counters, hashes, lists, sets, sorted sets, streams, expiries, deletes,
-    /// MULTI/EXEC, several databases) from one connection.
+    /// MULTI/EXEC, several databases) from one connection (authenticated with <paramref name="password"/> when given).
     /// </summary>
-    public static void WriteLoad(int port, int operations, int seed)
+    public static void WriteLoad(int port, int operations, int seed, string? password = null)
     {
         var random = new Random(seed);
         using var c = new RespTestClient(port);
+        if (password != null) Assert.Equal("+OK\r\n", c.Call("AUTH", password));
         for (int i = 0; i < operations; i++)
         {
             string n = random.Next(200).ToString(CultureInfo.InvariantCulture);

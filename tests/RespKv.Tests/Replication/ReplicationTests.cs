@@ -77,17 +77,22 @@ public sealed class ReplicationTests(ITestOutputHelper output)
             return;
         }
         using var redisDir = new TempDir();
-        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, redisDir.Path, "--appendonly", "no", "--repl-diskless-sync-delay", "0");
+        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, redisDir.Path, "--appendonly", "no", "--repl-diskless-sync-delay", "0",
+            "--user", "repl", "on", ">replpass", "+@all", "~*", "&*", "--requirepass", "defaultpass");
         try
         {
-            WriteLoad(port, 400, seed: 3);
+            using var m = new RespTestClient(port);
+            Assert.Equal("+OK\r\n", m.Call("AUTH", "defaultpass"));
+            WriteLoad(port, 400, seed: 3, password: "defaultpass");
             using var dir = new TempDir();
             await using RespKvHost replica = await StartPrimary(dir.Path);
-            using var m = new RespTestClient(port);
             using var r = new RespTestClient(replica.Port);
+            // The handshake authenticates as masteruser with masterauth.
+            Assert.Equal("+OK\r\n", r.Call("CONFIG", "SET", "masteruser", "repl"));
+            Assert.Equal("+OK\r\n", r.Call("CONFIG", "SET", "masterauth", "replpass"));
             Assert.Equal("+OK\r\n", r.Call("REPLICAOF", "127.0.0.1", port.ToString()));
             Assert.Equal("+OK Already connected to specified master\r\n", r.Call("REPLICAOF", "127.0.0.1", port.ToString()));
-            WriteLoad(port, 1500, seed: 4);
+            WriteLoad(port, 1500, seed: 4, password: "defaultpass");
             WaitCaughtUp(m, r);
             AssertSameData(Digest(m), Digest(r));
             Assert.Equal("-READONLY You can't write against a read only replica.\r\n", r.Call("SET", "x", "1"));
@@ -144,6 +149,29 @@ public sealed class ReplicationTests(ITestOutputHelper output)
         AssertSameData(Digest(a), Digest(b));
         Assert.Equal(1, first.Server.Replication.PartialSyncsAccepted);
         Assert.Equal(0, first.Server.Replication.FullSyncs);
+    }
+
+    [Fact]
+    public async Task ReplicaReconnectsWithPartialResync()
+    {
+        using var dir = new TempDir();
+        await using RespKvHost primary = await StartPrimary(Path.Combine(dir.Path, "p"));
+        await using RespKvHost replica = await StartPrimary(Path.Combine(dir.Path, "r"));
+        using var p = new RespTestClient(primary.Port);
+        using var r = new RespTestClient(replica.Port);
+        Configure(p, "no");
+        WriteLoad(primary.Port, 300, seed: 11);
+        r.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString());
+        WaitCaughtUp(p, r);
+        Assert.Equal(1, primary.Server.Replication.FullSyncs);
+        // The link drops; writes go on meanwhile (kept by the backlog); the replica reconnects with PSYNC and continues.
+        primary.Server.Replication.DisconnectReplicas();
+        WriteLoad(primary.Port, 300, seed: 12);
+        WaitCaughtUp(p, r);
+        AssertSameData(Digest(p), Digest(r));
+        Assert.Equal(1, primary.Server.Replication.FullSyncs);
+        Assert.Equal(1, primary.Server.Replication.PartialSyncsAccepted);
+        Assert.Equal("1", InfoField(p, "connected_slaves"));
     }
 
     [Fact]
