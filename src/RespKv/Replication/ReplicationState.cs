@@ -262,25 +262,20 @@ public sealed class ReplicationState
 
     private (Persistence.KeyspaceSnapshot Snapshot, string ReplId, long Offset, ReplicationBuffer.Reader Reader) TakeSnapshotLocked()
     {
-        var snapshot = new Persistence.KeyspaceSnapshot();
-        var locks = new Storage.TransactionLocks();
-        locks.AddEveryDatabase(_server.Keyspace);
-        locks.Acquire();
-        try
+        string replId = "";
+        long offset = 0;
+        ReplicationBuffer.Reader? reader = null;
+        Persistence.KeyspaceSnapshot snapshot = Persistence.KeyspaceSnapshot.CollectLocked(_server.Keyspace, () =>
         {
-            snapshot.Collect(_server.Keyspace);
             lock (_sync)
             {
                 ReplicationBuffer buffer = _buffer ?? throw new InvalidOperationException("No replication backlog");
-                long offset = _feed?.MarkSnapshot() ?? buffer.End;
-                ReplicationBuffer.Reader reader = buffer.Attach(offset)!;
-                return (snapshot, _replId, offset, reader);
+                offset = _feed?.MarkSnapshot() ?? buffer.End;
+                reader = buffer.Attach(offset)!;
+                replId = _replId;
             }
-        }
-        finally
-        {
-            locks.Release();
-        }
+        });
+        return (snapshot, replId, offset, reader!);
     }
 
     /// <summary>A replica acknowledged (REPLCONF ACK): clients blocked in WAIT re-count.</summary>

@@ -16,21 +16,41 @@ public static class Lzf
     private const int MaxOffset = 1 << 13;
     private const int MaxReference = (1 << 8) + (1 << 3);
 
+    [ThreadStatic] private static int[]? t_table;
+    [ThreadStatic] private static int[]? t_stamps;
+    [ThreadStatic] private static int t_generation;
+
+    private static void Remember(int[] table, int[] stamps, int slot, int position, int generation)
+    {
+        table[slot] = position;
+        stamps[slot] = generation;
+    }
+
     /// <summary>liblzf's hash of the three bytes at a position (<c>IDX</c> with <c>VERY_FAST</c>): 32-bit unsigned arithmetic.</summary>
     private static int Index(uint h) => (int)(((h >> (3 * 8 - HashLog)) - h * 5) & ((1 << HashLog) - 1));
 
     /// <summary>
-    /// Compresses <paramref name="input"/> into at most <paramref name="outputLength"/> bytes as liblzf's <c>lzf_compress</c>
-    /// (with its hash table cleared, as liblzf's <c>INIT_HTAB</c> build); returns the compressed bytes, or null when they do not
-    /// fit (lzf_compress returning 0) or the input is shorter than 3 bytes.
+    /// Compresses <paramref name="input"/> into at most <paramref name="outputLength"/> bytes of <paramref name="output"/> (which
+    /// must hold <paramref name="outputLength"/> + 8: liblzf may write a run header past the limit before it checks) as liblzf's
+    /// <c>lzf_compress</c> (with its hash table cleared, as liblzf's <c>INIT_HTAB</c> build); returns the compressed length, or
+    /// 0 when it does not fit (lzf_compress returning 0) or the input is shorter than 3 bytes. Allocates nothing (the hash
+    /// table is per thread).
     /// </summary>
-    public static byte[]? Compress(ReadOnlySpan<byte> input, int outputLength)
+    public static int Compress(ReadOnlySpan<byte> input, int outputLength, byte[] output)
     {
         int inEnd = input.Length;
-        if (inEnd < 3 || outputLength <= 0) return null;
-        int[] table = new int[1 << HashLog]; // position + 1; 0 = empty
-        // A few bytes of slack: liblzf may write a run header at the end before it checks the length.
-        var output = new byte[outputLength + 8];
+        if (inEnd < 3 || outputLength <= 0) return 0;
+        ArgumentOutOfRangeException.ThrowIfLessThan(output.Length, outputLength + 8);
+        // The hash table, per thread and reused: an entry counts only when its stamp is this call's generation, which reads
+        // as liblzf's cleared table without clearing 256 KB (or allocating it on the large object heap) per string.
+        int[] table = t_table ??= new int[1 << HashLog]; // position + 1
+        int[] stamps = t_stamps ??= new int[1 << HashLog];
+        int generation = ++t_generation;
+        if (generation == int.MaxValue)
+        {
+            Array.Clear(stamps);
+            t_generation = generation = 1;
+        }
         int outEnd = outputLength;
         int ip = 0, op = 0, lit = 0;
         op++; // start run
@@ -39,15 +59,16 @@ public static class Lzf
         {
             hval = (hval << 8) | input[ip + 2];
             int slot = Index(hval);
-            int reference = table[slot] - 1;
+            int reference = stamps[slot] == generation ? table[slot] - 1 : -1;
             table[slot] = ip + 1;
+            stamps[slot] = generation;
             int off = ip - reference - 1;
             if (reference > 0 && off >= 0 && off < MaxOffset
                 && input[reference + 2] == input[ip + 2] && input[reference] == input[ip] && input[reference + 1] == input[ip + 1])
             {
                 int len = 2;
                 int maxLen = Math.Min(inEnd - ip - len, MaxReference);
-                if (op + 3 + 1 >= outEnd && op - (lit == 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
+                if (op + 3 + 1 >= outEnd && op - (lit == 0 ? 1 : 0) + 3 + 1 >= outEnd) return 0;
                 output[op - lit - 1] = (byte)(lit - 1); // stop run
                 op -= lit == 0 ? 1 : 0; // undo run if length is zero
                 bool stopped = false;
@@ -84,23 +105,23 @@ public static class Lzf
                 ip -= 2;
                 hval = (uint)((input[ip] << 8) | input[ip + 1]);
                 hval = (hval << 8) | input[ip + 2];
-                table[Index(hval)] = ip + 1;
+                Remember(table, stamps, Index(hval), ip + 1, generation);
                 ip++;
                 hval = (hval << 8) | input[ip + 2];
-                table[Index(hval)] = ip + 1;
+                Remember(table, stamps, Index(hval), ip + 1, generation);
                 ip++;
             }
             else
             {
-                if (op >= outEnd) return null;
+                if (op >= outEnd) return 0;
                 Literal(input, output, ref ip, ref op, ref lit);
             }
         }
-        if (op + 3 > outEnd) return null;
+        if (op + 3 > outEnd) return 0;
         while (ip < inEnd) Literal(input, output, ref ip, ref op, ref lit);
         output[op - lit - 1] = (byte)(lit - 1); // end run
         op -= lit == 0 ? 1 : 0;
-        return op <= outEnd ? output[..op] : null;
+        return op <= outEnd ? op : 0;
     }
 
     /// <summary>Copies one input byte into the current literal run, closing the run at <see cref="MaxLiteral"/> bytes and starting the next.</summary>

@@ -154,17 +154,26 @@ public static class Rdb
             output.Write([0xc2, (byte)n, (byte)(n >> 8), (byte)(n >> 16), (byte)(n >> 24)]);
             return;
         }
-        if (value.Length > 20 && output is not RdbOutputStream { Compress: false } && Lzf.Compress(value, value.Length - 4) is { } compressed)
+        if (value.Length > 20 && output is not RdbOutputStream { Compress: false })
         {
-            output.WriteByte(0xc3);
-            output.Write(header[..WriteLength(header, (ulong)compressed.Length)]);
-            output.Write(header[..WriteLength(header, (ulong)value.Length)]);
-            output.Write(compressed);
-            return;
+            // Compressed into a per-thread scratch buffer (a one-off one past 1 MB, so a huge value is not kept alive).
+            byte[] scratch = value.Length + 4 <= (t_lzfScratch?.Length ?? 0) ? t_lzfScratch!
+                : value.Length > 1 << 20 ? new byte[value.Length + 4] : (t_lzfScratch = new byte[Math.Max(value.Length + 4, 1024)]);
+            int compressed = Lzf.Compress(value, value.Length - 4, scratch);
+            if (compressed > 0)
+            {
+                output.WriteByte(0xc3);
+                output.Write(header[..WriteLength(header, (ulong)compressed)]);
+                output.Write(header[..WriteLength(header, (ulong)value.Length)]);
+                output.Write(scratch.AsSpan(0, compressed));
+                return;
+            }
         }
         output.Write(header[..WriteLength(header, (ulong)value.Length)]);
         output.Write(value);
     }
+
+    [ThreadStatic] private static byte[]? t_lzfScratch;
 
     /// <summary>True when <paramref name="text"/> is a 32-bit integer's canonical decimal text (Redis's <c>string2ll</c>: no sign but '-', no leading zero).</summary>
     private static bool IsInt32Text(ReadOnlySpan<byte> text, out int value)
