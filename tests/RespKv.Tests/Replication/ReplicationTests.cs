@@ -77,11 +77,13 @@ public sealed class ReplicationTests(ITestOutputHelper output)
             return;
         }
         using var redisDir = new TempDir();
-        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, redisDir.Path, "--appendonly", "no", "--repl-diskless-sync-delay", "0",
-            "--user", "repl", "on", ">replpass", "+@all", "~*", "&*", "--requirepass", "defaultpass");
+        (Process redis, int port) = AofTestSupport.StartRedis(RedisServer, redisDir.Path, "--appendonly", "no", "--repl-diskless-sync-delay", "0");
         try
         {
             using var m = new RespTestClient(port);
+            // A primary that requires authentication: the replica logs in as a user of its own.
+            Assert.Equal("+OK\r\n", m.Call("ACL", "SETUSER", "repl", "on", ">replpass", "+@all", "~*", "&*"));
+            Assert.Equal("+OK\r\n", m.Call("CONFIG", "SET", "requirepass", "defaultpass"));
             Assert.Equal("+OK\r\n", m.Call("AUTH", "defaultpass"));
             WriteLoad(port, 400, seed: 3, password: "defaultpass");
             using var dir = new TempDir();
