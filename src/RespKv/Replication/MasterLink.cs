@@ -101,7 +101,7 @@ public sealed class MasterLink
     /// <summary>The applied offset a reconnection continues from, or null without history.</summary>
     public long? CachedOffset => _hasHistory ? AppliedOffset : null;
 
-    /// <summary>RDB bytes announced by the primary (-1 for a diskless transfer: unknown).</summary>
+    /// <summary>RDB bytes announced by the primary (0 for a diskless transfer, whose size is unknown, as Redis; -1 before any transfer).</summary>
     public long TransferSize => Interlocked.Read(ref _transferSize);
 
     /// <summary>RDB bytes received so far.</summary>
@@ -311,7 +311,8 @@ public sealed class MasterLink
         long size = -1;
         if (mark == null && !long.TryParse(header.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out size))
             throw new IOException($"Bad bulk length from MASTER: {header}");
-        Interlocked.Exchange(ref _transferSize, size);
+        // Redis's repl_transfer_size: 0 for a diskless transfer (its size is unknown), so INFO shows negative bytes left.
+        Interlocked.Exchange(ref _transferSize, mark != null ? 0 : size);
         Log.LogInformation("MASTER <-> REPLICA sync: receiving {What}", mark != null ? "streamed RDB from master with EOF to disk" : $"{size} bytes from master to disk");
         Directory.CreateDirectory(_server.Options.Dir);
         string path = Path.Combine(_server.Options.Dir, $"temp-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Environment.ProcessId}.rdb");
