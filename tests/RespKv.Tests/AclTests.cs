@@ -234,7 +234,7 @@ public sealed class AclTests : IDisposable
     [Fact]
     public async Task ConfigFileUsersLoadAtStartupAndCannotBeCombinedWithAnAclFile()
     {
-        var options = new ServerOptions { Port = 0 };
+        var options = new ServerOptions { Port = 0, Save = "" };
         Assert.Null(RespKv.Server.RedisConfigText.Apply(options, "user default on >adminpw ~* &* +@all\nuser app on >apppw ~app:* +@read"));
         await using (RespKvHost host = RespKvHost.Create(options))
         {
@@ -251,7 +251,7 @@ public sealed class AclTests : IDisposable
     [Fact]
     public async Task RenamedCommandsAreServedUnderTheirNewNames()
     {
-        var options = new ServerOptions { Port = 0 };
+        var options = new ServerOptions { Port = 0, Save = "" };
         Assert.Null(RespKv.Server.RedisConfigText.Apply(options, "rename-command FLUSHALL \"\"\nrename-command get fetch"));
         await using RespKvHost host = RespKvHost.Create(options);
         await host.StartAsync();

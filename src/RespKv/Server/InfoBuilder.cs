@@ -431,13 +431,24 @@ public static class InfoBuilder
             .Field("aof_last_cow_size", 0)
             .Field("module_fork_in_progress", 0)
             .Field("module_fork_last_cow_size", 0);
-        if (aof == null) return;
-        text.Field("aof_current_size", aof.CurrentSize)
-            .Field("aof_base_size", aof.BaseSize)
-            .Field("aof_pending_rewrite", 0)
-            .Field("aof_buffer_length", Math.Max(0, aof.AppendOffset - aof.WrittenOffset))
-            .Field("aof_pending_bio_fsync", 0)
-            .Field("aof_delayed_fsync", 0);
+        if (aof != null)
+        {
+            text.Field("aof_current_size", aof.CurrentSize)
+                .Field("aof_base_size", aof.BaseSize)
+                .Field("aof_pending_rewrite", 0)
+                .Field("aof_buffer_length", Math.Max(0, aof.AppendOffset - aof.WrittenOffset))
+                .Field("aof_pending_bio_fsync", 0)
+                .Field("aof_delayed_fsync", 0);
+        }
+        if (!server.Loading) return;
+        Persistence.LoadingProgress progress = server.LoadingProgress;
+        (double percent, long eta) = progress.Estimate();
+        text.Field("loading_start_time", progress.StartUnixSeconds)
+            .Field("loading_total_bytes", progress.TotalBytes)
+            .Field("loading_rdb_used_mem", progress.RdbUsedMemory)
+            .Field("loading_loaded_bytes", progress.LoadedBytes)
+            .Field("loading_loaded_perc", percent.ToString("F2", CultureInfo.InvariantCulture))
+            .Field("loading_eta_seconds", eta);
     }
 
     /// <summary>Redis 7.0's <c># Replication</c> section (<see cref="Replication.ReplicationState.AppendInfo"/>).</summary>

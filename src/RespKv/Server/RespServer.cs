@@ -222,6 +222,9 @@ public sealed class RespServer
 
     private bool _loading;
 
+    /// <summary>The progress of the load while <see cref="Loading"/> (INFO's <c>loading_*</c> fields).</summary>
+    public Persistence.LoadingProgress LoadingProgress { get; } = new();
+
     /// <summary>The append-only file while <c>appendonly yes</c> (also <see cref="WriteLog"/>), else null.</summary>
     public Persistence.AppendOnlyFile? Aof { get; set; }
 

@@ -51,7 +51,7 @@ public sealed class FuzzTests
     {
         string[] files = Directory.GetFiles(Path.Combine(CorpusDir, "frames"), "*.resp");
         Assert.NotEmpty(files);
-        var server = new RespServer(new ServerOptions());
+        var server = new RespServer(QuietOptions());
         var log = new ErrorLog();
         await using RespKvHost host = await StartLive(log);
         foreach (string file in files.Order())
@@ -76,7 +76,7 @@ public sealed class FuzzTests
             sequences.Add(JsonSerializer.Deserialize<string[][]>(line)!);
         }
         Assert.NotEmpty(sequences);
-        var server = new RespServer(new ServerOptions());
+        var server = new RespServer(QuietOptions());
         var log = new ErrorLog();
         await using RespKvHost host = await StartLive(log);
         foreach (string[][] sequence in sequences)
@@ -99,7 +99,7 @@ public sealed class FuzzTests
     [Fact]
     public void SessionsTakeAnyFrames()
     {
-        var server = new RespServer(new ServerOptions());
+        var server = new RespServer(QuietOptions());
         Run(Gen.Select(FuzzInputs.Frames, Gen.Int), t => SessionRun(server, t.Item1, new Random(t.Item2)), threads: 1,
             t => $"{Hex(t.Item1)} (pieces seed {t.Item2})");
     }
@@ -108,7 +108,7 @@ public sealed class FuzzTests
     [Fact]
     public void EveryCommandTakesAnyArguments()
     {
-        var server = new RespServer(new ServerOptions());
+        var server = new RespServer(QuietOptions());
         Run(FuzzInputs.CommandSequence, sequence => CommandsInProcess(server, sequence), threads: 1, s => JsonSerializer.Serialize(s));
     }
 
@@ -414,9 +414,13 @@ public sealed class FuzzTests
         }
     }
 
+    /// <summary>Default options without save points, in a private directory: fuzzed FLUSHALL/SAVE/DEBUG RELOAD write no dump.rdb where other tests start.</summary>
+    private static ServerOptions QuietOptions() => new() { Save = "", Dir = Directory.CreateTempSubdirectory("respkv-fuzz-").FullName };
+
     private static async Task<RespKvHost> StartLive(ErrorLog log)
     {
-        var options = new ServerOptions { Port = 0, Bind = ["127.0.0.1"] };
+        // No save points and a private directory: fuzzed FLUSHALL/SAVE/DEBUG RELOAD write no dump.rdb where other tests start.
+        var options = new ServerOptions { Port = 0, Bind = ["127.0.0.1"], Save = "", Dir = Directory.CreateTempSubdirectory("respkv-fuzz-").FullName };
         RespKvHost host = RespKvHost.Create(options, logging =>
         {
             logging.SetMinimumLevel(LogLevel.Warning);

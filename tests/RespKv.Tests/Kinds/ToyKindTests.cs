@@ -112,7 +112,7 @@ public sealed class ToyKindTests
 
     private static async Task<RespKvHost> StartWithToy(string dir)
     {
-        var options = new ServerOptions { Port = 0, AppendOnly = true, Dir = dir, AppendFsync = "always", EnableDebugCommand = ProtectedAction.Yes };
+        var options = new ServerOptions { Port = 0, Save = "", AppendOnly = true, Dir = dir, AppendFsync = "always", EnableDebugCommand = ProtectedAction.Yes };
         RespKvHost host = RespKvHost.Create(options, commands: CommandFamilies.WithDefaults(ToyKind.Commands));
         await host.StartAsync();
         return host;

@@ -126,6 +126,9 @@ public sealed class HashKind : ValueKind<SortedHash>
     /// <summary>Hashes are immutable (persistent trees): the copy is the same tree.</summary>
     protected override SortedHash Copy(SortedHash value) => value;
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_HASH_LISTPACK</c> for a hash Redis 7.0 holds as a listpack (<see cref="IsListpack"/>): field, value pairs in one
     /// listpack as one RDB string; <c>RDB_TYPE_HASH</c> otherwise: the count, then each field and value as RDB strings. The

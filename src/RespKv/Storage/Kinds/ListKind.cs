@@ -78,6 +78,9 @@ public sealed class ListKind : ValueKind<QuickList>
         }
     }
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_LIST_QUICKLIST_2</c> (<c>rdbSaveObject</c>): the node count, then per node its container (2 packed: the node's
     /// listpack as an RDB string; 1 plain: the element itself). Nodes are cut as Redis 7.0's quicklist fills them when the list is

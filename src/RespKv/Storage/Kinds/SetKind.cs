@@ -86,6 +86,9 @@ public sealed class SetKind : ValueKind<SetValue>
     /// <summary>A deep copy (<see cref="SetValue.Copy"/>): sets change in place (COPY, the AOF rewrite's snapshot).</summary>
     protected override SetValue Copy(SetValue value) => value.Copy();
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_SET_INTSET</c> for an intset set: the intset's bytes (<see cref="Intset.Write"/>, members ascending in the
     /// narrowest width) as one RDB string, byte-identical to Redis's; <c>RDB_TYPE_SET</c> for a hashtable set: the member count

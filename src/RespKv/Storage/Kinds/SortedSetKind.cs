@@ -44,6 +44,9 @@ public sealed class SortedSetKind : ValueKind<SortedSetValue>
     /// <summary>A deep copy (the value is mutated in place).</summary>
     protected override SortedSetValue Copy(SortedSetValue value) => value.Clone();
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_ZSET_LISTPACK</c> for a listpack set: member, score pairs in score order in one listpack (the score as Redis's
     /// <c>d2string</c> text, <see cref="ScoreText"/>, stored as an integer when it is one), byte-identical to Redis's;

@@ -82,6 +82,9 @@ public sealed class StreamKind : ValueKind<StreamValue>
         }
     }
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_STREAM_LISTPACKS_2</c>, as Redis 7.0's <c>rdbSaveObject</c>: the node count; per node its master ID (16 bytes,
     /// ms and seq big-endian) and its listpack (<see cref="NodeListpack"/>) as RDB strings; the length, last ID, first ID,

@@ -74,6 +74,9 @@ public sealed class StringKind : ValueKind<byte[]>
     /// <summary>Strings are immutable: the copy is the same array.</summary>
     protected override byte[] Copy(byte[] value) => value;
 
+    /// <inheritdoc />
+    public override bool HasRdbForm => true;
+
     /// <summary>
     /// <c>RDB_TYPE_STRING</c> then the value as <c>rdbSaveStringObject</c> writes it (<see cref="Rdb.WriteString"/>): a 32-bit
     /// integer's canonical text as that integer, a string over 20 bytes LZF-compressed when that saves 4 bytes, else plain.

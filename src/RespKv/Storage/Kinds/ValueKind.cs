@@ -108,6 +108,9 @@ public abstract class ValueKind
     public virtual void WriteRdb(Stream output, object value, ServerOptions options) =>
         throw new NotSupportedException($"Values of type '{TypeName}' have no RDB form");
 
+    /// <summary>True when <see cref="WriteRdb"/> writes the kind's values (every built-in kind); false for a kind with no RDB form.</summary>
+    public virtual bool HasRdbForm => false;
+
     /// <summary>
     /// Mixes <paramref name="value"/> into <paramref name="digest"/> (20 bytes) as Redis 7.0's <c>xorObjectDigest</c> does for
     /// its type (after the type code; see <see cref="RedisDigest"/>): a string is mixed in whole (<see cref="RedisDigest.Mix"/>);
