@@ -217,7 +217,7 @@ public static class ConfigParameters
         Stored("lazyfree-lazy-user-del", YesNo, false),
         Stored("lazyfree-lazy-user-flush", YesNo, false),
         Stored("repl-disable-tcp-nodelay", YesNo, false),
-        Stored("repl-diskless-sync", YesNo, true),
+        Acted(Stored("repl-diskless-sync", YesNo, true)),
         Stored("aof-rewrite-incremental-fsync", YesNo, true),
         Stored("no-appendfsync-on-rewrite", YesNo, false),
         Stored("cluster-require-full-coverage", YesNo, true),
@@ -226,9 +226,9 @@ public static class ConfigParameters
         Stored("aof-timestamp-enabled", YesNo, false),
         Stored("cluster-replica-no-failover", YesNo, false, alias: "cluster-slave-no-failover"),
         Stored("replica-lazy-flush", YesNo, false, alias: "slave-lazy-flush"),
-        Stored("replica-serve-stale-data", YesNo, true, alias: "slave-serve-stale-data"),
-        Stored("replica-read-only", YesNo, true, alias: "slave-read-only"),
-        Stored("replica-ignore-maxmemory", YesNo, true, alias: "slave-ignore-maxmemory"),
+        Typed("replica-serve-stale-data", YesNo, o => o.ReplicaServeStaleData, (o, x) => o.ReplicaServeStaleData = x, alias: "slave-serve-stale-data"),
+        Typed("replica-read-only", YesNo, o => o.ReplicaReadOnly, (o, x) => o.ReplicaReadOnly = x, alias: "slave-read-only"),
+        Acted(Stored("replica-ignore-maxmemory", YesNo, true, alias: "slave-ignore-maxmemory")),
         Stored("jemalloc-bg-thread", YesNo, true),
         // Redis refuses activedefrag yes unless built with its own jemalloc (Debian's is); RespKv has no allocator to defragment.
         Stored("activedefrag", YesNo, false),
@@ -240,15 +240,15 @@ public static class ConfigParameters
         Stored("crash-memcheck-enabled", YesNo, true),
         Stored("disable-thp", YesNo, true, Immutable),
         Stored("cluster-allow-replica-migration", YesNo, true),
-        Stored("replica-announced", YesNo, true),
+        Acted(Stored("replica-announced", YesNo, true)),
         Typed("latency-tracking", YesNo, o => o.LatencyTracking, (o, x) => o.LatencyTracking = x),
         Stored("aof-disable-auto-gc", YesNo, false),
         Stored("replica-ignore-disk-write-errors", YesNo, false),
 
         Typed("aclfile", AllowEmpty, o => o.AclFile, (o, x) => o.AclFile = x, Immutable),
         Stored("unixsocket", Optional, "", Immutable),
-        Stored("replica-announce-ip", Optional, "", alias: "slave-announce-ip"),
-        Stored("masteruser", Optional, ""),
+        Acted(Stored("replica-announce-ip", Optional, "", alias: "slave-announce-ip")),
+        Acted(Stored("masteruser", Optional, "")),
         Stored("cluster-announce-ip", Optional, ""),
         Stored("cluster-config-file", AllowEmpty, "nodes.conf", Immutable),
         Stored("cluster-announce-hostname", new TextKind(Check: AnnouncedHostnameError), ""),
@@ -262,7 +262,7 @@ public static class ConfigParameters
         Stored("ignore-warnings", AllowEmpty, ""),
         Stored("proc-title-template", new TextKind(EmptyIsNull: false, ProcTitleTemplateError), "{title} {listen-addr} {server-mode}"),
         Stored("bind-source-addr", Optional, ""),
-        Stored("masterauth", Optional, ""),
+        Acted(Stored("masterauth", Optional, "")),
 
         Stored("supervised", EnumKind.Of("upstart", "systemd", "auto", "no"), "no", Immutable),
         Stored("syslog-facility", EnumKind.Of("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"), "local0", Immutable),
@@ -285,21 +285,21 @@ public static class ConfigParameters
         Stored("active-defrag-threshold-upper", new NumberKind(0, 1000), 100),
         Stored("lfu-log-factor", NonNegativeInt, 10),
         Stored("lfu-decay-time", NonNegativeInt, 1),
-        Stored("replica-priority", NonNegativeInt, 100, alias: "slave-priority"),
-        Stored("repl-diskless-sync-delay", NonNegativeInt, 5),
+        Acted(Stored("replica-priority", NonNegativeInt, 100, alias: "slave-priority")),
+        Acted(Stored("repl-diskless-sync-delay", NonNegativeInt, 5)),
         Stored("maxmemory-eviction-tenacity", new NumberKind(0, 100), 10),
-        Stored("replica-announce-port", Port, 0, alias: "slave-announce-port"),
+        Acted(Stored("replica-announce-port", Port, 0, alias: "slave-announce-port")),
         Stored("tcp-backlog", NonNegativeInt, 511, Immutable),
         Stored("cluster-port", Port, 0, Immutable),
         Stored("cluster-announce-bus-port", Port, 0),
         Stored("cluster-announce-port", Port, 0),
         Stored("cluster-announce-tls-port", Port, 0),
-        Stored("repl-timeout", new NumberKind(1, IntMax), 60),
-        Stored("repl-ping-replica-period", new NumberKind(1, IntMax), 10, alias: "repl-ping-slave-period"),
+        Acted(Stored("repl-timeout", new NumberKind(1, IntMax), 60)),
+        Acted(Stored("repl-ping-replica-period", new NumberKind(1, IntMax), 10, alias: "repl-ping-slave-period")),
         Stored("active-expire-effort", new NumberKind(1, 10), 1),
         Stored("hz", NonNegativeInt, 10),
-        Stored("min-replicas-to-write", NonNegativeInt, 0, alias: "min-slaves-to-write"),
-        Stored("min-replicas-max-lag", NonNegativeInt, 10, alias: "min-slaves-max-lag"),
+        Typed("min-replicas-to-write", NonNegativeInt, o => o.MinReplicasToWrite, (o, x) => o.MinReplicasToWrite = (int)x, alias: "min-slaves-to-write"),
+        Typed("min-replicas-max-lag", NonNegativeInt, o => o.MinReplicasMaxLag, (o, x) => o.MinReplicasMaxLag = (int)x, alias: "min-slaves-max-lag"),
         Stored("shutdown-timeout", NonNegativeInt, 10),
         Stored("repl-diskless-sync-max-replicas", NonNegativeInt, 0),
         Stored("unixsocketperm", new NumberKind(0, 511, NumberForm.Octal), 0, Immutable),
@@ -310,14 +310,14 @@ public static class ConfigParameters
         Stored("cluster-node-timeout", NonNegativeLong, 15000),
         Stored("proto-max-bulk-len", new NumberKind(1024 * 1024, LongMax, NumberForm.Memory), 512L * 1024 * 1024),
         Typed("stream-node-max-entries", NonNegativeLong, o => o.StreamNodeMaxEntries, (o, x) => o.StreamNodeMaxEntries = x),
-        Stored("repl-backlog-size", new NumberKind(1, LongMax, NumberForm.Memory), 1024 * 1024),
+        Acted(Stored("repl-backlog-size", new NumberKind(1, LongMax, NumberForm.Memory), 1024 * 1024)),
         Stored("cluster-link-sendbuf-limit", Bytes, 0),
         Stored("active-defrag-ignore-bytes", new NumberKind(1, LongMax, NumberForm.Memory), 100L << 20),
         Typed("stream-node-max-bytes", Bytes, o => o.StreamNodeMaxBytes, (o, x) => o.StreamNodeMaxBytes = x),
         Typed("hll-sparse-max-bytes", Bytes, o => o.HllSparseMaxBytes, (o, x) => o.HllSparseMaxBytes = x),
         Stored("client-query-buffer-limit", new NumberKind(1024 * 1024, LongMax, NumberForm.Memory), 1024L * 1024 * 1024),
         Stored("maxmemory-clients", new NumberKind(-100, LongMax, NumberForm.MemoryOrPercent), 0),
-        Stored("repl-backlog-ttl", NonNegativeLong, 3600),
+        Acted(Stored("repl-backlog-ttl", NonNegativeLong, 3600)),
 
         // TLS (Redis 7.0 tls.c; RespKvHost's TLS listener). tls-port is immutable in RespKv like port; the settings of the
         // listener are applied together by ApplyTls once CONFIG SET has set them all (Redis's applyTlsCfg), and then used by
@@ -351,7 +351,7 @@ public static class ConfigParameters
             if (error == null) o.NotifyKeyspaceEvents = v;
             return error;
         }, ConfigFormat.Quoted),
-        Special("replicaof", Immutable | ConfigFlags.MultiArg, "", SetReplicaOf, ConfigFormat.PlainUnlessEmpty, alias: "slaveof"),
+        Acted(Special("replicaof", Immutable | ConfigFlags.MultiArg, "", SetReplicaOf, ConfigFormat.PlainUnlessEmpty, alias: "slaveof")),
         new("latency-tracking-info-percentiles", ConfigFlags.MultiArg | ConfigFlags.AlwaysRewritten, o => o.LatencyTrackingInfoPercentiles, (o, text) =>
         {
             (string? error, string value) = SetPercentiles(text);
@@ -415,6 +415,12 @@ public static class ConfigParameters
 
     private static ConfigParameter Typed(string name, NumberKind kind, Func<ServerOptions, long> get, Action<ServerOptions, long> set,
         ConfigFlags flags = ConfigFlags.None, string? alias = null) => Typed<long>(name, kind, get, set, flags, alias);
+
+    /// <summary>
+    /// A stored setting (<see cref="ServerOptions.AcceptedSettings"/>) that RespKv reads where it acts on it (replication reads
+    /// <c>repl-backlog-size</c>, <c>masterauth</c>… by name at each use): not <see cref="ConfigFlags.NoEffect"/>.
+    /// </summary>
+    private static ConfigParameter Acted(ConfigParameter stored) => stored with { Flags = stored.Flags & ~ConfigFlags.NoEffect };
 
     /// <summary>A setting RespKv accepts with Redis's validation and stores in <see cref="ServerOptions.AcceptedSettings"/>, with no effect.</summary>
     private static ConfigParameter Stored<T>(string name, ConfigValueKind<T> kind, T defaultValue, ConfigFlags flags = ConfigFlags.None, string? alias = null) =>
@@ -512,7 +518,7 @@ public static class ConfigParameters
 
     /// <summary>
     /// <c>replicaof host port</c> (config.c <c>setConfigReplicaOfOption</c>): <c>no one</c> clears it; a port outside 0..65535 is
-    /// <c>Invalid master port</c>. RespKv has no replication: the value is only stored.
+    /// <c>Invalid master port</c>. Read at start-up (the server then replicates from it); REPLICAOF changes the role at run time.
     /// </summary>
     private static (string?, string) SetReplicaOf(string v)
     {

@@ -208,6 +208,21 @@ public sealed class ServerOptions
     /// </summary>
     public long BusyReplyThreshold { get; set; } = 5000;
 
+    /// <summary><c>replica-read-only</c> (alias <c>slave-read-only</c>, default yes): a replica answers writes from clients <c>-READONLY You can't write against a read only replica.</c></summary>
+    public bool ReplicaReadOnly { get; set; } = true;
+
+    /// <summary>
+    /// <c>replica-serve-stale-data</c> (alias <c>slave-serve-stale-data</c>, default yes): when no, a replica whose link with its
+    /// primary is down answers every command without the <c>stale</c> flag <c>-MASTERDOWN …</c>.
+    /// </summary>
+    public bool ReplicaServeStaleData { get; set; } = true;
+
+    /// <summary><c>min-replicas-to-write</c> (alias <c>min-slaves-to-write</c>, default 0 = off): replicas that must have acknowledged within <see cref="MinReplicasMaxLag"/> seconds for a primary to accept writes.</summary>
+    public int MinReplicasToWrite { get; set; }
+
+    /// <summary><c>min-replicas-max-lag</c> (alias <c>min-slaves-max-lag</c>, seconds, default 10; 0 = off): the largest ACK age of a good replica.</summary>
+    public int MinReplicasMaxLag { get; set; } = 10;
+
     /// <summary>
     /// <c>hash-max-listpack-entries</c> (alias <c>hash-max-ziplist-entries</c>, 0..9223372036854775807, default 512): a hash
     /// with more fields than this is no longer a listpack (OBJECT ENCODING <c>listpack</c> → <c>hashtable</c>).

@@ -27,8 +27,22 @@ public sealed class AtomicUnit
     private IWriteLog? _log;
     private int _depth;
 
-    /// <summary>A unit whose records go to <paramref name="records"/> (the client's propagation buffer).</summary>
-    internal AtomicUnit(PropagationBuffer records) => _records = records;
+    private readonly Func<IWriteLog?>? _currentLog;
+
+    /// <summary>
+    /// A unit whose records go to <paramref name="records"/> (the client's propagation buffer). With <paramref name="currentLog"/>
+    /// the log a unit appends to is read from it once the unit's locks are held (the server's current write log, null for a
+    /// client that logs nothing), instead of the one passed to <see cref="Begin"/>: a log installed while every shard was locked
+    /// (a replica's snapshot) is then seen by every unit applied after that instant.
+    /// </summary>
+    internal AtomicUnit(PropagationBuffer records, Func<IWriteLog?>? currentLog = null)
+    {
+        _records = records;
+        _currentLog = currentLog;
+    }
+
+    /// <summary>The log the active unit appends to (null: nothing is logged).</summary>
+    public IWriteLog? Log => _log;
 
     /// <summary>True between the outermost <see cref="Begin"/> and its <see cref="End"/>.</summary>
     public bool IsActive => _depth > 0;
@@ -86,6 +100,7 @@ public sealed class AtomicUnit
         try
         {
             _locks.Acquire();
+            if (_currentLog != null) _log = _currentLog();
         }
         catch
         {

@@ -118,10 +118,13 @@ public static class AofLoader
     /// Replays <paramref name="files"/> into <paramref name="target"/> (an executor that logs nothing), counting the
     /// keys of <paramref name="keyspace"/> at the end. <paramref name="loadTruncated"/> is <c>aof-load-truncated</c>:
     /// whether a torn tail of the last file is cut off (true) or fails the load (false). Throws
-    /// <see cref="AofLoadException"/> on failure.
+    /// <see cref="AofLoadException"/> on failure. <paramref name="progress"/>, when given, follows the bytes read (INFO's
+    /// <c>loading_*</c> fields).
     /// </summary>
-    public static AofLoadResult Load(IAofReplayTarget target, Keyspace keyspace, ILogger logger, IReadOnlyList<string> files, bool loadTruncated)
+    public static AofLoadResult Load(IAofReplayTarget target, Keyspace keyspace, ILogger logger, IReadOnlyList<string> files, bool loadTruncated,
+        LoadingProgress? progress = null)
     {
+        progress?.Start(files.Sum(f => new FileInfo(f).Length));
         var clock = Stopwatch.StartNew();
         bool noGc = SuspendGarbageCollection(files);
         logger.LogDebug("AOF load: no-GC region {State}", noGc ? "started" : "not available");
@@ -130,7 +133,7 @@ public static class AofLoader
         long errorsBefore = target.ErrorsWritten;
         for (int i = 0; i < files.Count; i++)
         {
-            FileLoad f = LoadFile(target, logger, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1);
+            FileLoad f = LoadFile(target, logger, files[i], loadTruncated && i == files.Count - 1, i == files.Count - 1, progress, bytes);
             bytes += f.Bytes;
             commands += f.Commands;
             selects += f.Selects;
@@ -183,7 +186,8 @@ public static class AofLoader
 
     private readonly record struct FileLoad(long Bytes, long Commands, long Selects, bool Truncated, long RdbKeys);
 
-    private static FileLoad LoadFile(IAofReplayTarget session, ILogger log, string path, bool truncateTail, bool isLast)
+    private static FileLoad LoadFile(IAofReplayTarget session, ILogger log, string path, bool truncateTail, bool isLast,
+        LoadingProgress? progress, long loadedBefore)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
         byte[] buffer = new byte[1 << 20];
@@ -253,6 +257,7 @@ public static class AofLoader
             int n = file.Read(buffer, end, buffer.Length - end);
             if (n == 0) eof = true;
             end += n;
+            if (progress != null) progress.LoadedBytes = loadedBefore + bufferOffset + end;
         }
         long fileLength = bufferOffset + end;
         bool tornRecord = end > start;

@@ -17,6 +17,12 @@ public abstract class AdmissionGate
 {
     /// <summary>Lets <paramref name="command"/> from <paramref name="client"/> on (true), or answers it and stops it (false).</summary>
     public abstract bool Admit(ClientSession client, CommandInfo command, in CommandArgs args);
+
+    /// <summary>
+    /// True when the gate applies to the client a replica applies its primary's stream through (Redis's obey-client checks
+    /// skip it): only MULTI queueing does.
+    /// </summary>
+    public virtual bool AppliesToMaster => false;
 }
 
 /// <summary>
@@ -38,7 +44,10 @@ public static class AdmissionGates
         new PauseGate(),
         new OutOfMemoryGate(),
         new DiskErrorGate(),
+        new MinReplicasGate(),
+        new ReadOnlyReplicaGate(),
         new SubscribedModeGate(),
+        new StaleDataGate(),
         new LoadingGate(),
         new BusyScriptGate(),
         new MultiQueueGate(),
@@ -141,6 +150,8 @@ public static class AdmissionGates
         {
             ServerOptions options = client.Server.Options;
             long maxMemory = options.MaxMemory;
+            // A replica with replica-ignore-maxmemory yes neither evicts nor refuses: its primary's DELs keep it in line (Redis's performEvictions).
+            if (maxMemory != 0 && client.Server.Replication.IsReplica && client.Server.Replication.Setting("replica-ignore-maxmemory") == "yes") return true;
             if (maxMemory == 0 || client.Server.Keyspace.Limiter.MakeRoom(maxMemory, options.MaxMemoryPolicy, options.MaxMemorySamples)
                 || !Refused(client, command)) return true;
             client.Executor.Reject(CommandErrors.OutOfMemory, command);
@@ -176,6 +187,53 @@ public static class AdmissionGates
         {
             if (command.IsWrite || (command.Flags & CommandFlags.RefusedOnDiskError) != 0) return true;
             return (command.Flags & CommandFlags.RunsQueue) != 0 && client.InMulti && (client.Transaction.QueuedFlags & CommandFlags.Write) != 0;
+        }
+    }
+
+    /// <summary>True for a write command, or EXEC of a transaction that queued one (Redis's <c>is_write_command</c>).</summary>
+    private static bool IsWrite(ClientSession client, CommandInfo command) =>
+        command.IsWrite || ((command.Flags & CommandFlags.RunsQueue) != 0 && client.InMulti && (client.Transaction.QueuedFlags & CommandFlags.Write) != 0);
+
+    /// <summary>
+    /// <c>min-replicas-to-write</c> / <c>min-replicas-max-lag</c> on a primary (Redis's <c>checkGoodReplicasStatus</c>): a write
+    /// answers <c>-NOREPLICAS Not enough good replicas to write.</c> while fewer replicas than required acknowledged within the lag.
+    /// </summary>
+    private sealed class MinReplicasGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (client.Server.Replication.HasGoodReplicas || !IsWrite(client, command)) return true;
+            client.Executor.Reject("NOREPLICAS Not enough good replicas to write."u8, command);
+            return false;
+        }
+    }
+
+    /// <summary>A replica with <c>replica-read-only yes</c> refuses writes: <c>-READONLY You can't write against a read only replica.</c></summary>
+    private sealed class ReadOnlyReplicaGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            if (!client.Server.Replication.IsReplica || !client.Server.Options.ReplicaReadOnly || !IsWrite(client, command)) return true;
+            client.Executor.Reject("READONLY You can't write against a read only replica."u8, command);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A replica whose link with its primary is down and <c>replica-serve-stale-data no</c> runs only <c>stale</c> commands:
+    /// <c>-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.</c>
+    /// </summary>
+    private sealed class StaleDataGate : AdmissionGate
+    {
+        public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
+        {
+            Replication.ReplicationState replication = client.Server.Replication;
+            if (!replication.IsReplica || replication.LinkUp || client.Server.Options.ReplicaServeStaleData) return true;
+            bool stale = (command.Flags & CommandFlags.Stale) != 0
+                         && !((command.Flags & CommandFlags.RunsQueue) != 0 && client.InMulti && client.Transaction.QueuedDenyStale);
+            if (stale) return true;
+            client.Executor.Reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."u8, command);
+            return false;
         }
     }
 
@@ -230,6 +288,8 @@ public static class AdmissionGates
     /// </summary>
     private sealed class MultiQueueGate : AdmissionGate
     {
+        public override bool AppliesToMaster => true;
+
         public override bool Admit(ClientSession client, CommandInfo command, in CommandArgs args)
         {
             if (!client.InMulti || (command.Flags & CommandFlags.RunsInMulti) != 0) return true;

@@ -41,7 +41,7 @@ public static class AofPersistence
             AofLoadResult? loaded = null;
             if (files.Count > 0)
             {
-                loaded = AofLoader.Load(new AofReplayClient(server), server.Keyspace, log, files, o.AofLoadTruncated);
+                loaded = AofLoader.Load(new AofReplayClient(server), server.Keyspace, log, files, o.AofLoadTruncated, server.LoadingProgress);
                 log.LogInformation("DB loaded from append only file: {Seconds:F3} seconds; {Keys} keys from {Commands} commands, {Bytes} bytes ({Files})",
                     loaded.Elapsed.TotalSeconds, loaded.Keys, loaded.Commands, loaded.Bytes, string.Join(", ", loaded.Files));
                 if (loaded.FailedCommands > 0)
@@ -136,7 +136,7 @@ public static class AofPersistence
         {
             aof = server.Aof;
             server.Aof = null;
-            if (ReferenceEquals(server.WriteLog, aof)) server.WriteLog = null;
+            if (ReferenceEquals(server.AofWriteLog, aof)) server.WriteLog = null;
         }
         finally
         {

@@ -124,7 +124,7 @@ public sealed class ClientConnection
                 if (!buffer.IsEmpty) client.ReadsProcessed++;
                 // Stopped early to flush a large reply backlog, or before a command CLIENT PAUSE holds back: mark
                 // only what was consumed as examined, so the next read returns the remaining commands at once.
-                bool stoppedEarly = (StoppedForFlush || _postponed || _blocked || _offThread) && !rest.IsEmpty;
+                bool stoppedEarly = (StoppedForFlush || _postponed || _blocked || _offThread || client.ReplicaHandoff != null) && !rest.IsEmpty;
                 input.AdvanceTo(consumed, stoppedEarly ? consumed : buffer.End);
                 client.Outbox.Drain(client.PushWriter);
                 // Replies to writes leave only once their records are written to the AOF — and fsynced under
@@ -141,6 +141,13 @@ public sealed class ClientConnection
                     Volatile.Write(ref _flushingBytes, 0);
                     _softLimitSinceMs = 0;
                     if (flush.IsCompleted || flush.IsCanceled) break;
+                }
+                if (client.ReplicaHandoff is { } replica)
+                {
+                    // SYNC/PSYNC answered: the connection now carries the RDB and the replication stream (the replica's
+                    // REPLCONF ACKs come back on it) until either side closes it.
+                    await replica.RunAsync(input, output, cancellation).ConfigureAwait(false);
+                    break;
                 }
                 if (_blocked)
                 {
@@ -231,6 +238,7 @@ public sealed class ClientConnection
                     if (client.Tracking.Pending.Count != 0) client.Server.Tracking.SendPending(client);
                     if (client.Tracking.Caching) client.Tracking.AfterCommand(client.Server.Commands.Lookup(args[0]), client.InMulti);
                     buffer = buffer.Slice(consumed);
+                    if (client.ReplicaHandoff != null) return buffer.Start;
                     CheckOutputBufferLimit(Environment.TickCount64);
                     break;
                 case ParseStatus.Empty:

@@ -41,7 +41,7 @@ public sealed class ClientSession : CommandContext
         Authenticated = server.Acl.DefaultNeedsNoAuth;
         CommandCounters = server.CommandStats.NewCounters();
         Writer.ErrorSink = server.CommandStats;
-        Unit = new AtomicUnit(Propagation);
+        Unit = new AtomicUnit(Propagation, () => ReplaysAof ? null : Server.WriteLog);
         Executor = new CommandExecutor(this);
         Connection = new ClientConnection(this);
     }
@@ -367,7 +367,23 @@ public sealed class ClientSession : CommandContext
     public override object? BlockState => Blocking is { Active: true } blocking ? blocking.State : null;
 
     /// <inheritdoc />
-    public override bool ObeysSource => ReplaysAof;
+    public override bool ObeysSource => ReplaysAof || IsMaster;
+
+    /// <summary>
+    /// True for the client a replica applies its primary's stream through (Redis's <c>CLIENT_MASTER</c>): replies are discarded,
+    /// the admission gates that protect the data from ordinary clients (ACL, READONLY, MASTERDOWN, LOADING, OOM, MISCONF,
+    /// pause) do not apply, and keys are not expired for it (the primary's DELs remove them).
+    /// </summary>
+    internal bool IsMaster { get; init; }
+
+    /// <summary>Stream position after this client's last propagated write (Redis's <c>c->woff</c>): what WAIT waits for.</summary>
+    public long ReplicationWriteOffset { get; internal set; }
+
+    /// <summary>What this connection declared with REPLCONF (listening port, address, capabilities), before SYNC/PSYNC.</summary>
+    internal Replication.ReplicaHandshake? ReplicaInfo { get; set; }
+
+    /// <summary>Set by SYNC/PSYNC: the connection becomes this replica's link once the batch's replies are flushed.</summary>
+    internal Replication.ReplicaLink? ReplicaHandoff { get; set; }
 
     /// <summary>Holds the current command back until CLIENT PAUSE ends (the pause admission gate).</summary>
     internal void Postpone() => Connection.Postpone();

@@ -107,8 +107,9 @@ public sealed class CommandExecutor
             if (!_client.Outbox.IsEmpty) _client.Outbox.Drain(_client.PushWriter);
         }
         AdmissionGate[] gates = AdmissionGates.InOrder;
+        bool master = _client.IsMaster;
         for (int i = 0; i < gates.Length; i++)
-            if (!gates[i].Admit(_client, command, args)) return;
+            if ((!master || gates[i].AppliesToMaster) && !gates[i].Admit(_client, command, args)) return;
         if (_client.Tracking.Pending.Count != 0) tracking.SendPending(_client);
         Dispatch(command, args);
     }
@@ -142,6 +143,8 @@ public sealed class CommandExecutor
         bool fedFirst = (command.Flags & CommandFlags.RunsScript) != 0;
         if (fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
         Run(command, args, client.Server.WriteLog);
+        // The stream position after this command's records (Redis's c->woff), for WAIT.
+        if (Replication.ReplicationFeed.TakeThreadAppendEnd() is long woff and > 0) client.ReplicationWriteOffset = woff;
         if ((command.Flags & CommandFlags.RepliesBeforeNotifying) != 0) client.WriteAfterReply();
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
@@ -225,7 +228,7 @@ public sealed class CommandExecutor
             long before = everyHeld ? unit.Changes : database.ChangesIn(keyShards);
             long errors = client.Writer.ErrorsWritten;
             command.Handler!(client, args);
-            Record(log, args, (everyHeld ? unit.Changes : database.ChangesIn(keyShards)) != before, errors);
+            Record(unit.Log, args, (everyHeld ? unit.Changes : database.ChangesIn(keyShards)) != before, errors);
             return;
         }
         if ((command.Flags & (CommandFlags.AllDatabases | CommandFlags.OtherDatabases)) != 0)
@@ -237,7 +240,7 @@ public sealed class CommandExecutor
                 long before = unit.Changes;
                 long errors = client.Writer.ErrorsWritten;
                 command.Handler!(client, args);
-                Record(log, args, unit.Changes != before, errors);
+                Record(unit.Log, args, unit.Changes != before, errors);
             }
             finally
             {
@@ -251,6 +254,8 @@ public sealed class CommandExecutor
         Database db = client.Database;
         using (multiKey ? db.LockShards(mask) : db.LockKeyShard(mask))
         {
+            // Read again under the locks: a log installed while every shard was locked (a replica's snapshot) is seen here.
+            if (!client.ReplaysAof) log = client.Server.WriteLog;
             long before = db.ChangesIn(mask);
             long errors = client.Writer.ErrorsWritten;
             command.Handler!(client, args);

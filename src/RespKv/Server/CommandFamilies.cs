@@ -57,6 +57,7 @@ public static class CommandFamilies
             .Concat(MemoryCommands.Table)
             .Concat(DebugCommands.Table)
             .Concat(ServerCommands.Table)
+            .Concat(ReplicationCommands.Table)
             .Concat(CommandCommands.Table)
             .Concat(ClientCommands.Table)
             .Concat(TransactionCommands.Table)

@@ -194,7 +194,8 @@ public static class InfoBuilder
             .Field("clients_in_timeout_table", server.Clients.BlockedCount);
 
     /// <summary>
-    /// Redis 7.0's stats fields. RespKv has no replication, forks, defragmenter, client eviction
+    /// Redis 7.0's stats fields; <c>sync_full</c>, <c>sync_partial_ok</c> and <c>sync_partial_err</c> count the resyncs this primary
+    /// served (<see cref="Replication.ReplicationState"/>). RespKv has no forks, defragmenter, client eviction
     /// (<c>maxmemory-clients</c>), I/O threads or resizable reply buffers, so those counters stay 0.
     /// <c>total_reads_processed</c> counts socket reads that delivered input, <c>total_writes_processed</c> reply flushes.
     /// </summary>
@@ -215,9 +216,9 @@ public static class InfoBuilder
             .Field("instantaneous_input_repl_kbps", Kbps(0))
             .Field("instantaneous_output_repl_kbps", Kbps(0))
             .Field("rejected_connections", stats.RejectedConnections)
-            .Field("sync_full", 0)
-            .Field("sync_partial_ok", 0)
-            .Field("sync_partial_err", 0)
+            .Field("sync_full", server.Replication.FullSyncs)
+            .Field("sync_partial_ok", server.Replication.PartialSyncsAccepted)
+            .Field("sync_partial_err", server.Replication.PartialSyncsRefused)
             .Field("expired_keys", server.Keyspace.Lifetime.ExpiredKeys)
             .Field("expired_stale_perc", (server.Keyspace.ActiveExpiry.StalePercent * 100).ToString("F2", CultureInfo.InvariantCulture))
             .Field("expired_time_cap_reached_count", server.Keyspace.ActiveExpiry.TimeCapReachedCount)
@@ -259,8 +260,9 @@ public static class InfoBuilder
     /// <c>used_memory_startup</c> (and <c>used_memory_overhead</c>: RespKv counts no other overhead) is <c>used_memory</c> of
     /// the empty server, <c>used_memory_dataset</c> the rest. The allocator fields describe the .NET GC heap:
     /// <c>allocator_allocated</c> the bytes allocated on it, <c>allocator_active</c>/<c>allocator_resident</c> the bytes it has
-    /// committed; the ratios and differences follow Redis's formulas. RespKv keeps no replication backlog, replica or cluster
-    /// buffers and measures no client buffers, so those fields are 0; <c>mem_aof_buffer</c> is the AOF bytes not yet written.
+    /// committed; the ratios and differences follow Redis's formulas. <c>mem_replication_backlog</c> is the backlog's bytes,
+    /// <c>mem_total_replication_buffers</c> the replication buffer's blocks (backlog and replicas' unsent stream, shared); RespKv
+    /// keeps no cluster buffers and measures no client buffers, so those fields are 0; <c>mem_aof_buffer</c> is the AOF bytes not yet written.
     /// <c>used_memory</c> is RespKv's running estimate of the bytes its data holds on the managed heap — keys, values,
     /// hash fields, per-entry nodes and hash tables (<see cref="Keyspace.MemoryBytes"/>), what maxmemory is checked
     /// against — not malloc'd bytes of the whole process as in Redis (it leaves out client buffers and the runtime);
@@ -328,8 +330,8 @@ public static class InfoBuilder
             .Field("mem_fragmentation_ratio", Ratio(rss, used))
             .Field("mem_fragmentation_bytes", rss - used)
             .Field("mem_not_counted_for_evict", 0)
-            .Field("mem_replication_backlog", 0)
-            .Field("mem_total_replication_buffers", 0)
+            .Field("mem_replication_backlog", server.Replication.Buffer?.BacklogLength ?? 0)
+            .Field("mem_total_replication_buffers", server.Replication.Buffer?.RetainedBytes ?? 0)
             .Field("mem_clients_slaves", 0)
             .Field("mem_clients_normal", 0)
             .Field("mem_cluster_links", 0)
@@ -429,28 +431,28 @@ public static class InfoBuilder
             .Field("aof_last_cow_size", 0)
             .Field("module_fork_in_progress", 0)
             .Field("module_fork_last_cow_size", 0);
-        if (aof == null) return;
-        text.Field("aof_current_size", aof.CurrentSize)
-            .Field("aof_base_size", aof.BaseSize)
-            .Field("aof_pending_rewrite", 0)
-            .Field("aof_buffer_length", Math.Max(0, aof.AppendOffset - aof.WrittenOffset))
-            .Field("aof_pending_bio_fsync", 0)
-            .Field("aof_delayed_fsync", 0);
+        if (aof != null)
+        {
+            text.Field("aof_current_size", aof.CurrentSize)
+                .Field("aof_base_size", aof.BaseSize)
+                .Field("aof_pending_rewrite", 0)
+                .Field("aof_buffer_length", Math.Max(0, aof.AppendOffset - aof.WrittenOffset))
+                .Field("aof_pending_bio_fsync", 0)
+                .Field("aof_delayed_fsync", 0);
+        }
+        if (!server.Loading) return;
+        Persistence.LoadingProgress progress = server.LoadingProgress;
+        (double percent, long eta) = progress.Estimate();
+        text.Field("loading_start_time", progress.StartUnixSeconds)
+            .Field("loading_total_bytes", progress.TotalBytes)
+            .Field("loading_rdb_used_mem", progress.RdbUsedMemory)
+            .Field("loading_loaded_bytes", progress.LoadedBytes)
+            .Field("loading_loaded_perc", percent.ToString("F2", CultureInfo.InvariantCulture))
+            .Field("loading_eta_seconds", eta);
     }
 
-    /// <summary>RespKv has no replication: always a master with no replicas and an empty stream.</summary>
-    private static void AppendReplication(StringBuilder text, RespServer server) =>
-        text.Field("role", "master")
-            .Field("connected_slaves", 0)
-            .Field("master_failover_state", "no-failover")
-            .Field("master_replid", server.ReplicationId)
-            .Field("master_replid2", new string('0', 40))
-            .Field("master_repl_offset", 0)
-            .Field("second_repl_offset", -1)
-            .Field("repl_backlog_active", 0)
-            .Field("repl_backlog_size", Setting(server, "repl-backlog-size"))
-            .Field("repl_backlog_first_byte_offset", 0)
-            .Field("repl_backlog_histlen", 0);
+    /// <summary>Redis 7.0's <c># Replication</c> section (<see cref="Replication.ReplicationState.AppendInfo"/>).</summary>
+    private static void AppendReplication(StringBuilder text, RespServer server) => server.Replication.AppendInfo(text);
 
     /// <summary>
     /// Process CPU time in seconds with 6 decimals (Redis's <c>%ld.%06ld</c> of getrusage). RespKv forks no children; it has

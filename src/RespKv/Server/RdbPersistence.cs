@@ -353,6 +353,7 @@ public sealed class RdbPersistence(RespServer server)
     {
         try
         {
+            server.LoadingProgress.Start(new FileInfo(path).Length);
             RdbLoadResult result = RdbFileLoader.LoadFile(path, server.Keyspace, LoadOptions(skipExpired) with { AllowDuplicates = allowDuplicates });
             LastLoadKeysLoaded = result.KeysLoaded;
             LastLoadKeysExpired = result.KeysExpired;
@@ -368,5 +369,6 @@ public sealed class RdbPersistence(RespServer server)
 
     /// <summary>The load options for this server: its settings and logger, function libraries loaded into <see cref="RespServer.Functions"/>.</summary>
     public RdbLoadOptions LoadOptions(bool skipExpired) =>
-        new(server.Options, skipExpired, code => server.Functions.Load(code, replace: false, Scripting.Functions.FunctionRegistry.LoadTimeoutMs, out _), server.Logger);
+        new(server.Options, skipExpired, code => server.Functions.Load(code, replace: false, Scripting.Functions.FunctionRegistry.LoadTimeoutMs, out _), server.Logger,
+            Progress: server.LoadingProgress);
 }

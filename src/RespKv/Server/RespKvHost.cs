@@ -201,6 +201,10 @@ public sealed class RespKvHost : IAsyncDisposable
             await StopAsync().ConfigureAwait(false);
             throw;
         }
+        // replicaof host port (config file or --replicaof): replicate from it from the start, as Redis.
+        string replicaOf = Configuration.ConfigParameters.Find("replicaof")?.Get(options) ?? "";
+        if (replicaOf.Split(' ') is [var masterHost, var masterPort] && int.TryParse(masterPort, out int port))
+            Server.Replication.SetMaster(masterHost, port, offerOwnHistory: false);
         options.AppendOnlyChanged = on =>
         {
             if (on) return AofPersistence.Enable(Server);
@@ -265,6 +269,7 @@ public sealed class RespKvHost : IAsyncDisposable
         Server.MigrateSockets.CloseAll();
         Server.Options.TlsSettingsChanged = null;
         Server.Options.AppendOnlyChanged = null;
+        Server.Replication.Shutdown();
         AofPersistence.Disable(Server);
     }
 

@@ -59,6 +59,7 @@ public sealed class RespServer
         Latency = new LatencyMonitor(options);
         LatencyHistograms = new LatencyHistograms(Commands);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        Replication = new Replication.ReplicationState(this);
         StartupMemory = Keyspace.MemoryBytes;
     }
 
@@ -158,8 +159,11 @@ public sealed class RespServer
     /// <summary>Random 40-hex-digit id of this run (INFO <c>run_id</c>).</summary>
     public string RunId { get; }
 
-    /// <summary>Random 40-hex-digit replication id (INFO <c>master_replid</c>); nothing replicates yet.</summary>
-    public string ReplicationId { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+    /// <summary>The current 40-hex-digit replication ID (INFO <c>master_replid</c>, <see cref="Replication.ReplicationState.ReplId"/>).</summary>
+    public string ReplicationId => Replication.ReplId;
+
+    /// <summary>Replication: the role, the replication IDs and offset, the backlog, attached replicas and the link to a primary.</summary>
+    public Replication.ReplicationState Replication { get; }
 
     /// <summary>When the server started (UTC).</summary>
     public DateTime StartedAt { get; } = DateTime.UtcNow;
@@ -171,10 +175,48 @@ public sealed class RespServer
     public int BoundPort { get; set; }
 
     /// <summary>
-    /// Where applied writes are propagated (the append-only file), one unit per write command or EXEC;
-    /// null when nothing logs them (persistence off, and while the AOF itself is being replayed).
+    /// Where applied writes are propagated, one unit per write command or EXEC: the append-only file and, while this server is a
+    /// primary with a replication backlog, the replication stream (<see cref="RespKv.Replication.ReplicationFeed"/>) — both when
+    /// both are on (<see cref="RespKv.Replication.WriteLogPair"/>). Null when nothing logs them. The setter sets the AOF's part
+    /// (<see cref="AofWriteLog"/>); replication adds and removes its own. Read by a write under its shard locks (see
+    /// <see cref="AtomicUnit"/>), so a log installed while every shard is locked is seen by every write applied after.
     /// </summary>
-    public IWriteLog? WriteLog { get; set; }
+    public IWriteLog? WriteLog
+    {
+        get => Volatile.Read(ref _writeLog);
+        set
+        {
+            lock (_writeLogSync)
+            {
+                _aofWriteLog = value;
+                ComposeWriteLog();
+            }
+        }
+    }
+
+    /// <summary>The AOF's part of <see cref="WriteLog"/> (what its setter last set).</summary>
+    public IWriteLog? AofWriteLog => Volatile.Read(ref _aofWriteLog);
+
+    private readonly Lock _writeLogSync = new();
+    private IWriteLog? _writeLog;
+    private IWriteLog? _aofWriteLog;
+    private IWriteLog? _replicationWriteLog;
+
+    /// <summary>Sets the replication stream's part of <see cref="WriteLog"/> (null: writes are not propagated to replicas).</summary>
+    internal void SetReplicationWriteLog(IWriteLog? feed)
+    {
+        lock (_writeLogSync)
+        {
+            _replicationWriteLog = feed;
+            ComposeWriteLog();
+        }
+    }
+
+    private void ComposeWriteLog()
+    {
+        IWriteLog? aof = _aofWriteLog, feed = _replicationWriteLog;
+        Volatile.Write(ref _writeLog, feed == null ? aof : aof == null ? feed : new Replication.WriteLogPair(aof, feed));
+    }
 
     /// <summary>
     /// True while the dataset is being loaded from the AOF at start-up: commands without the <c>loading</c> flag
@@ -196,6 +238,9 @@ public sealed class RespServer
     }
 
     private bool _cronPaused;
+
+    /// <summary>The progress of the load while <see cref="Loading"/> (INFO's <c>loading_*</c> fields).</summary>
+    public Persistence.LoadingProgress LoadingProgress { get; } = new();
 
     /// <summary>The append-only file while <c>appendonly yes</c> (also <see cref="WriteLog"/>), else null.</summary>
     public Persistence.AppendOnlyFile? Aof { get; set; }

@@ -48,6 +48,7 @@ internal sealed class ServerCron : IDisposable
             _server.Snapshots.Cron();
             CheckOutputBufferLimits(now);
             _server.MigrateSockets.CloseIdle();
+            _server.Replication.Cron(now);
         }
         catch (Exception e)
         {
@@ -65,7 +66,8 @@ internal sealed class ServerCron : IDisposable
         Storage.Keyspace keyspace = _server.Keyspace;
         keyspace.Lifetime.Tick();
         if (_server.Options.MaxMemory == 0 && keyspace.Lifetime.TrackingBytes) keyspace.TrackMemory(false);
-        keyspace.ActiveExpiry.RunCycle(PeriodMs);
+        // A replica expires nothing itself: its primary's DELs remove keys (Redis runs activeExpireCycle only when iAmMaster()).
+        if (!_server.Replication.IsReplica) keyspace.ActiveExpiry.RunCycle(PeriodMs);
         // Client-side caching: the table's size limit, and BCAST invalidations of keys expired here (Redis's serverCron, beforeSleep).
         if (_server.Tracking.TrackingClients > 0) _server.Tracking.LimitUsedSlots();
         _server.Tracking.FlushBroadcasts();

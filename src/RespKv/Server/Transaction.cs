@@ -40,6 +40,9 @@ public sealed class Transaction
     /// <summary>The union of the queued commands' flags (EXEC of a queued <c>denyoom</c> command is refused under OOM).</summary>
     public CommandFlags QueuedFlags { get; private set; }
 
+    /// <summary>True when a queued command lacks the <c>stale</c> flag (Redis's <c>cmd_inv_flags &amp; CMD_STALE</c>): EXEC then answers -MASTERDOWN on a replica without its link.</summary>
+    public bool QueuedDenyStale { get; private set; }
+
     /// <summary>Number of queued commands.</summary>
     public int Count => _count;
 
@@ -74,6 +77,7 @@ public sealed class Transaction
         }
         _commands[_count++] = new QueuedCommand(command, first, args.Count);
         QueuedFlags |= command.Flags;
+        QueuedDenyStale |= (command.Flags & CommandFlags.Stale) == 0;
     }
 
     /// <summary>The table row of queued command <paramref name="index"/>.</summary>
@@ -94,6 +98,7 @@ public sealed class Transaction
         Array.Clear(_commands, 0, _count);
         _count = 0;
         QueuedFlags = CommandFlags.None;
+        QueuedDenyStale = false;
         _bufferUsed = 0;
         _sliceCount = 0;
         if (_buffer.Length > RetainedBufferBytes) _buffer = new byte[256];

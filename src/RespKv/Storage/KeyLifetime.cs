@@ -39,6 +39,13 @@ public sealed class KeyLifetime
     [ThreadStatic] private static long t_frozenNowMs;
 
     /// <summary>
+    /// True while the server is a replica (Redis's <c>expireIfNeeded</c> with <c>server.masterhost</c> set): a lookup treats a key
+    /// whose expiry passed as missing but does not remove it — the primary's <c>DEL</c> does. The stream from the primary is
+    /// applied with expiry off altogether (<see cref="FreezeNow"/> with <see cref="long.MinValue"/>), so its commands see such keys.
+    /// </summary>
+    public bool KeepExpiredKeys { get; set; }
+
+    /// <summary>
     /// Freezes <see cref="ExpiryNowMs"/> at <paramref name="nowMs"/> on the calling thread while a script runs (Redis 7.0's
     /// <c>keyIsExpired</c> with <c>scriptTimeSnapshot</c>: a script judges every key's expiry against the time it started,
     /// so a key does not expire midway; TTLs and new expiries still use the real clock, as in Redis 7.0); 0 unfreezes.

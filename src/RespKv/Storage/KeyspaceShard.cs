@@ -191,7 +191,7 @@ public sealed class KeyspaceShard
         long expireAt = entry.ExpireAtMs;
         if (expireAt != 0 && expireAt <= _lifetime.ExpiryNowMs)
         {
-            ExpireLazily(entry);
+            if (!_lifetime.KeepExpiredKeys) ExpireLazily(entry);
             return null;
         }
         if (touch) _lifetime.Touch(entry);

@@ -31,8 +31,9 @@ public sealed class RdbLoadException(long offset, string reason) : Exception($"B
 /// <param name="Logger">Where the notices Redis logs go (version, age, unknown aux fields…); may be null.</param>
 /// <param name="AllowDuplicates">A key already in the keyspace is replaced (Redis's <c>RDBFLAGS_ALLOW_DUP</c>, DEBUG RELOAD MERGE);
 /// else it fails the load (<c>RDB has duplicated key '…' in DB n</c>).</param>
+/// <param name="Progress">Where the bytes read and the file's <c>used-mem</c> are reported (INFO's <c>loading_*</c>), or null.</param>
 public sealed record RdbLoadOptions(ServerOptions Server, bool SkipExpired = true, Func<byte[], string?>? LoadFunction = null, ILogger? Logger = null,
-    bool AllowDuplicates = false);
+    bool AllowDuplicates = false, LoadingProgress? Progress = null);
 
 /// <summary>What an RDB file held besides its keys, and what loading it did.</summary>
 /// <param name="Version">The file's RDB version (1 to 10).</param>
@@ -73,7 +74,7 @@ public static class RdbFileLoader
     {
         try
         {
-            return LoadCore(new RdbInput(input), keyspace, options);
+            return LoadCore(new RdbInput(input, options.Progress), keyspace, options);
         }
         catch
         {
@@ -146,6 +147,7 @@ public static class RdbFileLoader
                     string key = Encoding.UTF8.GetString(input.ReadString("reading an aux field name"));
                     string value = Encoding.UTF8.GetString(input.ReadString("reading an aux field value"));
                     aux[key] = value;
+                    if (key == "used-mem" && options.Progress is { } progress) progress.RdbUsedMemory = CLong(value);
                     ApplyAux(key, value, log, ref replId, ref replOffset, ref replStreamDb);
                     continue;
                 }
@@ -315,7 +317,7 @@ public static class RdbFileLoader
 /// buffered; a parse that runs out of buffer (<see cref="RdbReader.HitEnd"/>) reads more and starts that object again, so a
 /// value costs at most about twice its parse and the buffer holds at most about twice the largest value.
 /// </summary>
-internal sealed class RdbInput(Stream stream)
+internal sealed class RdbInput(Stream stream, LoadingProgress? progress = null)
 {
     private byte[] _buffer = new byte[1 << 20];
     private int _start, _end;
@@ -368,6 +370,7 @@ internal sealed class RdbInput(Stream stream)
             any = true;
             _end += n;
         }
+        if (progress != null) progress.LoadedBytes = _base + _end;
         return any;
     }
 

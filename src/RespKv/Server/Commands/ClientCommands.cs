@@ -544,11 +544,11 @@ public static class ClientCommands
             .Append(inv, $" events=r cmd={c.LastCommand} user={c.User.Name} redir={(c.Tracking.On ? c.Tracking.Redirect : -1)} resp={c.Writer.Protocol}\n");
     }
 
-    /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order (<c>t</c> tracking, <c>R</c> broken redirect, <c>B</c> BCAST).</summary>
+    /// <summary>The CLIENT LIST <c>flags</c> field, in Redis's catClientInfoString order (<c>S</c> a replica's link, <c>M</c> the primary's, <c>t</c> tracking, <c>R</c> broken redirect, <c>B</c> BCAST).</summary>
     private static string Flags(ClientSession c)
     {
         TrackingState t = c.Tracking;
-        string flags = (c.IsMonitor ? "O" : "") + (c.IsSubscribed ? "P" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "")
+        string flags = (c.IsMonitor ? "O" : "") + (c.ReplicaHandoff != null ? "S" : "") + (c.IsMaster ? "M" : "") + (c.IsSubscribed ? "P" : "") + (c.InMulti ? "x" : "") + (c.IsBlocked ? "b" : "")
             + (t.On ? "t" : "") + (t.BrokenRedirect ? "R" : "") + (t.Bcast ? "B" : "") + (c.NoEvict ? "e" : "");
         return flags.Length == 0 ? "N" : flags;
     }

@@ -131,7 +131,7 @@ public static class ConnectionCommands
         w.WriteBulkString("mode"u8);
         w.WriteBulkString("standalone"u8);
         w.WriteBulkString("role"u8);
-        w.WriteBulkString("master"u8);
+        w.WriteBulkString(client.Server.Replication.IsReplica ? "replica"u8 : "master"u8);
         w.WriteBulkString("modules"u8);
         w.WriteArrayHeader(0);
     }
