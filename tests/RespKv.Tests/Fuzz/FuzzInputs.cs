@@ -188,8 +188,11 @@ public sealed class FuzzCommand
     /// <summary>The tokens of its docs' arguments (<c>EX</c>, <c>WITHSCORES</c>), or the common keywords when it has none.</summary>
     public string[] Keywords { get; }
 
-    /// <summary>True for a command flagged <c>blocking</c> (BLPOP, XREAD, WAIT, …).</summary>
-    public bool Blocking => (Info.Flags & CommandFlags.Blocking) != 0;
+    /// <summary>
+    /// True for a command that may block: flagged <c>blocking</c> (BLPOP, XREAD, …), or WAIT, which blocks until its replicas
+    /// acknowledge or its timeout though Redis 7.0 flags it only <c>noscript</c>.
+    /// </summary>
+    public bool Blocking => (Info.Flags & CommandFlags.Blocking) != 0 || (Info.Parent == null && Info.Name == "wait");
 
     /// <summary>Argument vectors, name first.</summary>
     public Gen<string[]> Vector { get; }
