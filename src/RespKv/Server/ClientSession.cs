@@ -119,7 +119,7 @@ public sealed class ClientSession : CommandContext
     }
 
     /// <summary>
-    /// Where pub/sub output goes — subscription confirmations, messages, tracking invalidations: <see cref="Writer"/>, except
+    /// Where pub/sub output goes — subscription confirmations, messages, tracking invalidations: <see cref="CommandContext.Writer"/>, except
     /// that CLIENT REPLY OFF|SKIP does not silence it (Redis 7.0 writes these with <c>CLIENT_PUSHING</c>, which
     /// <c>prepareClientToWrite</c> lets through in RESP2 and RESP3 alike).
     /// </summary>
