@@ -4,8 +4,8 @@ namespace RespKv.Persistence.Rdb;
 
 /// <summary>
 /// The generic pieces of Redis 7.0's RDB format (<c>rdb.h</c>, <c>rdb.c</c>, RDB version 10) that DUMP/RESTORE, FUNCTION
-/// DUMP/RESTORE and a future RDB file share: the object type bytes, lengths (<see cref="WriteLength"/>), strings
-/// (<see cref="WriteString"/>, integer- and LZF-encoded as <c>rdbSaveRawString</c>), millisecond times, binary doubles, and
+/// DUMP/RESTORE and the RDB file (<see cref="RdbFileWriter"/>) share: the object type bytes, lengths (<c>WriteLength</c>), strings
+/// (<c>WriteString</c>, integer- and LZF-encoded as <c>rdbSaveRawString</c>), millisecond times, binary doubles, and
 /// the DUMP payload footer (<see cref="AppendFooter"/>, <see cref="Verify"/>: RDB version as 2 bytes little-endian, then the
 /// <see cref="Crc64Jones"/> checksum of everything before it as 8 bytes little-endian, <c>cluster.c</c>
 /// <c>createDumpPayload</c>/<c>verifyDumpPayload</c>). Reading is <see cref="RdbReader"/>.

@@ -19,7 +19,7 @@ namespace RespKv.Persistence.Rdb;
 /// fields, a NaN score, an empty value (Redis's <c>emptykey</c>), a stream whose entries are out of order or disagree with
 /// its counters, a PEL entry without a consumer. Nothing throws: a corrupt payload never reaches the keyspace.
 /// </para>
-/// The value's encoding follows <paramref name="options"/>' thresholds as Redis's loading does (a small hashtable hash
+/// The value's encoding follows the server options' thresholds as Redis's loading does (a small hashtable hash
 /// becomes a listpack, a large intset a hashtable…).
 /// </summary>
 public static class RdbObjectReader
