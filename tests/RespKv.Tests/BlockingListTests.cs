@@ -38,14 +38,16 @@ public sealed class BlockingListTests
     }
 
     [Fact]
-    public async Task ABlockedCommandCountsOneCallWhenItIsUnblocked()
+    public async Task ABlockedCommandCountsOneCall()
     {
-        // redis-server 7.0.15: BLPOP blocked, woken by a push that serves it: cmdstat_blpop calls=1 (updateStatsOnUnblock);
-        // a wake-up that does not serve it (the key pushed to another waiter first, or written with another type) adds nothing.
+        // redis-server 7.0.15's call() counts BLPOP when it blocks (cmdstat_blpop calls=1 while it waits); the push that
+        // serves it adds its time only (updateStatsOnUnblock), and a wake-up that does not serve it (the key written with
+        // another type) adds nothing.
         await using RespKvHost host = await ServerFixture.StartFresh();
         using RespTestClient c = new(host.Port), other = new(host.Port);
         Send(c, "BLPOP", "k", "0");
         WaitBlocked(other, 1);
+        Assert.Matches(@"cmdstat_blpop:calls=1,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=0\r\n", other.Call("INFO", "commandstats"));
         Assert.Equal("+OK\r\n", other.Call("SET", "k", "string"));
         Assert.Equal(":1\r\n", other.Call("DEL", "k"));
         Assert.Equal(":1\r\n", other.Call("RPUSH", "k", "a"));

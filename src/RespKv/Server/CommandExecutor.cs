@@ -123,7 +123,8 @@ public sealed class CommandExecutor
     /// <c>call()</c> alone with two clock reads. Outside a batch (direct <see cref="Execute"/>) it reads the clock twice.
     /// A call is failed when error replies were written since the previous command ran or was rejected (Redis 7.0's
     /// <c>incrCommandStatsOnError</c>: so EXEC is failed only for an error after its last queued command, e.g. EXECABORT).
-    /// A command that blocks is counted (calls, slow log, latency) once, by the run that unblocks it; MONITOR shows its first run.
+    /// A command that blocks counts its call when it first runs (MONITOR shows that run); the slow log and latency take it
+    /// when it is unblocked, as Redis 7.0.15.
     /// </remarks>
     internal void Dispatch(CommandInfo command, in CommandArgs args)
     {
@@ -149,21 +150,19 @@ public sealed class CommandExecutor
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         if (_commandClock != 0) _commandClock = end;
-        if (client.Connection.IsBlockedOnKeys)
-        {
-            // Blocked (again): Redis's call() counts a blocked command once, when it is unblocked (updateStatsOnUnblock),
-            // and MONITOR shows it once, when it first runs.
-            if (!resuming && !fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
-            return;
-        }
+        // Redis 7.0.15's call() counts a call and its time when the command first runs, blocked or not, and MONITOR shows it
+        // then; the run that unblocks it adds its time and a failure (updateStatsOnUnblock); the slow log, latency sample
+        // and histogram take it once, when it no longer blocks. A re-run that blocks again adds nothing.
+        bool blocked = client.Connection.IsBlockedOnKeys;
         long errors = client.ErrorsWritten;
-        client.CommandCounters.Ran(command, elapsed, args.Count, errors != _errorMark);
+        if (!resuming || !blocked) client.CommandCounters.Ran(command, elapsed, args.Count, errors != _errorMark, countCall: !resuming);
         _errorMark = errors;
+        if (!resuming && !fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
+        if (blocked) return;
         if ((command.Flags & CommandFlags.SkipSlowlog) == 0 && client.Server.SlowLog.IsSlow(elapsed))
             client.Server.SlowLog.Add(client, args, elapsed);
         if (_latency.IsLatent(elapsed)) _latency.AddCommandSample(command, elapsed);
         if (_options.LatencyTracking) _histograms.Record(command, elapsed);
-        if (!resuming && !fedFirst && _monitorFeed.Active) _monitorFeed.Feed(client, command, args);
     }
 
     /// <summary>

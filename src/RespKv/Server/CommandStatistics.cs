@@ -165,13 +165,19 @@ public sealed class CommandCounters
     /// <summary>The counters, indexed <c>row.StatsIndex * Stride + field</c>.</summary>
     internal long[] Values { get; }
 
-    /// <summary>Records one call of <paramref name="row"/> with <paramref name="argc"/> arguments that ran for <paramref name="ticks"/>.</summary>
-    internal void Ran(CommandInfo row, long ticks, int argc, bool failed)
+    /// <summary>
+    /// Records one call of <paramref name="row"/> with <paramref name="argc"/> arguments that ran for <paramref name="ticks"/>;
+    /// without <paramref name="countCall"/> (the re-run that unblocks a blocked command) only its time and a failure.
+    /// </summary>
+    internal void Ran(CommandInfo row, long ticks, int argc, bool failed, bool countCall = true)
     {
         ref long first = ref Values[row.StatsIndex * Stride];
-        first++;
         Unsafe.Add(ref first, Ticks) += ticks;
-        if (row.LastKey < 0) Unsafe.Add(ref first, Keys) += KeyCount(row.KeyIndexes(argc));
+        if (countCall)
+        {
+            first++;
+            if (row.LastKey < 0) Unsafe.Add(ref first, Keys) += KeyCount(row.KeyIndexes(argc));
+        }
         if (failed) Unsafe.Add(ref first, Failed)++;
     }
 
