@@ -44,8 +44,8 @@ async function startServer() {
   const logDir = path.join(ROOT, 'TestResults', 'clients-node');
   fs.mkdirSync(logDir, { recursive: true });
   const log = fs.openSync(path.join(logDir, `respkv-server-${port}.log`), 'w');
-  // No AOF: each run starts empty (a reloaded earlier run would change what the tests read).
-  const child = spawn('dotnet', [DLL, '--port', String(port), '--dir', logDir, '--appendonly', 'no'], { cwd: logDir, stdio: ['ignore', log, log] });
+  // No AOF and no save points: each run starts empty (a reloaded earlier run would change what the tests read).
+  const child = spawn('dotnet', [DLL, '--port', String(port), '--dir', logDir, '--appendonly', 'no', '--save', ''], { cwd: logDir, stdio: ['ignore', log, log] });
   let exited = null;
   child.on('exit', (code) => { exited = code; });
   const deadline = Date.now() + 60_000;
