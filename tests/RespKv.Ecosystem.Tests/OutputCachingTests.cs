@@ -57,9 +57,13 @@ public sealed class OutputCachingTests(RespKvFixture server) : IClassFixture<Res
         Assert.Equal(1, computedA);
 
         // Evicting the tag "products" (through host B's store) removes that entry from RespKv, for both hosts; not the orders.
+        // The store adds tag entries and deletes by tag fire-and-forget on its own connection: wait for the tag's sorted
+        // set (<instance>__MSOCT_<tag>) to hold the entry before evicting, and for the delete to land after.
+        IDatabase db = mux.GetDatabase();
+        await Eventually.True(() => db.SortedSetLength($"{instance}__MSOCT_products") > 0, TimeSpan.FromSeconds(10), "products tagged");
         IOutputCacheStore store = hostB.Services.GetRequiredService<IOutputCacheStore>();
         await store.EvictByTagAsync("products", CancellationToken.None);
-        Assert.Empty(srv.Keys(pattern: $"{instance}__MSOCV_*PRODUCTS*"));
+        await Eventually.True(() => !srv.Keys(pattern: $"{instance}__MSOCV_*PRODUCTS*").Any(), TimeSpan.FromSeconds(10), "products evicted");
         Assert.Single(srv.Keys(pattern: $"{instance}__MSOCV_*ORDERS*"));
         Assert.Equal("A computed #2", await clientA.GetStringAsync("/products"));
         await Stored("PRODUCTS");
