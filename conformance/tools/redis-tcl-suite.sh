@@ -41,7 +41,7 @@ for unit in "${UNITS[@]}"; do
         --tags -needs:repl > "$OUT/$name.log" 2>&1)
     rc=$?
     kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
-    ok=$(grep -c '^\[.*ok.*\]:' "$OUT/$name.log"); err=$(grep -c '^\[.*err.*\]:' "$OUT/$name.log")
-    exc=$(grep -c '^\[.*exception.*\]:' "$OUT/$name.log")
+    ok=$(grep -c '^\[[^]]*ok[^]]*\]:' "$OUT/$name.log"); err=$(grep -c '^\[[^]]*err[^]]*\]:' "$OUT/$name.log")
+    exc=$(grep -c '^\[[^]]*exception[^]]*\]:' "$OUT/$name.log")
     echo "$unit rc=$rc ok=$ok err=$err exc=$exc"
 done
