@@ -151,11 +151,7 @@ def main():
         print("exporter: 0 passed, 1 failed")
         return 1
     respkv_server.ensure_built()
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+    check = respkv_server.Checks("exporter")
 
     work = tempfile.mkdtemp(prefix="respkv-exporter-")
     exporter_port = respkv_server.free_port()
@@ -210,13 +206,11 @@ def main():
         exporter.terminate()
         exporter.wait(10)
         exporter_log.close()
-        if not all(results):
+        if not all(check.results):
             print(open(os.path.join(work, "exporter.log")).read())
         shutil.rmtree(work, ignore_errors=True)
 
-    passed = sum(results)
-    print(f"exporter: {passed} passed, {len(results) - passed} failed")
-    return 0 if all(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

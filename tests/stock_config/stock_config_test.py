@@ -57,11 +57,7 @@ def main():
         print("stock-config: 0 passed, 1 failed")
         return 1
     respkv_server.ensure_built()
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+    check = respkv_server.Checks("stock-config")
 
     work = tempfile.mkdtemp(prefix="respkv-stock-")
     try:
@@ -97,7 +93,7 @@ def main():
             log.close()
         check("exits 0 on SIGTERM", proc.returncode == 0, proc.returncode)
         check("pidfile removed at shutdown", not os.path.exists(pidfile))
-        if not all(results):
+        if not all(check.results):
             print(open(os.path.join(work, "respkv.out")).read())
 
         refused = subprocess.run(["dotnet", respkv_server.RESPKV_DLL, STOCK, "--port", str(respkv_server.free_port()), "--dir", work],
@@ -107,9 +103,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    passed = sum(results)
-    print(f"stock-config: {passed} passed, {len(results) - passed} failed")
-    return 0 if all(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

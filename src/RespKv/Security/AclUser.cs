@@ -115,25 +115,13 @@ public sealed class AclRules
         }
         else if (op[0] is '>' or '#')
         {
-            string hash;
-            if (op[0] == '>') hash = HashPassword(Encoding.Latin1.GetBytes(op, 1, op.Length - 1));
-            else
-            {
-                hash = op[1..];
-                if (!IsHash(hash)) return AclError.BadHash;
-            }
+            if (PasswordHash(op, clearText: '>') is not { } hash) return AclError.BadHash;
             if (!Passwords.Contains(hash)) Passwords.Add(hash);
             NoPass = false;
         }
         else if (op[0] is '<' or '!')
         {
-            string hash;
-            if (op[0] == '<') hash = HashPassword(Encoding.Latin1.GetBytes(op, 1, op.Length - 1));
-            else
-            {
-                hash = op[1..];
-                if (!IsHash(hash)) return AclError.BadHash;
-            }
+            if (PasswordHash(op, clearText: '<') is not { } hash) return AclError.BadHash;
             if (!Passwords.Remove(hash)) return AclError.NoSuchPassword;
         }
         else if (op[0] == '(' && op[^1] == ')')
@@ -166,6 +154,17 @@ public sealed class AclRules
 
     /// <summary>The lower-case hex SHA-256 of <paramref name="password"/> (Redis's <c>ACLHashPassword</c>).</summary>
     public static string HashPassword(ReadOnlySpan<byte> password) => Convert.ToHexStringLower(SHA256.HashData(password));
+
+    /// <summary>
+    /// The stored form of a password rule's operand: <c>&gt;pass</c>/<c>&lt;pass</c> (<paramref name="clearText"/> first) hash
+    /// the clear text; <c>#hash</c>/<c>!hash</c> give the hash itself, or null when it is not one (<c>-ERR … hash</c>).
+    /// </summary>
+    private static string? PasswordHash(string op, char clearText)
+    {
+        if (op[0] == clearText) return HashPassword(Encoding.Latin1.GetBytes(op, 1, op.Length - 1));
+        string hash = op[1..];
+        return IsHash(hash) ? hash : null;
+    }
 
     /// <summary>Redis's <c>ACLCheckPasswordHash</c>: exactly 64 characters, each <c>0-9</c> or <c>a-f</c>.</summary>
     private static bool IsHash(string hash)
