@@ -310,6 +310,7 @@ public static class StringCommands
             return;
         }
         Database db = context.Database;
+        db.PrefetchKeys(args, 1, 2);
         for (int i = 1; i < args.Count; i += 2) db.Set(args[i], args[i + 1].ToArray());
         context.Writer.WriteOk();
     }
@@ -322,6 +323,7 @@ public static class StringCommands
             return;
         }
         Database db = context.Database;
+        db.PrefetchKeys(args, 1, 2);
         for (int i = 1; i < args.Count; i += 2)
         {
             if (db.Find(args[i]) == null) continue;
@@ -343,6 +345,7 @@ public static class StringCommands
     private static void MGet(CommandContext context, in CommandArgs args)
     {
         ulong mask = context.KeyShardMask(args);
+        context.Database.PrefetchKeys(args, 1, 1);
         var state = new MGetState { Database = context.Database, Args = args, Found = context.NullableEntryScratch };
         context.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
         {

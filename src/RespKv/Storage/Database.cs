@@ -184,6 +184,32 @@ public sealed class Database
         return new ShardWriteScope(this, 1UL << slot.ShardIndex, multiKey: false);
     }
 
+    /// <summary>Most keys one <see cref="PrefetchKeys"/> call covers (its stack buffers).</summary>
+    private const int PrefetchBatch = 16;
+
+    /// <summary>
+    /// Starts loading, for the keys <c>args[first]</c>, <c>args[first + step]</c>, … (at most <see cref="PrefetchBatch"/> of
+    /// them), the memory a lookup of each reads, so their cache misses overlap instead of coming one after another (as
+    /// Valkey 8's batch key prefetch): a multi-key command (MSET, MGET) calls it before its per-key loop. Lock-free, changes
+    /// nothing; a key whose bucket changes meanwhile only loses its hint. See <see cref="KeyspaceShard.Prefetch"/> and the
+    /// profile in bench/PROFILE.md.
+    /// </summary>
+    public void PrefetchKeys(in Protocol.CommandArgs args, int first, int step)
+    {
+        int count = Math.Min(PrefetchBatch, (args.Count - first + step - 1) / step);
+        if (count < 2 || !System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        Span<int> hashes = stackalloc int[PrefetchBatch];
+        Span<byte> shards = stackalloc byte[PrefetchBatch];
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySpan<byte> key = args[first + i * step];
+            hashes[i] = KeyHash.Compute(key);
+            shards[i] = (byte)ShardOf(key);
+        }
+        for (int stage = 0; stage < 3; stage++)
+            for (int i = 0; i < count; i++) _shards[shards[i]].Prefetch(hashes[i], stage);
+    }
+
     /// <summary>Where <paramref name="key"/> lives: its hash and shard.</summary>
     public KeySlot Locate(ReadOnlySpan<byte> key)
     {
