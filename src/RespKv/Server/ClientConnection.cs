@@ -21,6 +21,7 @@ public sealed class ClientConnection
 
     private readonly ClientSession _client;
     private readonly RespParser _parser = new();
+    private readonly PipelinePrefetch _prefetch = new();
     private PipeReader? _input;
     private PipeWriter? _output;
 
@@ -203,6 +204,7 @@ public sealed class ClientConnection
     public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer)
     {
         _client.Executor.BeginBatch();
+        _prefetch.Begin();
         DeferredWakes.Enter();
         try
         {
@@ -228,6 +230,7 @@ public sealed class ClientConnection
             {
                 case ParseStatus.Command:
                     client.QueryBufferBytes = buffer.Length;
+                    _prefetch.BeforeCommand(buffer, consumed, client.Database);
                     client.Executor.Execute(args);
                     client.QueryBufferBytes = 0;
                     if (_postponed || _blocked || _offThread) return buffer.Start;

@@ -210,6 +210,9 @@ public sealed class Database
             for (int i = 0; i < count; i++) _shards[shards[i]].Prefetch(hashes[i], stage);
     }
 
+    /// <summary>Stage <paramref name="stage"/> of a prefetch of the key with bucket hash <paramref name="hash"/> in shard <paramref name="shard"/> (<see cref="KeyspaceShard.Prefetch"/>).</summary>
+    public void Prefetch(int hash, int shard, int stage) => _shards[shard].Prefetch(hash, stage);
+
     /// <summary>Where <paramref name="key"/> lives: its hash and shard.</summary>
     public KeySlot Locate(ReadOnlySpan<byte> key)
     {
