@@ -66,7 +66,7 @@ public sealed class PipelinePrefetchTests
             while (buffer.Length > 0)
             {
                 long frame = Math.Min(buffer.Length, random.Next(1, 40));
-                prefetch.BeforeCommand(buffer, frame, database);
+                prefetch.BeforeCommand(buffer, database);
                 buffer = buffer.Slice(frame);
             }
         }

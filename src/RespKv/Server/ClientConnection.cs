@@ -230,7 +230,7 @@ public sealed class ClientConnection
             {
                 case ParseStatus.Command:
                     client.QueryBufferBytes = buffer.Length;
-                    _prefetch.BeforeCommand(buffer, consumed, client.Database);
+                    _prefetch.BeforeCommand(buffer, client.Database);
                     client.Executor.Execute(args);
                     client.QueryBufferBytes = 0;
                     if (_postponed || _blocked || _offThread) return buffer.Start;
