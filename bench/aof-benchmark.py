@@ -62,7 +62,7 @@ def start(name, data_dir, port, fsync):
                "--aof-use-rdb-preamble", "no", "--dir", data_dir, "--loglevel", "warning",
                "--auto-aof-rewrite-percentage", "0"]
     else:
-        cmd = [RESPKV, "--port", str(port), "--appendonly", "yes", "--appendfsync", fsync, "--dir", data_dir,
+        cmd = [RESPKV, "--port", str(port), "--save", "", "--appendonly", "yes", "--appendfsync", fsync, "--dir", data_dir,
                "--loglevel", "warning", "--auto-aof-rewrite-percentage", "0"]
     began = time.perf_counter()
     proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,

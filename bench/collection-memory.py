@@ -71,7 +71,7 @@ def main():
         print("%s of %d 10-byte elements" % (kind, a.elements))
         redis = hm.measure("redis-server", ["redis-server", "--port", str(a.redis_port), "--save", "", "--appendonly", "no"],
                            a.redis_port, a.elements, a.settle)
-        respkv = hm.measure("RespKv", [executable, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port,
+        respkv = hm.measure("RespKv", [executable, "--port", str(a.respkv_port), "--save", "", "--appendonly", "no"], a.respkv_port,
                             a.elements, a.settle, env=hm.respkv_server.respkv_env())
         rows.append((kind, redis, respkv))
     print("\n| Type | redis-server 7.0 bytes/element | RespKv bytes/element | RespKv/Redis |\n| --- | ---: | ---: | ---: |")

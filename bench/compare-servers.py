@@ -145,11 +145,12 @@ def start(name, log_dir):
     if name == "redis":
         return respkv_server.start_redis(log_dir, cpu=SERVER_CPU)
     if name in ("respkv", "baseline"):
-        # Like-for-like with redis-server (started with --appendonly no): the executable persists by default.
+        # Like-for-like with redis-server (started with --save "" --appendonly no): the executable persists by default
+        # (AOF and Redis's save points; a dump.rdb left in the run's directory would be loaded by the next start).
         port = respkv_server.free_port()
         log = open(os.path.join(log_dir, f"{name}-server-{port}.log"), "wb")
         exe = RESPKV if name == "respkv" else BASELINE
-        proc = subprocess.Popen(taskset(SERVER_CPU) + [exe, "--port", str(port), "--appendonly", "no"],
+        proc = subprocess.Popen(taskset(SERVER_CPU) + [exe, "--port", str(port), "--save", "", "--appendonly", "no"],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=respkv_server.respkv_env())
         log.close()
         respkv_server.wait_ready(port, proc, "respkv-server")

@@ -108,7 +108,7 @@ def main():
     print("%d fields, 10-byte fields, 20-byte values" % a.fields)
     redis = measure("redis-server", ["redis-server", "--port", str(a.redis_port), "--save", "", "--appendonly", "no"],
                     a.redis_port, a.fields, a.settle)
-    respkv = measure("RespKv", [respkv_executable, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port, a.fields, a.settle,
+    respkv = measure("RespKv", [respkv_executable, "--port", str(a.respkv_port), "--save", "", "--appendonly", "no"], a.respkv_port, a.fields, a.settle,
                      env=respkv_server.respkv_env())
     print("RespKv uses %.2fx Redis's bytes per field" % (respkv / redis))
 

@@ -82,7 +82,7 @@ def start(kind, port, data_dir, *extra):
         cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", data_dir, "--loglevel", "warning"]
         env = None
     else:
-        cmd = [RESPKV, "--port", str(port), "--appendonly", "no", "--dir", data_dir, "--loglevel", "warning"]
+        cmd = [RESPKV, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", data_dir, "--loglevel", "warning"]
         env = respkv_server.respkv_env()
     cmd += ["--rdbcompression", RDBCOMPRESSION, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-backlog-size", "512mb",
             "--client-output-buffer-limit", "replica 0 0 0"] + list(extra)

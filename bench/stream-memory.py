@@ -52,7 +52,7 @@ def main():
     print("stream of %d entries (XADD s * f v)" % a.entries)
     redis = hm.measure("redis-server", ["redis-server", "--port", str(a.redis_port), "--save", "", "--appendonly", "no"],
                        a.redis_port, a.entries, a.settle)
-    respkv = hm.measure("RespKv", [executable, "--port", str(a.respkv_port), "--appendonly", "no"], a.respkv_port,
+    respkv = hm.measure("RespKv", [executable, "--port", str(a.respkv_port), "--save", "", "--appendonly", "no"], a.respkv_port,
                         a.entries, a.settle, env=hm.respkv_server.respkv_env())
     print("\n| Stream | redis-server 7.0 bytes/entry | RespKv bytes/entry | RespKv/Redis |\n| --- | ---: | ---: | ---: |")
     print("| XADD s * f v | %.1f | %.1f | %.2f |" % (redis, respkv, respkv / redis))

@@ -28,7 +28,7 @@ namespace RespKv.Storage;
 public sealed class SortedHash
 {
     /// <summary>A leaf whose packed size would exceed this many bytes splits in two (when it holds at least two entries).</summary>
-    internal const int MaxLeafBytes = 2048;
+    internal const int MaxLeafBytes = 1024;
 
     /// <summary>A leaf smaller than this many bytes after a delete is merged with (or rebalanced against) a sibling.</summary>
     internal const int MinLeafBytes = MaxLeafBytes / 4;
@@ -478,10 +478,21 @@ public sealed class SortedHash
         public Inner WithChild(int index, object child)
         {
             var children = (object[])Children.Clone();
-            var counts = (long[])Counts.Clone();
             children[index] = child;
-            counts[index] = CountOf(child);
-            return new Inner(children, Keys, counts);
+            long count = CountOf(child);
+            // A value replaced in place of another keeps every count: the copy shares the counts (immutable once published).
+            if (count == Counts[index]) return new Inner(children, Keys, Counts, Total);
+            var counts = (long[])Counts.Clone();
+            counts[index] = count;
+            return new Inner(children, Keys, counts, Total - Counts[index] + count);
+        }
+
+        private Inner(object[] children, byte[]?[] keys, long[] counts, long total)
+        {
+            Children = children;
+            Keys = keys;
+            Counts = counts;
+            Total = total;
         }
 
         /// <summary>Children [from, to) as a new node.</summary>
