@@ -79,6 +79,46 @@ public sealed class SortedHashTests
         hash.CheckInvariants();
     }
 
+    /// <summary>
+    /// Inner nodes route a descent on 8-byte words after their separators' common prefix: fields that share long prefixes,
+    /// end inside a route word, hold zero bytes (where zero-padding ties) or leave the prefix on either side are all found,
+    /// and absent ones are not.
+    /// </summary>
+    [Fact]
+    public void RoutedDescentFindsFieldsAroundLongCommonPrefixes()
+    {
+        var random = new Random(7);
+        var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        SortedHash hash = SortedHash.Empty;
+        string Field() => random.Next(5) switch
+        {
+            0 => "element:00000000" + random.Next(20_000).ToString("D6"),
+            1 => "element:00000000" + random.Next(200).ToString("D3") + new string('\0', random.Next(12)),
+            2 => "element:" + new string('0', random.Next(14)),
+            3 => "elem" + (char)random.Next(256),
+            _ => new string((char)random.Next(0x60, 0x70), random.Next(1, 3)),
+        };
+        for (int i = 0; i < 30_000; i++)
+        {
+            string field = Field();
+            hash = hash.Set(B(field), B("v" + i), out bool added);
+            Assert.Equal(!model.ContainsKey(field), added);
+            model[field] = "v" + i;
+        }
+        hash.CheckInvariants();
+        Assert.True(hash.Depth >= 3, "the test must exercise inner nodes below the root");
+        foreach ((string field, string value) in model)
+        {
+            Assert.True(hash.TryGet(B(field), out ReadOnlySpan<byte> found), field);
+            Assert.Equal(value, Encoding.Latin1.GetString(found));
+        }
+        for (int i = 0; i < 20_000; i++)
+        {
+            string probe = Field() + (random.Next(2) == 0 ? "" : "\0");
+            Assert.Equal(model.ContainsKey(probe), hash.TryGet(B(probe), out _));
+        }
+    }
+
     [Fact]
     public void OldVersionsNeverChange()
     {

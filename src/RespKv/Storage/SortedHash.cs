@@ -304,11 +304,27 @@ public sealed class SortedHash
     private static int ChildFor(Inner inner, ReadOnlySpan<byte> field)
     {
         byte[]?[] keys = inner.Keys;
-        int lo = 1, hi = keys.Length - 1;
+        int n = keys.Length;
+        if (n < 2) return 0;
+        // A field outside the separators' common prefix is before or after all of them.
+        int p = inner.PrefixLength;
+        if (p > 0)
+        {
+            int m = Math.Min(p, field.Length);
+            int c = field[..m].SequenceCompareTo(keys[1].AsSpan(0, m));
+            if (c < 0 || (c == 0 && field.Length < p)) return 0;
+            if (c > 0) return n - 1;
+        }
+        // Binary search on the route words (one array), reading a separator only when its route ties the field's.
+        ulong route = Inner.Route(field, p);
+        ulong[] routes = inner.Routes;
+        int lo = 1, hi = n - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (field.SequenceCompareTo(keys[mid]) >= 0) lo = mid + 1;
+            ulong r = routes[mid];
+            int cmp = route != r ? (route < r ? -1 : 1) : field.SequenceCompareTo(keys[mid]);
+            if (cmp >= 0) lo = mid + 1;
             else hi = mid - 1;
         }
         return lo - 1;
@@ -463,6 +479,17 @@ public sealed class SortedHash
         public readonly long[] Counts;
         public readonly long Total;
 
+        /// <summary>
+        /// Route words: for child i ≥ 1, the 8 bytes of <c>Keys[i]</c> after <see cref="PrefixLength"/>, big-endian and
+        /// zero-padded (entry 0 unused). Ordering two routes orders their strings unless they tie (then the bytes decide),
+        /// so a descent compares integers in one array instead of reading a separator array per step — each a likely cache
+        /// miss in a large hash (bench/PROFILE.md, finding 5).
+        /// </summary>
+        public readonly ulong[] Routes;
+
+        /// <summary>Bytes every separator of this node starts with (0 with fewer than two children).</summary>
+        public readonly int PrefixLength;
+
         public Inner(object[] children, byte[]?[] keys, long[] counts)
         {
             Children = children;
@@ -472,6 +499,24 @@ public sealed class SortedHash
             long total = 0;
             foreach (long c in counts) total += c;
             Total = total;
+            Routes = new ulong[keys.Length];
+            if (keys.Length < 2) return;
+            byte[] first = keys[1]!;
+            int prefix = first.Length;
+            for (int i = 2; i < keys.Length && prefix > 0; i++) prefix = first.AsSpan(0, prefix).CommonPrefixLength(keys[i]);
+            PrefixLength = prefix;
+            for (int i = 1; i < keys.Length; i++) Routes[i] = Route(keys[i], prefix);
+        }
+
+        /// <summary>The route word of <paramref name="key"/> after its first <paramref name="prefix"/> bytes (see <see cref="Routes"/>).</summary>
+        public static ulong Route(ReadOnlySpan<byte> key, int prefix)
+        {
+            ReadOnlySpan<byte> rest = key.Length > prefix ? key[prefix..] : default;
+            if (rest.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(rest);
+            Span<byte> padded = stackalloc byte[8];
+            padded.Clear();
+            rest.CopyTo(padded);
+            return BinaryPrimitives.ReadUInt64BigEndian(padded);
         }
 
         /// <summary>A copy with child <paramref name="index"/> replaced (same key).</summary>
@@ -481,16 +526,19 @@ public sealed class SortedHash
             children[index] = child;
             long count = CountOf(child);
             // A value replaced in place of another keeps every count: the copy shares the counts (immutable once published).
-            if (count == Counts[index]) return new Inner(children, Keys, Counts, Total);
+            if (count == Counts[index]) return new Inner(children, this, Counts, Total);
             var counts = (long[])Counts.Clone();
             counts[index] = count;
-            return new Inner(children, Keys, counts, Total - Counts[index] + count);
+            return new Inner(children, this, counts, Total - Counts[index] + count);
         }
 
-        private Inner(object[] children, byte[]?[] keys, long[] counts, long total)
+        /// <summary>A node with <paramref name="same"/>'s separators (and their routes) over other children.</summary>
+        private Inner(object[] children, Inner same, long[] counts, long total)
         {
             Children = children;
-            Keys = keys;
+            Keys = same.Keys;
+            Routes = same.Routes;
+            PrefixLength = same.PrefixLength;
             Counts = counts;
             Total = total;
         }
@@ -582,6 +630,14 @@ public sealed class SortedHash
             total += n;
         }
         if (total != inner.Total) throw new InvalidOperationException("Total mismatch");
+        for (int c = 1; c < inner.Children.Length; c++)
+        {
+            if (!inner.Keys[c].AsSpan().StartsWith(inner.Keys[1].AsSpan(0, inner.PrefixLength)))
+                throw new InvalidOperationException("Separator outside its node's common prefix");
+            if (inner.Routes[c] != Inner.Route(inner.Keys[c], inner.PrefixLength)) throw new InvalidOperationException("Stale route word");
+            // Every separator is found by the routed descent exactly where it bounds its child.
+            if (ChildFor(inner, inner.Keys[c]) != c) throw new InvalidOperationException("Routed descent misses a separator");
+        }
         return total;
     }
 
