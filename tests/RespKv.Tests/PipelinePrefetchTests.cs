@@ -46,11 +46,12 @@ public sealed class PipelinePrefetchTests
     public void LooksAheadOverAnyBufferWithoutThrowing()
     {
         var database = new Database(0);
-        for (int i = 0; i < 1000; i++) database.Set(Encoding.ASCII.GetBytes("key:" + i), Encoding.ASCII.GetBytes("v"));
+        for (int i = 0; i < PipelinePrefetch.MinKeys; i++) database.Set(Encoding.ASCII.GetBytes("key:" + i), Encoding.ASCII.GetBytes("v"));
         var random = new Random(42);
         var pieces = new[]
         {
-            "*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$6\r\nkey:99\r\n", "*1\r\n$4\r\nPING\r\n",
+            "*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$6\r\nkey:99\r\n", "*2\r\n$3\r\nGET\r\n$6\r\nkey:98\r\n",
+            "*1\r\n$4\r\nPING\r\n", "*2\r\n$3\r\nGET\r\n$0\r\n\r\n",
             "PING\r\n", "\r\n", "*2\r\n$3\r\nGET\r\n$3\r\nk", "*x\r\n", "$3\r\nGET\r\n",
         };
         var prefetch = new PipelinePrefetch();

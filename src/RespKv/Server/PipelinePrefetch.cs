@@ -14,8 +14,10 @@ namespace RespKv.Server;
 /// Hints only: the scan reads a frame's RESP headers for its second argument (the key of every single-key command), in
 /// the receive buffer's current segment only; a frame it does not recognise (an inline command, a frame split across
 /// segments, one of more than <see cref="MaxScannedArguments"/> arguments) ends the group, and the look-ahead for the rest
-/// of the batch. A batch of one frame (unpipelined) is not scanned. It changes nothing and never affects what a command
-/// does. One per connection; not thread-safe.
+/// of the batch. A group of one frame (unpipelined) gets no hints, nor a database of fewer than <see cref="MinKeys"/> keys
+/// (its lookups hit the caches: measured, the hints then cost more than they save), and a key repeated from the frame
+/// before (one hot list or set) is asked for once. It changes nothing and never affects what a command does. One per
+/// connection; not thread-safe.
 /// </para>
 /// </summary>
 internal sealed class PipelinePrefetch
@@ -26,6 +28,8 @@ internal sealed class PipelinePrefetch
     /// <summary>A frame with more arguments than this is not scanned (a multi-key command hints its keys itself, e.g. MSET).</summary>
     private const int MaxScannedArguments = 32;
 
+    private readonly int[] _keyStarts = new int[GroupSize];
+    private readonly int[] _keyLengths = new int[GroupSize];
     private readonly int[] _hashes = new int[GroupSize];
     private readonly int[] _shards = new int[GroupSize];
 
@@ -39,6 +43,7 @@ internal sealed class PipelinePrefetch
     public void Begin()
     {
         _pending = 0;
+        _sized = null;
         _stopped = !System.Runtime.Intrinsics.X86.Sse.IsSupported;
     }
 
@@ -58,23 +63,58 @@ internal sealed class PipelinePrefetch
         int count = 0, offset = 0;
         while (count < GroupSize && offset < span.Length)
         {
-            if (!TryScanFrame(span[offset..], out int length, out ReadOnlySpan<byte> key))
+            if (count == 1 && !IsLarge(database))
+            {
+                // A keyspace small enough to stay in the CPU's caches: no hints for the rest of this batch.
+                _stopped = true;
+                break;
+            }
+            if (!TryScanFrame(span[offset..], out int length, out int keyStart, out int keyLength))
             {
                 _stopped = true; // unrecognised, or not all in this segment: the rest of the batch runs unhinted
                 break;
             }
+            _keyStarts[count] = offset + keyStart;
+            _keyLengths[count] = keyLength;
             offset += length;
-            _shards[count] = key.IsEmpty ? -1 : Database.ShardOf(key);
-            _hashes[count] = key.IsEmpty ? 0 : KeyHash.Compute(key);
             count++;
         }
         if (count == 0) return;
         _pending = count - 1;
-        if (count == 1) return; // nothing to overlap with
+        if (count == 1) return; // nothing to overlap with (unpipelined)
+        int hinted = 0;
+        ReadOnlySpan<byte> previous = default;
+        for (int i = 0; i < count; i++)
+        {
+            if (_keyLengths[i] <= 0) continue;
+            ReadOnlySpan<byte> key = span.Slice(_keyStarts[i], _keyLengths[i]);
+            if (key.SequenceEqual(previous)) continue; // a hot key repeated: asked for once
+            previous = key;
+            _shards[hinted] = Database.ShardOf(key);
+            _hashes[hinted] = KeyHash.Compute(key);
+            hinted++;
+        }
+        if (hinted < 2) return;
         for (int stage = 0; stage < 3; stage++)
-            for (int i = 0; i < count; i++)
-                if (_shards[i] >= 0) database.Prefetch(_hashes[i], _shards[i], stage);
+            for (int i = 0; i < hinted; i++) database.Prefetch(_hashes[i], _shards[i], stage);
     }
+
+    /// <summary>Whether <paramref name="database"/> holds at least <see cref="MinKeys"/> keys, read once per batch and database.</summary>
+    private bool IsLarge(Database database)
+    {
+        if (!ReferenceEquals(_sized, database))
+        {
+            _sized = database;
+            _large = database.Count >= MinKeys;
+        }
+        return _large;
+    }
+
+    private Database? _sized;
+    private bool _large;
+
+    /// <summary>Keys a database holds before its lookups are prefetched (below it the table and its entries mostly stay in cache).</summary>
+    internal const long MinKeys = 1 << 16;
 
     /// <summary>
     /// Reads the RESP headers of the frame at the start of <paramref name="span"/>: its length in bytes and its second
@@ -83,8 +123,17 @@ internal sealed class PipelinePrefetch
     /// </summary>
     internal static bool TryScanFrame(ReadOnlySpan<byte> span, out int length, out ReadOnlySpan<byte> key)
     {
+        bool scanned = TryScanFrame(span, out length, out int start, out int keyLength);
+        key = scanned && keyLength > 0 ? span.Slice(start, keyLength) : default;
+        return scanned;
+    }
+
+    /// <summary>As <see cref="TryScanFrame(ReadOnlySpan{byte}, out int, out ReadOnlySpan{byte})"/>, the key as its offset and length in <paramref name="span"/> (length -1: no second argument).</summary>
+    private static bool TryScanFrame(ReadOnlySpan<byte> span, out int length, out int keyStart, out int keyLength)
+    {
         length = 0;
-        key = default;
+        keyStart = 0;
+        keyLength = -1;
         int p = 0;
         if (span.IsEmpty || span[0] != (byte)'*' || !TryReadNumber(span, ref p, out int count) || count < 1 || count > MaxScannedArguments)
             return false;
@@ -92,7 +141,11 @@ internal sealed class PipelinePrefetch
         {
             if (p >= span.Length || span[p] != (byte)'$' || !TryReadNumber(span, ref p, out int size) || size < 0) return false;
             if (span.Length - p < size + 2L) return false;
-            if (i == 1) key = span.Slice(p, size);
+            if (i == 1)
+            {
+                keyStart = p;
+                keyLength = size;
+            }
             p += size + 2;
         }
         length = p;
