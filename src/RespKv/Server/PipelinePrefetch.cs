@@ -31,7 +31,7 @@ internal sealed class PipelinePrefetch
     private readonly int[] _keyStarts = new int[GroupSize];
     private readonly int[] _keyLengths = new int[GroupSize];
     private readonly int[] _hashes = new int[GroupSize];
-    private readonly int[] _shards = new int[GroupSize];
+    private readonly byte[] _shards = new byte[GroupSize];
 
     /// <summary>Frames of the current group still to run after the one running now.</summary>
     private int _pending;
@@ -90,13 +90,11 @@ internal sealed class PipelinePrefetch
             ReadOnlySpan<byte> key = span.Slice(_keyStarts[i], _keyLengths[i]);
             if (key.SequenceEqual(previous)) continue; // a hot key repeated: asked for once
             previous = key;
-            _shards[hinted] = Database.ShardOf(key);
+            _shards[hinted] = (byte)Database.ShardOf(key);
             _hashes[hinted] = KeyHash.Compute(key);
             hinted++;
         }
-        if (hinted < 2) return;
-        for (int stage = 0; stage < 3; stage++)
-            for (int i = 0; i < hinted; i++) database.Prefetch(_hashes[i], _shards[i], stage);
+        if (hinted >= 2) database.Prefetch(_hashes.AsSpan(0, hinted), _shards.AsSpan(0, hinted));
     }
 
     /// <summary>Whether <paramref name="database"/> holds at least <see cref="MinKeys"/> keys, read once per batch and database.</summary>

@@ -206,12 +206,19 @@ public sealed class Database
             hashes[i] = KeyHash.Compute(key);
             shards[i] = (byte)ShardOf(key);
         }
-        for (int stage = 0; stage < 3; stage++)
-            for (int i = 0; i < count; i++) _shards[shards[i]].Prefetch(hashes[i], stage);
+        Prefetch(hashes[..count], shards[..count]);
     }
 
-    /// <summary>Stage <paramref name="stage"/> of a prefetch of the key with bucket hash <paramref name="hash"/> in shard <paramref name="shard"/> (<see cref="KeyspaceShard.Prefetch"/>).</summary>
-    public void Prefetch(int hash, int shard, int stage) => _shards[shard].Prefetch(hash, stage);
+    /// <summary>
+    /// Prefetches the lookups of the keys with bucket hashes <paramref name="hashes"/> in shards <paramref name="shards"/>
+    /// (same length): every key's stage 0, then every key's stage 1, then stage 2 (<see cref="KeyspaceShard.Prefetch"/>), so
+    /// the misses of one stage overlap. Used by <see cref="PrefetchKeys"/> and the pipeline's look-ahead.
+    /// </summary>
+    public void Prefetch(ReadOnlySpan<int> hashes, ReadOnlySpan<byte> shards)
+    {
+        for (int stage = 0; stage < 3; stage++)
+            for (int i = 0; i < hashes.Length; i++) _shards[shards[i]].Prefetch(hashes[i], stage);
+    }
 
     /// <summary>Where <paramref name="key"/> lives: its hash and shard.</summary>
     public KeySlot Locate(ReadOnlySpan<byte> key)
