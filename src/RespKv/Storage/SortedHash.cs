@@ -12,8 +12,8 @@ namespace RespKv.Storage;
 /// <c>[varint fieldLength][field][varint valueLength][value]</c>; so a field costs its bytes plus 4 (offset)
 /// and 2 (lengths, for short strings) bytes, and no per-field object header. A small hash is a single
 /// leaf (the compact form); past <see cref="MaxLeafBytes"/> a leaf splits and inner nodes appear
-/// (<see cref="Inner"/>: children, separator fields and per-child field counts, fan-out up to
-/// <see cref="MaxChildren"/>). Get, set and delete cost O(log n) comparisons plus copying one leaf
+/// (<see cref="Inner"/>: children, separator fields with their route words, and per-child field counts, fan-out up
+/// to <see cref="MaxChildren"/>). Get, set and delete cost O(log n) comparisons plus copying one leaf
 /// (at most ~<see cref="MaxLeafBytes"/> bytes unless a single entry is larger) and the path of inner nodes.
 /// </para>
 /// <para>
