@@ -8,7 +8,8 @@ DIR_A and DIR_B are `dotnet publish` outputs (each holding respkv-server), e.g.
 `dotnet publish src/RespKv.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o DIR`.
 The three servers start once (no persistence: --save "" --appendonly no; RespKv with its shipped runtime settings),
 pinned to CPU 0, redis-benchmark on CPU 1 with 50 clients, -r 100000 and 100-byte values, N requests per row (environment
-N, default 300000; options go before a custom command). Each row first gets an uncounted warm-up pass on every server;
+N, default 300000; options go before a custom command). Environment SERVER_ARGS (e.g. "--appendonly yes --appendfsync
+everysec") replaces the persistence settings for all three servers, each then in its own temporary --dir. Each row first gets an uncounted warm-up pass on every server;
 then rounds run redis, A, B for every row. Prints, per row, the median rates and the medians of the per-round ratios B/A
 and B/redis. This is the quick check bench/PROFILE.md's A/B figures come from; bench/compare-servers.py is the full one.
 """
@@ -17,6 +18,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"))
@@ -27,12 +29,20 @@ ROWS = [r.split("|", 1) for r in sys.argv[4:]]
 PORTS = {"redis": 7101, "A": 7102, "B": 7103}
 
 
+SERVER_ARGS = os.environ.get("SERVER_ARGS", "").split()
+
+
 def start(name, port):
+    persistence = ["--save", "", "--appendonly", "no"]
+    if SERVER_ARGS:
+        persistence = ["--save", ""] + SERVER_ARGS + ["--dir", tempfile.mkdtemp(prefix=f"ab-{name}-")]
+        if name == "redis":
+            persistence += ["--aof-use-rdb-preamble", "no"]
     if name == "redis":
-        cmd, env = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], None
+        cmd, env = ["redis-server", "--port", str(port)] + persistence, None
     else:
         build = A if name == "A" else B
-        cmd = [os.path.join(build, "respkv-server"), "--port", str(port), "--save", "", "--appendonly", "no"]
+        cmd = [os.path.join(build, "respkv-server"), "--port", str(port)] + persistence
         env = respkv_server.respkv_env()
     proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(100):

@@ -2,7 +2,7 @@
 # Where RespKv's server CPU goes for one redis-benchmark workload: perf samples of the published server (JIT-compiled so
 # that perf can name every .NET frame), pinned to CPU 0 with redis-benchmark on CPU 1, as bench/compare-servers.py runs.
 #
-# Usage: bench/profile.sh NAME [redis-benchmark args…]      e.g.  bench/profile.sh setp16 -t set -P 16
+# Usage: [SETUP="redis-cli args"] bench/profile.sh NAME [redis-benchmark args…]      e.g.  bench/profile.sh setp16 -t set -P 16
 # Needs perf (linux-perf) and redis-benchmark; writes bench/.profile/NAME.data and prints the split by binary (JIT-compiled
 # .NET code, kernel, the runtime's GC in libcoreclr, the JIT itself) and the 25 hottest symbols. Write-up: bench/PROFILE.md.
 set -euo pipefail
@@ -19,6 +19,8 @@ DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_EnableWriteXorExecute=0 DOTNE
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+# SETUP, when set, is one redis-cli command run first (e.g. SETUP="SCRIPT LOAD \"return redis.call('INCR', KEYS[1])\"").
+if [ -n "${SETUP:-}" ]; then eval "redis-cli -p $PORT $SETUP" >/dev/null; fi
 # Warm-up: the JIT tiers the hot methods up before the samples are taken.
 taskset -c 1 redis-benchmark -p "$PORT" -c 50 -r 100000 -d 100 -n 1000000 -q "$@" >/dev/null
 taskset -c 1 redis-benchmark -p "$PORT" -c 50 -r 100000 -d 100 -n 100000000 -q "$@" >/dev/null &

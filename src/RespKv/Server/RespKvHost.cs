@@ -31,19 +31,27 @@ public sealed class RespKvHost : IAsyncDisposable
     private ServerCron? _cron;
     private string? _temporaryDir;
 
-    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands)
+    private RespKvHost(ServerOptions options, Action<ILoggingBuilder>? configureLogging, CommandTable? commands, TransportKind transport)
     {
         PreferInlineSocketCompletions();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseSockets(sockets =>
+        if (transport == TransportKind.Kestrel)
         {
-            // Run the RESP loop on the socket's completion thread: no thread-pool hop per request.
-            sockets.UnsafePreferInlineScheduling = true;
-            sockets.NoDelay = true;
-        });
+            builder.WebHost.UseSockets(sockets =>
+            {
+                // Run the RESP loop on the socket's completion thread: no thread-pool hop per request.
+                sockets.UnsafePreferInlineScheduling = true;
+                sockets.NoDelay = true;
+            });
+        }
+        else
+        {
+            // A measured alternative (SocketTransports.cs) behind the same seam: Kestrel's pipeline and handler stay.
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(new SocketListenerFactory(transport));
+        }
         builder.Services.AddSingleton(sp => new RespServer(options, sp.GetRequiredService<ILoggerFactory>(), commands));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -154,7 +162,11 @@ public sealed class RespKvHost : IAsyncDisposable
     /// <paramref name="commands"/> (<see cref="CommandFamilies.Table"/> when null; see <see cref="CommandFamilies.WithDefaults"/>).
     /// </summary>
     public static RespKvHost Create(ServerOptions options, Action<ILoggingBuilder>? configureLogging = null, CommandTable? commands = null) =>
-        new(options, configureLogging, commands);
+        new(options, configureLogging, commands, TransportSelection.FromEnvironment());
+
+    /// <summary>As <see cref="Create(ServerOptions, Action{ILoggingBuilder}?, CommandTable?)"/>, on <paramref name="transport"/> whatever <c>RESPKV_TRANSPORT</c> says (tests of each transport).</summary>
+    public static RespKvHost Create(ServerOptions options, TransportKind transport, Action<ILoggingBuilder>? configureLogging = null) =>
+        new(options, configureLogging, null, transport);
 
     /// <summary>
     /// Binds the listeners and starts accepting connections. With a <c>tls-port</c>, the TLS configuration is built first
