@@ -28,6 +28,23 @@ public sealed class MemoryEstimateTests
     [InlineData(20_000, 0, true)]
     public void EstimateTracksTheLiveHeap(int keys, int valueSize, bool hashes)
     {
+        // The heap is the whole process's: a server another test class disposed just before (its connections' buffers
+        // released while this one loads) can move it. A wrong estimate misses on every attempt; interference does not.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                MeasureOnce(keys, valueSize, hashes);
+                return;
+            }
+            catch (Xunit.Sdk.InRangeException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static void MeasureOnce(int keys, int valueSize, bool hashes)
+    {
         var db = new Database(0);
         long emptyEstimate = db.MemoryBytes;
         long heapBefore = LiveHeap();
