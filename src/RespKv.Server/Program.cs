@@ -19,6 +19,17 @@ switch (commandLine.Action)
         return 1;
 }
 
+// RESPKV_TRANSPORT (a measured alternative to Kestrel's socket transport, SocketTransports.cs): a bad value stops start-up.
+try
+{
+    TransportSelection.FromEnvironment();
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+
 ServerOptions options = commandLine.Options;
 using var logging = new ServerLogging(options);
 Serilog.ILogger log = logging.Logger;

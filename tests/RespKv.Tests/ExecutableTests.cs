@@ -152,6 +152,24 @@ public sealed partial class ExecutableTests
     }
 
     [Fact]
+    public void AnUnknownTransportExitsOneNamingTheChoices()
+    {
+        using var server = ServerProcess.Start(new Dictionary<string, string> { ["RESPKV_TRANSPORT"] = "epoll" }, "--port", "0");
+        Assert.Equal(1, server.WaitForExit());
+        Assert.Equal("RESPKV_TRANSPORT must be kestrel, pipelines-sockets or socket-loop, not 'epoll'\n", server.Errors);
+    }
+
+    [Fact]
+    public void TheSocketLoopTransportServesTheExecutable()
+    {
+        using var server = ServerProcess.Start(new Dictionary<string, string> { ["RESPKV_TRANSPORT"] = "socket-loop" }, "--port", "0");
+        int port = server.WaitUntilReady();
+        using var c = new RespTestClient(port);
+        Assert.Equal("+OK\r\n", c.Call("SET", "k", "v"));
+        Assert.Equal("$1\r\nv\r\n", c.Call("GET", "k"));
+    }
+
+    [Fact]
     public void LogFileReceivesTheLogAtTheChosenLevel()
     {
         string logFile = Path.Combine(Path.GetTempPath(), $"respkv-exe-{Guid.NewGuid():N}.log");
