@@ -84,6 +84,9 @@ public sealed class TransportTests
         var requests = new MemoryStream();
         for (int i = 0; i < 500; i++) requests.Write(get);
         slow.Send(requests.ToArray());
+        // Accepted (counted) first — until then the client count is 1 without any close — then closed.
+        for (int i = 0; i < 400 && host.Server.Stats.ConnectionsReceived < 2; i++) await Task.Delay(25);
+        Assert.Equal(2, host.Server.Stats.ConnectionsReceived);
         for (int i = 0; i < 400 && host.Server.Clients.Count > 1; i++) await Task.Delay(25);
         Assert.Equal(1, host.Server.Clients.Count);
     }
