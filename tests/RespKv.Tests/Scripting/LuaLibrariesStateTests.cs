@@ -132,10 +132,19 @@ public sealed class LuaLibrariesStateTests : IDisposable
         _lua.PushInteger(100);
         Assert.Equal(LuaStatus.OK, _lua.PCall(1, 1, 0)); // warm-up: JIT, scratch buffers, pools
         _lua.Pop(1);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        _lua.PushInteger(5000);
-        Assert.Equal(LuaStatus.OK, _lua.PCall(1, 1, 0));
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Up to 3 measurements: a shared pool (ArrayPool) that tests on other threads emptied meanwhile may hand out one
+        // new buffer once; an allocation per call shows in every measurement (5,000 rounds: far above the bound).
+        long allocated = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            _lua.PushCopy(-1);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _lua.PushInteger(5000);
+            Assert.Equal(LuaStatus.OK, _lua.PCall(1, 1, 0));
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            _lua.Pop(1);
+            if (allocated < 1024) break;
+        }
         _lua.SetTop(0);
         Assert.True(allocated < 1024, $"{allocated} bytes allocated for 5,000 rounds");
     }
