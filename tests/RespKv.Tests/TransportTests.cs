@@ -71,6 +71,27 @@ public sealed class TransportTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task AClientThatHalfClosesGetsEveryReply(TransportKind kind)
+    {
+        await using RespKvHost host = await Start(kind);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Connect(IPAddress.Loopback, host.Port);
+        // As `printf … | nc -N host port`: the commands, then the end of the client's side; redis-server answers them all.
+        var requests = new MemoryStream();
+        requests.Write(RespTestClient.Encode("SET", "k", "v"));
+        for (int i = 0; i < 2000; i++) requests.Write(RespTestClient.Encode("GET", "k"));
+        socket.Send(requests.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        var replies = new MemoryStream();
+        byte[] chunk = new byte[65536];
+        socket.ReceiveTimeout = 10_000;
+        int n;
+        while ((n = socket.Receive(chunk)) > 0) replies.Write(chunk, 0, n);
+        Assert.Equal("+OK\r\n" + string.Concat(Enumerable.Repeat("$1\r\nv\r\n", 2000)), Encoding.ASCII.GetString(replies.ToArray()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task AClientThatStopsReadingIsClosedAtItsOutputLimit(TransportKind kind)
     {
         await using RespKvHost host = await Start(kind);

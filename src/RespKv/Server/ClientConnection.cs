@@ -93,9 +93,12 @@ public sealed class ClientConnection
     public long PendingReplyBytes => _client.Replies.PendingBytes + Volatile.Read(ref _flushingBytes);
 
     /// <summary>
-    /// Serves the connection until the peer closes it, a protocol error, QUIT, or <paramref name="cancellation"/>.
+    /// Serves the connection until the peer closes it, a protocol error, QUIT, or <paramref name="cancellation"/> (the
+    /// server stopping). The peer's close is seen as the input completing, after the commands it sent before closing have
+    /// been answered; <paramref name="peerClosed"/>, the transport's signal of it, ends only a CLIENT PAUSE wait (which does
+    /// not read).
     /// </summary>
-    public async Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default)
+    public async Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default, CancellationToken peerClosed = default)
     {
         ClientSession client = _client;
         PipeReader input = transport.Input;
@@ -165,7 +168,8 @@ public sealed class ClientConnection
                 }
                 if (_postponed)
                 {
-                    await WaitForPauseEndAsync(cancellation).ConfigureAwait(false);
+                    using (var pauseStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation, peerClosed))
+                        await WaitForPauseEndAsync(pauseStop.Token).ConfigureAwait(false);
                     Volatile.Write(ref _postponed, false);
                     continue;
                 }

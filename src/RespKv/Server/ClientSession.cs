@@ -499,7 +499,8 @@ public sealed class ClientSession : CommandContext
     internal bool ReplaysAof { get; init; }
 
     /// <summary>Serves <paramref name="transport"/> until it closes (see <see cref="ClientConnection.RunAsync"/>).</summary>
-    public Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default) => Connection.RunAsync(transport, cancellation);
+    public Task RunAsync(IDuplexPipe transport, CancellationToken cancellation = default, CancellationToken peerClosed = default) =>
+        Connection.RunAsync(transport, cancellation, peerClosed);
 
     /// <summary>Parses and executes every complete frame in <paramref name="buffer"/> (see <see cref="ClientConnection.ProcessReceived"/>).</summary>
     public SequencePosition ProcessReceived(ReadOnlySequence<byte> buffer) => Connection.ProcessReceived(buffer);

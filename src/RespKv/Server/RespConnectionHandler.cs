@@ -44,13 +44,14 @@ public sealed class RespConnectionHandler(RespServer server) : ConnectionHandler
         server.Stats.ConnectionAccepted();
         server.Clients.Add(client);
         server.Logger.LogDebug("Accepted {Address} id={Id}", client.RemoteAddress, client.Id);
-        // Kestrel's graceful stop (SIGTERM, SHUTDOWN) only signals ConnectionClosedRequested: watch it too,
-        // or an idle client would hold the stop until the host's 30 s shutdown timeout.
+        // Kestrel's graceful stop (SIGTERM, SHUTDOWN) only signals ConnectionClosedRequested: stop on it, or an idle client
+        // would hold the stop until the host's 30 s shutdown timeout. ConnectionClosed (the peer's side ended) is not a
+        // stop: a client that sends its commands and then half-closes (`nc -N`) still gets every reply, as from Redis —
+        // its input completes after the buffered commands; only a wait that does not read (CLIENT PAUSE) watches it.
         CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing);
         try
         {
-            await client.RunAsync(connection.Transport, stop.Token);
+            await client.RunAsync(connection.Transport, closing, connection.ConnectionClosed);
         }
         finally
         {
