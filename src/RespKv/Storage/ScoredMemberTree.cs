@@ -1,4 +1,9 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RespKv.Storage;
 
@@ -290,6 +295,12 @@ internal sealed class ScoredMemberTree
             return route != _key.Route;
         }
 
+        public bool RouteKey(out ulong key)
+        {
+            key = _key.Route;
+            return true;
+        }
+
         public bool Before(byte[] data, int p) => _tree.CompareAt(data, p, _key, out _) <= 0;
     }
 
@@ -312,17 +323,21 @@ internal sealed class ScoredMemberTree
         Node node = _root;
         rank = 0;
         depth = 0;
+        bool keyed = bound.RouteKey(out ulong routeKey);
         while (node is Inner inner)
         {
-            int lo = 1, hi = inner.Length - 1;
-            while (lo <= hi)
+            if (!keyed || !TryCountRoutesBelow(inner.Routes, inner.Length, routeKey, out int c))
             {
-                int mid = (lo + hi) >>> 1;
-                if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
-                if (before) lo = mid + 1;
-                else hi = mid - 1;
+                int lo = 1, hi = inner.Length - 1;
+                while (lo <= hi)
+                {
+                    int mid = (lo + hi) >>> 1;
+                    if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
+                    if (before) lo = mid + 1;
+                    else hi = mid - 1;
+                }
+                c = lo - 1;
             }
-            int c = lo - 1;
             if (ranked)
             {
                 for (int i = 0; i < c; i++) rank += inner.Counts[i];
@@ -336,6 +351,37 @@ internal sealed class ScoredMemberTree
             node = inner.Children[c];
         }
         return (Leaf)node;
+    }
+
+    /// <summary>
+    /// The child of an inner node a bound of one route key (<see cref="IEntryBound.RouteKey"/>) goes to: the number of
+    /// separators whose route is below <paramref name="key"/> (<paramref name="routes"/>[1..<paramref name="length"/>),
+    /// ascending) — false when a route equals it (the separator must be read). Counting every route, four at a time, loads
+    /// the node's route lines at once, where a binary search waits for one line before it knows the next.
+    /// </summary>
+    private static bool TryCountRoutesBelow(ulong[] routes, int length, ulong key, out int count)
+    {
+        count = 0;
+        int i = 1;
+        bool tie = false;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref ulong start = ref MemoryMarshal.GetArrayDataReference(routes);
+            Vector256<ulong> keys = Vector256.Create(key);
+            for (; i + Vector256<ulong>.Count <= length; i += Vector256<ulong>.Count)
+            {
+                Vector256<ulong> v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                count += BitOperations.PopCount(Vector256.LessThan(v, keys).ExtractMostSignificantBits());
+                tie |= Vector256.EqualsAny(v, keys);
+            }
+        }
+        for (; i < length; i++)
+        {
+            ulong route = routes[i];
+            if (route < key) count++;
+            tie |= route == key;
+        }
+        return !tie;
     }
 
     /// <summary>The number of leading entries <paramref name="bound"/> puts before it (a monotone bound: true, then false): O(log n).</summary>
@@ -368,9 +414,21 @@ internal sealed class ScoredMemberTree
         var route = new AtOrBefore(this, key);
         Leaf leaf = Descend(ref route, ranked, record, out depth, out rank);
         byte[] data = leaf.Data;
-        int p = 0, i = 0;
+        PrefetchLines(data, leaf.Used);
+        int p = 0, i = 0, count = leaf.Count;
         found = false;
-        while (i < leaf.Count)
+        if (!_byScore)
+        {
+            // The member index: skip the entries of smaller hashes reading their hash and length byte alone.
+            uint hash = key.Hash;
+            while (i < count && BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(p)) < hash)
+            {
+                int length = data[p + 4];
+                p = length < 0x80 ? p + 4 + 1 + length + 8 : Skip(data, p + 4);
+                i++;
+            }
+        }
+        while (i < count)
         {
             int cmp = CompareAt(data, p, key, out int next);
             if (cmp >= 0)
@@ -385,6 +443,20 @@ internal sealed class ScoredMemberTree
         index = i;
         rank += i;
         return leaf;
+    }
+
+    /// <summary>
+    /// Asks the CPU to load every cache line of <paramref name="data"/>[0..<paramref name="used"/>) at once, before a scan
+    /// walks them one entry at a time: each entry's offset depends on the previous entry's length, so without the hint
+    /// the scan waits for one line's miss before it can ask for the next.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchLines(byte[] data, int used)
+    {
+        if (!Sse.IsSupported) return;
+        // A hint only: were the array moved by the GC meanwhile, the lines asked for are merely the wrong ones.
+        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
+        for (int offset = 64; offset < used; offset += 64) Sse.Prefetch0(start + offset);
     }
 
     // ------------------------------------------------------------------------------------------------ reads
@@ -1081,6 +1153,13 @@ internal interface IEntryBound
     /// <paramref name="before"/> set, or false to have <see cref="Before"/> read the separator.
     /// </summary>
     bool Route(ulong route, out bool before);
+
+    /// <summary>
+    /// True, with <paramref name="key"/>, when the bound is one route key: a separator whose route is below it is before
+    /// the bound, one above it is not, one equal to it is decided by <see cref="Before"/>. A descent then counts the
+    /// routes below the key instead of searching them one at a time.
+    /// </summary>
+    bool RouteKey(out ulong key);
 
     /// <summary>True when the entry at <paramref name="p"/> of <paramref name="data"/> is before the bound.</summary>
     bool Before(byte[] data, int p);

@@ -315,6 +315,12 @@ public sealed class SortedSetValue : ISortableValue
     // Score bounds decide from a separator's route key (its score's ordered bits) alone; lex bounds read the member.
     private readonly struct BelowMin(ScoreRange range) : IEntryBound
     {
+        public bool RouteKey(out ulong key)
+        {
+            key = 0;
+            return false;
+        }
+
         public bool Route(ulong route, out bool before)
         {
             before = !range.AtLeastMin(ScoredMemberTree.FromOrderedBits(route));
@@ -326,6 +332,12 @@ public sealed class SortedSetValue : ISortableValue
 
     private readonly struct AtMostMax(ScoreRange range) : IEntryBound
     {
+        public bool RouteKey(out ulong key)
+        {
+            key = 0;
+            return false;
+        }
+
         public bool Route(ulong route, out bool before)
         {
             before = range.AtMostMax(ScoredMemberTree.FromOrderedBits(route));
@@ -339,6 +351,12 @@ public sealed class SortedSetValue : ISortableValue
     {
         private readonly LexRange _range = range;
 
+        public bool RouteKey(out ulong key)
+        {
+            key = 0;
+            return false;
+        }
+
         public bool Route(ulong route, out bool before) => before = false;
 
         public bool Before(byte[] data, int p) => !_range.AtLeastMin(ScoredMemberTree.MemberAt(data, p));
@@ -347,6 +365,12 @@ public sealed class SortedSetValue : ISortableValue
     private readonly ref struct LexAtMostMax(LexRange range) : IEntryBound
     {
         private readonly LexRange _range = range;
+
+        public bool RouteKey(out ulong key)
+        {
+            key = 0;
+            return false;
+        }
 
         public bool Route(ulong route, out bool before) => before = false;
 
