@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using RespKv.Configuration;
@@ -324,7 +325,7 @@ internal sealed class RdbInput(Stream stream, LoadingProgress? progress = null)
     private int _checksummed; // _buffer index up to which _crc covers
     private long _base; // stream offset of _buffer[0]
     private bool _eof;
-    private ulong _crc;
+    private readonly Crc64 _crc = Crc64Jones.CreateRunning();
 
     /// <summary>Offset of the next byte to read.</summary>
     public long Offset => _base + _start;
@@ -334,9 +335,9 @@ internal sealed class RdbInput(Stream stream, LoadingProgress? progress = null)
     {
         get
         {
-            _crc = Crc64Jones.Compute(_buffer.AsSpan(_checksummed, _start - _checksummed), _crc);
+            _crc.Append(_buffer.AsSpan(_checksummed, _start - _checksummed));
             _checksummed = _start;
-            return _crc;
+            return _crc.GetCurrentHashAsUInt64();
         }
     }
 
@@ -349,7 +350,7 @@ internal sealed class RdbInput(Stream stream, LoadingProgress? progress = null)
         if (_eof) return false;
         if (_start > 0)
         {
-            _crc = Crc64Jones.Compute(_buffer.AsSpan(_checksummed, _start - _checksummed), _crc);
+            _crc.Append(_buffer.AsSpan(_checksummed, _start - _checksummed));
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _base += _start;
             _end -= _start;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace RespKv.Persistence.Rdb;
 
@@ -16,7 +17,7 @@ public sealed class RdbOutputStream(Stream inner, bool compress, bool checksum) 
     private readonly byte[] _buffer = new byte[BufferSize];
     private int _used;
     private long _flushed;
-    private ulong _crc;
+    private readonly Crc64 _crc = Crc64Jones.CreateRunning();
     private byte[]? _pendingKey;
 
     /// <summary><c>rdbcompression</c>: strings over 20 bytes are LZF-compressed when that saves at least 4 bytes.</summary>
@@ -67,7 +68,7 @@ public sealed class RdbOutputStream(Stream inner, bool compress, bool checksum) 
     private void FlushBuffer()
     {
         if (_used == 0) return;
-        if (Checksum) _crc = Crc64Jones.Compute(_buffer.AsSpan(0, _used), _crc);
+        if (Checksum) _crc.Append(_buffer.AsSpan(0, _used));
         inner.Write(_buffer, 0, _used);
         _flushed += _used;
         _used = 0;
@@ -78,7 +79,7 @@ public sealed class RdbOutputStream(Stream inner, bool compress, bool checksum) 
     {
         FlushBuffer();
         Span<byte> trailer = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(trailer, Checksum ? _crc : 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, Checksum ? _crc.GetCurrentHashAsUInt64() : 0);
         Write(trailer);
         FlushBuffer();
         inner.Flush();
