@@ -96,7 +96,8 @@ public sealed class LatencyTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.InRange(long.Parse(latest.Groups[1].Value), DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         Assert.True(long.Parse(latest.Groups[2].Value) >= 1);
         Assert.Equal(latest.Groups[2].Value, latest.Groups[3].Value);
-        Assert.Matches("^\\*1\r\n\\*2\r\n:\\d+\r\n:\\d+\r\n$", c.Call("LATENCY", "HISTORY", "command"));
+        // KEYS' sample; on a loaded machine LATENCY LATEST itself may take over 1 ms and add a sample in a later second.
+        Assert.Matches("^\\*[12]\r\n(\\*2\r\n:\\d+\r\n:\\d+\r\n){1,2}$", c.Call("LATENCY", "HISTORY", "command"));
         Assert.Equal(":1\r\n", c.Call("LATENCY", "RESET", "command", "nosuch"));
         Assert.Equal("*0\r\n", c.Call("LATENCY", "LATEST"));
         Assert.Equal("+PONG\r\n", c.Call("PING"));

@@ -263,7 +263,12 @@ public sealed class RedisCliTests(ServerFixture server) : IClassFixture<ServerFi
         Match[] rows = lines.Select(l => row.Match(l)).Where(m => m.Success).ToArray();
         Assert.True(rows.Length >= 2, output);
         Assert.All(rows, r => Assert.Equal("6", r.Groups[1].Value)); // keys
-        Assert.All(rows, r => Assert.Equal("1", r.Groups[3].Value)); // clients: redis-cli itself
+        // Clients: redis-cli itself — and, on a loaded machine, for the first rows also the loading connection whose close the
+        // server has not processed yet: 2 may only come before 1, and the last row shows 1.
+        string[] clients = rows.Select(r => r.Groups[3].Value).ToArray();
+        Assert.All(clients, n => Assert.Contains(n, new[] { "1", "2" }));
+        Assert.Equal("1", clients[^1]);
+        Assert.DoesNotContain("2", clients.SkipWhile(n => n == "2"));
         for (int i = 1; i < rows.Length; i++)
             Assert.True(long.Parse(rows[i].Groups[5].Value) > long.Parse(rows[i - 1].Groups[5].Value), output);
         AgainstRedis((c, port) =>
