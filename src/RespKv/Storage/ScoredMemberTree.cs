@@ -326,18 +326,21 @@ internal sealed class ScoredMemberTree
         bool keyed = bound.RouteKey(out ulong routeKey);
         while (node is Inner inner)
         {
-            if (!keyed || !TryCountRoutesBelow(inner.Routes, inner.Length, routeKey, out int c))
+            int lo = 1, hi = inner.Length - 1;
+            if (keyed)
             {
-                int lo = 1, hi = inner.Length - 1;
-                while (lo <= hi)
-                {
-                    int mid = (lo + hi) >>> 1;
-                    if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
-                    if (before) lo = mid + 1;
-                    else hi = mid - 1;
-                }
-                c = lo - 1;
+                // Separators routed below the key are before it, those above are not: only the ties are left to read.
+                lo = CountRoutesBelow(inner.Routes, inner.Length, routeKey, out int ties) + 1;
+                hi = lo + ties - 1;
             }
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (!bound.Route(inner.Routes[mid], out bool before)) before = bound.Before(inner.Keys[mid]!, 0);
+                if (before) lo = mid + 1;
+                else hi = mid - 1;
+            }
+            int c = lo - 1;
             if (ranked)
             {
                 for (int i = 0; i < c; i++) rank += inner.Counts[i];
@@ -354,16 +357,15 @@ internal sealed class ScoredMemberTree
     }
 
     /// <summary>
-    /// The child of an inner node a bound of one route key (<see cref="IEntryBound.RouteKey"/>) goes to: the number of
-    /// separators whose route is below <paramref name="key"/> (<paramref name="routes"/>[1..<paramref name="length"/>),
-    /// ascending) — false when a route equals it (the separator must be read). Counting every route, four at a time, loads
-    /// the node's route lines at once, where a binary search waits for one line before it knows the next.
+    /// For a bound of one route key (<see cref="IEntryBound.RouteKey"/>): how many of an inner node's separators route
+    /// below <paramref name="key"/> (<paramref name="routes"/>[1..<paramref name="length"/>), ascending), and in
+    /// <paramref name="ties"/> how many route equal to it (those separators must be read). Counting every route, four at a
+    /// time, loads the node's route lines at once, where a binary search waits for one line before it knows the next.
     /// </summary>
-    private static bool TryCountRoutesBelow(ulong[] routes, int length, ulong key, out int count)
+    private static int CountRoutesBelow(ulong[] routes, int length, ulong key, out int ties)
     {
-        count = 0;
+        int below = 0, notAbove = 0;
         int i = 1;
-        bool tie = false;
         if (Vector256.IsHardwareAccelerated)
         {
             ref ulong start = ref MemoryMarshal.GetArrayDataReference(routes);
@@ -371,17 +373,18 @@ internal sealed class ScoredMemberTree
             for (; i + Vector256<ulong>.Count <= length; i += Vector256<ulong>.Count)
             {
                 Vector256<ulong> v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                count += BitOperations.PopCount(Vector256.LessThan(v, keys).ExtractMostSignificantBits());
-                tie |= Vector256.EqualsAny(v, keys);
+                below += BitOperations.PopCount(Vector256.LessThan(v, keys).ExtractMostSignificantBits());
+                notAbove += BitOperations.PopCount(Vector256.LessThanOrEqual(v, keys).ExtractMostSignificantBits());
             }
         }
         for (; i < length; i++)
         {
             ulong route = routes[i];
-            if (route < key) count++;
-            tie |= route == key;
+            if (route < key) below++;
+            if (route <= key) notAbove++;
         }
-        return !tie;
+        ties = notAbove - below;
+        return below;
     }
 
     /// <summary>The number of leading entries <paramref name="bound"/> puts before it (a monotone bound: true, then false): O(log n).</summary>
@@ -1157,7 +1160,7 @@ internal interface IEntryBound
     /// <summary>
     /// True, with <paramref name="key"/>, when the bound is one route key: a separator whose route is below it is before
     /// the bound, one above it is not, one equal to it is decided by <see cref="Before"/>. A descent then counts the
-    /// routes below the key instead of searching them one at a time.
+    /// routes below the key and equal to it instead of searching them one at a time, and reads only the separators that tie.
     /// </summary>
     bool RouteKey(out ulong key);
 
