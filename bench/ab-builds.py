@@ -9,7 +9,9 @@ DIR_A and DIR_B are `dotnet publish` outputs (each holding respkv-server), e.g.
 The three servers start once (no persistence: --save "" --appendonly no; RespKv with its shipped runtime settings),
 pinned to CPU 0, redis-benchmark on CPU 1 with 50 clients, -r 100000 and 100-byte values, N requests per row (environment
 N, default 300000; options go before a custom command). Environment SERVER_ARGS (e.g. "--appendonly yes --appendfsync
-everysec") replaces the persistence settings for all three servers, each then in its own temporary --dir. Each row first gets an uncounted warm-up pass on every server;
+everysec") replaces the persistence settings for all three servers, each then in its own temporary --dir. Environment
+PRELOAD names a file of RESP commands piped into each server (`redis-cli --pipe`) before the rows, e.g. the geo grid of
+bench/compare-servers.py's data rows. Each row first gets an uncounted warm-up pass (a third of N) on every server;
 then rounds run redis, A, B for every row. Prints, per row, the median rates and the medians of the per-round ratios B/A
 and B/redis. This is the quick check bench/PROFILE.md's A/B figures come from; bench/compare-servers.py is the full one.
 """
@@ -66,10 +68,14 @@ def ratio(top, bottom):
 
 procs = [start(name, port) for name, port in PORTS.items()]
 try:
+    if os.environ.get("PRELOAD"):
+        for port in PORTS.values():
+            with open(os.environ["PRELOAD"], "rb") as preload:
+                subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=preload, check=True, capture_output=True)
     results = {(row, name): [] for row, _ in ROWS for name in PORTS}
     for _, args in ROWS:
         for port in PORTS.values():
-            bench(port, args, 100_000)
+            bench(port, args, max(1000, int(os.environ.get("N", "300000")) // 3))
     for _ in range(ROUNDS):
         for row, args in ROWS:
             for name, port in PORTS.items():

@@ -71,6 +71,77 @@ public sealed class GeoCommandTests(ServerFixture server, ITestOutputHelper outp
     private static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// A search's probe (its trig-free rejection bound and the centre's terms computed once) decides every point and gives
+    /// every distance exactly as Redis's formula (<see cref="GeoHash.Distance"/> of the decoded position against the radius):
+    /// seeded random centres over the globe, points around them at up to three radii, and radii set to a point's own
+    /// distance and one rounding step either side of it, so the points on the boundary are decided both ways.
+    /// </summary>
+    [Fact]
+    public void SearchProbeDecidesAsRedisFormula()
+    {
+        var random = new Random(808);
+        int inside = 0, outside = 0;
+        for (int q = 0; q < 2000; q++)
+        {
+            double lon = -180 + random.NextDouble() * 360, lat = -85 + random.NextDouble() * 170;
+            double radius = Math.Pow(10, random.NextDouble() * 7); // 1 m … 10,000 km
+            double degrees = Math.Min(radius / 111_000 * 3, 90);
+            for (int i = 0; i < 50; i++)
+            {
+                double plon = Math.Clamp(lon + (random.NextDouble() * 2 - 1) * degrees / Math.Max(0.05, Math.Cos(lat * Math.PI / 180)), -180, 180);
+                double plat = Math.Clamp(lat + (random.NextDouble() * 2 - 1) * degrees, -85.05112878, 85.05112878);
+                double score = GeoHash.Score(plon, plat);
+                GeoHash.Decode(score, out double dlon, out double dlat);
+                double exact = GeoHash.Distance(lon, lat, dlon, dlat);
+                double r = i switch { 0 => exact, 1 => Math.BitDecrement(exact), 2 => Math.BitIncrement(exact), _ => radius };
+                var shape = new GeoHash.Shape { Longitude = lon, Latitude = lat, Radius = r, Conversion = 1 };
+                bool within = new GeoHash.Probe(shape).Within(score, out double plon2, out double plat2, out double distance);
+                Assert.Equal(exact <= r, within);
+                if (within)
+                {
+                    Assert.Equal(exact, distance);
+                    Assert.Equal((dlon, dlat), (plon2, plat2));
+                    inside++;
+                }
+                else outside++;
+            }
+        }
+        Assert.True(inside > 10_000 && outside > 10_000, $"{inside} inside, {outside} outside");
+    }
+
+    /// <summary>
+    /// A COUNT search sorts only its first k (a partial sort): its reply is the first k of the same search sorted in full,
+    /// ties (a symmetric grid gives many equal distances) in search order, ascending and descending.
+    /// </summary>
+    [Fact]
+    public void CountRepliesTheFirstOfTheFullOrder()
+    {
+        using RespTestClient c = server.Connect();
+        c.Call("DEL", "geo:grid");
+        var args = new List<string> { "GEOADD", "geo:grid" };
+        for (int x = -20; x <= 20; x++)
+            for (int y = -20; y <= 20; y++)
+                args.AddRange([F(10 + x * 0.01), F(y * 0.01), $"p{x}:{y}"]);
+        c.Call([.. args]);
+        foreach (string order in new[] { "ASC", "DESC" })
+        {
+            string[] full = c.Call("GEOSEARCH", "geo:grid", "FROMLONLAT", "10", "0", "BYRADIUS", "25", "km", order, "WITHDIST")
+                .Split("\r\n");
+            int total = int.Parse(full[0][1..], CultureInfo.InvariantCulture);
+            Assert.True(total > 1000, $"{total} matches");
+            foreach (int k in new[] { 1, 2, 9, 17, 18, 100, 500, total - 1, total, total + 5 })
+            {
+                string[] some = c.Call("GEOSEARCH", "geo:grid", "FROMLONLAT", "10", "0", "BYRADIUS", "25", "km", order, "COUNT",
+                    k.ToString(CultureInfo.InvariantCulture), "WITHDIST").Split("\r\n");
+                int returned = Math.Min(k, total);
+                Assert.Equal($"*{returned}", some[0]);
+                // Each entry is *2, $len, member, $len, distance: five lines.
+                Assert.Equal(full.Skip(1).Take(returned * 5), some.Skip(1).Take(returned * 5));
+            }
+        }
+    }
+
+    /// <summary>
     /// Seeded random points (clusters, a band near the antimeridian, near the poles and spread over the globe) and seeded
     /// random searches of every form, on RespKv and a fresh redis-server: every reply must be the same bytes.
     /// </summary>

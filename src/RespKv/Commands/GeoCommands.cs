@@ -493,9 +493,9 @@ public static class GeoCommands
         try
         {
             Span<Found> results = found.AsSpan(0, used);
-            if (sort == Sort.Ascending) results.Sort(static (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Order.CompareTo(b.Order));
-            else if (sort == Sort.Descending) results.Sort(static (a, b) => a.Distance != b.Distance ? b.Distance.CompareTo(a.Distance) : a.Order.CompareTo(b.Order));
             int returned = count == 0 || used < count ? used : (int)count;
+            if (sort == Sort.Ascending) SortFirst(results, returned, new ByDistance(descending: false));
+            else if (sort == Sort.Descending) SortFirst(results, returned, new ByDistance(descending: true));
             results = results[..returned];
             if (storeKey < 0)
             {
@@ -521,6 +521,7 @@ public static class GeoCommands
     private static int Collect(SortedSetValue set, in GeoHash.Shape shape, long limit, ref Found[] found)
     {
         GeoHash.SearchAreas areas = GeoHash.Areas(shape);
+        GeoHash.Probe probe = new(shape);
         int used = 0, lastProcessed = 0;
         for (int i = 0; i < 9; i++)
         {
@@ -535,7 +536,7 @@ public static class GeoCommands
                 for (long r = firstRank; r <= lastRank; r++, node = node.Next)
                 {
                     double score = node.Score;
-                    if (GeoHash.Within(shape, score, out double longitude, out double latitude, out double distance))
+                    if (probe.Within(score, out double longitude, out double latitude, out double distance))
                     {
                         if (used == found.Length) Array.Resize(ref found, used * 2);
                         found[used] = new Found { Node = node, Score = score, Longitude = longitude, Latitude = latitude, Distance = distance, Order = used };
@@ -547,6 +548,58 @@ public static class GeoCommands
             lastProcessed = i;
         }
         return used;
+    }
+
+    /// <summary>
+    /// Search order by distance (ascending or descending), ties in search order (<see cref="Found.Order"/>): a total order,
+    /// so a partial sort's first <c>k</c> are exactly a full sort's.
+    /// </summary>
+    private readonly struct ByDistance(bool descending) : IComparer<Found>
+    {
+        public int Compare(Found a, Found b)
+        {
+            if (a.Distance != b.Distance) return descending ? b.Distance.CompareTo(a.Distance) : a.Distance.CompareTo(b.Distance);
+            return a.Order.CompareTo(b.Order);
+        }
+    }
+
+    /// <summary>
+    /// Puts the first <paramref name="k"/> of <paramref name="items"/> in <paramref name="order"/> (the rest in no particular
+    /// order), as Redis's <c>pqsort</c> for a COUNT: a quickselect (median-of-three pivots) narrows to the range holding
+    /// the k-th, then only the first k are sorted. Linear on average rather than n log n for a COUNT well below the matches.
+    /// </summary>
+    private static void SortFirst<TOrder>(Span<Found> items, int k, TOrder order) where TOrder : IComparer<Found>
+    {
+        int lo = 0, hi = items.Length - 1, sorted = -1;
+        while (k < items.Length && hi - lo > 16)
+        {
+            // Median of three to items[hi], then a Lomuto partition of [lo, hi) around it.
+            int mid = lo + (hi - lo) / 2;
+            if (order.Compare(items[mid], items[lo]) < 0) (items[mid], items[lo]) = (items[lo], items[mid]);
+            if (order.Compare(items[hi], items[lo]) < 0) (items[hi], items[lo]) = (items[lo], items[hi]);
+            if (order.Compare(items[mid], items[hi]) < 0) (items[mid], items[hi]) = (items[hi], items[mid]);
+            Found pivot = items[hi];
+            int store = lo;
+            for (int i = lo; i < hi; i++)
+            {
+                if (order.Compare(items[i], pivot) < 0)
+                {
+                    (items[i], items[store]) = (items[store], items[i]);
+                    store++;
+                }
+            }
+            (items[store], items[hi]) = (items[hi], items[store]);
+            // items[lo..store) < pivot = items[store] < items(store..hi]; keep the side holding position k - 1.
+            if (store == k - 1 || store == k)
+            {
+                sorted = k; // the first k are the k first in order
+                break;
+            }
+            if (store > k) hi = store - 1;
+            else lo = store + 1;
+        }
+        // Otherwise everything after hi comes after everything up to hi, and hi ≥ k - 1: the k first are in [0, hi].
+        items[..(sorted >= 0 ? sorted : hi + 1)].Sort(order);
     }
 
     /// <summary>The search reply: members, or per member [member, distance?, hash?, [longitude, latitude]?].</summary>
