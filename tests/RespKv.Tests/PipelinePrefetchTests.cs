@@ -19,6 +19,12 @@ public sealed class PipelinePrefetchTests
     [InlineData("*2\r\n$3\r\nGET\r\n$0\r\n\r\n", "")]
     [InlineData("*1\r\n$4\r\nPING\r\n", null)]
     [InlineData("*2\r\n$3\r\nGET\r\n$4\r\na\r\nb\r\n", "a\r\nb")]
+    [InlineData("*4\r\n$7\r\nevalsha\r\n$3\r\nabc\r\n$1\r\n1\r\n$5\r\nctr:7\r\n", "ctr:7")]   // a script's first declared key
+    [InlineData("*5\r\n$4\r\nEVAL\r\n$6\r\nreturn\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\nb\r\n", "a")]
+    [InlineData("*4\r\n$8\r\nFcall_Ro\r\n$1\r\nf\r\n$2\r\n10\r\n$1\r\nk\r\n", "k")]
+    [InlineData("*4\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n0\r\n$3\r\narg\r\n", null)]      // numkeys 0: no key
+    [InlineData("*3\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n0\r\n", "abc")]                    // three arguments: scanned as any command
+    [InlineData("*4\r\n$4\r\nEVEN\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n", "x")]              // not a script command
     public void ScansALengthAndAKey(string frame, string? key)
     {
         byte[] bytes = Bytes(frame + "*1\r\n$4\r\nPING\r\n");

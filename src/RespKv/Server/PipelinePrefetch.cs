@@ -11,7 +11,8 @@ namespace RespKv.Server;
 /// buffer for their keys and asks the CPU for every key's bucket slot, then every first node, then every key's bytes
 /// (<see cref="Database.Prefetch"/>): the misses of one stage overlap, and the group waits for about three.
 /// <para>
-/// Hints only: the scan reads a frame's RESP headers for its second argument (the key of every single-key command), in
+/// Hints only: the scan reads a frame's RESP headers for its second argument (the key of every single-key command; for
+/// EVAL, EVALSHA, FCALL and their read-only forms the first declared key, after the script and numkeys), in
 /// the receive buffer's current segment only; a frame it does not recognise (an inline command, a frame split across
 /// segments, one of more than <see cref="MaxScannedArguments"/> arguments) ends the group, and the look-ahead for the rest
 /// of the batch. A group of one frame (unpipelined) gets no hints, nor a database of fewer than <see cref="MinKeys"/> keys
@@ -135,20 +136,36 @@ internal sealed class PipelinePrefetch
         int p = 0;
         if (span.IsEmpty || span[0] != (byte)'*' || !TryReadNumber(span, ref p, out int count) || count < 1 || count > MaxScannedArguments)
             return false;
+        int nameStart = 0, nameLength = 0, numKeysStart = 0, numKeysLength = 0, firstKeyStart = 0, firstKeyLength = -1;
         for (int i = 0; i < count; i++)
         {
             if (p >= span.Length || span[p] != (byte)'$' || !TryReadNumber(span, ref p, out int size) || size < 0) return false;
             if (span.Length - p < size + 2L) return false;
-            if (i == 1)
+            switch (i)
             {
-                keyStart = p;
-                keyLength = size;
+                case 0: (nameStart, nameLength) = (p, size); break;
+                case 1: (keyStart, keyLength) = (p, size); break;
+                case 2: (numKeysStart, numKeysLength) = (p, size); break;
+                case 3: (firstKeyStart, firstKeyLength) = (p, size); break;
             }
             p += size + 2;
         }
         length = p;
+        // A script's first declared key (EVAL script numkeys key …): its second argument is the script or its name.
+        if (count >= 4 && IsScriptCommand(span.Slice(nameStart, nameLength)))
+        {
+            bool declares = numKeysLength > 0 && span[numKeysStart] is >= (byte)'1' and <= (byte)'9';
+            (keyStart, keyLength) = declares ? (firstKeyStart, firstKeyLength) : (0, -1);
+        }
         return true;
     }
+
+    /// <summary>EVAL, EVALSHA, FCALL and their <c>_RO</c> forms, in any letter case: their keys follow a numkeys argument.</summary>
+    private static bool IsScriptCommand(ReadOnlySpan<byte> name) =>
+        name.Length is >= 4 and <= 10 && (name[0] | 0x20) is 'e' or 'f'
+        && (System.Text.Ascii.EqualsIgnoreCase(name, "EVALSHA"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "EVAL"u8)
+            || System.Text.Ascii.EqualsIgnoreCase(name, "FCALL"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "EVALSHA_RO"u8)
+            || System.Text.Ascii.EqualsIgnoreCase(name, "EVAL_RO"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "FCALL_RO"u8));
 
     /// <summary>Reads the decimal after the type byte at <paramref name="p"/> and its CRLF; advances past them.</summary>
     private static bool TryReadNumber(ReadOnlySpan<byte> span, ref int p, out int value)
