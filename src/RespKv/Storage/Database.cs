@@ -236,6 +236,26 @@ public sealed class Database
         slot.Shard.Upsert(key, slot.Hash, value, expireAtMs, keyEvent ?? KeyEvent.Set);
 
     /// <summary>
+    /// Sizes the tables of this database's empty shards for <paramref name="keys"/> keys in all (spread evenly over the
+    /// shards, as the slot hash spreads them): a loader's answer to an RDB's <c>RESIZEDB</c> hint
+    /// (<see cref="KeyspaceShard.Reserve"/>). Takes each shard's lock in turn.
+    /// </summary>
+    public void Reserve(long keys)
+    {
+        if (keys <= 0) return;
+        long perShard = keys / ShardCount + 1;
+        foreach (KeyspaceShard shard in _shards)
+            using (shard.WriteLock.EnterScope()) shard.Reserve(perShard);
+    }
+
+    /// <summary>
+    /// As <see cref="Set(in KeySlot, ReadOnlySpan{byte}, object, long, KeyEvent?)"/>, for a key array the caller hands over and
+    /// never touches again (a loader's freshly read key): a new entry stores it without copying. Caller holds its shard lock.
+    /// </summary>
+    internal KeyEntry? SetOwnedKey(in KeySlot slot, byte[] key, object value, long expireAtMs, KeyEvent keyEvent) =>
+        slot.Shard.Upsert(key, slot.Hash, value, expireAtMs, keyEvent, ownedKey: key);
+
+    /// <summary>
     /// A write's lazy reclaim of hash-field expiry: when <paramref name="entry"/> (the key at <paramref name="slot"/>) is a hash
     /// with fields expired now, removes them (logged as <c>HDEL</c>, announced <c>hexpired</c>, the key deleted when none is
     /// left) and returns the key's entry afterwards (null when deleted); else <paramref name="entry"/>. Caller holds the shard lock.

@@ -321,8 +321,10 @@ public sealed class KeyspaceShard
     /// the key is created. <see cref="KeyEvent.New"/> itself is Redis's <c>dbDelete</c> + <c>dbAdd</c> (RENAME, COPY, MOVE):
     /// one <c>new</c> whether it creates or replaces, the caller announcing its own event afterwards. Caller holds the write lock.
     /// </summary>
+    /// <param name="ownedKey">When given, <paramref name="key"/>'s own array, handed over by the caller: a new entry keeps it
+    /// instead of a copy (a loader's freshly read key).</param>
     /// <returns>The entry it replaced, or null when the key was new.</returns>
-    internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs, KeyEvent keyEvent)
+    internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs, KeyEvent keyEvent, byte[]? ownedKey = null)
     {
         KeyEntry?[] buckets = _buckets;
         int index = BucketOf(hash, buckets.Length);
@@ -347,7 +349,7 @@ public sealed class KeyspaceShard
         }
         buckets = _buckets;
         index = BucketOf(hash, buckets.Length);
-        var entry = new KeyEntry(key.ToArray(), hash, value, expireAtMs, buckets[index]) { LruClock = _lifetime.NewAccessWord() };
+        var entry = new KeyEntry(ownedKey ?? key.ToArray(), hash, value, expireAtMs, buckets[index]) { LruClock = _lifetime.NewAccessWord() };
         Volatile.Write(ref buckets[index], entry);
         _valueBytes += entry.ValueBytes;
         if (expireAtMs != 0) _volatileCount++;
@@ -525,6 +527,22 @@ public sealed class KeyspaceShard
     /// old table walks unchanged nodes. With at most one key per bucket on average most chains are a single
     /// run: a doubling copies about a fifth of the nodes instead of all of them.
     /// </summary>
+    /// <summary>
+    /// Sizes an empty shard's table for <paramref name="keys"/> keys (the next power of two at or above, as the table would
+    /// reach by doubling), so a bulk load inserts without the doublings' walks over every chain — Redis's
+    /// <c>dictExpand</c> on an RDB's <c>RESIZEDB</c> hint. A shard that holds keys, or whose table is already that large,
+    /// is left alone; the hint is capped at 2²⁰ buckets per shard (8 MB of table; 64 M keys in a database), beyond which
+    /// the table grows as usual. Caller holds the write lock.
+    /// </summary>
+    internal void Reserve(long keys)
+    {
+        if (_count != 0 || keys <= _buckets.Length) return;
+        int size = (int)Math.Min(1L << 20, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)keys));
+        if (size <= _buckets.Length) return;
+        AddMemory((long)(size - _buckets.Length) * IntPtr.Size);
+        Volatile.Write(ref _buckets, new KeyEntry?[size]);
+    }
+
     private void Grow()
     {
         KeyEntry?[] old = _buckets;

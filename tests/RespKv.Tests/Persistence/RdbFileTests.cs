@@ -278,6 +278,48 @@ public sealed class RdbFileTests(ITestOutputHelper output)
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// A <c>RESIZEDB</c> hint sizes the empty shards' tables before the keys come (no doubling during the load), within what
+    /// the rest of the file could hold: a hint of 2³⁰ keys in a small file reserves no more than its bytes allow. Every key
+    /// loads either way.
+    /// </summary>
+    [Fact]
+    public void ResizeDbHintSizesTablesWithinTheFile()
+    {
+        static byte[] File(int keys, ulong hint)
+        {
+            var bytes = new List<byte>("REDIS0010"u8.ToArray()) { 0xFE, 0, 0xFB };
+            // RDB lengths: 6-bit, 14-bit or 32-bit (0x80 then four big-endian bytes).
+            foreach (ulong length in new[] { hint, 0UL })
+            {
+                if (length < 64) bytes.Add((byte)length);
+                else bytes.AddRange([0x80, (byte)(length >> 24), (byte)(length >> 16), (byte)(length >> 8), (byte)length]);
+            }
+            for (int i = 0; i < keys; i++)
+            {
+                byte[] key = Encoding.ASCII.GetBytes($"key:{i:D6}");
+                bytes.AddRange([0, (byte)key.Length, .. key, 1, (byte)'v']);
+            }
+            bytes.Add(0xFF);
+            bytes.AddRange(new byte[8]); // no checksum
+            return [.. bytes];
+        }
+
+        var sized = new Keyspace(16);
+        RdbFileLoader.Load(new MemoryStream(File(20_000, 40_000)), sized, Options());
+        Assert.Equal(20_000, sized.TotalKeys);
+        // A hint of 40,000 keys over 64 shards: each table sized at once for its share (626 → 1,024 buckets), where the
+        // 20,000 keys alone would have doubled it to 512.
+        Assert.All(sized[0].Shards.ToArray(), shard => Assert.Equal(1024, shard.BucketCount));
+
+        var lying = new Keyspace(16);
+        byte[] small = File(100, 1UL << 30);
+        RdbFileLoader.Load(new MemoryStream(small), lying, Options());
+        Assert.Equal(100, lying.TotalKeys);
+        long reservedBuckets = lying[0].Shards.ToArray().Sum(shard => (long)shard.BucketCount);
+        Assert.True(reservedBuckets <= 2 * (small.Length / 3 + 64 * 2), $"{reservedBuckets} buckets reserved for a {small.Length}-byte file");
+    }
+
     private static RdbLoadOptions Options(List<byte[]>? functions = null) =>
         new(new ServerOptions(), LoadFunction: code =>
         {

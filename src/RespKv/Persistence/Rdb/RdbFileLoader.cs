@@ -84,11 +84,22 @@ public static class RdbFileLoader
         }
     }
 
-    /// <summary>Loads the file at <paramref name="path"/> (see <see cref="Load"/>).</summary>
+    /// <summary>
+    /// Loads the file at <paramref name="path"/> (see <see cref="Load"/>) inside a no-GC region (<see cref="LoadGcPause"/>)
+    /// of four times its size: an RDB is denser than the keyspace it holds (no RESP framing; LZF-compressed strings).
+    /// </summary>
     public static RdbLoadResult LoadFile(string path, Keyspace keyspace, RdbLoadOptions options)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-        return Load(file, keyspace, options);
+        bool noGc = LoadGcPause.Suspend(file.Length, 4);
+        try
+        {
+            return Load(file, keyspace, options);
+        }
+        finally
+        {
+            if (noGc) LoadGcPause.Resume();
+        }
     }
 
     private static RdbLoadResult LoadCore(RdbInput input, Keyspace keyspace, RdbLoadOptions options)
@@ -140,9 +151,14 @@ public static class RdbFileLoader
                     continue;
                 }
                 case Rdb.OpcodeResizeDb:
+                {
+                    // The database's key count sizes its tables before the keys come (Redis's dictExpand); the count of
+                    // keys with an expiry needs nothing here.
+                    ulong size = input.ReadLength("reading a RESIZEDB hint");
                     input.ReadLength("reading a RESIZEDB hint");
-                    input.ReadLength("reading a RESIZEDB hint");
+                    db.Reserve(Math.Min((long)Math.Min(size, int.MaxValue), input.MaxKeysLeft));
                     continue;
+                }
                 case Rdb.OpcodeAux:
                 {
                     string key = Encoding.UTF8.GetString(input.ReadString("reading an aux field name"));
@@ -189,11 +205,12 @@ public static class RdbFileLoader
                         using (db.LockKey(key))
                         {
                             KeySlot slot = db.Locate(key);
-                            if (db.Find(slot, key) != null && !options.AllowDuplicates)
-                                throw new RdbLoadException(at, $"RDB has duplicated key '{Printable(key)}' in DB {db.Index}");
                             if (options.AllowDuplicates) db.Remove(key, KeyEvent.Unannounced);
-                            db.Set(slot, key, value, expireAt == -1 ? 0 : expireAt, KeyEvent.Unannounced);
-                            if (db.Find(slot, key) is { } entry && (lfuFrequency >= 0 || lruIdle >= 0))
+                            // One walk of the key's chain: the insert finds a duplicate itself (it replaced it; the load then
+                            // fails, and a failed load empties the keyspace).
+                            if (db.SetOwnedKey(slot, key, value, expireAt == -1 ? 0 : expireAt, KeyEvent.Unannounced) != null)
+                                throw new RdbLoadException(at, $"RDB has duplicated key '{Printable(key)}' in DB {db.Index}");
+                            if ((lfuFrequency >= 0 || lruIdle >= 0) && db.Find(slot, key) is { } entry)
                                 keyspace.Lifetime.SetAccessHint(entry, lfuFrequency, lruIdle);
                         }
                         loaded++;
@@ -329,6 +346,12 @@ internal sealed class RdbInput(Stream stream, LoadingProgress? progress = null)
 
     /// <summary>Offset of the next byte to read.</summary>
     public long Offset => _base + _start;
+
+    /// <summary>
+    /// Most keys the rest of the input can hold (each takes at least 3 bytes: type, key length, value), or
+    /// <see cref="long.MaxValue"/> when the stream's length is unknown: bounds a <c>RESIZEDB</c> hint.
+    /// </summary>
+    public long MaxKeysLeft => stream.CanSeek ? Math.Max(0, stream.Length - Offset) / 3 : long.MaxValue;
 
     /// <summary>The CRC64 of every byte consumed so far.</summary>
     public ulong Checksum
