@@ -338,27 +338,31 @@ public static class StringCommands
     {
         public Database Database;
         public CommandArgs Args;
-        public List<KeyEntry?> Found;
+        public List<object?> Found;
     }
 
-    /// <summary><c>MGET key…</c>: one consistent snapshot of all keys (seqlock), so an MSET is seen whole or not at all.</summary>
+    /// <summary>
+    /// <c>MGET key…</c>: one consistent snapshot of all keys (seqlock), so an MSET is seen whole or not at all. The values are
+    /// read inside the snapshot, not from its entries afterwards: a string may be swapped into its entry in place
+    /// (<see cref="KeyEntry.ReplaceValue"/>).
+    /// </summary>
     private static void MGet(CommandContext context, in CommandArgs args)
     {
         ulong mask = context.KeyShardMask(args);
         context.Database.PrefetchKeys(args, 1, 1);
-        var state = new MGetState { Database = context.Database, Args = args, Found = context.NullableEntryScratch };
+        var state = new MGetState { Database = context.Database, Args = args, Found = context.ValueScratch };
         context.Database.ReadSnapshot(mask, ref state, static (ref MGetState s) =>
         {
             s.Found.Clear();
-            for (int i = 1; i < s.Args.Count; i++) s.Found.Add(s.Database.Find(s.Args[i]));
+            for (int i = 1; i < s.Args.Count; i++) s.Found.Add(s.Database.Find(s.Args[i])?.Value);
         });
         RespWriter w = context.Writer;
         w.WriteArrayHeader(args.Count - 1);
         for (int i = 0; i < state.Found.Count; i++)
         {
-            KeyEntry? entry = state.Found[i];
-            context.CountLookup(entry != null, args[i + 1]);
-            WriteBulkOrNull(w, entry?.StringValue);
+            object? value = state.Found[i];
+            context.CountLookup(value != null, args[i + 1]);
+            WriteBulkOrNull(w, value as byte[]);
         }
         state.Found.Clear();
     }

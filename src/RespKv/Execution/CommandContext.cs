@@ -87,8 +87,8 @@ public abstract class CommandContext
     /// <summary>Scratch list for commands that collect entries (SCAN, KEYS); cleared by its user.</summary>
     internal List<KeyEntry> EntryScratch { get; } = new();
 
-    /// <summary>Scratch list for multi-key reads (MGET); cleared by its user.</summary>
-    internal List<KeyEntry?> NullableEntryScratch { get; } = new();
+    /// <summary>Scratch list for multi-key reads (MGET: each key's value, null when missing); cleared by its user.</summary>
+    internal List<object?> ValueScratch { get; } = new();
 
     /// <summary>
     /// The set of shards (a mask over the selected database) holding the current command's key arguments, located by

@@ -8,13 +8,31 @@ using RespKv.Storage;
 namespace RespKv.Persistence;
 
 /// <summary>
-/// The keyspace's entries at one instant, per database: collected while every shard is locked; the entries are
-/// immutable nodes (values of a kind mutated in place are deep-copied), so they can be written out after the locks
-/// are released.
+/// The keyspace's entries at one instant, per database: collected while every shard is locked (values of a kind mutated in
+/// place are deep-copied), so they can be written out after the locks are released. From <see cref="Collect"/> until
+/// <see cref="Release"/> — which the writers (<see cref="Rdb.RdbFileWriter.Write"/>, <see cref="AofSnapshotWriter.Write"/>)
+/// call when they are done, and a finalizer calls for a snapshot never written — the keyspace replaces nodes instead of
+/// swapping strings into them (<see cref="KeyLifetime.SnapshotHeld"/>), so the collected nodes keep this instant's values.
 /// </summary>
 internal sealed class KeyspaceSnapshot
 {
     private List<KeyEntry>[] _databases = [];
+
+    /// <summary>The keyspace clock whose snapshot hold this snapshot has taken, until <see cref="Release"/>.</summary>
+    private KeyLifetime? _held;
+
+    /// <summary>Ends this snapshot's hold on the keyspace (idempotent): its entries may change in place from now on.</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _held, null) is { } lifetime)
+        {
+            lifetime.ReleaseSnapshot();
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>A snapshot dropped without being written (an error before its writer ran) releases its hold here.</summary>
+    ~KeyspaceSnapshot() => Release();
 
     /// <summary>Entries of database <paramref name="index"/>.</summary>
     public List<KeyEntry> this[int index] => _databases[index];
@@ -80,6 +98,11 @@ internal sealed class KeyspaceSnapshot
     /// <summary>Collects every entry (the caller holds every shard lock, or nothing else runs).</summary>
     public void Collect(Keyspace keyspace)
     {
+        if (_held == null)
+        {
+            keyspace.Lifetime.HoldSnapshot();
+            _held = keyspace.Lifetime;
+        }
         NowMs = keyspace.Lifetime.NowMs;
         UsedMemory = keyspace.MemoryBytes;
         FunctionLibraries = keyspace.FunctionLibraries?.Invoke() ?? [];
@@ -108,8 +131,21 @@ internal static class AofSnapshotWriter
     /// when that is not the last database selected (records appended afterwards assume it). Returns keys written. With
     /// <paramref name="preamble"/> (<c>aof-use-rdb-preamble yes</c>) the data is written as an RDB file instead
     /// (<see cref="Rdb.RdbFileWriter"/>, aux <c>aof-base</c> 1), as Redis's <c>rewriteAppendOnlyFile</c> with the preamble.
+    /// Releases the snapshot when it ends (<see cref="KeyspaceSnapshot.Release"/>).
     /// </summary>
     public static long Write(KeyspaceSnapshot snapshot, Stream output, int finalDatabase, Rdb.RdbWriteOptions? preamble = null)
+    {
+        try
+        {
+            return WriteEntries(snapshot, output, finalDatabase, preamble);
+        }
+        finally
+        {
+            snapshot.Release();
+        }
+    }
+
+    private static long WriteEntries(KeyspaceSnapshot snapshot, Stream output, int finalDatabase, Rdb.RdbWriteOptions? preamble)
     {
         if (preamble != null && (!output.CanSeek || HasRdbForm(snapshot)))
         {

@@ -3,10 +3,12 @@ using RespKv.Storage.Kinds;
 namespace RespKv.Storage;
 
 /// <summary>
-/// One key and its value: a node in a shard's bucket chain. Key, value and expiry are immutable once
-/// published (every write replaces the node), so lock-free readers always see a key, value and expiry
-/// that belong together. Written in place: the chain link (by the shard's writer, with a single
-/// volatile reference write) and <see cref="LruClock"/> (a torn read of it is harmless).
+/// One key and its value: a node in a shard's bucket chain. Key and expiry are immutable once published, so
+/// lock-free readers always see a key, value and expiry that belong together. Written in place: the chain link (by
+/// the shard's writer, with a single volatile reference write), <see cref="LruClock"/> (a torn read of it is harmless),
+/// and a string's value replaced by another string under the same expiry (<see cref="ReplaceValue"/>: one volatile
+/// reference write of an immutable array, so a reader sees the old string or the new one, whole); any other write
+/// replaces the node.
 /// </summary>
 public sealed class KeyEntry
 {
@@ -15,12 +17,13 @@ public sealed class KeyEntry
     {
         Key = key;
         Hash = hash;
-        Value = value;
+        _value = value;
         ExpireAtMs = expireAtMs;
         _next = next;
     }
 
     private KeyEntry? _next;
+    private object _value;
 
     /// <summary>The key bytes (never mutated).</summary>
     public byte[] Key { get; }
@@ -32,7 +35,14 @@ public sealed class KeyEntry
     /// The value: <c>byte[]</c> for a string, <see cref="SortedHash"/> for a hash, or another registered kind's value. Never
     /// mutated after publication unless its kind is <see cref="ValueKind.MutatedInPlace"/> (then only under the shard lock).
     /// </summary>
-    public object Value { get; }
+    public object Value => _value;
+
+    /// <summary>
+    /// Replaces a string value by another string in place (caller holds the shard lock, the expiry is unchanged, and no
+    /// snapshot holds entries: <see cref="KeyLifetime.SnapshotHeld"/>). A release store: the new array's bytes are visible
+    /// before the reference. Read <see cref="Value"/> once per use: two reads may see two strings.
+    /// </summary>
+    internal void ReplaceValue(byte[] value) => Volatile.Write(ref _value, value);
 
     /// <summary>Absolute expiry time in Unix milliseconds, or 0 for none. A lookup at or after it sees the key missing (see <see cref="KeyspaceShard.Find"/>).</summary>
     public long ExpireAtMs { get; }
@@ -61,7 +71,14 @@ public sealed class KeyEntry
     public SortedHash? HashValue => Value as SortedHash;
 
     /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (<see cref="ValueKind.ValueBytes"/>; a string's length inline).</summary>
-    public long ValueBytes => Value is byte[] s ? s.Length : Kind.ValueBytes(Value);
+    public long ValueBytes
+    {
+        get
+        {
+            object value = Value;
+            return value is byte[] s ? s.Length : ValueKinds.Of(value).ValueBytes(value);
+        }
+    }
 
     /// <summary>Managed-heap bytes of a <c>byte[]</c> of <paramref name="length"/> bytes on 64-bit .NET: 24 bytes of header and length, data rounded up to 8.</summary>
     internal static long ArrayBytes(int length) => 24 + ((length + 7L) & ~7L);
@@ -73,7 +90,14 @@ public sealed class KeyEntry
     /// Estimated managed-heap bytes this entry holds (INFO <c>used_memory</c>, maxmemory, MEMORY USAGE): the node, the key
     /// array, and the value's <see cref="ValueKind.MemoryBytes"/> (a string's array inline, without a kind lookup).
     /// </summary>
-    public long MemoryBytes => NodeBytes + ArrayBytes(Key.Length) + (Value is byte[] s ? ArrayBytes(s.Length) : Kind.MemoryBytes(Value));
+    public long MemoryBytes
+    {
+        get
+        {
+            object value = Value;
+            return NodeBytes + ArrayBytes(Key.Length) + (value is byte[] s ? ArrayBytes(s.Length) : ValueKinds.Of(value).MemoryBytes(value));
+        }
+    }
 
     /// <summary>The same key and value in a node with another successor (used when a chain is rebuilt).</summary>
     internal KeyEntry WithNext(KeyEntry? next) => new(Key, Hash, Value, ExpireAtMs, next) { LruClock = LruClock };

@@ -23,6 +23,20 @@ public delegate void KeyChangedHandler(int databaseIndex, ReadOnlySpan<byte> key
 public sealed class KeyLifetime
 {
     private long _expiredKeys;
+    private int _heldSnapshots;
+
+    /// <summary>
+    /// True while a keyspace snapshot (<see cref="Persistence.KeyspaceSnapshot"/>: BGSAVE, an AOF rewrite, a full resync) still
+    /// holds references to entries it has not written out: a write then replaces an entry's node instead of its value in
+    /// place (<see cref="KeyspaceShard.Upsert"/>), so the snapshot keeps the values of its instant.
+    /// </summary>
+    internal bool SnapshotHeld => Volatile.Read(ref _heldSnapshots) != 0;
+
+    /// <summary>A snapshot starts holding entries (called while it collects them, under every shard lock or with nothing else running).</summary>
+    internal void HoldSnapshot() => Interlocked.Increment(ref _heldSnapshots);
+
+    /// <summary>A snapshot has written its entries out (or was dropped).</summary>
+    internal void ReleaseSnapshot() => Interlocked.Decrement(ref _heldSnapshots);
     private long _evictedKeys;
     private long _trackedBytes;
     private volatile bool _trackingBytes;

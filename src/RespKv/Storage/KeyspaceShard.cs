@@ -323,7 +323,11 @@ public sealed class KeyspaceShard
     /// </summary>
     /// <param name="ownedKey">When given, <paramref name="key"/>'s own array, handed over by the caller: a new entry keeps it
     /// instead of a copy (a loader's freshly read key).</param>
-    /// <returns>The entry it replaced, or null when the key was new.</returns>
+    /// <returns>
+    /// The entry it replaced, or null when the key was new. A string written over a string with the same expiry, while no
+    /// snapshot holds entries (<see cref="KeyLifetime.SnapshotHeld"/>), is swapped into the same node
+    /// (<see cref="KeyEntry.ReplaceValue"/>: no allocation but the value's), which is then the entry returned.
+    /// </returns>
     internal KeyEntry? Upsert(ReadOnlySpan<byte> key, int hash, object value, long expireAtMs, KeyEvent keyEvent, byte[]? ownedKey = null)
     {
         KeyEntry?[] buckets = _buckets;
@@ -337,6 +341,16 @@ public sealed class KeyspaceShard
                 // Overwriting a key whose expiry passed: it expires first (Redis's lookupKeyWrite), then the write inserts.
                 RemoveExpired(e, evicted: false);
                 break;
+            }
+            if (value is byte[] text && e.Value is byte[] && expireAtMs == e.ExpireAtMs && !_lifetime.SnapshotHeld)
+            {
+                // A string over a string with the same expiry: the value swapped in place, no new node (see KeyEntry).
+                long valueBytes = e.ValueBytes, memoryBytes = e.MemoryBytes;
+                e.ReplaceValue(text);
+                _valueBytes += text.Length - valueBytes;
+                AddMemory(e.MemoryBytes - memoryBytes);
+                Mutated(key, keyEvent);
+                return e;
             }
             var replacement = new KeyEntry(e.Key, hash, value, expireAtMs, e.NextVolatile) { LruClock = e.LruClock };
             Link(buckets, index, previous, replacement);

@@ -45,13 +45,26 @@ public readonly record struct RdbWriteResult(long Keys, long Bytes);
 /// (<see cref="Storage.Kinds.ValueKind.WriteRdb"/>); <c>EOF</c> (255) and the CRC64 (<see cref="RdbOutputStream.Finish"/>).
 /// <para>
 /// The output is only written forward (a socket for a diskless full sync works). Runs on any thread, with no lock: the
-/// snapshot's entries are immutable or deep copies. An I/O failure of <c>output</c> propagates (the file is then incomplete).
+/// snapshot's entries keep their values until it is released, which <see cref="Write"/> does when it ends. An I/O failure
+/// of <c>output</c> propagates (the file is then incomplete).
 /// </para>
 /// </summary>
 internal static class RdbFileWriter
 {
-    /// <summary>Writes <paramref name="snapshot"/> to <paramref name="output"/> (see the class summary).</summary>
+    /// <summary>Writes <paramref name="snapshot"/> to <paramref name="output"/> (see the class summary), then releases it (<see cref="KeyspaceSnapshot.Release"/>).</summary>
     public static RdbWriteResult Write(KeyspaceSnapshot snapshot, Stream output, RdbWriteOptions options)
+    {
+        try
+        {
+            return WriteEntries(snapshot, output, options);
+        }
+        finally
+        {
+            snapshot.Release(); // written (or failed): the keyspace may change its entries in place again
+        }
+    }
+
+    private static RdbWriteResult WriteEntries(KeyspaceSnapshot snapshot, Stream output, RdbWriteOptions options)
     {
         var rdb = new RdbOutputStream(output, options.Compression, options.Checksum);
         rdb.Write("REDIS0010"u8);
