@@ -207,8 +207,8 @@ public static class GeoHash
     /// trigonometry: |sin y| ≥ y − y³/6 for 0 ≤ y ≤ √6, and cos(φ₁ + d) ≥ cos φ₁ − d·sin φ₁ − d²/2. A point whose bound
     /// exceeds sin²(radius / 2R) by more than any rounding (a relative margin of 10⁻⁹ and an absolute 10⁻¹⁸, about
     /// a centimetre) is outside, and is rejected without its sines, cosine and arcsine; every other point gets
-    /// Redis's computation, so the search's answer is unchanged. In the nine cells of a search most of the points outside
-    /// the circle (the cells' corners) go this way.
+    /// Redis's computation, so the search's answer is unchanged. The bound's slack is O(d²) in the angular distance d, so
+    /// only points just beyond the radius pay for the exact formula.
     /// </para>
     /// </summary>
     public readonly struct Probe
