@@ -2,6 +2,7 @@ using System.Text;
 using RespKv.Execution;
 using RespKv.Protocol;
 using RespKv.Storage;
+using RespKv.Storage.Kinds;
 using static RespKv.Execution.CommandFlags;
 
 namespace RespKv.Commands;
@@ -13,9 +14,8 @@ namespace RespKv.Commands;
 /// HSET, HMSET and HSETNX clear a field's expiry, HINCRBY and HINCRBYFLOAT keep it.
 /// <para>
 /// Values are <see cref="SortedHash"/>es: fields in unsigned byte order, so HGETALL, HKEYS, HVALS and HSCAN
-/// list fields sorted (Redis's order is unspecified). Reads are lock-free on the immutable hash version
-/// they loaded; writes lock the key's shard, build the next version (copy-on-write) and replace the key's
-/// entry, keeping its expiry. Deleting the last field deletes the key. Read commands count a keyspace hit
+/// list fields sorted (Redis's order is unspecified). Writes change the stored hash in place under the key's shard lock
+/// (<see cref="HashWrite"/>) and reads hold that lock too (<see cref="ReadsUnderLock"/>). Deleting the last field deletes the key. Read commands count a keyspace hit
 /// or miss; writes do not (Redis's <c>lookupKeyWrite</c>).
 /// </para>
 /// </summary>
@@ -27,23 +27,23 @@ public static class HashCommands
         new("hset", -4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set the string value of a hash field", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Added)),
         new("hmset", -4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set multiple hash fields to multiple values", (CommandContext c, in CommandArgs a) => HSet(c, a, reply: SetReply.Ok)),
         new("hsetnx", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Set the value of a hash field, only if the field does not exist", HSetNx),
-        new("hget", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the value of a hash field", HGet),
-        new("hmget", -3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the values of all the given hash fields", HMGet),
-        new("hgetall", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields and values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
-        new("hkeys", 2, ReadOnly, 1, 1, 1, "hash", "Get all the fields in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Fields)),
-        new("hvals", 2, ReadOnly, 1, 1, 1, "hash", "Get all the values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Values)),
+        new("hget", 3, ReadOnly | ReadsUnderLock | Fast, 1, 1, 1, "hash", "Get the value of a hash field", HGet),
+        new("hmget", -3, ReadOnly | ReadsUnderLock | Fast, 1, 1, 1, "hash", "Get the values of all the given hash fields", HMGet),
+        new("hgetall", 2, ReadOnly | ReadsUnderLock, 1, 1, 1, "hash", "Get all the fields and values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Pairs)),
+        new("hkeys", 2, ReadOnly | ReadsUnderLock, 1, 1, 1, "hash", "Get all the fields in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Fields)),
+        new("hvals", 2, ReadOnly | ReadsUnderLock, 1, 1, 1, "hash", "Get all the values in a hash", (CommandContext c, in CommandArgs a) => HGetAll(c, a, Listing.Values)),
         new("hdel", -3, Write | Fast, 1, 1, 1, "hash", "Delete one or more hash fields", HDel),
-        new("hlen", 2, ReadOnly | Fast, 1, 1, 1, "hash", "Get the number of fields in a hash", HLen),
-        new("hexists", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Determine if a hash field exists", HExists),
-        new("hstrlen", 3, ReadOnly | Fast, 1, 1, 1, "hash", "Get the length of the value of a hash field", HStrLen),
+        new("hlen", 2, ReadOnly | ReadsUnderLock | Fast, 1, 1, 1, "hash", "Get the number of fields in a hash", HLen),
+        new("hexists", 3, ReadOnly | ReadsUnderLock | Fast, 1, 1, 1, "hash", "Determine if a hash field exists", HExists),
+        new("hstrlen", 3, ReadOnly | ReadsUnderLock | Fast, 1, 1, 1, "hash", "Get the length of the value of a hash field", HStrLen),
         new("hincrby", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Increment the integer value of a hash field by the given number", HIncrBy),
         new("hincrbyfloat", 4, Write | DenyOom | Fast | RepliesBeforeNotifying, 1, 1, 1, "hash", "Increment the float value of a hash field by the given amount", HIncrByFloat),
-        new("hrandfield", -2, ReadOnly, 1, 1, 1, "hash", "Get one or multiple random fields from a hash", HRandField),
-        new("hscan", -3, ReadOnly, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
+        new("hrandfield", -2, ReadOnly | ReadsUnderLock, 1, 1, 1, "hash", "Get one or multiple random fields from a hash", HRandField),
+        new("hscan", -3, ReadOnly | ReadsUnderLock, 1, 1, 1, "hash", "Incrementally iterate hash fields and associated values", HScan),
     ];
 
     /// <summary>
-    /// Reads a hash lock-free as reads see it: without the fields whose expiry passed (not yet reclaimed); null when the key
+    /// Reads a hash (under its shard lock: <see cref="ReadsUnderLock"/>) as reads see it: without the fields whose expiry passed (not yet reclaimed); null when the key
     /// is missing or every field has expired. Replies WRONGTYPE and returns false for another type. Reads the clock only
     /// for a hash with field expiries, and allocates only when one of them has passed.
     /// </summary>
@@ -83,6 +83,43 @@ public static class HashCommands
         else db.Set(slot, key, hash, entry?.ExpireAtMs ?? 0, keyEvent);
     }
 
+    /// <summary>
+    /// A write's view of the hash stored at a key (caller holds the shard lock): <see cref="Hash"/> is the stored hash itself,
+    /// changed in place with <see cref="SortedHash.Put"/> and <see cref="SortedHash.Delete"/> and announced by <see cref="Commit"/>
+    /// with its growth — unless it carries field expiries, whose queue follows new versions: then <see cref="Hash"/> is a copy
+    /// (<see cref="SortedHash.Snapshot"/>, O(1)) that <see cref="Commit"/> stores in its place (<see cref="Store"/>). A missing
+    /// key gets a new hash, stored by <see cref="Commit"/> unless it stayed empty.
+    /// </summary>
+    internal readonly struct HashWrite
+    {
+        /// <summary>The hash to change.</summary>
+        public readonly SortedHash Hash;
+        private readonly bool _inPlace;
+        private readonly long _bytes, _memory;
+
+        /// <summary>Starts a write of <paramref name="stored"/> (null: the key is missing).</summary>
+        public HashWrite(SortedHash? stored)
+        {
+            _inPlace = stored is { HasFieldExpiries: false };
+            Hash = _inPlace ? stored! : stored?.Snapshot() ?? SortedHash.CreateEmpty();
+            if (!_inPlace) return;
+            _bytes = stored!.Bytes;
+            _memory = HashKind.Estimate(stored);
+        }
+
+        /// <summary>Publishes the change as <paramref name="keyEvent"/>; a hash left empty deletes the key (<c>del</c>), as Redis.</summary>
+        public void Commit(Database db, in KeySlot slot, ReadOnlySpan<byte> key, KeyEntry? entry, KeyEvent keyEvent)
+        {
+            if (!_inPlace)
+            {
+                Store(db, slot, key, entry, Hash, keyEvent);
+                return;
+            }
+            db.Mutated(slot, key, keyEvent, Hash.Bytes - _bytes, HashKind.Estimate(Hash) - _memory);
+            if (Hash.Count == 0) db.Remove(key);
+        }
+    }
+
     private enum SetReply { Added, Ok }
 
     /// <summary><c>HSET key field value [field value ...]</c> (<c>:added</c>) and <c>HMSET</c> (<c>+OK</c>); an odd pair count is an arity error.</summary>
@@ -98,14 +135,13 @@ public static class HashCommands
         long added = 0;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = FindLive(db, slot, key);
-        if (!TryHash(context, entry, out SortedHash? hash)) return;
-        hash ??= SortedHash.Empty;
+        if (!TryHash(context, entry, out SortedHash? stored)) return;
+        var write = new HashWrite(stored);
         for (int i = 2; i < args.Count; i += 2)
         {
-            hash = hash.Set(args[i], args[i + 1], out bool isNew);
-            if (isNew) added++;
+            if (write.Hash.Put(args[i], args[i + 1])) added++;
         }
-        Store(db, slot, key, entry, hash, KeyEvent.Hset);
+        write.Commit(db, slot, key, entry, KeyEvent.Hset);
         if (reply == SetReply.Ok) context.Writer.WriteOk();
         else context.Writer.WriteInteger(added);
     }
@@ -117,14 +153,15 @@ public static class HashCommands
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = FindLive(db, slot, key);
-        if (!TryHash(context, entry, out SortedHash? hash)) return;
-        hash ??= SortedHash.Empty;
-        if (hash.Contains(args[2]))
+        if (!TryHash(context, entry, out SortedHash? stored)) return;
+        if (stored != null && stored.Contains(args[2]))
         {
             context.Writer.WriteInteger(0);
             return;
         }
-        Store(db, slot, key, entry, hash.Set(args[2], args[3], out _), KeyEvent.Hset);
+        var write = new HashWrite(stored);
+        write.Hash.Put(args[2], args[3]);
+        write.Commit(db, slot, key, entry, KeyEvent.Hset);
         context.Writer.WriteInteger(1);
     }
 
@@ -186,15 +223,15 @@ public static class HashCommands
         long removed = 0;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = FindLive(db, slot, key);
-        if (!TryHash(context, entry, out SortedHash? hash)) return;
-        if (hash != null)
+        if (!TryHash(context, entry, out SortedHash? stored)) return;
+        if (stored != null)
         {
-            for (int i = 2; i < args.Count && hash.Count > 0; i++)
+            var write = new HashWrite(stored);
+            for (int i = 2; i < args.Count && write.Hash.Count > 0; i++)
             {
-                hash = hash.Remove(args[i], out bool wasThere);
-                if (wasThere) removed++;
+                if (write.Hash.Delete(args[i])) removed++;
             }
-            if (removed > 0) Store(db, slot, key, entry, hash, KeyEvent.Hdel);
+            if (removed > 0) write.Commit(db, slot, key, entry, KeyEvent.Hdel);
         }
         context.Writer.WriteInteger(removed);
     }
@@ -238,10 +275,9 @@ public static class HashCommands
         long result;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = FindLive(db, slot, key);
-        if (!TryHash(context, entry, out SortedHash? hash)) return;
-        hash ??= SortedHash.Empty;
+        if (!TryHash(context, entry, out SortedHash? stored)) return;
         long current = 0;
-        if (hash.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
+        if (stored != null && stored.TryGet(field, out ReadOnlySpan<byte> old) && !RespInteger.TryParse(old, out current))
         {
             context.Writer.WriteError("ERR hash value is not an integer");
             return;
@@ -254,7 +290,9 @@ public static class HashCommands
         result = current + by;
         Span<byte> digits = stackalloc byte[20];
         System.Buffers.Text.Utf8Formatter.TryFormat(result, digits, out int n);
-        Store(db, slot, key, entry, hash.Set(field, digits[..n], keepExpiry: true, out _), KeyEvent.Hincrby);
+        var write = new HashWrite(stored);
+        write.Hash.Put(field, digits[..n], keepExpiry: true);
+        write.Commit(db, slot, key, entry, KeyEvent.Hincrby);
         context.Writer.WriteInteger(result);
     }
 
@@ -281,9 +319,8 @@ public static class HashCommands
         Database db = context.Database;
         KeySlot slot = db.Locate(key);
         KeyEntry? entry = FindLive(db, slot, key);
-        if (!TryHash(context, entry, out SortedHash? hash)) return;
-        hash ??= SortedHash.Empty;
-        ReadOnlySpan<byte> current = hash.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
+        if (!TryHash(context, entry, out SortedHash? stored)) return;
+        ReadOnlySpan<byte> current = stored != null && stored.TryGet(field, out ReadOnlySpan<byte> old) ? old : "0"u8;
         if (!LongDouble.TryParse(current, out _))
         {
             context.Writer.WriteError("ERR hash value is not a float");
@@ -296,7 +333,9 @@ public static class HashCommands
             return;
         }
         byte[] value = Encoding.ASCII.GetBytes(text);
-        Store(db, slot, key, entry, hash.Set(field, value, keepExpiry: true, out _), KeyEvent.Hincrbyfloat);
+        var write = new HashWrite(stored);
+        write.Hash.Put(field, value, keepExpiry: true);
+        write.Commit(db, slot, key, entry, KeyEvent.Hincrbyfloat);
         // Logged as its result, as Redis does (hincrbyfloatCommand rewrites it to HSET key field value).
         context.ReplacePropagation()?.Begin(db.Index, 4).Arg("HSET"u8).Arg(key).Arg(field).Arg(value);
         context.Writer.WriteBulkString(value);

@@ -17,7 +17,7 @@ public static class ObjectCommands
     public static IEnumerable<CommandInfo> Table =>
     [
         new("object", -2, None, 0, 0, 0, "generic", "A container for object introspection commands", null,
-            new CommandInfo("encoding", 3, ReadOnly, 2, 2, 1, "generic", "Inspect the internal encoding of a Redis object", Encoding),
+            new CommandInfo("encoding", 3, ReadOnly | ReadsUnderLock, 2, 2, 1, "generic", "Inspect the internal encoding of a Redis object", Encoding),
             new CommandInfo("freq", 3, ReadOnly, 2, 2, 1, "generic", "Get the logarithmic access frequency counter of a Redis object", Freq),
             new CommandInfo("help", 2, Loading | Stale, 0, 0, 0, "generic", "Show helpful text about the different subcommands", Help),
             new CommandInfo("idletime", 3, ReadOnly, 2, 2, 1, "generic", "Get the time since a Redis object was last accessed", IdleTime),

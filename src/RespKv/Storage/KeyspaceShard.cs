@@ -320,9 +320,9 @@ public sealed class KeyspaceShard
     /// Inserts or replaces <paramref name="key"/>'s entry, announced as <paramref name="keyEvent"/>, preceded by <c>new</c> when
     /// the key is created. <see cref="KeyEvent.New"/> itself is Redis's <c>dbDelete</c> + <c>dbAdd</c> (RENAME, COPY, MOVE):
     /// one <c>new</c> whether it creates or replaces, the caller announcing its own event afterwards. Caller holds the write lock.
+    /// <paramref name="ownedKey"/>, when given, is <paramref name="key"/>'s own array, handed over by the caller: a new entry
+    /// keeps it instead of a copy (a loader's freshly read key).
     /// </summary>
-    /// <param name="ownedKey">When given, <paramref name="key"/>'s own array, handed over by the caller: a new entry keeps it
-    /// instead of a copy (a loader's freshly read key).</param>
     /// <returns>
     /// The entry it replaced, or null when the key was new. A string written over a string with the same expiry, while no
     /// snapshot holds entries (<see cref="KeyLifetime.SnapshotHeld"/>), is swapped into the same node

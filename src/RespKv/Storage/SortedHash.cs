@@ -1,4 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RespKv.Storage;
 
@@ -7,22 +12,35 @@ namespace RespKv.Storage;
 /// common prefix — <see cref="MemoryExtensions.SequenceCompareTo{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>),
 /// each with a binary-safe value.
 /// <para>
-/// <b>Shape.</b> A persistent (immutable) B+tree. A leaf is one packed <c>byte[]</c>:
-/// <c>[int32 count][int32 entryOffset × count][entries]</c>, each entry
-/// <c>[varint fieldLength][field][varint valueLength][value]</c>; so a field costs its bytes plus 4 (offset)
-/// and 2 (lengths, for short strings) bytes, and no per-field object header. A small hash is a single
-/// leaf (the compact form); past <see cref="MaxLeafBytes"/> a leaf splits and inner nodes appear
-/// (<see cref="Inner"/>: children, separator fields with their route words, and per-child field counts, fan-out up
-/// to <see cref="MaxChildren"/>). Get, set and delete cost O(log n) comparisons plus copying one leaf
-/// (at most ~<see cref="MaxLeafBytes"/> bytes unless a single entry is larger) and the path of inner nodes.
+/// <b>Shape.</b> A B+tree. A leaf is one packed <c>byte[]</c>:
+/// <c>[int32 count][int32 usedBytes][int32 entryOffset × count][fingerprint byte × count][entries][free room]</c>, each entry
+/// <c>[varint fieldLength][field][varint valueLength][value]</c>; so a field costs its bytes plus 4 (offset), 1
+/// (fingerprint) and 2 (lengths, for short strings) bytes, and no per-field object header. A field is found in its leaf
+/// by scanning the fingerprints (one vectorized pass over a cache line or two, <see cref="Find"/>) and comparing the
+/// few fields whose fingerprint matches, rather than by a binary search that reads a field per step; an insert's
+/// position still comes from the binary search. A small hash is a single
+/// leaf (the compact form, allocated to its exact size, as Redis reallocates a listpack); past <see cref="MaxLeafBytes"/>
+/// a leaf splits and inner nodes appear (<see cref="Inner"/>: children, separator fields with their route words, and
+/// per-child field counts, fan-out up to <see cref="MaxChildren"/>). A leaf below an inner node is allocated with room up
+/// to <see cref="MaxLeafBytes"/>, so most writes fit where they are. Get, set and delete cost O(log n) comparisons plus
+/// moving the bytes of one leaf (at most ~<see cref="MaxLeafBytes"/> unless a single entry is larger).
 /// </para>
 /// <para>
-/// <b>Concurrency.</b> Nothing reachable from a published <see cref="SortedHash"/> is ever written again:
-/// a write (<see cref="Set(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out bool)"/>, <see cref="Remove"/>) copies the leaf it changes and the inner nodes on the
-/// path to it (copy-on-write) and returns a new <see cref="SortedHash"/>, which the caller publishes by
-/// replacing the key's entry (<see cref="Database.Set(ReadOnlySpan{byte}, object, long, KeyEvent?)"/>) under the key's shard lock. Lock-free readers
-/// that loaded the old entry keep walking the old, intact version, so no reader can see a torn state and
-/// readers need no lock or version check. Unchanged leaves and subtrees are shared between versions.
+/// <b>Writes in place, snapshots in O(1).</b> <see cref="Put"/> and <see cref="Delete"/> change this instance: the nodes
+/// it owns are changed where they are (no allocation when the leaf has room), and a node it shares with a snapshot is
+/// copied first, once, together with the inner nodes above it (copy-on-write), after which the copy is owned. Ownership
+/// is a bit per child in each owned inner node (<see cref="Inner.Owned"/>) and one for the root, so nothing is stored per
+/// leaf. <see cref="Snapshot"/> makes every node shared by clearing the root's bit: the snapshot and this hash then hold
+/// the same frozen tree, and each write of either copies the path it changes (Clojure's transients, with the owner held
+/// per node rather than by a token). The persistent operations (<see cref="Set(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out bool)"/>,
+/// <see cref="Remove"/>, <see cref="WithExpireAt"/>…) are a snapshot followed by the in-place operation, so the instance
+/// they are called on is left unchanged.
+/// </para>
+/// <para>
+/// <b>Concurrency.</b> A hash stored under a key is changed only under its shard lock, and read only under it too
+/// (<see cref="Kinds.HashKind"/> is <see cref="Kinds.ValueKind.MutatedInPlace"/>: hash reads carry <c>ReadsUnderLock</c>), so no
+/// reader sees a leaf while it moves. A snapshot taken under the lock (<see cref="Kinds.ValueKind.Copy(object)"/>: the AOF rewrite,
+/// BGSAVE, a replica's full sync, COPY) may be read without it: nothing it reaches is written again.
 /// </para>
 /// </summary>
 public sealed class SortedHash
@@ -39,12 +57,19 @@ public sealed class SortedHash
     /// <summary>An inner node with fewer children after a delete is merged with (or rebalanced against) a sibling.</summary>
     internal const int MinChildren = MaxChildren / 4;
 
-    private const int HeaderBytes = 4;
+    /// <summary>A leaf's header: its entry count and its used bytes (header, offsets and entries), two int32.</summary>
+    private const int HeaderBytes = 8;
 
-    private static readonly byte[] EmptyLeaf = new byte[HeaderBytes];
+    private static readonly byte[] EmptyLeaf = AllocateLeaf(0, 0, 0);
 
-    /// <summary>The hash with no field (never stored under a key: deleting the last field deletes the key).</summary>
+    /// <summary>
+    /// The hash with no field (never stored under a key: deleting the last field deletes the key). It is never changed:
+    /// <see cref="Put"/> and <see cref="Delete"/> refuse it; start a new hash with <see cref="CreateEmpty"/>.
+    /// </summary>
     public static SortedHash Empty { get; } = new(EmptyLeaf, 0, 0, isSmall: true);
+
+    /// <summary>A new hash with no field, to fill with <see cref="Put"/>.</summary>
+    public static SortedHash CreateEmpty() => new(EmptyLeaf, 0, 0, isSmall: true);
 
     /// <summary>Redis keeps a hash as a listpack while it has at most this many fields (<c>hash-max-listpack-entries</c>, 512 in Redis 7.0).</summary>
     public const int SmallMaxFields = 512;
@@ -53,14 +78,17 @@ public sealed class SortedHash
     public const int SmallMaxLength = 64;
 
     /// <summary>The root: a leaf (<c>byte[]</c>) or an <see cref="Inner"/>.</summary>
-    private readonly object _root;
+    private object _root;
+
+    /// <summary>True when this hash alone holds <see cref="_root"/> (it may be changed in place); false after <see cref="Snapshot"/>.</summary>
+    private bool _rootOwned;
 
     /// <summary>
     /// The fields that carry an expiry (Redis 7.4's hash-field expiration): a hash of the same shape mapping each such
     /// field to its absolute expiry, 8 bytes little-endian Unix ms; null while no field has one, so a hash without field
     /// TTLs pays one null reference and a field without a TTL pays nothing.
     /// </summary>
-    private readonly SortedHash? _ttls;
+    private SortedHash? _ttls;
 
     private SortedHash(object root, long count, long bytes, bool isSmall, SortedHash? ttls = null, long minExpireAtMs = long.MaxValue)
     {
@@ -73,7 +101,14 @@ public sealed class SortedHash
     }
 
     /// <summary>The earliest field expiry, Unix ms (<see cref="long.MaxValue"/> when no field has one): no field is expired before it.</summary>
-    public long MinExpireAtMs { get; }
+    public long MinExpireAtMs { get; private set; }
+
+    /// <summary>Sets the expiry map and its minimum (an empty map is dropped).</summary>
+    private void SetExpiries(SortedHash? ttls, long min)
+    {
+        _ttls = ttls is { Count: > 0 } ? ttls : null;
+        MinExpireAtMs = _ttls == null ? long.MaxValue : min;
+    }
 
     /// <summary>True when at least one field carries an expiry (<c>HEXPIRE</c> and friends; Redis's <c>listpackex</c> / HFE metadata).</summary>
     public bool HasFieldExpiries => _ttls != null;
@@ -117,14 +152,19 @@ public sealed class SortedHash
         bool hadOne = TryGetExpireAt(field, out long previous);
         SortedHash ttls = (_ttls ?? Empty).Set(field, encoded, out _);
         long min = hadOne && previous == MinExpireAtMs && expireAtMs > previous ? MinOf(ttls) : Math.Min(MinExpireAtMs, expireAtMs);
-        return new SortedHash(_root, Count, Bytes, IsSmall, ttls, min);
+        SortedHash next = Snapshot();
+        next.SetExpiries(ttls, min);
+        return next;
     }
 
     /// <summary>The hash with <paramref name="field"/>'s expiry removed (HPERSIST); this instance when it had none.</summary>
     public SortedHash WithoutExpireAt(ReadOnlySpan<byte> field)
     {
         SortedHash? ttls = DropExpiry(field, out long min);
-        return ReferenceEquals(ttls, _ttls) ? this : new SortedHash(_root, Count, Bytes, IsSmall, ttls, min);
+        if (ReferenceEquals(ttls, _ttls)) return this;
+        SortedHash next = Snapshot();
+        next.SetExpiries(ttls, min);
+        return next;
     }
 
     /// <summary>The expiry map without <paramref name="field"/> and its new minimum (recomputed only when the field held it).</summary>
@@ -187,13 +227,13 @@ public sealed class SortedHash
     /// keep it as a listpack (it never converts back, and neither does this flag). HSCAN returns such a hash
     /// whole in one call, as Redis does.
     /// </summary>
-    public bool IsSmall { get; }
+    public bool IsSmall { get; private set; }
 
     /// <summary>Number of fields (HLEN).</summary>
-    public long Count { get; }
+    public long Count { get; private set; }
 
     /// <summary>Sum of the fields' and values' lengths in bytes (kept incrementally, never by walking the tree).</summary>
-    public long Bytes { get; }
+    public long Bytes { get; private set; }
 
     /// <summary>Height of the tree: 1 while the hash is a single leaf.</summary>
     public int Depth
@@ -212,8 +252,8 @@ public sealed class SortedHash
     public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
         byte[] leaf = FindLeaf(field);
-        int i = Search(leaf, field, out bool found);
-        if (!found)
+        int i = Find(leaf, field);
+        if (i < 0)
         {
             value = default;
             return false;
@@ -223,11 +263,7 @@ public sealed class SortedHash
     }
 
     /// <summary>True when <paramref name="field"/> exists.</summary>
-    public bool Contains(ReadOnlySpan<byte> field)
-    {
-        Search(FindLeaf(field), field, out bool found);
-        return found;
-    }
+    public bool Contains(ReadOnlySpan<byte> field) => Find(FindLeaf(field), field) >= 0;
 
     /// <summary>The field and value at 0-based <paramref name="rank"/> in field order (0 ≤ rank &lt; <see cref="Count"/>), in O(log n).</summary>
     public void ElementAt(long rank, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
@@ -303,21 +339,33 @@ public sealed class SortedHash
     /// <summary>The child of <paramref name="inner"/> whose range holds <paramref name="field"/>: the last i with Keys[i] ≤ field (child 0 when none).</summary>
     private static int ChildFor(Inner inner, ReadOnlySpan<byte> field)
     {
-        byte[]?[] keys = inner.Keys;
-        int n = keys.Length;
+        ulong[] routes = inner.Routes;
+        int n = routes.Length;
         if (n < 2) return 0;
-        // A field outside the separators' common prefix is before or after all of them.
+        byte[]?[] keys = inner.Keys;
+        // A field outside the separators' common prefix is before or after all of them. A prefix of up to 16 bytes is held in
+        // the node itself (two words), so only a longer one reads a separator.
         int p = inner.PrefixLength;
         if (p > 0)
         {
             int m = Math.Min(p, field.Length);
-            int c = field[..m].SequenceCompareTo(keys[1].AsSpan(0, m));
+            int c = p <= 16 ? inner.ComparePrefix(field[..m]) : field[..m].SequenceCompareTo(keys[1].AsSpan(0, m));
             if (c < 0 || (c == 0 && field.Length < p)) return 0;
             if (c > 0) return n - 1;
         }
-        // Binary search on the route words (one array), reading a separator only when its route ties the field's.
+        // The routes below the field's are counted in one vectorized pass (no branch to mispredict); when the next route ties
+        // the field's, a binary search reads the separators it must.
         ulong route = Inner.Route(field, p);
-        ulong[] routes = inner.Routes;
+        int below = 0, i = 1;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<ulong> target = Vector256.Create(route);
+            ref ulong first = ref MemoryMarshal.GetArrayDataReference(routes);
+            for (; i + 4 <= n; i += 4)
+                below += BitOperations.PopCount(Vector256.LessThan(Vector256.LoadUnsafe(ref first, (nuint)i), target).ExtractMostSignificantBits());
+        }
+        for (; i < n; i++) below += routes[i] < route ? 1 : 0;
+        if (below + 1 >= n || routes[below + 1] != route) return below;
         int lo = 1, hi = n - 1;
         while (lo <= hi)
         {
@@ -330,7 +378,18 @@ public sealed class SortedHash
         return lo - 1;
     }
 
-    // ----- writes (copy-on-write) -----
+    // ----- writes -----
+
+    /// <summary>
+    /// A copy of this hash that shares its tree, its field expiries included; from now on neither changes the shared
+    /// nodes in place (each copies what it changes: see the type's remarks). O(1). Call it under the key's shard lock: the
+    /// copy may then be read without the lock while this hash goes on changing (<see cref="Kinds.ValueKind.Copy(object)"/>).
+    /// </summary>
+    public SortedHash Snapshot()
+    {
+        _rootOwned = false;
+        return new SortedHash(_root, Count, Bytes, IsSmall, _ttls, MinExpireAtMs);
+    }
 
     /// <summary>
     /// The hash with <paramref name="field"/> set to <paramref name="value"/> (this instance is unchanged).
@@ -341,105 +400,207 @@ public sealed class SortedHash
     /// <summary>
     /// The hash with <paramref name="field"/> set to <paramref name="value"/>: its expiry is kept when
     /// <paramref name="keepExpiry"/> (HINCRBY, HINCRBYFLOAT, HSETEX KEEPTTL: Redis's <c>HASH_SET_KEEP_TTL</c>), else
-    /// removed (HSET, HMSET, HSETNX).
+    /// removed (HSET, HMSET, HSETNX). This instance is unchanged.
     /// </summary>
     public SortedHash Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool keepExpiry, out bool added)
     {
-        SortedHash? ttls = _ttls;
-        long min = MinExpireAtMs;
-        if (!keepExpiry) ttls = DropExpiry(field, out min);
-        Change change = SetIn(_root, field, value, out added, out int oldValueLength);
-        object root = change.Right == null
-            ? change.Node
-            : new Inner([change.Node, change.Right], [null, change.Separator], [CountOf(change.Node), CountOf(change.Right)]);
-        long bytes = Bytes + value.Length + (added ? field.Length : -oldValueLength);
-        long count = Count + (added ? 1 : 0);
-        bool isSmall = IsSmall && count <= SmallMaxFields && field.Length <= SmallMaxLength && value.Length <= SmallMaxLength;
-        return new SortedHash(root, count, bytes, isSmall, ttls, min);
+        SortedHash next = Snapshot();
+        added = next.Put(field, value, keepExpiry);
+        return next;
     }
 
     /// <summary>
     /// The hash without <paramref name="field"/>; this same instance when the field is absent
-    /// (<paramref name="removed"/> false). The result may be empty (<see cref="Count"/> 0).
+    /// (<paramref name="removed"/> false). The result may be empty (<see cref="Count"/> 0). This instance is unchanged.
     /// </summary>
     public SortedHash Remove(ReadOnlySpan<byte> field, out bool removed)
     {
-        object root = RemoveIn(_root, field, out removed, out int removedBytes);
-        if (!removed) return this;
-        while (root is Inner { Children.Length: 1 } single) root = single.Children[0];
-        SortedHash? ttls = DropExpiry(field, out long min);
-        return new SortedHash(root, Count - 1, Bytes - removedBytes, IsSmall, ttls, min);
+        if (!Contains(field))
+        {
+            removed = false;
+            return this;
+        }
+        SortedHash next = Snapshot();
+        removed = next.Delete(field);
+        return next;
+    }
+
+    /// <summary>
+    /// Sets <paramref name="field"/> to <paramref name="value"/> in this hash, in place (see the type's remarks); its
+    /// expiry is kept when <paramref name="keepExpiry"/>, else removed. Returns true when the field was new. Allocates
+    /// nothing when the field's leaf is owned and has room. Throws <see cref="InvalidOperationException"/> on
+    /// <see cref="Empty"/>.
+    /// </summary>
+    public bool Put(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool keepExpiry = false)
+    {
+        CheckChangeable();
+        if (!keepExpiry && _ttls != null)
+        {
+            SortedHash? ttls = DropExpiry(field, out long min);
+            SetExpiries(ttls, min);
+        }
+        Change change = PutIn(_root, _rootOwned, inTree: false, field, value, out bool added, out int oldValueLength);
+        _root = change.Right == null
+            ? change.Node
+            : new Inner([change.Node, change.Right], [null, change.Separator], [CountOf(change.Node), CountOf(change.Right)]) { Owned = 0b11 };
+        _rootOwned = true;
+        Bytes += value.Length + (added ? field.Length : -oldValueLength);
+        if (added) Count++;
+        IsSmall = IsSmall && Count <= SmallMaxFields && field.Length <= SmallMaxLength && value.Length <= SmallMaxLength;
+        return added;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="field"/> (and its expiry) from this hash, in place; false when it is absent. The hash may be
+    /// left empty (<see cref="Count"/> 0). Throws <see cref="InvalidOperationException"/> on <see cref="Empty"/>.
+    /// </summary>
+    public bool Delete(ReadOnlySpan<byte> field)
+    {
+        CheckChangeable();
+        object root = RemoveIn(_root, _rootOwned, inTree: false, field, out bool removed, out int removedBytes);
+        if (!removed) return false;
+        bool owned = true;
+        while (root is Inner { Children.Length: 1 } single)
+        {
+            owned &= single.Owns(0);
+            root = single.Children[0];
+        }
+        _root = root;
+        _rootOwned = owned;
+        Count--;
+        Bytes -= removedBytes;
+        if (_ttls != null)
+        {
+            SortedHash? ttls = DropExpiry(field, out long min);
+            SetExpiries(ttls, min);
+        }
+        return true;
+    }
+
+    private void CheckChangeable()
+    {
+        if (ReferenceEquals(this, Empty)) throw new InvalidOperationException("SortedHash.Empty is never changed: start from CreateEmpty()");
     }
 
     /// <summary>A node after a change: itself, or two nodes split around <see cref="Separator"/>.</summary>
     private readonly record struct Change(object Node, object? Right, byte[]? Separator);
 
-    private static Change SetIn(object node, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, out bool added, out int oldValueLength)
+    /// <summary>
+    /// Sets a field below <paramref name="node"/>, changing it in place when <paramref name="owned"/>, else building the
+    /// changed copy (which the caller then owns). <paramref name="inTree"/>: the node has a parent (a new leaf gets room).
+    /// </summary>
+    private static Change PutIn(object node, bool owned, bool inTree, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value,
+        out bool added, out int oldValueLength)
     {
         if (node is byte[] leaf)
         {
-            int i = Search(leaf, field, out bool found);
+            int n = LeafCount(leaf);
+            int i = Find(leaf, field);
+            bool found = i >= 0;
+            if (!found) i = Search(leaf, field, out _);
             added = !found;
             oldValueLength = 0;
+            int removedData = 0;
             if (found)
             {
-                ReadEntry(leaf, i, out _, out ReadOnlySpan<byte> old);
-                oldValueLength = old.Length;
+                int at = ValueAt(leaf, i, out oldValueLength);
+                if (owned && oldValueLength == value.Length)
+                {
+                    value.CopyTo(leaf.AsSpan(at));
+                    return new Change(leaf, null, null);
+                }
+                removedData = RangeData(leaf, n, i, i + 1);
             }
-            byte[] updated = Splice(leaf, i, found ? i + 1 : i, field, value, insert: true);
-            if (updated.Length <= MaxLeafBytes || LeafCount(updated) < 2) return new Change(updated, null, null);
-            return SplitLeaf(updated);
+            int count = found ? n : n + 1;
+            int used = DataStart(count) + DataLength(leaf) - removedData + EntrySize(field.Length, value.Length);
+            bool fits = used <= MaxLeafBytes || count < 2;
+            int to = found ? i + 1 : i;
+            if (owned && fits && used <= leaf.Length)
+            {
+                SpliceInPlace(leaf, i, to, field, value, insert: true);
+                return new Change(leaf, null, null);
+            }
+            byte[] updated = Splice(leaf, i, to, field, value, insert: true, fits && inTree ? MaxLeafBytes : 0);
+            return fits ? new Change(updated, null, null) : SplitLeaf(updated);
         }
         var inner = (Inner)node;
         int c = ChildFor(inner, field);
-        Change child = SetIn(inner.Children[c], field, value, out added, out oldValueLength);
-        if (child.Right == null) return new Change(inner.WithChild(c, child.Node), null, null);
-        Inner grown = inner.ReplaceRange(c, 1, [child.Node, child.Right], [inner.Keys[c], child.Separator]);
+        Change child = PutIn(inner.Children[c], owned && inner.Owns(c), inTree: true, field, value, out added, out oldValueLength);
+        if (child.Right == null)
+        {
+            Inner target = owned ? inner : inner.CopyToChange();
+            target.Children[c] = child.Node;
+            target.SetOwned(c);
+            if (added)
+            {
+                target.Counts[c]++;
+                target.Total++;
+            }
+            return new Change(target, null, null);
+        }
+        Inner grown = inner.ReplaceRange(c, 1, [child.Node, child.Right], [inner.Keys[c], child.Separator], keepOwned: owned, insertedOwned: 0b11);
         return grown.Children.Length <= MaxChildren ? new Change(grown, null, null) : SplitInner(grown);
     }
 
-    private static object RemoveIn(object node, ReadOnlySpan<byte> field, out bool removed, out int removedBytes)
+    /// <summary>Removes a field below <paramref name="node"/>, in place when <paramref name="owned"/> (as <see cref="PutIn"/>); returns the node afterwards.</summary>
+    private static object RemoveIn(object node, bool owned, bool inTree, ReadOnlySpan<byte> field, out bool removed, out int removedBytes)
     {
         if (node is byte[] leaf)
         {
-            int i = Search(leaf, field, out removed);
+            int i = Find(leaf, field);
+            removed = i >= 0;
             removedBytes = 0;
             if (!removed) return leaf;
             ReadEntry(leaf, i, out ReadOnlySpan<byte> f, out ReadOnlySpan<byte> v);
             removedBytes = f.Length + v.Length;
-            return Splice(leaf, i, i + 1, default, default, insert: false);
+            if (owned)
+            {
+                SpliceInPlace(leaf, i, i + 1, default, default, insert: false);
+                return leaf;
+            }
+            return Splice(leaf, i, i + 1, default, default, insert: false, inTree ? MaxLeafBytes : 0);
         }
         var inner = (Inner)node;
         int c = ChildFor(inner, field);
-        object child = RemoveIn(inner.Children[c], field, out removed, out removedBytes);
+        object child = RemoveIn(inner.Children[c], owned && inner.Owns(c), inTree: true, field, out removed, out removedBytes);
         if (!removed) return inner;
-        if (!IsUnderfull(child) || inner.Children.Length == 1) return inner.WithChild(c, child);
-        if (child is byte[] emptyLeaf && LeafCount(emptyLeaf) == 0) return inner.ReplaceRange(c, 1, [], []);
-        // Merge the underfull child with a neighbour; split the union again when it is too big.
+        if (!IsUnderfull(child) || inner.Children.Length == 1)
+        {
+            Inner target = owned ? inner : inner.CopyToChange();
+            target.Children[c] = child;
+            target.SetOwned(c);
+            target.Counts[c]--;
+            target.Total--;
+            return target;
+        }
+        if (child is byte[] emptyLeaf && LeafCount(emptyLeaf) == 0) return inner.ReplaceRange(c, 1, [], [], keepOwned: owned, insertedOwned: 0);
+        // Merge the underfull child with a neighbour; split the union again when it is too big. The merged nodes are new.
         int left = c > 0 ? c - 1 : c;
         object a = left == c ? child : inner.Children[left];
         object b = left == c ? inner.Children[left + 1] : child;
         Change merged = Merge(a, b, inner.Keys[left + 1]!);
         return merged.Right == null
-            ? inner.ReplaceRange(left, 2, [merged.Node], [inner.Keys[left]])
-            : inner.ReplaceRange(left, 2, [merged.Node, merged.Right], [inner.Keys[left], merged.Separator]);
+            ? inner.ReplaceRange(left, 2, [merged.Node], [inner.Keys[left]], keepOwned: owned, insertedOwned: 0b1)
+            : inner.ReplaceRange(left, 2, [merged.Node, merged.Right], [inner.Keys[left], merged.Separator], keepOwned: owned, insertedOwned: 0b11);
     }
 
     private static bool IsUnderfull(object node) =>
-        node is byte[] leaf ? leaf.Length < MinLeafBytes : ((Inner)node).Children.Length < MinChildren;
+        node is byte[] leaf ? LeafUsed(leaf) < MinLeafBytes : ((Inner)node).Children.Length < MinChildren;
 
-    /// <summary>Concatenates two adjacent siblings (separated by <paramref name="separator"/>); splits the result again when too big.</summary>
+    /// <summary>Concatenates two adjacent siblings (separated by <paramref name="separator"/>) into new nodes; splits the result again when too big.</summary>
     private static Change Merge(object a, object b, byte[] separator)
     {
         if (a is byte[] la)
         {
             var lb = (byte[])b;
             int na = LeafCount(la), nb = LeafCount(lb);
-            byte[] joined = AllocateLeaf(na + nb, DataLength(la) + DataLength(lb));
+            int dataLength = DataLength(la) + DataLength(lb);
+            bool fits = DataStart(na + nb) + dataLength <= MaxLeafBytes || na + nb < 2;
+            byte[] joined = AllocateLeaf(na + nb, dataLength, fits ? MaxLeafBytes : 0);
             int entry = 0, data = DataStart(na + nb);
             CopyEntries(la, 0, na, joined, ref entry, ref data);
             CopyEntries(lb, 0, nb, joined, ref entry, ref data);
-            return joined.Length <= MaxLeafBytes || na + nb < 2 ? new Change(joined, null, null) : SplitLeaf(joined);
+            return fits ? new Change(joined, null, null) : SplitLeaf(joined);
         }
         var ia = (Inner)a;
         var ib = (Inner)b;
@@ -470,14 +631,23 @@ public sealed class SortedHash
     /// <summary>
     /// An inner node: <see cref="Children"/> (leaves or inner nodes), <see cref="Keys"/> (Keys[i], i ≥ 1, is a
     /// lower bound of child i's fields and an exclusive upper bound of child i-1's; Keys[0] is unused) and
-    /// <see cref="Counts"/> (fields per child, for rank lookups). Immutable once published.
+    /// <see cref="Counts"/> (fields per child, for rank lookups). <see cref="Children"/>, <see cref="Counts"/>,
+    /// <see cref="Total"/> and <see cref="Owned"/> change in place while the node is owned; the separators never do
+    /// (a node with other separators is a new node).
     /// </summary>
     private sealed class Inner
     {
         public readonly object[] Children;
         public readonly byte[]?[] Keys;
         public readonly long[] Counts;
-        public readonly long Total;
+        public long Total;
+
+        /// <summary>
+        /// Bit i set: child i is owned by this node (it was made for it and nothing else holds it), so a write may change it
+        /// in place when this node is owned too. Meaningful only along an owned path from the root (see the type's remarks);
+        /// 128 bits, as a node briefly holds <see cref="MaxChildren"/> + 1 children before it splits.
+        /// </summary>
+        public UInt128 Owned;
 
         /// <summary>
         /// Route words: for child i ≥ 1, the 8 bytes of <c>Keys[i]</c> after <see cref="PrefixLength"/>, big-endian and
@@ -489,6 +659,23 @@ public sealed class SortedHash
 
         /// <summary>Bytes every separator of this node starts with (0 with fewer than two children).</summary>
         public readonly int PrefixLength;
+
+        /// <summary>The first 16 bytes of the prefix (<see cref="PrefixLength"/>) as two big-endian words, zero-padded.</summary>
+        private readonly ulong _prefixHigh, _prefixLow;
+
+        /// <summary>
+        /// <paramref name="start"/> (at most <see cref="PrefixLength"/> ≤ 16 bytes) against the prefix's first as many bytes:
+        /// negative, zero or positive as <see cref="MemoryExtensions.SequenceCompareTo{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>.
+        /// </summary>
+        public int ComparePrefix(ReadOnlySpan<byte> start)
+        {
+            int m = start.Length;
+            ulong high = Route(start, 0), low = m > 8 ? Route(start, 8) : 0;
+            ulong prefixHigh = m >= 8 ? _prefixHigh : m == 0 ? 0 : _prefixHigh & ~(ulong.MaxValue >> (8 * m));
+            ulong prefixLow = m >= 16 ? _prefixLow : m <= 8 ? 0 : _prefixLow & ~(ulong.MaxValue >> (8 * (m - 8)));
+            if (high != prefixHigh) return high < prefixHigh ? -1 : 1;
+            return low == prefixLow ? 0 : low < prefixLow ? -1 : 1;
+        }
 
         public Inner(object[] children, byte[]?[] keys, long[] counts)
         {
@@ -505,32 +692,40 @@ public sealed class SortedHash
             int prefix = first.Length;
             for (int i = 2; i < keys.Length && prefix > 0; i++) prefix = first.AsSpan(0, prefix).CommonPrefixLength(keys[i]);
             PrefixLength = prefix;
+            (_prefixHigh, _prefixLow) = PrefixWords(first, prefix);
             for (int i = 1; i < keys.Length; i++) Routes[i] = Route(keys[i], prefix);
+        }
+
+        private static (ulong High, ulong Low) PrefixWords(byte[] first, int prefix)
+        {
+            ReadOnlySpan<byte> head = first.AsSpan(0, Math.Min(prefix, 16));
+            return (Route(head, 0), head.Length > 8 ? Route(head, 8) : 0);
         }
 
         /// <summary>The route word of <paramref name="key"/> after its first <paramref name="prefix"/> bytes (see <see cref="Routes"/>).</summary>
         public static ulong Route(ReadOnlySpan<byte> key, int prefix)
         {
-            ReadOnlySpan<byte> rest = key.Length > prefix ? key[prefix..] : default;
-            if (rest.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(rest);
-            Span<byte> padded = stackalloc byte[8];
-            padded.Clear();
-            rest.CopyTo(padded);
-            return BinaryPrimitives.ReadUInt64BigEndian(padded);
+            int rest = key.Length - prefix;
+            if (rest >= 8) return BinaryPrimitives.ReadUInt64BigEndian(key[prefix..]);
+            if (rest <= 0) return 0;
+            // Fewer than 8 bytes left: the key's last 8 bytes, shifted so the rest comes first (no copy), when the key has 8.
+            if (key.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(key[^8..]) << (8 * (8 - rest));
+            ulong word = 0;
+            for (int i = 0; i < rest; i++) word |= (ulong)key[prefix + i] << (56 - 8 * i);
+            return word;
         }
 
-        /// <summary>A copy with child <paramref name="index"/> replaced (same key).</summary>
-        public Inner WithChild(int index, object child)
-        {
-            var children = (object[])Children.Clone();
-            children[index] = child;
-            long count = CountOf(child);
-            // A value replaced in place of another keeps every count: the copy shares the counts (immutable once published).
-            if (count == Counts[index]) return new Inner(children, this, Counts, Total);
-            var counts = (long[])Counts.Clone();
-            counts[index] = count;
-            return new Inner(children, this, counts, Total - Counts[index] + count);
-        }
+        /// <summary>True when child <paramref name="index"/> is owned by this node (see <see cref="Owned"/>).</summary>
+        public bool Owns(int index) => ((Owned >> index) & 1) != 0;
+
+        /// <summary>Marks child <paramref name="index"/> as owned (it was just made for this node).</summary>
+        public void SetOwned(int index) => Owned |= (UInt128)1 << index;
+
+        /// <summary>
+        /// A copy to change in place of this shared node: its own children and counts arrays (the separators and their
+        /// routes are shared: they never change), owning none of its children yet.
+        /// </summary>
+        public Inner CopyToChange() => new((object[])Children.Clone(), this, (long[])Counts.Clone(), Total);
 
         /// <summary>A node with <paramref name="same"/>'s separators (and their routes) over other children.</summary>
         private Inner(object[] children, Inner same, long[] counts, long total)
@@ -539,18 +734,26 @@ public sealed class SortedHash
             Keys = same.Keys;
             Routes = same.Routes;
             PrefixLength = same.PrefixLength;
+            _prefixHigh = same._prefixHigh;
+            _prefixLow = same._prefixLow;
             Counts = counts;
             Total = total;
         }
 
-        /// <summary>Children [from, to) as a new node.</summary>
-        public Inner Range(int from, int to) => new(Children[from..to], Keys[from..to], Counts[from..to]);
+        /// <summary>The lowest <paramref name="bits"/> bits set.</summary>
+        private static UInt128 Low(int bits) => bits >= 128 ? UInt128.MaxValue : ((UInt128)1 << bits) - 1;
+
+        /// <summary>Children [from, to) as a new node, owning what this node owned of them.</summary>
+        public Inner Range(int from, int to) =>
+            new(Children[from..to], Keys[from..to], Counts[from..to]) { Owned = (Owned >> from) & Low(to - from) };
 
         /// <summary>
         /// A new node with children [index, index+remove) replaced by <paramref name="insert"/>, whose lower
-        /// bounds are <paramref name="insertKeys"/> (the first one normally Keys[index]).
+        /// bounds are <paramref name="insertKeys"/> (the first one normally Keys[index]). It owns the inserted children whose
+        /// bits are set in <paramref name="insertedOwned"/> and, when <paramref name="keepOwned"/> (this node was owned and is
+        /// being replaced), the other children this node owned.
         /// </summary>
-        public Inner ReplaceRange(int index, int remove, object[] insert, byte[]?[] insertKeys)
+        public Inner ReplaceRange(int index, int remove, object[] insert, byte[]?[] insertKeys, bool keepOwned, UInt128 insertedOwned)
         {
             int n = Children.Length - remove + insert.Length;
             var children = new object[n];
@@ -569,10 +772,16 @@ public sealed class SortedHash
             Array.Copy(Children, index + remove, children, index + insert.Length, tail);
             Array.Copy(Keys, index + remove, keys, index + insert.Length, tail);
             Array.Copy(Counts, index + remove, counts, index + insert.Length, tail);
-            return new Inner(children, keys, counts);
+            UInt128 kept = keepOwned ? Owned : 0;
+            UInt128 owned = (kept & Low(index)) | ((insertedOwned & Low(insert.Length)) << index)
+                | ((kept >> (index + remove)) << (index + insert.Length));
+            return new Inner(children, keys, counts) { Owned = owned };
         }
 
-        /// <summary>The children of <paramref name="a"/> then <paramref name="b"/> (b's first lower bound is <paramref name="separator"/>).</summary>
+        /// <summary>
+        /// The children of <paramref name="a"/> then <paramref name="b"/> (b's first lower bound is <paramref name="separator"/>),
+        /// as a new node owning none of them.
+        /// </summary>
         public static Inner Concat(Inner a, Inner b, byte[] separator)
         {
             var keys = new byte[]?[a.Keys.Length + b.Keys.Length];
@@ -606,12 +815,14 @@ public sealed class SortedHash
             else if (leafDepth != depth) throw new InvalidOperationException("Leaves at different depths");
             int n = LeafCount(leaf);
             if (n == 0 && node != _root) throw new InvalidOperationException("Empty leaf below the root");
+            if (LeafUsed(leaf) > leaf.Length || LeafUsed(leaf) < DataStart(n)) throw new InvalidOperationException("Leaf's used bytes outside its array");
             for (int i = 0; i < n; i++)
             {
                 ReadEntry(leaf, i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value);
                 if (previous != null && field.SequenceCompareTo(previous) <= 0) throw new InvalidOperationException("Fields out of order");
                 if (low != null && field.SequenceCompareTo(low) < 0) throw new InvalidOperationException("Field below its separator");
                 if (high != null && field.SequenceCompareTo(high) >= 0) throw new InvalidOperationException("Field at or above the next separator");
+                if (leaf[PrintsStart(n) + i] != Fingerprint(field)) throw new InvalidOperationException("Stale fingerprint");
                 previous = field.ToArray();
                 bytes += field.Length + value.Length;
             }
@@ -645,11 +856,27 @@ public sealed class SortedHash
 
     private static int LeafCount(byte[] leaf) => BinaryPrimitives.ReadInt32LittleEndian(leaf);
 
-    private static int DataStart(int count) => HeaderBytes + 4 * count;
+    /// <summary>Bytes in use (header, offsets and entries); the rest of the array, up to its length, is room to grow.</summary>
+    private static int LeafUsed(byte[] leaf) => BinaryPrimitives.ReadInt32LittleEndian(leaf.AsSpan(4));
+
+    /// <summary>Where the fingerprints of a leaf of <paramref name="count"/> entries start (after the offsets).</summary>
+    private static int PrintsStart(int count) => HeaderBytes + 4 * count;
+
+    private static int DataStart(int count) => HeaderBytes + 5 * count;
 
     private static int EntryOffset(byte[] leaf, int i) => BinaryPrimitives.ReadInt32LittleEndian(leaf.AsSpan(HeaderBytes + 4 * i));
 
-    private static int DataLength(byte[] leaf) => leaf.Length - DataStart(LeafCount(leaf));
+    private static int DataLength(byte[] leaf) => LeafUsed(leaf) - DataStart(LeafCount(leaf));
+
+    /// <summary>The position of entry <paramref name="i"/>'s value in <paramref name="leaf"/>, and its <paramref name="length"/>.</summary>
+    private static int ValueAt(byte[] leaf, int i, out int length)
+    {
+        int p = EntryOffset(leaf, i);
+        int fieldLength = Varint.Read(leaf, ref p);
+        p += fieldLength;
+        length = Varint.Read(leaf, ref p);
+        return p;
+    }
 
     private static void ReadEntry(byte[] leaf, int i, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
@@ -666,6 +893,49 @@ public sealed class SortedHash
         int p = EntryOffset(leaf, i);
         int fieldLength = Varint.Read(leaf, ref p);
         return leaf.AsSpan(p, fieldLength);
+    }
+
+    /// <summary>
+    /// A field's fingerprint, kept per entry beside its offset: one byte of CRC-32C (hardware on x86 and Arm) over the field's
+    /// length and bytes — its first and last 16 bytes when longer than 32 — so most entries of a leaf are ruled out by one byte.
+    /// </summary>
+    internal static byte Fingerprint(ReadOnlySpan<byte> field)
+    {
+        uint crc = field.Length <= 32 ? Crc32C((uint)field.Length, field) : Crc32C(Crc32C((uint)field.Length, field[..16]), field[^16..]);
+        return (byte)(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
+    }
+
+    /// <summary>CRC-32C steps over <paramref name="bytes"/>, 8 or 4 at a time; a partial last word overlaps the one before it.</summary>
+    private static uint Crc32C(uint crc, ReadOnlySpan<byte> bytes)
+    {
+        ref byte p = ref MemoryMarshal.GetReference(bytes);
+        int n = bytes.Length;
+        if (n >= 8)
+        {
+            int i = 0;
+            for (; i + 8 <= n; i += 8) crc = BitOperations.Crc32C(crc, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
+            return i == n ? crc : BitOperations.Crc32C(crc, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 8)));
+        }
+        if (n >= 4)
+            return BitOperations.Crc32C(BitOperations.Crc32C(crc, Unsafe.ReadUnaligned<uint>(ref p)), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, n - 4)));
+        for (int i = 0; i < n; i++) crc = BitOperations.Crc32C(crc, Unsafe.Add(ref p, i));
+        return crc;
+    }
+
+    /// <summary>The index of <paramref name="field"/> in <paramref name="leaf"/>, or -1: a vectorized scan of the fingerprints, then a comparison of each field whose fingerprint matches.</summary>
+    private static int Find(byte[] leaf, ReadOnlySpan<byte> field)
+    {
+        int n = LeafCount(leaf);
+        ReadOnlySpan<byte> prints = leaf.AsSpan(PrintsStart(n), n);
+        byte print = Fingerprint(field);
+        for (int i = 0; ;)
+        {
+            int k = prints[i..].IndexOf(print);
+            if (k < 0) return -1;
+            i += k;
+            if (FieldAt(leaf, i).SequenceEqual(field)) return i;
+            i++;
+        }
     }
 
     /// <summary>Lower bound: the first index whose field is ≥ <paramref name="field"/>; <paramref name="found"/> when equal.</summary>
@@ -688,18 +958,47 @@ public sealed class SortedHash
         return lo;
     }
 
-    /// <summary>A copy of <paramref name="leaf"/> with entries [from, to) replaced by (field, value) when <paramref name="insert"/>, else removed.</summary>
-    private static byte[] Splice(byte[] leaf, int from, int to, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool insert)
+    /// <summary>
+    /// A copy of <paramref name="leaf"/> with entries [from, to) replaced by (field, value) when <paramref name="insert"/>, else
+    /// removed, in an array of at least <paramref name="capacity"/> bytes.
+    /// </summary>
+    private static byte[] Splice(byte[] leaf, int from, int to, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool insert, int capacity)
     {
         int n = LeafCount(leaf);
         int count = n - (to - from) + (insert ? 1 : 0);
-        int removedData = RangeData(leaf, n, from, to);
-        int insertedData = insert ? EntrySize(field.Length, value.Length) : 0;
-        byte[] result = AllocateLeaf(count, DataLength(leaf) - removedData + insertedData);
+        int dataLength = DataLength(leaf) - RangeData(leaf, n, from, to) + (insert ? EntrySize(field.Length, value.Length) : 0);
+        byte[] result = AllocateLeaf(count, dataLength, capacity);
+        SpliceInto(leaf, from, to, field, value, insert, result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Splice"/> into <paramref name="leaf"/> itself, which has the room (an owned leaf): its used bytes are first
+    /// copied aside (a pooled buffer), then laid out again. Allocates nothing.
+    /// </summary>
+    private static void SpliceInPlace(byte[] leaf, int from, int to, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool insert)
+    {
+        int used = LeafUsed(leaf);
+        byte[] before = ArrayPool<byte>.Shared.Rent(used);
+        Buffer.BlockCopy(leaf, 0, before, 0, used);
+        int n = LeafCount(leaf);
+        int count = n - (to - from) + (insert ? 1 : 0);
+        int dataLength = DataLength(before) - RangeData(before, n, from, to) + (insert ? EntrySize(field.Length, value.Length) : 0);
+        WriteHeader(leaf, count, dataLength);
+        SpliceInto(before, from, to, field, value, insert, leaf);
+        ArrayPool<byte>.Shared.Return(before);
+    }
+
+    /// <summary>Lays out <paramref name="leaf"/>'s entries with [from, to) replaced as <see cref="Splice"/> says into <paramref name="result"/>, whose header is written.</summary>
+    private static void SpliceInto(byte[] leaf, int from, int to, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, bool insert, byte[] result)
+    {
+        int n = LeafCount(leaf);
+        int count = LeafCount(result);
         int entry = 0, data = DataStart(count);
         CopyEntries(leaf, 0, from, result, ref entry, ref data);
         if (insert)
         {
+            result[PrintsStart(count) + entry] = Fingerprint(field);
             BinaryPrimitives.WriteInt32LittleEndian(result.AsSpan(HeaderBytes + 4 * entry++), data);
             Varint.Write(result, ref data, field.Length);
             field.CopyTo(result.AsSpan(data));
@@ -709,30 +1008,37 @@ public sealed class SortedHash
             data += value.Length;
         }
         CopyEntries(leaf, to, n, result, ref entry, ref data);
-        return result;
     }
 
+    /// <summary>Entries [from, to) as a new leaf below an inner node (with room up to <see cref="MaxLeafBytes"/>).</summary>
     private static byte[] Slice(byte[] leaf, int from, int to)
     {
         int n = LeafCount(leaf);
-        byte[] result = AllocateLeaf(to - from, RangeData(leaf, n, from, to));
+        byte[] result = AllocateLeaf(to - from, RangeData(leaf, n, from, to), MaxLeafBytes);
         int entry = 0, data = DataStart(to - from);
         CopyEntries(leaf, from, to, result, ref entry, ref data);
         return result;
     }
 
-    private static byte[] AllocateLeaf(int count, int dataLength)
+    /// <summary>A leaf for <paramref name="count"/> entries of <paramref name="dataLength"/> bytes, its array at least <paramref name="capacity"/> bytes long.</summary>
+    private static byte[] AllocateLeaf(int count, int dataLength, int capacity)
     {
-        byte[] leaf = GC.AllocateUninitializedArray<byte>(DataStart(count) + dataLength);
-        BinaryPrimitives.WriteInt32LittleEndian(leaf, count);
+        byte[] leaf = GC.AllocateUninitializedArray<byte>(Math.Max(DataStart(count) + dataLength, capacity));
+        WriteHeader(leaf, count, dataLength);
         return leaf;
+    }
+
+    private static void WriteHeader(byte[] leaf, int count, int dataLength)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(leaf, count);
+        BinaryPrimitives.WriteInt32LittleEndian(leaf.AsSpan(4), DataStart(count) + dataLength);
     }
 
     /// <summary>Bytes of entries [from, to) of a leaf with <paramref name="n"/> entries.</summary>
     private static int RangeData(byte[] leaf, int n, int from, int to)
     {
         if (from >= to) return 0;
-        int end = to == n ? leaf.Length : EntryOffset(leaf, to);
+        int end = to == n ? LeafUsed(leaf) : EntryOffset(leaf, to);
         return end - EntryOffset(leaf, from);
     }
 
@@ -743,6 +1049,7 @@ public sealed class SortedHash
         int n = LeafCount(source);
         int start = EntryOffset(source, from), length = RangeData(source, n, from, to);
         int shift = data - start;
+        Buffer.BlockCopy(source, PrintsStart(n) + from, target, PrintsStart(LeafCount(target)) + entry, to - from);
         for (int i = from; i < to; i++)
             BinaryPrimitives.WriteInt32LittleEndian(target.AsSpan(HeaderBytes + 4 * entry++), EntryOffset(source, i) + shift);
         Buffer.BlockCopy(source, start, target, data, length);

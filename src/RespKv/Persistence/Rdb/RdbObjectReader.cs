@@ -251,11 +251,10 @@ public static class RdbObjectReader
     /// <summary>A hash of alternating fields and values; null on a duplicate field (Redis: "Duplicate hash fields detected").</summary>
     private static SortedHash? Hash(List<byte[]> pairs)
     {
-        SortedHash hash = SortedHash.Empty;
+        SortedHash hash = SortedHash.CreateEmpty();
         for (int i = 0; i < pairs.Count; i += 2)
         {
-            hash = hash.Set(pairs[i], pairs[i + 1], out bool added);
-            if (!added) return null;
+            if (!hash.Put(pairs[i], pairs[i + 1])) return null;
         }
         return hash;
     }

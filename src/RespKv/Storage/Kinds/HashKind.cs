@@ -5,8 +5,9 @@ using RespKv.Protocol;
 namespace RespKv.Storage.Kinds;
 
 /// <summary>
-/// TYPE <c>hash</c>: a <see cref="SortedHash"/>, a persistent tree (immutable once stored; every write publishes a new
-/// root). Encodings as Redis 7.0: <c>listpack</c> while the hash has at most <c>hash-max-listpack-entries</c> (512) fields
+/// TYPE <c>hash</c>: a <see cref="SortedHash"/>, changed in place under its key's shard lock (<see cref="ValueKind.MutatedInPlace"/>:
+/// reads hold the lock too, every change is announced with <see cref="Database.Mutated"/>); a copy (COPY, the AOF rewrite's
+/// and BGSAVE's snapshots) is O(1), the two sharing a frozen tree (<see cref="SortedHash.Snapshot"/>). Encodings as Redis 7.0: <c>listpack</c> while the hash has at most <c>hash-max-listpack-entries</c> (512) fields
 /// and no field or value longer than <c>hash-max-listpack-value</c> (64) bytes, else <c>hashtable</c>, for good: Redis
 /// never converts back (see <see cref="IsListpack"/>). AOF rewrite: <c>HSET key f v …</c> of at
 /// most 64 pairs (<c>AOF_REWRITE_ITEMS_PER_CMD</c>).
@@ -16,7 +17,7 @@ public sealed class HashKind : ValueKind<SortedHash>
     /// <summary>The one instance.</summary>
     public static HashKind Instance { get; } = new();
 
-    private HashKind() : base("hash", redisTypeCode: 4, mutatedInPlace: false)
+    private HashKind() : base("hash", redisTypeCode: 4, mutatedInPlace: true)
     {
     }
 
@@ -58,8 +59,14 @@ public sealed class HashKind : ValueKind<SortedHash>
 
     /// <summary>Fields and values, 8 bytes of per-field bookkeeping, and one 2 KB leaf's overhead per 1.5 KB of data (see <see cref="SortedHash"/>).</summary>
     /// <remarks>Field expiries are a second hash of the same shape (field → 8-byte time), counted the same way.</remarks>
-    protected override long MemoryBytes(SortedHash value) =>
-        64 + value.Bytes + 8 * value.Count + 48 * (value.Bytes / 1536 + 1) + (value.FieldExpiries is { } ttls ? MemoryBytes(ttls) : 0);
+    protected override long MemoryBytes(SortedHash value) => Estimate(value);
+
+    /// <summary>
+    /// The estimated heap bytes of <paramref name="value"/> (<see cref="MemoryBytes"/>), for a command that changes a hash in
+    /// place and reports its growth (<see cref="Database.Mutated"/>).
+    /// </summary>
+    public static long Estimate(SortedHash value) =>
+        64 + value.Bytes + 8 * value.Count + 48 * (value.Bytes / 1536 + 1) + (value.FieldExpiries is { } ttls ? Estimate(ttls) : 0);
 
     /// <inheritdoc />
     protected override void Rewrite(byte[] key, SortedHash value, IAofRewriteOutput output)
@@ -123,8 +130,8 @@ public sealed class HashKind : ValueKind<SortedHash>
         }
     }
 
-    /// <summary>Hashes are immutable (persistent trees): the copy is the same tree.</summary>
-    protected override SortedHash Copy(SortedHash value) => value;
+    /// <summary>A copy sharing the tree, frozen for both (<see cref="SortedHash.Snapshot"/>): O(1), each copies what it later changes.</summary>
+    protected override SortedHash Copy(SortedHash value) => value.Snapshot();
 
     /// <inheritdoc />
     public override bool HasRdbForm => true;
