@@ -521,7 +521,9 @@ public sealed class SortedHash
                 return new Change(leaf, null, null);
             }
             byte[] updated = Splice(leaf, i, to, field, value, insert: true, fits && inTree ? MaxLeafBytes : 0);
-            return fits ? new Change(updated, null, null) : SplitLeaf(updated);
+            // A field appended after the leaf's last (ascending inserts: element:1, element:2…) leaves the leaf full and
+            // starts the next one, as a B-tree splits for sequential inserts, instead of leaving every leaf half empty.
+            return fits ? new Change(updated, null, null) : !found && i == n ? SplitLeaf(updated, n) : SplitLeaf(updated);
         }
         var inner = (Inner)node;
         int c = ChildFor(inner, field);
@@ -608,12 +610,20 @@ public sealed class SortedHash
         return union.Children.Length <= MaxChildren ? new Change(union, null, null) : SplitInner(union);
     }
 
+    /// <summary>Splits a leaf in two of about half its bytes each.</summary>
     private static Change SplitLeaf(byte[] leaf)
     {
         int n = LeafCount(leaf);
         int half = DataLength(leaf) / 2, dataStart = DataStart(n);
         int m = 1;
         while (m < n - 1 && EntryOffset(leaf, m) - dataStart < half) m++;
+        return SplitLeaf(leaf, m);
+    }
+
+    /// <summary>Splits a leaf before entry <paramref name="m"/> (0 &lt; m &lt; count).</summary>
+    private static Change SplitLeaf(byte[] leaf, int m)
+    {
+        int n = LeafCount(leaf);
         byte[] left = Slice(leaf, 0, m), right = Slice(leaf, m, n);
         ReadEntry(right, 0, out ReadOnlySpan<byte> first, out _);
         return new Change(left, right, first.ToArray());
