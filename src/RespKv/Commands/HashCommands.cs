@@ -448,8 +448,8 @@ public static class HashCommands
         }
         long budget = hash.IsSmall ? hash.Count : options.Count;
 
-        // Pass 1 counts the matches and finds where this call stops; pass 2 writes the same fields. The hash
-        // version is immutable, so both passes see the same fields.
+        // Pass 1 counts the matches and finds where this call stops; pass 2 writes the same fields. The command holds
+        // the key's shard lock (ReadsUnderLock), so both passes see the same fields.
         var counter = new ScanStep(pattern, usePattern, prefix, budget, null);
         hash.ForEachFrom(start, exclusive, ref counter);
         ulong next = counter.Finished ? 0 : HashScanCursors.Shared.Save(counter.LastField);

@@ -285,7 +285,8 @@ public static class SortCommands
                 value = (byte[])entry!.Value;
                 return true;
             }
-            // Strings and hashes are immutable once stored: the value stays valid after this lookup.
+            // SORT holds every shard of the database (its BY/GET key specs are "unknown"), so no write changes a hash while
+            // the value is in use; a string is never changed once stored.
             return ((SortedHash)entry!.Value).TryGet(field, out value);
         }
         finally

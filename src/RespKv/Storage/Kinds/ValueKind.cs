@@ -50,7 +50,7 @@ public abstract class ValueKind
     public Type ValueType { get; }
 
     /// <summary>
-    /// False (strings, hashes): a value is immutable once published and a write replaces the key's entry, so
+    /// False (strings): a value is immutable once published and a write replaces the key's entry, so
     /// lock-free readers always see a whole value and COPY may share it. True: the kind's commands change the value
     /// in place under its shard lock (and announce each change with <see cref="Database.Mutated"/>); its readers must
     /// then read under that lock, and COPY and the AOF rewrite's snapshot (taken under every lock, written out after) use
