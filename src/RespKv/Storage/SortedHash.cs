@@ -520,6 +520,7 @@ public sealed class SortedHash
                 SpliceInPlace(leaf, i, to, field, value, insert: true);
                 return new Change(leaf, null, null);
             }
+            if (owned && !fits && !found && i == n) return SplitForAppend(leaf, field, value);
             byte[] updated = Splice(leaf, i, to, field, value, insert: true, fits && inTree ? MaxLeafBytes : 0);
             // A field appended after the leaf's last (ascending inserts: element:1, element:2…) leaves the leaf full and
             // starts the next one, as a B-tree splits for sequential inserts, instead of leaving every leaf half empty.
@@ -608,6 +609,27 @@ public sealed class SortedHash
         var ib = (Inner)b;
         Inner union = Inner.Concat(ia, ib, separator);
         return union.Children.Length <= MaxChildren ? new Change(union, null, null) : SplitInner(union);
+    }
+
+    /// <summary>
+    /// A field appended after the last entry of a full leaf this hash owns (ascending inserts: element:1, element:2…): the
+    /// leaf keeps its entries up to 7/8 of <see cref="MaxLeafBytes"/>, trimmed in place, so later writes still find a little
+    /// room; the rest and the new field start the next leaf. Splitting in halves, as for a write in the middle, would leave
+    /// every leaf of an ascending load half empty; keeping the leaf wholly full would split it again at its first longer
+    /// value (B-trees fill the rightmost split so, e.g. PostgreSQL's fillfactor 90).
+    /// </summary>
+    private static Change SplitForAppend(byte[] leaf, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        int n = LeafCount(leaf), dataStart = DataStart(n);
+        int m = n;
+        while (m > 1 && DataStart(m) + (m == n ? LeafUsed(leaf) : EntryOffset(leaf, m)) - dataStart > MaxLeafBytes * 7 / 8) m--;
+        byte[] right = AllocateLeaf(n - m + 1, RangeData(leaf, n, m, n) + EntrySize(field.Length, value.Length), MaxLeafBytes);
+        int entry = 0, data = DataStart(n - m + 1);
+        CopyEntries(leaf, m, n, right, ref entry, ref data);
+        WriteEntry(right, ref entry, ref data, field, value);
+        if (m < n) SpliceInPlace(leaf, m, n, default, default, insert: false);
+        ReadEntry(right, 0, out ReadOnlySpan<byte> first, out _);
+        return new Change(leaf, right, first.ToArray());
     }
 
     /// <summary>Splits a leaf in two of about half its bytes each.</summary>
@@ -1006,18 +1028,21 @@ public sealed class SortedHash
         int count = LeafCount(result);
         int entry = 0, data = DataStart(count);
         CopyEntries(leaf, 0, from, result, ref entry, ref data);
-        if (insert)
-        {
-            result[PrintsStart(count) + entry] = Fingerprint(field);
-            BinaryPrimitives.WriteInt32LittleEndian(result.AsSpan(HeaderBytes + 4 * entry++), data);
-            Varint.Write(result, ref data, field.Length);
-            field.CopyTo(result.AsSpan(data));
-            data += field.Length;
-            Varint.Write(result, ref data, value.Length);
-            value.CopyTo(result.AsSpan(data));
-            data += value.Length;
-        }
+        if (insert) WriteEntry(result, ref entry, ref data, field, value);
         CopyEntries(leaf, to, n, result, ref entry, ref data);
+    }
+
+    /// <summary>Writes (field, value) as entry <paramref name="entry"/> of <paramref name="target"/> at data position <paramref name="data"/>, advancing both.</summary>
+    private static void WriteEntry(byte[] target, ref int entry, ref int data, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        target[PrintsStart(LeafCount(target)) + entry] = Fingerprint(field);
+        BinaryPrimitives.WriteInt32LittleEndian(target.AsSpan(HeaderBytes + 4 * entry++), data);
+        Varint.Write(target, ref data, field.Length);
+        field.CopyTo(target.AsSpan(data));
+        data += field.Length;
+        Varint.Write(target, ref data, value.Length);
+        value.CopyTo(target.AsSpan(data));
+        data += value.Length;
     }
 
     /// <summary>Entries [from, to) as a new leaf below an inner node (with room up to <see cref="MaxLeafBytes"/>).</summary>
