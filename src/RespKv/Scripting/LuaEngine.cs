@@ -758,7 +758,7 @@ public sealed unsafe partial class LuaEngine : IDisposable
             else if (argc == 0) error = "Please specify at least one argument for this redis lib call";
             else if (!CopyArguments(L, run, argc)) error = "Lua redis lib command arguments must be strings or integers";
             else if (!IsKnown(run, argc)) error = "Invalid command passed to redis.acl_check_cmd()";
-            bool allowed = error == null && Allowed(run, argc);
+            bool allowed = error == null && Allowed(run!, argc);
             SetTop(L, 0);
             if (error == null)
             {
