@@ -522,9 +522,7 @@ public sealed class SortedHash
             }
             if (owned && !fits && !found && i == n) return SplitForAppend(leaf, field, value);
             byte[] updated = Splice(leaf, i, to, field, value, insert: true, fits && inTree ? MaxLeafBytes : 0);
-            // A field appended after the leaf's last (ascending inserts: element:1, element:2…) leaves the leaf full and
-            // starts the next one, as a B-tree splits for sequential inserts, instead of leaving every leaf half empty.
-            return fits ? new Change(updated, null, null) : !found && i == n ? SplitLeaf(updated, n) : SplitLeaf(updated);
+            return fits ? new Change(updated, null, null) : !found && i == n ? SplitLeaf(updated, AppendSplitPoint(updated, n)) : SplitLeaf(updated);
         }
         var inner = (Inner)node;
         int c = ChildFor(inner, field);
@@ -612,17 +610,28 @@ public sealed class SortedHash
     }
 
     /// <summary>
-    /// A field appended after the last entry of a full leaf this hash owns (ascending inserts: element:1, element:2…): the
-    /// leaf keeps its entries up to 7/8 of <see cref="MaxLeafBytes"/>, trimmed in place, so later writes still find a little
-    /// room; the rest and the new field start the next leaf. Splitting in halves, as for a write in the middle, would leave
-    /// every leaf of an ascending load half empty; keeping the leaf wholly full would split it again at its first longer
-    /// value (B-trees fill the rightmost split so, e.g. PostgreSQL's fillfactor 90).
+    /// Where a full leaf splits for a field appended after its last entry (ascending inserts: element:1, element:2…): the
+    /// most of its first <paramref name="n"/> entries that fill at most 7/8 of <see cref="MaxLeafBytes"/> (at least one), so
+    /// later writes still find a little room; the rest and the new field start the next leaf. Splitting in halves, as for a
+    /// write in the middle, would leave every leaf of an ascending load half empty; keeping the leaf wholly full would split
+    /// it again at its first longer value (B-trees fill the rightmost split so, e.g. PostgreSQL's fillfactor 90).
+    /// </summary>
+    private static int AppendSplitPoint(byte[] leaf, int n)
+    {
+        int count = LeafCount(leaf), dataStart = DataStart(count);
+        int m = n;
+        while (m > 1 && DataStart(m) + (m == count ? LeafUsed(leaf) : EntryOffset(leaf, m)) - dataStart > MaxLeafBytes * 7 / 8) m--;
+        return m;
+    }
+
+    /// <summary>
+    /// A field appended after the last entry of a full leaf this hash owns: the leaf is trimmed in place to its
+    /// <see cref="AppendSplitPoint"/>, and the entries after it and the new field start a new leaf (nothing else is copied).
     /// </summary>
     private static Change SplitForAppend(byte[] leaf, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
-        int n = LeafCount(leaf), dataStart = DataStart(n);
-        int m = n;
-        while (m > 1 && DataStart(m) + (m == n ? LeafUsed(leaf) : EntryOffset(leaf, m)) - dataStart > MaxLeafBytes * 7 / 8) m--;
+        int n = LeafCount(leaf);
+        int m = AppendSplitPoint(leaf, n);
         byte[] right = AllocateLeaf(n - m + 1, RangeData(leaf, n, m, n) + EntrySize(field.Length, value.Length), MaxLeafBytes);
         int entry = 0, data = DataStart(n - m + 1);
         CopyEntries(leaf, m, n, right, ref entry, ref data);
