@@ -9,7 +9,7 @@ namespace RespKv.Persistence;
 
 /// <summary>
 /// The keyspace's entries at one instant, per database: collected while every shard is locked (values of a kind mutated in
-/// place are deep-copied), so they can be written out after the locks are released. From <see cref="Collect"/> until
+/// place are copied: a deep copy, or a hash's O(1) frozen copy), so they can be written out after the locks are released. From <see cref="Collect"/> until
 /// <see cref="Release"/> — which the writers (<see cref="Rdb.RdbFileWriter.Write"/>, <see cref="AofSnapshotWriter.Write"/>)
 /// call when they are done, and a finalizer calls for a snapshot never written — the keyspace replaces nodes instead of
 /// swapping strings into them (<see cref="KeyLifetime.SnapshotHeld"/>), so the collected nodes keep this instant's values.
@@ -61,8 +61,8 @@ internal sealed class KeyspaceSnapshot
     public IReadOnlyList<byte[]> FunctionLibraries { get; private set; } = [];
 
     /// <summary>
-    /// <paramref name="entry"/> as it is now: itself when its value is immutable; a node holding a deep copy
-    /// (<see cref="ValueKind.Copy"/>) when its kind is <see cref="ValueKind.MutatedInPlace"/>, since the snapshot is written
+    /// <paramref name="entry"/> as it is now: itself when its value is immutable; a node holding a copy
+    /// (<see cref="ValueKind.Copy"/>: a deep copy, or a hash's frozen tree shared in O(1)) when its kind is <see cref="ValueKind.MutatedInPlace"/>, since the snapshot is written
     /// out after the locks are released and later writes (also copied to the new file) must not show in it.
     /// </summary>
     private static KeyEntry Frozen(KeyEntry entry)

@@ -67,9 +67,6 @@ public sealed class KeyEntry
     /// <summary>The value as a string, or null when it holds another type.</summary>
     public byte[]? StringValue => Value as byte[];
 
-    /// <summary>The value as a hash, or null when it holds another type.</summary>
-    public SortedHash? HashValue => Value as SortedHash;
-
     /// <summary>Bytes the value occupies, as INFO's <c>value_bytes</c> counts them (<see cref="ValueKind.ValueBytes"/>; a string's length inline).</summary>
     public long ValueBytes
     {

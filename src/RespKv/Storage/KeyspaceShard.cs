@@ -535,13 +535,6 @@ public sealed class KeyspaceShard
     }
 
     /// <summary>
-    /// Doubles the bucket table. Each old chain splits in two (bucket i's keys go to i or i + old length). The
-    /// chain's tail run whose keys all go to the same new bucket moves as it is — its links already hold — and only
-    /// the nodes before that run are copied (the "last run" of Java's ConcurrentHashMap), so a reader still on the
-    /// old table walks unchanged nodes. With at most one key per bucket on average most chains are a single
-    /// run: a doubling copies about a fifth of the nodes instead of all of them.
-    /// </summary>
-    /// <summary>
     /// Sizes an empty shard's table for <paramref name="keys"/> keys (the next power of two at or above, as the table would
     /// reach by doubling), so a bulk load inserts without the doublings' walks over every chain — Redis's
     /// <c>dictExpand</c> on an RDB's <c>RESIZEDB</c> hint. A shard that holds keys, or whose table is already that large,
@@ -557,6 +550,13 @@ public sealed class KeyspaceShard
         Volatile.Write(ref _buckets, new KeyEntry?[size]);
     }
 
+    /// <summary>
+    /// Doubles the bucket table. Each old chain splits in two (bucket i's keys go to i or i + old length). The
+    /// chain's tail run whose keys all go to the same new bucket moves as it is — its links already hold — and only
+    /// the nodes before that run are copied (the "last run" of Java's ConcurrentHashMap), so a reader still on the
+    /// old table walks unchanged nodes. With at most one key per bucket on average most chains are a single
+    /// run: a doubling copies about a fifth of the nodes instead of all of them.
+    /// </summary>
     private void Grow()
     {
         KeyEntry?[] old = _buckets;

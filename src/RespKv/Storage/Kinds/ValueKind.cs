@@ -54,7 +54,7 @@ public abstract class ValueKind
     /// lock-free readers always see a whole value and COPY may share it. True: the kind's commands change the value
     /// in place under its shard lock (and announce each change with <see cref="Database.Mutated"/>); its readers must
     /// then read under that lock, and COPY and the AOF rewrite's snapshot (taken under every lock, written out after) use
-    /// <see cref="Copy"/>'s deep copy.
+    /// <see cref="Copy"/> (a deep copy; a hash's copy shares a frozen tree that neither side changes again).
     /// </summary>
     public bool MutatedInPlace { get; }
 
@@ -88,7 +88,8 @@ public abstract class ValueKind
 
     /// <summary>
     /// A value equal to <paramref name="value"/> that shares no mutable state with it (COPY, Redis's <c>dup*Object</c>).
-    /// An immutable kind (<see cref="MutatedInPlace"/> false) returns <paramref name="value"/> itself.
+    /// An immutable kind (<see cref="MutatedInPlace"/> false) returns <paramref name="value"/> itself; a hash returns a copy
+    /// sharing its tree, frozen for both (<see cref="SortedHash.Snapshot"/>).
     /// </summary>
     public abstract object Copy(object value);
 
